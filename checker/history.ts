@@ -1,0 +1,117 @@
+import type { ReceiptState } from '../system/core/events.js';
+
+/**
+ * A history is what clients observed, in the order they observed it (Jepsen-style). The SDK
+ * records it; the load driver, chaos drills and the simulator produce the same shape; the
+ * invariant checker reads it. Times are milliseconds on one clock shared by the recorder.
+ */
+export type HistoryEvent =
+  | DeviceLinkedEvent
+  | ConnectEvent
+  | DisconnectEvent
+  | SendEvent
+  | AckEvent
+  | DeliverEvent
+  | ReceiptObservedEvent
+  | PresenceObservedEvent
+  | QuiesceEvent;
+
+/** A device exists from here on (messages accepted after this are owed to it). */
+export interface DeviceLinkedEvent {
+  type: 'device';
+  atMs: number;
+  userId: string;
+  deviceId: string;
+}
+
+export interface ConnectEvent {
+  type: 'connect';
+  atMs: number;
+  userId: string;
+  deviceId: string;
+}
+
+export interface DisconnectEvent {
+  type: 'disconnect';
+  atMs: number;
+  userId: string;
+  deviceId: string;
+}
+
+/** A client sent (or re-sent: attempt > 1) a chat message. */
+export interface SendEvent {
+  type: 'send';
+  atMs: number;
+  userId: string;
+  deviceId: string;
+  conversationId: string;
+  clientMessageId: string;
+  attempt: number;
+}
+
+/** The server acknowledged a send and assigned it a seq. */
+export interface AckEvent {
+  type: 'ack';
+  atMs: number;
+  userId: string;
+  deviceId: string;
+  conversationId: string;
+  clientMessageId: string;
+  seq: number;
+}
+
+/**
+ * The SDK handed a conversation event to the application on this device (after its own
+ * de-duplication and ordering). Membership events carry op and userIds.
+ */
+export interface DeliverEvent {
+  type: 'deliver';
+  atMs: number;
+  userId: string;
+  deviceId: string;
+  conversationId: string;
+  seq: number;
+  kind: 'message' | 'membership';
+  senderUserId?: string;
+  senderDeviceId?: string;
+  clientMessageId?: string;
+  op?: 'created' | 'added' | 'removed' | 'left' | 'admin_granted' | 'admin_revoked';
+  memberUserIds?: string[];
+  /** How the event arrived: pushed live, drained from the offline inbox, or fetched by sync/history. */
+  via: 'live' | 'sync';
+}
+
+/** A device saw a receipt: `byUser`/`byDevice` reached `state` for every event up to `upToSeq`. */
+export interface ReceiptObservedEvent {
+  type: 'receipt';
+  atMs: number;
+  userId: string;
+  deviceId: string;
+  conversationId: string;
+  state: ReceiptState;
+  upToSeq: number;
+  byUserId: string;
+  byDeviceId: string;
+}
+
+/** A device was told that `subjectUserId` is online or offline. */
+export interface PresenceObservedEvent {
+  type: 'presence';
+  atMs: number;
+  userId: string;
+  deviceId: string;
+  subjectUserId: string;
+  online: boolean;
+}
+
+/**
+ * The run has healed and settled: these devices were connected and caught up at `atMs`, so
+ * every message owed to them must have been delivered (the liveness half of durability).
+ */
+export interface QuiesceEvent {
+  type: 'quiesce';
+  atMs: number;
+  devices: Array<{ userId: string; deviceId: string }>;
+}
+
+export type History = HistoryEvent[];

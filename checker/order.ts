@@ -1,0 +1,204 @@
+import type { AckEvent, DeliverEvent, HistoryEvent } from './history.js';
+import {
+  deviceKeyOf,
+  firstObservation,
+  messageKey,
+  toIndex,
+  type DeviceConvObservations,
+  type HistoryIndex,
+  type HistoryInput,
+} from './history-index.js';
+import { isExitOf } from './membership-timeline.js';
+import type { CheckOptions } from './options.js';
+import { ViolationSink, type Violation } from './violation.js';
+
+type Observation = AckEvent | DeliverEvent;
+
+/**
+ * order — one total order per conversation, the same on every device, respecting each sender's
+ * send order, with no gaps. Four checks:
+ *
+ * 1. Increasing: per (device, conversation) the seqs the device observed — its `deliver` events
+ *    and its own `ack` events, in history order — strictly increase. Observing again a seq the
+ *    device already observed (an idempotent re-ack, its own message echoed back, a duplicate
+ *    delivery) is not an order problem and is skipped here (duplicate deliveries are
+ *    `no-duplicates`).
+ * 2. No gaps: between a device's lowest and highest observed seq, every seq at which its user
+ *    was a member is observed. When the timeline cannot tell, the device's own observation
+ *    decides: after an event that is not its user's exit, its user is still a member at the
+ *    next seq (membership only ends by an exit event, which the leaving user sees).
+ * 3. Same event: a seq is the same event on every device (same kind; for messages the same
+ *    sender user/device and clientMessageId; for membership the same op and users).
+ * 4. Sender order: if a device's message m1 was acked before its first send of m2 in the same
+ *    conversation, seq(m1) < seq(m2).
+ */
+export function order(history: HistoryInput, options: CheckOptions = {}): Violation[] {
+  const sink = new ViolationSink('order', options.maxViolationsPerInvariant);
+  checkOrder(toIndex(history), sink);
+  return sink.violations;
+}
+
+export function checkOrder(index: HistoryIndex, sink: ViolationSink): void {
+  checkIncreasingAndSame(index, sink);
+  checkGaps(index, sink);
+  checkSenderOrder(index, sink);
+}
+
+function checkIncreasingAndSame(index: HistoryIndex, sink: ViolationSink): void {
+  const { history } = index;
+  const highest = new Map<DeviceConvObservations, number>(); // → history index of the highest seq observed so far
+  for (let i = 0; i < history.length; i++) {
+    const e = history[i]!;
+    if (e.type !== 'ack' && e.type !== 'deliver') continue;
+
+    const firstIdx = index.seqFirst.get(e.conversationId)!.get(e.seq)!;
+    if (firstIdx !== i) {
+      const first = history[firstIdx] as Observation;
+      if (!sameEvent(first, e)) {
+        sink.report(() => ({
+          message:
+            `seq ${e.seq} of ${e.conversationId} is ${describe(first)} at ${deviceKeyOf(first.userId, first.deviceId)} ` +
+            `but ${describe(e)} at ${deviceKeyOf(e.userId, e.deviceId)}`,
+          conversationId: e.conversationId,
+          userId: e.userId,
+          deviceId: e.deviceId,
+          seq: e.seq,
+          ...clientMessageIdOf(e),
+          witness: [first, e],
+        }));
+      }
+    }
+
+    const obs = index.devices.get(deviceKeyOf(e.userId, e.deviceId))!.conversations.get(e.conversationId)!;
+    if (firstObservation(obs, e.seq) !== i) continue; // seen before: a repeat, not a reordering
+    const prevIdx = highest.get(obs);
+    if (prevIdx === undefined) {
+      highest.set(obs, i);
+      continue;
+    }
+    const prev = history[prevIdx] as Observation;
+    if (e.seq > prev.seq) {
+      highest.set(obs, i);
+      continue;
+    }
+    sink.report(() => ({
+      message:
+        `${deviceKeyOf(e.userId, e.deviceId)} observed seq ${e.seq} of ${e.conversationId} after seq ${prev.seq} ` +
+        `(${describe(e)} after ${describe(prev)})`,
+      conversationId: e.conversationId,
+      userId: e.userId,
+      deviceId: e.deviceId,
+      seq: e.seq,
+      ...clientMessageIdOf(e),
+      witness: [prev, e],
+    }));
+  }
+}
+
+function checkGaps(index: HistoryIndex, sink: ViolationSink): void {
+  const { history, timeline } = index;
+  for (const device of index.devices.values()) {
+    for (const [conversationId, obs] of device.conversations) {
+      const seqs = [...obs.delivered.keys()];
+      if (obs.acked) for (const s of obs.acked.keys()) if (!obs.delivered.has(s)) seqs.push(s);
+      if (seqs.length < 2) continue;
+      seqs.sort((a, b) => a - b);
+      for (let k = 1; k < seqs.length; k++) {
+        const before = seqs[k - 1]!;
+        const after = seqs[k]!;
+        if (after === before + 1) continue;
+        const from = before + 1;
+        const to = after - 1;
+        let status = timeline.memberDuring(conversationId, device.userId, from, to);
+        const beforeEvent = history[firstObservation(obs, before)] as Observation;
+        if (status === 'unknown') {
+          status = beforeEvent.type === 'deliver' && isExitOf(beforeEvent, device.userId) ? 'no' : 'yes';
+        }
+        if (status === 'no') continue;
+        sink.report(() => {
+          const afterEvent = history[firstObservation(obs, after)]!;
+          const witness: HistoryEvent[] = [beforeEvent, afterEvent];
+          const elsewhere = index.seqFirst.get(conversationId)?.get(from);
+          if (elsewhere !== undefined) witness.push(history[elsewhere]!);
+          const missing = from === to ? `seq ${from}` : `seqs ${from}..${to}`;
+          return {
+            message:
+              `${device.key} skipped ${missing} of ${conversationId} (observed ${before} then ${after}) ` +
+              `although ${device.userId} was a member there`,
+            conversationId,
+            userId: device.userId,
+            deviceId: device.deviceId,
+            seq: from,
+            witness,
+          };
+        });
+      }
+    }
+  }
+}
+
+function checkSenderOrder(index: HistoryIndex, sink: ViolationSink): void {
+  const { history } = index;
+  const highestAck = new Map<string, number>(); // sender device + conversation → index of its highest-seq ack
+  const floors: Array<[string, number]> = []; // message → the highest ack before its first send
+  for (let i = 0; i < history.length; i++) {
+    const e = history[i]!;
+    if (e.type === 'ack') {
+      const k = `${e.userId}\u0000${e.deviceId}\u0000${e.conversationId}`;
+      const prev = highestAck.get(k);
+      if (prev === undefined || (history[prev] as AckEvent).seq < e.seq) highestAck.set(k, i);
+    } else if (e.type === 'send') {
+      const key = messageKey(e.userId, e.deviceId, e.conversationId, e.clientMessageId);
+      if (index.firstSend.get(key) !== i) continue;
+      const floor = highestAck.get(`${e.userId}\u0000${e.deviceId}\u0000${e.conversationId}`);
+      if (floor !== undefined) floors.push([key, floor]);
+    }
+  }
+  for (const [key, floorIdx] of floors) {
+    const seqIdx = index.firstAck.get(key) ?? index.messageFirst.get(key);
+    if (seqIdx === undefined) continue;
+    const m2 = history[seqIdx] as Observation;
+    const m1 = history[floorIdx] as AckEvent;
+    if (m2.seq > m1.seq) continue;
+    const send = history[index.firstSend.get(key)!]!;
+    sink.report(() => ({
+      message:
+        `${deviceKeyOf(m1.userId, m1.deviceId)} sent ${clientMessageIdOf(m2).clientMessageId ?? '?'} after ${m1.clientMessageId} ` +
+        `was acked at seq ${m1.seq}, yet it got seq ${m2.seq} in ${m1.conversationId}`,
+      conversationId: m1.conversationId,
+      userId: m1.userId,
+      deviceId: m1.deviceId,
+      seq: m2.seq,
+      ...clientMessageIdOf(m2),
+      witness: [m1, send, m2],
+    }));
+  }
+}
+
+/** True when two observations of one seq describe the same conversation event. */
+export function sameEvent(a: Observation, b: Observation): boolean {
+  const kindA = a.type === 'ack' ? 'message' : a.kind;
+  const kindB = b.type === 'ack' ? 'message' : b.kind;
+  if (kindA !== kindB) return false;
+  if (kindA === 'message') {
+    const [ua, da] = a.type === 'ack' ? [a.userId, a.deviceId] : [a.senderUserId, a.senderDeviceId];
+    const [ub, db] = b.type === 'ack' ? [b.userId, b.deviceId] : [b.senderUserId, b.senderDeviceId];
+    return ua === ub && da === db && a.clientMessageId === b.clientMessageId;
+  }
+  const ma = a as DeliverEvent;
+  const mb = b as DeliverEvent;
+  if (ma.op !== mb.op) return false;
+  const usersA = ma.memberUserIds ?? [];
+  const usersB = mb.memberUserIds ?? [];
+  return usersA.length === usersB.length && usersA.every((u) => usersB.includes(u));
+}
+
+function describe(e: Observation): string {
+  if (e.type === 'ack') return `own message ${e.clientMessageId}`;
+  if (e.kind === 'membership') return `membership ${e.op ?? '?'} [${(e.memberUserIds ?? []).join(',')}]`;
+  return `message ${e.clientMessageId ?? '?'} from ${e.senderUserId ?? '?'}/${e.senderDeviceId ?? '?'}`;
+}
+
+function clientMessageIdOf(e: Observation): { clientMessageId?: string } {
+  return e.clientMessageId === undefined ? {} : { clientMessageId: e.clientMessageId };
+}

@@ -1,0 +1,34 @@
+import type { ServerFrame } from '../../protocol/frames.js';
+import type { Route, } from '../../ports/connection-registry.js';
+import type { Router } from '../../ports/router.js';
+
+export interface LocalEndpoint {
+  deliverFrame(frame: ServerFrame): void;
+}
+
+/**
+ * Routes frames to connections of this process. The embedded world has one node; the production
+ * world wraps this with a bus that forwards frames for other nodes.
+ */
+export class LocalRouter implements Router {
+  private readonly endpoints = new Map<string, LocalEndpoint>();
+
+  constructor(readonly nodeId: string) {}
+
+  attach(connectionId: string, endpoint: LocalEndpoint): void {
+    this.endpoints.set(connectionId, endpoint);
+  }
+
+  detach(connectionId: string, endpoint: LocalEndpoint): void {
+    if (this.endpoints.get(connectionId) === endpoint) this.endpoints.delete(connectionId);
+  }
+
+  async deliver(route: Route, frame: ServerFrame): Promise<void> {
+    if (route.nodeId !== this.nodeId) return;
+    this.endpoints.get(route.connectionId)?.deliverFrame(frame);
+  }
+
+  get connectionCount(): number {
+    return this.endpoints.size;
+  }
+}

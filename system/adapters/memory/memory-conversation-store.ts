@@ -1,0 +1,54 @@
+import type { ConversationId, Seq, UserId } from '../../core/ids.js';
+import type { ConversationStore, GroupRecord, MemberRole } from '../../ports/conversation-store.js';
+
+export class MemoryConversationStore implements ConversationStore {
+  private readonly groups = new Map<ConversationId, GroupRecord>();
+  private readonly byUser = new Map<UserId, Set<ConversationId>>();
+
+  async createGroup(record: GroupRecord): Promise<void> {
+    this.groups.set(record.conversationId, structuredClone(record));
+    for (const span of record.spans) await this.noteParticipant(span.userId, record.conversationId);
+  }
+
+  async getGroup(conversationId: ConversationId): Promise<GroupRecord | undefined> {
+    const group = this.groups.get(conversationId);
+    return group && structuredClone(group);
+  }
+
+  async addMembers(conversationId: ConversationId, userIds: UserId[], atSeq: Seq): Promise<void> {
+    const group = this.requireGroup(conversationId);
+    for (const userId of userIds) {
+      group.spans.push({ userId, role: 'member', fromSeq: atSeq });
+      await this.noteParticipant(userId, conversationId);
+    }
+  }
+
+  async endMembership(conversationId: ConversationId, userId: UserId, atSeq: Seq): Promise<void> {
+    const span = this.requireGroup(conversationId).spans.find((s) => s.userId === userId && s.toSeq === undefined);
+    if (span) span.toSeq = atSeq;
+  }
+
+  async setRole(conversationId: ConversationId, userId: UserId, role: MemberRole): Promise<void> {
+    const span = this.requireGroup(conversationId).spans.find((s) => s.userId === userId && s.toSeq === undefined);
+    if (span) span.role = role;
+  }
+
+  async noteParticipant(userId: UserId, conversationId: ConversationId): Promise<void> {
+    let set = this.byUser.get(userId);
+    if (!set) {
+      set = new Set();
+      this.byUser.set(userId, set);
+    }
+    set.add(conversationId);
+  }
+
+  async listConversations(userId: UserId): Promise<ConversationId[]> {
+    return [...(this.byUser.get(userId) ?? [])];
+  }
+
+  private requireGroup(conversationId: ConversationId): GroupRecord {
+    const group = this.groups.get(conversationId);
+    if (!group) throw new Error(`no group ${conversationId}`);
+    return group;
+  }
+}

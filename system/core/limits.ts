@@ -1,0 +1,87 @@
+/**
+ * The one place for the system's limits. Every limit has a default and a unit in its name.
+ * A composition root may override any of them (docs/protocol.md lists them for clients).
+ */
+export interface Limits {
+  /** Largest WebSocket frame the gateway accepts, in bytes (checked before parsing). */
+  frameBytesMax: number;
+  /** Largest decoded message body (opaque ciphertext), in bytes. */
+  messageBytesMax: number;
+  /** Most members a group may have, the creator included. */
+  groupMembersMax: number;
+  /** Most devices linked to one user. */
+  devicesPerUserMax: number;
+  /** Longest group name, in characters. */
+  groupNameCharsMax: number;
+  /** How often clients are asked to send a heartbeat. */
+  heartbeatIntervalMs: number;
+  /** A connection with no inbound frame for this long is a zombie and is closed. */
+  heartbeatTimeoutMs: number;
+  /** Presence entries live this long unless refreshed by a heartbeat. */
+  presenceTtlMs: number;
+  /** Connection-registry entries live this long unless refreshed by a heartbeat. */
+  registryTtlMs: number;
+  /** Lifetime of an auth token issued by the development token endpoint. */
+  tokenTtlMs: number;
+  /** Per-connection rate limit: steady frames per second. */
+  rateFramesPerSecond: number;
+  /** Per-connection rate limit: burst size in frames. */
+  rateBurstFrames: number;
+  /** When the socket's send buffer passes this, the gateway stops reading from the client. */
+  sendBufferPauseBytes: number;
+  /** When the socket's send buffer passes this, the client is a slow consumer and is closed. */
+  sendBufferBytesMax: number;
+  /** Most events one sync or history page returns. */
+  pageEventsMax: number;
+  /** Most users one presence subscription frame may name; and most a connection may watch. */
+  presenceSubscriptionsMax: number;
+  /** Largest media object, in bytes. */
+  mediaBytesMax: number;
+  /** Media content types clients may upload (opaque bytes; the type is a hint for the recipient). */
+  mediaContentTypes: readonly string[];
+  /** Lifetime of a signed media upload or download URL. */
+  mediaUrlTtlMs: number;
+  /** At most one push notification per device in this window; later ones in the window collapse. */
+  pushCollapseWindowMs: number;
+  /** How long a graceful shutdown waits for in-flight work before closing connections. */
+  shutdownDrainMs: number;
+  /** Hint sent to clients in `goaway`: wait this long before reconnecting. */
+  reconnectAfterMs: number;
+}
+
+export const defaultLimits: Readonly<Limits> = Object.freeze({
+  frameBytesMax: 256 * 1024,
+  messageBytesMax: 64 * 1024,
+  groupMembersMax: 256,
+  devicesPerUserMax: 5,
+  groupNameCharsMax: 100,
+  heartbeatIntervalMs: 30_000,
+  heartbeatTimeoutMs: 75_000,
+  presenceTtlMs: 60_000,
+  registryTtlMs: 90_000,
+  tokenTtlMs: 24 * 60 * 60 * 1000,
+  rateFramesPerSecond: 50,
+  rateBurstFrames: 200,
+  sendBufferPauseBytes: 1 * 1024 * 1024,
+  sendBufferBytesMax: 4 * 1024 * 1024,
+  pageEventsMax: 500,
+  presenceSubscriptionsMax: 1000,
+  mediaBytesMax: 16 * 1024 * 1024,
+  mediaContentTypes: Object.freeze([
+    'image/jpeg',
+    'image/png',
+    'image/webp',
+    'video/mp4',
+    'audio/ogg',
+    'application/pdf',
+    'application/octet-stream',
+  ]),
+  mediaUrlTtlMs: 15 * 60 * 1000,
+  pushCollapseWindowMs: 10_000,
+  shutdownDrainMs: 2_000,
+  reconnectAfterMs: 500,
+});
+
+export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
+  return { ...defaultLimits, ...overrides };
+}

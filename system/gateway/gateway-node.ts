@@ -1,0 +1,81 @@
+import type { Connection } from '../ports/connection.js';
+import type { ServerFrame } from '../protocol/frames.js';
+import { CloseCodes } from '../protocol/version.js';
+import type { ChatCore } from '../services/chat-core.js';
+import { Session, type SessionHost } from './session.js';
+
+/** The local end of the Router port: frames for this node's connections land here. */
+export interface LocalDelivery {
+  attach(connectionId: string, endpoint: { deliverFrame(frame: ServerFrame): void }): void;
+  detach(connectionId: string, endpoint: { deliverFrame(frame: ServerFrame): void }): void;
+}
+
+export interface GatewayNodeOptions {
+  /** Other gateways' URLs, offered to clients in `goaway` when this node shuts down. */
+  peerUrls?: string[];
+}
+
+/**
+ * One gateway node: owns its sessions, routes frames to them, and shuts down gracefully (stop
+ * accepting, tell clients to go elsewhere, let in-flight requests finish, close). Transport-free:
+ * the `ws` server and the simulator both open sessions on it.
+ */
+export class GatewayNode implements SessionHost {
+  private readonly sessions = new Set<Session>();
+  private accepting = true;
+  private connectionCounter = 0;
+
+  constructor(
+    readonly core: ChatCore,
+    private readonly localDelivery: LocalDelivery,
+    private readonly options: GatewayNodeOptions = {},
+  ) {}
+
+  get nodeId(): string {
+    return this.core.deps.nodeId;
+  }
+
+  get isAccepting(): boolean {
+    return this.accepting;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** A unique connection id on this node (deterministic: the simulator depends on it). */
+  nextConnectionId(): string {
+    return `${this.nodeId}-c${++this.connectionCounter}`;
+  }
+
+  openSession(connection: Connection): Session {
+    const session = new Session(this, connection);
+    this.sessions.add(session);
+    return session;
+  }
+
+  attach(connectionId: string, session: Session): void {
+    this.localDelivery.attach(connectionId, session);
+  }
+
+  detach(connectionId: string, session: Session): void {
+    this.localDelivery.detach(connectionId, session);
+  }
+
+  sessionClosed(session: Session): void {
+    this.sessions.delete(session);
+  }
+
+  /** Graceful shutdown: goaway to every client, wait for in-flight work (bounded), close all. */
+  async shutdown(): Promise<void> {
+    this.accepting = false;
+    const { limits, clock } = this.core.deps;
+    const sessions = [...this.sessions];
+    for (const session of sessions) session.goAway('shutting_down', limits.reconnectAfterMs, this.options.peerUrls);
+    await Promise.race([
+      Promise.all(sessions.map((s) => s.whenIdle())),
+      new Promise<void>((resolve) => clock.setTimer(limits.shutdownDrainMs, resolve)),
+    ]);
+    for (const session of [...this.sessions]) session.close(CloseCodes.SHUTTING_DOWN, 'server shutting down');
+  }
+}

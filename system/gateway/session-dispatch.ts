@@ -1,0 +1,100 @@
+import { ChatError } from '../core/errors.js';
+import type { ClientFrame, ServerFrame, ServerFrameOf } from '../protocol/frames.js';
+import type { Route } from '../ports/connection-registry.js';
+import type { Caller } from '../services/caller.js';
+import type { ChatCore } from '../services/chat-core.js';
+import type { SignedUrl } from '../services/media-service.js';
+
+export interface RequestContext {
+  core: ChatCore;
+  caller: Caller;
+  route: Route;
+  watchPresence(userIds: string[]): Promise<void>;
+  unwatchPresence(userIds: string[]): void;
+}
+
+/**
+ * Maps one authenticated client frame to the core service that handles it and builds the reply
+ * frame (undefined when the frame type has none). Errors propagate to the session, which turns
+ * them into `error` frames.
+ */
+export async function dispatchRequest(ctx: RequestContext, frame: ClientFrame): Promise<ServerFrame | undefined> {
+  const { core, caller } = ctx;
+  switch (frame.type) {
+    case 'send': {
+      const request = { conversationId: frame.conversationId, clientMessageId: frame.clientMessageId, bodyBase64: frame.body };
+      const result = await core.chat.send(caller, frame.media ? { ...request, media: frame.media } : request);
+      return withRid<'sent'>({ type: 'sent', ...result }, frame.rid);
+    }
+    case 'ack':
+      await core.receipts.delivered(caller, frame.conversationId, frame.seq);
+      return undefined;
+    case 'read':
+      await core.receipts.read(caller, frame.conversationId, frame.seq);
+      return undefined;
+    case 'sync': {
+      const page = await core.sync.after(caller, frame.conversationId, frame.afterSeq, frame.limit);
+      return { type: 'sync_result', rid: frame.rid, conversationId: frame.conversationId, ...page };
+    }
+    case 'history': {
+      const page = await core.sync.before(caller, frame.conversationId, frame.beforeSeq, frame.limit);
+      return { type: 'history_result', rid: frame.rid, conversationId: frame.conversationId, ...page };
+    }
+    case 'conversations':
+      return { type: 'conversations_result', rid: frame.rid, conversations: await core.sync.conversations(caller) };
+    case 'receipts': {
+      const devices = await core.receipts.list(caller, frame.conversationId);
+      return { type: 'receipts_result', rid: frame.rid, conversationId: frame.conversationId, devices };
+    }
+    case 'group_create':
+      return groupResult(frame.rid, await core.groups.create(caller, frame.name, frame.members));
+    case 'group_add':
+      return groupResult(frame.rid, await core.groups.add(caller, frame.conversationId, frame.userIds));
+    case 'group_remove':
+      return groupResult(frame.rid, await core.groups.remove(caller, frame.conversationId, frame.userId));
+    case 'group_leave':
+      return groupResult(frame.rid, await core.groups.leave(caller, frame.conversationId));
+    case 'group_admin':
+      return groupResult(frame.rid, await core.groups.setAdmin(caller, frame.conversationId, frame.userId, frame.admin));
+    case 'presence_subscribe':
+      await ctx.watchPresence(frame.userIds);
+      return frame.rid ? { type: 'ok', rid: frame.rid } : undefined;
+    case 'presence_unsubscribe':
+      ctx.unwatchPresence(frame.userIds);
+      return frame.rid ? { type: 'ok', rid: frame.rid } : undefined;
+    case 'heartbeat': {
+      const { registry, limits, clock } = core.deps;
+      await Promise.all([registry.put(caller, ctx.route, limits.registryTtlMs), core.presence.online(caller)]);
+      return { type: 'heartbeat_ack', serverTimeMs: clock.nowMs() };
+    }
+    case 'media_upload':
+      return mediaUrl(frame.rid, await core.media.requestUpload(caller, frame.conversationId, frame.sizeBytes, frame.contentType));
+    case 'media_download':
+      return mediaUrl(frame.rid, await core.media.requestDownload(caller, frame.conversationId, frame.objectKey));
+    case 'push_token':
+      await core.deps.directory.setPushToken(caller, frame.token ?? undefined);
+      return frame.rid ? { type: 'ok', rid: frame.rid } : undefined;
+    case 'device_unlink': {
+      const target = await core.auth.unlink(caller, frame.deviceId);
+      const live = (await core.deps.registry.lookup(target.userId)).filter((e) => e.deviceId === target.deviceId);
+      const goaway = { type: 'goaway' as const, reason: 'device_unlinked', reconnectAfterMs: 0 };
+      await Promise.all(live.map((e) => core.deps.router.deliver(e.route, goaway)));
+      return { type: 'ok', rid: frame.rid };
+    }
+    case 'auth':
+      throw new ChatError('ALREADY_AUTHENTICATED');
+  }
+}
+
+function withRid<T extends 'sent'>(frame: ServerFrameOf<T>, rid: string | undefined): ServerFrameOf<T> {
+  if (rid !== undefined) frame.rid = rid;
+  return frame;
+}
+
+function groupResult(rid: string, change: { conversationId: string; seq: number }): ServerFrameOf<'group_result'> {
+  return { type: 'group_result', rid, ...change };
+}
+
+function mediaUrl(rid: string, signed: SignedUrl): ServerFrameOf<'media_url'> {
+  return { type: 'media_url', rid, ...signed };
+}

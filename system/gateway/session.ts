@@ -1,0 +1,431 @@
+import { ChatError, isChatError, type ErrorCode } from '../core/errors.js';
+import type { ConversationId, Seq } from '../core/ids.js';
+import { TokenBucket } from '../core/token-bucket.js';
+import { decodeClientFrame } from '../protocol/codec.js';
+import type { ClientFrame, ClientFrameOf, ServerFrame, ServerFrameOf } from '../protocol/frames.js';
+import { CloseCodes, PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '../protocol/version.js';
+import type { TimerHandle } from '../ports/clock.js';
+import type { Route } from '../ports/connection-registry.js';
+import type { Connection } from '../ports/connection.js';
+import type { InboxPosition } from '../ports/inbox-store.js';
+import type { Unsubscribe } from '../ports/presence-store.js';
+import type { Caller } from '../services/caller.js';
+import type { ChatCore } from '../services/chat-core.js';
+import { dispatchRequest } from './session-dispatch.js';
+
+/** What a session needs from the gateway node that owns it. */
+export interface SessionHost {
+  readonly core: ChatCore;
+  readonly nodeId: string;
+  attach(connectionId: string, session: Session): void;
+  detach(connectionId: string, session: Session): void;
+  sessionClosed(session: Session): void;
+}
+
+type SessionState = 'awaiting-auth' | 'authenticating' | 'active' | 'closed';
+
+/** Inbox events sent per page while draining on connect. */
+const DRAIN_PAGE_EVENTS = 200;
+/** Frames a client may send while its auth is still being checked. */
+const FRAMES_BEFORE_AUTH_MAX = 64;
+/** Live events held back while the inbox drains; beyond this the client is a slow consumer. */
+const HELD_LIVE_EVENTS_MAX = 10_000;
+/** Rejected frames in a row (rate limit) after which the connection is closed. */
+const RATE_STRIKES_MAX = 100;
+
+/**
+ * One client connection's protocol logic, independent of the socket: authentication, frame
+ * validation and dispatch, heartbeats and zombie detection, rate limiting, backpressure, and
+ * in-order delivery (the offline inbox first, then live events). `ws` and the simulator's
+ * virtual clients both drive it through the Connection port.
+ */
+export class Session {
+  private state: SessionState = 'awaiting-auth';
+  private caller: Caller | undefined;
+  private route: Route | undefined;
+  private readonly framesBeforeAuth: string[] = [];
+  private draining = false;
+  private readonly heldLiveEvents: Array<ServerFrameOf<'event'>> = [];
+  /** Highest seq sent on this connection per conversation: later copies of an event are dropped. */
+  private readonly lastSentSeq = new Map<ConversationId, Seq>();
+  private readonly presenceWatches = new Map<string, Unsubscribe>();
+  private readonly rateBucket: TokenBucket;
+  private rateStrikes = 0;
+  private lastInboundMs: number;
+  private zombieCheck: TimerHandle | undefined;
+  private readingPaused = false;
+  private writableWaiters: Array<() => void> = [];
+  private inflightRequests = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly host: SessionHost,
+    private readonly connection: Connection,
+  ) {
+    const { clock, limits } = host.core.deps;
+    this.rateBucket = new TokenBucket(clock, limits.rateFramesPerSecond, limits.rateBurstFrames);
+    this.lastInboundMs = clock.nowMs();
+    this.host.core.deps.metrics.connectionOpened();
+    this.scheduleZombieCheck();
+  }
+
+  get connectionId(): string {
+    return this.connection.id;
+  }
+
+  get device(): Caller | undefined {
+    return this.caller;
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** A text frame from the client. Never throws: every failure becomes an error frame. */
+  handleText(raw: string): void {
+    if (this.state === 'closed') return;
+    const { deps } = this.host.core;
+    this.lastInboundMs = deps.clock.nowMs();
+    if (!this.rateBucket.take()) {
+      this.rateStrikes++;
+      if (this.rateStrikes > RATE_STRIKES_MAX) {
+        this.fail(new ChatError('RATE_LIMITED', 'sustained flooding; connection closed'), CloseCodes.RATE_LIMITED);
+        return;
+      }
+      this.sendError(new ChatError('RATE_LIMITED', 'rate limit exceeded', { retryAfterMs: this.rateBucket.msUntilNext() }));
+      return;
+    }
+    this.rateStrikes = 0;
+    if (this.state === 'authenticating') {
+      if (this.framesBeforeAuth.length >= FRAMES_BEFORE_AUTH_MAX) {
+        this.sendError(new ChatError('RATE_LIMITED', 'too many frames before auth completed'));
+      } else {
+        this.framesBeforeAuth.push(raw);
+      }
+      return;
+    }
+    const decoded = decodeClientFrame(raw, deps.limits.frameBytesMax);
+    if ('error' in decoded) {
+      this.sendError(decoded.error, decoded.rid, decoded.type);
+      return;
+    }
+    const frame = decoded.frame;
+    deps.metrics.frameIn(frame.type);
+    if (this.state === 'awaiting-auth') {
+      if (frame.type !== 'auth') {
+        this.sendError(new ChatError('NOT_AUTHENTICATED', 'send auth first'), ridOf(frame), frame.type);
+        return;
+      }
+      void this.authenticate(frame);
+      return;
+    }
+    this.dispatch(frame);
+  }
+
+  /** Frames are JSON text; a binary frame is answered, not processed. */
+  handleBinary(): void {
+    if (this.state === 'closed') return;
+    this.lastInboundMs = this.host.core.deps.clock.nowMs();
+    this.sendError(new ChatError('BAD_FRAME', 'binary frames are not part of the protocol; send JSON text frames'));
+  }
+
+  /** The transport reports the socket closed (by either side). */
+  handleClose(reason = 'closed'): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.zombieCheck?.cancel();
+    for (const unsubscribe of this.presenceWatches.values()) unsubscribe();
+    this.presenceWatches.clear();
+    this.releaseWaiters();
+    this.host.core.deps.metrics.connectionClosed(reason);
+    if (this.caller) {
+      this.host.detach(this.connection.id, this);
+      void this.goOffline(this.caller, this.route!);
+    }
+    this.host.sessionClosed(this);
+  }
+
+  /** The transport's send buffer drained below its high-water mark. */
+  handleWritable(): void {
+    const { limits } = this.host.core.deps;
+    if (this.readingPaused && this.connection.bufferedBytes() < limits.sendBufferPauseBytes / 2) {
+      this.readingPaused = false;
+      this.connection.resumeReading();
+    }
+    const waiters = this.writableWaiters;
+    this.writableWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** A frame routed to this connection (a live event, a receipt, a control frame). */
+  deliverFrame(frame: ServerFrame): void {
+    if (this.state === 'closed') return;
+    if (frame.type === 'event') {
+      if (this.draining) {
+        if (this.heldLiveEvents.length >= HELD_LIVE_EVENTS_MAX) {
+          this.fail(new ChatError('SLOW_CONSUMER', 'too many events arrived while the inbox drained'), CloseCodes.SLOW_CONSUMER);
+          return;
+        }
+        this.heldLiveEvents.push(frame);
+        return;
+      }
+      this.sendEvent(frame, true);
+      return;
+    }
+    if (frame.type === 'goaway' && frame.reason === 'device_unlinked') {
+      this.send(frame);
+      this.close(CloseCodes.DEVICE_UNLINKED, 'device unlinked');
+      return;
+    }
+    this.send(frame);
+  }
+
+  /** Graceful shutdown, step 1: tell the client to reconnect elsewhere. */
+  goAway(reason: string, reconnectAfterMs: number, urls?: string[]): void {
+    if (this.state === 'closed') return;
+    const frame: ServerFrameOf<'goaway'> = { type: 'goaway', reason, reconnectAfterMs };
+    if (urls && urls.length > 0) frame.urls = urls;
+    this.send(frame);
+  }
+
+  /** Resolves when no request of this connection is being processed. */
+  whenIdle(): Promise<void> {
+    if (this.inflightRequests === 0 || this.state === 'closed') return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.connection.close(code, reason);
+    this.handleClose(reason);
+  }
+
+  // ---------- authentication and inbox drain ----------
+
+  private async authenticate(frame: ClientFrameOf<'auth'>): Promise<void> {
+    const { core } = this.host;
+    const { limits, clock } = core.deps;
+    this.state = 'authenticating';
+    if (!SUPPORTED_PROTOCOL_VERSIONS.includes(frame.v)) {
+      this.fail(new ChatError('UNSUPPORTED_VERSION', `server speaks protocol versions ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`), CloseCodes.POLICY, frame.rid);
+      return;
+    }
+    let claims;
+    try {
+      claims = await core.auth.authenticate(frame.token);
+    } catch (error) {
+      this.fail(asChatError(error), CloseCodes.AUTH_FAILED, frame.rid, 'auth');
+      return;
+    }
+    if (this.isClosed) return;
+    const caller: Caller = { userId: claims.userId, deviceId: claims.deviceId };
+    const route: Route = { nodeId: this.host.nodeId, connectionId: this.connection.id };
+    this.caller = caller;
+    this.route = route;
+    this.draining = true;
+    this.host.attach(this.connection.id, this);
+    try {
+      // Register before draining: anything accepted from now on is routed here live, anything
+      // accepted before is already in the inbox (the fan-out queues before it looks up routes).
+      await core.deps.registry.put(caller, route, limits.registryTtlMs);
+      await core.presence.online(caller);
+    } catch (error) {
+      this.fail(asChatError(error), CloseCodes.GOING_AWAY, frame.rid, 'auth');
+      return;
+    }
+    core.pushNotifier.deviceOnline(caller);
+    if (this.isClosed) return;
+    const welcome: ServerFrameOf<'welcome'> = {
+      type: 'welcome',
+      v: PROTOCOL_VERSION,
+      userId: caller.userId,
+      deviceId: caller.deviceId,
+      nodeId: this.host.nodeId,
+      serverTimeMs: clock.nowMs(),
+      heartbeatIntervalMs: limits.heartbeatIntervalMs,
+      limits: { ...limits },
+    };
+    if (frame.rid) welcome.rid = frame.rid;
+    this.send(welcome);
+    this.state = 'active';
+    for (const raw of this.framesBeforeAuth.splice(0)) this.handleText(raw);
+    await this.drainInbox(caller);
+  }
+
+  private async drainInbox(caller: Caller): Promise<void> {
+    const { inbox, limits, metrics } = this.host.core.deps;
+    let after: InboxPosition | undefined;
+    try {
+      for (;;) {
+        const page = await inbox.list(caller, DRAIN_PAGE_EVENTS, after);
+        if (this.isClosed) return;
+        for (const event of page) this.sendEvent({ type: 'event', event }, false);
+        metrics.inboxDrained(page.length);
+        const last = page[page.length - 1];
+        if (!last || page.length < DRAIN_PAGE_EVENTS) break;
+        after = { conversationId: last.conversationId, seq: last.seq };
+        if (this.connection.bufferedBytes() > limits.sendBufferPauseBytes) await this.writable();
+        if (this.isClosed) return;
+      }
+    } catch (error) {
+      // The inbox keeps everything until acked: the client gets it on its next connection.
+      this.fail(asChatError(error), CloseCodes.GOING_AWAY);
+      return;
+    }
+    this.draining = false;
+    for (const frame of this.heldLiveEvents.splice(0)) this.sendEvent(frame, true);
+  }
+
+  private async goOffline(caller: Caller, route: Route): Promise<void> {
+    const { core } = this.host;
+    try {
+      await core.deps.registry.remove(caller, route);
+      // A newer connection of the same device may already be up (fast reconnect): stay online.
+      const stillConnected = (await core.deps.registry.lookup(caller.userId)).some((e) => e.deviceId === caller.deviceId);
+      if (!stillConnected) await core.presence.offline(caller);
+    } catch {
+      // Registry and presence entries expire by TTL when the store cannot be reached now.
+    }
+  }
+
+  // ---------- requests ----------
+
+  private dispatch(frame: ClientFrame): void {
+    if (frame.type === 'auth') {
+      this.sendError(new ChatError('ALREADY_AUTHENTICATED', 'this connection is already authenticated'), frame.rid, 'auth');
+      return;
+    }
+    this.inflightRequests++;
+    dispatchRequest(this.requestContext(), frame)
+      .then(
+        (reply) => {
+          if (reply) this.send(reply);
+        },
+        (error: unknown) => this.sendError(this.reportable(error, frame.type), ridOf(frame), frame.type),
+      )
+      .finally(() => {
+        this.inflightRequests--;
+        if (this.inflightRequests === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+      });
+  }
+
+  private requestContext() {
+    return {
+      core: this.host.core,
+      caller: this.caller!,
+      route: this.route!,
+      watchPresence: (userIds: string[]) => this.watchPresence(userIds),
+      unwatchPresence: (userIds: string[]) => this.unwatchPresence(userIds),
+    };
+  }
+
+  private async watchPresence(userIds: string[]): Promise<void> {
+    const { limits } = this.host.core.deps;
+    const fresh = [...new Set(userIds)].filter((u) => !this.presenceWatches.has(u));
+    if (this.presenceWatches.size + fresh.length > limits.presenceSubscriptionsMax) {
+      throw new ChatError('INVALID_FIELD', `a connection may watch at most ${limits.presenceSubscriptionsMax} users`);
+    }
+    for (const userId of fresh) {
+      // Reserve the slot first so a concurrent subscribe cannot double-watch.
+      this.presenceWatches.set(userId, () => undefined);
+      const unsubscribe = await this.host.core.presence.watch(userId, (state) => {
+        const frame: ServerFrameOf<'presence'> = { type: 'presence', userId: state.userId, online: state.online };
+        if (state.lastSeenMs !== undefined) frame.lastSeenMs = state.lastSeenMs;
+        this.send(frame);
+      });
+      if (this.isClosed || !this.presenceWatches.has(userId)) unsubscribe();
+      else this.presenceWatches.set(userId, unsubscribe);
+    }
+  }
+
+  private unwatchPresence(userIds: string[]): void {
+    for (const userId of userIds) {
+      this.presenceWatches.get(userId)?.();
+      this.presenceWatches.delete(userId);
+    }
+  }
+
+  // ---------- sending, backpressure, liveness ----------
+
+  private sendEvent(frame: ServerFrameOf<'event'>, live: boolean): void {
+    const { conversationId, seq, serverTimeMs } = frame.event;
+    if (seq <= (this.lastSentSeq.get(conversationId) ?? 0)) return;
+    this.lastSentSeq.set(conversationId, seq);
+    this.send(frame);
+    if (live) {
+      const { metrics, clock } = this.host.core.deps;
+      metrics.messageDelivered(clock.nowMs() - serverTimeMs);
+    }
+  }
+
+  private send(frame: ServerFrame): void {
+    if (this.state === 'closed') return;
+    const { metrics, limits } = this.host.core.deps;
+    this.connection.send(frame);
+    metrics.frameOut(frame.type);
+    const buffered = this.connection.bufferedBytes();
+    if (buffered > limits.sendBufferBytesMax) {
+      // Memory stays bounded: drop the connection rather than buffer without limit. Undelivered
+      // events stay in the device's inbox and arrive when it reconnects.
+      metrics.error('SLOW_CONSUMER');
+      this.close(CloseCodes.SLOW_CONSUMER, 'slow consumer');
+    } else if (buffered > limits.sendBufferPauseBytes && !this.readingPaused) {
+      this.readingPaused = true;
+      this.connection.pauseReading();
+    }
+  }
+
+  private sendError(error: ChatError, rid?: string, inReplyTo?: string): void {
+    this.host.core.deps.metrics.error(error.code);
+    const frame: ServerFrameOf<'error'> = { type: 'error', code: error.code, message: error.message, retryable: error.retryable };
+    if (rid !== undefined) frame.rid = rid;
+    if (error.retryAfterMs !== undefined) frame.retryAfterMs = error.retryAfterMs;
+    if (inReplyTo !== undefined) frame.inReplyTo = inReplyTo;
+    this.send(frame);
+  }
+
+  private fail(error: ChatError, closeCode: number, rid?: string, inReplyTo?: string): void {
+    this.sendError(error, rid, inReplyTo);
+    this.close(closeCode, error.code);
+  }
+
+  /** Unexpected errors are logged here and reach the client only as INTERNAL. */
+  private reportable(error: unknown, frameType: string): ChatError {
+    if (!isChatError(error)) {
+      this.host.core.deps.log.error('request failed', { frameType, error: String((error as Error)?.stack ?? error) });
+    }
+    return asChatError(error);
+  }
+
+  private writable(): Promise<void> {
+    return new Promise((resolve) => this.writableWaiters.push(resolve));
+  }
+
+  private releaseWaiters(): void {
+    for (const wake of this.writableWaiters.splice(0)) wake();
+    for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  /** Checks at a fraction of the timeout instead of re-arming a timer on every frame. */
+  private scheduleZombieCheck(): void {
+    const { clock, limits } = this.host.core.deps;
+    const everyMs = Math.max(1_000, Math.floor(limits.heartbeatTimeoutMs / 4));
+    this.zombieCheck = clock.setTimer(everyMs, () => {
+      if (this.state === 'closed') return;
+      if (clock.nowMs() - this.lastInboundMs > limits.heartbeatTimeoutMs) {
+        this.fail(new ChatError('HEARTBEAT_TIMEOUT', `no frame for over ${limits.heartbeatTimeoutMs} ms`), CloseCodes.HEARTBEAT_TIMEOUT);
+        return;
+      }
+      this.scheduleZombieCheck();
+    });
+  }
+}
+
+function ridOf(frame: ClientFrame): string | undefined {
+  return 'rid' in frame ? frame.rid : undefined;
+}
+
+function asChatError(error: unknown): ChatError {
+  if (isChatError(error)) return error;
+  return new ChatError('INTERNAL' satisfies ErrorCode, 'internal error');
+}

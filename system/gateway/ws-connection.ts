@@ -1,0 +1,42 @@
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+import type { Connection } from '../ports/connection.js';
+import type { ServerFrame } from '../protocol/frames.js';
+import { encodeFrame } from '../protocol/codec.js';
+import { CloseCodes } from '../protocol/version.js';
+
+/** The Connection port over a `ws` socket. */
+export class WsConnection implements Connection {
+  constructor(
+    readonly id: string,
+    private readonly ws: WebSocket,
+    private readonly socket: Socket,
+  ) {}
+
+  send(frame: ServerFrame): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(encodeFrame(frame));
+  }
+
+  bufferedBytes(): number {
+    // ws's own queue plus what the kernel socket has not taken yet.
+    return this.ws.bufferedAmount + this.socket.writableLength;
+  }
+
+  pauseReading(): void {
+    this.ws.pause();
+  }
+
+  resumeReading(): void {
+    this.ws.resume();
+  }
+
+  close(code: number, reason: string): void {
+    if (code === CloseCodes.SLOW_CONSUMER) {
+      // Its buffer is the problem: drop it now instead of waiting to flush a close frame behind it.
+      this.ws.terminate();
+      return;
+    }
+    this.ws.close(code, reason.slice(0, 120));
+  }
+}

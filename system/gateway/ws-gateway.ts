@@ -1,0 +1,57 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CloseCodes } from '../protocol/version.js';
+import type { GatewayNode } from './gateway-node.js';
+import { WsConnection } from './ws-connection.js';
+
+export interface WsGatewayOptions {
+  /** Path clients connect to. */
+  path?: string;
+}
+
+/**
+ * Binds a GatewayNode to WebSocket upgrades on an HTTP server. Everything protocol-related is in
+ * the session; this file only moves text between sockets and sessions.
+ */
+export function attachWebSockets(server: Server, node: GatewayNode, options: WsGatewayOptions = {}): WebSocketServer {
+  const path = options.path ?? '/ws';
+  const { limits } = node.core.deps;
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    // Frames between frameBytesMax and twice that get a FRAME_TOO_LARGE error frame from the
+    // session; anything larger is cut off by ws itself (close 1009) before it is buffered.
+    maxPayload: limits.frameBytesMax * 2,
+  });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== path) {
+      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
+    if (!node.isAccepting) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => bindSession(node, ws, socket));
+  });
+  return wss;
+}
+
+function bindSession(node: GatewayNode, ws: WebSocket, socket: Socket): void {
+  const connection = new WsConnection(node.nextConnectionId(), ws, socket);
+  const session = node.openSession(connection);
+  socket.setNoDelay(true);
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) {
+      session.handleBinary();
+      return;
+    }
+    session.handleText(Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString());
+  });
+  socket.on('drain', () => session.handleWritable());
+  ws.on('close', (code) => session.handleClose(code === CloseCodes.NORMAL || code === 1005 ? 'client_closed' : `closed_${code}`));
+  ws.on('error', () => session.handleClose('socket_error'));
+}

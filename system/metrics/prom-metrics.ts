@@ -1,0 +1,83 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ErrorCode } from '../core/errors.js';
+import type { Metrics } from '../ports/metrics.js';
+
+/** Metric names are part of the project's interface (dashboards and SLO queries use them). */
+export class PromMetrics implements Metrics {
+  readonly registry = new Registry();
+  private readonly connections: Gauge;
+  private readonly connectionsClosed: Counter;
+  private readonly framesIn: Counter;
+  private readonly framesOut: Counter;
+  private readonly accepted: Counter;
+  private readonly delivered: Counter;
+  private readonly deliverLatency: Histogram;
+  private readonly fanoutSize: Histogram;
+  private readonly inboxDrainedEvents: Counter;
+  private readonly pushes: Counter;
+  private readonly errors: Counter;
+
+  constructor(options: { nodeId: string; defaultMetrics?: boolean }) {
+    this.registry.setDefaultLabels({ node: options.nodeId });
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    const registers = [this.registry];
+    this.connections = new Gauge({ name: 'chat_connections', help: 'Open client connections', registers });
+    this.connectionsClosed = new Counter({ name: 'chat_connections_closed_total', help: 'Closed connections by reason', labelNames: ['reason'], registers });
+    this.framesIn = new Counter({ name: 'chat_frames_in_total', help: 'Client frames received, by type', labelNames: ['type'], registers });
+    this.framesOut = new Counter({ name: 'chat_frames_out_total', help: 'Server frames sent, by type', labelNames: ['type'], registers });
+    this.accepted = new Counter({ name: 'chat_events_accepted_total', help: 'Conversation events accepted (stored and numbered), by kind', labelNames: ['kind'], registers });
+    this.delivered = new Counter({ name: 'chat_events_delivered_total', help: 'Events handed live to a recipient device connection', registers });
+    this.deliverLatency = new Histogram({
+      name: 'chat_deliver_latency_seconds',
+      help: 'Accept-to-delivery latency of live deliveries (server clock)',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.fanoutSize = new Histogram({
+      name: 'chat_fanout_devices',
+      help: 'Recipient devices an accepted event was queued for',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 256, 512, 1280],
+      registers,
+    });
+    this.inboxDrainedEvents = new Counter({ name: 'chat_inbox_drained_events_total', help: 'Events sent from offline inboxes on connect', registers });
+    this.pushes = new Counter({ name: 'chat_push_total', help: 'Push notifications by outcome', labelNames: ['outcome'], registers });
+    this.errors = new Counter({ name: 'chat_errors_total', help: 'Error frames sent, by code', labelNames: ['code'], registers });
+  }
+
+  connectionOpened(): void {
+    this.connections.inc();
+  }
+  connectionClosed(reason: string): void {
+    this.connections.dec();
+    this.connectionsClosed.inc({ reason: reason.slice(0, 40) });
+  }
+  frameIn(type: string): void {
+    this.framesIn.inc({ type });
+  }
+  frameOut(type: string): void {
+    this.framesOut.inc({ type });
+  }
+  messageAccepted(kind: 'message' | 'membership'): void {
+    this.accepted.inc({ kind });
+  }
+  messageDelivered(latencyMs: number): void {
+    this.delivered.inc();
+    this.deliverLatency.observe(latencyMs / 1000);
+  }
+  fanout(recipientDevices: number): void {
+    this.fanoutSize.observe(recipientDevices);
+  }
+  inboxDrained(events: number): void {
+    this.inboxDrainedEvents.inc(events);
+  }
+  pushSent(outcome: string): void {
+    this.pushes.inc({ outcome });
+  }
+  error(code: ErrorCode): void {
+    this.errors.inc({ code });
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

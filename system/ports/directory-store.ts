@@ -1,0 +1,24 @@
+import type { DeviceAddress, DeviceId, UserId } from '../core/ids.js';
+
+export interface DeviceRecord {
+  userId: UserId;
+  deviceId: DeviceId;
+  linkedAtMs: number;
+  pushToken?: string;
+}
+
+export type LinkOutcome = 'linked' | 'already-linked' | 'limit-reached';
+
+/** Users and their linked devices. A user exists once one of their devices has been linked. */
+export interface DirectoryStore {
+  /** Links the device unless the user already has `devicesPerUserMax` others. */
+  linkDevice(device: DeviceAddress, atMs: number, devicesPerUserMax: number): Promise<LinkOutcome>;
+  /** Unlinks the device; tokens issued before `atMs` are refused afterwards. */
+  unlinkDevice(device: DeviceAddress, atMs: number): Promise<void>;
+  /** When the device was last unlinked, if ever (tokens issued earlier are dead). */
+  unlinkedAtMs(device: DeviceAddress): Promise<number | undefined>;
+  getDevice(device: DeviceAddress): Promise<DeviceRecord | undefined>;
+  listDevices(userId: UserId): Promise<DeviceRecord[]>;
+  userExists(userId: UserId): Promise<boolean>;
+  setPushToken(device: DeviceAddress, token: string | undefined): Promise<void>;
+}

@@ -1,0 +1,62 @@
+import type { Server } from 'node:http';
+import { attachWebSockets } from './gateway/ws-gateway.js';
+import { createHttpServer, listen, type HttpHandler } from './gateway/http-server.js';
+import type { GatewayNode } from './gateway/gateway-node.js';
+
+export interface ServerOptions {
+  node: GatewayNode;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  devTokens?: boolean;
+  renderMetrics?: () => Promise<{ contentType: string; body: string }>;
+  extraHandlers?: HttpHandler[];
+  /** Called with the bound HTTP base URL before the server accepts traffic (e.g. to sign media URLs). */
+  onBaseUrl?: (httpUrl: string) => void;
+}
+
+export interface RunningServer {
+  /** WebSocket URL clients connect to. */
+  wsUrl: string;
+  httpUrl: string;
+  port: number;
+  server: Server;
+  /** Graceful: stop accepting, goaway, drain in-flight requests, close connections and the port. */
+  close(): Promise<void>;
+}
+
+/** Serves one gateway node over HTTP + WebSocket on one port. */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { node } = options;
+  const httpOptions = {
+    core: node.core,
+    devTokens: options.devTokens ?? false,
+    extraHandlers: options.extraHandlers ?? [],
+    isReady: () => node.isAccepting,
+    ...(options.renderMetrics ? { renderMetrics: options.renderMetrics } : {}),
+  };
+  const server = createHttpServer(httpOptions);
+  const wss = attachWebSockets(server, node);
+  const host = options.host ?? '127.0.0.1';
+  const address = await listen(server, options.port ?? 0, host);
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  const httpUrl = `http://${hostPart}:${address.port}`;
+  options.onBaseUrl?.(httpUrl);
+  let closing: Promise<void> | undefined;
+  return {
+    wsUrl: `ws://${hostPart}:${address.port}/ws`,
+    httpUrl,
+    port: address.port,
+    server,
+    close() {
+      closing ??= (async () => {
+        await node.shutdown();
+        for (const client of wss.clients) client.terminate();
+        wss.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { KeyedSerializer } from '../core/keyed-serializer.js';
+import { AuthService } from './auth-service.js';
+import { ChatService } from './chat-service.js';
+import type { CoreDeps } from './deps.js';
+import { Fanout } from './fanout.js';
+import { GroupService } from './group-service.js';
+import { MediaService } from './media-service.js';
+import { Membership } from './membership.js';
+import { PresenceService } from './presence-service.js';
+import { PushNotifier } from './push-notifier.js';
+import { ReceiptService } from './receipt-service.js';
+import { SyncService } from './sync-service.js';
+
+/**
+ * The messaging core: every service wired to one set of ports. The same object runs embedded,
+ * in production and in the simulator; only the CoreDeps differ.
+ */
+export class ChatCore {
+  readonly auth: AuthService;
+  readonly chat: ChatService;
+  readonly groups: GroupService;
+  readonly receipts: ReceiptService;
+  readonly sync: SyncService;
+  readonly media: MediaService;
+  readonly presence: PresenceService;
+  readonly pushNotifier: PushNotifier;
+  readonly membership: Membership;
+
+  constructor(readonly deps: CoreDeps) {
+    // One serializer for messages and membership changes: both take the conversation's next seq.
+    const serializer = new KeyedSerializer();
+    this.membership = new Membership(deps);
+    this.pushNotifier = new PushNotifier(deps);
+    const fanout = new Fanout(deps, this.pushNotifier);
+    this.auth = new AuthService(deps);
+    this.media = new MediaService(deps, this.membership);
+    this.chat = new ChatService(deps, serializer, this.membership, fanout, this.media);
+    this.groups = new GroupService(deps, serializer, this.membership, fanout);
+    this.receipts = new ReceiptService(deps, this.membership);
+    this.sync = new SyncService(deps, this.membership);
+    this.presence = new PresenceService(deps);
+  }
+}

@@ -1,0 +1,67 @@
+import { ChatError } from '../core/errors.js';
+import { directParticipants, isGroupConversation, type ConversationId, type Seq, type UserId } from '../core/ids.js';
+import type { GroupRecord, MembershipSpan } from '../ports/conversation-store.js';
+import type { CoreDeps } from './deps.js';
+
+/** A stretch of seqs a user may read: [fromSeq, toSeq], toSeq inclusive (Infinity = still a member). */
+export interface ReadableSpan {
+  fromSeq: Seq;
+  toSeq: Seq;
+}
+
+export type ConversationMembers =
+  | { kind: 'direct'; members: UserId[] }
+  | { kind: 'group'; members: UserId[]; group: GroupRecord };
+
+/**
+ * Who is in a conversation, now and at each point of its history. 1:1 conversations have their
+ * two users from seq 1; groups have membership spans recorded by the group service.
+ */
+export class Membership {
+  constructor(private readonly deps: Pick<CoreDeps, 'conversations' | 'directory'>) {}
+
+  /** Current members; throws UNKNOWN_CONVERSATION or NOT_A_MEMBER when `userId` may not post. */
+  async requireMember(conversationId: ConversationId, userId: UserId): Promise<ConversationMembers> {
+    const participants = directParticipants(conversationId);
+    if (participants) {
+      if (!participants.includes(userId)) throw new ChatError('NOT_A_MEMBER', `you are not a participant of ${conversationId}`);
+      const other = participants[0] === userId ? participants[1] : participants[0];
+      if (!(await this.deps.directory.userExists(other))) throw new ChatError('UNKNOWN_USER', `no user ${other}`);
+      return { kind: 'direct', members: participants };
+    }
+    const group = await this.requireGroup(conversationId);
+    const members = currentSpans(group).map((s) => s.userId);
+    if (!members.includes(userId)) throw new ChatError('NOT_A_MEMBER', `you are not a member of ${conversationId}`);
+    return { kind: 'group', members, group };
+  }
+
+  async requireGroup(conversationId: ConversationId): Promise<GroupRecord> {
+    const group = isGroupConversation(conversationId) ? await this.deps.conversations.getGroup(conversationId) : undefined;
+    if (!group) throw new ChatError('UNKNOWN_CONVERSATION', `no conversation ${conversationId}`);
+    return group;
+  }
+
+  /** The seqs the user may read (history, sync, media); throws NOT_A_MEMBER when there are none. */
+  async readableSpans(conversationId: ConversationId, userId: UserId): Promise<ReadableSpan[]> {
+    const participants = directParticipants(conversationId);
+    if (participants) {
+      if (!participants.includes(userId)) throw new ChatError('NOT_A_MEMBER', `you are not a participant of ${conversationId}`);
+      return [{ fromSeq: 1, toSeq: Infinity }];
+    }
+    const group = await this.requireGroup(conversationId);
+    const spans = group.spans
+      .filter((s) => s.userId === userId)
+      .map((s) => ({ fromSeq: s.fromSeq, toSeq: s.toSeq ?? Infinity }))
+      .sort((a, b) => a.fromSeq - b.fromSeq);
+    if (spans.length === 0) throw new ChatError('NOT_A_MEMBER', `you were never a member of ${conversationId}`);
+    return spans;
+  }
+}
+
+export function currentSpans(group: GroupRecord): MembershipSpan[] {
+  return group.spans.filter((s) => s.toSeq === undefined);
+}
+
+export function isReadable(spans: readonly ReadableSpan[], seq: Seq): boolean {
+  return spans.some((s) => seq >= s.fromSeq && seq <= s.toSeq);
+}

@@ -1,0 +1,68 @@
+import { ChatError } from '../core/errors.js';
+import type { ReceiptState } from '../core/events.js';
+import type { ConversationId, Seq, UserId } from '../core/ids.js';
+import type { Watermarks } from '../ports/receipt-store.js';
+import type { Caller } from './caller.js';
+import type { CoreDeps } from './deps.js';
+import type { Membership } from './membership.js';
+
+/** Longest run of events scanned to find whom a receipt concerns; older senders learn by `receipts`. */
+const RECEIPT_SCAN_EVENTS_MAX = 2_000;
+
+/**
+ * Delivery and read receipts as cumulative, monotonic watermarks per recipient device. A device's
+ * `ack` clears its inbox and raises "delivered"; `read` raises "read" (and "delivered" with it,
+ * since a device cannot read what it has not got). Changes go to every device of the senders
+ * whose messages the new watermark covers.
+ */
+export class ReceiptService {
+  constructor(
+    private readonly deps: Pick<CoreDeps, 'inbox' | 'receipts' | 'messages' | 'registry' | 'router'>,
+    private readonly membership: Membership,
+  ) {}
+
+  async delivered(caller: Caller, conversationId: ConversationId, seq: Seq): Promise<void> {
+    await this.requireSeqExists(conversationId, seq);
+    await this.deps.inbox.ackThrough(caller, conversationId, seq);
+    await this.raise(caller, conversationId, 'delivered', seq);
+  }
+
+  async read(caller: Caller, conversationId: ConversationId, seq: Seq): Promise<void> {
+    await this.membership.readableSpans(conversationId, caller.userId);
+    await this.requireSeqExists(conversationId, seq);
+    await this.deps.inbox.ackThrough(caller, conversationId, seq);
+    await this.raise(caller, conversationId, 'delivered', seq);
+    await this.raise(caller, conversationId, 'read', seq);
+  }
+
+  async list(caller: Caller, conversationId: ConversationId): Promise<Watermarks[]> {
+    await this.membership.readableSpans(conversationId, caller.userId);
+    return this.deps.receipts.list(conversationId);
+  }
+
+  private async requireSeqExists(conversationId: ConversationId, seq: Seq): Promise<void> {
+    const last = await this.deps.messages.lastSeq(conversationId);
+    if (seq > last) throw new ChatError('INVALID_FIELD', `seq ${seq} is beyond the end of ${conversationId} (${last})`);
+  }
+
+  private async raise(caller: Caller, conversationId: ConversationId, state: ReceiptState, seq: Seq): Promise<void> {
+    const { previousSeq, currentSeq } = await this.deps.receipts.advance(conversationId, caller, state, seq);
+    if (currentSeq <= previousSeq) return;
+    const from = Math.max(previousSeq, currentSeq - RECEIPT_SCAN_EVENTS_MAX);
+    const events = await this.deps.messages.readAfter(conversationId, from, currentSeq - from);
+    const senders = new Set<UserId>();
+    for (const event of events) {
+      if (event.kind === 'message' && event.senderUserId !== caller.userId) senders.add(event.senderUserId);
+    }
+    const frame = {
+      type: 'receipt' as const,
+      conversationId,
+      state,
+      upToSeq: currentSeq,
+      userId: caller.userId,
+      deviceId: caller.deviceId,
+    };
+    const routes = await Promise.all([...senders].map((userId) => this.deps.registry.lookup(userId)));
+    await Promise.all(routes.flat().map(({ route }) => this.deps.router.deliver(route, frame)));
+  }
+}

@@ -1,0 +1,72 @@
+import { resolveLimits, type Limits } from '../core/limits.js';
+import { EmbeddedBlobStore } from '../adapters/memory/embedded-blob-store.js';
+import { LocalRouter } from '../adapters/memory/local-router.js';
+import { MemoryConnectionRegistry } from '../adapters/memory/memory-connection-registry.js';
+import { MemoryConversationStore } from '../adapters/memory/memory-conversation-store.js';
+import { MemoryDirectoryStore } from '../adapters/memory/memory-directory-store.js';
+import { MemoryInboxStore } from '../adapters/memory/memory-inbox-store.js';
+import { MemoryMessageStore } from '../adapters/memory/memory-message-store.js';
+import { MemoryPresenceStore } from '../adapters/memory/memory-presence-store.js';
+import { MemoryReceiptStore } from '../adapters/memory/memory-receipt-store.js';
+import { RecordingPushSender } from '../adapters/memory/recording-push-sender.js';
+import { cryptoRandom } from '../adapters/node/crypto-random.js';
+import { systemClock } from '../adapters/node/system-clock.js';
+import { GatewayNode } from '../gateway/gateway-node.js';
+import type { Clock } from '../ports/clock.js';
+import { silentLogger, type Logger } from '../ports/logger.js';
+import { noopMetrics, type Metrics } from '../ports/metrics.js';
+import type { Random } from '../ports/random.js';
+import { ChatCore } from '../services/chat-core.js';
+
+export interface EmbeddedWorldOptions {
+  limits?: Partial<Limits>;
+  nodeId?: string;
+  tokenSecret?: string;
+  clock?: Clock;
+  random?: Random;
+  metrics?: Metrics;
+  log?: Logger;
+  peerUrls?: string[];
+}
+
+/** Development secret for the embedded world only; production must set its own. */
+export const EMBEDDED_DEV_SECRET = 'embedded-development-secret-not-for-production';
+
+/**
+ * The embedded world: the core on in-memory adapters in one process, needing no services.
+ * It is the product's default and the reference the other worlds' adapters are tested against.
+ */
+export function buildEmbeddedWorld(options: EmbeddedWorldOptions = {}) {
+  const clock = options.clock ?? systemClock;
+  const nodeId = options.nodeId ?? 'node-1';
+  const tokenSecret = options.tokenSecret ?? EMBEDDED_DEV_SECRET;
+  const router = new LocalRouter(nodeId);
+  const stores = {
+    messages: new MemoryMessageStore(),
+    conversations: new MemoryConversationStore(),
+    inbox: new MemoryInboxStore(),
+    receipts: new MemoryReceiptStore(),
+    directory: new MemoryDirectoryStore(),
+    registry: new MemoryConnectionRegistry(clock),
+    presence: new MemoryPresenceStore(clock),
+  };
+  const blobs = new EmbeddedBlobStore({ secret: tokenSecret, clock });
+  const push = new RecordingPushSender();
+  const core = new ChatCore({
+    clock,
+    random: options.random ?? cryptoRandom,
+    limits: resolveLimits(options.limits),
+    nodeId,
+    tokenSecret,
+    ...stores,
+    router,
+    blobs,
+    push,
+    metrics: options.metrics ?? noopMetrics,
+    log: options.log ?? silentLogger,
+  });
+  const node = new GatewayNode(core, router, options.peerUrls ? { peerUrls: options.peerUrls } : {});
+  return { core, node, router, stores, blobs, push };
+}
+
+export type EmbeddedWorld = ReturnType<typeof buildEmbeddedWorld>;
