@@ -85,3 +85,25 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
 export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
   return { ...defaultLimits, ...overrides };
 }
+
+/**
+ * Parses `name=value` overrides (command-line `--limit` flags, the CHAT_LIMITS variable) into a
+ * partial Limits; unknown names and non-numeric values are configuration errors, said clearly.
+ */
+export function parseLimitOverrides(pairs: readonly string[]): Partial<Limits> {
+  const overrides: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const [name, raw] = pair.split('=', 2);
+    if (!name || raw === undefined || !Object.hasOwn(defaultLimits, name)) {
+      throw new Error(`unknown limit "${pair}"; known: ${Object.keys(defaultLimits).join(', ')}`);
+    }
+    if (Array.isArray(defaultLimits[name as keyof Limits])) {
+      overrides[name] = raw.split(',').filter(Boolean);
+      continue;
+    }
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < 0) throw new Error(`limit ${name} needs a non-negative number, got "${raw}"`);
+    overrides[name] = value;
+  }
+  return overrides as Partial<Limits>;
+}

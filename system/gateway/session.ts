@@ -30,6 +30,11 @@ const DRAIN_PAGE_EVENTS = 200;
 const FRAMES_BEFORE_AUTH_MAX = 64;
 /** Live events held back while the inbox drains; beyond this the client is a slow consumer. */
 const HELD_LIVE_EVENTS_MAX = 10_000;
+/**
+ * Frames the rate limit does not count: delivery acks and heartbeats are the client keeping up
+ * with what the server sends it, so counting them would punish busy recipients.
+ */
+const RATE_EXEMPT_FRAMES: ReadonlySet<string> = new Set(['ack', 'heartbeat']);
 /** Rejected frames in a row (rate limit) after which the connection is closed. */
 const RATE_STRIKES_MAX = 100;
 
@@ -86,16 +91,6 @@ export class Session {
     if (this.state === 'closed') return;
     const { deps } = this.host.core;
     this.lastInboundMs = deps.clock.nowMs();
-    if (!this.rateBucket.take()) {
-      this.rateStrikes++;
-      if (this.rateStrikes > RATE_STRIKES_MAX) {
-        this.fail(new ChatError('RATE_LIMITED', 'sustained flooding; connection closed'), CloseCodes.RATE_LIMITED);
-        return;
-      }
-      this.sendError(new ChatError('RATE_LIMITED', 'rate limit exceeded', { retryAfterMs: this.rateBucket.msUntilNext() }));
-      return;
-    }
-    this.rateStrikes = 0;
     if (this.state === 'authenticating') {
       if (this.framesBeforeAuth.length >= FRAMES_BEFORE_AUTH_MAX) {
         this.sendError(new ChatError('RATE_LIMITED', 'too many frames before auth completed'));
@@ -106,11 +101,13 @@ export class Session {
     }
     const decoded = decodeClientFrame(raw, deps.limits.frameBytesMax);
     if ('error' in decoded) {
-      this.sendError(decoded.error, decoded.rid, decoded.type);
+      // Garbage costs a token too, so it cannot be used to flood.
+      if (this.takeRateToken(decoded.rid, decoded.type)) this.sendError(decoded.error, decoded.rid, decoded.type);
       return;
     }
     const frame = decoded.frame;
     deps.metrics.frameIn(frame.type);
+    if (!RATE_EXEMPT_FRAMES.has(frame.type) && !this.takeRateToken(ridOf(frame), frame.type)) return;
     if (this.state === 'awaiting-auth') {
       if (frame.type !== 'auth') {
         this.sendError(new ChatError('NOT_AUTHENTICATED', 'send auth first'), ridOf(frame), frame.type);
@@ -120,6 +117,21 @@ export class Session {
       return;
     }
     this.dispatch(frame);
+  }
+
+  /** Token-bucket rate limit per connection; a long run of rejected frames closes it. */
+  private takeRateToken(rid: string | undefined, type: string | undefined): boolean {
+    if (this.rateBucket.take()) {
+      this.rateStrikes = 0;
+      return true;
+    }
+    this.rateStrikes++;
+    if (this.rateStrikes > RATE_STRIKES_MAX) {
+      this.fail(new ChatError('RATE_LIMITED', 'sustained flooding; connection closed'), CloseCodes.RATE_LIMITED);
+    } else {
+      this.sendError(new ChatError('RATE_LIMITED', 'rate limit exceeded', { retryAfterMs: this.rateBucket.msUntilNext() }), rid, type);
+    }
+    return false;
   }
 
   /** Frames are JSON text; a binary frame is answered, not processed. */

@@ -7,6 +7,8 @@ import { CloseCodes } from '../protocol/version.js';
 
 /** The Connection port over a `ws` socket. */
 export class WsConnection implements Connection {
+  private corked = false;
+
   constructor(
     readonly id: string,
     private readonly ws: WebSocket,
@@ -15,6 +17,16 @@ export class WsConnection implements Connection {
 
   send(frame: ServerFrame): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
+    // Frames produced in one turn of the event loop (an ack, an event, a receipt…) leave in one
+    // write instead of one system call each.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     this.ws.send(encodeFrame(frame));
   }
 

@@ -1,0 +1,48 @@
+/**
+ * Benchmark: delivered msgs/s and send→deliver latency for 1:1 traffic, the reference system
+ * (embedded world, one gateway process) next to a bare `ws` relay, in the same run on the same
+ * machine. Servers run in their own processes; the load runs in this one.
+ *
+ *   npm run bench -- [--pairs 50] [--rates 2000,5000,10000] [--duration-s 10] [--json FILE]
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { startChildServer } from './child-server.js';
+import { runPairLoad, type PairLoadResult } from './pair-load.js';
+
+const { values } = parseArgs({
+  options: {
+    pairs: { type: 'string', default: '50' },
+    rates: { type: 'string', default: '2000,5000,10000' },
+    'duration-s': { type: 'string', default: '10' },
+    json: { type: 'string' },
+  },
+});
+
+/** The benchmark measures throughput, so per-connection rate limits are lifted. */
+const BENCH_LIMITS = ['--limit', 'rateFramesPerSecond=1000000', '--limit', 'rateBurstFrames=1000000'];
+const pairs = Number(values.pairs);
+const durationMs = Number(values['duration-s']) * 1000;
+const rates = values.rates.split(',').map(Number);
+const rows: Array<{ rate: number; relay: PairLoadResult; system: PairLoadResult }> = [];
+
+for (const rate of rates) {
+  const relayServer = await startChildServer(new URL('./bare-relay-server.ts', import.meta.url).pathname, []);
+  const relay = await runPairLoad({ target: 'relay', wsUrl: relayServer.wsUrl, pairs, ratePerSecond: rate, durationMs });
+  await relayServer.stop();
+  const systemServer = await startChildServer(new URL('../main.ts', import.meta.url).pathname, ['--port', '0', '--quiet', ...BENCH_LIMITS]);
+  const system = await runPairLoad({ target: 'system', wsUrl: systemServer.wsUrl, httpUrl: systemServer.httpUrl!, pairs, ratePerSecond: rate, durationMs });
+  await systemServer.stop();
+  rows.push({ rate, relay, system });
+}
+
+const fmt = (n: number) => n.toFixed(1).padStart(8);
+process.stdout.write(`1:1 traffic, ${pairs} pairs (${pairs * 2} connections), ${durationMs / 1000} s per point; servers in their own process\n`);
+process.stdout.write('offered/s | relay deliv/s   p50 ms   p99 ms | system deliv/s   p50 ms   p99 ms | deliv ratio\n');
+for (const { rate, relay, system } of rows) {
+  process.stdout.write(
+    `${String(rate).padStart(9)} | ${String(relay.deliveredPerSecond).padStart(12)} ${fmt(relay.latencyMs.p50)} ${fmt(relay.latencyMs.p99)} | ` +
+      `${String(system.deliveredPerSecond).padStart(13)} ${fmt(system.latencyMs.p50)} ${fmt(system.latencyMs.p99)} | ${(system.deliveredPerSecond / relay.deliveredPerSecond).toFixed(2).padStart(10)}\n`,
+  );
+}
+if (values.json) writeFileSync(values.json, JSON.stringify({ kind: 'bench', pairs, durationMs, rows }, null, 2));
