@@ -159,7 +159,7 @@ function checkSenderOrder(index: HistoryIndex, sink: ViolationSink): void {
     if (seqIdx === undefined) continue;
     const m2 = history[seqIdx] as Observation;
     const m1 = history[floorIdx] as AckEvent;
-    if (m2.seq > m1.seq) continue;
+    if (m2.seq > m1.seq || m2.clientMessageId === m1.clientMessageId) continue;
     const send = history[index.firstSend.get(key)!]!;
     sink.report(() => ({
       message:

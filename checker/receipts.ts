@@ -1,4 +1,4 @@
-import type { ReceiptObservedEvent } from './history.js';
+import type { HistoryEvent, ReceiptObservedEvent } from './history.js';
 import { deviceKeyOf, firstObservation, toIndex, type HistoryIndex, type HistoryInput } from './history-index.js';
 import type { CheckOptions } from './options.js';
 import { ViolationSink, type Violation } from './violation.js';
@@ -22,7 +22,7 @@ export function receipts(history: HistoryInput, options: CheckOptions = {}): Vio
 }
 
 export function checkReceipts(index: HistoryIndex, sink: ViolationSink): void {
-  const { history, timeline } = index;
+  const { history } = index;
   const watermarks = new Map<string, number>(); // observer+conversation+byDevice+state → index of the highest receipt
   for (let i = 0; i < history.length; i++) {
     const e = history[i]!;
@@ -57,7 +57,7 @@ export function checkReceipts(index: HistoryIndex, sink: ViolationSink): void {
     sink.report(() => {
       const seen = seenIdx >= 0 ? history[seenIdx]! : undefined;
       const elsewhere = index.seqFirst.get(e.conversationId)?.get(target);
-      const witness = [e];
+      const witness: HistoryEvent[] = [e];
       if (seen) witness.push(seen);
       else if (elsewhere !== undefined) witness.push(history[elsewhere]!);
       return {
@@ -73,7 +73,6 @@ export function checkReceipts(index: HistoryIndex, sink: ViolationSink): void {
       };
     });
   }
-  void timeline;
 }
 
 /** The highest seq ≤ upToSeq the user's devices were due to see, or undefined when unknown / none. */

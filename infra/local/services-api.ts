@@ -11,7 +11,7 @@ import { ConfigError, ServicesFailedError } from './errors.js';
 import { downService, serviceStatus, upService, type DownResult, type StatusResult, type UpResult } from './lifecycle.js';
 import { prometheus } from './prometheus.js';
 import { redis } from './redis.js';
-import { serviceContext, type ServiceDefinition } from './service.js';
+import { serviceContext, type ServiceContext, type ServiceDefinition } from './service.js';
 import { versitygw } from './versitygw.js';
 
 export { SERVICE_NAMES, type ServiceName } from './config.js';
@@ -98,7 +98,7 @@ export function statusServices(names: readonly string[] = [], options: ServicesO
 async function forEachService<T>(
   names: readonly string[],
   options: ServicesOptions,
-  action: (def: ServiceDefinition, ctx: ReturnType<typeof serviceContext>) => Promise<T>,
+  action: (def: ServiceDefinition, ctx: ServiceContext) => Promise<T>,
 ): Promise<T[]> {
   const config = options.config ?? loadConfig();
   const log = options.log ?? (() => {});
