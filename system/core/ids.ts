@@ -36,7 +36,8 @@ export function isGroupConversation(id: ConversationId): boolean {
 export function directParticipants(id: ConversationId): [UserId, UserId] | undefined {
   if (!isDirectConversation(id)) return undefined;
   const parts = id.slice(DIRECT_PREFIX.length).split(':');
-  if (parts.length !== 2 || !parts[0] || !parts[1] || parts[0] === parts[1]) return undefined;
+  // The id is canonical (users sorted), so one pair of users has exactly one conversation.
+  if (parts.length !== 2 || !parts[0] || !parts[1] || parts[0] >= parts[1]) return undefined;
   return [parts[0], parts[1]];
 }
 

@@ -33,7 +33,7 @@ export interface Limits {
   sendBufferBytesMax: number;
   /** Most events one sync or history page returns. */
   pageEventsMax: number;
-  /** Most users one presence subscription frame may name; and most a connection may watch. */
+  /** Most users one connection may watch for presence at a time. */
   presenceSubscriptionsMax: number;
   /** Largest media object, in bytes. */
   mediaBytesMax: number;

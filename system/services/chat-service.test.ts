@@ -148,7 +148,7 @@ describe('ChatService: 1:1 messages through sessions', () => {
   });
 
   it('live events arriving while the inbox drains are neither reordered nor duplicated', async () => {
-    const world = createTestWorld({ limits: { sendBufferPauseBytes: 10_000, sendBufferBytesMax: 100_000_000 } });
+    const world = createTestWorld({ limits: { sendBufferPauseBytes: 10_000, sendBufferBytesMax: 100_000_000, rateBurstFrames: 10_000 } });
     const alice = await connectDevice(world, 'alice', 'phone');
     const carol = await connectDevice(world, 'carol', 'phone');
     await registerUser(world, 'bob', 'phone');

@@ -76,8 +76,9 @@ export class ChatService {
       await Promise.all(members.map((userId) => this.deps.conversations.noteParticipant(userId, request.conversationId)));
     }
     // Re-fan-out a duplicate too: if the first attempt died between append and fan-out, the
-    // retry completes it. Inbox writes are idempotent and devices drop repeated seqs.
-    await this.fanout.distribute(event, members, caller);
+    // retry completes it. Inbox writes are idempotent, devices that acked it are skipped, and
+    // connections drop repeated seqs.
+    await this.fanout.distribute(event, members, caller, { retry: duplicate });
     return {
       conversationId: event.conversationId,
       clientMessageId: request.clientMessageId,

@@ -1,5 +1,5 @@
 import type { ConversationEvent } from '../core/events.js';
-import type { DeviceAddress, UserId } from '../core/ids.js';
+import { deviceKey, type DeviceAddress, type UserId } from '../core/ids.js';
 import type { Route } from '../ports/connection-registry.js';
 import type { CoreDeps } from './deps.js';
 import type { PushNotifier } from './push-notifier.js';
@@ -11,13 +11,23 @@ import type { PushNotifier } from './push-notifier.js';
  */
 export class Fanout {
   constructor(
-    private readonly deps: Pick<CoreDeps, 'directory' | 'inbox' | 'registry' | 'router' | 'metrics'>,
+    private readonly deps: Pick<CoreDeps, 'directory' | 'inbox' | 'registry' | 'router' | 'metrics' | 'receipts'>,
     private readonly pushNotifier: PushNotifier,
   ) {}
 
-  /** Returns how many devices the event was queued for. */
-  async distribute(event: ConversationEvent, recipients: readonly UserId[], excludeDevice?: DeviceAddress): Promise<number> {
-    const perUser = await Promise.all(recipients.map((userId) => this.queueForUser(event, userId, excludeDevice)));
+  /**
+   * Returns how many devices the event was queued for. `retry` marks a repeated fan-out (a
+   * duplicate send): devices that already acknowledged the event are skipped, so it does not
+   * come back into their inboxes and get delivered twice.
+   */
+  async distribute(
+    event: ConversationEvent,
+    recipients: readonly UserId[],
+    excludeDevice?: DeviceAddress,
+    options: { retry?: boolean } = {},
+  ): Promise<number> {
+    const acknowledged = options.retry ? await this.acknowledgedDevices(event) : undefined;
+    const perUser = await Promise.all(recipients.map((userId) => this.queueForUser(event, userId, excludeDevice, acknowledged)));
     const frame = { type: 'event' as const, event };
     const routed: Array<Promise<void>> = [];
     let queued = 0;
@@ -31,10 +41,18 @@ export class Fanout {
     return queued;
   }
 
-  private async queueForUser(event: ConversationEvent, userId: UserId, exclude: DeviceAddress | undefined) {
+  /** Devices whose delivered watermark already covers the event. */
+  private async acknowledgedDevices(event: ConversationEvent): Promise<Set<string>> {
+    const marks = await this.deps.receipts.list(event.conversationId);
+    return new Set(marks.filter((m) => m.deliveredSeq >= event.seq).map((m) => deviceKey(m)));
+  }
+
+  private async queueForUser(event: ConversationEvent, userId: UserId, exclude: DeviceAddress | undefined, acknowledged?: Set<string>) {
     const [devices, online] = await Promise.all([this.deps.directory.listDevices(userId), this.deps.registry.lookup(userId)]);
     const onlineRoutes = new Map(online.map((o) => [o.deviceId, o.route] as const));
-    const targets = devices.filter((d) => !(exclude && d.userId === exclude.userId && d.deviceId === exclude.deviceId));
+    const targets = devices.filter(
+      (d) => !(exclude && d.userId === exclude.userId && d.deviceId === exclude.deviceId) && !acknowledged?.has(deviceKey(d)),
+    );
     await Promise.all(targets.map((d) => this.deps.inbox.enqueue(d, event)));
     const result = { queued: targets.length, online: [] as Route[], offlineWithToken: [] as Array<{ device: DeviceAddress; token: string }> };
     for (const device of targets) {

@@ -1,5 +1,5 @@
 import { ChatError } from '../core/errors.js';
-import { directParticipants, isGroupConversation, type ConversationId, type Seq, type UserId } from '../core/ids.js';
+import { directParticipants, isDirectConversation, isGroupConversation, type ConversationId, type Seq, type UserId } from '../core/ids.js';
 import type { GroupRecord, MembershipSpan } from '../ports/conversation-store.js';
 import type { CoreDeps } from './deps.js';
 
@@ -36,6 +36,9 @@ export class Membership {
   }
 
   async requireGroup(conversationId: ConversationId): Promise<GroupRecord> {
+    if (isDirectConversation(conversationId)) {
+      throw new ChatError('UNKNOWN_CONVERSATION', `${conversationId} is not a canonical 1:1 id (dm:<first user>:<second user>, sorted)`);
+    }
     const group = isGroupConversation(conversationId) ? await this.deps.conversations.getGroup(conversationId) : undefined;
     if (!group) throw new ChatError('UNKNOWN_CONVERSATION', `no conversation ${conversationId}`);
     return group;

@@ -22,13 +22,14 @@ export class ReceiptService {
   ) {}
 
   async delivered(caller: Caller, conversationId: ConversationId, seq: Seq): Promise<void> {
+    await this.requireReadableThrough(caller, conversationId, seq);
     await this.requireSeqExists(conversationId, seq);
     await this.deps.inbox.ackThrough(caller, conversationId, seq);
     await this.raise(caller, conversationId, 'delivered', seq);
   }
 
   async read(caller: Caller, conversationId: ConversationId, seq: Seq): Promise<void> {
-    await this.membership.readableSpans(conversationId, caller.userId);
+    await this.requireReadableThrough(caller, conversationId, seq);
     await this.requireSeqExists(conversationId, seq);
     await this.deps.inbox.ackThrough(caller, conversationId, seq);
     await this.raise(caller, conversationId, 'delivered', seq);
@@ -38,6 +39,16 @@ export class ReceiptService {
   async list(caller: Caller, conversationId: ConversationId): Promise<Watermarks[]> {
     await this.membership.readableSpans(conversationId, caller.userId);
     return this.deps.receipts.list(conversationId);
+  }
+
+  /**
+   * Only members give receipts, and only up to the end of their membership: a stranger's or a
+   * departed member's watermark would tell the senders about deliveries that never happened.
+   */
+  private async requireReadableThrough(caller: Caller, conversationId: ConversationId, seq: Seq): Promise<void> {
+    const spans = await this.membership.readableSpans(conversationId, caller.userId);
+    const lastReadable = spans[spans.length - 1]?.toSeq ?? 0;
+    if (seq > lastReadable) throw new ChatError('NOT_A_MEMBER', `you were not a member of ${conversationId} at seq ${seq}`);
   }
 
   private async requireSeqExists(conversationId: ConversationId, seq: Seq): Promise<void> {

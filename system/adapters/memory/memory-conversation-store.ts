@@ -10,9 +10,12 @@ export class MemoryConversationStore implements ConversationStore {
     for (const span of record.spans) await this.noteParticipant(span.userId, record.conversationId);
   }
 
+  /**
+   * Returns the stored record itself, not a copy: copying 256 spans on every message of a big
+   * group costs more than the rest of the send. Callers treat it as read-only.
+   */
   async getGroup(conversationId: ConversationId): Promise<GroupRecord | undefined> {
-    const group = this.groups.get(conversationId);
-    return group && structuredClone(group);
+    return this.groups.get(conversationId);
   }
 
   async addMembers(conversationId: ConversationId, userIds: UserId[], atSeq: Seq): Promise<void> {

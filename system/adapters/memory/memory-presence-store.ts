@@ -24,7 +24,7 @@ export class MemoryPresenceStore implements PresenceStore {
     user.devices.get(device.deviceId)?.cancel();
     user.devices.set(
       device.deviceId,
-      this.clock.setTimer(ttlMs, () => this.dropDevice(device)),
+      this.clock.setTimer(ttlMs, () => this.dropDevice(device, true)),
     );
     user.lastSeenMs = this.clock.nowMs();
     if (!wasOnline) this.notify(device.userId, user);
@@ -47,13 +47,14 @@ export class MemoryPresenceStore implements PresenceStore {
     };
   }
 
-  private dropDevice(device: DeviceAddress): void {
+  /** On TTL expiry the device was last seen at its last heartbeat (already recorded), not now. */
+  private dropDevice(device: DeviceAddress, expired = false): void {
     const user = this.users.get(device.userId);
     const timer = user?.devices.get(device.deviceId);
     if (!user || !timer) return;
     timer.cancel();
     user.devices.delete(device.deviceId);
-    user.lastSeenMs = this.clock.nowMs();
+    if (!expired) user.lastSeenMs = this.clock.nowMs();
     if (user.devices.size === 0) this.notify(device.userId, user);
   }
 

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { CloseCodes } from '../protocol/version.js';
+import { advanceInSteps, connectDevice, createTestWorld, settle, type InProcessClient } from '../testing/in-process-client.js';
+
+function presenceOf(client: InProcessClient, userId: string, since = 0) {
+  return client.framesOf('presence', since).filter((p) => p.userId === userId);
+}
+
+describe('PresenceService through sessions', () => {
+  it('subscribe answers with the current state; connect and disconnect are announced', async () => {
+    const world = createTestWorld();
+    const alice = await connectDevice(world, 'alice', 'phone');
+    await alice.requestOk({ type: 'presence_subscribe', userIds: ['bob'] }, 'ok');
+    expect(presenceOf(alice, 'bob')).toEqual([{ type: 'presence', userId: 'bob', online: false }]);
+
+    const bob = await connectDevice(world, 'bob', 'phone');
+    expect(presenceOf(alice, 'bob').at(-1)).toMatchObject({ online: true });
+
+    await world.clock.advance(5_000);
+    const closedAt = world.clock.nowMs();
+    await bob.close();
+    expect(presenceOf(alice, 'bob').at(-1)).toEqual({ type: 'presence', userId: 'bob', online: false, lastSeenMs: closedAt });
+    expect(await world.stores.presence.get('bob')).toEqual({ userId: 'bob', online: false, lastSeenMs: closedAt });
+
+    // A fresh subscriber hears the current state, last-seen included.
+    const carol = await connectDevice(world, 'carol', 'phone');
+    await carol.requestOk({ type: 'presence_subscribe', userIds: ['bob', 'alice'] }, 'ok');
+    expect(presenceOf(carol, 'bob')).toEqual([{ type: 'presence', userId: 'bob', online: false, lastSeenMs: closedAt }]);
+    expect(presenceOf(carol, 'alice')).toEqual([expect.objectContaining({ online: true })]);
+  });
+
+  it('a user stays online while any of its devices is connected', async () => {
+    const world = createTestWorld();
+    const alice = await connectDevice(world, 'alice', 'phone');
+    await alice.requestOk({ type: 'presence_subscribe', userIds: ['bob'] }, 'ok');
+    const phone = await connectDevice(world, 'bob', 'phone');
+    const laptop = await connectDevice(world, 'bob', 'laptop');
+    await phone.close();
+    expect(presenceOf(alice, 'bob').map((p) => p.online)).toEqual([false, true]);
+    await laptop.close();
+    expect(presenceOf(alice, 'bob').map((p) => p.online)).toEqual([false, true, false]);
+  });
+
+  it('a fast reconnect of the same device does not flap to offline when the old connection closes', async () => {
+    const world = createTestWorld();
+    const alice = await connectDevice(world, 'alice', 'phone');
+    await alice.requestOk({ type: 'presence_subscribe', userIds: ['bob'] }, 'ok');
+    const old = await connectDevice(world, 'bob', 'phone');
+    const fresh = await connectDevice(world, 'bob', 'phone');
+    await old.close();
+    expect(presenceOf(alice, 'bob').map((p) => p.online)).toEqual([false, true]);
+    expect((await world.stores.presence.get('bob')).online).toBe(true);
+    await fresh.close();
+    expect(presenceOf(alice, 'bob').map((p) => p.online)).toEqual([false, true, false]);
+  });
+
+  it('after unsubscribe no more presence frames arrive', async () => {
+    const world = createTestWorld();
+    const alice = await connectDevice(world, 'alice', 'phone');
+    await alice.requestOk({ type: 'presence_subscribe', userIds: ['bob'] }, 'ok');
+    await alice.requestOk({ type: 'presence_unsubscribe', userIds: ['bob'] }, 'ok');
+    const mark = alice.mark();
+    const bob = await connectDevice(world, 'bob', 'phone');
+    await bob.close();
+    expect(alice.framesOf('presence', mark)).toEqual([]);
+  });
+
+  it('a connection may watch at most presenceSubscriptionsMax users', async () => {
+    const world = createTestWorld({ limits: { presenceSubscriptionsMax: 3 } });
+    const alice = await connectDevice(world, 'alice', 'phone');
+    await alice.requestOk({ type: 'presence_subscribe', userIds: ['u1', 'u2'] }, 'ok');
+    expect((await alice.requestError({ type: 'presence_subscribe', userIds: ['u3', 'u4'] })).code).toBe('INVALID_FIELD');
+    await alice.requestOk({ type: 'presence_subscribe', userIds: ['u1', 'u3'] }, 'ok');
+  });
+
+  it('a zombie connection (no frames for heartbeatTimeoutMs) is closed with HEARTBEAT_TIMEOUT and its user goes offline', async () => {
+    // A long presence TTL, so it is the zombie check (not the TTL) that ends bob's presence.
+    const world = createTestWorld({ limits: { presenceTtlMs: 1_000_000, heartbeatTimeoutMs: 75_000 } });
+    const alice = await connectDevice(world, 'alice', 'phone');
+    await alice.requestOk({ type: 'presence_subscribe', userIds: ['bob'] }, 'ok');
+    const bob = await connectDevice(world, 'bob', 'phone');
+    const connectedAt = world.clock.nowMs();
+
+    await advanceInSteps(world, 70_000, 10_000, () => alice.heartbeat().then(() => undefined));
+    expect(bob.isClosed).toBe(false);
+    await advanceInSteps(world, 40_000, 10_000, () => alice.heartbeat().then(() => undefined));
+
+    expect(bob.isClosed).toBe(true);
+    expect(bob.connection.closeCode).toBe(CloseCodes.HEARTBEAT_TIMEOUT);
+    expect(bob.errors().at(-1)).toMatchObject({ code: 'HEARTBEAT_TIMEOUT' });
+    const closedAfterMs = world.clock.nowMs() - connectedAt;
+    expect(closedAfterMs).toBeGreaterThan(75_000);
+    expect(alice.isClosed).toBe(false);
+    const last = presenceOf(alice, 'bob').at(-1);
+    expect(last).toMatchObject({ online: false });
+    expect(last?.lastSeenMs).toBeGreaterThan(connectedAt + 75_000);
+    expect(await world.stores.registry.lookup('bob')).toEqual([]);
+  });
+
+  it('presence expires after presenceTtlMs without heartbeats, even while the socket is open', async () => {
+    const world = createTestWorld({ limits: { presenceTtlMs: 60_000, heartbeatTimeoutMs: 75_000 } });
+    const alice = await connectDevice(world, 'alice', 'phone');
+    await alice.requestOk({ type: 'presence_subscribe', userIds: ['bob'] }, 'ok');
+    const bob = await connectDevice(world, 'bob', 'phone');
+    const lastHeartbeatAt = world.clock.nowMs();
+
+    await advanceInSteps(world, 55_000, 5_000, () => alice.heartbeat().then(() => undefined));
+    expect(presenceOf(alice, 'bob').at(-1)).toMatchObject({ online: true });
+    await advanceInSteps(world, 10_000, 5_000, () => alice.heartbeat().then(() => undefined));
+    // The TTL fired; bob's connection itself is still within its heartbeat timeout.
+    expect(bob.isClosed).toBe(false);
+    expect(presenceOf(alice, 'bob').at(-1)).toEqual({ type: 'presence', userId: 'bob', online: false, lastSeenMs: lastHeartbeatAt });
+
+    // A heartbeat brings bob back.
+    await bob.heartbeat();
+    await settle();
+    expect(presenceOf(alice, 'bob').at(-1)).toMatchObject({ online: true });
+  });
+
+  it('heartbeats keep a device online (and connected) well past the TTL', async () => {
+    const world = createTestWorld();
+    const alice = await connectDevice(world, 'alice', 'phone');
+    await alice.requestOk({ type: 'presence_subscribe', userIds: ['bob'] }, 'ok');
+    const bob = await connectDevice(world, 'bob', 'phone');
+    const mark = alice.mark();
+    const { presenceTtlMs, heartbeatIntervalMs } = world.core.deps.limits;
+    await advanceInSteps(world, presenceTtlMs * 5, heartbeatIntervalMs, async () => {
+      await alice.heartbeat();
+      const ack = await bob.heartbeat();
+      expect(ack.serverTimeMs).toBe(world.clock.nowMs());
+    });
+    expect(presenceOf(alice, 'bob', mark)).toEqual([]);
+    expect(bob.isClosed).toBe(false);
+    expect((await world.stores.presence.get('bob')).online).toBe(true);
+    expect(await world.stores.registry.lookup('bob')).toHaveLength(1);
+  });
+});
