@@ -26,7 +26,8 @@ export function decodeClientFrame(raw: string, frameBytesMax: number): { frame: 
     return { error: new ChatError('BAD_FRAME', 'frame must be a JSON object') };
   }
   const record = parsed as Record<string, unknown>;
-  const rid = typeof record.rid === 'string' && record.rid.length <= 64 ? record.rid : undefined;
+  // Echo only a rid the protocol allows (1-64 characters): an error frame must stay valid itself.
+  const rid = typeof record.rid === 'string' && record.rid.length >= 1 && record.rid.length <= 64 ? record.rid : undefined;
   const type = record.type;
   if (typeof type !== 'string' || !Object.hasOwn(clientFrameSchemas, type)) {
     return {

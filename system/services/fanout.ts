@@ -58,7 +58,9 @@ export class Fanout {
     for (const device of targets) {
       const route = onlineRoutes.get(device.deviceId);
       if (route) result.online.push(route);
-      else if (device.pushToken) result.offlineWithToken.push({ device, token: device.pushToken });
+      else if (device.pushToken) {
+        result.offlineWithToken.push({ device: { userId: device.userId, deviceId: device.deviceId }, token: device.pushToken });
+      }
     }
     return result;
   }
