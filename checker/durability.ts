@@ -1,5 +1,5 @@
-import type { HistoryEvent, QuiesceEvent } from './history.js';
-import { deviceKeyOf, firstObservation, toIndex, type DeviceRecord, type HistoryIndex, type HistoryInput } from './history-index.js';
+import type { AckEvent, HistoryEvent, QuiesceEvent } from './history.js';
+import { deviceKeyOf, toIndex, type DeviceRecord, type HistoryIndex, type HistoryInput } from './history-index.js';
 import type { CheckOptions } from './options.js';
 import { ViolationSink, type Violation } from './violation.js';
 
@@ -12,8 +12,8 @@ import { ViolationSink, type Violation } from './violation.js';
  * quiesce event count; a delivery anywhere in the history satisfies the debt.
  *
  * Durability is a liveness property: without a `quiesce` event nothing says the run settled, so
- * no violation is reported (the invariant still counts as checked). Users whose membership at
- * the seq is unknown are skipped.
+ * no violation is reported (the invariant still counts as checked; checkHistory adds a note).
+ * Users whose membership at the seq is unknown are skipped.
  */
 export function durability(history: HistoryInput, options: CheckOptions = {}): Violation[] {
   const sink = new ViolationSink('durability', options.maxViolationsPerInvariant);
@@ -29,44 +29,58 @@ export function checkDurability(index: HistoryIndex, sink: ViolationSink): void 
 
   // Per user: their linked devices that are in the quiesce set.
   const owedDevices = new Map<string, DeviceRecord[]>();
-  for (const [userId, records] of index.devicesByUser) {
-    const owed = records.filter((d) => d.linkedIdx >= 0 && quiesced.has(d.key));
+  for (const [userId, byId] of index.devicesByUser) {
+    const owed = [...byId.values()].filter((d) => d.linkedIdx >= 0 && quiesced.has(d.key));
     if (owed.length > 0) owedDevices.set(userId, owed);
   }
 
-  for (const [key, ackIdx] of index.firstAck) {
-    if (ackIdx > index.lastQuiesce) continue;
-    const ack = history[ackIdx]!;
-    if (ack.type !== 'ack') continue;
-    const candidates = timeline.candidateMembers(ack.conversationId);
-    if (!candidates) continue;
-    const senderKey = deviceKeyOf(ack.userId, ack.deviceId);
-    for (const userId of candidates) {
+  // Acked messages before the quiesce, grouped by conversation (history order within each).
+  const acksByConversation = new Map<string, AckEvent[]>();
+  for (const i of index.firstAcks) {
+    if (i > index.lastQuiesce) break;
+    const ack = history[i] as AckEvent;
+    let list = acksByConversation.get(ack.conversationId);
+    if (!list) {
+      list = [];
+      acksByConversation.set(ack.conversationId, list);
+    }
+    list.push(ack);
+  }
+
+  for (const [conversationId, acks] of acksByConversation) {
+    for (const userId of timeline.candidateMembers(conversationId) ?? []) {
       const owed = owedDevices.get(userId);
       if (!owed) continue;
-      if (timeline.isMemberAt(ack.conversationId, userId, ack.seq) !== 'yes') continue;
-      for (const device of owed) {
-        if (device.key === senderKey) continue;
-        const linked = history[device.linkedIdx]!;
-        if (linked.atMs > ack.atMs) continue;
-        if (firstObservation(device.conversations.get(ack.conversationId), ack.seq) >= 0) continue;
-        sink.report(() => {
-          const sendIdx = index.firstSend.get(key);
-          const witness: HistoryEvent[] = [];
-          if (sendIdx !== undefined) witness.push(history[sendIdx]!);
-          witness.push(ack, linked, quiesce);
-          return {
-            message:
-              `message ${ack.clientMessageId} from ${senderKey} acked at seq ${ack.seq} of ${ack.conversationId} ` +
-              `was never delivered to ${device.key} (linked at ${linked.atMs} ms, member at that seq, quiesced at ${quiesce.atMs} ms)`,
-            conversationId: ack.conversationId,
-            userId: device.userId,
-            deviceId: device.deviceId,
-            seq: ack.seq,
-            clientMessageId: ack.clientMessageId,
-            witness,
-          };
-        });
+      const devices = owed.map((device) => ({
+        device,
+        linkedAtMs: history[device.linkedIdx]!.atMs,
+        observations: device.conversations.get(conversationId),
+      }));
+      for (const ack of acks) {
+        if (timeline.isMemberAt(conversationId, userId, ack.seq) !== 'yes') continue;
+        for (const { device, linkedAtMs, observations } of devices) {
+          if (linkedAtMs > ack.atMs) continue;
+          if (observations && (observations.delivered.has(ack.seq) || observations.acked?.has(ack.seq))) continue;
+          if (device.userId === ack.userId && device.deviceId === ack.deviceId) continue;
+          sink.report(() => {
+            const sendIdx = index.message(ack.userId, ack.deviceId, conversationId, ack.clientMessageId)?.firstSend ?? -1;
+            const witness: HistoryEvent[] = [];
+            if (sendIdx >= 0) witness.push(history[sendIdx]!);
+            witness.push(ack, history[device.linkedIdx]!, quiesce);
+            witness.sort((a, b) => a.atMs - b.atMs); // stable: history order for equal times
+            return {
+              message:
+                `message ${ack.clientMessageId} from ${deviceKeyOf(ack.userId, ack.deviceId)} acked at seq ${ack.seq} of ${conversationId} ` +
+                `was never delivered to ${device.key} (linked at ${linkedAtMs} ms, member at that seq, quiesced at ${quiesce.atMs} ms)`,
+              conversationId,
+              userId: device.userId,
+              deviceId: device.deviceId,
+              seq: ack.seq,
+              clientMessageId: ack.clientMessageId,
+              witness,
+            };
+          });
+        }
       }
     }
   }

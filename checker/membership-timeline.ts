@@ -43,8 +43,20 @@ interface GroupTimeline {
  */
 export class MembershipTimeline {
   private readonly groups = new Map<string, GroupTimeline>();
+  /** conversation → its 1:1 participants, or null for a group (parsed once per conversation). */
+  private readonly directCache = new Map<string, readonly [string, string] | null>();
 
-  constructor(membershipDeliveries: Iterable<DeliverEvent>) {
+  /**
+   * @param membershipDeliveries every membership `deliver` event of the history
+   * @param unobservedSeqs per conversation, the seqs below its highest observed seq that nobody
+   *   observed (ascending). A `no` answer rests on the absence of a later join, so it is given
+   *   only when no unobserved seq lies between its evidence and the asked seq (an unseen `added`
+   *   could hide there); otherwise the answer is `unknown`. Omitted: everything was observed.
+   */
+  constructor(
+    membershipDeliveries: Iterable<DeliverEvent>,
+    private readonly unobservedSeqs: ReadonlyMap<string, readonly number[]> = new Map(),
+  ) {
     const bySeq = new Map<string, Map<number, DeliverEvent>>();
     for (const e of membershipDeliveries) {
       if (e.kind !== 'membership') continue;
@@ -89,11 +101,25 @@ export class MembershipTimeline {
   }
 
   isMemberAt(conversationId: string, userId: string, seq: number): MemberStatus {
-    return this.membershipAt(conversationId, userId, seq).status;
+    // Same rules as membershipAt, without building an answer object (this is the hot path).
+    const participants = this.direct(conversationId);
+    if (participants) return participants[0] === userId || participants[1] === userId ? 'yes' : 'no';
+    const group = this.groups.get(conversationId);
+    if (!group) return 'unknown';
+    const list = group.transitions.get(userId);
+    const i = list ? lastAtOrBefore(list, seq) : -1;
+    if (list && i >= 0) {
+      const t = list[i]!;
+      if (t.join || t.seq === seq) return 'yes';
+      return this.hasUnobserved(conversationId, t.seq, seq) ? 'unknown' : 'no';
+    }
+    if (list && list.length > 0 && !list[0]!.join) return 'unknown';
+    if (!group.created || group.created.seq > seq) return 'unknown';
+    return this.hasUnobserved(conversationId, group.created.seq, seq) ? 'unknown' : 'no';
   }
 
   membershipAt(conversationId: string, userId: string, seq: number): MemberAnswer {
-    const participants = directParticipants(conversationId);
+    const participants = this.direct(conversationId);
     if (participants) return { status: participants.includes(userId) ? 'yes' : 'no' };
     const group = this.groups.get(conversationId);
     if (!group) return { status: 'unknown' };
@@ -102,14 +128,16 @@ export class MembershipTimeline {
     if (list && i >= 0) {
       const t = list[i]!;
       if (t.join || t.seq === seq) return { status: 'yes', evidence: t.event };
-      return { status: 'no', evidence: t.event };
+      return this.hasUnobserved(conversationId, t.seq, seq) ? { status: 'unknown' } : { status: 'no', evidence: t.event };
     }
     // Nothing observed for this user at or before seq.
     if (list && list.length > 0 && !list[0]!.join) {
       // Their first observed transition is an exit: they were a member before it, since an unobserved seq.
       return { status: 'unknown' };
     }
-    if (group.created && group.created.seq <= seq) return { status: 'no', evidence: group.created };
+    if (group.created && group.created.seq <= seq && !this.hasUnobserved(conversationId, group.created.seq, seq)) {
+      return { status: 'no', evidence: group.created };
+    }
     return { status: 'unknown' };
   }
 
@@ -119,7 +147,7 @@ export class MembershipTimeline {
    */
   memberDuring(conversationId: string, userId: string, fromSeq: number, toSeq: number): MemberStatus {
     const atStart = this.isMemberAt(conversationId, userId, fromSeq);
-    if (atStart === 'yes' || directParticipants(conversationId)) return atStart;
+    if (atStart === 'yes' || this.direct(conversationId)) return atStart;
     const list = this.groups.get(conversationId)?.transitions.get(userId);
     if (list) {
       const i = lastAtOrBefore(list, fromSeq) + 1;
@@ -135,10 +163,34 @@ export class MembershipTimeline {
    * by an observed membership event of a group; undefined when nothing is known.
    */
   candidateMembers(conversationId: string): readonly string[] | undefined {
-    const participants = directParticipants(conversationId);
+    const participants = this.direct(conversationId);
     if (participants) return participants;
     const group = this.groups.get(conversationId);
     return group ? [...group.transitions.keys()] : undefined;
+  }
+
+  /** True when some seq in (afterSeq, uptoSeq] was observed by nobody. */
+  private hasUnobserved(conversationId: string, afterSeq: number, uptoSeq: number): boolean {
+    const holes = this.unobservedSeqs.get(conversationId);
+    if (!holes || holes.length === 0) return false;
+    // first hole > afterSeq
+    let lo = 0;
+    let hi = holes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (holes[mid]! <= afterSeq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < holes.length && holes[lo]! <= uptoSeq;
+  }
+
+  private direct(conversationId: string): readonly [string, string] | null {
+    let p = this.directCache.get(conversationId);
+    if (p === undefined) {
+      p = directParticipants(conversationId) ?? null;
+      this.directCache.set(conversationId, p);
+    }
+    return p;
   }
 
   /** True when the user's membership event at exactly this seq is their exit (removed or left). */
@@ -150,11 +202,37 @@ export class MembershipTimeline {
   }
 }
 
-/** Builds the timeline from a history's membership deliveries. */
+/** Builds the timeline from a history's membership deliveries and the seqs observed by anyone. */
 export function buildMembershipTimeline(history: readonly HistoryEvent[]): MembershipTimeline {
   const deliveries: DeliverEvent[] = [];
-  for (const e of history) if (e.type === 'deliver' && e.kind === 'membership') deliveries.push(e);
-  return new MembershipTimeline(deliveries);
+  const observed = new Map<string, Set<number>>();
+  for (const e of history) {
+    if (e.type !== 'deliver' && e.type !== 'ack') continue;
+    if (e.type === 'deliver' && e.kind === 'membership') deliveries.push(e);
+    let seqs = observed.get(e.conversationId);
+    if (!seqs) {
+      seqs = new Set();
+      observed.set(e.conversationId, seqs);
+    }
+    seqs.add(e.seq);
+  }
+  const unobserved = new Map<string, number[]>();
+  for (const [conversationId, seqs] of observed) unobserved.set(conversationId, missingSeqs(seqs.keys()));
+  return new MembershipTimeline(deliveries, unobserved);
+}
+
+/** The seqs in [1, highest] that are not among the given ones, ascending. */
+export function missingSeqs(observed: Iterable<number>): number[] {
+  const present = new Set<number>();
+  let highest = 0;
+  for (const s of observed) {
+    if (!Number.isSafeInteger(s) || s < 1) continue;
+    present.add(s);
+    if (s > highest) highest = s;
+  }
+  const missing: number[] = [];
+  if (highest - present.size > 0) for (let s = 1; s <= highest; s++) if (!present.has(s)) missing.push(s);
+  return missing;
 }
 
 /** True when a membership delivery is the given user's own exit from the conversation. */

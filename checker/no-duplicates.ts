@@ -1,5 +1,5 @@
 import type { AckEvent, DeliverEvent } from './history.js';
-import { deviceKeyOf, messageKeyOf, toIndex, type HistoryIndex, type HistoryInput } from './history-index.js';
+import { REPEATED_DELIVERY, deviceKeyOf, senderOf, toIndex, type HistoryIndex, type HistoryInput } from './history-index.js';
 import type { CheckOptions } from './options.js';
 import { ViolationSink, type Violation } from './violation.js';
 
@@ -17,44 +17,46 @@ export function noDuplicates(history: HistoryInput, options: CheckOptions = {}):
 }
 
 export function checkNoDuplicates(index: HistoryIndex, sink: ViolationSink): void {
-  const { history } = index;
-  const reportedSeqs = new Set<string>();
+  const { history, flags, observationsOf } = index;
   for (let i = 0; i < history.length; i++) {
-    const e = history[i]!;
-    if (e.type !== 'ack' && e.type !== 'deliver') continue;
-
-    if (e.type === 'deliver') {
-      const obs = index.devices.get(deviceKeyOf(e.userId, e.deviceId))!.conversations.get(e.conversationId)!;
-      const firstIdx = obs.delivered.get(e.seq)!;
-      if (firstIdx !== i) {
-        const first = history[firstIdx] as DeliverEvent;
-        sink.report(() => ({
-          message: `${deviceKeyOf(e.userId, e.deviceId)} got seq ${e.seq} of ${e.conversationId} delivered twice (at ${first.atMs} ms via ${first.via}, again at ${e.atMs} ms via ${e.via})`,
-          conversationId: e.conversationId,
-          userId: e.userId,
-          deviceId: e.deviceId,
-          seq: e.seq,
-          ...(e.clientMessageId === undefined ? {} : { clientMessageId: e.clientMessageId }),
-          witness: [first, e],
-        }));
-      }
-    }
-
-    const key = messageKeyOf(e);
-    if (key === undefined) continue;
-    const first = history[index.messageFirst.get(key)!] as AckEvent | DeliverEvent;
-    if (first.seq === e.seq) continue;
-    const reportKey = `${key}\u0000${e.seq}`;
-    if (reportedSeqs.has(reportKey)) continue;
-    reportedSeqs.add(reportKey);
-    const [senderUserId, senderDeviceId] = e.type === 'ack' ? [e.userId, e.deviceId] : [e.senderUserId!, e.senderDeviceId!];
+    if ((flags[i]! & REPEATED_DELIVERY) === 0) continue;
+    const e = history[i] as DeliverEvent;
+    const first = history[observationsOf[i]!.delivered.get(e.seq)!] as DeliverEvent;
     sink.report(() => ({
-      message: `message ${e.clientMessageId ?? '?'} from ${deviceKeyOf(senderUserId, senderDeviceId)} appears at seq ${first.seq} and again at seq ${e.seq} of ${e.conversationId}`,
+      message: `${deviceKeyOf(e.userId, e.deviceId)} got seq ${e.seq} of ${e.conversationId} delivered twice (at ${first.atMs} ms via ${first.via}, again at ${e.atMs} ms via ${e.via})`,
       conversationId: e.conversationId,
-      userId: senderUserId,
-      deviceId: senderDeviceId,
+      userId: e.userId,
+      deviceId: e.deviceId,
       seq: e.seq,
       ...(e.clientMessageId === undefined ? {} : { clientMessageId: e.clientMessageId }),
+      witness: [first, e],
+    }));
+  }
+
+  // Every (identity, seq) pair appears among the identity observations (see HistoryIndex).
+  const reported = new Map<string, Set<number>>(); // message key → extra seqs already reported
+  for (const i of index.identityObservations) {
+    const e = history[i] as AckEvent | DeliverEvent;
+    const sender = senderOf(e);
+    if (!sender) continue;
+    const m = index.message(sender.userId, sender.deviceId, e.conversationId, sender.clientMessageId)!;
+    const first = history[m.firstObservation] as AckEvent | DeliverEvent;
+    if (first.seq === e.seq) continue;
+    const key = `${sender.userId}/${sender.deviceId}|${e.conversationId}|${sender.clientMessageId}`;
+    let seqs = reported.get(key);
+    if (!seqs) {
+      seqs = new Set();
+      reported.set(key, seqs);
+    }
+    if (seqs.has(e.seq)) continue;
+    seqs.add(e.seq);
+    sink.report(() => ({
+      message: `message ${sender.clientMessageId} from ${deviceKeyOf(sender.userId, sender.deviceId)} appears at seq ${first.seq} and again at seq ${e.seq} of ${e.conversationId}`,
+      conversationId: e.conversationId,
+      userId: sender.userId,
+      deviceId: sender.deviceId,
+      seq: e.seq,
+      clientMessageId: sender.clientMessageId,
       witness: [first, e],
     }));
   }

@@ -1,12 +1,14 @@
 import type { AckEvent, DeliverEvent, HistoryEvent } from './history.js';
 import {
+  FIRST_ON_DEVICE,
   deviceKeyOf,
   firstObservation,
-  messageKey,
+  sameEvent,
   toIndex,
   type DeviceConvObservations,
   type HistoryIndex,
   type HistoryInput,
+  type MessageRecord,
 } from './history-index.js';
 import { isExitOf } from './membership-timeline.js';
 import type { CheckOptions } from './options.js';
@@ -45,13 +47,13 @@ export function checkOrder(index: HistoryIndex, sink: ViolationSink): void {
 }
 
 function checkIncreasingAndSame(index: HistoryIndex, sink: ViolationSink): void {
-  const { history } = index;
+  const { history, seqFirstOf, flags, observationsOf } = index;
   const highest = new Map<DeviceConvObservations, number>(); // → history index of the highest seq observed so far
   for (let i = 0; i < history.length; i++) {
     const e = history[i]!;
     if (e.type !== 'ack' && e.type !== 'deliver') continue;
 
-    const firstIdx = index.seqFirst.get(e.conversationId)!.get(e.seq)!;
+    const firstIdx = seqFirstOf[i]!;
     if (firstIdx !== i) {
       const first = history[firstIdx] as Observation;
       if (!sameEvent(first, e)) {
@@ -69,8 +71,8 @@ function checkIncreasingAndSame(index: HistoryIndex, sink: ViolationSink): void 
       }
     }
 
-    const obs = index.devices.get(deviceKeyOf(e.userId, e.deviceId))!.conversations.get(e.conversationId)!;
-    if (firstObservation(obs, e.seq) !== i) continue; // seen before: a repeat, not a reordering
+    if ((flags[i]! & FIRST_ON_DEVICE) === 0) continue; // seen before on this device: a repeat, not a reordering
+    const obs = observationsOf[i]!;
     const prevIdx = highest.get(obs);
     if (prevIdx === undefined) {
       highest.set(obs, i);
@@ -96,101 +98,99 @@ function checkIncreasingAndSame(index: HistoryIndex, sink: ViolationSink): void 
 }
 
 function checkGaps(index: HistoryIndex, sink: ViolationSink): void {
-  const { history, timeline } = index;
-  for (const device of index.devices.values()) {
-    for (const [conversationId, obs] of device.conversations) {
-      const seqs = [...obs.delivered.keys()];
-      if (obs.acked) for (const s of obs.acked.keys()) if (!obs.delivered.has(s)) seqs.push(s);
-      if (seqs.length < 2) continue;
-      seqs.sort((a, b) => a - b);
-      for (let k = 1; k < seqs.length; k++) {
-        const before = seqs[k - 1]!;
-        const after = seqs[k]!;
-        if (after === before + 1) continue;
-        const from = before + 1;
-        const to = after - 1;
-        let status = timeline.memberDuring(conversationId, device.userId, from, to);
-        const beforeEvent = history[firstObservation(obs, before)] as Observation;
-        if (status === 'unknown') {
-          status = beforeEvent.type === 'deliver' && isExitOf(beforeEvent, device.userId) ? 'no' : 'yes';
-        }
-        if (status === 'no') continue;
-        sink.report(() => {
-          const afterEvent = history[firstObservation(obs, after)]!;
-          const witness: HistoryEvent[] = [beforeEvent, afterEvent];
-          const elsewhere = index.seqFirst.get(conversationId)?.get(from);
-          if (elsewhere !== undefined) witness.push(history[elsewhere]!);
-          const missing = from === to ? `seq ${from}` : `seqs ${from}..${to}`;
-          return {
-            message:
-              `${device.key} skipped ${missing} of ${conversationId} (observed ${before} then ${after}) ` +
-              `although ${device.userId} was a member there`,
-            conversationId,
-            userId: device.userId,
-            deviceId: device.deviceId,
-            seq: from,
-            witness,
-          };
-        });
-      }
+  for (const byId of index.devicesByUser.values()) {
+    for (const device of byId.values()) {
+      for (const obs of device.conversations.values()) checkDeviceGaps(index, obs, sink);
     }
+  }
+}
+
+function checkDeviceGaps(index: HistoryIndex, obs: DeviceConvObservations, sink: ViolationSink): void {
+  const { history, timeline } = index;
+  const { device, conversationId } = obs;
+  const seqs = obs.delivered.keys();
+  if (obs.acked) {
+    for (const s of obs.acked.keys()) if (!obs.delivered.has(s)) seqs.push(s);
+    seqs.sort((a, b) => a - b);
+  }
+  if (seqs.length < 2) return;
+  for (let k = 1; k < seqs.length; k++) {
+    const before = seqs[k - 1]!;
+    const after = seqs[k]!;
+    if (after === before + 1) continue;
+    const from = before + 1;
+    const to = after - 1;
+    let status = timeline.memberDuring(conversationId, device.userId, from, to);
+    const beforeEvent = history[firstObservation(obs, before)] as Observation;
+    if (status === 'unknown') {
+      status = beforeEvent.type === 'deliver' && isExitOf(beforeEvent, device.userId) ? 'no' : 'yes';
+    }
+    if (status === 'no') continue;
+    sink.report(() => {
+      const afterEvent = history[firstObservation(obs, after)]!;
+      const witness: HistoryEvent[] = [beforeEvent, afterEvent];
+      const elsewhere = index.seqFirst.get(conversationId)?.get(from);
+      if (elsewhere !== undefined) witness.push(history[elsewhere]!);
+      const missing = from === to ? `seq ${from}` : `seqs ${from}..${to}`;
+      return {
+        message:
+          `${device.key} skipped ${missing} of ${conversationId} (observed ${before} then ${after}) ` +
+          `although ${device.userId} was a member there`,
+        conversationId,
+        userId: device.userId,
+        deviceId: device.deviceId,
+        seq: from,
+        witness,
+      };
+    });
   }
 }
 
 function checkSenderOrder(index: HistoryIndex, sink: ViolationSink): void {
   const { history } = index;
-  const highestAck = new Map<string, number>(); // sender device + conversation → index of its highest-seq ack
-  const floors: Array<[string, number]> = []; // message → the highest ack before its first send
+  // sender user → device → conversation → index of its highest-seq ack so far
+  const highestAck = new Map<string, Map<string, Map<string, number>>>();
+  const floors: Array<[MessageRecord, number]> = []; // message → the highest ack before its first send
   for (let i = 0; i < history.length; i++) {
     const e = history[i]!;
+    if (e.type !== 'ack' && e.type !== 'send') continue;
+    let byDevice = highestAck.get(e.userId);
+    if (!byDevice) {
+      byDevice = new Map();
+      highestAck.set(e.userId, byDevice);
+    }
+    let byConversation = byDevice.get(e.deviceId);
+    if (!byConversation) {
+      byConversation = new Map();
+      byDevice.set(e.deviceId, byConversation);
+    }
+    const prev = byConversation.get(e.conversationId);
     if (e.type === 'ack') {
-      const k = `${e.userId}\u0000${e.deviceId}\u0000${e.conversationId}`;
-      const prev = highestAck.get(k);
-      if (prev === undefined || (history[prev] as AckEvent).seq < e.seq) highestAck.set(k, i);
-    } else if (e.type === 'send') {
-      const key = messageKey(e.userId, e.deviceId, e.conversationId, e.clientMessageId);
-      if (index.firstSend.get(key) !== i) continue;
-      const floor = highestAck.get(`${e.userId}\u0000${e.deviceId}\u0000${e.conversationId}`);
-      if (floor !== undefined) floors.push([key, floor]);
+      if (prev === undefined || (history[prev] as AckEvent).seq < e.seq) byConversation.set(e.conversationId, i);
+    } else if (prev !== undefined) {
+      const m = index.message(e.userId, e.deviceId, e.conversationId, e.clientMessageId)!;
+      if (m.firstSend === i) floors.push([m, prev]);
     }
   }
-  for (const [key, floorIdx] of floors) {
-    const seqIdx = index.firstAck.get(key) ?? index.messageFirst.get(key);
-    if (seqIdx === undefined) continue;
+  for (const [m, floorIdx] of floors) {
+    const seqIdx = m.firstAck >= 0 ? m.firstAck : m.firstObservation;
+    if (seqIdx < 0) continue;
     const m2 = history[seqIdx] as Observation;
     const m1 = history[floorIdx] as AckEvent;
-    if (m2.seq > m1.seq || m2.clientMessageId === m1.clientMessageId) continue;
-    const send = history[index.firstSend.get(key)!]!;
+    if (m2.seq > m1.seq || m.clientMessageId === m1.clientMessageId) continue;
+    const send = history[m.firstSend]!;
     sink.report(() => ({
       message:
-        `${deviceKeyOf(m1.userId, m1.deviceId)} sent ${clientMessageIdOf(m2).clientMessageId ?? '?'} after ${m1.clientMessageId} ` +
+        `${deviceKeyOf(m1.userId, m1.deviceId)} sent ${m.clientMessageId} after ${m1.clientMessageId} ` +
         `was acked at seq ${m1.seq}, yet it got seq ${m2.seq} in ${m1.conversationId}`,
       conversationId: m1.conversationId,
       userId: m1.userId,
       deviceId: m1.deviceId,
       seq: m2.seq,
-      ...clientMessageIdOf(m2),
+      clientMessageId: m.clientMessageId,
       witness: [m1, send, m2],
     }));
   }
-}
-
-/** True when two observations of one seq describe the same conversation event. */
-export function sameEvent(a: Observation, b: Observation): boolean {
-  const kindA = a.type === 'ack' ? 'message' : a.kind;
-  const kindB = b.type === 'ack' ? 'message' : b.kind;
-  if (kindA !== kindB) return false;
-  if (kindA === 'message') {
-    const [ua, da] = a.type === 'ack' ? [a.userId, a.deviceId] : [a.senderUserId, a.senderDeviceId];
-    const [ub, db] = b.type === 'ack' ? [b.userId, b.deviceId] : [b.senderUserId, b.senderDeviceId];
-    return ua === ub && da === db && a.clientMessageId === b.clientMessageId;
-  }
-  const ma = a as DeliverEvent;
-  const mb = b as DeliverEvent;
-  if (ma.op !== mb.op) return false;
-  const usersA = ma.memberUserIds ?? [];
-  const usersB = mb.memberUserIds ?? [];
-  return usersA.length === usersB.length && usersA.every((u) => usersB.includes(u));
 }
 
 function describe(e: Observation): string {

@@ -1,5 +1,5 @@
 import type { HistoryEvent, ReceiptObservedEvent } from './history.js';
-import { deviceKeyOf, firstObservation, toIndex, type HistoryIndex, type HistoryInput } from './history-index.js';
+import { deviceKeyOf, firstObservation, toIndex, type DeviceRecord, type HistoryIndex, type HistoryInput } from './history-index.js';
 import type { CheckOptions } from './options.js';
 import { ViolationSink, type Violation } from './violation.js';
 
@@ -23,17 +23,19 @@ export function receipts(history: HistoryInput, options: CheckOptions = {}): Vio
 
 export function checkReceipts(index: HistoryIndex, sink: ViolationSink): void {
   const { history } = index;
-  const watermarks = new Map<string, number>(); // observer+conversation+byDevice+state → index of the highest receipt
+  // observer device → conversation → byUser → byDevice → [highest delivered receipt, highest read receipt] (history indices)
+  const watermarks = new Map<DeviceRecord, Map<string, Map<string, Map<string, [number, number]>>>>();
   for (let i = 0; i < history.length; i++) {
     const e = history[i]!;
     if (e.type !== 'receipt') continue;
     const byKey = deviceKeyOf(e.byUserId, e.byDeviceId);
 
-    const wKey = `${e.userId}\u0000${e.deviceId}\u0000${e.conversationId}\u0000${byKey}\u0000${e.state}`;
-    const prevIdx = watermarks.get(wKey);
-    const prev = prevIdx === undefined ? undefined : (history[prevIdx] as ReceiptObservedEvent);
+    const marks = slot(watermarks, index.device(e.userId, e.deviceId)!, e.conversationId, e.byUserId, e.byDeviceId);
+    const stateSlot = e.state === 'read' ? 1 : 0;
+    const prevIdx = marks[stateSlot];
+    const prev = prevIdx < 0 ? undefined : (history[prevIdx] as ReceiptObservedEvent);
     if (!prev || e.upToSeq >= prev.upToSeq) {
-      watermarks.set(wKey, i);
+      marks[stateSlot] = i;
     } else {
       sink.report(() => ({
         message:
@@ -47,7 +49,7 @@ export function checkReceipts(index: HistoryIndex, sink: ViolationSink): void {
       }));
     }
 
-    const by = index.devices.get(byKey);
+    const by = index.device(e.byUserId, e.byDeviceId);
     if (!by || e.upToSeq < 1) continue;
     const target = dueSeq(index, e.conversationId, e.byUserId, e.upToSeq);
     if (target === undefined) continue;
@@ -85,4 +87,34 @@ function dueSeq(index: HistoryIndex, conversationId: string, userId: string, upT
   const exit = at.evidence;
   if (exit && exit.kind === 'membership' && (exit.op === 'removed' || exit.op === 'left') && exit.seq <= upToSeq) return exit.seq;
   return undefined;
+}
+
+function slot(
+  root: Map<DeviceRecord, Map<string, Map<string, Map<string, [number, number]>>>>,
+  observer: DeviceRecord,
+  conversationId: string,
+  byUserId: string,
+  byDeviceId: string,
+): [number, number] {
+  let byConversation = root.get(observer);
+  if (!byConversation) {
+    byConversation = new Map();
+    root.set(observer, byConversation);
+  }
+  let byUser = byConversation.get(conversationId);
+  if (!byUser) {
+    byUser = new Map();
+    byConversation.set(conversationId, byUser);
+  }
+  let byDevice = byUser.get(byUserId);
+  if (!byDevice) {
+    byDevice = new Map();
+    byUser.set(byUserId, byDevice);
+  }
+  let marks = byDevice.get(byDeviceId);
+  if (!marks) {
+    marks = [-1, -1];
+    byDevice.set(byDeviceId, marks);
+  }
+  return marks;
 }

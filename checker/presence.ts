@@ -1,0 +1,144 @@
+import type { ConnectEvent, HistoryEvent, PresenceObservedEvent } from './history.js';
+import { deviceKeyOf, toIndex, type HistoryIndex, type HistoryInput } from './history-index.js';
+import { DEFAULT_PRESENCE_GRACE_MS, DEFAULT_PRESENCE_TTL_MS, type CheckOptions } from './options.js';
+import { ViolationSink, type Violation } from './violation.js';
+
+/** One connection of one device: [connect, disconnect], open-ended while still connected. */
+interface Interval {
+  start: number;
+  end: number;
+  connectIdx: number;
+  disconnectIdx: number; // -1 while open
+}
+
+/** A user's connection intervals sorted by start, with a running maximum of their ends. */
+interface UserIntervals {
+  intervals: Interval[];
+  /** prefixMaxEnd[k] = index (into intervals) of the latest-ending interval among 0..k. */
+  prefixMaxEnd: number[];
+}
+
+/**
+ * presence — a user shown online had a live connection within the TTL; shown offline within
+ * the TTL of disconnect. With ttl = presenceTtlMs (default 60 s) and grace = presenceGraceMs
+ * (default 2 s), for an observation of subject u at time t:
+ *
+ * - `online: true` is wrong when no device of u had a connection [c, d] with c ≤ t + grace and
+ *   d ≥ t − ttl − grace (d = ∞ while still connected).
+ * - `online: false` is wrong when some device of u was continuously connected from before
+ *   t − grace through t: a connection with c ≤ t − grace and d > t.
+ *
+ * Connections come from each device's connect/disconnect events in history order (a connect
+ * while already connected is ignored; a disconnect closes the open connection). Subjects with no
+ * recorded device are not checked (their connections are not in the history).
+ */
+export function presence(history: HistoryInput, options: CheckOptions = {}): Violation[] {
+  const sink = new ViolationSink('presence', options.maxViolationsPerInvariant);
+  checkPresence(toIndex(history), options, sink);
+  return sink.violations;
+}
+
+export function checkPresence(index: HistoryIndex, options: CheckOptions, sink: ViolationSink): void {
+  const { history } = index;
+  const ttl = options.presenceTtlMs ?? DEFAULT_PRESENCE_TTL_MS;
+  const grace = options.presenceGraceMs ?? DEFAULT_PRESENCE_GRACE_MS;
+  const byUser = connectionIntervals(history);
+
+  for (let i = 0; i < history.length; i++) {
+    const e = history[i]!;
+    if (e.type !== 'presence') continue;
+    if (!index.devicesByUser.has(e.subjectUserId)) continue;
+    const conns = byUser.get(e.subjectUserId);
+    const t = e.atMs;
+    if (e.online) {
+      // Some connection starting by t + grace and not ended before t − ttl − grace.
+      const k = conns ? lastStartAtOrBefore(conns.intervals, t + grace) : -1;
+      const best = k >= 0 ? conns!.intervals[conns!.prefixMaxEnd[k]!]! : undefined;
+      if (best && best.end >= t - ttl - grace) continue;
+      sink.report(() => ({
+        message: best
+          ? `${observer(e)} was shown ${e.subjectUserId} online at ${t} ms, but ${e.subjectUserId}'s last connection ended at ${best.end} ms (TTL ${ttl} ms, grace ${grace} ms)`
+          : `${observer(e)} was shown ${e.subjectUserId} online at ${t} ms, but ${e.subjectUserId} had no connection by then`,
+        userId: e.subjectUserId,
+        witness: best ? [history[best.connectIdx]!, ...(best.disconnectIdx >= 0 ? [history[best.disconnectIdx]!] : []), e] : [e],
+      }));
+    } else {
+      // Some connection started by t − grace and still open after t.
+      const k = conns ? lastStartAtOrBefore(conns.intervals, t - grace) : -1;
+      const best = k >= 0 ? conns!.intervals[conns!.prefixMaxEnd[k]!]! : undefined;
+      if (!best || best.end <= t) continue;
+      const connect = history[best.connectIdx] as ConnectEvent;
+      sink.report(() => {
+        const witness: HistoryEvent[] = [connect, e];
+        if (best.disconnectIdx >= 0) witness.push(history[best.disconnectIdx]!);
+        return {
+          message:
+            `${observer(e)} was shown ${e.subjectUserId} offline at ${t} ms, but ${deviceKeyOf(connect.userId, connect.deviceId)} ` +
+            `was connected from ${best.start} ms ` +
+            (best.disconnectIdx >= 0 ? `to ${best.end} ms` : 'to the end of the history'),
+          userId: e.subjectUserId,
+          deviceId: connect.deviceId,
+          witness,
+        };
+      });
+    }
+  }
+}
+
+function observer(e: PresenceObservedEvent): string {
+  return deviceKeyOf(e.userId, e.deviceId);
+}
+
+function connectionIntervals(history: readonly HistoryEvent[]): Map<string, UserIntervals> {
+  const open = new Map<string, Interval>();
+  const byUser = new Map<string, Interval[]>();
+  for (let i = 0; i < history.length; i++) {
+    const e = history[i]!;
+    if (e.type !== 'connect' && e.type !== 'disconnect') continue;
+    const key = deviceKeyOf(e.userId, e.deviceId);
+    const current = open.get(key);
+    if (e.type === 'connect') {
+      if (current) continue;
+      const interval: Interval = { start: e.atMs, end: Infinity, connectIdx: i, disconnectIdx: -1 };
+      open.set(key, interval);
+      let list = byUser.get(e.userId);
+      if (!list) {
+        list = [];
+        byUser.set(e.userId, list);
+      }
+      list.push(interval);
+    } else if (current) {
+      current.end = e.atMs;
+      current.disconnectIdx = i;
+      open.delete(key);
+    }
+  }
+  const out = new Map<string, UserIntervals>();
+  for (const [userId, intervals] of byUser) {
+    intervals.sort((a, b) => a.start - b.start);
+    const prefixMaxEnd: number[] = [];
+    let best = 0;
+    for (let k = 0; k < intervals.length; k++) {
+      if (intervals[k]!.end > intervals[best]!.end) best = k;
+      prefixMaxEnd.push(best);
+    }
+    out.set(userId, { intervals, prefixMaxEnd });
+  }
+  return out;
+}
+
+function lastStartAtOrBefore(intervals: readonly Interval[], t: number): number {
+  let lo = 0;
+  let hi = intervals.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (intervals[mid]!.start <= t) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return found;
+}
