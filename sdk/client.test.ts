@@ -1,0 +1,677 @@
+import { describe, expect, it } from 'vitest';
+import { directConversationId } from '../system/core/ids.js';
+import { ChatClientError } from './errors.js';
+import {
+  acceptConnection,
+  connected,
+  eventFrame,
+  flush,
+  HEARTBEAT_MS,
+  membership,
+  message,
+  setup,
+  welcomeFrame,
+} from './testing/harness.js';
+
+const DM = directConversationId('alice', 'bob');
+const GROUP = 'grp:0123456789abcdef';
+
+function sentFrame(conversationId: string, clientMessageId: string, seq: number, rid?: string) {
+  return { type: 'sent' as const, rid, conversationId, clientMessageId, seq, serverTimeMs: 2_000_000, duplicate: false };
+}
+
+describe('connect', () => {
+  it('authenticates with the protocol version and token, then reports connected', async () => {
+    const t = setup();
+    const welcomes: string[] = [];
+    t.client.on('connected', (w) => welcomes.push(w.nodeId));
+    const connecting = t.client.connect();
+    await flush();
+    expect(t.net.last.url).toBe('ws://a');
+    expect(t.net.last.sent).toEqual([{ type: 'auth', v: 1, token: 'tok' }]);
+    expect(t.client.state).toBe('authenticating');
+    t.net.last.push(welcomeFrame(t.clock));
+    const welcome = await connecting;
+    expect(welcome.userId).toBe('alice');
+    expect(t.client.state).toBe('connected');
+    expect(t.client.deviceId).toBe('phone');
+    expect(welcomes).toEqual(['node-1']);
+    // A second connect() while connected answers at once.
+    await expect(t.client.connect()).resolves.toBe(welcome);
+    t.client.close();
+  });
+
+  it('asks a token provider for a token on every attempt', async () => {
+    let calls = 0;
+    const t = setup({ token: async () => `token-${++calls}` });
+    const connecting = t.client.connect();
+    await acceptConnection(t);
+    await connecting;
+    t.net.last.drop(1006);
+    await t.clock.advance(1_000);
+    expect(t.net.last.sent[0]).toEqual({ type: 'auth', v: 1, token: 'token-2' });
+    t.client.close();
+  });
+
+  it('rejects with the typed error of the error frame and stops for good', async () => {
+    const t = setup();
+    const connecting = t.client.connect();
+    await flush();
+    t.net.last.push({ type: 'error', code: 'TOKEN_INVALID', message: 'bad signature', retryable: false, inReplyTo: 'auth' });
+    const error = await connecting.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChatClientError);
+    expect(error).toMatchObject({ code: 'TOKEN_INVALID', retryable: false, message: 'bad signature' });
+    expect(t.client.state).toBe('closed');
+    expect(t.net.last.closedByClient).toBeDefined();
+    expect(t.clock.pendingTimers).toBe(0);
+    await expect(t.client.connect()).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('reports TOKEN_EXPIRED on the first connect', async () => {
+    const t = setup({ token: async () => 'old' });
+    const connecting = t.client.connect();
+    await flush();
+    t.net.last.push({ type: 'error', code: 'TOKEN_EXPIRED', message: 'expired', retryable: false, inReplyTo: 'auth' });
+    await expect(connecting).rejects.toMatchObject({ code: 'TOKEN_EXPIRED' });
+  });
+
+  it('retries failed attempts with backoff, cycling through the urls', async () => {
+    const t = setup();
+    t.net.failOpens = 2;
+    const connecting = t.client.connect();
+    await flush();
+    expect(t.net.connections.map((c) => c.url)).toEqual(['ws://a']);
+    expect(t.client.state).toBe('reconnecting');
+    await t.clock.advance(250); // first backoff is within [125, 250]
+    expect(t.net.connections.map((c) => c.url)).toEqual(['ws://a', 'ws://b']);
+    await t.clock.advance(500); // second within [250, 500]
+    expect(t.net.connections.map((c) => c.url)).toEqual(['ws://a', 'ws://b', 'ws://a']);
+    t.net.last.push(welcomeFrame(t.clock));
+    await connecting;
+    expect(t.errors.map((e) => e.code)).toEqual(['CONNECT_FAILED', 'CONNECT_FAILED']);
+    t.client.close();
+  });
+
+  it('backs off further when welcomed connections keep dropping at once', async () => {
+    const t = await connected();
+    t.conn.drop(1006);
+    await t.clock.advance(250); // first reconnect: within [125, 250]
+    await acceptConnection(t);
+    t.net.last.drop(1006); // dropped again right away: a flap
+    await t.clock.advance(249);
+    expect(t.net.connections).toHaveLength(2);
+    await t.clock.advance(251); // second: within [250, 500]
+    expect(t.net.connections).toHaveLength(3);
+    await acceptConnection(t);
+    await t.clock.advance(20_000); // stable now
+    t.net.last.drop(1006);
+    await t.clock.advance(250); // back to the first step
+    expect(t.net.connections).toHaveLength(4);
+    t.client.close();
+  });
+
+  it('gives up after maxReconnectAttempts', async () => {
+    const t = setup({ maxReconnectAttempts: 3 });
+    t.net.failOpens = 10;
+    const connecting = t.client.connect();
+    const outcome = connecting.catch((e: unknown) => e);
+    await t.clock.advance(60_000);
+    expect(await outcome).toMatchObject({ code: 'CONNECT_FAILED', retryable: false });
+    expect(t.net.connections).toHaveLength(3);
+    expect(t.client.state).toBe('closed');
+    expect(t.clock.pendingTimers).toBe(0);
+  });
+
+  it('times out an attempt that never gets a welcome', async () => {
+    const t = setup({ connectTimeoutMs: 5_000 });
+    void t.client.connect();
+    await flush();
+    await t.clock.advance(5_000);
+    expect(t.errors[0]).toMatchObject({ code: 'TIMEOUT' });
+    expect(t.net.connections[0]!.closedByClient).toBeDefined();
+    t.client.close();
+  });
+
+  it('reconnects with a refreshed token when a long-lived token expires', async () => {
+    let calls = 0;
+    const t = setup({ token: async () => `token-${++calls}` });
+    const connecting = t.client.connect();
+    await acceptConnection(t);
+    await connecting;
+    t.net.last.drop(1006);
+    await t.clock.advance(250);
+    t.net.last.push({ type: 'error', code: 'TOKEN_EXPIRED', message: 'expired', retryable: false, inReplyTo: 'auth' });
+    expect(t.client.state).toBe('reconnecting');
+    await t.clock.advance(1_000);
+    await acceptConnection(t);
+    expect(t.client.state).toBe('connected');
+    expect(t.net.connections.map((c) => c.sent[0]?.token)).toEqual(['token-1', 'token-2', 'token-3']);
+    t.client.close();
+  });
+});
+
+describe('heartbeat and liveness', () => {
+  it('sends a heartbeat every heartbeatIntervalMs', async () => {
+    const t = await connected();
+    await t.clock.advance(HEARTBEAT_MS);
+    expect(t.conn.framesOfType('heartbeat')).toHaveLength(1);
+    t.conn.push({ type: 'heartbeat_ack', serverTimeMs: t.clock.nowMs() });
+    await t.clock.advance(HEARTBEAT_MS);
+    expect(t.conn.framesOfType('heartbeat')).toHaveLength(2);
+    t.client.close();
+  });
+
+  it('drops a connection the server has gone silent on, and reconnects', async () => {
+    const t = await connected();
+    const disconnects: number[] = [];
+    t.client.on('disconnected', (d) => disconnects.push(d.code));
+    await t.clock.advance(HEARTBEAT_MS * 2); // no heartbeat_ack ever, but not yet 2.5 intervals
+    expect(disconnects).toEqual([]);
+    await t.clock.advance(HEARTBEAT_MS);
+    expect(disconnects).toEqual([4002]);
+    await t.clock.advance(1_000); // reconnect backoff
+    expect(t.conn.closedByClient).toBeDefined();
+    expect(t.net.connections.length).toBe(2);
+    t.client.close();
+  });
+});
+
+describe('ordering and de-duplication', () => {
+  it('hands events over in order and acks them', async () => {
+    const t = await connected();
+    t.conn.push(eventFrame(message(DM, 1)));
+    t.conn.push(eventFrame(message(DM, 2)));
+    expect(t.seqs()).toEqual([1, 2]);
+    expect(t.conn.framesOfType('ack')).toEqual([
+      { type: 'ack', conversationId: DM, seq: 1 },
+      { type: 'ack', conversationId: DM, seq: 2 },
+    ]);
+    expect(t.client.getCursors()).toEqual({ [DM]: 2 });
+    t.client.close();
+  });
+
+  it('drops a duplicate but acks it again', async () => {
+    const t = await connected();
+    t.conn.push(eventFrame(message(DM, 1)));
+    t.conn.push(eventFrame(message(DM, 1)));
+    expect(t.seqs()).toEqual([1]);
+    expect(t.conn.framesOfType('ack')).toEqual([
+      { type: 'ack', conversationId: DM, seq: 1 },
+      { type: 'ack', conversationId: DM, seq: 1 },
+    ]);
+    t.client.close();
+  });
+
+  it('starts a conversation it has no cursor for at the first event seen', async () => {
+    const t = await connected();
+    t.conn.push(eventFrame(membership(GROUP, 5, 'added', ['alice'])));
+    t.conn.push(eventFrame(message(GROUP, 6)));
+    expect(t.seqs()).toEqual([5, 6]);
+    expect(t.conn.framesOfType('sync')).toEqual([]);
+    t.client.close();
+  });
+
+  it('buffers past a gap, asks for one sync, and pages it until hasMore is false', async () => {
+    const t = await connected();
+    t.conn.push(eventFrame(message(DM, 1)));
+    t.conn.push(eventFrame(message(DM, 3)));
+    t.conn.push(eventFrame(message(DM, 4)));
+    expect(t.seqs()).toEqual([1]);
+    const syncs = t.conn.framesOfType('sync');
+    expect(syncs).toEqual([{ type: 'sync', rid: expect.any(String), conversationId: DM, afterSeq: 1 }]);
+
+    t.conn.push({ type: 'sync_result', rid: syncs[0]!.rid, conversationId: DM, events: [message(DM, 2), message(DM, 3)], hasMore: true, lastSeq: 5 });
+    expect(t.seqs()).toEqual([1, 2, 3, 4]);
+    expect(t.events.map((e) => e.via)).toEqual(['live', 'sync', 'live', 'live']);
+    // One ack for the whole frame, at the highest seq it handed over.
+    expect(t.conn.framesOfType('ack').at(-1)).toEqual({ type: 'ack', conversationId: DM, seq: 4 });
+
+    const page2 = t.conn.framesOfType('sync')[1]!;
+    expect(page2).toMatchObject({ conversationId: DM, afterSeq: 3 });
+    t.conn.push({ type: 'sync_result', rid: page2.rid, conversationId: DM, events: [message(DM, 4), message(DM, 5)], hasMore: false, lastSeq: 5 });
+    expect(t.seqs()).toEqual([1, 2, 3, 4, 5]);
+    expect(t.conn.framesOfType('sync')).toHaveLength(2);
+    t.client.close();
+  });
+
+  it('skips seqs a complete sync did not return (stretches the user could not read)', async () => {
+    const t = await connected();
+    t.conn.push(eventFrame(message(GROUP, 1)));
+    t.conn.push(eventFrame(message(GROUP, 5)));
+    const sync = t.conn.lastOfType('sync')!;
+    t.conn.push({ type: 'sync_result', rid: sync.rid, conversationId: GROUP, events: [], hasMore: false, lastSeq: 5 });
+    expect(t.seqs()).toEqual([1, 5]);
+    expect(t.client.getCursor(GROUP)).toBe(5);
+    t.client.close();
+  });
+
+  it('retries a sync that failed retryably', async () => {
+    const t = await connected();
+    t.conn.push(eventFrame(message(DM, 1)));
+    t.conn.push(eventFrame(message(DM, 3)));
+    const first = t.conn.lastOfType('sync')!;
+    t.conn.push({ type: 'error', rid: first.rid, code: 'STORAGE_UNAVAILABLE', message: 'later', retryable: true, retryAfterMs: 500 });
+    expect(t.conn.framesOfType('sync')).toHaveLength(1);
+    await t.clock.advance(500);
+    const second = t.conn.lastOfType('sync')!;
+    expect(second).toMatchObject({ conversationId: DM, afterSeq: 1 });
+    expect(second.rid).not.toBe(first.rid);
+    t.client.close();
+  });
+
+  it("counts its own sends as observed, without handing them to the app", async () => {
+    const t = await connected();
+    const sentSeqs: number[] = [];
+    t.client.on('sent', (r) => sentSeqs.push(r.seq));
+    t.conn.push(eventFrame(message(DM, 1)));
+    const first = t.client.send(DM, 'hi');
+    const frame1 = t.conn.lastOfType('send')!;
+    t.conn.push(sentFrame(DM, frame1.clientMessageId as string, 2, frame1.rid as string));
+    await expect(first).resolves.toMatchObject({ seq: 2, duplicate: false });
+    expect(t.client.getCursor(DM)).toBe(2);
+
+    // Our next message lands at 4: 3 is someone else's, still in flight.
+    void t.client.send(DM, 'again');
+    const frame2 = t.conn.lastOfType('send')!;
+    t.conn.push(sentFrame(DM, frame2.clientMessageId as string, 4, frame2.rid as string));
+    expect(t.conn.lastOfType('sync')).toMatchObject({ conversationId: DM, afterSeq: 2 });
+    t.conn.push(eventFrame(message(DM, 3)));
+    expect(t.seqs()).toEqual([1, 3]);
+    expect(t.client.getCursor(DM)).toBe(4);
+    expect(sentSeqs).toEqual([2, 4]);
+    t.client.close();
+  });
+
+  it('resumes from given cursors on connect; the inbox drain duplicates are dropped', async () => {
+    const t = setup({ cursors: { [DM]: 5 } });
+    const connecting = t.client.connect();
+    const conn = await acceptConnection(t);
+    await connecting;
+    const sync = conn.lastOfType('sync')!;
+    expect(sync).toMatchObject({ conversationId: DM, afterSeq: 5 });
+    conn.push(eventFrame(message(DM, 5))); // drained from the inbox: already seen
+    conn.push({ type: 'sync_result', rid: sync.rid, conversationId: DM, events: [message(DM, 6)], hasMore: false, lastSeq: 6 });
+    conn.push(eventFrame(message(DM, 6))); // drained too
+    expect(t.seqs()).toEqual([6]);
+    expect(conn.framesOfType('ack').map((a) => a.seq)).toEqual([5, 6, 6]);
+    t.client.close();
+  });
+
+  it('catches up every known conversation after a reconnect', async () => {
+    const t = await connected();
+    t.conn.push(eventFrame(message(DM, 1)));
+    t.conn.push(eventFrame(message(GROUP, 7)));
+    t.conn.drop(1006);
+    await t.clock.advance(250);
+    const conn = await acceptConnection(t);
+    expect(conn.framesOfType('sync').map((s) => [s.conversationId, s.afterSeq])).toEqual([
+      [DM, 1],
+      [GROUP, 7],
+    ]);
+    t.client.close();
+  });
+});
+
+describe('send', () => {
+  it('sends base64 bodies with a generated clientMessageId and resolves on sent', async () => {
+    const t = await connected();
+    const sending = t.client.send(DM, 'hello');
+    const frame = t.conn.lastOfType('send')!;
+    expect(frame).toEqual({
+      type: 'send',
+      rid: expect.any(String),
+      conversationId: DM,
+      clientMessageId: expect.stringMatching(/^phone-1-[0-9a-f]{12}$/),
+      body: Buffer.from('hello').toString('base64'),
+    });
+    t.conn.push(sentFrame(DM, frame.clientMessageId as string, 1, frame.rid as string));
+    await expect(sending).resolves.toEqual({
+      conversationId: DM,
+      clientMessageId: frame.clientMessageId,
+      seq: 1,
+      serverTimeMs: 2_000_000,
+      duplicate: false,
+    });
+    expect(t.client.pendingSendCount).toBe(0);
+    t.client.close();
+  });
+
+  it('re-sends the same clientMessageId after a reconnect until acknowledged', async () => {
+    const t = await connected();
+    const sending = t.client.send(DM, new Uint8Array([1, 2, 3]), { clientMessageId: 'fixed-id' });
+    const first = t.conn.lastOfType('send')!;
+    t.conn.drop(1006);
+    await t.clock.advance(250);
+    const conn2 = await acceptConnection(t);
+    const second = conn2.lastOfType('send')!;
+    expect(second).toEqual(first);
+    expect(second.clientMessageId).toBe('fixed-id');
+    conn2.push({ ...sentFrame(DM, 'fixed-id', 1), duplicate: true });
+    await expect(sending).resolves.toMatchObject({ seq: 1, duplicate: true });
+    const attempts = t.history.events.filter((e) => e.type === 'send').map((e) => (e.type === 'send' ? e.attempt : 0));
+    expect(attempts).toEqual([1, 2]);
+    t.client.close();
+  });
+
+  it('re-sends on the same connection when no sent arrives within sendTimeoutMs', async () => {
+    const t = await connected({ sendTimeoutMs: 1_000 });
+    void t.client.send(DM, 'x');
+    await t.clock.advance(999);
+    expect(t.conn.framesOfType('send')).toHaveLength(1);
+    await t.clock.advance(1);
+    const sends = t.conn.framesOfType('send');
+    expect(sends).toHaveLength(2);
+    expect(sends[1]!.clientMessageId).toBe(sends[0]!.clientMessageId);
+    t.client.close();
+  });
+
+  it('re-sends pending messages in their original order after a reconnect', async () => {
+    const t = await connected();
+    for (const text of ['a', 'b', 'c']) void t.client.send(DM, text);
+    const order = t.conn.framesOfType('send').map((f) => f.clientMessageId);
+    // b was acknowledged before the drop; a and c were not.
+    t.conn.push(sentFrame(DM, order[1] as string, 1));
+    t.conn.drop(1006);
+    void t.client.send(DM, 'd'); // while offline: queued behind a and c
+    await t.clock.advance(250);
+    const conn2 = await acceptConnection(t);
+    const resent = conn2.framesOfType('send').map((f) => f.clientMessageId);
+    expect(resent.slice(0, 2)).toEqual([order[0], order[2]]);
+    expect(resent).toHaveLength(3);
+    t.client.close();
+  });
+
+  it('queues sends made before the first connect', async () => {
+    const t = setup({ deviceId: 'phone' });
+    const sending = t.client.send(DM, 'early');
+    const connecting = t.client.connect();
+    const conn = await acceptConnection(t);
+    await connecting;
+    const frame = conn.lastOfType('send')!;
+    expect(frame.clientMessageId).toMatch(/^phone-1-/);
+    conn.push(sentFrame(DM, frame.clientMessageId as string, 1));
+    await expect(sending).resolves.toMatchObject({ seq: 1 });
+    t.client.close();
+  });
+
+  it('rejects with the server error code when a rid-matched error is not retryable', async () => {
+    const t = await connected();
+    const sending = t.client.send(GROUP, 'x');
+    const frame = t.conn.lastOfType('send')!;
+    t.conn.push({ type: 'error', rid: frame.rid, code: 'NOT_A_MEMBER', message: 'not a member', retryable: false, inReplyTo: 'send' });
+    const error = await sending.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChatClientError);
+    expect(error).toMatchObject({ code: 'NOT_A_MEMBER', retryable: false, inReplyTo: 'send' });
+    expect(t.client.pendingSendCount).toBe(0);
+    await t.clock.advance(10_000);
+    expect(t.conn.framesOfType('send')).toHaveLength(1);
+    t.client.close();
+  });
+
+  it('re-sends after the hinted delay when the error is retryable', async () => {
+    const t = await connected();
+    void t.client.send(DM, 'x');
+    const frame = t.conn.lastOfType('send')!;
+    t.conn.push({ type: 'error', rid: frame.rid, code: 'STORAGE_UNAVAILABLE', message: 'later', retryable: true, retryAfterMs: 300 });
+    await t.clock.advance(299);
+    expect(t.conn.framesOfType('send')).toHaveLength(1);
+    await t.clock.advance(1);
+    expect(t.conn.framesOfType('send')).toHaveLength(2);
+    t.client.close();
+  });
+
+  it('refuses a message whose frame exceeds frameBytesMax instead of re-sending it forever', async () => {
+    const t = setup();
+    const connecting = t.client.connect();
+    await flush();
+    t.net.last.push({ ...welcomeFrame(t.clock), limits: { frameBytesMax: 1_000 } });
+    await connecting;
+    await expect(t.client.send(DM, 'x'.repeat(2_000))).rejects.toMatchObject({ code: 'FRAME_TOO_LARGE', retryable: false });
+    expect(t.net.last.framesOfType('send')).toEqual([]);
+    expect(t.history.events.filter((e) => e.type === 'send')).toEqual([]);
+    t.client.close();
+  });
+
+  it('returns the same promise for a clientMessageId already pending', async () => {
+    const t = await connected();
+    const a = t.client.send(DM, 'x', { clientMessageId: 'same' });
+    const b = t.client.send(DM, 'x', { clientMessageId: 'same' });
+    expect(b).toBe(a);
+    expect(t.conn.framesOfType('send')).toHaveLength(1);
+    t.client.close();
+    await expect(a).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+});
+
+describe('requests', () => {
+  it('matches answers by rid', async () => {
+    const t = await connected();
+    const creating = t.client.createGroup('friends', ['bob', 'carol']);
+    const frame = t.conn.lastOfType('group_create')!;
+    expect(frame).toEqual({ type: 'group_create', rid: expect.any(String), name: 'friends', members: ['bob', 'carol'] });
+    t.conn.push({ type: 'group_result', rid: frame.rid, conversationId: GROUP, seq: 1 });
+    await expect(creating).resolves.toEqual({ conversationId: GROUP, seq: 1 });
+    t.client.close();
+  });
+
+  it('rejects with the rid-matched error frame', async () => {
+    const t = await connected();
+    const adding = t.client.addMembers(GROUP, ['dave']);
+    const frame = t.conn.lastOfType('group_add')!;
+    t.conn.push({ type: 'error', rid: frame.rid, code: 'NOT_AN_ADMIN', message: 'admins only', retryable: false });
+    await expect(adding).rejects.toMatchObject({ code: 'NOT_AN_ADMIN', retryable: false });
+    t.client.close();
+  });
+
+  it('times out with TIMEOUT, and fails with DISCONNECTED when the connection drops', async () => {
+    const t = await connected({ requestTimeoutMs: 2_000 });
+    const listing = t.client.conversations();
+    const outcome = listing.catch((e: unknown) => e);
+    await t.clock.advance(2_000);
+    expect(await outcome).toMatchObject({ code: 'TIMEOUT', retryable: true });
+    const receipts = t.client.receipts(DM).catch((e: unknown) => e);
+    t.conn.drop(1006);
+    expect(await receipts).toMatchObject({ code: 'DISCONNECTED', retryable: true });
+    await expect(t.client.conversations()).rejects.toMatchObject({ code: 'NOT_CONNECTED' });
+    t.client.close();
+  });
+
+  it('feeds history pages through the ordering path', async () => {
+    const t = await connected();
+    t.conn.push(eventFrame(message(DM, 1)));
+    const paging = t.client.history(DM, { limit: 10 });
+    const frame = t.conn.lastOfType('history')!;
+    expect(frame).toEqual({ type: 'history', rid: expect.any(String), conversationId: DM, limit: 10 });
+    t.conn.push({ type: 'history_result', rid: frame.rid, conversationId: DM, events: [message(DM, 1), message(DM, 2)], hasMore: false });
+    const page = await paging;
+    expect(page.events.map((e) => e.seq)).toEqual([1, 2]);
+    expect(t.events.map((e) => [e.event.seq, e.via])).toEqual([
+      [1, 'live'],
+      [2, 'sync'],
+    ]);
+    t.client.close();
+  });
+
+  it('renews presence subscriptions on reconnect', async () => {
+    const t = await connected();
+    const subscribing = t.client.subscribePresence(['bob']);
+    t.conn.push({ type: 'ok', rid: t.conn.lastOfType('presence_subscribe')!.rid });
+    await subscribing;
+    t.conn.drop(1006);
+    await t.clock.advance(250);
+    const conn2 = await acceptConnection(t);
+    expect(conn2.lastOfType('presence_subscribe')).toEqual({ type: 'presence_subscribe', userIds: ['bob'] });
+    t.client.close();
+  });
+
+  it('sends reads made while offline after reconnecting', async () => {
+    const t = await connected();
+    t.conn.drop(1006);
+    t.client.markRead(DM, 3);
+    t.client.markRead(DM, 2);
+    await t.clock.advance(250);
+    const conn2 = await acceptConnection(t);
+    expect(conn2.framesOfType('read')).toEqual([{ type: 'read', conversationId: DM, seq: 3 }]);
+    t.client.close();
+  });
+});
+
+describe('goaway', () => {
+  it('moves to the next url after reconnectAfterMs', async () => {
+    const t = await connected();
+    t.conn.push({ type: 'goaway', reason: 'shutting_down', reconnectAfterMs: 2_000 });
+    await t.clock.advance(1_999);
+    expect(t.conn.isOpen).toBe(true);
+    await t.clock.advance(1);
+    expect(t.conn.closedByClient).toBeDefined();
+    await flush();
+    expect(t.net.last.url).toBe('ws://b');
+    t.client.close();
+  });
+
+  it('prefers the urls the goaway lists, and waits for the hint even if the server closes first', async () => {
+    const t = await connected();
+    t.conn.push({ type: 'goaway', reason: 'shutting_down', reconnectAfterMs: 1_000, urls: ['ws://c'] });
+    t.conn.drop(4006, 'server shutting down');
+    await t.clock.advance(999);
+    expect(t.net.connections).toHaveLength(1);
+    await t.clock.advance(1);
+    expect(t.net.last.url).toBe('ws://c');
+    t.client.close();
+  });
+
+  it('stops for good when the device is unlinked', async () => {
+    const t = await connected();
+    t.conn.push({ type: 'goaway', reason: 'device_unlinked', reconnectAfterMs: 0 });
+    expect(t.client.state).toBe('closed');
+    expect(t.errors.at(-1)).toMatchObject({ code: 'DEVICE_UNKNOWN' });
+    expect(t.clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('history recording', () => {
+  it('records what the device observed, with the checker field names', async () => {
+    const t = await connected();
+    const now = () => t.clock.nowMs();
+    const start = now();
+    t.conn.push(eventFrame(message(DM, 1)));
+    t.conn.push(eventFrame(membership(GROUP, 3, 'added', ['alice'])));
+    void t.client.send(DM, 'hi', { clientMessageId: 'm-1' });
+    const frame = t.conn.lastOfType('send')!;
+    await t.clock.advance(10);
+    t.conn.push(sentFrame(DM, 'm-1', 2, frame.rid as string));
+    t.conn.push({ type: 'receipt', conversationId: DM, state: 'read', upToSeq: 2, userId: 'bob', deviceId: 'bob-phone' });
+    t.conn.push({ type: 'presence', userId: 'bob', online: true });
+    await t.clock.advance(5);
+    t.client.close();
+    const me = { userId: 'alice', deviceId: 'phone' };
+    expect(t.history.events).toEqual([
+      { type: 'device', atMs: start, ...me },
+      { type: 'connect', atMs: start, ...me },
+      {
+        type: 'deliver',
+        atMs: start,
+        ...me,
+        conversationId: DM,
+        seq: 1,
+        kind: 'message',
+        senderUserId: 'bob',
+        senderDeviceId: 'bob-phone',
+        clientMessageId: 'bob-phone-1',
+        via: 'live',
+      },
+      { type: 'deliver', atMs: start, ...me, conversationId: GROUP, seq: 3, kind: 'membership', op: 'added', memberUserIds: ['alice'], via: 'live' },
+      { type: 'send', atMs: start, ...me, conversationId: DM, clientMessageId: 'm-1', attempt: 1 },
+      { type: 'ack', atMs: start + 10, ...me, conversationId: DM, clientMessageId: 'm-1', seq: 2 },
+      { type: 'receipt', atMs: start + 10, ...me, conversationId: DM, state: 'read', upToSeq: 2, byUserId: 'bob', byDeviceId: 'bob-phone' },
+      { type: 'presence', atMs: start + 10, ...me, subjectUserId: 'bob', online: true },
+      { type: 'disconnect', atMs: start + 15, ...me },
+    ]);
+  });
+
+  it("records 'device' once per client, 'connect'/'disconnect' per connection", async () => {
+    const t = await connected();
+    t.conn.drop(1006);
+    await t.clock.advance(250);
+    await acceptConnection(t);
+    t.client.close();
+    expect(t.history.events.map((e) => e.type)).toEqual(['device', 'connect', 'disconnect', 'connect', 'disconnect']);
+  });
+});
+
+describe('close', () => {
+  it('leaves no timers and rejects what is pending', async () => {
+    const t = await connected();
+    t.conn.push(eventFrame(message(DM, 1)));
+    t.conn.push(eventFrame(message(DM, 3))); // a sync in flight
+    const sending = t.client.send(DM, 'x').catch((e: unknown) => e);
+    const requesting = t.client.conversations().catch((e: unknown) => e);
+    expect(t.clock.pendingTimers).toBeGreaterThan(0);
+    t.client.close();
+    expect(t.clock.pendingTimers).toBe(0);
+    expect(await sending).toMatchObject({ code: 'CLOSED' });
+    expect(await requesting).toMatchObject({ code: 'CLOSED' });
+    expect(t.conn.closedByClient).toEqual({ code: 1000, reason: 'client closed' });
+    expect(t.client.state).toBe('closed');
+    await t.clock.advance(120_000);
+    expect(t.net.connections).toHaveLength(1);
+    await expect(t.client.send(DM, 'late')).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('leaves no timers while waiting to reconnect', async () => {
+    const t = await connected();
+    t.conn.drop(1006);
+    expect(t.client.state).toBe('reconnecting');
+    t.client.close();
+    expect(t.clock.pendingTimers).toBe(0);
+    await t.clock.advance(60_000);
+    expect(t.net.connections).toHaveLength(1);
+  });
+
+  it('abandons a connection attempt in progress', async () => {
+    const t = setup();
+    const connecting = t.client.connect().catch((e: unknown) => e);
+    await flush();
+    t.client.close();
+    expect(await connecting).toMatchObject({ code: 'CLOSED' });
+    expect(t.net.last.closedByClient).toBeDefined();
+    expect(t.clock.pendingTimers).toBe(0);
+    t.net.last.push(welcomeFrame(t.clock)); // too late: ignored
+    expect(t.client.state).toBe('closed');
+  });
+});
+
+describe('robustness', () => {
+  it('reports a throwing listener as an error and carries on', async () => {
+    const t = await connected();
+    t.client.on('event', () => {
+      throw new Error('app bug');
+    });
+    t.conn.push(eventFrame(message(DM, 1)));
+    t.conn.push(eventFrame(message(DM, 2)));
+    expect(t.seqs()).toEqual([1, 2]);
+    expect(t.errors.map((e) => e.code)).toEqual(['LISTENER_ERROR', 'LISTENER_ERROR']);
+    t.client.close();
+  });
+
+  it('rejects a request whose answer does not match the protocol', async () => {
+    const t = await connected();
+    const listing = t.client.conversations();
+    t.conn.pushUnchecked({ type: 'conversations_result', rid: t.conn.lastOfType('conversations')!.rid, conversations: 'nope' });
+    await expect(listing).rejects.toMatchObject({ code: 'PROTOCOL_ERROR' });
+    t.conn.pushRaw('not json');
+    expect(t.errors.at(-1)).toMatchObject({ code: 'PROTOCOL_ERROR' });
+    t.client.close();
+  });
+
+  it('stops on a fatal close code', async () => {
+    const t = await connected();
+    const disconnects: boolean[] = [];
+    t.client.on('disconnected', (d) => disconnects.push(d.willReconnect));
+    t.conn.drop(4005, 'device unlinked');
+    expect(t.client.state).toBe('closed');
+    expect(disconnects).toEqual([false]);
+    expect(t.errors.at(-1)).toMatchObject({ code: 'DEVICE_UNKNOWN' });
+    expect(t.clock.pendingTimers).toBe(0);
+  });
+});

@@ -1,0 +1,33 @@
+export { ChatClient } from './client.js';
+export type {
+  ChatClientEvents,
+  ConnectionState,
+  ConversationSummary,
+  DeviceReceipts,
+  DisconnectInfo,
+  GroupChange,
+  HistoryPage,
+  MediaUrl,
+  PresenceInfo,
+  ReceiptInfo,
+  SendOptions,
+  SyncPage,
+  WelcomeInfo,
+} from './client.js';
+export type { ChatClientOptions } from './options.js';
+export type { SendResult } from './outbox.js';
+export type { Via } from './ordering.js';
+export { ChatClientError, ClientErrorCodes, isChatClientError } from './errors.js';
+export type { ChatClientErrorCode, ClientErrorCode } from './errors.js';
+export type { ClientTransport, TransportFactory } from './transport.js';
+export { WsTransport, wsTransportFactory } from './ws-transport.js';
+export type { WsTransportOptions } from './ws-transport.js';
+export { RealClock, realClock } from './real-clock.js';
+export { cryptoRandom } from './real-random.js';
+export { HistoryRecorder } from './history-recorder.js';
+export type { HistorySink } from './history-recorder.js';
+export { uploadMedia, downloadMedia } from './media.js';
+export type { FetchLike, MediaOptions } from './media.js';
+export { bodyToBase64, base64ToBytes, base64ToText } from './encoding.js';
+export { directConversationId } from '../system/core/ids.js';
+export type { ConversationEvent, ChatMessageEvent, MembershipEvent, MediaRef } from '../system/core/events.js';

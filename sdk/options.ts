@@ -1,0 +1,95 @@
+import type { ConversationId, Seq } from '../system/core/ids.js';
+import type { Clock } from '../system/ports/clock.js';
+import type { Random } from '../system/ports/random.js';
+import type { HistorySink } from './history-recorder.js';
+import { realClock } from './real-clock.js';
+import { cryptoRandom } from './real-random.js';
+import type { TransportFactory } from './transport.js';
+import { wsTransportFactory } from './ws-transport.js';
+
+export interface ChatClientOptions {
+  /** Gateway WebSocket URLs. The first is tried first; each reconnect moves to the next. */
+  urls: readonly string[];
+  /** A bearer token, or a function fetching a fresh one before every connection attempt. */
+  token: string | (() => Promise<string>);
+  /** Time source and timers (default: real time, unref'd timers). */
+  clock?: Clock;
+  /** Jitter and client message ids (default: crypto). */
+  random?: Random;
+  /** Creates one transport per connection attempt (default: `ws`). */
+  transportFactory?: TransportFactory;
+  /** Records what this client observes, for the invariant checker. */
+  history?: HistorySink;
+  /** Per-conversation cursors from a previous run of this device (see getCursors()). */
+  cursors?: Readonly<Record<ConversationId, Seq>>;
+  /** Prefix of generated client message ids until the server has told us our device id. */
+  deviceId?: string;
+  /** Acknowledge every event handed to the app (default true). */
+  autoAck?: boolean;
+  /** Re-send an unacknowledged message after this long (default 5000). */
+  sendTimeoutMs?: number;
+  /** Reject a request with TIMEOUT after this long (default 10000). */
+  requestTimeoutMs?: number;
+  /** Give up one connection attempt (open + auth) after this long (default 10000). */
+  connectTimeoutMs?: number;
+  /** Reconnect backoff bounds (defaults 250 and 15000). */
+  reconnectMinDelayMs?: number;
+  reconnectMaxDelayMs?: number;
+  /** Consecutive failed connection attempts before giving up for good (default unlimited). */
+  maxReconnectAttempts?: number;
+  /**
+   * Drop the connection as dead when no frame arrived for this long (default 2.5 heartbeat
+   * intervals: the server answers every heartbeat). 0 disables the check.
+   */
+  idleTimeoutMs?: number;
+  /** Wait before retrying a sync that failed retryably (default 1000, or the server's hint). */
+  syncRetryDelayMs?: number;
+  /** Validate every server frame against the protocol schemas (default true; load runs may skip). */
+  validateFrames?: boolean;
+}
+
+export interface ResolvedOptions {
+  urls: readonly string[];
+  token: string | (() => Promise<string>);
+  clock: Clock;
+  random: Random;
+  transportFactory: TransportFactory;
+  history: HistorySink | undefined;
+  deviceId: string | undefined;
+  autoAck: boolean;
+  sendTimeoutMs: number;
+  requestTimeoutMs: number;
+  connectTimeoutMs: number;
+  reconnectMinDelayMs: number;
+  reconnectMaxDelayMs: number;
+  maxReconnectAttempts: number;
+  idleTimeoutMs: number | undefined;
+  syncRetryDelayMs: number;
+  validateFrames: boolean;
+}
+
+let defaultTransportFactory: TransportFactory | undefined;
+
+export function resolveOptions(options: ChatClientOptions): ResolvedOptions {
+  if (options.urls.length === 0) throw new TypeError('ChatClient needs at least one gateway url');
+  const min = options.reconnectMinDelayMs ?? 250;
+  return {
+    urls: [...options.urls],
+    token: options.token,
+    clock: options.clock ?? realClock,
+    random: options.random ?? cryptoRandom,
+    transportFactory: options.transportFactory ?? (defaultTransportFactory ??= wsTransportFactory()),
+    history: options.history,
+    deviceId: options.deviceId,
+    autoAck: options.autoAck ?? true,
+    sendTimeoutMs: options.sendTimeoutMs ?? 5_000,
+    requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    reconnectMinDelayMs: min,
+    reconnectMaxDelayMs: Math.max(min, options.reconnectMaxDelayMs ?? 15_000),
+    maxReconnectAttempts: options.maxReconnectAttempts ?? Number.POSITIVE_INFINITY,
+    idleTimeoutMs: options.idleTimeoutMs,
+    syncRetryDelayMs: options.syncRetryDelayMs ?? 1_000,
+    validateFrames: options.validateFrames ?? true,
+  };
+}

@@ -1,0 +1,220 @@
+import type { ConversationEvent } from '../system/core/events.js';
+import type { ConversationId, Seq } from '../system/core/ids.js';
+
+/** How an event reached the client: pushed on the connection, or fetched by sync/history. */
+export type Via = 'live' | 'sync';
+
+/** What the ordering layer asks of its owner (the client). */
+export interface OrderingSink {
+  /** Hand an event to the application: called in seq order, at most once per seq. */
+  deliver(event: ConversationEvent, via: Via): void;
+  /**
+   * Fetch the events after `afterSeq` (a gap opened, or the connection was re-established).
+   * Return false when it cannot be sent now; the request stays wanted until retried.
+   * The owner reports the end with syncFinished().
+   */
+  requestSync(conversationId: ConversationId, afterSeq: Seq): boolean;
+}
+
+export type ObserveOutcome = 'delivered' | 'duplicate' | 'buffered';
+
+/** A seq seen ahead of the cursor. `event` undefined = this client's own accepted send. */
+interface Held {
+  event: ConversationEvent | undefined;
+  via: Via;
+}
+
+/**
+ * Cursorless conversations buffer at most this many of the client's own sends before adopting
+ * the lowest as the cursor (see observeWithoutCursor).
+ */
+const CURSORLESS_OWN_SENDS_MAX = 16;
+
+class ConversationOrder {
+  /** Highest seq observed in order (handed to the app, or an own send); undefined = none yet. */
+  cursor: Seq | undefined = undefined;
+  /** Seqs seen beyond cursor+1; created only when there is a gap, to keep idle state small. */
+  held: Map<Seq, Held> | undefined = undefined;
+  syncing = false;
+  /** A sync is owed (gap or resume) and has not completed yet. */
+  wantSync = false;
+  /** Highest held seq when the running sync was requested (see syncFinished). */
+  horizon: Seq = 0;
+}
+
+/**
+ * Per-conversation ordering and de-duplication: the app sees every conversation's events in seq
+ * order, each once, whatever order and multiplicity the network produced.
+ *
+ * - seq <= cursor: a duplicate (inbox redelivery after reconnect, sync overlap): dropped.
+ * - seq == cursor+1: handed over; held successors follow.
+ * - seq > cursor+1: held, and one sync after the cursor is requested for the gap.
+ * The client's own sends count as observed at their seq (the server does not echo them to the
+ * sending device), without being handed over.
+ */
+export class Ordering {
+  private readonly conversations = new Map<ConversationId, ConversationOrder>();
+
+  constructor(
+    private readonly sink: OrderingSink,
+    cursors?: Readonly<Record<ConversationId, Seq>>,
+  ) {
+    for (const [conversationId, seq] of Object.entries(cursors ?? {})) {
+      if (!Number.isSafeInteger(seq) || seq < 0) continue;
+      this.stateOf(conversationId).cursor = seq;
+    }
+  }
+
+  cursor(conversationId: ConversationId): Seq | undefined {
+    return this.conversations.get(conversationId)?.cursor;
+  }
+
+  cursors(): Record<ConversationId, Seq> {
+    const out: Record<ConversationId, Seq> = {};
+    for (const [id, state] of this.conversations) if (state.cursor !== undefined) out[id] = state.cursor;
+    return out;
+  }
+
+  /** Seqs currently held behind a gap (for tests and diagnostics). */
+  heldSeqs(conversationId: ConversationId): Seq[] {
+    const held = this.conversations.get(conversationId)?.held;
+    return held ? [...held.keys()].sort((a, b) => a - b) : [];
+  }
+
+  /** An event (or, with event undefined, the client's own send) was seen at `seq`. */
+  observe(conversationId: ConversationId, seq: Seq, event: ConversationEvent | undefined, via: Via): ObserveOutcome {
+    const state = this.stateOf(conversationId);
+    if (state.cursor === undefined) return this.observeWithoutCursor(conversationId, state, seq, event, via);
+    if (seq <= state.cursor) return 'duplicate';
+    if (seq === state.cursor + 1) {
+      this.advance(state, seq, event, via);
+      this.release(conversationId, state);
+      return 'delivered';
+    }
+    if (state.held?.has(seq)) return 'duplicate';
+    (state.held ??= new Map()).set(seq, { event, via });
+    this.startSync(conversationId, state);
+    return 'buffered';
+  }
+
+  /**
+   * The sync for a conversation ended. complete = the server answered its last page (or refused
+   * for good). After a complete sync, holes below the horizon are seqs the server will never give
+   * this device (stretches when its user was not a member): every seq held before the sync was
+   * requested was already stored when the server answered, yet nothing filled the hole. So the
+   * held events up to the horizon are handed over, skipping the holes. complete = false (timeout,
+   * disconnect, retryable error) leaves the sync wanted, for retryWanted()/resumeAll().
+   */
+  syncFinished(conversationId: ConversationId, complete: boolean): void {
+    const state = this.conversations.get(conversationId);
+    if (!state) return;
+    state.syncing = false;
+    if (!complete) return;
+    state.wantSync = false;
+    const horizon = state.horizon;
+    state.horizon = 0;
+    const held = state.held;
+    if (held && state.cursor !== undefined) {
+      const settled = [...held.keys()].filter((seq) => seq <= horizon).sort((a, b) => a - b);
+      for (const seq of settled) {
+        const entry = held.get(seq)!;
+        held.delete(seq);
+        if (seq > state.cursor) this.advance(state, seq, entry.event, entry.via);
+      }
+      if (held.size === 0) state.held = undefined;
+    }
+    this.release(conversationId, state);
+  }
+
+  /** After reconnecting: catch up every conversation with a cursor (missed while offline). */
+  resumeAll(): void {
+    for (const state of this.conversations.values()) if (state.cursor !== undefined) state.wantSync = true;
+    this.retryWanted();
+  }
+
+  /** Re-requests every sync that is wanted and not running (after a retryable failure). */
+  retryWanted(): void {
+    for (const [conversationId, state] of this.conversations) {
+      if (state.wantSync && !state.syncing) this.startSync(conversationId, state);
+    }
+  }
+
+  /** The connection dropped: running syncs are lost (their answers will never come). */
+  resetInFlight(): void {
+    for (const state of this.conversations.values()) state.syncing = false;
+  }
+
+  /**
+   * No cursor yet: the first event seen starts the conversation for this client (a fresh device,
+   * or a group it was just added to). An own send at seq 1 can also start it (nothing precedes
+   * it). A later own send is held instead: on a fresh device the server may still be draining the
+   * offline inbox with earlier events of this conversation, and adopting our own seq as the cursor
+   * would drop them as duplicates. If no event shows up for a while, the lowest held own send is
+   * adopted so the held set stays bounded.
+   */
+  private observeWithoutCursor(
+    conversationId: ConversationId,
+    state: ConversationOrder,
+    seq: Seq,
+    event: ConversationEvent | undefined,
+    via: Via,
+  ): ObserveOutcome {
+    if (event !== undefined || seq === 1) {
+      this.advance(state, seq, event, via);
+      if (state.held) for (const heldSeq of [...state.held.keys()]) if (heldSeq <= seq) state.held.delete(heldSeq);
+      this.release(conversationId, state);
+      return 'delivered';
+    }
+    const held = (state.held ??= new Map());
+    if (held.has(seq)) return 'duplicate';
+    held.set(seq, { event, via });
+    if (held.size >= CURSORLESS_OWN_SENDS_MAX) {
+      const lowest = Math.min(...held.keys());
+      held.delete(lowest);
+      state.cursor = lowest;
+      this.release(conversationId, state);
+    }
+    return 'buffered';
+  }
+
+  private advance(state: ConversationOrder, seq: Seq, event: ConversationEvent | undefined, via: Via): void {
+    state.cursor = seq;
+    if (event !== undefined) this.sink.deliver(event, via);
+  }
+
+  /** Hands over held successors of the cursor; asks for a sync if a gap remains. */
+  private release(conversationId: ConversationId, state: ConversationOrder): void {
+    const held = state.held;
+    if (!held) return;
+    for (;;) {
+      const next = state.cursor! + 1;
+      const entry = held.get(next);
+      if (!entry) break;
+      held.delete(next);
+      this.advance(state, next, entry.event, entry.via);
+    }
+    if (held.size === 0) {
+      state.held = undefined;
+      return;
+    }
+    this.startSync(conversationId, state);
+  }
+
+  /** Once per gap: a running sync already covers anything held since it started. */
+  private startSync(conversationId: ConversationId, state: ConversationOrder): void {
+    state.wantSync = true;
+    if (state.syncing || state.cursor === undefined) return;
+    state.horizon = state.held ? Math.max(...state.held.keys()) : 0;
+    state.syncing = true;
+    if (!this.sink.requestSync(conversationId, state.cursor)) state.syncing = false;
+  }
+
+  private stateOf(conversationId: ConversationId): ConversationOrder {
+    let state = this.conversations.get(conversationId);
+    if (!state) {
+      state = new ConversationOrder();
+      this.conversations.set(conversationId, state);
+    }
+    return state;
+  }
+}
