@@ -20,7 +20,10 @@ export const HOST = '127.0.0.1';
 export interface LocalConfig {
   /** Root of all state: data, logs, pid files, downloaded artifacts. */
   root: string;
-  /** Downloaded/built artifacts, kept across `down` so the next `up` is fast. */
+  /**
+   * Downloaded/built artifacts, kept across `down` so the next `up` is fast. Point
+   * LOCAL_SERVICES_CACHE outside the work tree to share them between clones (e.g. in CI).
+   */
   cacheDir: string;
   cassandra: {
     version: string;
@@ -52,7 +55,7 @@ export function loadConfig(env: Env = process.env): LocalConfig {
   const root = path.resolve(env.LOCAL_SERVICES_DIR || path.join(REPO_ROOT, '.services'));
   return {
     root,
-    cacheDir: path.join(root, 'cache'),
+    cacheDir: path.resolve(env.LOCAL_SERVICES_CACHE || path.join(root, 'cache')),
     cassandra: {
       version: env.LOCAL_CASSANDRA_VERSION || '5.0.9',
       nativePort: port(env, 'LOCAL_CASSANDRA_PORT', 19042),

@@ -42,6 +42,11 @@ export class PortInUseError extends ServiceError {
   override readonly name = 'PortInUseError';
 }
 
+/** Our process is running, but was started with other settings (e.g. another port). */
+export class SettingsChangedError extends ServiceError {
+  override readonly name = 'SettingsChangedError';
+}
+
 /** The recorded process would not die, even after SIGKILL. */
 export class StopError extends ServiceError {
   override readonly name = 'StopError';

@@ -8,10 +8,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HOST } from './config.js';
-import { HealthTimeoutError, PortInUseError, ProcessExitedError, StopError } from './errors.js';
+import { HealthTimeoutError, PortInUseError, ProcessExitedError, SettingsChangedError, StopError } from './errors.js';
 import { withLock } from './lock.js';
 import {
   canConnect,
+  fileSize,
   isAlive,
   pidRecordFor,
   runningProcess,
@@ -49,6 +50,13 @@ export async function upService(def: ServiceDefinition, ctx: ServiceContext): Pr
     const port = def.port(ctx.config);
     let record = runningProcess(ctx.pidFile);
     const started = record === undefined;
+    let logOffset = 0;
+    if (record?.port !== undefined && record.port !== port) {
+      throw new SettingsChangedError(
+        def.name,
+        `already running (pid ${record.pid}) on port ${record.port}, but port ${port} was asked for; run \`down ${def.name}\` first`,
+      );
+    }
     if (!record) {
       // No process of ours: a listener on the port belongs to someone else, and we would
       // either fail to bind or, worse, health-check their server and call it ours.
@@ -57,14 +65,15 @@ export async function upService(def: ServiceDefinition, ctx: ServiceContext): Pr
       }
       const spec = await def.prepare(ctx);
       ctx.log(`starting (${path.basename(spec.command)}), log: ${ctx.logFile}`);
-      record = pidRecordFor(spawnDetached(spec, ctx.logFile));
+      logOffset = fileSize(ctx.logFile);
+      record = pidRecordFor(spawnDetached(spec, ctx.logFile), port);
       writePidFile(ctx.pidFile, record);
     }
 
     const readyStart = Date.now();
     let health: string;
     try {
-      health = await waitHealthy(def, ctx, record);
+      health = await waitHealthy(def, ctx, record, logOffset);
     } catch (err) {
       // Leave nothing half-started behind: the next `up` starts clean.
       if (started) await stopRecorded(ctx.pidFile, def.stopGraceMs);
@@ -75,12 +84,12 @@ export async function upService(def: ServiceDefinition, ctx: ServiceContext): Pr
   });
 }
 
-async function waitHealthy(def: ServiceDefinition, ctx: ServiceContext, record: PidRecord): Promise<string> {
+async function waitHealthy(def: ServiceDefinition, ctx: ServiceContext, record: PidRecord, logOffset: number): Promise<string> {
   const deadline = Date.now() + def.startTimeoutMs;
   let lastError = 'no health check has run yet';
   for (;;) {
     if (!isAlive(record)) {
-      throw new ProcessExitedError(def.name, `process ${record.pid} exited before it became healthy. Last log lines:\n${tailFile(ctx.logFile)}`, ctx.logFile);
+      throw new ProcessExitedError(def.name, `process ${record.pid} exited before it became healthy. Last log lines:\n${tailFile(ctx.logFile, 20, logOffset)}`, ctx.logFile);
     }
     try {
       return await def.health(ctx);
@@ -133,6 +142,10 @@ export async function serviceStatus(def: ServiceDefinition, ctx: ServiceContext)
   if (!record) {
     const foreign = await canConnect(HOST, port);
     return { ...base, state: 'stopped', healthy: false, health: foreign ? 'port in use by a process that is not ours' : '-' };
+  }
+  if (record.port !== undefined && record.port !== port) {
+    const health = `started on port ${record.port}, but the current settings say ${port}`;
+    return { ...base, port: record.port, state: 'running', pid: record.pid, healthy: false, health };
   }
   try {
     const health = await withTimeout(def.health(ctx), 10_000);

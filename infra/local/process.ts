@@ -3,7 +3,7 @@
  * file, tell whether that recorded process is still the one we started, stop it by pid, and
  * wait on TCP ports.
  *
- * A pid file holds "<pid> <start time>". The start time (from /proc/<pid>/stat, in clock ticks
+ * A pid file holds "<pid> <start time> <port>" ("-" for an unknown field). The start time (from /proc/<pid>/stat, in clock ticks
  * since boot) guards against pid reuse: after a reboot or a long time, the same pid may belong
  * to an unrelated process, and `down` must never signal that one.
  */
@@ -24,6 +24,8 @@ export interface PidRecord {
   pid: number;
   /** Start time in clock ticks since boot, or undefined where /proc is unavailable. */
   startTime: number | undefined;
+  /** The port the process was started on, so a later `up` with other settings notices. */
+  port?: number | undefined;
 }
 
 /** Spawns `spec` in its own process group, detached from us, stdout+stderr appended to logFile. */
@@ -64,12 +66,12 @@ function procStat(pid: number): { state: string; startTime: number } | undefined
 
 const hasProc = fs.existsSync('/proc/self/stat');
 
-export function pidRecordFor(pid: number): PidRecord {
-  return { pid, startTime: hasProc ? procStat(pid)?.startTime : undefined };
+export function pidRecordFor(pid: number, port?: number): PidRecord {
+  return { pid, startTime: hasProc ? procStat(pid)?.startTime : undefined, port };
 }
 
 export function writePidFile(file: string, record: PidRecord): void {
-  fs.writeFileSync(file, `${record.pid} ${record.startTime ?? ''}`.trim() + '\n');
+  fs.writeFileSync(file, `${record.pid} ${record.startTime ?? '-'} ${record.port ?? '-'}\n`);
 }
 
 export function readPidFile(file: string): PidRecord | undefined {
@@ -79,11 +81,15 @@ export function readPidFile(file: string): PidRecord | undefined {
   } catch {
     return undefined;
   }
-  const [pidText, startText] = text.trim().split(/\s+/);
+  const [pidText, startText, portText] = text.trim().split(/\s+/);
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  const startTime = startText === undefined ? undefined : Number(startText);
-  return { pid, startTime: Number.isFinite(startTime) ? startTime : undefined };
+  return { pid, startTime: optionalNumber(startText), port: optionalNumber(portText) };
+}
+
+function optionalNumber(text: string | undefined): number | undefined {
+  const value = Number(text);
+  return text === undefined || text === '-' || !Number.isFinite(value) ? undefined : value;
 }
 
 /** True while the recorded process exists, is not a zombie, and is the same process we started. */
@@ -165,18 +171,35 @@ export function canConnect(host: string, port: number, timeoutMs = 1_000): Promi
   });
 }
 
-/** Last `lines` lines of a log file, for error messages. Empty if it cannot be read. */
-export function tailFile(file: string, lines = 20): string {
+export function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The last `lines` lines of a log file written at or after byte `fromOffset` (so an error quotes
+ * this run, not an earlier one), each cut to a readable width. Empty if it cannot be read.
+ */
+export function tailFile(file: string, lines = 20, fromOffset = 0): string {
   // Read only the end: a Cassandra log grows by megabytes across restarts.
   const maxBytes = 64 * 1024;
   let fd: number | undefined;
   try {
     fd = fs.openSync(file, 'r');
     const size = fs.fstatSync(fd).size;
-    const start = Math.max(0, size - maxBytes);
-    const buffer = Buffer.alloc(size - start);
+    const start = Math.max(fromOffset, size - maxBytes, 0);
+    const buffer = Buffer.alloc(Math.max(0, size - start));
     fs.readSync(fd, buffer, 0, buffer.length, start);
-    return buffer.toString('utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    return buffer
+      .toString('utf8')
+      .trimEnd()
+      .split('\n')
+      .slice(-lines)
+      .map((line) => (line.length > 300 ? `${line.slice(0, 300)}…` : line))
+      .join('\n');
   } catch {
     return '';
   } finally {

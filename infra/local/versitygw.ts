@@ -12,7 +12,7 @@ import path from 'node:path';
 import { HOST, type LocalConfig } from './config.js';
 import { InstallError } from './errors.js';
 import { findCommand, runLogged } from './install.js';
-import type { ServiceContext, ServiceDefinition } from './service.js';
+import type { ServiceDefinition } from './service.js';
 
 const MODULE = 'github.com/versity/versitygw/cmd/versitygw';
 
@@ -45,11 +45,13 @@ export const versitygw: ServiceDefinition = {
     const dataDir = path.join(ctx.dir, 'data');
     fs.mkdirSync(dataDir, { recursive: true });
     const backendArgs = [dataDir];
-    if (useSidecar(ctx, dataDir)) {
+    const forced = ctx.config.s3.sidecar;
+    if (forced ?? !supportsUserXattrs(dataDir)) {
       const sidecarDir = path.join(ctx.dir, 'meta');
       fs.mkdirSync(sidecarDir, { recursive: true });
       backendArgs.unshift('--sidecar', sidecarDir);
-      ctx.log(`filesystem has no user xattrs: keeping object metadata in ${sidecarDir}`);
+      const why = forced ? 'LOCAL_S3_SIDECAR is set' : 'the filesystem has no user xattrs';
+      ctx.log(`${why}: keeping object metadata in ${sidecarDir}`);
     }
     const { port, region, accessKeyId, secretAccessKey } = ctx.config.s3;
     return {
@@ -66,7 +68,7 @@ export const versitygw: ServiceDefinition = {
     const response = await fetch(`${endpoint(ctx.config)}/`, { signal: AbortSignal.timeout(2_000) });
     await response.arrayBuffer();
     if (response.status >= 500) throw new Error(`GET / answered ${response.status}`);
-    return `HTTP ${response.status}`;
+    return `S3 API answering (HTTP ${response.status} to an unsigned GET)`;
   },
 
   async afterHealthy(ctx) {
@@ -81,11 +83,6 @@ export function endpoint(config: LocalConfig): string {
 
 export function binaryPath(config: LocalConfig): string {
   return path.join(config.cacheDir, `versitygw-${config.s3.versitygwVersion}`, 'versitygw');
-}
-
-function useSidecar(ctx: ServiceContext, dataDir: string): boolean {
-  const forced = ctx.config.s3.sidecar;
-  return forced ?? !supportsUserXattrs(dataDir);
 }
 
 /**
