@@ -515,7 +515,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
         this.onWelcome(frame);
         return;
       case 'event':
-        this.onEvent(frame.event, 'live');
+        // Events replayed from the offline inbox are catch-up, not live delivery.
+        this.onEvent(frame.event, frame.queued ? 'sync' : 'live');
         return;
       case 'sent':
         this.onSent(frame);

@@ -271,7 +271,7 @@ export class Session {
       for (;;) {
         const page = await inbox.list(caller, DRAIN_PAGE_EVENTS, after);
         if (this.isClosed) return;
-        for (const event of page) this.sendEvent({ type: 'event', event }, false);
+        for (const event of page) this.sendEvent({ type: 'event', event, queued: true }, false);
         metrics.inboxDrained(page.length);
         const last = page[page.length - 1];
         if (!last || page.length < DRAIN_PAGE_EVENTS) break;

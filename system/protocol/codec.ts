@@ -49,6 +49,17 @@ export function decodeClientFrame(raw: string, frameBytesMax: number): { frame: 
   return { frame: result.data as ClientFrame };
 }
 
+/**
+ * Fan-out hands one frame object to every recipient connection; remembering its text by object
+ * identity serializes a 256-member group message once instead of 256 times.
+ */
+const encoded = new WeakMap<object, string>();
+
 export function encodeFrame(frame: object): string {
-  return JSON.stringify(frame);
+  let text = encoded.get(frame);
+  if (text === undefined) {
+    text = JSON.stringify(frame);
+    encoded.set(frame, text);
+  }
+  return text;
 }

@@ -200,7 +200,12 @@ export const serverFrameSchemas = {
     duplicate: z.boolean(),
   }),
   /** A conversation event delivered to this device; acknowledge it with `ack`. */
-  event: z.object({ type: z.literal('event'), event: conversationEventSchema }),
+  event: z.object({
+    type: z.literal('event'),
+    event: conversationEventSchema,
+    /** Replayed from the device's offline inbox on connect rather than delivered live. */
+    queued: z.boolean().optional(),
+  }),
   receipt: z.object({
     type: z.literal('receipt'),
     conversationId,

@@ -6,13 +6,14 @@ export class MemoryDirectoryStore implements DirectoryStore {
   private readonly unlinked = new Map<string, number>();
 
   async linkDevice(device: DeviceAddress, atMs: number, devicesPerUserMax: number): Promise<LinkOutcome> {
+    // The user's entry is created only by a successful link: a refused one must not make the user exist.
     let devices = this.devicesByUser.get(device.userId);
+    if (devices?.has(device.deviceId)) return 'already-linked';
+    if ((devices?.size ?? 0) >= devicesPerUserMax) return 'limit-reached';
     if (!devices) {
       devices = new Map();
       this.devicesByUser.set(device.userId, devices);
     }
-    if (devices.has(device.deviceId)) return 'already-linked';
-    if (devices.size >= devicesPerUserMax) return 'limit-reached';
     devices.set(device.deviceId, { userId: device.userId, deviceId: device.deviceId, linkedAtMs: atMs });
     return 'linked';
   }

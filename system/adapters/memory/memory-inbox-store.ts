@@ -29,7 +29,7 @@ export class MemoryInboxStore implements InboxStore {
 
   async list(device: DeviceAddress, limit: number, after?: InboxPosition): Promise<ConversationEvent[]> {
     const inbox = this.inboxes.get(deviceKey(device));
-    if (!inbox) return [];
+    if (!inbox || limit <= 0) return [];
     const result: ConversationEvent[] = [];
     for (const conversationId of [...inbox.keys()].sort()) {
       if (after && conversationId < after.conversationId) continue;

@@ -79,7 +79,9 @@ export class MemoryPresenceStore implements PresenceStore {
   }
 
   private forgetIfIdle(userId: UserId, user: UserPresence): void {
-    // Keep lastSeenMs: "last seen" must survive the listeners going away.
+    // Keep lastSeenMs: "last seen" must survive the listeners going away. A late (repeated)
+    // unsubscribe may hold a record already replaced by a newer watch: leave that one alone.
+    if (this.users.get(userId) !== user) return;
     if (user.devices.size === 0 && user.listeners.size === 0 && user.lastSeenMs === undefined) this.users.delete(userId);
   }
 }

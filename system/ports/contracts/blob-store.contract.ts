@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import type { BlobStore } from '../blob-store.js';
+import { patternBytes, uniqueGroupId, uniqueHex, useSubject, type Disposable, type TimeControl } from './support.js';
+
+export interface BlobStoreSubject extends Disposable, TimeControl {
+  store: BlobStore;
+  /** The clock signed URLs' expiry is judged by (expiresAtMs is computed from it). */
+  nowMs(): number;
+  /** Lifetime of the URLs in the expiry tests; keep it small for real services (default 1000). */
+  urlTtlMs?: number;
+  /**
+   * Extra time past the expiry before the URL must be refused (default urlTtlMs): S3 signs
+   * expiry in whole seconds from a timestamp truncated to the second.
+   */
+  expiryGraceMs?: number;
+}
+
+type Outcome = { status: number; bytes: Buffer; contentType: string | null } | { status: 'network-error'; error: unknown };
+
+/** fetch that reads the whole answer and reports a dropped connection instead of throwing. */
+async function request(url: string, init: RequestInit = {}): Promise<Outcome> {
+  try {
+    const response = await fetch(url, init);
+    const bytes = Buffer.from(await response.arrayBuffer());
+    return { status: response.status, bytes, contentType: response.headers.get('content-type') };
+  } catch (error) {
+    return { status: 'network-error', error };
+  }
+}
+
+function put(url: string, body: Uint8Array, contentType: string): Promise<Outcome> {
+  return request(url, { method: 'PUT', body, headers: { 'content-type': contentType } });
+}
+
+/** Refused: an error status, or the server dropping the connection (e.g. mid oversized upload). */
+function expectRefused(outcome: Outcome): void {
+  if (outcome.status === 'network-error') return;
+  expect(outcome.status, `expected a refusal, got ${outcome.status}: ${outcome.bytes.toString('utf8').slice(0, 200)}`).toBeGreaterThanOrEqual(400);
+}
+
+function expectAccepted(outcome: Outcome): void {
+  const detail = outcome.status === 'network-error' ? String(outcome.error) : outcome.bytes.toString('utf8').slice(0, 200);
+  expect(outcome.status, `expected success: ${detail}`).toBeTypeOf('number');
+  expect(outcome.status as number).toBeGreaterThanOrEqual(200);
+  expect(outcome.status as number).toBeLessThan(300);
+}
+
+/** The same URL aimed at another key of the same length and prefix (a tampered path). */
+function retarget(url: string, fromKey: string, toKey: string): string {
+  const fromTail = fromKey.slice(fromKey.lastIndexOf('/') + 1);
+  const toTail = toKey.slice(toKey.lastIndexOf('/') + 1);
+  const parsed = new URL(url);
+  expect(parsed.pathname.endsWith(fromTail)).toBe(true);
+  parsed.pathname = parsed.pathname.slice(0, -fromTail.length) + toTail;
+  return parsed.toString();
+}
+
+/**
+ * The BlobStore contract, through the signed URLs themselves (global fetch): an upload URL takes
+ * exactly the signed size and type until it expires, a download URL serves the bytes, and a URL
+ * is good for its own key and method only.
+ */
+export function blobStoreContract(name: string, make: () => Promise<BlobStoreSubject>): void {
+  describe(name, () => {
+    const subject = useSubject(make);
+    const store = () => subject().store;
+    const ttl = () => subject().urlTtlMs ?? 1000;
+    const grace = () => subject().expiryGraceMs ?? ttl();
+    const longExpiry = () => subject().nowMs() + 10 * 60_000;
+    const type = 'image/jpeg';
+
+    /** Keys as the media service makes them: m/<conversation>/<hex>; siblings differ only at the end. */
+    function keys() {
+      const prefix = `m/${uniqueGroupId()}/`;
+      const tail = uniqueHex();
+      return { a: `${prefix}${tail}0a`, b: `${prefix}${tail}0b`, c: `${prefix}${tail}0c` };
+    }
+
+    async function upload(key: string, bytes: Buffer, contentType = type): Promise<void> {
+      const url = await store().signUpload(key, { sizeBytes: bytes.length, contentType }, longExpiry());
+      expectAccepted(await put(url, bytes, contentType));
+    }
+
+    it('stat is undefined before anything is uploaded', async () => {
+      expect(await store().stat(keys().a)).toBeUndefined();
+    });
+
+    it('an upload URL takes a PUT of exactly the signed size and type; stat then reports them', async () => {
+      const { a } = keys();
+      const bytes = patternBytes(3000, 1);
+      const url = await store().signUpload(a, { sizeBytes: bytes.length, contentType: 'video/mp4' }, longExpiry());
+      expect(await store().stat(a)).toBeUndefined();
+      expectAccepted(await put(url, bytes, 'video/mp4'));
+      expect(await store().stat(a)).toEqual({ sizeBytes: 3000, contentType: 'video/mp4' });
+    });
+
+    it('a download URL serves exactly the uploaded bytes', async () => {
+      const { a } = keys();
+      const bytes = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), patternBytes(70_000, 2)]);
+      await upload(a, bytes);
+      const outcome = await request(await store().signDownload(a, longExpiry()));
+      expectAccepted(outcome);
+      if (outcome.status === 'network-error') return;
+      expect(outcome.bytes.equals(bytes)).toBe(true);
+      expect(outcome.contentType).toBe(type);
+    });
+
+    it('objects are independent', async () => {
+      const { a, b } = keys();
+      await upload(a, patternBytes(10, 3), 'image/png');
+      await upload(b, patternBytes(20, 4), 'image/jpeg');
+      expect(await store().stat(a)).toEqual({ sizeBytes: 10, contentType: 'image/png' });
+      expect(await store().stat(b)).toEqual({ sizeBytes: 20, contentType: 'image/jpeg' });
+      const outcome = await request(await store().signDownload(a, longExpiry()));
+      expect(outcome.status !== 'network-error' && outcome.bytes.equals(patternBytes(10, 3))).toBe(true);
+    });
+
+    it('a body smaller or larger than the signed size is refused', async () => {
+      const { a, b } = keys();
+      const smaller = await store().signUpload(a, { sizeBytes: 1000, contentType: type }, longExpiry());
+      expectRefused(await put(smaller, patternBytes(999), type));
+      const larger = await store().signUpload(b, { sizeBytes: 1000, contentType: type }, longExpiry());
+      expectRefused(await put(larger, patternBytes(4096), type));
+      expect(await store().stat(a)).toBeUndefined();
+      expect(await store().stat(b)).toBeUndefined();
+    });
+
+    it('another content type than the signed one is refused', async () => {
+      const { a } = keys();
+      const url = await store().signUpload(a, { sizeBytes: 100, contentType: 'image/jpeg' }, longExpiry());
+      expectRefused(await put(url, patternBytes(100), 'image/png'));
+      expect(await store().stat(a)).toBeUndefined();
+    });
+
+    it('an upload URL for one key cannot upload under another (tampered path)', async () => {
+      const { a, b } = keys();
+      const bytes = patternBytes(64);
+      const url = await store().signUpload(a, { sizeBytes: bytes.length, contentType: type }, longExpiry());
+      expectRefused(await put(retarget(url, a, b), bytes, type));
+      expect(await store().stat(b)).toBeUndefined();
+      expect(await store().stat(a)).toBeUndefined();
+    });
+
+    it('a download URL for one key cannot download another (tampered path)', async () => {
+      const { a, b } = keys();
+      await upload(a, patternBytes(32, 5));
+      await upload(b, patternBytes(32, 6));
+      const url = await store().signDownload(a, longExpiry());
+      expectRefused(await request(retarget(url, a, b)));
+    });
+
+    it('a URL is good for its own method only', async () => {
+      const { a, c } = keys();
+      const bytes = patternBytes(50);
+      await upload(a, bytes);
+      const download = await store().signDownload(c, longExpiry());
+      expectRefused(await put(download, bytes, type));
+      expect(await store().stat(c)).toBeUndefined();
+      const uploadUrl = await store().signUpload(a, { sizeBytes: bytes.length, contentType: type }, longExpiry());
+      expectRefused(await request(uploadUrl));
+    });
+
+    it('expired URLs are refused', async () => {
+      const { a, b } = keys();
+      const bytes = patternBytes(40);
+      await upload(a, bytes);
+      const expiresAtMs = subject().nowMs() + ttl();
+      const download = await store().signDownload(a, expiresAtMs);
+      const uploadUrl = await store().signUpload(b, { sizeBytes: bytes.length, contentType: type }, expiresAtMs);
+      expectAccepted(await request(download)); // good before it expires
+      await subject().advance(ttl() + grace() + 1);
+      expectRefused(await request(download));
+      expectRefused(await put(uploadUrl, bytes, type));
+      expect(await store().stat(b)).toBeUndefined();
+    });
+  });
+}
