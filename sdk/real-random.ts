@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Random } from '../system/ports/random.js';
 
 /**
@@ -6,6 +6,7 @@ import type { Random } from '../system/ports/random.js';
  * but crypto avoids the correlated sequences Math.random can give many clients started at once.
  */
 export const cryptoRandom: Random = {
-  nextFloat: () => randomInt(0, 2 ** 48) / 2 ** 48,
+  // 48 random bits: uniform in [0, 1). (crypto.randomInt would need a range below 2 ** 48.)
+  nextFloat: () => randomBytes(6).readUIntBE(0, 6) / 2 ** 48,
   hex: (bytes: number) => randomBytes(bytes).toString('hex'),
 };

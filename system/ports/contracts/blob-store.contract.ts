@@ -29,7 +29,8 @@ async function request(url: string, init: RequestInit = {}): Promise<Outcome> {
 }
 
 function put(url: string, body: Uint8Array, contentType: string): Promise<Outcome> {
-  return request(url, { method: 'PUT', body, headers: { 'content-type': contentType } });
+  // A fresh ArrayBuffer-backed copy: fetch's BodyInit does not take views of shared buffers.
+  return request(url, { method: 'PUT', body: new Uint8Array(body), headers: { 'content-type': contentType } });
 }
 
 /** Refused: an error status, or the server dropping the connection (e.g. mid oversized upload). */

@@ -141,6 +141,11 @@ export function conversationStoreContract(name: string, make: () => Promise<Conv
         { userId: bob, role: 'admin', fromSeq: 1, toSeq: 4 },
         { userId: bob, role: 'admin', fromSeq: 6 },
       ]);
+      await store().setRole(record.conversationId, bob, 'member');
+      expect((await spansOf(record.conversationId)).filter((s) => s.userId === bob)).toEqual([
+        { userId: bob, role: 'admin', fromSeq: 1, toSeq: 4 },
+        { userId: bob, role: 'member', fromSeq: 6 },
+      ]);
     });
 
     it('setRole of a user with no open span changes nothing', async () => {
