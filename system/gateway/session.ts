@@ -271,13 +271,16 @@ export class Session {
       for (;;) {
         const page = await inbox.list(caller, DRAIN_PAGE_EVENTS, after);
         if (this.isClosed) return;
-        for (const event of page) this.sendEvent({ type: 'event', event, queued: true }, false);
+        for (const event of page) {
+          // The drain goes at the client's pace: a big inbox must not trip the slow-consumer limit.
+          if (this.connection.bufferedBytes() > limits.sendBufferPauseBytes) await this.writable();
+          if (this.isClosed) return;
+          this.sendEvent({ type: 'event', event, queued: true }, false);
+        }
         metrics.inboxDrained(page.length);
         const last = page[page.length - 1];
         if (!last || page.length < DRAIN_PAGE_EVENTS) break;
         after = { conversationId: last.conversationId, seq: last.seq };
-        if (this.connection.bufferedBytes() > limits.sendBufferPauseBytes) await this.writable();
-        if (this.isClosed) return;
       }
     } catch (error) {
       // The inbox keeps everything until acked: the client gets it on its next connection.

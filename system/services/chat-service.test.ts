@@ -156,18 +156,20 @@ describe('ChatService: 1:1 messages through sessions', () => {
     for (let i = 1; i <= 300; i++) await alice.sendMessage(DM, `a${i}`);
     for (let i = 1; i <= 150; i++) await carol.sendMessage(carolDm, `c${i}`);
 
-    // A socket that never drains on its own: the drain stops after its first page of 200.
+    // A socket that never drains on its own: the drain stops once the buffer passes the pause mark.
     const bob = await connectDevice(world, 'bob', 'phone', { connection: { buffering: 'accumulate' } });
-    expect(bob.events().length).toBe(200);
+    const beforeLive = bob.events().length;
+    expect(beforeLive).toBeGreaterThan(0);
+    expect(beforeLive).toBeLessThan(450);
     expect(bob.connection.paused).toBe(true);
 
     // Live traffic while the drain waits: held back, not interleaved.
     for (let i = 301; i <= 310; i++) await alice.sendMessage(DM, `a${i}`);
     for (let i = 151; i <= 155; i++) await carol.sendMessage(carolDm, `c${i}`);
     await settle();
-    expect(bob.events().length).toBe(200);
+    expect(bob.events().length).toBe(beforeLive);
 
-    for (let round = 0; round < 10 && bob.connection.paused; round++) {
+    for (let round = 0; round < 200 && bob.connection.paused; round++) {
       bob.drain();
       await settle();
     }

@@ -147,6 +147,7 @@ export class FakeConnection implements Connection {
     if (this.isClosed) return;
     const text = JSON.stringify(frame);
     if (this.options.buffering === 'accumulate') this.buffered += Buffer.byteLength(text, 'utf8');
+    this.maxBufferedBytes = Math.max(this.maxBufferedBytes, this.buffered);
     const decoded = JSON.parse(text) as ServerFrame;
     this.sent.push(decoded);
     for (const listener of [...this.listeners]) listener(decoded);
@@ -155,6 +156,9 @@ export class FakeConnection implements Connection {
   bufferedBytes(): number {
     return this.buffered;
   }
+
+  /** The most bytes ever buffered at once (what a real server would have held in memory). */
+  maxBufferedBytes = 0;
 
   pauseReading(): void {
     this.paused = true;
