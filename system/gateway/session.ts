@@ -267,6 +267,7 @@ export class Session {
   private async drainInbox(caller: Caller): Promise<void> {
     const { inbox, limits, metrics } = this.host.core.deps;
     let after: InboxPosition | undefined;
+    let drained = 0;
     try {
       for (;;) {
         const page = await inbox.list(caller, DRAIN_PAGE_EVENTS, after);
@@ -277,7 +278,7 @@ export class Session {
           if (this.isClosed) return;
           this.sendEvent({ type: 'event', event, queued: true }, false);
         }
-        metrics.inboxDrained(page.length);
+        drained += page.length;
         const last = page[page.length - 1];
         if (!last || page.length < DRAIN_PAGE_EVENTS) break;
         after = { conversationId: last.conversationId, seq: last.seq };
@@ -287,6 +288,7 @@ export class Session {
       this.fail(asChatError(error), CloseCodes.GOING_AWAY);
       return;
     }
+    metrics.inboxDrained(drained);
     this.draining = false;
     for (const frame of this.heldLiveEvents.splice(0)) this.sendEvent(frame, true);
   }

@@ -14,6 +14,7 @@ export class PromMetrics implements Metrics {
   private readonly deliverLatency: Histogram;
   private readonly fanoutSize: Histogram;
   private readonly inboxDrainedEvents: Counter;
+  private readonly inboxDepthOnConnect: Histogram;
   private readonly pushes: Counter;
   private readonly errors: Counter;
 
@@ -40,6 +41,12 @@ export class PromMetrics implements Metrics {
       registers,
     });
     this.inboxDrainedEvents = new Counter({ name: 'chat_inbox_drained_events_total', help: 'Events sent from offline inboxes on connect', registers });
+    this.inboxDepthOnConnect = new Histogram({
+      name: 'chat_inbox_depth_on_connect',
+      help: 'Events waiting in a device inbox when it connected',
+      buckets: [0, 1, 10, 100, 1_000, 10_000, 100_000],
+      registers,
+    });
     this.pushes = new Counter({ name: 'chat_push_total', help: 'Push notifications by outcome', labelNames: ['outcome'], registers });
     this.errors = new Counter({ name: 'chat_errors_total', help: 'Error frames sent, by code', labelNames: ['code'], registers });
   }
@@ -69,6 +76,7 @@ export class PromMetrics implements Metrics {
   }
   inboxDrained(events: number): void {
     this.inboxDrainedEvents.inc(events);
+    this.inboxDepthOnConnect.observe(events);
   }
   pushSent(outcome: string): void {
     this.pushes.inc({ outcome });

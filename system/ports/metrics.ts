@@ -10,6 +10,7 @@ export interface Metrics {
   /** One event handed to one recipient device's connection, with its send→deliver latency. */
   messageDelivered(latencyMs: number): void;
   fanout(recipientDevices: number): void;
+  /** Once per connection: how many queued events its inbox held (and sent) when it connected. */
   inboxDrained(events: number): void;
   pushSent(outcome: string): void;
   error(code: ErrorCode): void;
