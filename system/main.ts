@@ -1,63 +1,117 @@
 /**
  * Composition root of the live system: reads configuration (arguments and environment — the only
- * place that does) and serves one gateway node. Today it runs the embedded world; production
- * adapters plug in here by configuration.
+ * place that does) and serves one gateway node, in the embedded world (default) or the
+ * production world (Cassandra, Redis, S3, FCM).
  *
- *   tsx system/main.ts [--port 8080] [--host 127.0.0.1] [--node-id node-1] [--limit name=value ...]
- *   env: CHAT_PORT, CHAT_HOST, CHAT_NODE_ID, CHAT_TOKEN_SECRET, CHAT_LOG=1,
- *        CHAT_LIMITS="name=value name=value" (space or ; separated) (same names as system/core/limits.ts)
+ *   tsx system/main.ts [--world embedded|production] [--port 8080] [--host 127.0.0.1]
+ *                      [--node-id node-1] [--limit name=value ...] [--dev-tokens] [--quiet]
+ *   env: CHAT_WORLD, CHAT_PORT, CHAT_HOST, CHAT_NODE_ID, CHAT_TOKEN_SECRET, CHAT_LOG=1,
+ *        CHAT_LIMITS="name=value name=value" (space or ; separated; names as in system/core/limits.ts),
+ *        CHAT_DEV_TOKENS=1, and for production the variables listed in the README.
  */
 import { parseArgs } from 'node:util';
-import { parseLimitOverrides } from './core/limits.js';
+import { consoleLogger } from './adapters/node/console-logger.js';
+import { parseLimitOverrides, type Limits } from './core/limits.js';
+import { PromMetrics } from './metrics/prom-metrics.js';
+import { startServer, type RunningServer } from './server.js';
 import { startEmbeddedServer } from './worlds/embedded-server.js';
+import { ConfigurationError, productionConfigFromEnv } from './worlds/production-config.js';
+import { buildProductionWorld } from './worlds/production-world.js';
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: process.env.CHAT_PORT ?? '8080' },
-    host: { type: 'string', default: process.env.CHAT_HOST ?? '127.0.0.1' },
-    'node-id': { type: 'string', default: process.env.CHAT_NODE_ID ?? 'node-1' },
-    quiet: { type: 'boolean', default: false },
-    limit: { type: 'string', multiple: true, default: [] },
-  },
-});
+const COULD_NOT_RUN = 3;
 
-let limits;
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(COULD_NOT_RUN);
+}
+
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        world: { type: 'string', default: process.env.CHAT_WORLD ?? 'embedded' },
+        port: { type: 'string', default: process.env.CHAT_PORT ?? '8080' },
+        host: { type: 'string', default: process.env.CHAT_HOST ?? '127.0.0.1' },
+        'node-id': { type: 'string', default: process.env.CHAT_NODE_ID ?? 'node-1' },
+        'dev-tokens': { type: 'boolean', default: process.env.CHAT_DEV_TOKENS === '1' },
+        quiet: { type: 'boolean', default: false },
+        limit: { type: 'string', multiple: true, default: [] },
+      },
+    }).values;
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+}
+const values = parseOptions();
+
+let limits: Partial<Limits>;
 try {
   limits = parseLimitOverrides([...(process.env.CHAT_LIMITS?.split(/[\s;]+/).filter(Boolean) ?? []), ...values.limit]);
 } catch (error) {
-  process.stderr.write(`${(error as Error).message}\n`);
-  process.exit(3);
+  fail((error as Error).message);
+}
+const nodeId = values['node-id'];
+const port = Number(values.port);
+
+async function startProduction(): Promise<RunningServer & { closeWorld(): Promise<void> }> {
+  const config = productionConfigFromEnv(process.env, nodeId);
+  const metrics = new PromMetrics({ nodeId });
+  const world = await buildProductionWorld(config, { metrics, limits });
+  const server = await startServer({
+    node: world.node,
+    host: values.host,
+    port,
+    devTokens: values['dev-tokens'],
+    renderMetrics: () => metrics.render(),
+  });
+  return { ...server, closeWorld: () => world.close() };
 }
 
-const server = await startEmbeddedServer({
-  host: values.host,
-  port: Number(values.port),
-  nodeId: values['node-id'],
-  limits,
-  verbose: process.env.CHAT_LOG === '1',
-  ...(process.env.CHAT_TOKEN_SECRET ? { tokenSecret: process.env.CHAT_TOKEN_SECRET } : {}),
-});
+let server: RunningServer & { closeWorld?: () => Promise<void> };
+try {
+  if (values.world === 'production') {
+    server = await startProduction();
+  } else if (values.world === 'embedded') {
+    server = await startEmbeddedServer({
+      host: values.host,
+      port,
+      nodeId,
+      limits,
+      verbose: process.env.CHAT_LOG === '1',
+      ...(process.env.CHAT_TOKEN_SECRET ? { tokenSecret: process.env.CHAT_TOKEN_SECRET } : {}),
+    });
+  } else {
+    fail(`--world must be embedded or production, not "${values.world}"`);
+  }
+} catch (error) {
+  if (error instanceof ConfigurationError) fail(`configuration: ${error.message}`);
+  consoleLogger(nodeId).error('could not start', { error: String((error as Error).stack ?? error) });
+  fail(`could not start the ${values.world} world: ${(error as Error).message}`);
+}
 
 if (!values.quiet) {
   process.stdout.write(
     [
-      `chat gateway ${values['node-id']} (embedded world) listening`,
+      `chat gateway ${nodeId} (${values.world} world) listening`,
       `  websocket  ${server.wsUrl}`,
-      `  tokens     curl -s -XPOST ${server.httpUrl}/dev/token -d '{"userId":"alice","deviceId":"phone"}'`,
+      `  tokens     curl -s -XPOST ${server.httpUrl}/dev/token -d '{"userId":"alice","deviceId":"phone"}'  (embedded, or --dev-tokens)`,
       `  metrics    ${server.httpUrl}/metrics`,
       `  health     ${server.httpUrl}/healthz`,
       '',
     ].join('\n'),
   );
 }
-// Machine-readable line for scripts that start this process (benchmarks, drills).
-process.stdout.write(`READY ${JSON.stringify({ wsUrl: server.wsUrl, httpUrl: server.httpUrl, pid: process.pid })}\n`);
+// Machine-readable line for scripts that start this process (benchmarks, drills, the cluster launcher).
+process.stdout.write(`READY ${JSON.stringify({ wsUrl: server.wsUrl, httpUrl: server.httpUrl, nodeId, pid: process.pid })}\n`);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
-    void server.close().then(() => process.exit(0));
+    void server
+      .close()
+      .then(() => server.closeWorld?.())
+      .then(() => process.exit(0));
   });
 }

@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startChildServer } from './child-server.js';
+import { startChildServer } from '../cluster/child-server.js';
 import { runPairLoad, type PairLoadResult } from './pair-load.js';
 
 const { values } = parseArgs({

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 export interface ChildServer {
   wsUrl: string;
   httpUrl?: string;
+  nodeId?: string;
   process: ChildProcess;
   stop(): Promise<void>;
 }
@@ -11,8 +12,8 @@ export interface ChildServer {
 const READY_TIMEOUT_MS = 30_000;
 
 /** Starts a server script in its own process and waits for its `READY {json}` line. */
-export function startChildServer(script: string, args: string[]): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+export function startChildServer(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ChildServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -22,7 +23,7 @@ export function startChildServer(script: string, args: string[]): Promise<ChildS
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (!line.startsWith('READY ')) return;
       clearTimeout(timer);
-      const info = JSON.parse(line.slice(6)) as { wsUrl: string; httpUrl?: string };
+      const info = JSON.parse(line.slice(6)) as { wsUrl: string; httpUrl?: string; nodeId?: string };
       resolve({
         ...info,
         process: child,

@@ -1,0 +1,59 @@
+import type { CassandraConfig, ConsistencyName } from '../adapters/cassandra/cassandra-config.js';
+import { s3ConfigFromEnv, type S3BlobStoreConfig } from '../adapters/s3/s3-blob-store.js';
+
+/** Everything the production world reads from its environment, validated in one place. */
+export interface ProductionConfig {
+  nodeId: string;
+  tokenSecret: string;
+  cassandra: CassandraConfig;
+  redisUrl: string;
+  /** Key and channel prefix in Redis (several deployments may share one Redis). */
+  redisKeyPrefix: string;
+  s3: S3BlobStoreConfig;
+  /** FCM project; absent = push notifications are recorded, not sent (logged at start). */
+  fcmProjectId: string | undefined;
+  /** Other gateways' public WebSocket URLs, offered to clients when this one shuts down. */
+  peerUrls: string[];
+}
+
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}
+
+const TOKEN_SECRET_CHARS_MIN = 16;
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new ConfigurationError(`${name} is not set (see README, "Production variables")`);
+  return value;
+}
+
+export function productionConfigFromEnv(env: NodeJS.ProcessEnv, nodeId: string): ProductionConfig {
+  const tokenSecret = required(env, 'CHAT_TOKEN_SECRET');
+  if (tokenSecret.length < TOKEN_SECRET_CHARS_MIN) throw new ConfigurationError(`CHAT_TOKEN_SECRET must be at least ${TOKEN_SECRET_CHARS_MIN} characters`);
+  const cassandra: CassandraConfig = {
+    contactPoints: required(env, 'CASSANDRA_CONTACT_POINTS').split(',').map((s) => s.trim()).filter(Boolean),
+    localDataCenter: required(env, 'CASSANDRA_LOCAL_DC'),
+    ...(env.CASSANDRA_KEYSPACE && { keyspace: env.CASSANDRA_KEYSPACE }),
+    ...(env.CASSANDRA_REPLICATION_FACTOR && { replicationFactor: Number(env.CASSANDRA_REPLICATION_FACTOR) }),
+    ...(env.CASSANDRA_WRITE_CONSISTENCY && { writeConsistency: env.CASSANDRA_WRITE_CONSISTENCY as ConsistencyName }),
+    ...(env.CASSANDRA_READ_CONSISTENCY && { readConsistency: env.CASSANDRA_READ_CONSISTENCY as ConsistencyName }),
+    ...(env.CASSANDRA_USERNAME && { credentials: { username: env.CASSANDRA_USERNAME, password: env.CASSANDRA_PASSWORD ?? '' } }),
+  };
+  let s3: S3BlobStoreConfig;
+  try {
+    s3 = s3ConfigFromEnv(env);
+  } catch (error) {
+    throw new ConfigurationError((error as Error).message);
+  }
+  return {
+    nodeId,
+    tokenSecret,
+    cassandra,
+    redisUrl: required(env, 'REDIS_URL'),
+    redisKeyPrefix: env.REDIS_KEY_PREFIX ?? 'chat:',
+    s3,
+    fcmProjectId: env.FCM_PROJECT_ID || undefined,
+    peerUrls: (env.CHAT_PEER_URLS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+  };
+}

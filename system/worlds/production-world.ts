@@ -1,0 +1,76 @@
+import { createCassandraStores } from '../adapters/cassandra/cassandra-stores.js';
+import { FcmPushSender } from '../adapters/fcm/fcm-push-sender.js';
+import { LocalRouter } from '../adapters/memory/local-router.js';
+import { RecordingPushSender } from '../adapters/memory/recording-push-sender.js';
+import { consoleLogger } from '../adapters/node/console-logger.js';
+import { cryptoRandom } from '../adapters/node/crypto-random.js';
+import { systemClock } from '../adapters/node/system-clock.js';
+import { createRedisAdapters } from '../adapters/redis/redis-adapters.js';
+import { S3BlobStore } from '../adapters/s3/s3-blob-store.js';
+import { resolveLimits, type Limits } from '../core/limits.js';
+import { GatewayNode } from '../gateway/gateway-node.js';
+import type { Metrics } from '../ports/metrics.js';
+import type { PushSender } from '../ports/push-sender.js';
+import { ChatCore } from '../services/chat-core.js';
+import type { ProductionConfig } from './production-config.js';
+
+/**
+ * The production world: the same core on Cassandra (messages, inbox, receipts, groups, devices),
+ * Redis (connection registry, presence, routing between gateways, group cache), S3 (media) and
+ * FCM (push). Several gateway processes share the backends; each runs one of these.
+ */
+export async function buildProductionWorld(config: ProductionConfig, options: { metrics: Metrics; limits?: Partial<Limits> }) {
+  const log = consoleLogger(config.nodeId);
+  const localRouter = new LocalRouter(config.nodeId);
+  const cassandra = await createCassandraStores(config.cassandra);
+  let redis;
+  try {
+    redis = await createRedisAdapters({ url: config.redisUrl, nodeId: config.nodeId, localRouter, keyPrefix: config.redisKeyPrefix, logger: log });
+  } catch (error) {
+    await cassandra.close();
+    throw error;
+  }
+  const blobs = new S3BlobStore(config.s3);
+  let push: PushSender;
+  let closePush = async () => {};
+  if (config.fcmProjectId) {
+    const fcm = new FcmPushSender({ projectId: config.fcmProjectId });
+    push = fcm;
+    closePush = () => fcm.close();
+  } else {
+    log.warn('FCM_PROJECT_ID is not set: push notifications are recorded, not sent');
+    push = new RecordingPushSender({ sentCap: 10_000 });
+  }
+  const core = new ChatCore({
+    clock: systemClock,
+    random: cryptoRandom,
+    limits: resolveLimits(options.limits),
+    nodeId: config.nodeId,
+    tokenSecret: config.tokenSecret,
+    messages: cassandra.messages,
+    conversations: redis.cacheConversations(cassandra.conversations),
+    inbox: cassandra.inbox,
+    receipts: cassandra.receipts,
+    directory: cassandra.directory,
+    registry: redis.registry,
+    router: redis.router,
+    presence: redis.presence,
+    blobs,
+    push,
+    metrics: options.metrics,
+    log,
+  });
+  const node = new GatewayNode(core, localRouter, { peerUrls: config.peerUrls });
+  return {
+    core,
+    node,
+    async close() {
+      await redis.close();
+      await cassandra.close();
+      blobs.close();
+      await closePush();
+    },
+  };
+}
+
+export type ProductionWorld = Awaited<ReturnType<typeof buildProductionWorld>>;
