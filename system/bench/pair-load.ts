@@ -12,12 +12,15 @@ export interface PairLoadOptions {
   durationMs: number;
   /** How long to wait for stragglers after the last scheduled send. */
   settleMs?: number;
+  /** Load at the same rate before measuring, so JIT warm-up does not count (default 2000). */
+  warmupMs?: number;
 }
 
 export interface PairLoadResult {
   target: string;
   scheduled: number;
   sent: number;
+  /** Every measured message that arrived, the settle time after the window included. */
   delivered: number;
   deliveredPerSecond: number;
   latencyMs: { p50: number; p95: number; p99: number; p999: number; max: number };
@@ -38,14 +41,22 @@ interface BenchClient {
 export async function runPairLoad(options: PairLoadOptions): Promise<PairLoadResult> {
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
   let delivered = 0;
+  let deliveredInWindow = 0;
+  let measureFromMs = Infinity;
   const clients = await connectAll(options, (sentAtMs) => {
+    // Messages sent during the warm-up are neither counted nor timed.
+    if (sentAtMs < measureFromMs) return;
     delivered++;
+    if (performance.now() <= measureFromMs + options.durationMs) deliveredInWindow++;
     histogram.recordValue(Math.max(1, Math.round((performance.now() - sentAtMs) * 1000)));
   });
   const intervalMs = 1000 / options.ratePerSecond;
-  const scheduled = Math.floor(options.durationMs / intervalMs);
+  const warmupMs = options.warmupMs ?? 2_000;
+  const warmupCount = Math.floor(warmupMs / intervalMs);
+  const scheduled = warmupCount + Math.floor(options.durationMs / intervalMs);
   let sent = 0;
   const startMs = performance.now();
+  measureFromMs = startMs + warmupCount * intervalMs;
   await new Promise<void>((resolve) => {
     const tick = () => {
       const dueCount = Math.min(scheduled, Math.floor((performance.now() - startMs) / intervalMs) + 1);
@@ -60,17 +71,18 @@ export async function runPairLoad(options: PairLoadOptions): Promise<PairLoadRes
     };
     tick();
   });
+  const measured = sent - warmupCount;
   const settleUntil = performance.now() + (options.settleMs ?? 3_000);
-  while (delivered < sent && performance.now() < settleUntil) await new Promise((r) => setTimeout(r, 20));
-  const elapsedMs = performance.now() - startMs;
+  while (delivered < measured && performance.now() < settleUntil) await new Promise((r) => setTimeout(r, 20));
   for (const c of clients) c.ws.terminate();
   const us = (q: number) => histogram.getValueAtPercentile(q) / 1000;
   const result: PairLoadResult = {
     target: options.target,
-    scheduled,
-    sent,
+    scheduled: scheduled - warmupCount,
+    sent: measured,
     delivered,
-    deliveredPerSecond: Math.round(delivered / (Math.max(options.durationMs, elapsedMs - (options.settleMs ?? 0) * 0) / 1000)),
+    // Arrivals inside the measuring window: a system that falls behind shows it here.
+    deliveredPerSecond: Math.round(deliveredInWindow / (options.durationMs / 1000)),
     latencyMs: { p50: us(50), p95: us(95), p99: us(99), p999: us(99.9), max: histogram.maxValue / 1000 },
   };
   histogram.destroy();
