@@ -145,6 +145,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       {
         deliver: (event, via) => this.deliver(event, via),
         requestSync: (conversationId, afterSeq) => this.requestSyncPage(conversationId, afterSeq),
+        hasPendingSend: (conversationId) => this.outbox.hasConversation(conversationId),
       },
       options.cursors,
     );
@@ -516,7 +517,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
         return;
       case 'event':
         // Events replayed from the offline inbox are catch-up, not live delivery.
-        this.onEvent(frame.event, frame.queued ? 'sync' : 'live');
+        this.onEvent(frame.event, frame.queued ? 'sync' : 'live', true);
         return;
       case 'sent':
         this.onSent(frame);
@@ -547,11 +548,12 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     }
   }
 
-  private onEvent(event: ConversationEvent, via: Via): void {
+  /** pushed: the event came in an `event` frame (live, or replayed from the inbox: `queued`). */
+  private onEvent(event: ConversationEvent, via: Via, pushed = false): void {
     const outcome = this.ordering.observe(event.conversationId, event.seq, event, via);
     // A pushed duplicate means the server still thinks we lack it (inbox redelivery after a
-    // reconnect): ack again so it leaves the inbox.
-    if (outcome === 'duplicate' && via === 'live' && this.o.autoAck) this.queueAck(event.conversationId, event.seq);
+    // reconnect, or a push that raced a sync): ack again so it leaves the inbox.
+    if (outcome === 'duplicate' && pushed && this.o.autoAck) this.queueAck(event.conversationId, event.seq);
   }
 
   private deliver(event: ConversationEvent, via: Via): void {
@@ -562,22 +564,26 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   private onSent(frame: ServerFrameOf<'sent'>): void {
     const send = this.outbox.get(frame.conversationId, frame.clientMessageId);
-    if (send) {
-      this.outbox.remove(send);
-      const welcome = this.welcomeFrame;
-      this.record({
-        type: 'ack',
-        atMs: this.o.clock.nowMs(),
-        userId: welcome?.userId ?? '',
-        deviceId: welcome?.deviceId ?? '',
-        conversationId: frame.conversationId,
-        clientMessageId: frame.clientMessageId,
-        seq: frame.seq,
-      });
-    }
+    if (send) this.outbox.remove(send);
+    const welcome = this.welcomeFrame;
+    // The history `ack` is recorded when the message takes its place in this device's order of
+    // the conversation: at once, unless events before it have not arrived yet (a `sent` may
+    // overtake an event with a lower seq), so the device's observations never go backwards.
+    const recordAck = send
+      ? () =>
+          this.record({
+            type: 'ack',
+            atMs: this.o.clock.nowMs(),
+            userId: welcome?.userId ?? '',
+            deviceId: welcome?.deviceId ?? '',
+            conversationId: frame.conversationId,
+            clientMessageId: frame.clientMessageId,
+            seq: frame.seq,
+          })
+      : undefined;
     // Our own message occupies its seq in our view of the conversation (the server does not
     // echo it to this device); observing it keeps the gap logic from waiting for it.
-    this.ordering.observe(frame.conversationId, frame.seq, undefined, 'live');
+    this.ordering.observe(frame.conversationId, frame.seq, undefined, 'live', recordAck);
     if (!send) return; // the answer to an attempt we already had an answer for
     const result: SendResult = {
       conversationId: frame.conversationId,
@@ -733,6 +739,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     // (UTF-8 is at most 3 bytes per UTF-16 unit: only count bytes when it could matter.)
     if (typeof frameBytesMax === 'number' && text.length * 3 > frameBytesMax && Buffer.byteLength(text) > frameBytesMax) {
       this.outbox.remove(send);
+      this.ordering.sendSettled(send.conversationId);
       send.reject(
         new ChatClientError('FRAME_TOO_LARGE', `send frame is ${Buffer.byteLength(text)} bytes; frameBytesMax is ${frameBytesMax}`, {
           retryable: false,
@@ -767,6 +774,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   private sendFailed(send: PendingSend, error: ChatClientError): void {
     if (!error.retryable) {
       this.outbox.remove(send);
+      this.ordering.sendSettled(send.conversationId);
       send.reject(error);
       return;
     }

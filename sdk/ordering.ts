@@ -14,6 +14,11 @@ export interface OrderingSink {
    * The owner reports the end with syncFinished().
    */
   requestSync(conversationId: ConversationId, afterSeq: Seq): boolean;
+  /**
+   * Whether one of our own sends to the conversation is still unacknowledged. A conversation
+   * without a cursor does not start while one is: its seq may come before the events seen so far.
+   */
+  hasPendingSend?(conversationId: ConversationId): boolean;
 }
 
 export type ObserveOutcome = 'delivered' | 'duplicate' | 'buffered';
@@ -22,6 +27,8 @@ export type ObserveOutcome = 'delivered' | 'duplicate' | 'buffered';
 interface Held {
   event: ConversationEvent | undefined;
   via: Via;
+  /** For an own send: runs when the seq takes its place in order (see observe()). */
+  onObserved: (() => void) | undefined;
 }
 
 /**
@@ -81,20 +88,47 @@ export class Ordering {
     return held ? [...held.keys()].sort((a, b) => a - b) : [];
   }
 
-  /** An event (or, with event undefined, the client's own send) was seen at `seq`. */
-  observe(conversationId: ConversationId, seq: Seq, event: ConversationEvent | undefined, via: Via): ObserveOutcome {
+  /**
+   * An event (or, with event undefined, the client's own send) was seen at `seq`. For an own send,
+   * `onObserved` runs once its seq takes its place in this client's order: right away when it is
+   * next (or already passed), later when events before it are still missing. (The client records
+   * its history `ack` there, so a device's observations of a conversation always rise.)
+   */
+  observe(
+    conversationId: ConversationId,
+    seq: Seq,
+    event: ConversationEvent | undefined,
+    via: Via,
+    onObserved?: () => void,
+  ): ObserveOutcome {
     const state = this.stateOf(conversationId);
-    if (state.cursor === undefined) return this.observeWithoutCursor(conversationId, state, seq, event, via);
-    if (seq <= state.cursor) return 'duplicate';
+    if (state.cursor === undefined) return this.observeWithoutCursor(conversationId, state, seq, event, via, onObserved);
+    if (seq <= state.cursor) {
+      onObserved?.();
+      return 'duplicate';
+    }
     if (seq === state.cursor + 1) {
-      this.advance(state, seq, event, via);
+      this.advance(state, seq, event, via, onObserved);
       this.release(conversationId, state);
       return 'delivered';
     }
-    if (state.held?.has(seq)) return 'duplicate';
-    (state.held ??= new Map()).set(seq, { event, via });
+    const existing = state.held?.get(seq);
+    if (existing) {
+      if (onObserved) existing.onObserved ??= onObserved;
+      return 'duplicate';
+    }
+    (state.held ??= new Map()).set(seq, { event, via, onObserved });
     this.startSync(conversationId, state);
     return 'buffered';
+  }
+
+  /**
+   * One of our sends to the conversation was settled without a seq (rejected): a conversation
+   * that was waiting for it to start may start now.
+   */
+  sendSettled(conversationId: ConversationId): void {
+    const state = this.conversations.get(conversationId);
+    if (state && state.cursor === undefined) this.tryBegin(conversationId, state);
   }
 
   /**
@@ -119,7 +153,8 @@ export class Ordering {
       for (const seq of settled) {
         const entry = held.get(seq)!;
         held.delete(seq);
-        if (seq > state.cursor) this.advance(state, seq, entry.event, entry.via);
+        if (seq > state.cursor) this.advance(state, seq, entry.event, entry.via, entry.onObserved);
+        else entry.onObserved?.();
       }
       if (held.size === 0) state.held = undefined;
     }
@@ -150,7 +185,9 @@ export class Ordering {
    * it). A later own send is held instead: on a fresh device the server may still be draining the
    * offline inbox with earlier events of this conversation, and adopting our own seq as the cursor
    * would drop them as duplicates. If no event shows up for a while, the lowest held own send is
-   * adopted so the held set stays bounded.
+   * adopted so the held set stays bounded. Conversely, while one of our sends to the conversation
+   * is unacknowledged, events are held rather than starting it: our message may precede them
+   * (its `sent` can arrive after an event with a higher seq).
    */
   private observeWithoutCursor(
     conversationId: ConversationId,
@@ -158,28 +195,46 @@ export class Ordering {
     seq: Seq,
     event: ConversationEvent | undefined,
     via: Via,
+    onObserved: (() => void) | undefined,
   ): ObserveOutcome {
-    if (event !== undefined || seq === 1) {
-      this.advance(state, seq, event, via);
-      if (state.held) for (const heldSeq of [...state.held.keys()]) if (heldSeq <= seq) state.held.delete(heldSeq);
-      this.release(conversationId, state);
-      return 'delivered';
-    }
     const held = (state.held ??= new Map());
-    if (held.has(seq)) return 'duplicate';
-    held.set(seq, { event, via });
-    if (held.size >= CURSORLESS_OWN_SENDS_MAX) {
-      const lowest = Math.min(...held.keys());
-      held.delete(lowest);
-      state.cursor = lowest;
-      this.release(conversationId, state);
+    const existing = held.get(seq);
+    if (existing) {
+      if (onObserved) existing.onObserved ??= onObserved;
+      return 'duplicate';
     }
-    return 'buffered';
+    held.set(seq, { event, via, onObserved });
+    return this.tryBegin(conversationId, state) ? 'delivered' : 'buffered';
   }
 
-  private advance(state: ConversationOrder, seq: Seq, event: ConversationEvent | undefined, via: Via): void {
+  /** Starts a cursorless conversation when what is held allows it (see observeWithoutCursor). */
+  private tryBegin(conversationId: ConversationId, state: ConversationOrder): boolean {
+    const held = state.held;
+    if (!held || held.size === 0) return false;
+    const seqs = [...held.keys()].sort((a, b) => a - b);
+    let start: Seq | undefined;
+    if (seqs[0] === 1) start = 1;
+    else if (this.sink.hasPendingSend?.(conversationId)) return false;
+    else start = seqs.find((seq) => held.get(seq)!.event !== undefined) ?? (held.size >= CURSORLESS_OWN_SENDS_MAX ? seqs[0] : undefined);
+    if (start === undefined) return false;
+    // Own sends below the start come first in this client's order; then the start; then the rest.
+    for (const seq of seqs) {
+      if (seq >= start) break;
+      const entry = held.get(seq)!;
+      held.delete(seq);
+      entry.onObserved?.();
+    }
+    const first = held.get(start)!;
+    held.delete(start);
+    this.advance(state, start, first.event, first.via, first.onObserved);
+    this.release(conversationId, state);
+    return true;
+  }
+
+  private advance(state: ConversationOrder, seq: Seq, event: ConversationEvent | undefined, via: Via, onObserved?: () => void): void {
     state.cursor = seq;
     if (event !== undefined) this.sink.deliver(event, via);
+    onObserved?.();
   }
 
   /** Hands over held successors of the cursor; asks for a sync if a gap remains. */
@@ -191,7 +246,7 @@ export class Ordering {
       const entry = held.get(next);
       if (!entry) break;
       held.delete(next);
-      this.advance(state, next, entry.event, entry.via);
+      this.advance(state, next, entry.event, entry.via, entry.onObserved);
     }
     if (held.size === 0) {
       state.held = undefined;

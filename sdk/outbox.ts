@@ -54,6 +54,12 @@ export class Outbox {
     return this.byRid.get(rid);
   }
 
+  /** Whether a send to the conversation is unacknowledged. */
+  hasConversation(conversationId: ConversationId): boolean {
+    for (const send of this.byKey.values()) if (send.conversationId === conversationId) return true;
+    return false;
+  }
+
   has(send: PendingSend): boolean {
     return this.byRid.get(send.rid) === send;
   }

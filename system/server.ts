@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { WebSocketServer } from 'ws';
 import { attachWebSockets } from './gateway/ws-gateway.js';
 import { createHttpServer, listen, type HttpHandler } from './gateway/http-server.js';
 import type { GatewayNode } from './gateway/gateway-node.js';
@@ -51,6 +52,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     close() {
       closing ??= (async () => {
         await node.shutdown();
+        // The goaway and close frames are still on their way (in socket buffers): let the closing
+        // handshakes finish (bounded) before cutting off whoever did not answer.
+        await closingHandshakes(wss, CLOSE_HANDSHAKE_WAIT_MS);
         for (const client of wss.clients) client.terminate();
         wss.close();
         server.closeAllConnections();
@@ -59,4 +63,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return closing;
     },
   };
+}
+
+/** How long a graceful close waits for clients to answer the close frame before terminating them. */
+const CLOSE_HANDSHAKE_WAIT_MS = 1_000;
+
+/** Resolves when every client connection has closed, or after timeoutMs. */
+function closingHandshakes(wss: WebSocketServer, timeoutMs: number): Promise<void> {
+  const open = [...wss.clients];
+  if (open.length === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    let pending = open.length;
+    const timer = setTimeout(resolve, timeoutMs);
+    for (const client of open) {
+      client.once('close', () => {
+        if (--pending > 0) return;
+        clearTimeout(timer);
+        resolve();
+      });
+    }
+  });
 }

@@ -6,7 +6,7 @@ import type { Caller } from './caller.js';
 import type { CoreDeps } from './deps.js';
 import type { Fanout } from './fanout.js';
 import type { MediaService } from './media-service.js';
-import type { Membership } from './membership.js';
+import { membersAt, type Membership } from './membership.js';
 
 export interface SendRequest {
   conversationId: ConversationId;
@@ -49,7 +49,8 @@ export class ChatService {
   }
 
   private async accept(caller: Caller, request: SendRequest): Promise<SendResult> {
-    const { members, kind } = await this.membership.requireMember(request.conversationId, caller.userId);
+    const current = await this.membership.requireMember(request.conversationId, caller.userId);
+    const { members, kind } = current;
     if (request.media) await this.media.requireAttachment(request.conversationId, request.media);
     const draft: Omit<ChatMessageEvent, 'seq'> = {
       kind: 'message',
@@ -77,8 +78,10 @@ export class ChatService {
     }
     // Re-fan-out a duplicate too: if the first attempt died between append and fan-out, the
     // retry completes it. Inbox writes are idempotent, devices that acked it are skipped, and
-    // connections drop repeated seqs.
-    await this.fanout.distribute(event, members, caller, { retry: duplicate });
+    // connections drop repeated seqs. Its recipients are those who were members at its seq: a user
+    // added since must not receive a message from before they joined.
+    const recipients = duplicate && current.kind === 'group' ? membersAt(current.group, event.seq) : members;
+    await this.fanout.distribute(event, recipients, caller, { retry: duplicate });
     return {
       conversationId: event.conversationId,
       clientMessageId: request.clientMessageId,

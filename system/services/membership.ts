@@ -65,6 +65,12 @@ export function currentSpans(group: GroupRecord): MembershipSpan[] {
   return group.spans.filter((s) => s.toSeq === undefined);
 }
 
+/** Users who were members at `seq` (their span covers it, exit event included). */
+export function membersAt(group: GroupRecord, seq: Seq): UserId[] {
+  const users = group.spans.filter((s) => s.fromSeq <= seq && (s.toSeq === undefined || s.toSeq >= seq)).map((s) => s.userId);
+  return [...new Set(users)];
+}
+
 export function isReadable(spans: readonly ReadableSpan[], seq: Seq): boolean {
   return spans.some((s) => seq >= s.fromSeq && seq <= s.toSeq);
 }

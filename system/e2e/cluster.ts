@@ -1,0 +1,95 @@
+/**
+ * Two gateway nodes on real loopback ports sharing one set of in-memory stores, with a router that
+ * hands frames to whichever node holds the connection: the smallest multi-node deployment, for the
+ * graceful-shutdown test (node A's `goaway` points clients at node B).
+ */
+import { EmbeddedBlobStore } from '../adapters/memory/embedded-blob-store.js';
+import { LocalRouter } from '../adapters/memory/local-router.js';
+import { MemoryConnectionRegistry } from '../adapters/memory/memory-connection-registry.js';
+import { MemoryConversationStore } from '../adapters/memory/memory-conversation-store.js';
+import { MemoryDirectoryStore } from '../adapters/memory/memory-directory-store.js';
+import { MemoryInboxStore } from '../adapters/memory/memory-inbox-store.js';
+import { MemoryMessageStore } from '../adapters/memory/memory-message-store.js';
+import { MemoryPresenceStore } from '../adapters/memory/memory-presence-store.js';
+import { MemoryReceiptStore } from '../adapters/memory/memory-receipt-store.js';
+import { RecordingPushSender } from '../adapters/memory/recording-push-sender.js';
+import { cryptoRandom } from '../adapters/node/crypto-random.js';
+import { systemClock } from '../adapters/node/system-clock.js';
+import { resolveLimits, type Limits } from '../core/limits.js';
+import { GatewayNode } from '../gateway/gateway-node.js';
+import { silentLogger } from '../ports/logger.js';
+import { noopMetrics } from '../ports/metrics.js';
+import type { Router } from '../ports/router.js';
+import { startServer, type RunningServer } from '../server.js';
+import { ChatCore } from '../services/chat-core.js';
+import { EMBEDDED_DEV_SECRET } from '../worlds/embedded-world.js';
+
+export interface ClusterNode {
+  nodeId: string;
+  node: GatewayNode;
+  server: RunningServer;
+}
+
+export interface Cluster {
+  a: ClusterNode;
+  b: ClusterNode;
+  /** A token valid on both nodes (they share the secret and the directory). */
+  token(userId: string, deviceId: string): string;
+  close(): Promise<void>;
+}
+
+/** Node B starts first so that node A can name it in its `goaway` URLs. */
+export async function startTwoNodeCluster(limitOverrides: Partial<Limits> = {}): Promise<Cluster> {
+  const clock = systemClock;
+  const limits = resolveLimits(limitOverrides);
+  const stores = {
+    messages: new MemoryMessageStore(),
+    conversations: new MemoryConversationStore(),
+    inbox: new MemoryInboxStore(),
+    receipts: new MemoryReceiptStore(),
+    directory: new MemoryDirectoryStore(),
+    registry: new MemoryConnectionRegistry(clock),
+    presence: new MemoryPresenceStore(clock),
+  };
+  const blobs = new EmbeddedBlobStore({ secret: EMBEDDED_DEV_SECRET, clock });
+  const push = new RecordingPushSender();
+  const locals = new Map<string, LocalRouter>();
+  // The "bus": a frame for a route goes to the node the route names.
+  const router: Router = {
+    deliver: async (route, frame) => {
+      await locals.get(route.nodeId)?.deliver(route, frame);
+    },
+  };
+
+  const start = async (nodeId: string, peerUrls?: string[]): Promise<ClusterNode> => {
+    const local = new LocalRouter(nodeId);
+    locals.set(nodeId, local);
+    const core = new ChatCore({
+      clock,
+      random: cryptoRandom,
+      limits,
+      nodeId,
+      tokenSecret: EMBEDDED_DEV_SECRET,
+      ...stores,
+      router,
+      blobs,
+      push,
+      metrics: noopMetrics,
+      log: silentLogger,
+    });
+    const node = new GatewayNode(core, local, peerUrls ? { peerUrls } : {});
+    const server = await startServer({ node, host: '127.0.0.1', port: 0 });
+    return { nodeId, node, server };
+  };
+
+  const b = await start('node-b');
+  const a = await start('node-a', [b.server.wsUrl]);
+  return {
+    a,
+    b,
+    token: (userId, deviceId) => a.node.core.auth.issueToken({ userId, deviceId }).token,
+    close: async () => {
+      await Promise.all([a.server.close(), b.server.close()]);
+    },
+  };
+}
