@@ -28,6 +28,7 @@ export class Fanout {
   ): Promise<number> {
     const acknowledged = options.retry ? await this.acknowledgedDevices(event) : undefined;
     const perUser = await Promise.all(recipients.map((userId) => this.queueForUser(event, userId, excludeDevice, acknowledged)));
+    if (options.retry) await this.unqueueAcknowledgedSince(event, acknowledged!);
     const frame = { type: 'event' as const, event };
     const routed: Array<Promise<void>> = [];
     let queued = 0;
@@ -39,6 +40,17 @@ export class Fanout {
     await Promise.all(routed);
     this.deps.metrics.fanout(queued);
     return queued;
+  }
+
+  /**
+   * A device may acknowledge the event while a retried fan-out is re-queueing it (its ack raced
+   * the retry's first watermark read). The ack raises the watermark before it clears the inbox,
+   * so reading the watermarks again after queueing catches every such device.
+   */
+  private async unqueueAcknowledgedSince(event: ConversationEvent, before: Set<string>): Promise<void> {
+    const marks = await this.deps.receipts.list(event.conversationId);
+    const late = marks.filter((m) => m.deliveredSeq >= event.seq && !before.has(deviceKey(m)));
+    await Promise.all(late.map((m) => this.deps.inbox.ackThrough(m, event.conversationId, m.deliveredSeq)));
   }
 
   /** Devices whose delivered watermark already covers the event. */

@@ -24,15 +24,17 @@ export class ReceiptService {
   async delivered(caller: Caller, conversationId: ConversationId, seq: Seq): Promise<void> {
     await this.requireReadableThrough(caller, conversationId, seq);
     await this.requireSeqExists(conversationId, seq);
-    await this.deps.inbox.ackThrough(caller, conversationId, seq);
+    // Watermark first, inbox second: a concurrent retried fan-out that re-queues the event
+    // checks the watermark after queueing (Fanout), so one of the two always removes it.
     await this.raise(caller, conversationId, 'delivered', seq);
+    await this.deps.inbox.ackThrough(caller, conversationId, seq);
   }
 
   async read(caller: Caller, conversationId: ConversationId, seq: Seq): Promise<void> {
     await this.requireReadableThrough(caller, conversationId, seq);
     await this.requireSeqExists(conversationId, seq);
-    await this.deps.inbox.ackThrough(caller, conversationId, seq);
     await this.raise(caller, conversationId, 'delivered', seq);
+    await this.deps.inbox.ackThrough(caller, conversationId, seq);
     await this.raise(caller, conversationId, 'read', seq);
   }
 
