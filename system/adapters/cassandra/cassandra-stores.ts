@@ -1,0 +1,96 @@
+/**
+ * The composition root's entry point: one driver client (its own connection pool), the schema
+ * migrated, and the five stores on it.
+ *
+ *   const stores = await createCassandraStores({ contactPoints: ['127.0.0.1:19042'], localDataCenter: 'datacenter1' });
+ *   … stores.messages.append(draft) …
+ *   await stores.close();
+ */
+import type { Client } from 'cassandra-driver';
+import { CassandraConversationStore } from './cassandra-conversation-store.js';
+import { resolveCassandraConfig, type CassandraConfig, type CassandraSettings } from './cassandra-config.js';
+import { CassandraDirectoryStore } from './cassandra-directory-store.js';
+import { CassandraInboxStore } from './cassandra-inbox-store.js';
+import { CassandraMessageStore } from './cassandra-message-store.js';
+import { CassandraReceiptStore } from './cassandra-receipt-store.js';
+import { Cql, createDriverClient } from './cql.js';
+import { migrate, type MigrationReport } from './migrations.js';
+import { toStorageError } from './storage-errors.js';
+
+export interface CassandraStores {
+  messages: CassandraMessageStore;
+  conversations: CassandraConversationStore;
+  inbox: CassandraInboxStore;
+  receipts: CassandraReceiptStore;
+  directory: CassandraDirectoryStore;
+  /** The resolved settings (defaults applied). */
+  settings: CassandraSettings;
+  /** What the startup migration did (undefined when `migrate: false`). */
+  migration: MigrationReport | undefined;
+  /** The driver client, for health checks and metrics; the stores own it. */
+  client: Client;
+  /** Waits for background writes, then closes every connection. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface CreateCassandraStoresOptions {
+  /** Apply pending schema migrations before returning (default true). */
+  migrate?: boolean;
+}
+
+/**
+ * Connects, migrates the schema (idempotent) and builds the stores. Rejects with
+ * ChatError('STORAGE_UNAVAILABLE') when no contact point answers, and closes the client on any failure.
+ */
+export async function createCassandraStores(config: CassandraConfig, options: CreateCassandraStoresOptions = {}): Promise<CassandraStores> {
+  const settings = resolveCassandraConfig(config);
+  const client = createDriverClient(settings);
+  let migration: MigrationReport | undefined;
+  try {
+    try {
+      await client.connect();
+    } catch (error) {
+      throw toStorageError(error, `connect to ${settings.contactPoints.join(',')}`);
+    }
+    if (options.migrate ?? true) migration = await migrate(client, settings);
+  } catch (error) {
+    await client.shutdown().catch(() => undefined);
+    throw error;
+  }
+  const cql = new Cql(client, settings);
+  const messages = new CassandraMessageStore(cql);
+  let closing: Promise<void> | undefined;
+  return {
+    messages,
+    conversations: new CassandraConversationStore(cql),
+    inbox: new CassandraInboxStore(cql),
+    receipts: new CassandraReceiptStore(cql),
+    directory: new CassandraDirectoryStore(cql),
+    settings,
+    migration,
+    client,
+    close() {
+      closing ??= (async () => {
+        await messages.drain();
+        await client.shutdown();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Applies the migrations with a short-lived client (for a deploy step or a CLI). */
+export async function migrateCassandra(config: CassandraConfig): Promise<MigrationReport> {
+  const settings = resolveCassandraConfig(config);
+  const client = createDriverClient(settings);
+  try {
+    try {
+      await client.connect();
+    } catch (error) {
+      throw toStorageError(error, `connect to ${settings.contactPoints.join(',')}`);
+    }
+    return await migrate(client, settings);
+  } finally {
+    await client.shutdown().catch(() => undefined);
+  }
+}
