@@ -1,16 +1,11 @@
 import type { MediaRef } from '../system/core/events.js';
 import type { ClientMessageId, ConversationId, Seq } from '../system/core/ids.js';
 import type { TimerHandle } from '../system/ports/clock.js';
+import type { ServerFrameOf } from '../system/protocol/frames.js';
 import type { ChatClientError } from './errors.js';
 
-export interface SendResult {
-  conversationId: ConversationId;
-  clientMessageId: ClientMessageId;
-  seq: Seq;
-  serverTimeMs: number;
-  /** The server had accepted this clientMessageId before (an earlier attempt got through). */
-  duplicate: boolean;
-}
+/** The server's `sent` answer (`duplicate`: an earlier attempt had got through). */
+export type SendResult = Omit<ServerFrameOf<'sent'>, 'type' | 'rid'>;
 
 /** A message the app sent that the server has not acknowledged yet. */
 export interface PendingSend {

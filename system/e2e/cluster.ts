@@ -5,13 +5,6 @@
  */
 import { EmbeddedBlobStore } from '../adapters/memory/embedded-blob-store.js';
 import { LocalRouter } from '../adapters/memory/local-router.js';
-import { MemoryConnectionRegistry } from '../adapters/memory/memory-connection-registry.js';
-import { MemoryConversationStore } from '../adapters/memory/memory-conversation-store.js';
-import { MemoryDirectoryStore } from '../adapters/memory/memory-directory-store.js';
-import { MemoryInboxStore } from '../adapters/memory/memory-inbox-store.js';
-import { MemoryMessageStore } from '../adapters/memory/memory-message-store.js';
-import { MemoryPresenceStore } from '../adapters/memory/memory-presence-store.js';
-import { MemoryReceiptStore } from '../adapters/memory/memory-receipt-store.js';
 import { RecordingPushSender } from '../adapters/memory/recording-push-sender.js';
 import { cryptoRandom } from '../adapters/node/crypto-random.js';
 import { systemClock } from '../adapters/node/system-clock.js';
@@ -22,7 +15,7 @@ import { noopMetrics } from '../ports/metrics.js';
 import type { Router } from '../ports/router.js';
 import { startServer, type RunningServer } from '../server.js';
 import { ChatCore } from '../services/chat-core.js';
-import { EMBEDDED_DEV_SECRET } from '../worlds/embedded-world.js';
+import { EMBEDDED_DEV_SECRET, createMemoryStores } from '../worlds/embedded-world.js';
 
 export interface ClusterNode {
   nodeId: string;
@@ -42,15 +35,7 @@ export interface Cluster {
 export async function startTwoNodeCluster(limitOverrides: Partial<Limits> = {}): Promise<Cluster> {
   const clock = systemClock;
   const limits = resolveLimits(limitOverrides);
-  const stores = {
-    messages: new MemoryMessageStore(),
-    conversations: new MemoryConversationStore(),
-    inbox: new MemoryInboxStore(),
-    receipts: new MemoryReceiptStore(),
-    directory: new MemoryDirectoryStore(),
-    registry: new MemoryConnectionRegistry(clock),
-    presence: new MemoryPresenceStore(clock),
-  };
+  const stores = createMemoryStores(clock);
   const blobs = new EmbeddedBlobStore({ secret: EMBEDDED_DEV_SECRET, clock });
   const push = new RecordingPushSender();
   const locals = new Map<string, LocalRouter>();

@@ -29,6 +29,19 @@ export interface EmbeddedWorldOptions {
   peerUrls?: string[];
 }
 
+/** The embedded world's stores, registry and presence, all in memory on one clock. */
+export function createMemoryStores(clock: Clock) {
+  return {
+    messages: new MemoryMessageStore(),
+    conversations: new MemoryConversationStore(),
+    inbox: new MemoryInboxStore(),
+    receipts: new MemoryReceiptStore(),
+    directory: new MemoryDirectoryStore(),
+    registry: new MemoryConnectionRegistry(clock),
+    presence: new MemoryPresenceStore(clock),
+  };
+}
+
 /** Development secret for the embedded world only; production must set its own. */
 export const EMBEDDED_DEV_SECRET = 'embedded-development-secret-not-for-production';
 
@@ -41,15 +54,7 @@ export function buildEmbeddedWorld(options: EmbeddedWorldOptions = {}) {
   const nodeId = options.nodeId ?? 'node-1';
   const tokenSecret = options.tokenSecret ?? EMBEDDED_DEV_SECRET;
   const router = new LocalRouter(nodeId);
-  const stores = {
-    messages: new MemoryMessageStore(),
-    conversations: new MemoryConversationStore(),
-    inbox: new MemoryInboxStore(),
-    receipts: new MemoryReceiptStore(),
-    directory: new MemoryDirectoryStore(),
-    registry: new MemoryConnectionRegistry(clock),
-    presence: new MemoryPresenceStore(clock),
-  };
+  const stores = createMemoryStores(clock);
   const blobs = new EmbeddedBlobStore({ secret: tokenSecret, clock });
   const push = new RecordingPushSender();
   const core = new ChatCore({

@@ -233,6 +233,9 @@ describe('Cassandra outages become STORAGE_UNAVAILABLE', () => {
     }
     expect(isStorageOutage(new driver.errors.NoHostAvailableError({}))).toBe(true);
     expect(isStorageOutage(new driver.errors.OperationTimedOutError('slow'))).toBe(true);
+    expect(isStorageOutage(new Error('No connection available'))).toBe(true); // the driver's pool, emptied by timeouts
+    expect(isStorageOutage(new Error('a bug'))).toBe(false);
+    expect(isStorageOutage(new TypeError('No connection available'))).toBe(false);
     for (const code of [codes.syntaxError, codes.invalid, codes.unauthorized, codes.serverError]) {
       const original = new driver.errors.ResponseError(code, 'bug');
       expect(toStorageError(original, 'test')).toBe(original);
