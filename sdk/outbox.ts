@@ -1,5 +1,5 @@
 import type { MediaRef } from '../system/core/events.js';
-import type { ClientMessageId, ConversationId, Seq } from '../system/core/ids.js';
+import type { ClientMessageId, ConversationId } from '../system/core/ids.js';
 import type { TimerHandle } from '../system/ports/clock.js';
 import type { ServerFrameOf } from '../system/protocol/frames.js';
 import type { ChatClientError } from './errors.js';

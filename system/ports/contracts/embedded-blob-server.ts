@@ -1,6 +1,5 @@
 // Test helper, not core code: it serves the embedded blob store's signed URLs over real HTTP so
 // the BlobStore contract can exercise them with fetch, as clients do with S3 presigned URLs.
-// eslint-disable-next-line no-restricted-imports
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
 /** The part of EmbeddedBlobStore the server needs (structural, so ports never import adapters). */
