@@ -11,6 +11,8 @@ export interface RequestContext {
   route: Route;
   watchPresence(userIds: string[]): Promise<void>;
   unwatchPresence(userIds: string[]): void;
+  /** Sends queued inbox events this connection has not sent yet (a live delivery went missing). */
+  sweepInbox(): Promise<void>;
 }
 
 /**
@@ -65,6 +67,7 @@ export async function dispatchRequest(ctx: RequestContext, frame: ClientFrame): 
     case 'heartbeat': {
       const { registry, limits, clock } = core.deps;
       await Promise.all([registry.put(caller, ctx.route, limits.registryTtlMs), core.presence.online(caller)]);
+      await ctx.sweepInbox();
       return { type: 'heartbeat_ack', serverTimeMs: clock.nowMs() };
     }
     case 'media_upload':

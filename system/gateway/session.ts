@@ -333,7 +333,22 @@ export class Session {
       route: this.route!,
       watchPresence: (userIds: string[]) => this.watchPresence(userIds),
       unwatchPresence: (userIds: string[]) => this.unwatchPresence(userIds),
+      sweepInbox: () => this.sweepInbox(),
     };
+  }
+
+  /**
+   * Live delivery is best effort: a registry entry lost in a Redis restart, or a pub/sub frame
+   * published while a gateway's subscriber reconnected, never reaches the connection although the
+   * event waits in the inbox. Each heartbeat re-reads the head of the inbox and sends what this
+   * connection has not sent yet, so such an event arrives within one heartbeat interval.
+   */
+  private async sweepInbox(): Promise<void> {
+    if (this.draining || this.isClosed) return;
+    const { inbox } = this.host.core.deps;
+    const pending = await inbox.list(this.caller!, DRAIN_PAGE_EVENTS);
+    if (this.draining || this.isClosed) return;
+    for (const event of pending) this.sendEvent({ type: 'event', event, queued: true }, false);
   }
 
   private async watchPresence(userIds: string[]): Promise<void> {

@@ -9,7 +9,8 @@ export interface InboxPosition {
 /**
  * Per-device offline queue (fan-out on write). Every event is queued for every recipient device,
  * online or not, and leaves the queue only when that device acknowledges it; so a connection that
- * dies with deliveries in flight loses nothing.
+ * dies with deliveries in flight loses nothing. A store may also expire entries after a long
+ * retention (Cassandra: 30 days); a device away longer catches up from the log by cursor (sync).
  */
 export interface InboxStore {
   /** Idempotent on (device, conversationId, seq). */
