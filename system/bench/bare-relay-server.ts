@@ -1,6 +1,7 @@
 /**
  * The baseline: a bare `ws` relay with no auth, storage, ordering or receipts. Each client
- * connects with ?id=NAME; a text frame {"to": NAME, ...} is forwarded as-is to that client.
+ * connects with ?id=NAME; a text frame {"to": NAME, ...} is forwarded as-is to that client, and
+ * {"toAll": [NAME, ...], ...} to each listed client.
  * The benchmark divides the reference system's figures by this one's, measured in the same run.
  */
 import { createServer } from 'node:http';
@@ -15,9 +16,9 @@ wss.on('connection', (ws, req) => {
   clients.set(id, ws);
   ws.on('message', (data) => {
     const text = data.toString();
-    const to = (JSON.parse(text) as { to?: string }).to;
-    const target = to === undefined ? undefined : clients.get(to);
-    if (target) target.send(text);
+    const { to, toAll } = JSON.parse(text) as { to?: string; toAll?: string[] };
+    // {"toAll": [...]} is the group baseline: the relay fans the frame out itself.
+    for (const name of toAll ?? (to === undefined ? [] : [to])) clients.get(name)?.send(text);
   });
   ws.on('close', () => {
     if (clients.get(id) === ws) clients.delete(id);

@@ -5,6 +5,8 @@ export interface PairLoadOptions {
   /** 'system' speaks the chat protocol (auth, send, ack); 'relay' sends bare frames. */
   target: 'system' | 'relay';
   wsUrl: string;
+  /** Several gateways: client i connects to wsUrls[i % n] (the two ends of a pair on different nodes). */
+  wsUrls?: string[];
   httpUrl?: string;
   pairs: number;
   /** Total messages per second over all senders (open model: sent on schedule). */
@@ -107,11 +109,17 @@ function sendOne(target: 'system' | 'relay', client: BenchClient, scheduledAtMs:
 
 async function connectAll(options: PairLoadOptions, onDelivered: (sentAtMs: number) => void): Promise<BenchClient[]> {
   const clients: BenchClient[] = [];
+  const urls = options.wsUrls ?? [options.wsUrl];
+  const run = Date.now().toString(36);
   for (let i = 0; i < options.pairs; i++) {
-    const a = `bench-a${i}`;
-    const b = `bench-b${i}`;
+    const a = `bench-${run}-a${i}`;
+    const b = `bench-${run}-b${i}`;
     const conversationId = `dm:${a}:${b}`;
-    clients.push(await connectOne(options, a, b, conversationId, onDelivered), await connectOne(options, b, a, conversationId, onDelivered));
+    const urlOf = (k: number) => urls[k % urls.length]!;
+    clients.push(
+      await connectOne({ ...options, wsUrl: urlOf(2 * i) }, a, b, conversationId, onDelivered),
+      await connectOne({ ...options, wsUrl: urlOf(2 * i + 1) }, b, a, conversationId, onDelivered),
+    );
   }
   return clients;
 }
