@@ -24,6 +24,14 @@ describe('SeqIndex', () => {
     );
   });
 
+  it('keeps history indices beyond 2^31 (found by the property above: index + 1 overflowed 32-bit storage)', () => {
+    const s = new SeqIndex();
+    s.set(0, 2_147_483_647);
+    s.set(1, 0xffff_ffff);
+    expect(s.get(0)).toBe(2_147_483_647);
+    expect(s.get(1)).toBe(0xffff_ffff);
+  });
+
   it('grows downwards', () => {
     const s = new SeqIndex();
     for (let seq = 100; seq >= 1; seq--) s.set(seq, seq * 10);

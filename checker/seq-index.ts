@@ -1,13 +1,15 @@
 /**
  * A map from seq to a history index, tuned for what a device sees of a conversation: mostly a
- * dense run of seqs. Stored densely (an Int32Array over [base, base + capacity)) while that is
+ * dense run of seqs. Stored densely (an Uint32Array over [base, base + capacity)) while that is
  * compact, and as a Map once the seqs turn out sparse (or are not small non-negative integers).
  * Iterates in ascending seq order.
  */
+const DENSE_INDEX_LIMIT = 0xffff_fffe;
+
 export class SeqIndex {
   private base = 0;
   /** history index + 1 per seq − base; 0 = absent. */
-  private dense: Int32Array | undefined;
+  private dense: Uint32Array | undefined;
   private sparse: Map<number, number> | undefined;
   private count = 0;
 
@@ -29,7 +31,8 @@ export class SeqIndex {
   }
 
   set(seq: number, index: number): void {
-    if (!this.sparse && Number.isSafeInteger(seq) && seq >= 0 && this.fitDense(seq)) {
+    // The dense array holds index + 1 in 32 bits; anything larger goes to the Map.
+    if (!this.sparse && Number.isSafeInteger(seq) && seq >= 0 && index < DENSE_INDEX_LIMIT && this.fitDense(seq)) {
       const k = seq - this.base;
       if (this.dense![k] === 0) this.count += 1;
       this.dense![k] = index + 1;
@@ -53,7 +56,7 @@ export class SeqIndex {
   private fitDense(seq: number): boolean {
     if (!this.dense) {
       this.base = seq;
-      this.dense = new Int32Array(16);
+      this.dense = new Uint32Array(16);
       return true;
     }
     const end = this.base + this.dense.length;
@@ -63,7 +66,7 @@ export class SeqIndex {
     const span = hi - lo;
     if (span > 4 * (this.count + 1) + 1024) return false;
     const capacity = Math.max(span, Math.min(2 * this.dense.length, span + this.dense.length));
-    const next = new Int32Array(capacity);
+    const next = new Uint32Array(capacity);
     const newBase = seq < this.base ? Math.max(0, hi - capacity) : lo;
     next.set(this.dense, this.base - newBase);
     this.base = newBase;

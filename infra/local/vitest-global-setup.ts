@@ -4,7 +4,7 @@
  * passes for a newcomer and in CI. Services this run started are stopped at the end; ones that
  * were already running are left alone.
  *
- *   CHAT_TEST_SERVICES=none npm test   → skip this (the real-service suites then skip themselves)
+ *   CHAT_TEST_SERVICES=none npm test   → skip this; vitest.config.ts then leaves the real-service suites out
  */
 import { serviceEnv, stopServices, upServices, type ServiceName } from './services-api.js';
 

@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkHistory, formatViolation } from '../../checker/index.js';
 import { serviceEnv } from '../../infra/local/services-api.js';
-import { realServicesEnabled } from '../../infra/local/test-services.js';
 import { ChatClient, HistoryRecorder, directConversationId, type ConversationEvent } from '../../sdk/index.js';
 import { startCluster, type Cluster } from './cluster.js';
 
@@ -25,7 +24,7 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_00
   }
 }
 
-describe.skipIf(!realServicesEnabled)('several gateways on Cassandra and Redis', () => {
+describe('several gateways on Cassandra and Redis', () => {
   let cluster: Cluster;
   const history = new HistoryRecorder();
   const clients: ChatClient[] = [];

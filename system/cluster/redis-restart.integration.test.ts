@@ -8,7 +8,6 @@ import { createConnection, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkHistory, formatViolation } from '../../checker/index.js';
 import { serviceEnv } from '../../infra/local/services-api.js';
-import { realServicesEnabled } from '../../infra/local/test-services.js';
 import { ChatClient, HistoryRecorder, directConversationId, type ConversationEvent } from '../../sdk/index.js';
 import { startCluster, type Cluster } from './cluster.js';
 
@@ -51,7 +50,7 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_00
   }
 }
 
-describe.skipIf(!realServicesEnabled)('fault: Redis restarted under two gateways', () => {
+describe('fault: Redis restarted under two gateways', () => {
   let redisPort: number;
   let redis: ChildProcess;
   let cluster: Cluster;
