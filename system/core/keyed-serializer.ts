@@ -20,8 +20,4 @@ export class KeyedSerializer {
     });
     return result;
   }
-
-  get activeKeys(): number {
-    return this.tails.size;
-  }
 }

@@ -1,4 +1,4 @@
-import { deviceKey, type DeviceAddress, type DeviceId, type UserId } from '../../core/ids.js';
+import type { DeviceAddress, DeviceId, UserId } from '../../core/ids.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ConnectionRegistry, Route } from '../../ports/connection-registry.js';
 
@@ -50,9 +50,5 @@ export class MemoryConnectionRegistry implements ConnectionRegistry {
     let total = 0;
     for (const entries of this.byUser.values()) total += entries.size;
     return total;
-  }
-
-  static keyOf(device: DeviceAddress): string {
-    return deviceKey(device);
   }
 }
