@@ -13,7 +13,8 @@ import { ensureServices } from '../../infra/local/services-api.js';
 import { startChildServer } from '../cluster/child-server.js';
 import { startCluster } from '../cluster/cluster.js';
 import { runGroupLoad } from './group-load.js';
-import { runPairLoad, type PairLoadResult } from './pair-load.js';
+import type { LoadResult } from './open-model.js';
+import { runPairLoad } from './pair-load.js';
 
 const { values } = parseArgs({
   options: {
@@ -47,8 +48,8 @@ const cluster = await startCluster({
   env: { ...env, CASSANDRA_KEYSPACE: env.CASSANDRA_KEYSPACE ?? 'chat_bench', REDIS_KEY_PREFIX: `bench-${Date.now().toString(36)}:` },
   limits: BENCH_LIMITS,
 });
-let system1to1: PairLoadResult;
-let systemGroup: PairLoadResult;
+let system1to1: LoadResult;
+let systemGroup: LoadResult;
 try {
   const target = { wsUrl: cluster.wsUrls[0]!, wsUrls: cluster.wsUrls, httpUrl: cluster.httpUrls[0]! };
   system1to1 = await runPairLoad({ target: 'system', ...target, pairs, ratePerSecond: rate1to1, durationMs });
@@ -58,7 +59,7 @@ try {
 }
 
 const fmt = (n: number) => n.toFixed(1).padStart(8);
-const row = (name: string, offered: string, relay: PairLoadResult, system: PairLoadResult) =>
+const row = (name: string, offered: string, relay: LoadResult, system: LoadResult) =>
   `${name.padEnd(14)} ${offered.padStart(12)} | ${String(relay.deliveredPerSecond).padStart(8)} ${fmt(relay.latencyMs.p50)} ${fmt(relay.latencyMs.p99)} | ` +
   `${String(system.deliveredPerSecond).padStart(8)} ${fmt(system.latencyMs.p50)} ${fmt(system.latencyMs.p99)} | ${(system.deliveredPerSecond / Math.max(1, relay.deliveredPerSecond)).toFixed(2).padStart(6)}\n`;
 process.stdout.write(`${gateways} gateway processes on Cassandra + Redis vs a bare ws relay; ${durationMs / 1000} s per point after 2 s warm-up\n`);

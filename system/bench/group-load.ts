@@ -1,6 +1,5 @@
-import * as hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
-import type { PairLoadResult } from './pair-load.js';
+import { OpenModelMeter, type LoadResult } from './open-model.js';
 
 export interface GroupLoadOptions {
   /** 'system': one group of `members` users, fanned out by the server; 'relay': the relay forwards to every listed member. */
@@ -25,59 +24,23 @@ interface Member {
  * other member's delivery is timed from the scheduled send time. The relay baseline forwards
  * each frame to the listed members itself (the same fan-out without storage or ordering).
  */
-export async function runGroupLoad(options: GroupLoadOptions): Promise<PairLoadResult> {
-  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
-  let delivered = 0;
-  let deliveredInWindow = 0;
-  let measureFromMs = Infinity;
-  const onDelivered = (sentAtMs: number) => {
-    if (sentAtMs < measureFromMs) return;
-    delivered++;
-    if (performance.now() <= measureFromMs + options.durationMs) deliveredInWindow++;
-    histogram.recordValue(Math.max(1, Math.round((performance.now() - sentAtMs) * 1000)));
-  };
+export async function runGroupLoad(options: GroupLoadOptions): Promise<LoadResult> {
+  const meter = new OpenModelMeter({ ...options, deliveriesPerSend: options.members - 1, settleMs: options.settleMs ?? 5_000 });
   const run = Date.now().toString(36);
   const ids = Array.from({ length: options.members }, (_, i) => `grp-${run}-m${i}`);
   const members: Member[] = [];
-  for (const [i, id] of ids.entries()) members.push(await connectMember(options, options.wsUrls[i % options.wsUrls.length]!, id, onDelivered));
+  for (const [i, id] of ids.entries()) members.push(await connectMember(options, options.wsUrls[i % options.wsUrls.length]!, id, meter.onDelivered));
   const conversationId = options.target === 'system' ? await createGroup(members[0]!, ids.slice(1)) : 'relay-group';
-  const intervalMs = 1000 / options.ratePerSecond;
-  const warmupCount = Math.floor((options.warmupMs ?? 2_000) / intervalMs);
-  const scheduled = warmupCount + Math.floor(options.durationMs / intervalMs);
-  const startMs = performance.now();
-  measureFromMs = startMs + warmupCount * intervalMs;
-  let sent = 0;
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const due = Math.min(scheduled, Math.floor((performance.now() - startMs) / intervalMs) + 1);
-      for (; sent < due; sent++) {
-        const sender = members[sent % members.length]!;
-        const payload = JSON.stringify({ t: startMs + sent * intervalMs });
-        if (options.target === 'relay') {
-          sender.ws.send(JSON.stringify({ toAll: ids.filter((id) => id !== sender.id), body: payload }));
-        } else {
-          sender.ws.send(JSON.stringify({ type: 'send', conversationId, clientMessageId: `${sender.id}-${sent}`, body: Buffer.from(payload).toString('base64') }));
-        }
-      }
-      if (sent >= scheduled) resolve();
-      else setTimeout(tick, 1);
-    };
-    tick();
+  const result = await meter.run((n, scheduledAtMs) => {
+    const sender = members[n % members.length]!;
+    const payload = JSON.stringify({ t: scheduledAtMs });
+    if (options.target === 'relay') {
+      sender.ws.send(JSON.stringify({ toAll: ids.filter((id) => id !== sender.id), body: payload }));
+    } else {
+      sender.ws.send(JSON.stringify({ type: 'send', conversationId, clientMessageId: `${sender.id}-${n}`, body: Buffer.from(payload).toString('base64') }));
+    }
   });
-  const expected = (sent - warmupCount) * (options.members - 1);
-  const settleUntil = performance.now() + (options.settleMs ?? 5_000);
-  while (delivered < expected && performance.now() < settleUntil) await new Promise((r) => setTimeout(r, 20));
   for (const m of members) m.ws.terminate();
-  const ms = (q: number) => histogram.getValueAtPercentile(q) / 1000;
-  const result: PairLoadResult = {
-    target: options.target,
-    scheduled: scheduled - warmupCount,
-    sent: sent - warmupCount,
-    delivered,
-    deliveredPerSecond: Math.round(deliveredInWindow / (options.durationMs / 1000)),
-    latencyMs: { p50: ms(50), p95: ms(95), p99: ms(99), p999: ms(99.9), max: histogram.maxValue / 1000 },
-  };
-  histogram.destroy();
   return result;
 }
 

@@ -1,5 +1,5 @@
-import * as hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
+import { OpenModelMeter, type LoadResult } from './open-model.js';
 
 export interface PairLoadOptions {
   /** 'system' speaks the chat protocol (auth, send, ack); 'relay' sends bare frames. */
@@ -12,20 +12,8 @@ export interface PairLoadOptions {
   /** Total messages per second over all senders (open model: sent on schedule). */
   ratePerSecond: number;
   durationMs: number;
-  /** How long to wait for stragglers after the last scheduled send. */
   settleMs?: number;
-  /** Load at the same rate before measuring, so JIT warm-up does not count (default 2000). */
   warmupMs?: number;
-}
-
-export interface PairLoadResult {
-  target: string;
-  scheduled: number;
-  sent: number;
-  /** Every measured message that arrived, the settle time after the window included. */
-  delivered: number;
-  deliveredPerSecond: number;
-  latencyMs: { p50: number; p95: number; p99: number; p999: number; max: number };
 }
 
 interface BenchClient {
@@ -40,54 +28,11 @@ interface BenchClient {
  * and latency runs from the scheduled send time, so a server that falls behind cannot hide it
  * (no coordinated omission).
  */
-export async function runPairLoad(options: PairLoadOptions): Promise<PairLoadResult> {
-  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
-  let delivered = 0;
-  let deliveredInWindow = 0;
-  let measureFromMs = Infinity;
-  const clients = await connectAll(options, (sentAtMs) => {
-    // Messages sent during the warm-up are neither counted nor timed.
-    if (sentAtMs < measureFromMs) return;
-    delivered++;
-    if (performance.now() <= measureFromMs + options.durationMs) deliveredInWindow++;
-    histogram.recordValue(Math.max(1, Math.round((performance.now() - sentAtMs) * 1000)));
-  });
-  const intervalMs = 1000 / options.ratePerSecond;
-  const warmupMs = options.warmupMs ?? 2_000;
-  const warmupCount = Math.floor(warmupMs / intervalMs);
-  const scheduled = warmupCount + Math.floor(options.durationMs / intervalMs);
-  let sent = 0;
-  const startMs = performance.now();
-  measureFromMs = startMs + warmupCount * intervalMs;
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const dueCount = Math.min(scheduled, Math.floor((performance.now() - startMs) / intervalMs) + 1);
-      while (sent < dueCount) {
-        const scheduledAtMs = startMs + sent * intervalMs;
-        const client = clients[sent % clients.length]!;
-        sendOne(options.target, client, scheduledAtMs, sent);
-        sent++;
-      }
-      if (sent >= scheduled) resolve();
-      else setTimeout(tick, 1);
-    };
-    tick();
-  });
-  const measured = sent - warmupCount;
-  const settleUntil = performance.now() + (options.settleMs ?? 3_000);
-  while (delivered < measured && performance.now() < settleUntil) await new Promise((r) => setTimeout(r, 20));
+export async function runPairLoad(options: PairLoadOptions): Promise<LoadResult> {
+  const meter = new OpenModelMeter({ ...options, deliveriesPerSend: 1 });
+  const clients = await connectAll(options, meter.onDelivered);
+  const result = await meter.run((n, scheduledAtMs) => sendOne(options.target, clients[n % clients.length]!, scheduledAtMs, n));
   for (const c of clients) c.ws.terminate();
-  const us = (q: number) => histogram.getValueAtPercentile(q) / 1000;
-  const result: PairLoadResult = {
-    target: options.target,
-    scheduled: scheduled - warmupCount,
-    sent: measured,
-    delivered,
-    // Arrivals inside the measuring window: a system that falls behind shows it here.
-    deliveredPerSecond: Math.round(deliveredInWindow / (options.durationMs / 1000)),
-    latencyMs: { p50: us(50), p95: us(95), p99: us(99), p999: us(99.9), max: histogram.maxValue / 1000 },
-  };
-  histogram.destroy();
   return result;
 }
 

@@ -8,7 +8,8 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startChildServer } from '../cluster/child-server.js';
-import { runPairLoad, type PairLoadResult } from './pair-load.js';
+import type { LoadResult } from './open-model.js';
+import { runPairLoad } from './pair-load.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,7 +25,7 @@ const BENCH_LIMITS = ['--limit', 'rateFramesPerSecond=1000000', '--limit', 'rate
 const pairs = Number(values.pairs);
 const durationMs = Number(values['duration-s']) * 1000;
 const rates = values.rates.split(',').map(Number);
-const rows: Array<{ rate: number; relay: PairLoadResult; system: PairLoadResult }> = [];
+const rows: Array<{ rate: number; relay: LoadResult; system: LoadResult }> = [];
 
 for (const rate of rates) {
   const relayServer = await startChildServer(new URL('./bare-relay-server.ts', import.meta.url).pathname, []);
