@@ -75,17 +75,27 @@ pushSenderContract('FcmPushSender (fake FCM v1)', async () => {
   };
 });
 
-describe('FcmPushSender against the fake FCM', () => {
-  let fake: FakeFcmServer;
-  let sender: FcmPushSender;
-
+/** A fake FCM server and a sender pointed at it, for the whole describe block. */
+function useFakeFcm(ready: (fake: FakeFcmServer, sender: FcmPushSender) => void): void {
+  let fake: FakeFcmServer | undefined;
+  let sender: FcmPushSender | undefined;
   beforeAll(async () => {
     fake = await FakeFcmServer.start();
     sender = senderFor(fake);
+    ready(fake, sender);
   });
   afterAll(async () => {
     await sender?.close();
     await fake?.close();
+  });
+}
+
+describe('FcmPushSender against the fake FCM', () => {
+  let fake: FakeFcmServer;
+  let sender: FcmPushSender;
+  useFakeFcm((f, sd) => {
+    fake = f;
+    sender = sd;
   });
 
   it('reaches the SDK internals it relies on (status, Retry-After, retries off)', () => {
@@ -245,14 +255,9 @@ describe('classifyFcmError and parseRetryAfter', () => {
 describe('FcmPushSender with the core PushNotifier', () => {
   let fake: FakeFcmServer;
   let sender: FcmPushSender;
-
-  beforeAll(async () => {
-    fake = await FakeFcmServer.start();
-    sender = senderFor(fake);
-  });
-  afterAll(async () => {
-    await sender?.close();
-    await fake?.close();
+  useFakeFcm((f, sd) => {
+    fake = f;
+    sender = sd;
   });
 
   async function world(pushToken: string) {
