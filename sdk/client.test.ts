@@ -20,6 +20,18 @@ function sentFrame(conversationId: string, clientMessageId: string, seq: number,
   return { type: 'sent' as const, rid, conversationId, clientMessageId, seq, serverTimeMs: 2_000_000, duplicate: false };
 }
 
+
+/** A client whose token provider numbers its tokens, connected once and then dropped (1006). */
+async function connectedThenDropped() {
+  let calls = 0;
+  const t = setup({ token: async () => `token-${++calls}` });
+  const connecting = t.client.connect();
+  await acceptConnection(t);
+  await connecting;
+  t.net.last.drop(1006);
+  return t;
+}
+
 describe('connect', () => {
   it('authenticates with the protocol version and token, then reports connected', async () => {
     const t = setup();
@@ -42,12 +54,7 @@ describe('connect', () => {
   });
 
   it('asks a token provider for a token on every attempt', async () => {
-    let calls = 0;
-    const t = setup({ token: async () => `token-${++calls}` });
-    const connecting = t.client.connect();
-    await acceptConnection(t);
-    await connecting;
-    t.net.last.drop(1006);
+    const t = await connectedThenDropped();
     await t.clock.advance(1_000);
     expect(t.net.last.sent[0]).toEqual({ type: 'auth', v: 1, token: 'token-2' });
     t.client.close();
@@ -133,12 +140,7 @@ describe('connect', () => {
   });
 
   it('reconnects with a refreshed token when a long-lived token expires', async () => {
-    let calls = 0;
-    const t = setup({ token: async () => `token-${++calls}` });
-    const connecting = t.client.connect();
-    await acceptConnection(t);
-    await connecting;
-    t.net.last.drop(1006);
+    const t = await connectedThenDropped();
     await t.clock.advance(250);
     t.net.last.push({ type: 'error', code: 'TOKEN_EXPIRED', message: 'expired', retryable: false, inReplyTo: 'auth' });
     expect(t.client.state).toBe('reconnecting');
