@@ -1,4 +1,4 @@
-import type { AckEvent, HistoryEvent, QuiesceEvent } from './history.js';
+import type { AckEvent, HistoryEvent, QueuedEvent, QuiesceEvent } from './history.js';
 import { deviceKeyOf, toIndex, type DeviceRecord, type HistoryIndex, type HistoryInput } from './history-index.js';
 import type { CheckOptions } from './options.js';
 import { ViolationSink, type Violation } from './violation.js';
@@ -14,6 +14,9 @@ import { ViolationSink, type Violation } from './violation.js';
  * Durability is a liveness property: without a `quiesce` event nothing says the run settled, so
  * no violation is reported (the invariant still counts as checked; checkHistory adds a note).
  * Users whose membership at the seq is unknown are skipped.
+ *
+ * A message the server answered `queued` (taken into its write-ahead log during a store outage)
+ * counts as acked too: it must have received its seq (an `ack`) before the quiesce.
  */
 export function durability(history: HistoryInput, options: CheckOptions = {}): Violation[] {
   const sink = new ViolationSink('durability', options.maxViolationsPerInvariant);
@@ -33,6 +36,8 @@ export function checkDurability(index: HistoryIndex, sink: ViolationSink): void 
     const owed = [...byId.values()].filter((d) => d.linkedIdx >= 0 && quiesced.has(d.key));
     if (owed.length > 0) owedDevices.set(userId, owed);
   }
+
+  checkQueuedGotSeq(index, sink, quiesce);
 
   // Acked messages before the quiesce, grouped by conversation (history order within each).
   const acksByConversation = new Map<string, AckEvent[]>();
@@ -83,5 +88,32 @@ export function checkDurability(index: HistoryIndex, sink: ViolationSink): void 
         }
       }
     }
+  }
+}
+
+/** Every `queued` answer before the quiesce was followed by the message's seq before it. */
+function checkQueuedGotSeq(index: HistoryIndex, sink: ViolationSink, quiesce: QuiesceEvent): void {
+  const { history } = index;
+  const reported = new Set<string>();
+  for (let i = 0; i < index.lastQuiesce; i++) {
+    const e = history[i]!;
+    if (e.type !== 'queued') continue;
+    const m = index.message(e.userId, e.deviceId, e.conversationId, e.clientMessageId);
+    const numberedIdx = m && m.firstAck >= 0 ? m.firstAck : -1;
+    if (numberedIdx >= 0 && numberedIdx < index.lastQuiesce) continue;
+    const key = `${e.userId} ${e.deviceId} ${e.conversationId} ${e.clientMessageId}`;
+    if (reported.has(key)) continue;
+    reported.add(key);
+    const queued: QueuedEvent = e;
+    sink.report(() => ({
+      message:
+        `message ${queued.clientMessageId} from ${deviceKeyOf(queued.userId, queued.deviceId)} was queued in ${queued.conversationId} ` +
+        `(write-ahead log) but never got a seq before the run quiesced at ${quiesce.atMs} ms`,
+      conversationId: queued.conversationId,
+      userId: queued.userId,
+      deviceId: queued.deviceId,
+      clientMessageId: queued.clientMessageId,
+      witness: [queued, quiesce],
+    }));
   }
 }

@@ -11,6 +11,8 @@ export function formatEvent(e: HistoryEvent): string {
       return `${at} ${e.type} ${e.userId}/${e.deviceId}`;
     case 'send':
       return `${at} send ${e.userId}/${e.deviceId} ${e.conversationId} ${e.clientMessageId} attempt=${e.attempt}`;
+    case 'queued':
+      return `${at} queued ${e.userId}/${e.deviceId} ${e.conversationId} ${e.clientMessageId} (write-ahead log, no seq yet)`;
     case 'ack':
       return `${at} ack ${e.userId}/${e.deviceId} ${e.conversationId} ${e.clientMessageId} seq=${e.seq}`;
     case 'deliver': {

@@ -11,6 +11,7 @@ export type HistoryEvent =
   | DisconnectEvent
   | SendEvent
   | AckEvent
+  | QueuedEvent
   | DeliverEvent
   | ReceiptObservedEvent
   | PresenceObservedEvent
@@ -47,6 +48,19 @@ export interface SendEvent {
   conversationId: string;
   clientMessageId: string;
   attempt: number;
+}
+
+/**
+ * The server took a send into its write-ahead log (store outage) without a seq yet: the sender's
+ * one tick. The seq arrives later (an `ack` of the same message); durability requires it does.
+ */
+export interface QueuedEvent {
+  type: 'queued';
+  atMs: number;
+  userId: string;
+  deviceId: string;
+  conversationId: string;
+  clientMessageId: string;
 }
 
 /** The server acknowledged a send and assigned it a seq. */

@@ -44,6 +44,7 @@ export function checkOrder(index: HistoryIndex, sink: ViolationSink): void {
   checkIncreasingAndSame(index, sink);
   checkGaps(index, sink);
   checkSenderOrder(index, sink);
+  checkQueuedSenderOrder(index, sink);
 }
 
 function checkIncreasingAndSame(index: HistoryIndex, sink: ViolationSink): void {
@@ -143,6 +144,51 @@ function checkDeviceGaps(index: HistoryIndex, obs: DeviceConvObservations, sink:
         witness,
       };
     });
+  }
+}
+
+/**
+ * Sender order through the write-ahead log: a message answered `queued` before the same device's
+ * first send of another message to the conversation must end up with the lower seq.
+ */
+function checkQueuedSenderOrder(index: HistoryIndex, sink: ViolationSink): void {
+  const { history } = index;
+  const latestQueued = new Map<string, number>(); // device + conversation → index of its latest `queued`
+  const pairs: Array<[number, number]> = []; // [queued index, index of a later first send]
+  for (let i = 0; i < history.length; i++) {
+    const e = history[i]!;
+    if (e.type !== 'queued' && e.type !== 'send') continue;
+    const key = `${e.userId} ${e.deviceId} ${e.conversationId}`;
+    if (e.type === 'queued') {
+      latestQueued.set(key, i);
+      continue;
+    }
+    const q = latestQueued.get(key);
+    if (q === undefined || (history[q] as { clientMessageId: string }).clientMessageId === e.clientMessageId) continue;
+    if (index.message(e.userId, e.deviceId, e.conversationId, e.clientMessageId)?.firstSend === i) pairs.push([q, i]);
+  }
+  const seqOf = (userId: string, deviceId: string, conversationId: string, clientMessageId: string) => {
+    const m = index.message(userId, deviceId, conversationId, clientMessageId);
+    const at = m ? (m.firstAck >= 0 ? m.firstAck : m.firstObservation) : -1;
+    return at >= 0 ? (history[at] as Observation) : undefined;
+  };
+  for (const [qIdx, sendIdx] of pairs) {
+    const queued = history[qIdx] as Extract<HistoryEvent, { type: 'queued' }>;
+    const send = history[sendIdx] as Extract<HistoryEvent, { type: 'send' }>;
+    const first = seqOf(queued.userId, queued.deviceId, queued.conversationId, queued.clientMessageId);
+    const second = seqOf(send.userId, send.deviceId, send.conversationId, send.clientMessageId);
+    if (!first || !second || first.seq < second.seq) continue;
+    sink.report(() => ({
+      message:
+        `${deviceKeyOf(queued.userId, queued.deviceId)} sent ${send.clientMessageId} after ${queued.clientMessageId} was queued, ` +
+        `yet ${queued.clientMessageId} got seq ${first.seq} and ${send.clientMessageId} seq ${second.seq} in ${queued.conversationId}`,
+      conversationId: queued.conversationId,
+      userId: queued.userId,
+      deviceId: queued.deviceId,
+      seq: second.seq,
+      clientMessageId: send.clientMessageId,
+      witness: [queued, send, first, second],
+    }));
   }
 }
 

@@ -29,6 +29,11 @@ export type HistoryPage = ServerFrameOf<'history_result'>;
 export type ConversationSummary = ServerFrameOf<'conversations_result'>['conversations'][number];
 export type DeviceReceipts = ServerFrameOf<'receipts_result'>['devices'][number];
 export type MediaUrl = ServerFrameOf<'media_url'>;
+/** This device's KeyPackages in the MLS key directory. */
+export type KeyPackageStatus = Omit<ServerFrameOf<'kp_status'>, 'type' | 'rid'>;
+export type ClaimedKeyPackages = Omit<ServerFrameOf<'kp_claimed'>, 'type' | 'rid'>;
+/** MLS metadata carried beside an opaque body (docs/e2ee.md). */
+export type MlsMarker = NonNullable<ClientFrameOf<'send'>['mls']>;
 export interface GroupChange {
   conversationId: ConversationId;
   /** Seq of the membership event the change produced. */
@@ -47,6 +52,11 @@ export type ChatClientEvents = {
   event: (event: ConversationEvent, via: Via) => void;
   /** The server accepted one of this client's messages. */
   sent: (result: SendResult) => void;
+  /**
+   * The server could not store the message now and logged it durably (its write-ahead log): one
+   * tick without a seq. `sent` follows once it is numbered; the send promise resolves then.
+   */
+  queued: (info: { conversationId: ConversationId; clientMessageId: ClientMessageId; serverTimeMs: number }) => void;
   receipt: (receipt: ReceiptInfo) => void;
   presence: (presence: PresenceInfo) => void;
   connected: (welcome: WelcomeInfo) => void;
@@ -61,6 +71,8 @@ export interface SendOptions {
   /** The idempotency key; generated when absent. Re-using one after a restart is safe. */
   clientMessageId?: ClientMessageId;
   media?: MediaRef;
+  /** MLS metadata of the body; a commit is accepted only in the conversation's current epoch. */
+  mls?: MlsMarker;
 }
 
 /** Close codes after which reconnecting cannot help (someone else's decision, or our identity is gone). */
@@ -522,6 +534,9 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       case 'sent':
         this.onSent(frame);
         return;
+      case 'queued':
+        this.onQueued(frame);
+        return;
       case 'receipt':
         this.onReceipt(frame);
         return;
@@ -543,6 +558,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       case 'group_result':
       case 'media_url':
       case 'ok':
+      case 'kp_status':
+      case 'kp_claimed':
         this.requests.settle(frame.rid, frame);
         return;
     }
@@ -550,6 +567,13 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   /** pushed: the event came in an `event` frame (live, or replayed from the inbox: `queued`). */
   private onEvent(event: ConversationEvent, via: Via, pushed = false): void {
+    if (pushed && this.isOwnQueuedMessage(event)) {
+      // A message the server had queued (write-ahead log) comes back numbered: that is its ack.
+      this.onSent({ type: 'sent', conversationId: event.conversationId, clientMessageId: event.clientMessageId, seq: event.seq, serverTimeMs: event.serverTimeMs, duplicate: false });
+      // It also sits in this device's inbox (the replay fans it out to the sender too).
+      if (this.o.autoAck) this.queueAck(event.conversationId, event.seq);
+      return;
+    }
     const outcome = this.ordering.observe(event.conversationId, event.seq, event, via);
     // A pushed duplicate means the server still thinks we lack it (inbox redelivery after a
     // reconnect, or a push that raced a sync): ack again so it leaves the inbox.
@@ -560,6 +584,32 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     if (this.o.history) this.record(deliverRecord(this.o.clock.nowMs(), this.welcomeFrame, event, via));
     if (this.o.autoAck) this.queueAck(event.conversationId, event.seq);
     this.emit('event', event, via);
+  }
+
+  private isOwnQueuedMessage(event: ConversationEvent): event is Extract<ConversationEvent, { kind: 'message' }> {
+    const welcome = this.welcomeFrame;
+    if (event.kind !== 'message' || !welcome) return false;
+    if (event.senderUserId !== welcome.userId || event.senderDeviceId !== welcome.deviceId) return false;
+    return this.outbox.get(event.conversationId, event.clientMessageId) !== undefined;
+  }
+
+  private onQueued(frame: ServerFrameOf<'queued'>): void {
+    const send = this.outbox.get(frame.conversationId, frame.clientMessageId);
+    if (!send || send.queued) return; // already known to be queued (a repeated answer)
+    send.queued = true;
+    // Durable on the server: no timer re-sends; a reconnect still does (see PendingSend.queued).
+    send.timer?.cancel();
+    send.timer = undefined;
+    const welcome = this.welcomeFrame;
+    this.record({
+      type: 'queued',
+      atMs: this.o.clock.nowMs(),
+      userId: welcome?.userId ?? '',
+      deviceId: welcome?.deviceId ?? '',
+      conversationId: frame.conversationId,
+      clientMessageId: frame.clientMessageId,
+    });
+    this.emit('queued', { conversationId: frame.conversationId, clientMessageId: frame.clientMessageId, serverTimeMs: frame.serverTimeMs });
   }
 
   private onSent(frame: ServerFrameOf<'sent'>): void {
@@ -706,6 +756,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       clientMessageId,
       bodyBase64: bodyToBase64(body),
       media: options.media,
+      mls: options.mls,
       attempt: 0,
       timer: undefined,
       promise: waiter.promise,
@@ -732,6 +783,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       body: send.bodyBase64,
     };
     if (send.media) frame.media = send.media;
+    if (send.mls) frame.mls = send.mls;
     const text = JSON.stringify(frame);
     // The server rejects an oversized frame before reading its rid, so that error could not
     // be matched to this send, which would then be re-sent forever: refuse it here instead.
@@ -759,7 +811,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       attempt: send.attempt,
     });
     this.transport?.send(text);
-    this.retryLater(send, this.o.sendTimeoutMs);
+    // A queued message is durable on a server already: this re-send only puts it ahead of newer ones.
+    if (!send.queued) this.retryLater(send, this.o.sendTimeoutMs);
   }
 
   /** Re-sends after delayMs unless acknowledged first; while offline, reconnect re-sends instead. */
@@ -928,6 +981,28 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   /** A signed URL to GET media of the conversation (see downloadMedia in media.ts). */
   requestDownload(conversationId: ConversationId, objectKey: string): Promise<MediaUrl> {
     return this.request({ type: 'media_download', rid: this.nextRid(), conversationId, objectKey }, 'media_url');
+  }
+
+  /** Uploads this device's MLS KeyPackages (encoded, base64) to the key directory. */
+  async uploadKeyPackages(keyPackages: string[], lastResort?: string): Promise<KeyPackageStatus> {
+    const frame: ClientFrameOf<'kp_upload'> = { type: 'kp_upload', rid: this.nextRid(), keyPackages };
+    if (lastResort !== undefined) frame.lastResort = lastResort;
+    const { available, lastResort: hasLastResort } = await this.request(frame, 'kp_status');
+    return { available, lastResort: hasLastResort };
+  }
+
+  /** How many of this device's single-use KeyPackages are unclaimed. */
+  async countKeyPackages(): Promise<KeyPackageStatus> {
+    const { available, lastResort } = await this.request({ type: 'kp_count', rid: this.nextRid() }, 'kp_status');
+    return { available, lastResort };
+  }
+
+  /** Claims one KeyPackage per device of each user, skipping `exceptDevices` and this device. */
+  async claimKeyPackages(userIds: UserId[], exceptDevices?: Array<{ userId: UserId; deviceId: DeviceId }>): Promise<ClaimedKeyPackages> {
+    const frame: ClientFrameOf<'kp_claim'> = { type: 'kp_claim', rid: this.nextRid(), userIds };
+    if (exceptDevices && exceptDevices.length > 0) frame.exceptDevices = exceptDevices;
+    const { keyPackages, missing } = await this.request(frame, 'kp_claimed');
+    return { keyPackages, missing };
   }
 
   private async groupRequest(frame: ClientFrame & { rid: string }): Promise<GroupChange> {

@@ -1,7 +1,7 @@
 import type { MediaRef } from '../system/core/events.js';
 import type { ClientMessageId, ConversationId } from '../system/core/ids.js';
 import type { TimerHandle } from '../system/ports/clock.js';
-import type { ServerFrameOf } from '../system/protocol/frames.js';
+import type { ClientFrameOf, ServerFrameOf } from '../system/protocol/frames.js';
 import type { ChatClientError } from './errors.js';
 
 /** The server's `sent` answer (`duplicate`: an earlier attempt had got through). */
@@ -15,7 +15,14 @@ export interface PendingSend {
   readonly clientMessageId: ClientMessageId;
   readonly bodyBase64: string;
   readonly media: MediaRef | undefined;
+  /** MLS metadata sent beside the body (send.mls). */
+  readonly mls?: ClientFrameOf<'send'>['mls'];
   attempt: number;
+  /**
+   * The server logged it in its write-ahead log (a `queued` answer): not re-sent on a timer, but
+   * still re-sent after a reconnect (another gateway may number it first; that keeps our order).
+   */
+  queued?: boolean;
   /** Send timeout of the current attempt, or the delay before a retry. */
   timer: TimerHandle | undefined;
   readonly promise: Promise<SendResult>;

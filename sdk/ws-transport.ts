@@ -6,6 +6,11 @@ export interface WsTransportOptions {
   maxPayloadBytes?: number;
   /** Gives up the WebSocket handshake after this long (the client has its own connect timeout too). */
   handshakeTimeoutMs?: number;
+  /**
+   * Local address to connect from (e.g. 127.0.0.2): one source address has ~28k ephemeral ports
+   * towards one server port, so a load driver holding more connections spreads them over several.
+   */
+  localAddress?: string;
 }
 
 const DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
@@ -27,6 +32,7 @@ export class WsTransport implements ClientTransport {
         perMessageDeflate: false,
         maxPayload: this.options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
         handshakeTimeout: this.options.handshakeTimeoutMs,
+        ...(this.options.localAddress ? { localAddress: this.options.localAddress } : {}),
       });
       this.socket = socket;
       let opened = false;

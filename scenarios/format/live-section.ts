@@ -2,13 +2,54 @@ import { z } from 'zod';
 
 /*
  * Knobs only the live load driver reads (real sockets on this machine). Owned by the load driver;
- * the simulator ignores this section.
+ * the simulator ignores this section. Fields are optional here and their defaults live in
+ * LIVE_DEFAULTS (resolveLiveSection), because the scenario schema defaults the whole section to {}.
  */
 export const liveSection = z
   .object({
     /** Local source addresses to spread connections over (127.0.0.x), beyond ~28k per address. */
     source_addresses: z.array(z.string().regex(/^127\.\d+\.\d+\.\d+$/, 'a loopback address 127.x.y.z')).min(1).optional(),
+    connect_concurrency: z
+      .number()
+      .int()
+      .positive()
+      .max(10_000)
+      .optional()
+      .describe('Connection attempts in flight at once while the virtual devices connect at setup (default 200).'),
+    faults: z
+      .enum(['refuse', 'skip'])
+      .optional()
+      .describe(
+        'A scenario with faults as a plain load run: refuse (exit 3, the default) or skip them (listed in the summary as skipped). `npm run chaos` injects them.',
+      ),
+    presence: z.boolean().optional().describe('Each device watches the presence of its user’s 1:1 contacts (default true).'),
+    validate_frames: z.boolean().optional().describe('zod-check every server frame in the clients; costs driver CPU (default false).'),
   })
   .strict()
   .describe('Live-driver-only knobs: connections and sockets.');
 export type LiveSection = z.infer<typeof liveSection>;
+
+export interface ResolvedLiveSection {
+  source_addresses?: string[];
+  connect_concurrency: number;
+  faults: 'refuse' | 'skip';
+  presence: boolean;
+  validate_frames: boolean;
+}
+
+export const LIVE_DEFAULTS: Readonly<Omit<ResolvedLiveSection, 'source_addresses'>> = Object.freeze({
+  connect_concurrency: 200,
+  faults: 'refuse',
+  presence: true,
+  validate_frames: false,
+});
+
+export function resolveLiveSection(live: LiveSection | undefined): ResolvedLiveSection {
+  return {
+    connect_concurrency: live?.connect_concurrency ?? LIVE_DEFAULTS.connect_concurrency,
+    faults: live?.faults ?? LIVE_DEFAULTS.faults,
+    presence: live?.presence ?? LIVE_DEFAULTS.presence,
+    validate_frames: live?.validate_frames ?? LIVE_DEFAULTS.validate_frames,
+    ...(live?.source_addresses ? { source_addresses: live.source_addresses } : {}),
+  };
+}

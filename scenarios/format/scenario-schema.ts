@@ -131,7 +131,7 @@ export const scenarioSchema = z
     faults: z.array(scheduledFault).default([]),
     random_faults: randomFaults.optional(),
     slo: slo.default({ deliver_p99_ms: 200, violations_max: 0 }),
-    sim: simSection.default({}),
+    sim: simSection.prefault({}),
     live: liveSection.default({}),
   })
   .strict()

@@ -32,6 +32,10 @@ export const ErrorCodes = {
   STORAGE_UNAVAILABLE: 'A backing store did not answer in time; the request may be retried.',
   SHUTTING_DOWN: 'The server is shutting down; reconnect to another node.',
   INTERNAL: 'An unexpected server error; the request may be retried.',
+  KEY_PACKAGE_INVALID: 'A KeyPackage is malformed, too large, of an unsupported cipher suite, or its signature does not verify.',
+  KEY_PACKAGE_NOT_YOURS: "A KeyPackage's credential names another user or device than the one uploading it.",
+  KEY_PACKAGE_LIMIT: 'The device already holds keyPackagesPerDeviceMax unclaimed KeyPackages.',
+  MLS_EPOCH_CONFLICT: "The MLS commit was made for an epoch that is not the conversation's current one (another commit won the race).",
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -47,6 +47,22 @@ export interface Limits {
   shutdownDrainMs: number;
   /** Hint sent to clients in `goaway`: wait this long before reconnecting. */
   reconnectAfterMs: number;
+  /** Most unclaimed MLS KeyPackages the key directory holds for one device (the last-resort one not counted). */
+  keyPackagesPerDeviceMax: number;
+  /** Most KeyPackages one `kp_upload` may carry. */
+  keyPackagesPerUploadMax: number;
+  /** Largest encoded KeyPackage, in bytes. */
+  keyPackageBytesMax: number;
+  /** Most users one `kp_claim` may name (a group's worth). */
+  keyPackageClaimUsersMax: number;
+  /** KeyPackages one device may claim per minute (also the burst); stops a claim storm from draining the directory. */
+  keyPackageClaimsPerMinute: number;
+  /** Most accepted sends one gateway holds in its write-ahead log during a store outage; beyond it sends fail (retryable). */
+  walEntriesMax: number;
+  /** First wait before replaying the write-ahead log again after the store refused; doubles up to walReplayRetryMaxMs. */
+  walReplayRetryMs: number;
+  /** Longest wait between replay attempts while the store stays down. */
+  walReplayRetryMaxMs: number;
 }
 
 export const defaultLimits: Readonly<Limits> = Object.freeze({
@@ -80,6 +96,16 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
   pushCollapseWindowMs: 10_000,
   shutdownDrainMs: 2_000,
   reconnectAfterMs: 500,
+  keyPackagesPerDeviceMax: 100,
+  keyPackagesPerUploadMax: 50,
+  keyPackageBytesMax: 4096,
+  keyPackageClaimUsersMax: 256,
+  // A 256-member group of 5-device users is 1280 claims at once: the burst must cover one.
+  keyPackageClaimsPerMinute: 3000,
+  // ~1 KiB per entry on disk: 100k entries is ~100 MiB, minutes of a busy gateway's traffic.
+  walEntriesMax: 100_000,
+  walReplayRetryMs: 250,
+  walReplayRetryMaxMs: 4_000,
 });
 
 export function resolveLimits(overrides: Partial<Limits> = {}): Limits {

@@ -2,7 +2,7 @@
  * `npm start`: the reference system in-process on the embedded default, a built-in workload
  * through the client SDK, the invariant checker over the recorded history, a summary, an exit code.
  *
- *   npm start -- [--users 200] [--seed 1] [--duration-s 6] [--rate 300] [--json FILE] [--serve] [--port N]
+ *   npm start -- [--users 200] [--seed 1] [--duration-s 6] [--rate 300] [--encrypted-share 0.1] [--json FILE] [--serve] [--port N]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -32,13 +32,14 @@ try {
       seed: { type: 'string', default: String(defaultDemoOptions.seed) },
       'duration-s': { type: 'string', default: String(defaultDemoOptions.durationMs / 1000) },
       rate: { type: 'string', default: String(defaultDemoOptions.ratePerSecond) },
+      'encrypted-share': { type: 'string', default: String(defaultDemoOptions.encryptedShare) },
       json: { type: 'string' },
       serve: { type: 'boolean', default: false },
       port: { type: 'string', default: '0' },
     },
   }));
 } catch (error) {
-  fail(`${(error as Error).message}\nusage: npm start -- [--users N] [--seed N] [--duration-s S] [--rate N] [--json FILE] [--serve] [--port N]`);
+  fail(`${(error as Error).message}\nusage: npm start -- [--users N] [--seed N] [--duration-s S] [--rate N] [--encrypted-share F] [--json FILE] [--serve] [--port N]`);
 }
 
 const options = {
@@ -47,6 +48,7 @@ const options = {
   seed: positive('seed', values.seed, 0),
   durationMs: positive('duration-s', values['duration-s']) * 1000,
   ratePerSecond: positive('rate', values.rate),
+  encryptedShare: positive('encrypted-share', values['encrypted-share'], 0),
   log: (line: string) => process.stderr.write(`· ${line}\n`),
 };
 

@@ -21,7 +21,9 @@ export function buildDemoSummary(input: DemoSummaryInput): RunSummary {
     else if (event.type === 'ack') counts.acked++;
     else if (event.type === 'deliver' && event.kind === 'message') counts.delivered++;
   }
-  const violations = Object.values(check.counts).reduce((a, b) => a + b, 0);
+  // The encrypted share must decrypt every message it was sent and refuse none: a miss counts as a violation.
+  const e2eeFailed = result.e2ee && !result.e2ee.passed ? 1 : 0;
+  const violations = Object.values(check.counts).reduce((a, b) => a + b, 0) + e2eeFailed;
   return {
     kind: 'demo',
     scenario: 'builtin-demo',
@@ -41,5 +43,6 @@ export function buildDemoSummary(input: DemoSummaryInput): RunSummary {
     send_failures: result.sendFailures,
     history_events: result.history.events.length,
     checker_notes: check.notes,
+    ...(result.e2ee ? { e2ee: result.e2ee } : {}),
   };
 }

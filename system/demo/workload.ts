@@ -1,5 +1,6 @@
 import { HistoryRecorder, ChatClient, uploadMedia, downloadMedia, directConversationId, type ConversationEvent } from '../../sdk/index.js';
 import { SeededRandom } from '../adapters/virtual/seeded-random.js';
+import { startEncryptedShare, type EncryptedShareResult } from './encrypted-share.js';
 
 /** Where the workload runs: any server speaking the protocol with the development token endpoint. */
 export interface DemoTarget {
@@ -21,6 +22,8 @@ export interface DemoWorkloadOptions {
   groupShare: number;
   /** Longest wait for every queued message to be delivered after the traffic stops. */
   quiesceTimeoutMs: number;
+  /** Extra users, as a share of `users`, whose conversations are end-to-end encrypted with MLS (0 = none). */
+  encryptedShare: number;
   /** Progress lines go here (stderr by default; the summary goes to stdout). */
   log: (line: string) => void;
 }
@@ -33,6 +36,7 @@ export const defaultDemoOptions: Omit<DemoWorkloadOptions, 'log'> = {
   churnFraction: 0.15,
   groupShare: 0.3,
   quiesceTimeoutMs: 20_000,
+  encryptedShare: 0.1,
 };
 
 interface DemoDevice {
@@ -52,9 +56,13 @@ export interface DemoResult {
   churn: { disconnects: number; reconnects: number };
   quiesced: boolean;
   sendFailures: Record<string, number>;
+  /** The MLS-encrypted share, when it ran. */
+  e2ee?: EncryptedShareResult;
 }
 
 const MEDIA_BYTES = 20 * 1024;
+/** Encrypted messages per encrypted user (their phones) over the traffic phase. */
+const ENCRYPTED_MESSAGES_PER_USER = 5;
 /** One large group per run; the 256-member limit itself is exercised by the tests and benchmarks. */
 const BIG_GROUP_MEMBERS = 48;
 const MEDIA_UPLOADS = 5;
@@ -151,7 +159,12 @@ export async function runDemoWorkload(target: DemoTarget, options: DemoWorkloadO
   }
   options.log(`${groups.length} groups (largest ${Math.max(...groups.map((g) => g.members.length))} members)`);
 
+  const encryptedUsers = options.encryptedShare > 0 ? Math.max(2, Math.ceil(options.users * options.encryptedShare)) : 0;
+  const encrypted = encryptedUsers > 0 ? await startEncryptedShare(target, history, encryptedUsers, (u, d) => issueDevToken(target.httpUrl, u, d)) : undefined;
+  if (encrypted) options.log(`${encryptedUsers} more users (${encrypted.devices.length} devices) chat end-to-end encrypted (MLS)`);
+
   // --- traffic: open-model sends, churn, membership changes and media along the way
+  const encryptedRun = encrypted?.run(options.durationMs, ENCRYPTED_MESSAGES_PER_USER, options.quiesceTimeoutMs);
   const pending: Array<Promise<unknown>> = [];
   const churnAt = new Map<number, DemoDevice[]>();
   const churnDevices = devices.filter(() => random.nextFloat() < options.churnFraction);
@@ -199,22 +212,25 @@ export async function runDemoWorkload(target: DemoTarget, options: DemoWorkloadO
   await Promise.all(reconnecting);
   await Promise.all(devices.filter((d) => !d.client).map(connect));
   await Promise.all(pending);
+  const e2ee = await encryptedRun;
   const quiesced = await waitForQuiescence(devices, options.quiesceTimeoutMs);
   history.record({
     type: 'quiesce',
     atMs: Date.now(),
-    devices: devices.map((d) => ({ userId: d.userId, deviceId: d.deviceId })),
+    devices: [...devices.map((d) => ({ userId: d.userId, deviceId: d.deviceId })), ...(encrypted?.devices ?? [])],
   });
   for (const device of devices) disconnect(device);
+  encrypted?.close();
   return {
     history,
-    users: userIds.length,
-    devices: devices.length,
+    users: userIds.length + encryptedUsers,
+    devices: devices.length + (encrypted?.devices.length ?? 0),
     groups: groups.map((g) => ({ conversationId: g.conversationId, members: g.members.length })),
     media,
     churn,
     quiesced,
     sendFailures,
+    ...(e2ee ? { e2ee } : {}),
   };
 }
 

@@ -77,5 +77,7 @@ export class GatewayNode implements SessionHost {
       new Promise<void>((resolve) => clock.setTimer(limits.shutdownDrainMs, resolve)),
     ]);
     for (const session of [...this.sessions]) session.close(CloseCodes.SHUTTING_DOWN, 'server shutting down');
+    // What the write-ahead log still holds stays on disk for the next start to replay.
+    await this.core.writeAhead?.stop();
   }
 }

@@ -3,6 +3,7 @@ import type { ClientFrame, ServerFrame, ServerFrameOf } from '../protocol/frames
 import type { Route } from '../ports/connection-registry.js';
 import type { Caller } from '../services/caller.js';
 import type { ChatCore } from '../services/chat-core.js';
+import type { SendRequest } from '../services/chat-service.js';
 import type { SignedUrl } from '../services/media-service.js';
 
 export interface RequestContext {
@@ -24,9 +25,16 @@ export async function dispatchRequest(ctx: RequestContext, frame: ClientFrame): 
   const { core, caller } = ctx;
   switch (frame.type) {
     case 'send': {
-      const request = { conversationId: frame.conversationId, clientMessageId: frame.clientMessageId, bodyBase64: frame.body };
-      const result = await core.chat.send(caller, frame.media ? { ...request, media: frame.media } : request);
-      return withRid<'sent'>({ type: 'sent', ...result }, frame.rid);
+      const request: SendRequest = { conversationId: frame.conversationId, clientMessageId: frame.clientMessageId, bodyBase64: frame.body };
+      if (frame.media) request.media = frame.media;
+      if (frame.mls) request.mls = frame.mls;
+      const result = await core.chat.send(caller, request);
+      if (result.queued) {
+        const { queued: _queued, ...fields } = result;
+        return withRid<'queued'>({ type: 'queued', ...fields }, frame.rid);
+      }
+      const { queued: _sent, ...fields } = result;
+      return withRid<'sent'>({ type: 'sent', ...fields }, frame.rid);
     }
     case 'ack':
       await core.receipts.delivered(caller, frame.conversationId, frame.seq);
@@ -79,17 +87,27 @@ export async function dispatchRequest(ctx: RequestContext, frame: ClientFrame): 
       return frame.rid ? { type: 'ok', rid: frame.rid } : undefined;
     case 'device_unlink': {
       const target = await core.auth.unlink(caller, frame.deviceId);
+      await core.keys.forgetDevice(target);
       const live = (await core.deps.registry.lookup(target.userId)).filter((e) => e.deviceId === target.deviceId);
       const goaway = { type: 'goaway' as const, reason: 'device_unlinked', reconnectAfterMs: 0 };
       await Promise.all(live.map((e) => core.deps.router.deliver(e.route, goaway)));
       return { type: 'ok', rid: frame.rid };
+    }
+    case 'kp_upload':
+      return { type: 'kp_status', rid: frame.rid, ...(await core.keys.upload(caller, frame.keyPackages, frame.lastResort)) };
+    case 'kp_count':
+      return { type: 'kp_status', rid: frame.rid, ...(await core.keys.count(caller)) };
+    case 'kp_claim': {
+      const claimed = await core.keys.claim(caller, frame.userIds, frame.exceptDevices);
+      const keyPackages = claimed.keyPackages.map((p) => ({ userId: p.userId, deviceId: p.deviceId, keyPackage: p.keyPackageBase64, lastResort: p.lastResort }));
+      return { type: 'kp_claimed', rid: frame.rid, keyPackages, missing: claimed.missing };
     }
     case 'auth':
       throw new ChatError('ALREADY_AUTHENTICATED');
   }
 }
 
-function withRid<T extends 'sent'>(frame: ServerFrameOf<T>, rid: string | undefined): ServerFrameOf<T> {
+function withRid<T extends 'sent' | 'queued'>(frame: ServerFrameOf<T>, rid: string | undefined): ServerFrameOf<T> {
   if (rid !== undefined) frame.rid = rid;
   return frame;
 }

@@ -17,6 +17,10 @@ export class PromMetrics implements Metrics {
   private readonly inboxDepthOnConnect: Histogram;
   private readonly pushes: Counter;
   private readonly errors: Counter;
+  private readonly walDepth: Gauge;
+  private readonly walOldestAge: Gauge;
+  private readonly walAppends: Counter;
+  private readonly walReplays: Counter;
 
   constructor(options: { nodeId: string; defaultMetrics?: boolean }) {
     this.registry.setDefaultLabels({ node: options.nodeId });
@@ -49,6 +53,10 @@ export class PromMetrics implements Metrics {
     });
     this.pushes = new Counter({ name: 'chat_push_total', help: 'Push notifications by outcome', labelNames: ['outcome'], registers });
     this.errors = new Counter({ name: 'chat_errors_total', help: 'Error frames sent, by code', labelNames: ['code'], registers });
+    this.walDepth = new Gauge({ name: 'chat_wal_depth', help: 'Accepted sends in the write-ahead log waiting for replay', registers });
+    this.walOldestAge = new Gauge({ name: 'chat_wal_oldest_age_seconds', help: 'Age of the oldest write-ahead log entry (0 when empty)', registers });
+    this.walAppends = new Counter({ name: 'chat_wal_appended_total', help: 'Sends logged because the message store could not take them', registers });
+    this.walReplays = new Counter({ name: 'chat_wal_replayed_total', help: 'Write-ahead log entries replayed, by outcome', labelNames: ['outcome'], registers });
   }
 
   connectionOpened(): void {
@@ -83,6 +91,17 @@ export class PromMetrics implements Metrics {
   }
   error(code: ErrorCode): void {
     this.errors.inc({ code });
+  }
+
+  walState(depth: number, oldestAgeMs: number): void {
+    this.walDepth.set(depth);
+    this.walOldestAge.set(oldestAgeMs / 1000);
+  }
+  walAppended(): void {
+    this.walAppends.inc();
+  }
+  walReplayed(outcome: 'stored' | 'duplicate' | 'rejected'): void {
+    this.walReplays.inc({ outcome });
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

@@ -14,6 +14,12 @@ export interface Metrics {
   inboxDrained(events: number): void;
   pushSent(outcome: string): void;
   error(code: ErrorCode): void;
+  /** The write-ahead log changed: entries pending replay, and the age of the oldest (0 when empty). */
+  walState(depth: number, oldestAgeMs: number): void;
+  /** A send went to the write-ahead log (the store could not take it). */
+  walAppended(): void;
+  /** A logged send was replayed: stored now, found stored already, or refused (dropped, logged). */
+  walReplayed(outcome: 'stored' | 'duplicate' | 'rejected'): void;
 }
 
 export const noopMetrics: Metrics = {
@@ -27,4 +33,7 @@ export const noopMetrics: Metrics = {
   inboxDrained() {},
   pushSent() {},
   error() {},
+  walState() {},
+  walAppended() {},
+  walReplayed() {},
 };

@@ -29,6 +29,14 @@ export const mediaRefSchema = z.object({
   sizeBytes: z.number().int().min(0),
 });
 
+/** MLS metadata of an opaque body (docs/e2ee.md): the server reads only a commit's epoch. */
+export const mlsMarkerSchema = z.object({
+  kind: z.enum(['application', 'commit', 'proposal', 'welcome']),
+  epoch: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
+
+const deviceAddress = z.object({ userId, deviceId });
+
 // ---------- client → server ----------
 
 export const authFrame = z.object({
@@ -45,6 +53,7 @@ export const sendFrame = z.object({
   clientMessageId,
   body: base64,
   media: mediaRefSchema.optional(),
+  mls: mlsMarkerSchema.optional(),
 });
 
 export const ackFrame = z.object({ type: z.literal('ack'), conversationId, seq: seq.min(1) });
@@ -123,6 +132,24 @@ export const pushTokenFrame = z.object({
 
 export const deviceUnlinkFrame = z.object({ type: z.literal('device_unlink'), rid, deviceId });
 
+// MLS key directory (docs/e2ee.md). Counts are bounded here loosely; the limits are the service's.
+export const kpUploadFrame = z.object({
+  type: z.literal('kp_upload'),
+  rid,
+  /** Single-use KeyPackages (encoded MLSMessage, base64). */
+  keyPackages: z.array(base64).max(10_000).default([]),
+  /** A reusable last-resort KeyPackage, replacing any earlier one. */
+  lastResort: base64.optional(),
+});
+export const kpCountFrame = z.object({ type: z.literal('kp_count'), rid });
+export const kpClaimFrame = z.object({
+  type: z.literal('kp_claim'),
+  rid,
+  userIds: z.array(userId).min(1).max(100_000),
+  /** Devices to skip (already in the group). The calling device is always skipped. */
+  exceptDevices: z.array(deviceAddress).max(100_000).optional(),
+});
+
 export const clientFrameSchemas = {
   auth: authFrame,
   send: sendFrame,
@@ -144,6 +171,9 @@ export const clientFrameSchemas = {
   media_download: mediaDownloadFrame,
   push_token: pushTokenFrame,
   device_unlink: deviceUnlinkFrame,
+  kp_upload: kpUploadFrame,
+  kp_count: kpCountFrame,
+  kp_claim: kpClaimFrame,
 } as const;
 
 export type ClientFrameType = keyof typeof clientFrameSchemas;
@@ -196,6 +226,18 @@ export const serverFrameSchemas = {
     conversationId,
     clientMessageId,
     seq: seq.min(1),
+    serverTimeMs: z.number(),
+    duplicate: z.boolean(),
+  }),
+  /**
+   * The message store was unavailable: the gateway logged the message durably (write-ahead log) and
+   * will number it later. The seq arrives as an `event` carrying the sender's own message.
+   */
+  queued: z.object({
+    type: z.literal('queued'),
+    rid: rid.optional(),
+    conversationId,
+    clientMessageId,
     serverTimeMs: z.number(),
     duplicate: z.boolean(),
   }),
@@ -267,6 +309,22 @@ export const serverFrameSchemas = {
     expiresAtMs: z.number(),
   }),
   ok: z.object({ type: z.literal('ok'), rid }),
+  /** The calling device's KeyPackages in the directory: the answer to `kp_upload` and `kp_count`. */
+  kp_status: z.object({
+    type: z.literal('kp_status'),
+    rid,
+    /** Unclaimed single-use packages. */
+    available: z.number().int().min(0),
+    lastResort: z.boolean(),
+  }),
+  /** The answer to `kp_claim`: one package per device. */
+  kp_claimed: z.object({
+    type: z.literal('kp_claimed'),
+    rid,
+    keyPackages: z.array(z.object({ userId, deviceId, keyPackage: base64, lastResort: z.boolean() })),
+    /** Linked devices with no package at all (never uploaded): they cannot be added yet. */
+    missing: z.array(deviceAddress),
+  }),
   heartbeat_ack: z.object({ type: z.literal('heartbeat_ack'), serverTimeMs: z.number() }),
   error: z.object({
     type: z.literal('error'),

@@ -1,11 +1,15 @@
 import { KeyedSerializer } from '../core/keyed-serializer.js';
 import { AuthService } from './auth-service.js';
 import { ChatService } from './chat-service.js';
+import { WriteAhead } from './write-ahead.js';
 import type { CoreDeps } from './deps.js';
 import { Fanout } from './fanout.js';
 import { GroupService } from './group-service.js';
+import { KeyDirectoryService } from './key-directory-service.js';
+import { mlsKeyPackageInspector } from './key-package-inspector.js';
 import { MediaService } from './media-service.js';
 import { Membership } from './membership.js';
+import { MlsEpochGuard } from './mls-epoch-guard.js';
 import { PresenceService } from './presence-service.js';
 import { PushNotifier } from './push-notifier.js';
 import { ReceiptService } from './receipt-service.js';
@@ -25,6 +29,10 @@ export class ChatCore {
   readonly presence: PresenceService;
   readonly pushNotifier: PushNotifier;
   readonly membership: Membership;
+  /** The MLS key directory (KeyPackage upload and claim). */
+  readonly keys: KeyDirectoryService;
+  /** Present when the world gives the core a write-ahead log (production; the simulator may). */
+  readonly writeAhead: WriteAhead | undefined;
 
   constructor(readonly deps: CoreDeps) {
     // One serializer for messages and membership changes: both take the conversation's next seq.
@@ -34,10 +42,12 @@ export class ChatCore {
     const fanout = new Fanout(deps, this.pushNotifier);
     this.auth = new AuthService(deps);
     this.media = new MediaService(deps, this.membership);
-    this.chat = new ChatService(deps, serializer, this.membership, fanout, this.media);
+    this.writeAhead = deps.wal ? new WriteAhead({ ...deps, wal: deps.wal }, (entry) => this.chat.replay(entry)) : undefined;
+    this.chat = new ChatService(deps, serializer, this.membership, fanout, this.media, deps.groupEpochs ? new MlsEpochGuard(deps.groupEpochs) : undefined, this.writeAhead);
     this.groups = new GroupService(deps, serializer, this.membership, fanout);
     this.receipts = new ReceiptService(deps, this.membership);
     this.sync = new SyncService(deps, this.membership);
     this.presence = new PresenceService(deps);
+    this.keys = new KeyDirectoryService(deps, deps.keyPackageInspector ?? mlsKeyPackageInspector);
   }
 }

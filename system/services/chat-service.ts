@@ -7,12 +7,17 @@ import type { CoreDeps } from './deps.js';
 import type { Fanout } from './fanout.js';
 import type { MediaService } from './media-service.js';
 import { membersAt, type Membership } from './membership.js';
+import type { MlsEpochGuard, MlsMarker } from './mls-epoch-guard.js';
+import type { WalEntry } from '../ports/write-ahead-log.js';
+import { isStoreOutage, type ReplayOutcome, type WriteAhead } from './write-ahead.js';
 
 export interface SendRequest {
   conversationId: ConversationId;
   clientMessageId: ClientMessageId;
   bodyBase64: string;
   media?: MediaRef;
+  /** MLS metadata of the opaque body; a commit is admitted only in the conversation's current epoch. */
+  mls?: MlsMarker;
 }
 
 export interface SendResult {
@@ -22,6 +27,28 @@ export interface SendResult {
   serverTimeMs: number;
   /** The message had been accepted before (a retry); nothing new was stored. */
   duplicate: boolean;
+  queued?: false;
+}
+
+/**
+ * The store could not take the message; it is durable in this gateway's write-ahead log and will
+ * be numbered when the log is replayed (the sender then receives it back as an event with its seq).
+ */
+export interface QueuedResult {
+  queued: true;
+  conversationId: ConversationId;
+  clientMessageId: ClientMessageId;
+  /** When the gateway accepted it (also the message's server time once numbered). */
+  serverTimeMs: number;
+  /** An earlier attempt had been queued already; nothing new was logged. */
+  duplicate: boolean;
+}
+
+export type SendOutcome = SendResult | QueuedResult;
+
+interface AcceptOptions {
+  /** Replaying a logged send: never log it again, keep its accept time, echo it to the sender. */
+  replayOf?: WalEntry;
 }
 
 /** Accepts chat messages: checks, numbers, stores and fans them out (1:1 and groups alike). */
@@ -32,26 +59,80 @@ export class ChatService {
     private readonly membership: Membership,
     private readonly fanout: Fanout,
     private readonly media: MediaService,
+    private readonly epochGuard?: MlsEpochGuard,
+    private readonly writeAhead?: WriteAhead,
   ) {}
 
   /**
    * Enters the conversation's serializer synchronously, so sends from one connection keep their
    * arrival order (the sender's order is part of the ordering guarantee).
    */
-  send(caller: Caller, request: SendRequest): Promise<SendResult> {
+  send(caller: Caller, request: SendRequest): Promise<SendOutcome> {
     const bodyBytes = base64DecodedBytes(request.bodyBase64);
     if (bodyBytes > this.deps.limits.messageBytesMax) {
       return Promise.reject(
         new ChatError('MESSAGE_TOO_LARGE', `message body is ${bodyBytes} bytes; messageBytesMax is ${this.deps.limits.messageBytesMax}`),
       );
     }
-    return this.serializer.run(request.conversationId, () => this.accept(caller, request));
+    return this.serializer.run(request.conversationId, () => this.acceptOrQueue(caller, request));
   }
 
-  private async accept(caller: Caller, request: SendRequest): Promise<SendResult> {
+  /** Replays a logged send (the write-ahead replayer calls this); throws STORAGE_UNAVAILABLE while the store is down. */
+  replay(entry: WalEntry): Promise<ReplayOutcome> {
+    const caller: Caller = { userId: entry.senderUserId, deviceId: entry.senderDeviceId };
+    const request: SendRequest = { conversationId: entry.conversationId, clientMessageId: entry.clientMessageId, bodyBase64: entry.bodyBase64 };
+    if (entry.media) request.media = entry.media;
+    if (entry.mls) request.mls = entry.mls as MlsMarker;
+    return this.serializer.run(entry.conversationId, async () => {
+      const result = await this.accept(caller, request, { replayOf: entry });
+      return result.duplicate ? 'duplicate' : 'stored';
+    });
+  }
+
+  private async acceptOrQueue(caller: Caller, request: SendRequest): Promise<SendOutcome> {
+    const writeAhead = this.writeAhead;
+    if (writeAhead) {
+      const waiting = writeAhead.findPending({
+        conversationId: request.conversationId,
+        senderUserId: caller.userId,
+        senderDeviceId: caller.deviceId,
+        clientMessageId: request.clientMessageId,
+      });
+      if (waiting) {
+        if (waiting.bodyBase64 !== request.bodyBase64 || waiting.media?.objectKey !== request.media?.objectKey) {
+          throw new ChatError('IDEMPOTENCY_CONFLICT', `clientMessageId ${request.clientMessageId} was used for a different message`);
+        }
+        return { queued: true, conversationId: waiting.conversationId, clientMessageId: waiting.clientMessageId, serverTimeMs: waiting.acceptedAtMs, duplicate: true };
+      }
+      // Earlier sends to this conversation wait in the log: this one queues behind them (FIFO).
+      if (writeAhead.hasPending(request.conversationId)) {
+        await this.membership.requireMember(request.conversationId, caller.userId);
+        if (request.media) await this.media.requireAttachment(request.conversationId, request.media);
+        return this.queue(writeAhead, caller, request, this.deps.clock.nowMs());
+      }
+    }
+    return this.accept(caller, request, {});
+  }
+
+  private async queue(writeAhead: WriteAhead, caller: Caller, request: SendRequest, acceptedAtMs: number): Promise<QueuedResult> {
+    const entry = await writeAhead.append({
+      conversationId: request.conversationId,
+      senderUserId: caller.userId,
+      senderDeviceId: caller.deviceId,
+      clientMessageId: request.clientMessageId,
+      bodyBase64: request.bodyBase64,
+      ...(request.media && { media: request.media }),
+      ...(request.mls && { mls: request.mls }),
+      acceptedAtMs,
+    });
+    return { queued: true, conversationId: entry.conversationId, clientMessageId: entry.clientMessageId, serverTimeMs: acceptedAtMs, duplicate: false };
+  }
+
+  private async accept(caller: Caller, request: SendRequest, options: AcceptOptions): Promise<SendOutcome> {
     const current = await this.membership.requireMember(request.conversationId, caller.userId);
     const { members, kind } = current;
     if (request.media) await this.media.requireAttachment(request.conversationId, request.media);
+    if (request.mls && this.epochGuard) await this.epochGuard.admit(caller, request.conversationId, request.clientMessageId, request.mls);
     const draft: Omit<ChatMessageEvent, 'seq'> = {
       kind: 'message',
       conversationId: request.conversationId,
@@ -59,10 +140,18 @@ export class ChatService {
       senderDeviceId: caller.deviceId,
       clientMessageId: request.clientMessageId,
       bodyBase64: request.bodyBase64,
-      serverTimeMs: this.deps.clock.nowMs(),
+      serverTimeMs: options.replayOf?.acceptedAtMs ?? this.deps.clock.nowMs(),
     };
     if (request.media) draft.media = request.media;
-    const { event, duplicate } = await this.deps.messages.append(draft);
+    let appended: Awaited<ReturnType<CoreDeps['messages']['append']>>;
+    try {
+      appended = await this.deps.messages.append(draft);
+    } catch (error) {
+      // The store is down or slow: the write-ahead log takes the message (docs/write-ahead-log.md).
+      if (this.writeAhead && !options.replayOf && isStoreOutage(error)) return this.queue(this.writeAhead, caller, request, draft.serverTimeMs);
+      throw error;
+    }
+    const { event, duplicate } = appended;
     if (duplicate) {
       const stored = event as ChatMessageEvent;
       if (stored.bodyBase64 !== request.bodyBase64 || stored.media?.objectKey !== request.media?.objectKey) {
@@ -81,7 +170,8 @@ export class ChatService {
     // connections drop repeated seqs. Its recipients are those who were members at its seq: a user
     // added since must not receive a message from before they joined.
     const recipients = duplicate && current.kind === 'group' ? membersAt(current.group, event.seq) : members;
-    await this.fanout.distribute(event, recipients, caller, { retry: duplicate });
+    // A replayed message goes back to its sending device too: that is how it learns the seq.
+    await this.fanout.distribute(event, recipients, options.replayOf ? undefined : caller, { retry: duplicate });
     return {
       conversationId: event.conversationId,
       clientMessageId: request.clientMessageId,

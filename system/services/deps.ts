@@ -4,7 +4,9 @@ import type { Clock } from '../ports/clock.js';
 import type { ConnectionRegistry } from '../ports/connection-registry.js';
 import type { ConversationStore } from '../ports/conversation-store.js';
 import type { DirectoryStore } from '../ports/directory-store.js';
+import type { GroupEpochStore } from '../ports/group-epoch-store.js';
 import type { InboxStore } from '../ports/inbox-store.js';
+import type { KeyPackageStore } from '../ports/key-package-store.js';
 import type { MessageStore } from '../ports/message-store.js';
 import type { Logger } from '../ports/logger.js';
 import type { Metrics } from '../ports/metrics.js';
@@ -13,6 +15,8 @@ import type { PushSender } from '../ports/push-sender.js';
 import type { Random } from '../ports/random.js';
 import type { ReceiptStore } from '../ports/receipt-store.js';
 import type { Router } from '../ports/router.js';
+import type { WriteAheadLog } from '../ports/write-ahead-log.js';
+import type { KeyPackageInspector } from './key-package-inspector.js';
 
 /** Everything the core needs from the world it runs in. Each world's composition root builds one. */
 export interface CoreDeps {
@@ -28,6 +32,15 @@ export interface CoreDeps {
   inbox: InboxStore;
   receipts: ReceiptStore;
   directory: DirectoryStore;
+  /**
+   * The MLS key directory (KeyPackages per device). Optional only so worlds can adopt it one at a
+   * time: without it, `kp_*` requests fail with INTERNAL.
+   */
+  keyPackages?: KeyPackageStore;
+  /** The MLS epoch of each conversation (one accepted commit per epoch); without it commits are not ordered by epoch. */
+  groupEpochs?: GroupEpochStore;
+  /** Checks uploaded KeyPackages (default: the RFC 9420 checks; the simulator may model them instead). */
+  keyPackageInspector?: KeyPackageInspector;
   registry: ConnectionRegistry;
   router: Router;
   presence: PresenceStore;
@@ -35,4 +48,10 @@ export interface CoreDeps {
   push: PushSender;
   metrics: Metrics;
   log: Logger;
+  /**
+   * Node-local durable log for sends the message store cannot take (outage, timeout). Absent: such
+   * sends fail with STORAGE_UNAVAILABLE and the client retries (the embedded world, whose store
+   * cannot fail).
+   */
+  wal?: WriteAheadLog;
 }

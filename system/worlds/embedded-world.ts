@@ -4,7 +4,9 @@ import { LocalRouter } from '../adapters/memory/local-router.js';
 import { MemoryConnectionRegistry } from '../adapters/memory/memory-connection-registry.js';
 import { MemoryConversationStore } from '../adapters/memory/memory-conversation-store.js';
 import { MemoryDirectoryStore } from '../adapters/memory/memory-directory-store.js';
+import { MemoryGroupEpochStore } from '../adapters/memory/memory-group-epoch-store.js';
 import { MemoryInboxStore } from '../adapters/memory/memory-inbox-store.js';
+import { MemoryKeyPackageStore } from '../adapters/memory/memory-key-package-store.js';
 import { MemoryMessageStore } from '../adapters/memory/memory-message-store.js';
 import { MemoryPresenceStore } from '../adapters/memory/memory-presence-store.js';
 import { MemoryReceiptStore } from '../adapters/memory/memory-receipt-store.js';
@@ -15,7 +17,9 @@ import { GatewayNode } from '../gateway/gateway-node.js';
 import type { Clock } from '../ports/clock.js';
 import { silentLogger, type Logger } from '../ports/logger.js';
 import { noopMetrics, type Metrics } from '../ports/metrics.js';
+import type { MessageStore } from '../ports/message-store.js';
 import type { Random } from '../ports/random.js';
+import type { WriteAheadLog } from '../ports/write-ahead-log.js';
 import { ChatCore } from '../services/chat-core.js';
 
 export interface EmbeddedWorldOptions {
@@ -27,6 +31,12 @@ export interface EmbeddedWorldOptions {
   metrics?: Metrics;
   log?: Logger;
   peerUrls?: string[];
+  /** A write-ahead log for sends the message store refuses (tests of the outage path). */
+  wal?: WriteAheadLog;
+  /** Stores carried over from an earlier world on the same clock (tests of a process restart). */
+  stores?: MemoryStores;
+  /** Replaces the in-memory message store (tests wrap it to inject outages). */
+  messages?: (memory: MessageStore) => MessageStore;
 }
 
 /** The embedded world's stores, registry and presence, all in memory on one clock. */
@@ -37,10 +47,14 @@ export function createMemoryStores(clock: Clock) {
     inbox: new MemoryInboxStore(),
     receipts: new MemoryReceiptStore(),
     directory: new MemoryDirectoryStore(),
+    keyPackages: new MemoryKeyPackageStore(),
+    groupEpochs: new MemoryGroupEpochStore(),
     registry: new MemoryConnectionRegistry(clock),
     presence: new MemoryPresenceStore(clock),
   };
 }
+
+export type MemoryStores = ReturnType<typeof createMemoryStores>;
 
 /** Development secret for the embedded world only; production must set its own. */
 export const EMBEDDED_DEV_SECRET = 'embedded-development-secret-not-for-production';
@@ -54,7 +68,7 @@ export function buildEmbeddedWorld(options: EmbeddedWorldOptions = {}) {
   const nodeId = options.nodeId ?? 'node-1';
   const tokenSecret = options.tokenSecret ?? EMBEDDED_DEV_SECRET;
   const router = new LocalRouter(nodeId);
-  const stores = createMemoryStores(clock);
+  const stores = options.stores ?? createMemoryStores(clock);
   const blobs = new EmbeddedBlobStore({ secret: tokenSecret, clock });
   const push = new RecordingPushSender();
   const core = new ChatCore({
@@ -64,6 +78,8 @@ export function buildEmbeddedWorld(options: EmbeddedWorldOptions = {}) {
     nodeId,
     tokenSecret,
     ...stores,
+    ...(options.messages && { messages: options.messages(stores.messages) }),
+    ...(options.wal && { wal: options.wal }),
     router,
     blobs,
     push,

@@ -14,6 +14,11 @@ export interface ProductionConfig {
   fcmProjectId: string | undefined;
   /** Other gateways' public WebSocket URLs, offered to clients when this one shuts down. */
   peerUrls: string[];
+  /**
+   * This node's write-ahead log folder (CHAT_WAL_DIR, default .wal/<nodeId>). It must survive a
+   * restart of the node: a restarted gateway replays what it finds there.
+   */
+  walDir: string;
 }
 
 export class ConfigurationError extends Error {
@@ -38,6 +43,7 @@ export function productionConfigFromEnv(env: NodeJS.ProcessEnv, nodeId: string):
     ...(env.CASSANDRA_REPLICATION_FACTOR && { replicationFactor: Number(env.CASSANDRA_REPLICATION_FACTOR) }),
     ...(env.CASSANDRA_WRITE_CONSISTENCY && { writeConsistency: env.CASSANDRA_WRITE_CONSISTENCY as ConsistencyName }),
     ...(env.CASSANDRA_READ_CONSISTENCY && { readConsistency: env.CASSANDRA_READ_CONSISTENCY as ConsistencyName }),
+    ...(env.CASSANDRA_REQUEST_TIMEOUT_MS && { requestTimeoutMs: positiveInteger(env, 'CASSANDRA_REQUEST_TIMEOUT_MS') }),
     ...(env.CASSANDRA_USERNAME && { credentials: { username: env.CASSANDRA_USERNAME, password: env.CASSANDRA_PASSWORD ?? '' } }),
   };
   let s3: S3BlobStoreConfig;
@@ -55,5 +61,12 @@ export function productionConfigFromEnv(env: NodeJS.ProcessEnv, nodeId: string):
     s3,
     fcmProjectId: env.FCM_PROJECT_ID || undefined,
     peerUrls: (env.CHAT_PEER_URLS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    walDir: env.CHAT_WAL_DIR || `.wal/${nodeId}`,
   };
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string): number {
+  const value = Number(env[name]);
+  if (!Number.isInteger(value) || value <= 0) throw new ConfigurationError(`${name} must be a positive whole number, got "${env[name]}"`);
+  return value;
 }

@@ -4,6 +4,7 @@ import { LocalRouter } from '../adapters/memory/local-router.js';
 import { RecordingPushSender } from '../adapters/memory/recording-push-sender.js';
 import { consoleLogger } from '../adapters/node/console-logger.js';
 import { cryptoRandom } from '../adapters/node/crypto-random.js';
+import { FileWriteAheadLog } from '../adapters/node/file-write-ahead-log.js';
 import { systemClock } from '../adapters/node/system-clock.js';
 import { createRedisAdapters } from '../adapters/redis/redis-adapters.js';
 import { S3BlobStore } from '../adapters/s3/s3-blob-store.js';
@@ -30,6 +31,8 @@ export async function buildProductionWorld(config: ProductionConfig, options: { 
     await cassandra.close();
     throw error;
   }
+  const wal = await FileWriteAheadLog.open(config.walDir);
+  if (wal.pending().length > 0) log.info('write-ahead log holds sends from the previous run; replaying', { entries: wal.pending().length, dir: config.walDir });
   const blobs = new S3BlobStore(config.s3);
   let push: PushSender;
   let closePush = async () => {};
@@ -52,6 +55,8 @@ export async function buildProductionWorld(config: ProductionConfig, options: { 
     inbox: cassandra.inbox,
     receipts: cassandra.receipts,
     directory: cassandra.directory,
+    keyPackages: cassandra.keyPackages,
+    groupEpochs: cassandra.groupEpochs,
     registry: redis.registry,
     router: redis.router,
     presence: redis.presence,
@@ -59,12 +64,15 @@ export async function buildProductionWorld(config: ProductionConfig, options: { 
     push,
     metrics: options.metrics,
     log,
+    wal,
   });
   const node = new GatewayNode(core, localRouter, { peerUrls: config.peerUrls });
   return {
     core,
     node,
     async close() {
+      await core.writeAhead?.stop();
+      await wal.close();
       await redis.close();
       await cassandra.close();
       blobs.close();

@@ -16,7 +16,9 @@ import type { ConversationEvent, ConversationEventDraft } from '../../core/event
 import {
   conversationStoreContract,
   directoryStoreContract,
+  groupEpochStoreContract,
   inboxStoreContract,
+  keyPackageStoreContract,
   messageStoreContract,
   receiptStoreContract,
 } from '../../ports/contracts/index.js';
@@ -71,6 +73,8 @@ conversationStoreContract('CassandraConversationStore', async () => ({ store: (a
 inboxStoreContract('CassandraInboxStore', async () => ({ store: (await stores(config())).inbox }));
 receiptStoreContract('CassandraReceiptStore', async () => ({ store: (await stores(config())).receipts }));
 directoryStoreContract('CassandraDirectoryStore', async () => ({ store: (await stores(config())).directory }));
+keyPackageStoreContract('CassandraKeyPackageStore', async () => ({ store: (await stores(config())).keyPackages }));
+groupEpochStoreContract('CassandraGroupEpochStore', async () => ({ store: (await stores(config())).groupEpochs }));
 
 describe('CassandraMessageStore across processes', () => {
   // Two factories = two driver clients with their own pools and in-process state: two gateways.

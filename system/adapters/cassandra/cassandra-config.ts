@@ -31,6 +31,12 @@ export interface CassandraConfig {
   requestTimeoutMs?: number;
   /** Timeout of establishing a connection, in ms. Default 5 000. */
   connectTimeoutMs?: number;
+  /**
+   * Longest wait between reconnection attempts to a node that went down, in ms (the wait doubles
+   * from 500 ms up to this). Bounds how long after an outage the write-ahead log can start to
+   * drain. Default 4 000.
+   */
+  reconnectDelayMaxMs?: number;
   credentials?: { username: string; password: string };
   /**
    * Events per `messages` partition. Fixed for the life of a keyspace: the migrations record it
@@ -62,6 +68,7 @@ export const CASSANDRA_DEFAULTS = Object.freeze({
   serialConsistency: 'LOCAL_SERIAL',
   requestTimeoutMs: 10_000,
   connectTimeoutMs: 5_000,
+  reconnectDelayMaxMs: 4_000,
   bucketEvents: 1_000,
   inboxTtlSeconds: 30 * 24 * 60 * 60,
   idempotencyLeaseMs: 10_000,
@@ -88,7 +95,7 @@ export function resolveCassandraConfig(config: CassandraConfig): CassandraSettin
   if (!CONSISTENCIES.includes(settings.writeConsistency)) problems.push(`writeConsistency ${settings.writeConsistency} is not one of ${CONSISTENCIES.join(', ')}`);
   if (!CONSISTENCIES.includes(settings.readConsistency)) problems.push(`readConsistency ${settings.readConsistency} is not one of ${CONSISTENCIES.join(', ')}`);
   if (!SERIAL_CONSISTENCIES.includes(settings.serialConsistency)) problems.push(`serialConsistency must be SERIAL or LOCAL_SERIAL`);
-  for (const key of ['requestTimeoutMs', 'connectTimeoutMs', 'bucketEvents', 'idempotencyLeaseMs', 'claimAttemptsMax'] as const) {
+  for (const key of ['requestTimeoutMs', 'connectTimeoutMs', 'reconnectDelayMaxMs', 'bucketEvents', 'idempotencyLeaseMs', 'claimAttemptsMax'] as const) {
     if (!Number.isInteger(settings[key]) || settings[key] < 1) problems.push(`${key} must be a positive integer`);
   }
   if (!Number.isInteger(settings.inboxTtlSeconds) || settings.inboxTtlSeconds < 0) problems.push('inboxTtlSeconds must be an integer >= 0');

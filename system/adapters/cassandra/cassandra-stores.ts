@@ -10,7 +10,9 @@ import type { Client } from 'cassandra-driver';
 import { CassandraConversationStore } from './cassandra-conversation-store.js';
 import { resolveCassandraConfig, type CassandraConfig, type CassandraSettings } from './cassandra-config.js';
 import { CassandraDirectoryStore } from './cassandra-directory-store.js';
+import { CassandraGroupEpochStore } from './cassandra-group-epoch-store.js';
 import { CassandraInboxStore } from './cassandra-inbox-store.js';
+import { CassandraKeyPackageStore } from './cassandra-key-package-store.js';
 import { CassandraMessageStore } from './cassandra-message-store.js';
 import { CassandraReceiptStore } from './cassandra-receipt-store.js';
 import { Cql, createDriverClient } from './cql.js';
@@ -23,6 +25,8 @@ export interface CassandraStores {
   inbox: CassandraInboxStore;
   receipts: CassandraReceiptStore;
   directory: CassandraDirectoryStore;
+  keyPackages: CassandraKeyPackageStore;
+  groupEpochs: CassandraGroupEpochStore;
   /** The resolved settings (defaults applied). */
   settings: CassandraSettings;
   /** What the startup migration did (undefined when `migrate: false`). */
@@ -66,6 +70,8 @@ export async function createCassandraStores(config: CassandraConfig, options: Cr
     inbox: new CassandraInboxStore(cql),
     receipts: new CassandraReceiptStore(cql),
     directory: new CassandraDirectoryStore(cql),
+    keyPackages: new CassandraKeyPackageStore(cql),
+    groupEpochs: new CassandraGroupEpochStore(cql),
     settings,
     migration,
     client,

@@ -45,12 +45,18 @@ export function consistencyCode(level: Level): number {
   return LEVELS[level];
 }
 
+/** First wait before reconnecting to a node that went down; doubles up to reconnectDelayMaxMs. */
+const RECONNECT_DELAY_BASE_MS = 500;
+
 export function createDriverClient(settings: CassandraSettings): Client {
   return new driver.Client({
     contactPoints: [...settings.contactPoints],
     localDataCenter: settings.localDataCenter,
     ...(settings.credentials ? { credentials: { ...settings.credentials } } : {}),
     socketOptions: { readTimeout: settings.requestTimeoutMs, connectTimeout: settings.connectTimeoutMs },
+    policies: {
+      reconnection: new driver.policies.reconnection.ExponentialReconnectionPolicy(RECONNECT_DELAY_BASE_MS, settings.reconnectDelayMaxMs, false),
+    },
     queryOptions: {
       prepare: true,
       consistency: consistencyCode(settings.writeConsistency),

@@ -3,6 +3,8 @@ export { CASSANDRA_DEFAULTS, resolveCassandraConfig, type CassandraConfig, type 
 export { CassandraConversationStore } from './cassandra-conversation-store.js';
 export { CassandraDirectoryStore } from './cassandra-directory-store.js';
 export { CassandraInboxStore } from './cassandra-inbox-store.js';
+export { CassandraKeyPackageStore } from './cassandra-key-package-store.js';
+export { CassandraGroupEpochStore } from './cassandra-group-epoch-store.js';
 export { CassandraMessageStore } from './cassandra-message-store.js';
 export { CassandraReceiptStore } from './cassandra-receipt-store.js';
 export { createCassandraStores, migrateCassandra, type CassandraStores, type CreateCassandraStoresOptions } from './cassandra-stores.js';

@@ -138,6 +138,43 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY ((user_id), device_id))`,
     ],
   },
+  {
+    version: 2,
+    name: 'mls key directory and epochs',
+    statements: [
+      // Unclaimed single-use KeyPackages of a device; a claim deletes one with DELETE … IF EXISTS.
+      `CREATE TABLE IF NOT EXISTS {ks}.key_packages (
+        user_id text,
+        device_id text,
+        kp_id text,
+        key_package blob,
+        PRIMARY KEY ((user_id, device_id), kp_id))`,
+
+      // Every KeyPackage id a device uploaded (IF NOT EXISTS), so a claimed one is never pooled again.
+      `CREATE TABLE IF NOT EXISTS {ks}.key_package_ids (
+        user_id text,
+        device_id text,
+        kp_id text,
+        PRIMARY KEY ((user_id, device_id), kp_id))`,
+
+      `CREATE TABLE IF NOT EXISTS {ks}.key_package_last_resort (
+        user_id text,
+        device_id text,
+        kp_id text,
+        key_package blob,
+        PRIMARY KEY ((user_id, device_id)))`,
+
+      // One row per MLS epoch of a conversation, naming the commit that opened it; newest first.
+      `CREATE TABLE IF NOT EXISTS {ks}.mls_epochs (
+        conversation_id text,
+        epoch bigint,
+        user_id text,
+        device_id text,
+        client_message_id text,
+        PRIMARY KEY ((conversation_id), epoch))
+      WITH CLUSTERING ORDER BY (epoch DESC)`,
+    ],
+  },
 ];
 
 /** Bookkeeping tables, created before any migration runs. */

@@ -10,13 +10,16 @@ import {
   connectionRegistryContract,
   conversationStoreContract,
   directoryStoreContract,
+  groupEpochStoreContract,
   inboxStoreContract,
+  keyPackageStoreContract,
   messageStoreContract,
   presenceStoreContract,
   pushSenderContract,
   receiptStoreContract,
   routerContract,
   startEmbeddedBlobServer,
+  writeAheadLogContract,
 } from '../../ports/contracts/index.js';
 import { systemClock } from '../node/system-clock.js';
 import { ManualClock } from '../virtual/manual-clock.js';
@@ -25,11 +28,14 @@ import { LocalRouter } from './local-router.js';
 import { MemoryConnectionRegistry } from './memory-connection-registry.js';
 import { MemoryConversationStore } from './memory-conversation-store.js';
 import { MemoryDirectoryStore } from './memory-directory-store.js';
+import { MemoryGroupEpochStore } from './memory-group-epoch-store.js';
 import { MemoryInboxStore } from './memory-inbox-store.js';
+import { MemoryKeyPackageStore } from './memory-key-package-store.js';
 import { MemoryMessageStore } from './memory-message-store.js';
 import { MemoryPresenceStore } from './memory-presence-store.js';
 import { MemoryReceiptStore } from './memory-receipt-store.js';
 import { RecordingPushSender } from './recording-push-sender.js';
+import { MemoryWriteAheadLog } from './memory-write-ahead-log.js';
 
 const realSleep = (ms: number) => sleep(ms);
 
@@ -42,6 +48,10 @@ inboxStoreContract('MemoryInboxStore', async () => ({ store: new MemoryInboxStor
 receiptStoreContract('MemoryReceiptStore', async () => ({ store: new MemoryReceiptStore() }));
 
 directoryStoreContract('MemoryDirectoryStore', async () => ({ store: new MemoryDirectoryStore() }));
+
+keyPackageStoreContract('MemoryKeyPackageStore', async () => ({ store: new MemoryKeyPackageStore() }));
+
+groupEpochStoreContract('MemoryGroupEpochStore', async () => ({ store: new MemoryGroupEpochStore() }));
 
 connectionRegistryContract('MemoryConnectionRegistry (manual clock)', async () => {
   const clock = new ManualClock();
@@ -102,3 +112,8 @@ clockContract('ManualClock', async () => {
 });
 
 clockContract('systemClock (real time)', async () => ({ clock: systemClock, advance: realSleep, stepMs: 100 }));
+
+writeAheadLogContract('MemoryWriteAheadLog', async () => ({
+  open: async () => new MemoryWriteAheadLog(),
+  reopen: async (log) => log,
+}));

@@ -16,3 +16,6 @@ export { receiptStoreContract, type ReceiptStoreSubject } from './receipt-store.
 export { routerContract, type RouterNode, type RouterSubject } from './router.contract.js';
 export { startEmbeddedBlobServer, type EmbeddedBlobServer, type HttpServedBlobStore } from './embedded-blob-server.js';
 export type { Disposable, TimeControl } from './support.js';
+export { keyPackageStoreContract, type KeyPackageStoreSubject } from './key-package-store.contract.js';
+export { groupEpochStoreContract, type GroupEpochStoreSubject } from './group-epoch-store.contract.js';
+export { writeAheadLogContract, type WriteAheadLogSubject } from './write-ahead-log.contract.js';

@@ -1,0 +1,240 @@
+/**
+ * Runs one chaos drill: starts (or attaches to) the topology, runs the drill's load through the
+ * live load driver (`runLoad`), injects and heals the faults on schedule while watching the abort
+ * rule, then judges the run: the invariants over the recorded history (nothing lost, reordered or
+ * duplicated), the steady-state SLOs outside fault windows, and the recovery time of each fault.
+ */
+import type { HistoryEvent } from '../checker/history.js';
+import { latencyFigures, type RunSummary } from '../checker/run-summary.js';
+import type { Objective } from '../checker/slo.js';
+import { nowEpochMs } from '../load/measurements.js';
+import { LoadError, runLoad, type LoadSample, type RunLoadOptions } from '../load/run-load.js';
+import { ChaosError, ChaosErrorCodes } from './errors.js';
+import { faultAction, type FaultAction } from './faults/fault-injector.js';
+import { FaultSchedule, type FaultRecord } from './faults/fault-schedule.js';
+import type { Drill } from './format/read-drill.js';
+import { AbortMonitor } from './timeline/abort-monitor.js';
+import { baselineOf, recoveredAt, type Baseline } from './timeline/recovery.js';
+import { steadyStateLatency, type DisturbedWindow } from './timeline/steady-state.js';
+import type { Topology } from './topology/topology.js';
+
+export interface RunDrillOptions {
+  /** Starts (or attaches to) the system under test; closed by runDrill when it is done. */
+  topology: () => Promise<Topology>;
+  /** `local` or `compose`: written into the summary. */
+  targetKind: string;
+  runId?: string;
+  log?: (line: string) => void;
+  /** Extra load-driver options (tests: plantDroppedDelivery, …). */
+  load?: Partial<RunLoadOptions>;
+}
+
+/** A fault as reported: the shared RunSummary keys plus how it was injected and how long recovery took. */
+export interface FaultReport {
+  kind: string;
+  target: string;
+  at_s: number;
+  healed_s: number | null;
+  recovered_s: number | null;
+  /** Seconds from the heal (or from the injection, for crashes) until recovered; null if it did not recover. */
+  time_to_recover_s: number | null;
+  recovery_measured_from: 'injected' | 'healed';
+  how: string;
+  error?: string;
+}
+
+export interface DrillResult {
+  summary: RunSummary;
+  exitCode: number;
+  timeSeries: LoadSample[];
+  faults: FaultReport[];
+  /** Why the drill could not be carried out as written (an injection failed): exit 3. */
+  error?: string;
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+export async function runDrill(drill: Drill, options: RunDrillOptions): Promise<DrillResult> {
+  const log = options.log ?? (() => {});
+  const runId = options.runId ?? `${drill.name.slice(0, 20)}-${Date.now().toString(36)}`;
+  const wallStartMs = Date.now();
+  const topology = await options.topology();
+  let schedule: FaultSchedule | undefined;
+  let maxDurationTimer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    for (const line of topology.describe()) log(line);
+    let actions: FaultAction[];
+    try {
+      actions = drill.faults.map((f) => faultAction(f, topology));
+    } catch (error) {
+      if (error instanceof ChaosError) throw error;
+      throw new ChaosError(ChaosErrorCodes.FAULT_NOT_INJECTABLE, (error as Error).message);
+    }
+    const activeSchedule = new FaultSchedule(drill.faults, actions, log);
+    schedule = activeSchedule;
+    const monitor = new AbortMonitor(drill.abort);
+    const stopTraffic = new AbortController();
+    let originMs: number | undefined;
+    const abort = (reason: string) => {
+      if (stopTraffic.signal.aborted) return;
+      log(`ABORT: ${reason}; healing every fault and ending the load`);
+      monitor.reason ??= reason;
+      stopTraffic.abort();
+      void activeSchedule.healAll();
+    };
+    maxDurationTimer = setTimeout(() => abort(`max_duration_s (${drill.abort.max_duration_s} s) reached`), drill.abort.max_duration_s * 1000);
+
+    let result;
+    try {
+      result = await runLoad(drill.scenario, {
+        ...options.load,
+        runId,
+        targets: topology.targets,
+        ...(topology.tokenSecret ? { tokenSecret: topology.tokenSecret } : {}),
+        faults: 'caller',
+        signal: stopTraffic.signal,
+        log,
+        onProgress: (progress) => {
+          options.load?.onProgress?.(progress);
+          if (originMs === undefined && progress.phase === 'traffic') {
+            originMs = nowEpochMs() - progress.elapsedS * 1000;
+            activeSchedule.start(originMs);
+          }
+          // Faults belong to the traffic phase; the settle phase runs on a healed system.
+          if (progress.phase === 'settle') void activeSchedule.healAll();
+        },
+        timeSeries: {
+          record: (sample) => {
+            options.load?.timeSeries?.record(sample);
+            const reason = monitor.observe(sample);
+            if (reason) abort(reason);
+          },
+        },
+      });
+    } catch (error) {
+      if (error instanceof LoadError) throw new ChaosError(ChaosErrorCodes.LOAD_FAILED, `${error.code}: ${error.message}`, { cause: error });
+      throw error;
+    }
+    clearTimeout(maxDurationTimer);
+    await activeSchedule.healAll();
+    return judge(drill, {
+      runId,
+      targetKind: options.targetKind,
+      topologyLines: topology.describe(),
+      loadSummary: result.summary,
+      history: result.history,
+      timeSeries: result.timeSeries,
+      originMs: originMs ?? result.trafficStartedAtMs,
+      records: activeSchedule.records,
+      aborted: monitor.reason,
+      wallS: (Date.now() - wallStartMs) / 1000,
+    });
+  } finally {
+    clearTimeout(maxDurationTimer);
+    await schedule?.healAll().catch(() => {});
+    await topology.close();
+  }
+}
+
+interface JudgeInput {
+  runId: string;
+  targetKind: string;
+  topologyLines: string[];
+  loadSummary: RunSummary;
+  history: readonly HistoryEvent[];
+  timeSeries: LoadSample[];
+  originMs: number;
+  records: readonly FaultRecord[];
+  aborted: string | undefined;
+  wallS: number;
+}
+
+/** Recovery per fault, steady-state SLOs, invariants: the drill's verdict. Pure given its input. */
+export function judge(drill: Drill, input: JudgeInput): DrillResult {
+  const warmupS = drill.scenario.warmup_s;
+  const injected = input.records.filter((r): r is FaultRecord & { at_s: number } => r.at_s !== null);
+  const firstFaultS = Math.min(...injected.map((r) => r.at_s), drill.scenario.duration_s);
+  const baseline: Baseline | undefined = baselineOf(input.timeSeries, warmupS, firstFaultS);
+  const rule = drill.recovery;
+  const faults: FaultReport[] = injected.map((r) => {
+    const fromS = r.recoveryFrom === 'injected' ? r.at_s : r.healed_s;
+    const recovered = fromS === null || baseline === undefined ? null : recoveredAt(input.timeSeries, fromS, baseline, rule);
+    return {
+      kind: r.kind,
+      target: r.target,
+      at_s: r.at_s,
+      healed_s: r.healed_s,
+      recovered_s: recovered,
+      time_to_recover_s: recovered === null || fromS === null ? null : round1(recovered - fromS),
+      recovery_measured_from: r.recoveryFrom,
+      how: r.how,
+      ...(r.error ? { error: r.error } : {}),
+    };
+  });
+  const windows: DisturbedWindow[] = faults.map((f) => ({ fromS: f.at_s, untilS: f.recovered_s }));
+  const steady = steadyStateLatency(input.history, input.originMs, warmupS, windows);
+  const disturbed = (atS: number) => atS < warmupS || windows.some((w) => atS - 1 < (w.untilS ?? Infinity) && atS > w.fromS);
+  const steadySamples = input.timeSeries.filter((s) => s.offeredPerS > 0 && !disturbed(s.atS));
+  const steadySent = steadySamples.reduce((sum, s) => sum + s.sentPerS, 0);
+  const steadyErrors = steadySamples.reduce((sum, s) => sum + s.errorsPerS, 0);
+
+  const objectives: Objective[] = [];
+  const slo = drill.steadyState;
+  const deliverP99 = steady.deliver.count > 0 ? round1(steady.deliver.p99) : null;
+  objectives.push({ name: 'steady.deliver.p99', target: `< ${slo.deliver_p99_ms} ms`, actual: deliverP99, passed: deliverP99 !== null && deliverP99 < slo.deliver_p99_ms });
+  if (slo.ack_p99_ms !== undefined) {
+    const ackP99 = steady.ack.count > 0 ? round1(steady.ack.p99) : null;
+    objectives.push({ name: 'steady.ack.p99', target: `< ${slo.ack_p99_ms} ms`, actual: ackP99, passed: ackP99 !== null && ackP99 < slo.ack_p99_ms });
+  }
+  if (slo.error_rate_max !== undefined) {
+    const rate = steadySent > 0 ? steadyErrors / steadySent : 0;
+    objectives.push({ name: 'steady.error.rate', target: `<= ${slo.error_rate_max}`, actual: Math.round(rate * 1e4) / 1e4, passed: rate <= slo.error_rate_max });
+  }
+  const violations = input.loadSummary.invariants.violations;
+  objectives.push({ name: 'invariant.violations', target: `<= ${slo.violations_max}`, actual: violations, passed: violations <= slo.violations_max });
+  for (const f of faults) {
+    objectives.push({
+      name: `recovery ${f.kind} ${f.target} @${f.at_s}s`,
+      target: `<= ${rule.bound_s} s`,
+      actual: f.time_to_recover_s,
+      passed: f.time_to_recover_s !== null && f.time_to_recover_s <= rule.bound_s,
+    });
+  }
+  objectives.push({ name: 'drill.not_aborted', target: 'no abort', actual: input.aborted ? 1 : 0, passed: input.aborted === undefined });
+
+  const notRun = input.records.filter((r) => r.at_s === null).map((r) => ({ kind: r.kind, target: r.target, planned_at_s: r.planned_at_s }));
+  const errors = input.records.filter((r) => r.error).map((r) => `${r.kind} on ${r.target}: ${r.error}`);
+  const { kind: _kind, slo: _loadSlo, faults: _loadFaults, wall_s: _wall, ...loadKeys } = input.loadSummary;
+  const summary: RunSummary = {
+    ...loadKeys,
+    kind: 'chaos',
+    slo: { passed: objectives.every((o) => o.passed), objectives },
+    faults,
+    wall_s: round1(input.wallS),
+    drill: drill.name,
+    drill_file: drill.source,
+    target: input.targetKind,
+    topology: input.topologyLines,
+    run_id: input.runId,
+    aborted: input.aborted ?? null,
+    faults_not_run: notRun,
+    injection_errors: errors,
+    baseline: baseline ? { delivered_per_s: round1(baseline.deliveredPerS), delivered_per_offered: Math.round(baseline.deliveredPerOffered * 1000) / 1000, seconds: baseline.seconds } : null,
+    recovery_rule: rule,
+    steady_state_latency_ms: { ack: latencyFigures(steady.ack), deliver: latencyFigures(steady.deliver), counts: { ack: steady.ack.count, deliver: steady.deliver.count } },
+    timeline: input.timeSeries.map((s) => ({
+      at_s: s.atS,
+      offered_per_s: s.offeredPerS,
+      sent_per_s: s.sentPerS,
+      acked_per_s: s.ackedPerS,
+      delivered_per_s: s.deliveredPerS,
+      errors_per_s: s.errorsPerS,
+      deliver_p50_ms: s.deliverP50Ms,
+      deliver_p99_ms: s.deliverP99Ms,
+      ack_p99_ms: s.ackP99Ms,
+      connections: s.connections,
+    })),
+  };
+  const exitCode = errors.length > 0 ? 3 : violations > 0 ? 1 : summary.slo.passed ? 0 : 2;
+  return { summary, exitCode, timeSeries: input.timeSeries, faults, ...(errors.length > 0 ? { error: `faults could not be carried out: ${errors.join('; ')}` } : {}) };
+}

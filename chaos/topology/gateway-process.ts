@@ -1,0 +1,94 @@
+import { startChildServer, type ChildServer } from '../../system/cluster/child-server.js';
+import { ChaosError, ChaosErrorCodes } from '../errors.js';
+import type { GatewayControl } from './topology.js';
+
+const MAIN_SCRIPT = new URL('../../system/main.ts', import.meta.url).pathname;
+const HOST = '127.0.0.1';
+
+export interface GatewaySpec {
+  index: number;
+  port: number;
+  env: NodeJS.ProcessEnv;
+  limits: string[];
+}
+
+/**
+ * The command line of one gateway process: the same flags as system/cluster/cluster.ts uses, but
+ * on a fixed port, because a restarted gateway must come back where its clients look for it.
+ */
+export function gatewayArgs(spec: Omit<GatewaySpec, 'env'>): string[] {
+  const args = ['--world', 'production', '--port', String(spec.port), '--host', HOST, '--node-id', `gw-${spec.index + 1}`, '--dev-tokens', '--quiet'];
+  for (const limit of spec.limits) args.push('--limit', limit);
+  return args;
+}
+
+function exited(server: ChildServer): boolean {
+  return server.process.exitCode !== null || server.process.signalCode !== null;
+}
+
+function waitForExit(server: ChildServer): Promise<void> {
+  return new Promise((resolve) => {
+    if (exited(server)) return resolve();
+    server.process.once('exit', () => resolve());
+  });
+}
+
+/** One gateway child process that a drill may kill, restart, pause and resume. */
+export class GatewayProcess implements GatewayControl {
+  private paused = false;
+
+  private constructor(
+    private readonly spec: GatewaySpec,
+    private server: ChildServer,
+  ) {}
+
+  static async start(spec: GatewaySpec): Promise<GatewayProcess> {
+    return new GatewayProcess(spec, await GatewayProcess.spawn(spec));
+  }
+
+  private static async spawn(spec: GatewaySpec): Promise<ChildServer> {
+    try {
+      return await startChildServer(MAIN_SCRIPT, gatewayArgs(spec), spec.env);
+    } catch (error) {
+      throw new ChaosError(ChaosErrorCodes.TOPOLOGY_FAILED, `gateway-${spec.index} did not start on port ${spec.port}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  get wsUrl(): string {
+    return `ws://${HOST}:${this.spec.port}/ws`;
+  }
+
+  get pid(): number | undefined {
+    return this.server.process.pid;
+  }
+
+  async kill(): Promise<void> {
+    if (exited(this.server)) return;
+    this.server.process.kill('SIGKILL');
+    await waitForExit(this.server);
+    this.paused = false;
+  }
+
+  async restart(): Promise<void> {
+    if (!exited(this.server)) throw new ChaosError(ChaosErrorCodes.INJECTION_FAILED, `gateway-${this.spec.index} is still running; kill it first`);
+    this.server = await GatewayProcess.spawn(this.spec);
+  }
+
+  async pause(): Promise<void> {
+    if (exited(this.server)) throw new ChaosError(ChaosErrorCodes.INJECTION_FAILED, `gateway-${this.spec.index} is not running`);
+    this.server.process.kill('SIGSTOP');
+    this.paused = true;
+  }
+
+  async resume(): Promise<void> {
+    if (!this.paused) return;
+    if (!exited(this.server)) this.server.process.kill('SIGCONT');
+    this.paused = false;
+  }
+
+  /** Graceful stop; a paused process is woken first or it could not handle SIGTERM. */
+  async stop(): Promise<void> {
+    await this.resume();
+    await this.server.stop();
+  }
+}

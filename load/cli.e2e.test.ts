@@ -1,0 +1,99 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+/*
+ * `npm run load` end to end against the embedded system: the gate passes on a healthy short run,
+ * fails with exit 2 on an unreachable objective, and the checker catches a planted lost delivery
+ * (exit 1 with a witness). Short runs (6 s of traffic, 40 users).
+ */
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const SCENARIO = 'load/fixtures/ci-small.yaml';
+
+function runLoadCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'load/main.ts', ...args, '--quiet'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'load-cli-'));
+});
+
+describe('npm run load against the embedded system', () => {
+  it('passes its SLO gate and writes JSON, JUnit and HTML', async () => {
+    const json = join(dir, 'pass.json');
+    const junit = join(dir, 'pass.xml');
+    const html = join(dir, 'pass.html');
+    const run = await runLoadCli([SCENARIO, '--json', json, '--junit', junit, '--html', html]);
+    expect(run.stdout, run.stderr).toContain('verdict: PASS');
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(await readFile(json, 'utf8'));
+    expect(summary).toMatchObject({ kind: 'load', scenario: 'ci-small', users: 40, quiesced: true, slo: { passed: true }, invariants: { violations: 0 } });
+    expect(summary.messages.acked).toBeGreaterThan(50);
+    expect(summary.latency_counts.deliver).toBeGreaterThan(0);
+    expect(summary.groups.created).toBe(summary.groups.planned);
+    const xml = await readFile(junit, 'utf8');
+    expect(xml).toContain('<testcase name="deliver.p99" classname="load.ci-small.slo"/>');
+    expect(xml).toContain('<testcase name="durability" classname="load.ci-small.invariant"/>');
+    expect(await readFile(html, 'utf8')).toContain('ci-small');
+  }, 40_000);
+
+  it('fails the gate with exit 2 on an unreachable objective', async () => {
+    const run = await runLoadCli([SCENARIO, '--slo', 'deliver.p99=0.001ms', '--duration-s', '4']);
+    expect(run.stdout, run.stderr).toMatch(/FAIL {2}deliver\.p99 .*target < 0\.001 ms/);
+    expect(run.code).toBe(2);
+  }, 40_000);
+
+  it('catches a planted lost delivery: exit 1 with a witness', async () => {
+    const json = join(dir, 'planted.json');
+    const run = await runLoadCli([SCENARIO, '--test-drop-delivery', '5', '--duration-s', '4', '--json', json]);
+    expect(run.code, run.stderr).toBe(1);
+    const summary = JSON.parse(await readFile(json, 'utf8'));
+    expect(summary.planted_fault).toMatch(/never saw .* deliver .* via live/);
+    expect(summary.invariants.violations).toBeGreaterThan(0);
+    const durability = summary.invariants.witnesses.find((w: { invariant: string }) => w.invariant === 'durability');
+    expect(durability.witness).toMatch(/was never delivered to/);
+    expect(run.stdout).toContain('witness:');
+  }, 40_000);
+});
+
+describe('npm run load refuses what it cannot run (exit 3)', () => {
+  it('an unknown objective, naming the known ones', async () => {
+    const run = await runLoadCli([SCENARIO, '--slo', 'deliver.p98=10ms']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/unknown objective "deliver\.p98"; known: .*deliver\.p99/);
+  });
+
+  it('an unreachable target', async () => {
+    const run = await runLoadCli([SCENARIO, '--target', 'ws://127.0.0.1:9/ws', '--token-secret', 'a-secret-of-enough-length']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/cannot connect to ws:\/\/127\.0\.0\.1:9\/ws/);
+  });
+
+  it('a scenario with faults, unless told to skip them', async () => {
+    const text = (await readFile(join(ROOT, SCENARIO), 'utf8')) + 'faults:\n  - { kind: gateway_crash, at_s: 2, duration_s: 1 }\n';
+    const path = join(dir, 'with-faults.yaml');
+    await writeFile(path, text);
+    const run = await runLoadCli([path]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/lists 1 fault\(s\) \(gateway_crash\).*--faults skip/);
+  });
+
+  it('a bad scenario', async () => {
+    const path = join(dir, 'bad.yaml');
+    await writeFile(path, 'name: Bad Name\nduration_s: -1\n');
+    const run = await runLoadCli([path]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/SCENARIO|not a valid scenario/);
+  });
+});

@@ -1,0 +1,19 @@
+/** Stable codes for runs that cannot be carried out; the CLI exits 3 on every one of them. */
+export const LoadErrorCodes = {
+  FAULTS_NOT_INJECTED: 'LOAD_FAULTS_NOT_INJECTED',
+  TARGET_UNREACHABLE: 'LOAD_TARGET_UNREACHABLE',
+  BAD_OPTION: 'LOAD_BAD_OPTION',
+  EMBEDDED_START_FAILED: 'LOAD_EMBEDDED_START_FAILED',
+  BAD_HISTORY_FILE: 'LOAD_BAD_HISTORY_FILE',
+} as const;
+export type LoadErrorCode = (typeof LoadErrorCodes)[keyof typeof LoadErrorCodes];
+
+export class LoadError extends Error {
+  constructor(
+    readonly code: LoadErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LoadError';
+  }
+}

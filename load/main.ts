@@ -1,0 +1,128 @@
+/**
+ * `npm run load`: the live load driver.
+ *
+ *   npm run load -- scenarios/<file>.yaml [--target ws://… …] [--duration-s S] [--slo NAME=VALUE …]
+ *                   [--json FILE] [--junit FILE] [--html FILE] [--history FILE]
+ *                   [--shard i/n --run-id ID] [--metrics-port N] [--prometheus URL [--prometheus-selector 'job="chat"']]
+ *                   [--token-secret S | env CHAT_TOKEN_SECRET] [--faults refuse|skip] [--quiet]
+ *
+ * Without --target it starts the reference system in-process (embedded world). Exit codes: 0 all
+ * invariants and SLOs hold, 1 an invariant was violated, 2 an SLO was missed, 3 the run could not
+ * be carried out (bad scenario or option, target unreachable).
+ */
+import { parseArgs } from 'node:util';
+import { ExitCodes, formatSummary } from '../checker/run-summary.js';
+import { meanDevicesPerUser, readScenario, ScenarioError } from '../scenarios/format/index.js';
+import { TimeSeriesRecorder } from '../reports/index.js';
+import { LoadError } from './errors.js';
+import { writeHistoryFile } from './history-file.js';
+import { writeOutputs } from './outputs.js';
+import { progressPrinter } from './progress.js';
+import { runLoad } from './run-load.js';
+import { parseShard, shardLabel, ShardSpecError } from './shard.js';
+import { SloSpecError, parseSloOverride } from './slo-gate.js';
+import { raiseOpenFileLimitHint } from './file-limit.js';
+
+const USAGE =
+  'usage: npm run load -- <scenario.yaml> [--target ws://…]… [--duration-s S] [--slo NAME=VALUE]… [--json FILE] [--junit FILE] ' +
+  '[--html FILE] [--history FILE] [--shard i/n --run-id ID] [--metrics-port N] [--prometheus URL] [--prometheus-selector SEL] ' +
+  '[--token-secret S] [--faults refuse|skip] [--quiet]';
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(ExitCodes.COULD_NOT_RUN);
+}
+
+function parseCli() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        target: { type: 'string', multiple: true, default: [] },
+        'duration-s': { type: 'string' },
+        slo: { type: 'string', multiple: true, default: [] },
+        json: { type: 'string' },
+        junit: { type: 'string' },
+        html: { type: 'string' },
+        history: { type: 'string' },
+        shard: { type: 'string' },
+        'run-id': { type: 'string' },
+        'metrics-port': { type: 'string' },
+        prometheus: { type: 'string' },
+        'prometheus-selector': { type: 'string' },
+        'token-secret': { type: 'string' },
+        faults: { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+        // Test-only: lose the Nth live delivery in the recorded history (proves the gate catches it).
+        'test-drop-delivery': { type: 'string' },
+      },
+    });
+  } catch (error) {
+    return fail(`${(error as Error).message}\n${USAGE}`);
+  }
+}
+
+const { values, positionals } = parseCli();
+if (positionals.length !== 1) fail(`give exactly one scenario file\n${USAGE}`);
+
+function number(name: string, raw: string | undefined, min: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min) fail(`--${name} needs a number >= ${min}, got "${raw}"`);
+  return value;
+}
+
+let exitCode: number = ExitCodes.COULD_NOT_RUN;
+try {
+  const scenario = await readScenario(positionals[0]!);
+  const shard = values.shard ? parseShard(values.shard) : undefined;
+  const slo = values.slo.map(parseSloOverride); // validated before anything starts
+  if (values.faults !== undefined && values.faults !== 'refuse' && values.faults !== 'skip') fail(`--faults takes refuse or skip, not "${values.faults}"`);
+  for (const t of values.target) if (!/^wss?:\/\/./.test(t)) fail(`--target takes a ws:// or wss:// URL, not "${t}"`);
+  const durationS = number('duration-s', values['duration-s'], 0.1);
+  const metricsPort = number('metrics-port', values['metrics-port'], 0);
+  const dropNth = number('test-drop-delivery', values['test-drop-delivery'], 1);
+  const tokenSecret = values['token-secret'] ?? process.env.CHAT_TOKEN_SECRET;
+  const hint = raiseOpenFileLimitHint(Math.ceil(scenario.population.users * meanDevicesPerUser(scenario)));
+  if (hint) process.stderr.write(`· ${hint}\n`);
+
+  const quiet = values.quiet;
+  const progress = progressPrinter(process.stderr);
+  const series = values.html ? new TimeSeriesRecorder() : undefined;
+  const result = await runLoad(scenario, {
+    ...(values.target.length > 0 ? { targets: values.target } : {}),
+    ...(durationS !== undefined ? { durationS } : {}),
+    ...(shard ? { shard } : {}),
+    ...(values['run-id'] ? { runId: values['run-id'] } : {}),
+    ...(metricsPort !== undefined ? { metricsPort } : {}),
+    ...(values.prometheus ? { prometheusUrl: values.prometheus } : {}),
+    ...(values['prometheus-selector'] ? { prometheusSelector: values['prometheus-selector'] } : {}),
+    ...(tokenSecret ? { tokenSecret } : {}),
+    ...(values.faults ? { faults: values.faults as 'refuse' | 'skip' } : {}),
+    ...(dropNth !== undefined ? { plantDroppedDelivery: dropNth } : {}),
+    ...(series ? { timeSeries: series } : {}),
+    slo: Object.fromEntries(slo.map((s) => [s.name, String(s.limit)])),
+    log: (line) => {
+      progress.end();
+      process.stderr.write(`· ${line}\n`);
+    },
+    ...(quiet ? {} : { onProgress: (p) => progress.update(p) }),
+  });
+  progress.end();
+  process.stdout.write(`${formatSummary(result.summary)}\n`);
+  await writeOutputs(result.summary, { json: values.json, junit: values.junit, html: values.html }, series ? { charts: series.charts({ untilS: (result.trafficEndedAtMs - result.trafficStartedAtMs) / 1000 }) } : {});
+  if (values.history) {
+    await writeHistoryFile(
+      values.history,
+      { scenario: scenario.name, run_id: String(result.summary.run_id), shard: shardLabel(shard ?? { index: 0, count: 1 }), seed: scenario.seed, events: result.history.length },
+      result.history,
+    );
+  }
+  exitCode = result.exitCode;
+} catch (error) {
+  if (error instanceof ScenarioError || error instanceof LoadError || error instanceof SloSpecError || error instanceof ShardSpecError) {
+    fail(`could not run: ${error.message}`);
+  }
+  fail(`could not run: ${(error as Error).stack ?? String(error)}`);
+}
+process.exit(exitCode);

@@ -1,0 +1,51 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import type { PerNodeCapacity } from './capacity-assumptions.js';
+import { CapacityError, CapacityErrorCodes } from './capacity-errors.js';
+
+/*
+ * Per-node capacity somebody measured (the simulator, a load run, a staging cluster), as given to
+ * `npm run capacity -- --measured FILE.json`. Every figure is optional: the ones given replace the
+ * planning defaults, the others stay. Example:
+ *   { "source": "npm run sim -- scenarios/gateway-capacity.yaml", "framesPerGatewayPerS": 41000 }
+ */
+const positive = z.number().positive();
+
+export const measuredCapacitySchema = z
+  .object({
+    /** Where the figures come from (a command, a run id); shown next to the measured column. */
+    source: z.string().optional(),
+    connectionsPerGateway: positive.optional(),
+    framesPerGatewayPerS: positive.optional(),
+    cassandraWritesPerNodePerS: positive.optional(),
+    redisOpsPerShardPerS: positive.optional(),
+  })
+  .strict();
+
+export type MeasuredCapacity = Partial<PerNodeCapacity> & { source?: string };
+
+/** Validates a parsed document; `source` names it in errors. */
+export function parseMeasuredCapacity(document: unknown, source: string): MeasuredCapacity {
+  const result = measuredCapacitySchema.safeParse(document);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `  - ${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`).join('\n');
+    throw new CapacityError(CapacityErrorCodes.BAD_MEASURED_FILE, `${source}: not a measured-capacity file:\n${issues}`);
+  }
+  return result.data;
+}
+
+export async function readMeasuredCapacity(path: string): Promise<MeasuredCapacity> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CapacityError(CapacityErrorCodes.BAD_MEASURED_FILE, `${path}: cannot read: ${(error as Error).message}`);
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new CapacityError(CapacityErrorCodes.BAD_MEASURED_FILE, `${path}: not JSON: ${(error as Error).message}`);
+  }
+  return parseMeasuredCapacity(document, path);
+}

@@ -1,0 +1,159 @@
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { ExitCodes, formatSummary } from '../checker/run-summary.js';
+import { formatViolation } from '../checker/format.js';
+import { readScenario, ScenarioError, type Scenario } from '../scenarios/format/index.js';
+import { FaultNotSupportedError } from './faults/fault-injector.js';
+import { formatSimDetails } from './report/format-details.js';
+import { runSimulation, type SimProgress, type SimResult } from './run-simulation.js';
+
+/*
+ * npm run sim -- scenarios/<file>.yaml [--seed N] [--json FILE] [--html FILE] [--check-determinism]
+ *               [--duration-s S] [--users N] [--quiet]
+ * Exit codes (DESIGN §4): 0 all hold, 1 invariant violated, 2 SLO missed, 3 could not run.
+ */
+
+const USAGE = 'usage: npm run sim -- scenarios/<file>.yaml [--seed N] [--json FILE] [--html FILE] [--check-determinism] [--duration-s S] [--users N] [--quiet]';
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: {
+        seed: { type: 'string' },
+        json: { type: 'string' },
+        html: { type: 'string' },
+        'check-determinism': { type: 'boolean', default: false },
+        'duration-s': { type: 'string' },
+        users: { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return ExitCodes.COULD_NOT_RUN;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return ExitCodes.OK;
+  }
+  if (positionals.length !== 1) {
+    console.error(`give exactly one scenario file\n${USAGE}`);
+    return ExitCodes.COULD_NOT_RUN;
+  }
+  const file = positionals[0]!;
+  let scenario: Scenario;
+  try {
+    scenario = await readScenario(file);
+    scenario = applyOverrides(scenario, values);
+  } catch (error) {
+    if (error instanceof ScenarioError || error instanceof OverrideError) {
+      console.error(`${error.message}`);
+      return ExitCodes.COULD_NOT_RUN;
+    }
+    throw error;
+  }
+  const seed = values.seed !== undefined ? parseNonNegativeInt(values.seed, '--seed') : scenario.seed;
+  if (seed === undefined) return ExitCodes.COULD_NOT_RUN;
+
+  const reproduceCommand = (s: number) => {
+    const parts = ['npm run sim --', file, '--seed', String(s)];
+    if (values['duration-s'] !== undefined) parts.push('--duration-s', values['duration-s']);
+    if (values.users !== undefined) parts.push('--users', values.users);
+    return parts.join(' ');
+  };
+  const progress = values.quiet ? undefined : progressPrinter();
+  let result: SimResult;
+  try {
+    result = await runSimulation({ scenario, seed, reproduceCommand, ...(progress ? { onProgress: progress } : {}) });
+    if (values['check-determinism']) {
+      process.stderr.write('\n--check-determinism: running the same seed again\n');
+      const again = await runSimulation({ scenario, seed, reproduceCommand, ...(progress ? { onProgress: progress } : {}) });
+      const same = again.traceHash === result.traceHash;
+      result.summary.determinism = { checked: true, first: result.traceHash, second: again.traceHash, same };
+      if (!same) {
+        result.summary.invariants.violations += 1;
+        result.summary.invariants.witnesses.push({
+          invariant: 'determinism' as never,
+          message: `seed ${seed} gave trace hash ${result.traceHash}, then ${again.traceHash}`,
+          witness: `two runs of ${reproduceCommand(seed)} --check-determinism diverged`,
+        });
+        result.exitCode = ExitCodes.INVARIANT_VIOLATED;
+      }
+    }
+  } catch (error) {
+    if (error instanceof FaultNotSupportedError) {
+      console.error(`${error.code}: ${error.message}`);
+      return ExitCodes.COULD_NOT_RUN;
+    }
+    throw error;
+  }
+  if (progress) process.stderr.write('\n');
+
+  console.log(formatSummary(result.summary));
+  console.log(formatSimDetails(result));
+  if (result.violations.length > 0) {
+    console.log('\nfirst violation:');
+    console.log(formatViolation(result.violations[0]!));
+    console.log(`\nreproduce: ${result.reproduce}`);
+  }
+  if (values.json) await writeFile(values.json, `${JSON.stringify({ ...result.summary, series: result.series }, null, 2)}\n`);
+  if (values.html) {
+    const { writeSimHtml } = await import('./report/html-report.js');
+    await writeSimHtml(values.html, result);
+  }
+  return result.exitCode;
+}
+
+class OverrideError extends Error {}
+
+function parseNonNegativeInt(text: string, flag: string): number | undefined {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    console.error(`${flag} needs a non-negative integer, got "${text}"`);
+    return undefined;
+  }
+  return n;
+}
+
+/** --duration-s and --users shrink a scenario for a quick run (CI); faults after the end are dropped. */
+function applyOverrides(scenario: Scenario, values: { 'duration-s'?: string | undefined; users?: string | undefined }): Scenario {
+  let out = scenario;
+  if (values['duration-s'] !== undefined) {
+    const d = Number(values['duration-s']);
+    if (!(d > 0)) throw new OverrideError(`--duration-s needs a positive number, got "${values['duration-s']}"`);
+    out = { ...out, duration_s: d, warmup_s: Math.min(out.warmup_s, d / 2), faults: out.faults.filter((f) => f.at_s < d) };
+  }
+  if (values.users !== undefined) {
+    const u = Number(values.users);
+    if (!Number.isSafeInteger(u) || u < 1) throw new OverrideError(`--users needs a positive integer, got "${values.users}"`);
+    out = { ...out, population: { ...out.population, users: u } };
+  }
+  return out;
+}
+
+function progressPrinter(): (p: SimProgress) => void {
+  return (p) => {
+    const ratio = p.simulatedS / Math.max(1e-9, p.wallS);
+    const etaS = ratio > 0 ? (p.totalS - p.simulatedS) / ratio : 0;
+    process.stderr.write(
+      `\r${p.phase} · sim ${p.simulatedS.toFixed(1)}/${p.totalS} s · ${Math.round(p.eventsPerS / 1000)}k events/s · ×${ratio.toFixed(2)} real time · ETA ≤ ${formatDuration(etaS)}   `,
+    );
+  };
+}
+
+function formatDuration(s: number): string {
+  if (s < 60) return `${Math.round(s)} s`;
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`simulator failed: ${(error as Error)?.stack ?? String(error)}`);
+    process.exit(ExitCodes.COULD_NOT_RUN);
+  },
+);

@@ -1,0 +1,190 @@
+import type { ServiceTier } from '../../system/adapters/virtual/service-tier.js';
+import type { Scheduler } from '../engine/scheduler.js';
+import type { Workload } from '../workload/workload.js';
+import type { SimWorld } from '../world/sim-world.js';
+import type { PlannedFault } from './fault-plan.js';
+
+/** A fault's outcome for the summary (DESIGN: faults [{kind, target, at_s, healed_s, recovered_s}]). */
+export interface FaultRecord {
+  kind: string;
+  target: string;
+  at_s: number;
+  healed_s: number | null;
+  recovered_s: number | null;
+  random: boolean;
+}
+
+/** Raised when a scenario asks for something this world cannot inject (exit 3). */
+export class FaultNotSupportedError extends Error {
+  readonly code = 'SIM_FAULT_UNSUPPORTED';
+}
+
+interface ActiveFault {
+  planned: PlannedFault;
+  record: FaultRecord;
+  heal: () => void;
+}
+
+/**
+ * Applies planned faults to the simulated world at their times and heals them after their
+ * duration (or at the start of the liveness phase, whichever comes first). Separate from the
+ * checker: it knows nothing about invariants.
+ */
+export class FaultInjector {
+  readonly records: FaultRecord[] = [];
+  private readonly active = new Set<ActiveFault>();
+
+  constructor(
+    private readonly time: Scheduler,
+    private readonly world: SimWorld,
+    private readonly workload: Workload,
+    private readonly startMs: number,
+  ) {}
+
+  /** Refuses unknown targets before the run starts. */
+  validate(faults: PlannedFault[]): void {
+    for (const f of faults) this.resolve(f);
+  }
+
+  schedule(faults: PlannedFault[]): void {
+    for (const f of faults) {
+      this.time.scheduleAt(this.startMs + f.atS * 1000, () => this.begin(f));
+    }
+  }
+
+  private nowS(): number {
+    return Math.round(((this.time.nowMs() - this.startMs) / 1000) * 100) / 100;
+  }
+
+  private begin(f: PlannedFault): void {
+    const record: FaultRecord = { kind: f.kind, target: f.target, at_s: this.nowS(), healed_s: null, recovered_s: null, random: f.random };
+    this.records.push(record);
+    const heal = this.resolve(f)();
+    const entry: ActiveFault = { planned: f, record, heal };
+    this.active.add(entry);
+    if (f.durationS > 0 || f.kind !== 'gateway_crash') {
+      this.time.schedule(f.durationS * 1000, () => this.end(entry));
+    }
+  }
+
+  private end(entry: ActiveFault): void {
+    if (!this.active.has(entry)) return;
+    this.active.delete(entry);
+    entry.heal();
+    entry.record.healed_s = this.nowS();
+  }
+
+  /** Heals everything still active (the liveness phase starts). */
+  healAll(): void {
+    for (const entry of [...this.active]) this.end(entry);
+  }
+
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  /** Marks recovery: the first moment after healing when the caller judged the system back to normal. */
+  markRecovered(isRecovered: (record: FaultRecord) => boolean): void {
+    for (const r of this.records) if (r.healed_s !== null && r.recovered_s === null && isRecovered(r)) r.recovered_s = this.nowS();
+  }
+
+  /** Returns a function that starts the fault and returns its healer. */
+  private resolve(f: PlannedFault): () => () => void {
+    const { world, workload } = this;
+    // A reset after kill -9 reaches the client after one link delay.
+    const linkNotice = () => workload.handshakeMs() / 2;
+    switch (f.kind) {
+      case 'gateway_crash': {
+        const gws = this.gatewaysOf(f.target);
+        return () => {
+          for (const g of gws) g.crash(linkNotice);
+          return () => {
+            for (const g of gws) g.restart();
+          };
+        };
+      }
+      case 'gateway_pause': {
+        const gws = this.gatewaysOf(f.target);
+        return () => {
+          const until = this.time.nowMs() + f.durationS * 1000;
+          for (const g of gws) g.cpu.pauseUntil(until);
+          return () => undefined;
+        };
+      }
+      case 'cassandra_outage': {
+        const tier = this.tierOf(f.target === 'cassandra' ? 'cassandra' : f.target);
+        return () => {
+          tier.setDown(true);
+          return () => tier.setDown(false);
+        };
+      }
+      case 'redis_restart': {
+        const tier = this.tierOf('redis');
+        return () => {
+          tier.setDown(true);
+          world.backends.loseRedisState();
+          return () => tier.setDown(false);
+        };
+      }
+      case 'network_latency': {
+        const extra = f.extraLatencyMs ?? 0;
+        if (f.target === 'clients' || f.target.startsWith('gateway')) {
+          return () => {
+            workload.clientExtraLatencyMs += extra;
+            return () => (workload.clientExtraLatencyMs -= extra);
+          };
+        }
+        const tier = this.tierOf(f.target);
+        return () => {
+          tier.setExtraLatencyMs(extra);
+          return () => tier.setExtraLatencyMs(0);
+        };
+      }
+      case 'network_partition': {
+        if (f.target === 'clients' || f.target.startsWith('gateway')) {
+          const gws = f.target === 'clients' ? world.gateways : this.gatewaysOf(f.target);
+          return () => {
+            for (const g of gws) {
+              workload.blockedGateways.add(g.nodeId);
+              // Connections break only when heartbeats stop answering: both ends notice late.
+              g.cutClients(() => 30_000);
+            }
+            return () => {
+              for (const g of gws) workload.blockedGateways.delete(g.nodeId);
+            };
+          };
+        }
+        const tier = this.tierOf(f.target);
+        return () => {
+          tier.setPartitioned(true);
+          return () => tier.setPartitioned(false);
+        };
+      }
+      case 'slow_consumer': {
+        const share = f.share ?? 0.01;
+        return () => {
+          workload.slowShare = share;
+          const slowed = workload.slowDown(share);
+          return () => {
+            workload.slowShare = 0;
+            for (const vd of slowed) vd.setSlowRead(0);
+          };
+        };
+      }
+    }
+  }
+
+  private gatewaysOf(target: string) {
+    if (target === 'gateways') return this.world.gateways;
+    const g = this.world.gateway(target);
+    if (!g) throw new FaultNotSupportedError(`fault target ${target} is not a gateway of this topology`);
+    return [g];
+  }
+
+  private tierOf(target: string): ServiceTier {
+    const tiers = this.world.tiers as unknown as Record<string, ServiceTier>;
+    const tier = tiers[target];
+    if (!tier) throw new FaultNotSupportedError(`fault target ${target} is not a tier the simulator models (cassandra, redis, s3, push)`);
+    return tier;
+  }
+}

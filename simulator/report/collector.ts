@@ -1,0 +1,194 @@
+import * as hdr from 'hdr-histogram-js';
+import type { Percentiles } from '../../checker/latency.js';
+import type { ErrorCode } from '../../system/core/errors.js';
+import type { Metrics } from '../../system/ports/metrics.js';
+import { LogHistogram } from './log-histogram.js';
+
+/** One interval of the time series in the report (simulated time). */
+export interface SeriesPoint {
+  t_s: number;
+  sent_per_s: number;
+  acked_per_s: number;
+  delivered_per_s: number;
+  ack_p50_ms: number;
+  ack_p99_ms: number;
+  deliver_p50_ms: number;
+  deliver_p99_ms: number;
+  online_devices: number;
+  inbox_depth: number;
+  gateway_backlog_ms_max: number;
+  cassandra_queue: number;
+  redis_queue: number;
+  wal_depth: number | null;
+}
+
+/** HDR settings of checker/latency.ts: µs from 1 µs to 1 h, 3 significant digits. */
+function newHdr(): hdr.Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, autoResize: false });
+}
+
+/**
+ * Everything the report measures while the run goes: run-wide HDR latency histograms
+ * (send→ack and send→deliver for live deliveries, after warm-up), per-interval throughput and
+ * percentiles, and the depths the world samples at each interval's end. Also the core's Metrics
+ * port, so the server side's own counts (accepted, fan-out) come from the real code.
+ */
+export class RunCollector implements Metrics {
+  private readonly ackHdr = newHdr();
+  private readonly deliverHdr = newHdr();
+  private ackMax = 0;
+  private deliverMax = 0;
+  ackCount = 0;
+  deliverCount = 0;
+  readonly series: SeriesPoint[] = [];
+  private interval = this.freshInterval();
+  sent = 0;
+  acked = 0;
+  delivered = 0;
+  deliveredLive = 0;
+  rejected = 0;
+  accepted = 0;
+  fanoutDevices = 0;
+  fanoutEvents = 0;
+  connectionsOpened = 0;
+  pushes = 0;
+  readonly errors = new Map<string, number>();
+  presenceStalenessMs = new LogHistogram();
+
+  constructor(
+    readonly intervalMs: number,
+    readonly warmupMs: number,
+  ) {}
+
+  private freshInterval() {
+    return { sent: 0, acked: 0, delivered: 0, ack: new LogHistogram(), deliver: new LogHistogram() };
+  }
+
+  // ---------- client-side observations ----------
+
+  messageSent(): void {
+    this.sent++;
+    this.interval.sent++;
+  }
+
+  ackObserved(atMs: number, latencyMs: number): void {
+    this.acked++;
+    this.interval.acked++;
+    this.interval.ack.record(latencyMs);
+    if (atMs < this.warmupMs) return;
+    this.ackHdr.recordValue(Math.min(3_600_000_000, Math.round(Math.max(0, latencyMs) * 1000)));
+    if (latencyMs > this.ackMax) this.ackMax = latencyMs;
+    this.ackCount++;
+  }
+
+  deliveryObserved(atMs: number, latencyMs: number | undefined): void {
+    this.delivered++;
+    this.interval.delivered++;
+    if (latencyMs === undefined) return;
+    this.deliveredLive++;
+    this.interval.deliver.record(latencyMs);
+    if (atMs < this.warmupMs) return;
+    this.deliverHdr.recordValue(Math.min(3_600_000_000, Math.round(Math.max(0, latencyMs) * 1000)));
+    if (latencyMs > this.deliverMax) this.deliverMax = latencyMs;
+    this.deliverCount++;
+  }
+
+  /** Closes the current interval with the world's depths. */
+  closeInterval(endMs: number, depths: Omit<SeriesPoint, 't_s' | 'sent_per_s' | 'acked_per_s' | 'delivered_per_s' | 'ack_p50_ms' | 'ack_p99_ms' | 'deliver_p50_ms' | 'deliver_p99_ms'>, spanMs = this.intervalMs): void {
+    const i = this.interval;
+    const perS = 1000 / spanMs;
+    this.series.push({
+      t_s: round(endMs / 1000),
+      sent_per_s: round(i.sent * perS),
+      acked_per_s: round(i.acked * perS),
+      delivered_per_s: round(i.delivered * perS),
+      ack_p50_ms: round(i.ack.percentile(50)),
+      ack_p99_ms: round(i.ack.percentile(99)),
+      deliver_p50_ms: round(i.deliver.percentile(50)),
+      deliver_p99_ms: round(i.deliver.percentile(99)),
+      ...depths,
+    });
+    this.interval = this.freshInterval();
+  }
+
+  latency(): { ack: Percentiles; deliver: Percentiles } {
+    return { ack: this.percentilesOf(this.ackHdr, this.ackMax, this.ackCount), deliver: this.percentilesOf(this.deliverHdr, this.deliverMax, this.deliverCount) };
+  }
+
+  private percentilesOf(h: hdr.Histogram, max: number, count: number): Percentiles {
+    if (count === 0) return { p50: 0, p95: 0, p99: 0, p999: 0, max: 0, count: 0 };
+    const at = (p: number) => Math.min(max, h.getValueAtPercentile(p) / 1000);
+    return { p50: at(50), p95: at(95), p99: at(99), p999: at(99.9), max, count };
+  }
+
+  destroy(): void {
+    this.ackHdr.destroy();
+    this.deliverHdr.destroy();
+  }
+
+  // ---------- the core's Metrics port ----------
+
+  connectionOpened(): void {
+    this.connectionsOpened++;
+  }
+  connectionClosed(): void {}
+  frameIn(): void {}
+  frameOut(): void {}
+  messageAccepted(kind: 'message' | 'membership'): void {
+    if (kind === 'message') this.accepted++;
+  }
+  messageDelivered(): void {}
+  fanout(recipientDevices: number): void {
+    this.fanoutDevices += recipientDevices;
+    this.fanoutEvents++;
+  }
+  inboxDrained(): void {}
+  pushSent(): void {
+    this.pushes++;
+  }
+  error(code: ErrorCode): void {
+    this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+  }
+  walState(): void {}
+  walAppended(): void {
+    this.walAppends++;
+  }
+  walReplayed(outcome: 'stored' | 'duplicate' | 'rejected'): void {
+    this.walReplays.set(outcome, (this.walReplays.get(outcome) ?? 0) + 1);
+  }
+
+  /** The Metrics port of one gateway: everything counted here, plus its own WAL depth. */
+  forGateway(nodeId: string): Metrics {
+    return {
+      connectionOpened: () => this.connectionOpened(),
+      connectionClosed: () => this.connectionClosed(),
+      frameIn: () => this.frameIn(),
+      frameOut: () => this.frameOut(),
+      messageAccepted: (kind) => this.messageAccepted(kind),
+      messageDelivered: () => this.messageDelivered(),
+      fanout: (n) => this.fanout(n),
+      inboxDrained: () => this.inboxDrained(),
+      pushSent: () => this.pushSent(),
+      error: (code) => this.error(code),
+      walState: (depth) => void this.walDepthByNode.set(nodeId, depth),
+      walAppended: () => this.walAppended(),
+      walReplayed: (outcome) => this.walReplayed(outcome),
+    };
+  }
+
+  walAppends = 0;
+  readonly walReplays = new Map<string, number>();
+  readonly walDepthByNode = new Map<string, number>();
+
+  /** Entries waiting in every gateway's write-ahead log (null when no gateway has one). */
+  walDepth(): number | null {
+    if (this.walDepthByNode.size === 0) return null;
+    let total = 0;
+    for (const d of this.walDepthByNode.values()) total += d;
+    return total;
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}

@@ -1,0 +1,276 @@
+import { checkHistory, type CheckResult } from '../checker/index.js';
+import { latencyFigures, summarizeViolations, exitCodeOf, type RunSummary } from '../checker/run-summary.js';
+import { evaluateSlos } from '../checker/slo.js';
+import type { Violation } from '../checker/violation.js';
+import type { Scenario } from '../scenarios/format/index.js';
+import { resolveLimits } from '../system/core/limits.js';
+import { silentLogger } from '../system/ports/logger.js';
+import type { MessageStore } from '../system/ports/message-store.js';
+import { StreamingCheck } from './check/streaming-check.js';
+import { HistoryTap } from './check/history-tap.js';
+import { Scheduler } from './engine/scheduler.js';
+import { FaultInjector, type FaultRecord } from './faults/fault-injector.js';
+import { planFaults } from './faults/fault-plan.js';
+import { RunCollector, type SeriesPoint } from './report/collector.js';
+import { Workload } from './workload/workload.js';
+import { SimWorld } from './world/sim-world.js';
+
+export interface SimOptions {
+  scenario: Scenario;
+  /** Overrides the scenario's seed. */
+  seed?: number;
+  /** How the run is reproduced, for violation reports (the CLI passes its own command line). */
+  reproduceCommand?: (seed: number) => string;
+  /** Called about once per wall-clock second with progress. */
+  onProgress?: (p: SimProgress) => void;
+  /** Test seam: wraps the shared message store (planted bugs). */
+  wrapBackendMessages?: (store: MessageStore) => MessageStore;
+}
+
+export interface SimProgress {
+  simulatedS: number;
+  totalS: number;
+  phase: 'safety' | 'liveness';
+  events: number;
+  eventsPerS: number;
+  wallS: number;
+}
+
+export interface SimResult {
+  summary: RunSummary;
+  violations: Violation[];
+  series: SeriesPoint[];
+  faults: FaultRecord[];
+  exitCode: number;
+  traceHash: string;
+  notes: string[];
+  reproduce: string;
+}
+
+/**
+ * Runs one scenario in the simulator: builds the simulated cluster and population, runs the
+ * safety phase (load and faults) and the liveness phase (heal, stop load, everything queued must
+ * reach the online devices within liveness_bound_s), checks the history with the one checker, and
+ * returns the run summary (DESIGN's keys, kind "sim").
+ */
+export async function runSimulation(options: SimOptions): Promise<SimResult> {
+  const wallStart = performance.now();
+  const { scenario } = options;
+  const seed = options.seed ?? scenario.seed;
+  const sim = scenario.sim;
+  const limits = resolveLimits();
+  const time = new Scheduler(sim.tick_ms);
+  const durationMs = scenario.duration_s * 1000;
+  const intervalMs = Math.min(60_000, Math.max(1_000, Math.round(durationMs / 120 / 1000) * 1000));
+  const collector = new RunCollector(intervalMs, scenario.warmup_s * 1000);
+  const full = sim.checker === 'full' || (sim.checker === 'auto' && scenario.population.users <= sim.full_check_users_max);
+  const streaming = full ? undefined : new StreamingCheck({ presenceTtlMs: limits.presenceTtlMs });
+  const tap = new HistoryTap(full, streaming);
+
+  const world = new SimWorld({
+    scenario,
+    seed,
+    time,
+    metrics: collector,
+    log: silentLogger,
+    ...(options.wrapBackendMessages ? { wrapBackendMessages: options.wrapBackendMessages } : {}),
+  });
+  const workload = new Workload({
+    scenario,
+    seed,
+    time,
+    world,
+    collector,
+    record: (e) => tap.record(e),
+    recordLinks: true,
+    heartbeatTimeoutMs: limits.heartbeatTimeoutMs,
+  });
+  await workload.setUp();
+  const startMs = time.nowMs();
+  const faults = planFaults(scenario, seed);
+  const injector = new FaultInjector(time, world, workload, startMs);
+  injector.validate(faults);
+  injector.schedule(faults);
+  workload.start(Math.max(scenario.warmup_s * 1000, 1_000));
+
+  // Time series: one point per interval, with the depths the world shows at its end.
+  let sampling = true;
+  let heapPeak = process.memoryUsage().heapUsed;
+  const sample = () => {
+    if (!sampling) return;
+    let backlog = 0;
+    for (const g of world.gateways) backlog = Math.max(backlog, g.isAlive ? g.cpu.backlogMs() : 0);
+    collector.closeInterval(time.nowMs() - startMs, {
+      online_devices: workload.connectedCount,
+      inbox_depth: world.backends.inbox.totalDepth,
+      gateway_backlog_ms_max: Math.round(backlog * 100) / 100,
+      cassandra_queue: world.tiers.cassandra.stats.queued,
+      redis_queue: world.tiers.redis.stats.queued,
+      wal_depth: collector.walDepth(),
+    });
+    const last = collector.series[collector.series.length - 1]!;
+    injector.markRecovered(() => last.deliver_p99_ms < scenario.slo.deliver_p99_ms && last.acked_per_s > 0);
+    time.schedule(intervalMs, sample);
+  };
+  time.schedule(intervalMs, sample);
+
+  const totalS = scenario.duration_s + scenario.liveness_bound_s;
+  let lastProgressWall = performance.now();
+  let phase: SimProgress['phase'] = 'safety';
+  const onInstant = () => {
+    const now = performance.now();
+    if (now - lastProgressWall < 1_000) return;
+    lastProgressWall = now;
+    const heap = process.memoryUsage().heapUsed;
+    if (heap > heapPeak) heapPeak = heap;
+    const wallS = (now - wallStart) / 1000;
+    options.onProgress?.({ simulatedS: (time.nowMs() - startMs) / 1000, totalS, phase, events: time.eventsRun, eventsPerS: time.eventsRun / wallS, wallS });
+  };
+
+  // Safety phase: load and faults.
+  await time.run(startMs + durationMs, onInstant);
+
+  // Liveness phase: heal, stop sending; the online devices must catch up within the bound.
+  phase = 'liveness';
+  injector.healAll();
+  for (const g of world.gateways) g.restart();
+  workload.stopLoad(sim.liveness.reconnect_all);
+  const notes: string[] = [];
+  const boundMs = startMs + durationMs + scenario.liveness_bound_s * 1000;
+  let converged = false;
+  let waitingOn: string | undefined;
+  while (time.nowMs() < boundMs) {
+    await time.run(Math.min(boundMs, time.nowMs() + 2_000), onInstant);
+    const state = await workload.caughtUp();
+    waitingOn = state.waitingOn;
+    if (state.done) {
+      converged = true;
+      break;
+    }
+  }
+  const convergedAtS = (time.nowMs() - startMs - durationMs) / 1000;
+  if (!converged) notes.push(`liveness: not caught up ${scenario.liveness_bound_s} s after healing (${waitingOn ?? '?'})`);
+  tap.record({ type: 'quiesce', atMs: time.nowMs(), devices: workload.onlineDeviceList() });
+  sampling = false;
+  const simulatedMs = time.nowMs() - startMs;
+  const heapNow = process.memoryUsage().heapUsed;
+  if (heapNow > heapPeak) heapPeak = heapNow;
+
+  // Checks.
+  const check: CheckResult = full
+    ? checkHistory(tap.events!, { presenceTtlMs: limits.presenceTtlMs })
+    : streaming!.finish();
+  notes.push(...check.notes);
+  const totalViolations = Object.values(check.counts).reduce((a, b) => a + b, 0);
+  const latency = collector.latency();
+  const errorRequests = collector.rejected;
+  const slo = evaluateSlos(
+    { latency, violations: totalViolations, errorRate: collector.sent > 0 ? errorRequests / collector.sent : 0 },
+    {
+      deliverP99Ms: scenario.slo.deliver_p99_ms,
+      violationsMax: scenario.slo.violations_max,
+      ...(scenario.slo.error_rate_max !== undefined ? { errorRateMax: scenario.slo.error_rate_max } : {}),
+    },
+  );
+  if (scenario.slo.ack_p99_ms !== undefined) {
+    const actual = latency.ack.count > 0 ? latency.ack.p99 : null;
+    const passed = actual !== null && actual < scenario.slo.ack_p99_ms;
+    slo.objectives.push({ name: 'ack.p99', target: `< ${scenario.slo.ack_p99_ms} ms`, actual, passed });
+    slo.passed = slo.passed && passed;
+  }
+  if (!converged) {
+    slo.objectives.push({ name: 'liveness.converged_s', target: `<= ${scenario.liveness_bound_s}`, actual: null, passed: false });
+    slo.passed = false;
+  }
+
+  const wallS = (performance.now() - wallStart) / 1000;
+  const reproduce = options.reproduceCommand ? options.reproduceCommand(seed) : `npm run sim -- scenarios/${scenario.name}.yaml --seed ${seed}`;
+  const elapsedS = simulatedMs / 1000;
+  const tierUtil = (t: { stats: { busyMs: number }; model: { concurrency: number } }) => round(t.stats.busyMs / (t.model.concurrency * simulatedMs));
+  const gatewayUtil = world.gateways.map((g) => round(g.cpu.busyMs / (scenario.sim.gateway.cores * simulatedMs)));
+  const summary: RunSummary = {
+    kind: 'sim',
+    scenario: scenario.name,
+    seed,
+    users: scenario.population.users,
+    devices: workload.population.devices,
+    messages: { sent: collector.sent, acked: collector.acked, delivered: collector.delivered },
+    latency_ms: { ack: latencyFigures(latency.ack), deliver: latencyFigures(latency.deliver) },
+    invariants: summarizeViolations(check.checked, check.violations, totalViolations),
+    slo,
+    faults: injector.records.map(({ random: _random, ...f }) => f),
+    wall_s: round(wallS),
+    sim: {
+      simulated_s: round(elapsedS),
+      events: time.eventsRun,
+      events_per_s: Math.round(time.eventsRun / wallS),
+      heap_bytes_peak: heapPeak,
+      trace_hash: tap.trace.digest(),
+      simulated_per_wall: round(elapsedS / wallS),
+      bytes_per_user: Math.round(heapPeak / scenario.population.users),
+      history_events: tap.count,
+      checker: full ? 'full' : 'streaming',
+      liveness: { converged, converged_after_s: converged ? round(convergedAtS) : null, bound_s: scenario.liveness_bound_s },
+    },
+    throughput: {
+      sent_per_s: round(collector.sent / elapsedS),
+      acked_per_s: round(collector.acked / elapsedS),
+      delivered_per_s: round(collector.delivered / elapsedS),
+    },
+    fanout: {
+      accepted: collector.accepted,
+      queued_deliveries: collector.fanoutDevices,
+      amplification: collector.accepted > 0 ? round(collector.fanoutDevices / Math.max(1, collector.fanoutEvents)) : 0,
+    },
+    depths: {
+      inbox_end: world.backends.inbox.totalDepth,
+      inbox_peak: Math.max(0, ...collector.series.map((p) => p.inbox_depth)),
+      gateway_backlog_ms_peak: Math.max(0, ...world.gateways.map((g) => round(g.cpu.waitPeakMs))),
+      cassandra_queue_peak: world.tiers.cassandra.stats.queuedPeak,
+      redis_queue_peak: world.tiers.redis.stats.queuedPeak,
+      wal: null,
+    },
+    presence_staleness_ms: {
+      p50: round(collector.presenceStalenessMs.percentile(50)),
+      p99: round(collector.presenceStalenessMs.percentile(99)),
+      samples: collector.presenceStalenessMs.total,
+    },
+    storage: {
+      messages_stored: world.backends.messageLog.storedEvents,
+      message_body_bytes: world.backends.messageLog.storedBodyBytes,
+      media_objects: world.backends.blobs.objectCount,
+      media_bytes: world.backends.blobs.storedBytes,
+      message_bytes_per_s: round(world.backends.messageLog.storedBodyBytes / elapsedS),
+    },
+    utilisation: {
+      gateways: gatewayUtil,
+      cassandra: tierUtil(world.tiers.cassandra),
+      redis: tierUtil(world.tiers.redis),
+      s3: tierUtil(world.tiers.s3),
+      push: tierUtil(world.tiers.push),
+    },
+    timeouts: {
+      cassandra: world.tiers.cassandra.stats.timeouts,
+      redis: world.tiers.redis.stats.timeouts,
+    },
+    errors: Object.fromEntries([...collector.errors].sort()),
+    pushes: world.backends.pushesSent,
+    reproduce,
+    notes,
+  };
+  collector.destroy();
+  return {
+    summary,
+    violations: check.violations,
+    series: collector.series,
+    faults: injector.records,
+    exitCode: exitCodeOf(summary),
+    traceHash: tap.trace.digest(),
+    notes,
+    reproduce,
+  };
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}

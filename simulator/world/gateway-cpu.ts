@@ -1,0 +1,64 @@
+import type { SimTime } from '../../system/adapters/virtual/sim-time.js';
+
+/**
+ * A gateway process's CPU as a service-time queue: each frame in and out costs CPU time, served
+ * FIFO by `cores` servers (a Node process runs its JavaScript on one). When work arrives faster
+ * than it is served, it waits: overload shows up as queueing delay, as on a real machine.
+ */
+export class GatewayCpu {
+  private readonly freeAtMs: Float64Array;
+  private pausedUntilMs = 0;
+  busyMs = 0;
+  jobs = 0;
+  /** Highest wait for a core seen (ms), for the report. */
+  waitPeakMs = 0;
+
+  constructor(
+    private readonly time: SimTime,
+    cores: number,
+  ) {
+    this.freeAtMs = new Float64Array(Math.max(1, Math.floor(cores)));
+  }
+
+  /** When a job of `costMs` submitted now would finish; reserves the core. */
+  reserve(costMs: number): number {
+    const now = this.time.nowMs();
+    const free = this.freeAtMs;
+    let core = 0;
+    for (let i = 1; i < free.length; i++) if (free[i]! < free[core]!) core = i;
+    const startAt = Math.max(now, free[core]!, this.pausedUntilMs);
+    const doneAt = startAt + costMs;
+    free[core] = doneAt;
+    this.busyMs += costMs;
+    this.jobs++;
+    const wait = startAt - now;
+    if (wait > this.waitPeakMs) this.waitPeakMs = wait;
+    return doneAt;
+  }
+
+  /** Runs `job` after its CPU time (and any queue ahead of it). */
+  run(costMs: number, job: () => void): void {
+    const doneAt = this.reserve(costMs);
+    this.time.schedule(doneAt - this.time.nowMs(), job);
+  }
+
+  /** Queue length in time: how far ahead the busiest core is booked (ms). */
+  backlogMs(): number {
+    const now = this.time.nowMs();
+    let worst = 0;
+    for (const f of this.freeAtMs) worst = Math.max(worst, f - now);
+    return worst;
+  }
+
+  /** SIGSTOP: nothing is served until `untilMs` (virtual). */
+  pauseUntil(untilMs: number): void {
+    this.pausedUntilMs = Math.max(this.pausedUntilMs, untilMs);
+    for (let i = 0; i < this.freeAtMs.length; i++) this.freeAtMs[i] = Math.max(this.freeAtMs[i]!, untilMs);
+  }
+
+  /** A restarted process starts with an idle CPU. */
+  reset(): void {
+    this.freeAtMs.fill(0);
+    this.pausedUntilMs = 0;
+  }
+}

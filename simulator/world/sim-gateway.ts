@@ -1,0 +1,136 @@
+import { resolveLimits, type Limits } from '../../system/core/limits.js';
+import { SimClock } from '../../system/adapters/virtual/sim-clock.js';
+import { simulatedPorts, type SimulatedBackends, type TierSet } from '../../system/adapters/virtual/simulated-stores.js';
+import { SimulatedRouter, type SimulatedBus } from '../../system/adapters/virtual/simulated-router.js';
+import { GatewayNode } from '../../system/gateway/gateway-node.js';
+import type { Logger } from '../../system/ports/logger.js';
+import type { MessageStore } from '../../system/ports/message-store.js';
+import type { Metrics } from '../../system/ports/metrics.js';
+import { ChatCore } from '../../system/services/chat-core.js';
+import type { Scheduler } from '../engine/scheduler.js';
+import { streamOf } from '../engine/streams.js';
+import { GatewayCpu } from './gateway-cpu.js';
+import { SimConnection, type ClientEndpoint, type ClientLink } from './sim-connection.js';
+
+export interface FrameCosts {
+  /** CPU time of handling one inbound frame of a type (ms). */
+  frameInMs(type: string): number;
+  /** CPU time of encoding and writing one outbound frame (ms). */
+  frameOutMs: number;
+}
+
+export interface GatewayDeps {
+  time: Scheduler;
+  seed: number;
+  backends: SimulatedBackends;
+  tiers: TierSet;
+  bus: SimulatedBus;
+  cores: number;
+  costs: FrameCosts;
+  limits: Partial<Limits>;
+  tokenSecret: string;
+  metrics: (nodeId: string) => Metrics;
+  log: Logger;
+  /**
+   * Seam for the write-ahead log: wraps this gateway's message store (the lead's WAL decorator
+   * logs accepted messages locally while Cassandra is out). Identity when absent.
+   */
+  wrapMessageStore?: (store: MessageStore, gateway: SimGateway) => MessageStore;
+}
+
+/**
+ * One gateway process of the simulated cluster: the real ChatCore and GatewayNode on simulated
+ * ports, a CPU queue, and its client connections. crash() is kill -9 (timers and answers of the
+ * old process are gone, clients see their connections drop); restart() starts a new incarnation
+ * with the same node id on the same backends.
+ */
+export class SimGateway {
+  cpu: GatewayCpu;
+  core!: ChatCore;
+  node!: GatewayNode;
+  router!: SimulatedRouter;
+  private clock!: SimClock;
+  incarnation = 0;
+  private readonly connections = new Set<SimConnection>();
+  framesIn = 0;
+  framesOut = 0;
+  private up = false;
+
+  constructor(
+    readonly nodeId: string,
+    readonly deps: GatewayDeps,
+  ) {
+    this.cpu = new GatewayCpu(deps.time, deps.cores);
+    this.start();
+  }
+
+  get costs(): FrameCosts {
+    return this.deps.costs;
+  }
+
+  get isAlive(): boolean {
+    return this.up;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  private start(): void {
+    const { deps } = this;
+    this.incarnation++;
+    const clock = new SimClock(deps.time);
+    this.clock = clock;
+    this.up = true;
+    this.cpu.reset();
+    const alive = () => clock.isAlive;
+    const ports = simulatedPorts(deps.backends, deps.tiers, alive);
+    const messages = deps.wrapMessageStore ? deps.wrapMessageStore(ports.messages, this) : ports.messages;
+    this.router = new SimulatedRouter(this.nodeId, deps.bus, alive);
+    this.core = new ChatCore({
+      clock,
+      random: streamOf(deps.seed, `core:${this.nodeId}:${this.incarnation}`),
+      limits: resolveLimits(deps.limits),
+      nodeId: this.nodeId,
+      tokenSecret: deps.tokenSecret,
+      ...ports,
+      messages,
+      router: this.router,
+      metrics: deps.metrics(this.nodeId),
+      log: deps.log,
+    });
+    this.node = new GatewayNode(this.core, this.router);
+  }
+
+  /** Opens a connection for a client; undefined when the process is down. */
+  open(link: ClientLink, client: ClientEndpoint): SimConnection | undefined {
+    if (!this.up) return undefined;
+    const connection = new SimConnection(this.node.nextConnectionId(), this, this.deps.time, link, client);
+    connection.session = this.node.openSession(connection);
+    this.connections.add(connection);
+    return connection;
+  }
+
+  connectionGone(connection: SimConnection): void {
+    this.connections.delete(connection);
+  }
+
+  /** kill -9: clients see their connections reset after `noticeMs`. */
+  crash(noticeMs: () => number): void {
+    if (!this.up) return;
+    this.up = false;
+    this.clock.kill();
+    for (const c of [...this.connections]) c.cut(noticeMs(), false);
+    this.connections.clear();
+  }
+
+  restart(): void {
+    if (this.up) return;
+    this.start();
+  }
+
+  /** Cuts every client connection (a partition between clients and this gateway). */
+  cutClients(noticeMs: () => number): void {
+    for (const c of [...this.connections]) c.cut(noticeMs(), true);
+  }
+}

@@ -1,0 +1,92 @@
+import type { Scenario } from '../../scenarios/format/index.js';
+import { SimClock } from '../../system/adapters/virtual/sim-clock.js';
+import { ServiceTier, type ServiceTierModel } from '../../system/adapters/virtual/service-tier.js';
+import { SimulatedBackends, type TierSet } from '../../system/adapters/virtual/simulated-stores.js';
+import { SimulatedBus } from '../../system/adapters/virtual/simulated-router.js';
+import type { Limits } from '../../system/core/limits.js';
+import type { Logger } from '../../system/ports/logger.js';
+import type { MessageStore } from '../../system/ports/message-store.js';
+import type { Metrics } from '../../system/ports/metrics.js';
+import { exponential, sample } from '../engine/sample.js';
+import type { Scheduler } from '../engine/scheduler.js';
+import { streamOf } from '../engine/streams.js';
+import { SimGateway, type FrameCosts } from './sim-gateway.js';
+
+export interface SimWorldOptions {
+  scenario: Scenario;
+  seed: number;
+  time: Scheduler;
+  metrics: Metrics & { forGateway?(nodeId: string): Metrics };
+  log: Logger;
+  limits?: Partial<Limits>;
+  /** Test seam: wraps the shared message store (e.g. a planted bug that drops a write). */
+  wrapBackendMessages?: (store: MessageStore) => MessageStore;
+  /** WAL seam, per gateway (see GatewayDeps.wrapMessageStore). */
+  wrapGatewayMessages?: (store: MessageStore, gateway: SimGateway) => MessageStore;
+}
+
+/** The simulator's own token secret (never used outside virtual time). */
+const SIM_TOKEN_SECRET = 'simulator-token-secret-virtual-only';
+
+/**
+ * The simulated cluster: the scenario's gateways (real core on simulated ports), the shared
+ * backends behind their tiers (Cassandra, Redis, S3, push) and the Redis bus between gateways.
+ */
+export class SimWorld {
+  readonly backends: SimulatedBackends;
+  readonly tiers: TierSet;
+  readonly gateways: SimGateway[];
+  readonly bus: SimulatedBus;
+
+  constructor(readonly options: SimWorldOptions) {
+    const { scenario, seed, time } = options;
+    const sim = scenario.sim;
+    const net = streamOf(seed, 'tiers');
+    const tierModel = (name: string, t: Scenario['sim']['cassandra']): ServiceTierModel => ({
+      name,
+      oneWayLatencyMs: () => sample(t.latency_ms, net),
+      serviceTimeMs: () => exponential(t.service_us / 1000, net),
+      concurrency: t.concurrency,
+      timeoutMs: t.timeout_ms,
+    });
+    this.tiers = {
+      cassandra: new ServiceTier(time, tierModel('cassandra', sim.cassandra)),
+      redis: new ServiceTier(time, tierModel('redis', sim.redis)),
+      s3: new ServiceTier(time, tierModel('s3', sim.s3)),
+      push: new ServiceTier(time, tierModel('push', sim.push)),
+    };
+    this.backends = new SimulatedBackends(new SimClock(time));
+    if (options.wrapBackendMessages) {
+      const wrapped = options.wrapBackendMessages(this.backends.messages);
+      Object.defineProperty(this.backends, 'messages', { value: wrapped });
+    }
+    this.bus = new SimulatedBus(time, this.tiers.redis);
+    const costs: FrameCosts = {
+      frameInMs: (type) => (type === 'send' ? sim.gateway.send_frame_us : sim.gateway.frame_in_us) / 1000,
+      frameOutMs: sim.gateway.frame_out_us / 1000,
+    };
+    this.gateways = [];
+    for (let i = 0; i < scenario.topology.gateways; i++) {
+      this.gateways.push(
+        new SimGateway(`gateway-${i}`, {
+          time,
+          seed,
+          backends: this.backends,
+          tiers: this.tiers,
+          bus: this.bus,
+          cores: sim.gateway.cores,
+          costs,
+          limits: options.limits ?? {},
+          tokenSecret: SIM_TOKEN_SECRET,
+          metrics: (nodeId) => options.metrics.forGateway?.(nodeId) ?? options.metrics,
+          log: options.log,
+          ...(options.wrapGatewayMessages ? { wrapMessageStore: options.wrapGatewayMessages } : {}),
+        }),
+      );
+    }
+  }
+
+  gateway(name: string): SimGateway | undefined {
+    return this.gateways.find((g) => g.nodeId === name);
+  }
+}

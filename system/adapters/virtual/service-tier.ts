@@ -1,0 +1,137 @@
+import { ChatError } from '../../core/errors.js';
+import type { SimTime } from './sim-time.js';
+
+/** A draw of one network crossing (ms); the simulator supplies it from the scenario's distribution. */
+export type LatencySampler = () => number;
+
+export interface ServiceTierModel {
+  /** Name in reports and errors: cassandra, redis, s3, push. */
+  name: string;
+  /** One-way network latency between a gateway and this tier. */
+  oneWayLatencyMs: LatencySampler;
+  /** Service time of one request at the tier (ms), drawn per request. */
+  serviceTimeMs: () => number;
+  /** Requests the tier works on at once (nodes × cores): beyond that they queue. */
+  concurrency: number;
+  /** The caller gives up after this long and gets a retryable STORAGE_UNAVAILABLE. */
+  timeoutMs: number;
+}
+
+export interface TierStats {
+  requests: number;
+  timeouts: number;
+  /** Sum of service time over the run (ms), for utilisation. */
+  busyMs: number;
+  /** Requests waiting for a server right now. */
+  queued: number;
+  /** Highest `queued` seen. */
+  queuedPeak: number;
+}
+
+/**
+ * A backing service as the gateways see it: a network link with a latency distribution, a
+ * finite number of servers (so overload shows up as queueing, then timeouts), a caller-side
+ * timeout, and the faults of the scenario vocabulary — an outage (no answers), a partition of the
+ * link (same, seen from the gateway) and extra latency. The operation itself runs on the wrapped
+ * in-memory store when the request reaches the front of the queue, so the data is the real
+ * adapters' data; only time and failure are simulated.
+ */
+export class ServiceTier {
+  private readonly serverFreeAtMs: Float64Array;
+  private down = false;
+  private partitioned = false;
+  private extraLatencyMs = 0;
+  /** Times at which a request still occupies a server, to count the queue. */
+  readonly stats: TierStats = { requests: 0, timeouts: 0, busyMs: 0, queued: 0, queuedPeak: 0 };
+
+  constructor(
+    private readonly time: SimTime,
+    readonly model: ServiceTierModel,
+  ) {
+    if (!(model.concurrency >= 1)) throw new Error(`${model.name}: concurrency must be at least 1`);
+    this.serverFreeAtMs = new Float64Array(Math.floor(model.concurrency));
+  }
+
+  get name(): string {
+    return this.model.name;
+  }
+
+  /** True while callers get answers (no outage, no partition). */
+  get isAvailable(): boolean {
+    return !this.down && !this.partitioned;
+  }
+
+  setDown(down: boolean): void {
+    this.down = down;
+  }
+
+  setPartitioned(partitioned: boolean): void {
+    this.partitioned = partitioned;
+  }
+
+  setExtraLatencyMs(ms: number): void {
+    this.extraLatencyMs = ms;
+  }
+
+  /**
+   * Runs `operation` at the tier and answers after the network and queueing delays. `callerAlive`
+   * is asked when the answer arrives: a crashed gateway never sees it (and a write it sent may
+   * still have been applied, as with a real store).
+   */
+  call<T>(operation: () => Promise<T>, callerAlive?: () => boolean): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const { model, time } = this;
+      this.stats.requests++;
+      const sentAt = time.nowMs();
+      const timeout = () => {
+        this.stats.timeouts++;
+        time.schedule(sentAt + model.timeoutMs - time.nowMs(), () => {
+          if (callerAlive && !callerAlive()) return;
+          reject(new ChatError('STORAGE_UNAVAILABLE', `${model.name} did not answer within ${model.timeoutMs} ms`));
+        });
+      };
+      if (!this.isAvailable) {
+        timeout();
+        return;
+      }
+      const arriveAt = sentAt + model.oneWayLatencyMs() + this.extraLatencyMs;
+      // The least busy server takes it (FIFO across the tier).
+      let server = 0;
+      const free = this.serverFreeAtMs;
+      for (let i = 1; i < free.length; i++) if (free[i]! < free[server]!) server = i;
+      const startAt = Math.max(arriveAt, free[server]!);
+      const serviceMs = model.serviceTimeMs();
+      const doneAt = startAt + serviceMs;
+      free[server] = doneAt;
+      this.stats.busyMs += serviceMs;
+      const answerAt = doneAt + model.oneWayLatencyMs() + this.extraLatencyMs;
+      if (startAt > arriveAt) {
+        this.stats.queued++;
+        if (this.stats.queued > this.stats.queuedPeak) this.stats.queuedPeak = this.stats.queued;
+        time.schedule(startAt - sentAt, () => this.stats.queued--);
+      }
+      if (answerAt - sentAt > model.timeoutMs) {
+        // Too slow: the caller gives up first; the operation still runs at the tier (a timed-out
+        // write may have been applied — exactly what idempotent retries are for).
+        time.schedule(doneAt - sentAt, () => {
+          if (this.isAvailable) void operation().catch(() => undefined);
+        });
+        timeout();
+        return;
+      }
+      time.schedule(answerAt - sentAt, () => {
+        if (!this.isAvailable) {
+          // The tier went down while the request was in flight: no answer comes.
+          timeout();
+          return;
+        }
+        const result = operation();
+        if (callerAlive && !callerAlive()) {
+          void result.catch(() => undefined);
+          return;
+        }
+        result.then(resolve, reject);
+      });
+    });
+  }
+}

@@ -1,0 +1,229 @@
+import type { BlobInfo, BlobStore } from '../../ports/blob-store.js';
+import type { Clock } from '../../ports/clock.js';
+import type { ConnectionRegistry } from '../../ports/connection-registry.js';
+import type { ConversationStore } from '../../ports/conversation-store.js';
+import type { DirectoryStore } from '../../ports/directory-store.js';
+import type { InboxStore } from '../../ports/inbox-store.js';
+import type { MessageStore } from '../../ports/message-store.js';
+import type { PresenceState, PresenceStore, Unsubscribe } from '../../ports/presence-store.js';
+import type { PushNotification, PushResult, PushSender } from '../../ports/push-sender.js';
+import type { ReceiptStore } from '../../ports/receipt-store.js';
+import { MemoryConnectionRegistry } from '../memory/memory-connection-registry.js';
+import { MemoryConversationStore } from '../memory/memory-conversation-store.js';
+import { MemoryDirectoryStore } from '../memory/memory-directory-store.js';
+import { MemoryInboxStore } from '../memory/memory-inbox-store.js';
+import { MemoryMessageStore } from '../memory/memory-message-store.js';
+import { MemoryPresenceStore } from '../memory/memory-presence-store.js';
+import { MemoryReceiptStore } from '../memory/memory-receipt-store.js';
+import type { ServiceTier } from './service-tier.js';
+
+/*
+ * Simulated adapters for every storage port: the in-memory stores (the embedded world's, so the
+ * data model is the real one) behind ServiceTiers that add network latency, finite capacity,
+ * timeouts and outages in virtual time. Cassandra holds messages, conversations, inboxes,
+ * receipts and the directory; Redis holds the connection registry and presence; the S3 tier
+ * holds media objects; the push tier stands for FCM.
+ */
+
+type AsyncMethods<T> = { [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => Promise<R> : never };
+
+/** Each listed method of `inner()` is called through the tier (inner is read per call: Redis may be replaced). */
+function throughTier<T extends object>(inner: () => T, tier: ServiceTier, methods: ReadonlyArray<keyof T>, callerAlive?: () => boolean): T {
+  const view: Record<string, unknown> = {};
+  for (const name of methods) {
+    view[name as string] = (...args: unknown[]) =>
+      tier.call(() => (inner() as unknown as AsyncMethods<Record<string, (...a: unknown[]) => Promise<unknown>>>)[name as string]!(...args), callerAlive);
+  }
+  return view as T;
+}
+
+/** The shared state behind the tiers: one copy for the whole simulated cluster. */
+export class SimulatedBackends {
+  readonly messages: MessageStore = new CountingMessageStore();
+  /** The unwrapped log (counts stored events and bytes, for storage growth). */
+  readonly messageLog = this.messages as CountingMessageStore;
+  readonly conversations = new MemoryConversationStore();
+  readonly inbox = new CountingInboxStore();
+  readonly receipts = new MemoryReceiptStore();
+  readonly directory = new MemoryDirectoryStore();
+  readonly blobs = new SimulatedObjectStore();
+  private registryState: MemoryConnectionRegistry;
+  private presenceState: MemoryPresenceStore;
+  /** Presence watches survive a Redis restart the way a reconnecting subscriber's do. */
+  private readonly watches = new Set<{ userId: string; listener: (s: PresenceState) => void; unsubscribe: Unsubscribe }>();
+  pushesSent = 0;
+
+  constructor(private readonly redisClock: Clock) {
+    this.registryState = new MemoryConnectionRegistry(redisClock);
+    this.presenceState = new MemoryPresenceStore(redisClock);
+  }
+
+  get registry(): MemoryConnectionRegistry {
+    return this.registryState;
+  }
+
+  get presence(): MemoryPresenceStore {
+    return this.presenceState;
+  }
+
+  /** Redis restarted without persistence: every registry and presence entry is gone. */
+  loseRedisState(): void {
+    this.registryState = new MemoryConnectionRegistry(this.redisClock);
+    const oldPresence = this.presenceState;
+    this.presenceState = new MemoryPresenceStore(this.redisClock);
+    for (const w of this.watches) {
+      w.unsubscribe();
+      w.unsubscribe = this.presenceState.watch(w.userId, w.listener);
+    }
+    void oldPresence;
+  }
+
+  watchPresence(userId: string, listener: (s: PresenceState) => void): Unsubscribe {
+    const entry = { userId, listener, unsubscribe: this.presenceState.watch(userId, listener) };
+    this.watches.add(entry);
+    return () => {
+      entry.unsubscribe();
+      this.watches.delete(entry);
+    };
+  }
+}
+
+export interface TierSet {
+  cassandra: ServiceTier;
+  redis: ServiceTier;
+  s3: ServiceTier;
+  push: ServiceTier;
+}
+
+export interface SimulatedPorts {
+  messages: MessageStore;
+  conversations: ConversationStore;
+  inbox: InboxStore;
+  receipts: ReceiptStore;
+  directory: DirectoryStore;
+  registry: ConnectionRegistry;
+  presence: PresenceStore;
+  blobs: BlobStore;
+  push: PushSender;
+}
+
+/** One gateway incarnation's view of the backends: every call crosses its tier; a dead caller gets no answers. */
+export function simulatedPorts(backends: SimulatedBackends, tiers: TierSet, callerAlive: () => boolean): SimulatedPorts {
+  const b = backends;
+  const presenceCalls = throughTier(() => b.presence, tiers.redis, ['markOnline', 'markOffline', 'get'], callerAlive);
+  return {
+    messages: throughTier(() => b.messages, tiers.cassandra, ['append', 'readAfter', 'readBefore', 'lastSeq'], callerAlive),
+    conversations: throughTier(
+      () => b.conversations,
+      tiers.cassandra,
+      ['createGroup', 'getGroup', 'addMembers', 'endMembership', 'setRole', 'noteParticipant', 'listConversations'],
+      callerAlive,
+    ),
+    inbox: throughTier(() => b.inbox, tiers.cassandra, ['enqueue', 'list', 'ackThrough', 'depth', 'clear'], callerAlive),
+    receipts: throughTier(() => b.receipts, tiers.cassandra, ['advance', 'list'], callerAlive),
+    directory: throughTier(
+      () => b.directory,
+      tiers.cassandra,
+      ['linkDevice', 'unlinkDevice', 'unlinkedAtMs', 'getDevice', 'listDevices', 'userExists', 'setPushToken'],
+      callerAlive,
+    ),
+    registry: throughTier(() => b.registry, tiers.redis, ['put', 'remove', 'lookup'], callerAlive),
+    presence: {
+      markOnline: presenceCalls.markOnline,
+      markOffline: presenceCalls.markOffline,
+      get: presenceCalls.get,
+      watch: (userId, listener) => b.watchPresence(userId, listener),
+    },
+    blobs: throughTier(() => b.blobs, tiers.s3, ['signUpload', 'signDownload', 'stat'], callerAlive),
+    push: {
+      send: (n: PushNotification) =>
+        tiers.push.call(async (): Promise<PushResult> => {
+          b.pushesSent++;
+          void n;
+          return { outcome: 'sent' };
+        }, callerAlive),
+    },
+  };
+}
+
+/** The in-memory log, counting what it stores (storage growth in the report). */
+export class CountingMessageStore extends MemoryMessageStore {
+  storedEvents = 0;
+  storedBodyBytes = 0;
+
+  override async append(draft: Parameters<MemoryMessageStore['append']>[0]) {
+    const result = await super.append(draft); // the append itself happened synchronously above
+    if (!result.duplicate) {
+      this.storedEvents++;
+      if (draft.kind === 'message') this.storedBodyBytes += Math.floor((draft.bodyBase64.length * 3) / 4);
+    }
+    return result;
+  }
+}
+
+/**
+ * The in-memory inboxes, keeping a running total of queued entries (inbox depth in the report).
+ * The memory store's methods do their work synchronously when called, so depth before, the
+ * change and depth after are all taken in one step (no other operation can slip in between).
+ */
+export class CountingInboxStore extends MemoryInboxStore {
+  totalDepth = 0;
+
+  override async enqueue(device: Parameters<MemoryInboxStore['enqueue']>[0], event: Parameters<MemoryInboxStore['enqueue']>[1]) {
+    const before = super.depth(device);
+    const done = super.enqueue(device, event);
+    const after = super.depth(device);
+    // Not `totalDepth += await …`: that reads totalDepth before awaiting and loses concurrent updates.
+    const delta = (await after) - (await before);
+    this.totalDepth += delta;
+    return done;
+  }
+
+  override async ackThrough(device: Parameters<MemoryInboxStore['ackThrough']>[0], conversationId: string, throughSeq: number) {
+    const before = super.depth(device);
+    const done = super.ackThrough(device, conversationId, throughSeq);
+    const after = super.depth(device);
+    const delta = (await after) - (await before);
+    this.totalDepth += delta;
+    return done;
+  }
+
+  override async clear(device: Parameters<MemoryInboxStore['clear']>[0]) {
+    const before = super.depth(device);
+    const done = super.clear(device);
+    const removed = await before;
+    this.totalDepth -= removed;
+    return done;
+  }
+}
+
+/**
+ * Object storage in the simulation: objects exist by key and size (no bytes are kept; media is
+ * opaque to the server). Signed URLs name the key; a virtual client "uploads" by calling put()
+ * through the S3 tier.
+ */
+export class SimulatedObjectStore implements BlobStore {
+  private readonly objects = new Map<string, BlobInfo>();
+  storedBytes = 0;
+
+  async signUpload(objectKey: string): Promise<string> {
+    return `sim://s3/${objectKey}?op=put`;
+  }
+
+  async signDownload(objectKey: string): Promise<string> {
+    return `sim://s3/${objectKey}?op=get`;
+  }
+
+  async stat(objectKey: string): Promise<BlobInfo | undefined> {
+    return this.objects.get(objectKey);
+  }
+
+  async put(objectKey: string, info: BlobInfo): Promise<void> {
+    if (!this.objects.has(objectKey)) this.storedBytes += info.sizeBytes;
+    this.objects.set(objectKey, info);
+  }
+
+  get objectCount(): number {
+    return this.objects.size;
+  }
+}

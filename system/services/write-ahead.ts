@@ -1,0 +1,164 @@
+/**
+ * The write-ahead path of chat sends (docs/write-ahead-log.md). When the message store cannot take
+ * a send (an outage or a timeout), the gateway logs it durably in its node-local WAL and answers
+ * `queued`: the sender has its one tick, the seq comes later. A replayer drains the log into the
+ * store once it answers again — in log order per conversation, through the normal accept path, so
+ * replays are idempotent (the store's idempotency key) and fan out like any send.
+ *
+ * Order: while a conversation has entries in this node's log, later sends to it on this node are
+ * logged behind them (FIFO), even once the store is back; a sender that moves to another node
+ * re-sends its queued messages first (the SDK keeps them in its outbox until they have a seq).
+ */
+import { ChatError, isChatError } from '../core/errors.js';
+import type { ConversationId } from '../core/ids.js';
+import type { TimerHandle } from '../ports/clock.js';
+import type { WalEntry, WalEntryDraft, WriteAheadLog } from '../ports/write-ahead-log.js';
+import type { CoreDeps } from './deps.js';
+
+export type ReplayOutcome = 'stored' | 'duplicate';
+
+/** Replays one entry through the accept path; throws STORAGE_UNAVAILABLE while the store is still down. */
+export type ReplayEntry = (entry: WalEntry) => Promise<ReplayOutcome>;
+
+export function isStoreOutage(error: unknown): boolean {
+  return isChatError(error) && error.code === 'STORAGE_UNAVAILABLE';
+}
+
+function idempotencyKey(e: Pick<WalEntry, 'conversationId' | 'senderUserId' | 'senderDeviceId' | 'clientMessageId'>): string {
+  return `${e.conversationId} ${e.senderUserId} ${e.senderDeviceId} ${e.clientMessageId}`;
+}
+
+export class WriteAhead {
+  /** Pending entries per conversation, in log order. */
+  private readonly byConversation = new Map<ConversationId, WalEntry[]>();
+  private readonly byKey = new Map<string, WalEntry>();
+  private depth = 0;
+  private replayTimer: TimerHandle | undefined;
+  private replaying: Promise<void> | undefined;
+  private retryDelayMs: number;
+  private stopped = false;
+
+  constructor(
+    private readonly deps: Pick<CoreDeps, 'clock' | 'limits' | 'metrics' | 'log'> & { wal: WriteAheadLog },
+    private readonly replayEntry: ReplayEntry,
+  ) {
+    this.retryDelayMs = deps.limits.walReplayRetryMs;
+    for (const entry of deps.wal.pending()) this.track(entry);
+    this.reportState();
+    // A restarted gateway replays what its previous run left.
+    if (this.depth > 0) this.scheduleReplay(0);
+  }
+
+  get pendingCount(): number {
+    return this.depth;
+  }
+
+  /** Whether sends to the conversation must queue behind logged ones (FIFO per conversation). */
+  hasPending(conversationId: ConversationId): boolean {
+    return this.byConversation.has(conversationId);
+  }
+
+  /** The logged entry of this send, if it is waiting (a retry of a queued send is answered from here). */
+  findPending(key: Pick<WalEntry, 'conversationId' | 'senderUserId' | 'senderDeviceId' | 'clientMessageId'>): WalEntry | undefined {
+    return this.byKey.get(idempotencyKey(key));
+  }
+
+  /** Logs a send durably; resolves once it is on disk (the sender may be told it is queued). */
+  async append(draft: WalEntryDraft): Promise<WalEntry> {
+    if (this.depth >= this.deps.limits.walEntriesMax) {
+      throw new ChatError('STORAGE_UNAVAILABLE', `the message store is unavailable and this gateway's write-ahead log is full (${this.deps.limits.walEntriesMax} entries); retry later`);
+    }
+    const entry = await this.deps.wal.append(draft);
+    this.track(entry);
+    this.deps.metrics.walAppended();
+    this.reportState();
+    this.scheduleReplay(this.retryDelayMs);
+    return entry;
+  }
+
+  /** Stops replay timers (the log stays as it is for the next run). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.replayTimer?.cancel();
+    this.replayTimer = undefined;
+    while (this.replaying) await this.replaying;
+  }
+
+  /** Replays until the log is empty or the store refuses; exposed for tests and shutdown. */
+  replayNow(): Promise<void> {
+    if (!this.replaying) {
+      this.replaying = this.replayAll().finally(() => {
+        this.replaying = undefined;
+      });
+    }
+    return this.replaying;
+  }
+
+  private scheduleReplay(delayMs: number): void {
+    if (this.stopped || this.replayTimer || this.depth === 0) return;
+    this.replayTimer = this.deps.clock.setTimer(delayMs, () => {
+      this.replayTimer = undefined;
+      void this.replayNow();
+    });
+  }
+
+  private async replayAll(): Promise<void> {
+    // Conversations replay concurrently, each strictly in log order.
+    const conversations = [...this.byConversation.keys()];
+    const results = await Promise.all(conversations.map((c) => this.replayConversation(c)));
+    if (results.includes('store-down')) {
+      this.retryDelayMs = Math.min(this.retryDelayMs * 2, this.deps.limits.walReplayRetryMaxMs);
+    } else {
+      this.retryDelayMs = this.deps.limits.walReplayRetryMs;
+    }
+    this.reportState();
+    this.scheduleReplay(this.retryDelayMs);
+  }
+
+  private async replayConversation(conversationId: ConversationId): Promise<'drained' | 'store-down'> {
+    for (;;) {
+      const entry = this.byConversation.get(conversationId)?.[0];
+      if (!entry || this.stopped) return 'drained';
+      try {
+        const outcome = await this.replayEntry(entry);
+        this.deps.metrics.walReplayed(outcome);
+      } catch (error) {
+        if (isStoreOutage(error)) return 'store-down';
+        // Refused for good (the sender left the group meanwhile, an idempotency conflict): keep the
+        // log moving and say so loudly; the sender was told "queued", so this is a visible loss.
+        this.deps.log.error('write-ahead log entry refused on replay; dropped', {
+          conversationId,
+          clientMessageId: entry.clientMessageId,
+          code: isChatError(error) ? error.code : undefined,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        this.deps.metrics.walReplayed('rejected');
+      }
+      await this.deps.wal.complete(entry.id);
+      this.untrack(entry);
+      this.reportState();
+    }
+  }
+
+  private track(entry: WalEntry): void {
+    const list = this.byConversation.get(entry.conversationId);
+    if (list) list.push(entry);
+    else this.byConversation.set(entry.conversationId, [entry]);
+    this.byKey.set(idempotencyKey(entry), entry);
+    this.depth += 1;
+  }
+
+  private untrack(entry: WalEntry): void {
+    const list = this.byConversation.get(entry.conversationId);
+    if (list && list[0]?.id === entry.id) list.shift();
+    if (list && list.length === 0) this.byConversation.delete(entry.conversationId);
+    this.byKey.delete(idempotencyKey(entry));
+    this.depth -= 1;
+  }
+
+  private reportState(): void {
+    let oldestMs = Number.POSITIVE_INFINITY;
+    for (const list of this.byConversation.values()) oldestMs = Math.min(oldestMs, list[0]!.acceptedAtMs);
+    this.deps.metrics.walState(this.depth, this.depth === 0 ? 0 : Math.max(0, this.deps.clock.nowMs() - oldestMs));
+  }
+}
