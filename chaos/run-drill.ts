@@ -14,7 +14,7 @@ import { faultAction, type FaultAction } from './faults/fault-injector.js';
 import { FaultSchedule, type FaultRecord } from './faults/fault-schedule.js';
 import type { Drill } from './format/read-drill.js';
 import { AbortMonitor } from './timeline/abort-monitor.js';
-import { baselineOf, recoveredAt, type Baseline } from './timeline/recovery.js';
+import { baselineOf, recoveredAt, recoveryP99LimitMs, type Baseline } from './timeline/recovery.js';
 import { steadyStateLatency, type DisturbedWindow } from './timeline/steady-state.js';
 import type { Topology } from './topology/topology.js';
 
@@ -105,7 +105,8 @@ export async function runDrill(drill: Drill, options: RunDrillOptions): Promise<
         },
         timeSeries: {
           record: (sample) => {
-            options.load?.timeSeries?.record(sample);
+            const callerSink = options.load?.timeSeries;
+            if (callerSink && 'record' in callerSink) callerSink.record(sample);
             const reason = monitor.observe(sample);
             if (reason) abort(reason);
           },
@@ -219,7 +220,15 @@ export function judge(drill: Drill, input: JudgeInput): DrillResult {
     aborted: input.aborted ?? null,
     faults_not_run: notRun,
     injection_errors: errors,
-    baseline: baseline ? { delivered_per_s: round1(baseline.deliveredPerS), delivered_per_offered: Math.round(baseline.deliveredPerOffered * 1000) / 1000, seconds: baseline.seconds } : null,
+    baseline: baseline
+      ? {
+          delivered_per_s: round1(baseline.deliveredPerS),
+          delivered_per_offered: Math.round(baseline.deliveredPerOffered * 1000) / 1000,
+          deliver_p99_ms: baseline.deliverP99Ms === null ? null : round1(baseline.deliverP99Ms),
+          recovery_p99_limit_ms: round1(recoveryP99LimitMs(baseline, rule)),
+          seconds: baseline.seconds,
+        }
+      : null,
     recovery_rule: rule,
     steady_state_latency_ms: { ack: latencyFigures(steady.ack), deliver: latencyFigures(steady.deliver), counts: { ack: steady.ack.count, deliver: steady.deliver.count } },
     timeline: input.timeSeries.map((s) => ({

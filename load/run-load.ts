@@ -77,6 +77,9 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
   const runId = options.runId ?? `${scenario.name.slice(0, 24)}-${Date.now().toString(36)}`;
   if (!RUN_ID_PATTERN.test(runId)) throw new LoadError(LoadErrorCodes.BAD_OPTION, `run id must be 1-40 of A-Z a-z 0-9 _ . -, got "${runId}"`);
 
+  if (scenario.traffic.encrypted_share > 0) {
+    log(`traffic.encrypted_share ${scenario.traffic.encrypted_share} is not applied yet: every user sends plaintext (load/README.md, MLS)`);
+  }
   let embedded: EmbeddedTarget | undefined;
   let targets = options.targets ?? [];
   let tokenFor: TokenProvider | undefined = options.tokenFor;
@@ -101,7 +104,8 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
   const plan = buildPlan(scenario, runId);
   const shardPlan = planForShard(plan, shard);
 
-  let traffic: TrafficGenerator | undefined;
+  // The fleet's handlers reach the traffic generator, which needs the fleet: tied after both exist.
+  const handlersTo: { traffic?: TrafficGenerator } = {};
   const fleet = new DeviceFleet(shardPlan.users, {
     targets,
     tokenFor,
@@ -110,13 +114,14 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
     validateFrames: live.validate_frames,
     presence: live.presence,
     handlers: {
-      event: (device, event, via) => traffic?.onEvent(device, event, via),
-      receipt: (device, receipt) => traffic?.onReceipt(device, receipt),
+      event: (device, event, via) => handlersTo.traffic?.onEvent(device, event, via),
+      receipt: (device, receipt) => handlersTo.traffic?.onReceipt(device, receipt),
       connections: (open) => observer.connections(open),
       error: (code) => measurements.onError(code),
     },
   });
-  traffic = new TrafficGenerator({ scenario, runId, plan, shardPlan, fleet, measurements, random });
+  const traffic = new TrafficGenerator({ scenario, runId, plan, shardPlan, fleet, measurements, random });
+  handlersTo.traffic = traffic;
   const churn = new Churn(fleet, scenario, random);
   const metricsUrl = options.metricsPort !== undefined ? await metrics.serve(options.metricsPort) : undefined;
   if (metricsUrl) log(`driver metrics on ${metricsUrl}`);
@@ -205,7 +210,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
         observer.offered(offeredPerS);
         return offeredPerS;
       },
-      send: (scheduledAtMs) => traffic!.sendOne(scheduledAtMs),
+      send: (scheduledAtMs) => traffic.sendOne(scheduledAtMs),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     scheduled = result.scheduled;

@@ -79,6 +79,7 @@ export function buildLoadSummary(input: LoadSummaryInput): RunSummary {
     ...(input.quiescence.quiesced ? {} : { behind_at_settle: { devices: input.quiescence.behind, examples: input.quiescence.examples } }),
     history_events: input.historyEvents,
     checker_notes: input.check.notes,
+    ...(input.scenario.traffic.encrypted_share > 0 ? { encrypted_share_not_applied: input.scenario.traffic.encrypted_share } : {}),
     ...(input.faultsSkipped.length > 0 ? { faults_skipped: input.faultsSkipped } : {}),
     ...(input.prometheus ? { prometheus: input.prometheus } : {}),
     ...(input.plantedDrop ? { planted_fault: `test-only: the application never saw ${formatEvent(input.plantedDrop)}` } : {}),

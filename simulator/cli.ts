@@ -13,7 +13,7 @@ import { runSimulation, type SimProgress, type SimResult } from './run-simulatio
  * Exit codes (DESIGN §4): 0 all hold, 1 invariant violated, 2 SLO missed, 3 could not run.
  */
 
-const USAGE = 'usage: npm run sim -- scenarios/<file>.yaml [--seed N] [--json FILE] [--html FILE] [--check-determinism] [--duration-s S] [--users N] [--quiet]';
+const USAGE = 'usage: npm run sim -- scenarios/<file>.yaml [--seed N] [--json FILE] [--html FILE] [--check-determinism] [--duration-s S] [--users N] [--capacity] [--quiet]';
 
 async function main(): Promise<number> {
   let parsed;
@@ -28,6 +28,7 @@ async function main(): Promise<number> {
         'duration-s': { type: 'string' },
         users: { type: 'string' },
         quiet: { type: 'boolean', default: false },
+        capacity: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     });
@@ -95,6 +96,7 @@ async function main(): Promise<number> {
 
   console.log(formatSummary(result.summary));
   console.log(formatSimDetails(result));
+  if (result.capacityText && (values.capacity || scenario.name === 'seed-capacity' || scenario.sim.cell_users !== undefined)) console.log(`\n${result.capacityText}`);
   if (result.violations.length > 0) {
     console.log('\nfirst violation:');
     console.log(formatViolation(result.violations[0]!));
@@ -103,7 +105,7 @@ async function main(): Promise<number> {
   if (values.json) await writeFile(values.json, `${JSON.stringify({ ...result.summary, series: result.series }, null, 2)}\n`);
   if (values.html) {
     const { writeSimHtml } = await import('./report/html-report.js');
-    await writeSimHtml(values.html, result);
+    await writeSimHtml(values.html, result, result.capacity);
   }
   return result.exitCode;
 }

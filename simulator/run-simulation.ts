@@ -8,7 +8,9 @@ import { silentLogger } from '../system/ports/logger.js';
 import type { MessageStore } from '../system/ports/message-store.js';
 import { StreamingCheck } from './check/streaming-check.js';
 import { HistoryTap } from './check/history-tap.js';
+import { compareCapacity, formatCapacityComparison, type CapacityComparison } from './capacity/index.js';
 import { Scheduler } from './engine/scheduler.js';
+import { measuredCapacityOf } from './report/measured-capacity.js';
 import { FaultInjector, type FaultRecord } from './faults/fault-injector.js';
 import { planFaults } from './faults/fault-plan.js';
 import { RunCollector, type SeriesPoint } from './report/collector.js';
@@ -45,6 +47,23 @@ export interface SimResult {
   traceHash: string;
   notes: string[];
   reproduce: string;
+  /** The capacity model for the scenario's full population, with what this run measured. */
+  capacity: CapacityComparison | undefined;
+  capacityText: string | undefined;
+}
+
+/**
+ * With sim.cell_users below the population, one cell of that many users is simulated in detail
+ * (DESIGN §5): per-user rates stay, aggregate rates shrink with the cell; the capacity model
+ * scales back to the whole population.
+ */
+export function cellOf(scenario: Scenario): { scenario: Scenario; scale: number } {
+  const cell = scenario.sim.cell_users;
+  const users = scenario.population.users;
+  if (cell === undefined || cell >= users) return { scenario, scale: 1 };
+  const scale = users / cell;
+  const traffic = scenario.traffic.messages_per_s !== undefined ? { ...scenario.traffic, messages_per_s: scenario.traffic.messages_per_s / scale } : scenario.traffic;
+  return { scenario: { ...scenario, population: { ...scenario.population, users: cell }, traffic }, scale };
 }
 
 /**
@@ -55,7 +74,8 @@ export interface SimResult {
  */
 export async function runSimulation(options: SimOptions): Promise<SimResult> {
   const wallStart = performance.now();
-  const { scenario } = options;
+  const fullScenario = options.scenario;
+  const { scenario, scale: cellScale } = cellOf(fullScenario);
   const seed = options.seed ?? scenario.seed;
   const sim = scenario.sim;
   const limits = resolveLimits();
@@ -86,6 +106,9 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     heartbeatTimeoutMs: limits.heartbeatTimeoutMs,
   });
   await workload.setUp();
+  // The set-up (linking devices, creating groups) is not part of the measured run.
+  for (const tier of Object.values(world.tiers)) tier.resetStats();
+  for (const g of world.gateways) g.resetStats();
   const startMs = time.nowMs();
   const faults = planFaults(scenario, seed);
   const injector = new FaultInjector(time, world, workload, startMs);
@@ -186,13 +209,29 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   const wallS = (performance.now() - wallStart) / 1000;
   const reproduce = options.reproduceCommand ? options.reproduceCommand(seed) : `npm run sim -- scenarios/${scenario.name}.yaml --seed ${seed}`;
   const elapsedS = simulatedMs / 1000;
-  const tierUtil = (t: { stats: { busyMs: number }; model: { concurrency: number } }) => round(t.stats.busyMs / (t.model.concurrency * simulatedMs));
-  const gatewayUtil = world.gateways.map((g) => round(g.cpu.busyMs / (scenario.sim.gateway.cores * simulatedMs)));
+  const tierUtil = (t: { stats: { busyMs: number }; model: { concurrency: number } }) => Math.round((t.stats.busyMs / (t.model.concurrency * simulatedMs)) * 10_000) / 10_000;
+  const gatewayUtil = world.gateways.map((g) => g.cpu.busyMs / (scenario.sim.gateway.cores * simulatedMs));
+  let framesPerGateway = 0;
+  let busyMsPerGateway = 0;
+  for (const g of world.gateways) {
+    framesPerGateway += (g.framesIn + g.framesOut) / world.gateways.length;
+    busyMsPerGateway += g.cpu.busyMs / world.gateways.length;
+  }
+  const measured = measuredCapacityOf({ framesPerGateway, busySecondsPerGateway: busyMsPerGateway / 1000 }, `${reproduce} (simulated CPU model)`);
+  let capacity: CapacityComparison | undefined;
+  let capacityText: string | undefined;
+  try {
+    capacity = compareCapacity(fullScenario, measured ? { measured } : {});
+    capacityText = formatCapacityComparison(capacity);
+  } catch (error) {
+    notes.push(`capacity model not derived: ${(error as Error).message}`);
+  }
   const summary: RunSummary = {
     kind: 'sim',
     scenario: scenario.name,
     seed,
     users: scenario.population.users,
+    ...(cellScale > 1 ? { cell: { users: scenario.population.users, of_users: fullScenario.population.users, scale: round(cellScale) } } : {}),
     devices: workload.population.devices,
     messages: { sent: collector.sent, acked: collector.acked, delivered: collector.delivered },
     latency_ms: { ack: latencyFigures(latency.ack), deliver: latencyFigures(latency.deliver) },
@@ -243,7 +282,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       message_bytes_per_s: round(world.backends.messageLog.storedBodyBytes / elapsedS),
     },
     utilisation: {
-      gateways: gatewayUtil,
+      gateways: gatewayUtil.map((u) => Math.round(u * 10_000) / 10_000),
       cassandra: tierUtil(world.tiers.cassandra),
       redis: tierUtil(world.tiers.redis),
       s3: tierUtil(world.tiers.s3),
@@ -255,6 +294,8 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     },
     errors: Object.fromEntries([...collector.errors].sort()),
     pushes: world.backends.pushesSent,
+    measured_capacity: measured ?? null,
+    capacity: capacity ? { rows: capacity.rows, measured_source: capacity.measuredSource } : null,
     reproduce,
     notes,
   };
@@ -268,6 +309,8 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     traceHash: tap.trace.digest(),
     notes,
     reproduce,
+    capacity,
+    capacityText,
   };
 }
 

@@ -87,6 +87,11 @@ export const recoveryRule = z
   .object({
     throughput_within: share.default(0.3).describe('Delivered messages/s must be back to at least (1 − this) × the pre-fault mean …'),
     deliver_p99_ms: z.number().positive().optional().describe('… and the per-second deliver p99 under this (defaults to steady_state.deliver_p99_ms) …'),
+    baseline_p99_factor: z
+      .number()
+      .min(1)
+      .default(2)
+      .describe('… or, where even the pre-fault p99 misses that target (a loaded machine), within this many times the pre-fault p99 (median of its seconds) …'),
     window_s: z.number().int().positive().default(3).describe('… both measured over a sliding window of this many seconds …'),
     hold_s: z.number().int().positive().default(5).describe('… for this many consecutive seconds; recovery time is the start of that stretch.'),
     bound_s: z.number().positive().default(60).describe('A fault not recovered within this many seconds fails the drill’s recovery objective.'),
@@ -105,6 +110,7 @@ export const drillSchema = z
         messages_per_s: z.number().positive().optional(),
         users: z.number().int().positive().optional(),
         seed: z.number().int().nonnegative().optional(),
+        liveness_bound_s: z.number().positive().optional(),
       })
       .strict()
       .default({})
@@ -113,7 +119,7 @@ export const drillSchema = z
     steady_state: slo.optional().describe('The SLOs that hold outside fault windows; defaults to the scenario’s slo section.'),
     faults: z.array(drillFault).min(1),
     abort: abortRule.default({ for_s: 10 }),
-    recovery: recoveryRule.default({ throughput_within: 0.3, window_s: 3, hold_s: 5, bound_s: 60 }),
+    recovery: recoveryRule.default({ throughput_within: 0.3, baseline_p99_factor: 2, window_s: 3, hold_s: 5, bound_s: 60 }),
   })
   .strict()
   .superRefine((d, ctx) => {

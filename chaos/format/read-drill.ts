@@ -47,6 +47,7 @@ export function resolveDrill(file: DrillFile, source: string, scenarioPath: stri
     ...baseScenario,
     seed: o.seed ?? baseScenario.seed,
     duration_s: o.duration_s ?? baseScenario.duration_s,
+    liveness_bound_s: o.liveness_bound_s ?? baseScenario.liveness_bound_s,
     population: { ...baseScenario.population, users: o.users ?? baseScenario.population.users },
     traffic:
       o.messages_per_s === undefined

@@ -12,6 +12,10 @@ const cell = (value: number | null, width: number) => (value === null ? '-' : St
  * recovered (✓). Rates of a multi-second step are averages; p99 is the worst second's.
  */
 export function formatTimeline(samples: readonly LoadSample[], faults: readonly FaultReport[]): string {
+  // The settle phase offers nothing; once deliveries stop too, the rest is idle waiting.
+  let last = samples.length - 1;
+  while (last > 0 && samples[last]!.offeredPerS === 0 && samples[last]!.deliveredPerS === 0) last--;
+  samples = samples.slice(0, last + 1);
   if (samples.length === 0) return 'timeline: no samples';
   const stepS = Math.max(1, Math.ceil(samples.length / TIMELINE_ROWS_MAX));
   const lines = [`timeline (${stepS} s per row; ▼ fault injected, ▲ healed, ✓ recovered)`, '     t   offered  delivered  errors  p99 ms  connections  marks'];

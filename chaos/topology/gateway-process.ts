@@ -17,7 +17,7 @@ export interface GatewaySpec {
  * on a fixed port, because a restarted gateway must come back where its clients look for it.
  */
 export function gatewayArgs(spec: Omit<GatewaySpec, 'env'>): string[] {
-  const args = ['--world', 'production', '--port', String(spec.port), '--host', HOST, '--node-id', `gw-${spec.index + 1}`, '--dev-tokens', '--quiet'];
+  const args = ['--world', 'production', '--port', String(spec.port), '--host', HOST, '--node-id', `gw-${spec.index + 1}`, '--dev-tokens', ...(process.env.CHAOS_GATEWAY_VERBOSE ? [] : ['--quiet'])];
   for (const limit of spec.limits) args.push('--limit', limit);
   return args;
 }

@@ -161,6 +161,8 @@ export class StreamingChecker {
     const known = conv.identityAt(e.seq);
     if (known === 0) {
       conv.setIdentity(e.seq, identity);
+      // Membership spans come from the first observation of each membership event.
+      if (e.type === 'deliver' && e.kind === 'membership') conv.noteMembership(e);
       if (identity !== MEMBERSHIP_IDENTITY && isAckOrMessage(e)) {
         const other = conv.seqOfIdentity(identity);
         if (other !== undefined && other !== e.seq) {
@@ -186,7 +188,6 @@ export class StreamingChecker {
         witness: [e],
       }));
     }
-    if (e.type === 'deliver' && e.kind === 'membership') conv.noteMembership(e);
     if (e.type === 'deliver' && e.kind === 'message') this.checkMemberAtDelivery(e, conv);
 
     const seenDelivered = dc.delivered.has(e.seq);

@@ -65,3 +65,13 @@ export class ServicesFailedError extends Error {
     super(failures.map((f) => (f.error instanceof Error ? f.error.message : `${f.service}: ${String(f.error)}`)).join('\n'));
   }
 }
+
+/** CHAT_TEST_SERVICES=containers was asked for, but no container engine answered. */
+export class ContainerEngineMissingError extends Error {
+  override readonly name = 'ContainerEngineMissingError';
+}
+
+/** The container engine publishes ports somewhere other than this machine's loopback. */
+export class ContainerHostError extends Error {
+  override readonly name = 'ContainerHostError';
+}

@@ -10,6 +10,7 @@ import { HOST, SERVICE_NAMES, loadConfig, type LocalConfig, type ServiceName } f
 import { ConfigError, ServicesFailedError } from './errors.js';
 import { downService, serviceStatus, upService, type DownResult, type StatusResult, type UpResult } from './lifecycle.js';
 import { prometheus } from './prometheus.js';
+import { providedServiceEnv } from './provided-services.js';
 import { redis } from './redis.js';
 import { serviceContext, type ServiceContext, type ServiceDefinition } from './service.js';
 import { versitygw } from './versitygw.js';
@@ -39,8 +40,16 @@ export interface ServicesOptions {
   log?: (message: string) => void;
 }
 
-/** The settings clients should use. Pure: reads config only, starts nothing. */
-export function serviceEnv(config: LocalConfig = loadConfig()): ServiceEnv {
+/**
+ * The settings clients should use. Pure: reads config only, starts nothing. Without a config,
+ * services announced in the environment (the test containers, see provided-services.ts) win.
+ */
+export function serviceEnv(config?: LocalConfig): ServiceEnv {
+  const provided = config === undefined ? providedServiceEnv(process.env) : undefined;
+  return provided ?? envFromConfig(config ?? loadConfig());
+}
+
+function envFromConfig(config: LocalConfig): ServiceEnv {
   return {
     CASSANDRA_CONTACT_POINTS: `${HOST}:${config.cassandra.nativePort}`,
     CASSANDRA_LOCAL_DC: config.cassandra.localDc,
@@ -77,6 +86,14 @@ export function parseServiceNames(names: readonly string[]): ServiceName[] {
  * ServicesFailedError carrying each failure otherwise.
  */
 export async function ensureServices(names: readonly string[] = [], options: ServicesOptions = {}): Promise<ServiceEnv> {
+  if (options.config === undefined) {
+    // Someone else (the test containers) started them; nothing to do here.
+    const provided = providedServiceEnv(process.env);
+    if (provided) {
+      parseServiceNames(names);
+      return provided;
+    }
+  }
   await upServices(names, options);
   return serviceEnv(options.config ?? loadConfig());
 }

@@ -54,6 +54,22 @@ describe('MLS sessions end to end', () => {
     for (const event of await storedMessages(e2e, dm)) expect(Buffer.from(event.bodyBase64, 'base64').toString('latin1')).not.toMatch(/hello bob|hi alice|how are you/);
   });
 
+  it('a burst of concurrent sends is encrypted and read in order, in a 1:1 and a group', async () => {
+    e2e = await E2E.start();
+    const alice = await mlsDevice(e2e, 'alice', 'phone');
+    const bob = await mlsDevice(e2e, 'bob', 'phone');
+    const carol = await mlsDevice(e2e, 'carol', 'phone');
+    const dm = directConversationId('alice', 'bob');
+    const group = await alice.session.createGroup('burst', ['bob', 'carol']);
+    const texts = Array.from({ length: 12 }, (_, i) => `burst ${i}`);
+    const results = await Promise.all([...texts.map((text) => alice.session.send(dm, { text })), ...texts.map((text) => alice.session.send(group, { text }))]);
+    expect(new Set(results.map((r) => `${r.conversationId}#${r.seq}`)).size).toBe(24);
+    await expectTexts(bob, dm, texts);
+    await expectTexts(bob, group, texts);
+    await expectTexts(carol, group, texts);
+    expect([...bob.rejected, ...carol.rejected]).toEqual([]);
+  });
+
   it('two devices founding the same 1:1 group at once: one commit wins, the other joins by its Welcome', async () => {
     e2e = await E2E.start();
     const alice = await mlsDevice(e2e, 'alice', 'phone');
@@ -97,6 +113,18 @@ describe('MLS sessions end to end', () => {
     const after = (await storedMessages(e2e, group)).at(-1)!;
     expect(await openError(carol, after)).toBe('DECRYPT_FAILED');
     expect(carol.texts(group)).toEqual(['g1', 'g2', 'g3 (dave is in)']);
+  });
+
+  it('a group founded with more devices than fit one commit is completed before the first message', async () => {
+    e2e = await E2E.start();
+    const t = e2e;
+    const opts = { addsPerCommitMax: 2 };
+    const alice = await mlsDevice(t, 'alice', 'phone', opts);
+    const others = await Promise.all(['bob', 'carol', 'dave', 'erin', 'frank'].map((u) => mlsDevice(t, u, 'phone', opts)));
+    const group = await alice.session.createGroup('big', ['bob', 'carol', 'dave', 'erin', 'frank']);
+    expect(alice.session.epoch(group)).toBe(3); // 5 devices in commits of 2, 2 and 1
+    await alice.session.send(group, { text: 'everyone' });
+    for (const device of others) await expectTexts(device, group, ['everyone']);
   });
 
   it('a new device of a member asks to join and is added by a member; it reads what follows', async () => {

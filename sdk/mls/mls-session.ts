@@ -11,6 +11,7 @@ import {
   processPrivateMessage,
   type ClientState,
   type CreateCommitResult,
+  type KeyPackage,
   type PrivateMessage,
   type Proposal,
 } from 'ts-mls';
@@ -50,6 +51,12 @@ export interface MlsSessionOptions {
   joinStaggerMs?: number;
   /** On start, ask to be added to the user's existing conversations (a new device; default true). */
   announce?: boolean;
+  /**
+   * Devices added per commit (default 48): a commit with its Welcome must fit the server's
+   * mlsHandshakeBytesMax, and each added device costs ~650 bytes there (its KeyPackage, its leaf
+   * in the ratchet tree, its encrypted secrets). Larger additions take several commits.
+   */
+  addsPerCommitMax?: number;
 }
 
 /** A decrypted application message. */
@@ -109,6 +116,8 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
   /** Users of each group conversation, from its membership events. */
   private readonly groupUsers = new Map<ConversationId, Set<UserId>>();
   private readonly joinWaiters = new Map<ConversationId, Array<() => void>>();
+  /** Devices still to add to a group this device founded (the founding commit carries the first batch). */
+  private readonly pendingAdds = new Map<ConversationId, KeyPackage[]>();
   /** The epoch this device entered each group in: messages of earlier epochs were never meant for it. */
   private readonly joinedAtEpoch = new Map<ConversationId, bigint>();
   private readonly o: Required<Omit<MlsSessionOptions, 'clock' | 'random'>> & { clock: Clock; random: Random };
@@ -131,6 +140,7 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
       commitAttemptsMax: options.commitAttemptsMax ?? 6,
       joinStaggerMs: options.joinStaggerMs ?? 250,
       announce: options.announce ?? true,
+      addsPerCommitMax: options.addsPerCommitMax ?? 48,
     };
     client.on('event', (event) => this.onEvent(event));
   }
@@ -182,14 +192,19 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
     const clientMessageId = options.clientMessageId ?? this.newMessageId();
     for (let attempt = 1; ; attempt++) {
       try {
+        // The lane covers encryption (state must move one message at a time) but not the wait
+        // for the server's ack, so a burst of sends is encrypted in order and sent back to back.
         const sending = await this.lanes.run(conversationId, async () => {
           await this.ensureGroupInLane(conversationId);
-          return { result: this.encryptAndSend(conversationId, content, clientMessageId) };
+          return this.encryptAndSend(conversationId, content, clientMessageId);
         });
-        return await sending.result;
+        return await sending.sent;
       } catch (error) {
         if (!(error instanceof EpochLost) || attempt >= this.o.commitAttemptsMax) throw error;
-        await this.waitJoined(conversationId);
+        // Lost the founding race: the winner's Welcome is on its way. Lost a later batch: let the
+        // winning commit be applied, then add the rest on top of it.
+        if (this.groups.has(conversationId)) await this.sleep(50 * 2 ** attempt);
+        else await this.waitJoined(conversationId);
       }
     }
   }
@@ -256,7 +271,14 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
   // ---------- group lifecycle (in the lane) ----------
 
   private async ensureGroupInLane(conversationId: ConversationId): Promise<void> {
-    if (this.groups.has(conversationId)) return;
+    if (this.groups.has(conversationId)) {
+      // A founding too large for one commit: the remaining devices go in before any message.
+      const pending = this.pendingAdds.get(conversationId);
+      if (!pending) return;
+      if ((await this.commitAddsInLane(conversationId, pending)) === 'lost') throw new EpochLost();
+      this.pendingAdds.delete(conversationId);
+      return;
+    }
     const me = this.requireMe();
     const impl = await mlsSuite();
     const users = this.usersOf(conversationId);
@@ -269,13 +291,36 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
     const packages = await Promise.all(claimed.keyPackages.map((p) => decodeClaimedKeyPackage(p.keyPackage, p)));
     const own = await newKeyPackage(me);
     const empty = await createGroup(utf8(conversationId), own.publicPackage, own.privatePackage, [], impl);
-    const adds = packages.map((keyPackage): Proposal => ({ proposalType: 'add', add: { keyPackage } }));
-    const result = await createCommit({ state: empty, cipherSuite: impl }, { extraProposals: adds, ratchetTreeExtension: true });
+    const first = packages.slice(0, this.o.addsPerCommitMax);
+    const result = await createCommit({ state: empty, cipherSuite: impl }, { extraProposals: first.map(addition), ratchetTreeExtension: true });
     // Epoch 0 is the creation: whoever's commit the server takes first founds the group.
     if (!(await this.sendCommit(conversationId, 0, result))) throw new EpochLost();
     this.joinedAtEpoch.set(conversationId, result.newState.groupContext.epoch);
     this.adopt(conversationId, result.newState);
     this.emit('joined', { conversationId, epoch: Number(result.newState.groupContext.epoch) });
+    const rest = packages.slice(first.length);
+    if (rest.length === 0) return;
+    this.pendingAdds.set(conversationId, rest);
+    if ((await this.commitAddsInLane(conversationId, rest)) === 'lost') throw new EpochLost();
+    this.pendingAdds.delete(conversationId);
+  }
+
+  /**
+   * Adds devices in commits of at most addsPerCommitMax (skipping devices already in the group);
+   * 'lost' when a commit lost its epoch (what is left stays to be added on the next try).
+   */
+  private async commitAddsInLane(conversationId: ConversationId, packages: KeyPackage[]): Promise<'done' | 'lost'> {
+    for (;;) {
+      const state = this.groups.get(conversationId)!;
+      const present = new Set(leaves(state).map((l) => mlsIdentity(l.device)));
+      const missing = packages.filter((p) => !present.has(mlsIdentityOf(p)));
+      if (missing.length === 0) return 'done';
+      const batch = missing.slice(0, this.o.addsPerCommitMax);
+      const result = await createCommit({ state, cipherSuite: await mlsSuite() }, { extraProposals: batch.map(addition), ratchetTreeExtension: true });
+      if (!(await this.sendCommit(conversationId, Number(state.groupContext.epoch), result))) return 'lost';
+      this.adopt(conversationId, result.newState);
+      this.emit('epoch', { conversationId, epoch: Number(result.newState.groupContext.epoch) });
+    }
   }
 
   /**
@@ -289,6 +334,8 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
         if (!state) throw new MlsSessionError('NOT_IN_GROUP', `this device is not in the group of ${conversationId}`);
         const proposals = await build(state);
         if (proposals.length === 0) return 'nothing';
+        const adds = proposals.flatMap((p) => (p.proposalType === 'add' ? [p.add.keyPackage] : []));
+        if (adds.length === proposals.length) return this.commitAddsInLane(conversationId, adds);
         const result = await createCommit({ state, cipherSuite: await mlsSuite() }, { extraProposals: proposals, ratchetTreeExtension: true });
         if (!(await this.sendCommit(conversationId, Number(state.groupContext.epoch), result))) return 'lost';
         this.adopt(conversationId, result.newState);
@@ -315,19 +362,19 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
     }
   }
 
-  private encryptAndSend(conversationId: ConversationId, content: MessageContent, clientMessageId: ClientMessageId): Promise<SendResult> {
+  /** Encrypts with the group's current state and hands the message to the client (resolves before the ack). */
+  private async encryptAndSend(conversationId: ConversationId, content: MessageContent, clientMessageId: ClientMessageId): Promise<{ sent: Promise<SendResult> }> {
     const state = this.groups.get(conversationId)!;
-    return (async () => {
-      // Bound to its message id: the server cannot present it as another message.
-      const encrypted = await createApplicationMessage(state, encodePayload(content), await mlsSuite(), utf8(clientMessageId));
-      // The ratchet has moved on whether or not the send succeeds: never reuse a key.
-      this.groups.set(conversationId, encrypted.newState);
-      const message = encodeMlsMessage({ privateMessage: encrypted.privateMessage, wireformat: 'mls_private_message', version: 'mls10' });
-      return this.client.send(conversationId, encodeEnvelope({ kind: 'application', message }), {
-        clientMessageId,
-        mls: { kind: 'application', epoch: Number(state.groupContext.epoch) },
-      });
-    })();
+    // Bound to its message id: the server cannot present it as another message.
+    const encrypted = await createApplicationMessage(state, encodePayload(content), await mlsSuite(), utf8(clientMessageId));
+    // The ratchet has moved on whether or not the send succeeds: never reuse a key.
+    this.groups.set(conversationId, encrypted.newState);
+    const message = encodeMlsMessage({ privateMessage: encrypted.privateMessage, wireformat: 'mls_private_message', version: 'mls10' });
+    const sent = this.client.send(conversationId, encodeEnvelope({ kind: 'application', message }), {
+      clientMessageId,
+      mls: { kind: 'application', epoch: Number(state.groupContext.epoch) },
+    });
+    return { sent };
   }
 
   // ---------- receiving (in the lane) ----------
@@ -604,6 +651,15 @@ function leaves(state: ClientState): Array<{ leafIndex: number; device: DeviceAd
     if (device) out.push({ leafIndex: nodeIndex / 2, device });
   });
   return out;
+}
+
+function addition(keyPackage: KeyPackage): Proposal {
+  return { proposalType: 'add', add: { keyPackage } };
+}
+
+function mlsIdentityOf(keyPackage: KeyPackage): string {
+  const device = deviceOfLeaf(keyPackage.leafNode);
+  return device ? mlsIdentity(device) : '';
 }
 
 function removal(leafIndex: number): Proposal {

@@ -102,6 +102,14 @@ export class SimGateway {
     this.node = new GatewayNode(this.core, this.router);
   }
 
+  resetStats(): void {
+    this.framesIn = 0;
+    this.framesOut = 0;
+    this.cpu.busyMs = 0;
+    this.cpu.jobs = 0;
+    this.cpu.waitPeakMs = 0;
+  }
+
   /** Opens a connection for a client; undefined when the process is down. */
   open(link: ClientLink, client: ClientEndpoint): SimConnection | undefined {
     if (!this.up) return undefined;

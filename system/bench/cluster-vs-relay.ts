@@ -6,8 +6,13 @@
  *
  *   npm run bench:cluster -- [--gateways 3] [--pairs 50] [--rate-1to1 200] [--members 256]
  *                            [--rate-group 2] [--duration-s 10] [--json FILE]
+ *                            [--traffic both|1to1|group] [--stage-timing DIR] [--cpu-prof DIR]
+ *
+ * --stage-timing runs instrumented gateways (timed-gateway.ts) and prints where a message's time
+ * goes: every port call and Cassandra statement, merged over the gateways (figures also in DIR).
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureServices } from '../../infra/local/services-api.js';
 import { startChildServer } from '../cluster/child-server.js';
@@ -15,6 +20,7 @@ import { startCluster } from '../cluster/cluster.js';
 import { runGroupLoad } from './group-load.js';
 import type { LoadResult } from './open-model.js';
 import { runPairLoad } from './pair-load.js';
+import { formatStages, StageTimer, type EncodedStage } from './stage-timer.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,8 +31,16 @@ const { values } = parseArgs({
     'rate-group': { type: 'string', default: '2' },
     'duration-s': { type: 'string', default: '10' },
     json: { type: 'string' },
+    traffic: { type: 'string', default: 'both' },
+    'stage-timing': { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
+if (!['both', '1to1', 'group'].includes(values.traffic)) throw new Error('--traffic must be both, 1to1 or group');
+const run1to1 = values.traffic !== 'group';
+const runGroup = values.traffic !== '1to1';
+const stageDir = values['stage-timing'] ? path.resolve(values['stage-timing']) : undefined;
+if (stageDir) mkdirSync(stageDir, { recursive: true });
 const gateways = Number(values.gateways);
 const pairs = Number(values.pairs);
 const members = Number(values.members);
@@ -36,8 +50,8 @@ const durationMs = Number(values['duration-s']) * 1000;
 const BENCH_LIMITS = ['rateFramesPerSecond=1000000', 'rateBurstFrames=1000000'];
 
 const relayServer = await startChildServer(new URL('./bare-relay-server.ts', import.meta.url).pathname, []);
-const relay1to1 = await runPairLoad({ target: 'relay', wsUrl: relayServer.wsUrl, pairs, ratePerSecond: rate1to1, durationMs });
-const relayGroup = await runGroupLoad({ target: 'relay', wsUrls: [relayServer.wsUrl], members, ratePerSecond: rateGroup, durationMs });
+const relay1to1 = run1to1 ? await runPairLoad({ target: 'relay', wsUrl: relayServer.wsUrl, pairs, ratePerSecond: rate1to1, durationMs }) : undefined;
+const relayGroup = runGroup ? await runGroupLoad({ target: 'relay', wsUrls: [relayServer.wsUrl], members, ratePerSecond: rateGroup, durationMs }) : undefined;
 await relayServer.stop();
 
 const env = process.env.CASSANDRA_CONTACT_POINTS ? process.env : { ...process.env, ...(await ensureServices(['cassandra', 'redis', 's3'])) };
@@ -45,27 +59,72 @@ const cluster = await startCluster({
   nodes: gateways,
   world: 'production',
   basePort: 0,
-  env: { ...env, CASSANDRA_KEYSPACE: env.CASSANDRA_KEYSPACE ?? 'chat_bench', REDIS_KEY_PREFIX: `bench-${Date.now().toString(36)}:` },
+  env: {
+    ...env,
+    ...(stageDir && { CHAT_STAGE_TIMING_DIR: stageDir }),
+    // A CPU profile of every gateway process (written when it exits), for `--cpu-prof DIR`.
+    ...(values['cpu-prof'] && { NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${path.resolve(values['cpu-prof'])}`.trim() }),
+    CASSANDRA_KEYSPACE: env.CASSANDRA_KEYSPACE ?? 'chat_bench', REDIS_KEY_PREFIX: `bench-${Date.now().toString(36)}:` },
   limits: BENCH_LIMITS,
+  ...(stageDir && { mainScript: new URL('./timed-gateway.ts', import.meta.url).pathname }),
 });
-let system1to1: LoadResult;
-let systemGroup: LoadResult;
+const servicesCpuBefore = stageDir ? servicesCpuMs() : undefined;
+let system1to1: LoadResult | undefined;
+let systemGroup: LoadResult | undefined;
 try {
   const target = { wsUrl: cluster.wsUrls[0]!, wsUrls: cluster.wsUrls, httpUrl: cluster.httpUrls[0]! };
-  system1to1 = await runPairLoad({ target: 'system', ...target, pairs, ratePerSecond: rate1to1, durationMs });
-  systemGroup = await runGroupLoad({ target: 'system', wsUrls: cluster.wsUrls, httpUrl: target.httpUrl, members, ratePerSecond: rateGroup, durationMs });
+  if (run1to1) system1to1 = await runPairLoad({ target: 'system', ...target, pairs, ratePerSecond: rate1to1, durationMs });
+  if (runGroup) systemGroup = await runGroupLoad({ target: 'system', wsUrls: cluster.wsUrls, httpUrl: target.httpUrl, members, ratePerSecond: rateGroup, durationMs });
 } finally {
   await cluster.stop();
 }
+const servicesCpuAfter = stageDir ? servicesCpuMs() : undefined;
+
+/** CPU time (user + system) the shared local services used so far, from their pid files; empty when not local. */
+function servicesCpuMs(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of ['cassandra', 'redis']) {
+    try {
+      // The pid file holds "<pid> <start ticks> <port>".
+      const pid = readFileSync(path.join('.services', name, `${name}.pid`), 'utf8').trim().split(/\s+/)[0];
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      // utime and stime are fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second).
+      out[name] = (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      // Not a local service on this machine: nothing to report.
+    }
+  }
+  return out;
+}
 
 const fmt = (n: number) => n.toFixed(1).padStart(8);
-const row = (name: string, offered: string, relay: LoadResult, system: LoadResult) =>
-  `${name.padEnd(14)} ${offered.padStart(12)} | ${String(relay.deliveredPerSecond).padStart(8)} ${fmt(relay.latencyMs.p50)} ${fmt(relay.latencyMs.p99)} | ` +
+const row = (name: string, offered: string, relay: LoadResult | undefined, system: LoadResult | undefined) =>
+  !relay || !system
+    ? ''
+    : `${name.padEnd(14)} ${offered.padStart(12)} | ${String(relay.deliveredPerSecond).padStart(8)} ${fmt(relay.latencyMs.p50)} ${fmt(relay.latencyMs.p99)} | ` +
   `${String(system.deliveredPerSecond).padStart(8)} ${fmt(system.latencyMs.p50)} ${fmt(system.latencyMs.p99)} | ${(system.deliveredPerSecond / Math.max(1, relay.deliveredPerSecond)).toFixed(2).padStart(6)}\n`;
 process.stdout.write(`${gateways} gateway processes on Cassandra + Redis vs a bare ws relay; ${durationMs / 1000} s per point after 2 s warm-up\n`);
 process.stdout.write('traffic         offered msg/s | relay deliv/s  p50 ms   p99 ms | system deliv/s p50 ms  p99 ms | ratio\n');
 process.stdout.write(row(`1:1 (${pairs} pairs)`, String(rate1to1), relay1to1, system1to1));
 process.stdout.write(row(`group of ${members}`, `${rateGroup} (×${members - 1})`, relayGroup, systemGroup));
+if (stageDir) {
+  const merged = new StageTimer();
+  let gatewayCpuMs = 0;
+  for (let i = 1; i <= gateways; i++) {
+    const node = JSON.parse(readFileSync(path.join(stageDir, `gw-${i}.json`), 'utf8')) as {
+      cpuMs: number;
+      eventLoopDelayMs: { p50: number; p99: number; max: number };
+      stages: Record<string, EncodedStage>;
+    };
+    merged.merge(node.stages);
+    gatewayCpuMs += node.cpuMs;
+    process.stdout.write(`gw-${i} event-loop delay p50 ${node.eventLoopDelayMs.p50.toFixed(1)} ms, p99 ${node.eventLoopDelayMs.p99.toFixed(1)} ms, max ${node.eventLoopDelayMs.max.toFixed(1)} ms\n`);
+  }
+  const sends = merged.figures()['core.chat.send']?.count ?? 0;
+  const cpuLine = Object.entries(servicesCpuAfter ?? {}).map(([name, ms]) => `${name} ${ms - (servicesCpuBefore?.[name] ?? 0)} ms`);
+  process.stdout.write(`CPU while the cluster ran: gateways ${gatewayCpuMs} ms (incl. start-up), ${cpuLine.join(', ')}; sends ${sends}\n`);
+  process.stdout.write(`stages over all gateways (warm-up included):\n${formatStages(merged.figures())}\n`);
+}
 if (values.json) {
   writeFileSync(values.json, JSON.stringify({ kind: 'bench-cluster', gateways, pairs, members, rate1to1, rateGroup, durationMs, relay1to1, relayGroup, system1to1, systemGroup }, null, 2));
 }

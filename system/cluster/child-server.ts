@@ -9,7 +9,8 @@ export interface ChildServer {
   stop(): Promise<void>;
 }
 
-const READY_TIMEOUT_MS = 30_000;
+// Generous: a gateway loads TypeScript through tsx and connects to Cassandra; on a loaded 2-core machine that can take a while.
+const READY_TIMEOUT_MS = 90_000;
 
 /** Starts a server script in its own process and waits for its `READY {json}` line. */
 export function startChildServer(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ChildServer> {

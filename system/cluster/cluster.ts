@@ -16,6 +16,8 @@ export interface ClusterOptions {
    * restarted node replays its log. Default: .wal/cluster-<random> under the working directory.
    */
   walRoot?: string;
+  /** Gateway entry script (default system/main.ts); benchmarks pass an instrumented one with the same arguments. */
+  mainScript?: string;
 }
 
 export interface Cluster {
@@ -48,6 +50,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const walRoot = path.resolve(options.walRoot ?? path.join('.wal', `cluster-${randomBytes(4).toString('hex')}`));
   const nodes: ChildServer[] = [];
   const launches: Array<{ args: string[]; env: NodeJS.ProcessEnv }> = [];
+  const mainScript = options.mainScript ?? MAIN_SCRIPT;
   try {
     for (const [i, port] of ports.entries()) {
       const nodeId = `gw-${i + 1}`;
@@ -60,7 +63,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         CHAT_WAL_DIR: path.join(walRoot, nodeId),
       };
       launches.push({ args, env });
-      nodes.push(await startChildServer(MAIN_SCRIPT, args, env));
+      nodes.push(await startChildServer(mainScript, args, env));
     }
   } catch (error) {
     await Promise.all(nodes.map((n) => n.stop()));
@@ -82,7 +85,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       const args = [...launch.args];
       const portAt = args.indexOf('--port') + 1;
       if (args[portAt] === '0') args[portAt] = new URL(nodes[index]!.httpUrl ?? nodes[index]!.wsUrl).port;
-      const node = await startChildServer(MAIN_SCRIPT, args, launch.env);
+      const node = await startChildServer(mainScript, args, launch.env);
       nodes[index] = node;
       return node;
     },

@@ -57,6 +57,12 @@ export interface Limits {
   keyPackageClaimUsersMax: number;
   /** KeyPackages one device may claim per minute (also the burst); stops a claim storm from draining the directory. */
   keyPackageClaimsPerMinute: number;
+  /**
+   * Largest body of an MLS handshake send (`mls.kind` commit, proposal or welcome), in bytes: a
+   * commit adding dozens of devices, with its Welcome and ratchet tree, outgrows a chat message.
+   * Kept below frameBytesMax once base64-encoded.
+   */
+  mlsHandshakeBytesMax: number;
   /** Most accepted sends one gateway holds in its write-ahead log during a store outage; beyond it sends fail (retryable). */
   walEntriesMax: number;
   /** First wait before replaying the write-ahead log again after the store refused; doubles up to walReplayRetryMaxMs. */
@@ -102,6 +108,7 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
   keyPackageClaimUsersMax: 256,
   // A 256-member group of 5-device users is 1280 claims at once: the burst must cover one.
   keyPackageClaimsPerMinute: 3000,
+  mlsHandshakeBytesMax: 192 * 1024,
   // ~1 KiB per entry on disk: 100k entries is ~100 MiB, minutes of a busy gateway's traffic.
   walEntriesMax: 100_000,
   walReplayRetryMs: 250,

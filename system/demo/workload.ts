@@ -213,6 +213,7 @@ export async function runDemoWorkload(target: DemoTarget, options: DemoWorkloadO
   await Promise.all(devices.filter((d) => !d.client).map(connect));
   await Promise.all(pending);
   const e2ee = await encryptedRun;
+  if (e2ee) options.log(`encrypted: ${e2ee.sent} messages, ${e2ee.decrypted}/${e2ee.expected} decryptions, ${e2ee.rejected} refused${e2ee.errors.length ? `; ${e2ee.errors.join('; ')}` : ''}`);
   const quiesced = await waitForQuiescence(devices, options.quiesceTimeoutMs);
   history.record({
     type: 'quiesce',

@@ -224,6 +224,24 @@ describe('commits in epoch order', () => {
     expect(await w.stores.groupEpochs.current(DM)).toBe(2);
   });
 
+  it('holds handshakes to mlsHandshakeBytesMax and everything else to messageBytesMax', async () => {
+    const { w, alice } = await world({ messageBytesMax: 50_000, mlsHandshakeBytesMax: 100_000 });
+    const big = (bytes: number, clientMessageId: string, mls?: { kind: string; epoch: number }) => ({
+      type: 'send',
+      conversationId: DM,
+      clientMessageId,
+      body: Buffer.alloc(bytes, 7).toString('base64'),
+      ...(mls ? { mls } : {}),
+    });
+    expect(await ok(alice, big(80_000, 'big-commit', { kind: 'commit', epoch: 0 }))).toMatchObject({ type: 'sent' });
+    expect(await fails(alice, big(80_000, 'big-chat'))).toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
+    expect(await fails(alice, big(80_000, 'big-app', { kind: 'application', epoch: 1 }))).toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
+    const tooBig = await fails(alice, big(120_000, 'huge-commit', { kind: 'commit', epoch: 1 }));
+    expect(tooBig).toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
+    expect(tooBig.message).toContain('mlsHandshakeBytesMax');
+    expect(await w.stores.groupEpochs.current(DM)).toBe(1);
+  });
+
   it('refuses a malformed MLS marker with INVALID_FIELD', async () => {
     const { alice } = await world();
     expect(await fails(alice, send('x1', { kind: 'handshake', epoch: 0 }))).toMatchObject({ code: 'INVALID_FIELD' });

@@ -69,10 +69,10 @@ export class ChatService {
    */
   send(caller: Caller, request: SendRequest): Promise<SendOutcome> {
     const bodyBytes = base64DecodedBytes(request.bodyBase64);
-    if (bodyBytes > this.deps.limits.messageBytesMax) {
-      return Promise.reject(
-        new ChatError('MESSAGE_TOO_LARGE', `message body is ${bodyBytes} bytes; messageBytesMax is ${this.deps.limits.messageBytesMax}`),
-      );
+    const handshake = request.mls !== undefined && request.mls.kind !== 'application';
+    const [limitName, bodyBytesMax] = handshake ? ['mlsHandshakeBytesMax', this.deps.limits.mlsHandshakeBytesMax] : ['messageBytesMax', this.deps.limits.messageBytesMax];
+    if (bodyBytes > bodyBytesMax) {
+      return Promise.reject(new ChatError('MESSAGE_TOO_LARGE', `message body is ${bodyBytes} bytes; ${limitName} is ${bodyBytesMax}`));
     }
     return this.serializer.run(request.conversationId, () => this.acceptOrQueue(caller, request));
   }

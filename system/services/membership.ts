@@ -17,8 +17,27 @@ export type ConversationMembers =
  * Who is in a conversation, now and at each point of its history. 1:1 conversations have their
  * two users from seq 1; groups have membership spans recorded by the group service.
  */
+/**
+ * Users seen to exist, kept per process. A user, once registered, stays (devices come and go), so
+ * a positive answer never goes stale; caching it keeps 1:1 sends off the directory — and lets them
+ * be accepted into the write-ahead log while the directory's store is down.
+ */
+const KNOWN_USERS_MAX = 100_000;
+
 export class Membership {
+  private readonly knownUsers = new Set<UserId>();
+
   constructor(private readonly deps: Pick<CoreDeps, 'conversations' | 'directory'>) {}
+
+  private async userExists(userId: UserId): Promise<boolean> {
+    if (this.knownUsers.has(userId)) return true;
+    const exists = await this.deps.directory.userExists(userId);
+    if (exists) {
+      if (this.knownUsers.size >= KNOWN_USERS_MAX) this.knownUsers.clear();
+      this.knownUsers.add(userId);
+    }
+    return exists;
+  }
 
   /** Current members; throws UNKNOWN_CONVERSATION or NOT_A_MEMBER when `userId` may not post. */
   async requireMember(conversationId: ConversationId, userId: UserId): Promise<ConversationMembers> {
@@ -26,7 +45,7 @@ export class Membership {
     if (participants) {
       if (!participants.includes(userId)) throw new ChatError('NOT_A_MEMBER', `you are not a participant of ${conversationId}`);
       const other = participants[0] === userId ? participants[1] : participants[0];
-      if (!(await this.deps.directory.userExists(other))) throw new ChatError('UNKNOWN_USER', `no user ${other}`);
+      if (!(await this.userExists(other))) throw new ChatError('UNKNOWN_USER', `no user ${other}`);
       return { kind: 'direct', members: participants };
     }
     const group = await this.requireGroup(conversationId);

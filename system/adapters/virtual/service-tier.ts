@@ -1,6 +1,22 @@
 import { ChatError } from '../../core/errors.js';
 import type { SimTime } from './sim-time.js';
 
+/** Replaces the smallest value of a binary min-heap and restores the heap (O(log n)). */
+function replaceMin(heap: Float64Array, value: number): void {
+  const n = heap.length;
+  let i = 0;
+  for (;;) {
+    const left = 2 * i + 1;
+    if (left >= n) break;
+    const right = left + 1;
+    const child = right < n && heap[right]! < heap[left]! ? right : left;
+    if (heap[child]! >= value) break;
+    heap[i] = heap[child]!;
+    i = child;
+  }
+  heap[i] = value;
+}
+
 /** A draw of one network crossing (ms); the simulator supplies it from the scenario's distribution. */
 export type LatencySampler = () => number;
 
@@ -41,8 +57,7 @@ export class ServiceTier {
   private down = false;
   private partitioned = false;
   private extraLatencyMs = 0;
-  /** Times at which a request still occupies a server, to count the queue. */
-  readonly stats: TierStats = { requests: 0, timeouts: 0, busyMs: 0, queued: 0, queuedPeak: 0 };
+  stats: TierStats = { requests: 0, timeouts: 0, busyMs: 0, queued: 0, queuedPeak: 0 };
 
   constructor(
     private readonly time: SimTime,
@@ -50,6 +65,11 @@ export class ServiceTier {
   ) {
     if (!(model.concurrency >= 1)) throw new Error(`${model.name}: concurrency must be at least 1`);
     this.serverFreeAtMs = new Float64Array(Math.floor(model.concurrency));
+  }
+
+  /** Starts the counts afresh (after a set-up phase that should not count). */
+  resetStats(): void {
+    this.stats = { requests: 0, timeouts: 0, busyMs: 0, queued: this.stats.queued, queuedPeak: this.stats.queued };
   }
 
   get name(): string {
@@ -95,14 +115,12 @@ export class ServiceTier {
         return;
       }
       const arriveAt = sentAt + model.oneWayLatencyMs() + this.extraLatencyMs;
-      // The least busy server takes it (FIFO across the tier).
-      let server = 0;
+      // The server that frees up first takes it (FIFO across the tier): the root of a min-heap.
       const free = this.serverFreeAtMs;
-      for (let i = 1; i < free.length; i++) if (free[i]! < free[server]!) server = i;
-      const startAt = Math.max(arriveAt, free[server]!);
+      const startAt = Math.max(arriveAt, free[0]!);
       const serviceMs = model.serviceTimeMs();
       const doneAt = startAt + serviceMs;
-      free[server] = doneAt;
+      replaceMin(free, doneAt);
       this.stats.busyMs += serviceMs;
       const answerAt = doneAt + model.oneWayLatencyMs() + this.extraLatencyMs;
       if (startAt > arriveAt) {

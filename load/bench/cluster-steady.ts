@@ -1,0 +1,72 @@
+/**
+ * Benchmark: the largest steady 1:1 rate at which the reference system as deployed — 3 gateway
+ * processes on Cassandra and Redis — keeps deliver p99 < 200 ms under the load driver
+ * (steady-1to1 at each rate), next to a bare `ws` relay at the same rates, measured in the same run.
+ * Starts the local services when their variables are not set.
+ *
+ *   npx tsx load/bench/cluster-steady.ts [--gateways 3] [--users 500] [--rates 25,50,100,200] [--duration-s 20] [--json FILE]
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ensureServices } from '../../infra/local/services-api.js';
+import { readScenario } from '../../scenarios/format/index.js';
+import type { LoadResult } from '../../system/bench/open-model.js';
+import { runPairLoad } from '../../system/bench/pair-load.js';
+import type { RunSummary } from '../../checker/run-summary.js';
+import { startChildServer } from '../../system/cluster/child-server.js';
+import { startCluster } from '../../system/cluster/cluster.js';
+import { runLoad } from '../run-load.js';
+
+const { values } = parseArgs({
+  options: {
+    gateways: { type: 'string', default: '3' },
+    users: { type: 'string', default: '500' },
+    rates: { type: 'string', default: '25,50,100,200' },
+    'duration-s': { type: 'string', default: '20' },
+    json: { type: 'string' },
+  },
+});
+const rates = values.rates.split(',').map(Number);
+const durationS = Number(values['duration-s']);
+const users = Number(values.users);
+const BENCH_LIMITS = ['rateFramesPerSecond=1000000', 'rateBurstFrames=1000000'];
+const base = await readScenario(new URL('../../scenarios/steady-1to1.yaml', import.meta.url).pathname);
+
+const relayServer = await startChildServer(new URL('../../system/bench/bare-relay-server.ts', import.meta.url).pathname, []);
+const relay: LoadResult[] = [];
+for (const rate of rates) relay.push(await runPairLoad({ target: 'relay', wsUrl: relayServer.wsUrl, pairs: 50, ratePerSecond: rate, durationMs: durationS * 1000 }));
+await relayServer.stop();
+
+const env = process.env.CASSANDRA_CONTACT_POINTS ? process.env : { ...process.env, ...(await ensureServices(['cassandra', 'redis', 's3'])) };
+const cluster = await startCluster({
+  nodes: Number(values.gateways),
+  world: 'production',
+  basePort: 0,
+  env: { ...env, CASSANDRA_KEYSPACE: env.CASSANDRA_KEYSPACE ?? 'chat_bench', REDIS_KEY_PREFIX: `loadbench-${Date.now().toString(36)}:` },
+  limits: BENCH_LIMITS,
+});
+const system: Array<{ rate: number; delivered_per_s: number; deliver: RunSummary['latency_ms']['deliver']; ack: RunSummary['latency_ms']['ack']; violations: number; quiesced: unknown }> = [];
+try {
+  for (const rate of rates) {
+    const scenario = { ...base, population: { ...base.population, users }, traffic: { ...base.traffic, messages_per_s: rate } };
+    const result = await runLoad(scenario, { targets: cluster.wsUrls, tokenSecret: cluster.tokenSecret, durationS, log: (l) => process.stderr.write(`· ${l}\n`) });
+    const s = result.summary;
+    system.push({ rate, delivered_per_s: (s.rate_per_s as { delivered: number }).delivered, deliver: s.latency_ms.deliver, ack: s.latency_ms.ack, violations: s.invariants.violations, quiesced: s.quiesced });
+  }
+} finally {
+  await cluster.stop();
+}
+
+process.stdout.write(`steady-1to1 (${users} users) on ${values.gateways} gateways (Cassandra + Redis) vs a bare ws relay (50 pairs); ${durationS} s per rate\n`);
+process.stdout.write('offered msg/s | relay deliv/s  p50 ms  p99 ms | system deliv/s  ack p99  deliver p50  deliver p99  violations\n');
+rates.forEach((rate, i) => {
+  const r = relay[i]!;
+  const s = system[i]!;
+  process.stdout.write(
+    `${String(rate).padStart(13)} | ${String(r.deliveredPerSecond).padStart(13)} ${r.latencyMs.p50.toFixed(1).padStart(7)} ${r.latencyMs.p99.toFixed(1).padStart(7)} | ` +
+      `${String(s.delivered_per_s).padStart(14)} ${s.ack.p99.toFixed(1).padStart(8)} ${s.deliver.p50.toFixed(1).padStart(12)} ${s.deliver.p99.toFixed(1).padStart(12)} ${String(s.violations).padStart(11)}\n`,
+  );
+});
+const passing = system.filter((s) => s.deliver.p99 < 200 && s.violations === 0).map((s) => s.rate);
+process.stdout.write(`largest rate with deliver p99 < 200 ms: ${passing.length > 0 ? Math.max(...passing) : 'none of those measured'}\n`);
+if (values.json) writeFileSync(values.json, JSON.stringify({ kind: 'bench-cluster-steady', users, durationS, rates, relay, system }, null, 2));
