@@ -41,6 +41,8 @@ const run1to1 = values.traffic !== 'group';
 const runGroup = values.traffic !== '1to1';
 const stageDir = values['stage-timing'] ? path.resolve(values['stage-timing']) : undefined;
 if (stageDir) mkdirSync(stageDir, { recursive: true });
+if (values['cpu-prof'] && !stageDir) throw new Error('--cpu-prof needs --stage-timing (it profiles the timed gateways)');
+if (values['cpu-prof']) mkdirSync(values['cpu-prof'], { recursive: true });
 const gateways = Number(values.gateways);
 const pairs = Number(values.pairs);
 const members = Number(values.members);
@@ -62,8 +64,8 @@ const cluster = await startCluster({
   env: {
     ...env,
     ...(stageDir && { CHAT_STAGE_TIMING_DIR: stageDir }),
-    // A CPU profile of every gateway process (written when it exits), for `--cpu-prof DIR`.
-    ...(values['cpu-prof'] && { NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${path.resolve(values['cpu-prof'])}`.trim() }),
+    // A CPU profile of every gateway process (timed gateways only), written when it stops.
+    ...(values['cpu-prof'] && { CHAT_CPU_PROFILE_DIR: path.resolve(values['cpu-prof']) }),
     CASSANDRA_KEYSPACE: env.CASSANDRA_KEYSPACE ?? 'chat_bench', REDIS_KEY_PREFIX: `bench-${Date.now().toString(36)}:` },
   limits: BENCH_LIMITS,
   ...(stageDir && { mainScript: new URL('./timed-gateway.ts', import.meta.url).pathname }),

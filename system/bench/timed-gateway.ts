@@ -8,10 +8,14 @@
  *   whose time includes waiting in the conversation's serializer,
  * - event-loop delay and the CPU time the process used.
  *
+ * With `CHAT_CPU_PROFILE_DIR` set it also records a CPU profile (`<node id>.cpuprofile`, open it in
+ * Chrome DevTools) from start to stop.
+ *
  * On SIGTERM it writes the figures as JSON to `$CHAT_STAGE_TIMING_DIR/<node id>.json` and exits.
  * Arguments as `system/main.ts` (the cluster launcher passes them).
  */
 import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -64,6 +68,14 @@ const receipts = world.core.receipts;
 const delivered = receipts.delivered.bind(receipts);
 receipts.delivered = (caller, conversationId, seq) => timer.time('core.receipts.delivered', () => delivered(caller, conversationId, seq));
 
+const profileDir = process.env.CHAT_CPU_PROFILE_DIR;
+const profiler = profileDir ? new Session() : undefined;
+if (profiler) {
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.start');
+}
+
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 const server = await startServer({ node: world.node, host: values.host, port: Number(values.port), devTokens: values['dev-tokens'], renderMetrics: () => metrics.render() });
@@ -80,8 +92,11 @@ process.on('SIGTERM', () => {
     stages: timer.encode(),
   };
   writeFileSync(path.join(outDir, `${nodeId}.json`), JSON.stringify(figures, null, 2));
-  void server
-    .close()
+  void (profiler && profileDir ? profiler.post('Profiler.stop') : Promise.resolve(undefined))
+    .then((result) => {
+      if (result && profileDir) writeFileSync(path.join(profileDir, `${nodeId}.cpuprofile`), JSON.stringify(result.profile));
+    })
+    .then(() => server.close())
     .then(() => world.close())
     .then(() => process.exit(0));
 });
