@@ -9,7 +9,7 @@ export default defineConfig({
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', '.services/**', ...(withoutServices ? REAL_SERVICE_SUITES : [])],
     // Real services for the integration suites are started once, before any test file.
-    globalSetup: ['infra/local/vitest-global-setup.ts'],
+    globalSetup: ['infra/local/vitest-global-setup.ts', 'chaos/proxy/vitest-global-setup.ts'],
     setupFiles: ['vitest.setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,

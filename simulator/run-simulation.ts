@@ -27,6 +27,8 @@ export interface SimOptions {
   onProgress?: (p: SimProgress) => void;
   /** Test seam: wraps the shared message store (planted bugs). */
   wrapBackendMessages?: (store: MessageStore) => MessageStore;
+  /** Test seam: changes the world before the load starts (planted bugs in adapters). */
+  plant?: (world: SimWorld, workload: Workload) => void;
 }
 
 export interface SimProgress {
@@ -106,6 +108,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     heartbeatTimeoutMs: limits.heartbeatTimeoutMs,
   });
   await workload.setUp();
+  options.plant?.(world, workload);
   // The set-up (linking devices, creating groups) is not part of the measured run.
   for (const tier of Object.values(world.tiers)) tier.resetStats();
   for (const g of world.gateways) g.resetStats();

@@ -19,8 +19,17 @@ export function toxiproxyBinaryPath(cacheDir = loadConfig().cacheDir, version = 
   return path.join(cacheDir, `toxiproxy-${version}`, 'server');
 }
 
-/** Returns the path of the toxiproxy server binary, building it first when missing. */
-export async function ensureToxiproxy(log: (line: string) => void = () => {}): Promise<string> {
+let building: Promise<string> | undefined;
+
+/** Returns the path of the toxiproxy server binary, building it first when missing (once per process). */
+export function ensureToxiproxy(log: (line: string) => void = () => {}): Promise<string> {
+  building ??= findOrBuild(log).finally(() => {
+    building = undefined;
+  });
+  return building;
+}
+
+async function findOrBuild(log: (line: string) => void): Promise<string> {
   const explicit = process.env.CHAOS_TOXIPROXY_BIN;
   if (explicit) {
     if (!fs.existsSync(explicit)) throw new ChaosError(ChaosErrorCodes.PROXY_UNAVAILABLE, `CHAOS_TOXIPROXY_BIN=${explicit} does not exist`);

@@ -88,10 +88,18 @@ export async function startLocalTopology(options: LocalTopologyOptions): Promise
       CHAT_PEER_URLS: ports.map((p) => `ws://127.0.0.1:${p}/ws`).join(','),
     };
     log(`starting ${options.gateways} gateway(s)`);
-    const gateways = await Promise.all(ports.map((port, index) => GatewayProcess.start({ index, port, env, limits: options.limits })));
+    const gateways: GatewayProcess[] = [];
     cleanups.push(async () => {
       await Promise.all(gateways.map((g) => g.stop()));
     });
+    // The first gateway alone creates the keyspace and tables (slow on a fresh Cassandra); the
+    // others then start together against the existing schema.
+    const start = (index: number) => GatewayProcess.start({ index, port: ports[index]!, env, limits: options.limits });
+    gateways.push(await start(0));
+    const rest = await Promise.allSettled(ports.slice(1).map((_, i) => start(i + 1)));
+    for (const r of rest) if (r.status === 'fulfilled') gateways.push(r.value);
+    const failed = rest.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     gateways.forEach((g, i) => lines.push(`gateway-${i}: process ${g.pid} on ${g.wsUrl}`));
 
     return {

@@ -200,10 +200,34 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
         });
         return await sending.sent;
       } catch (error) {
+        // A claim or commit that timed out or was throttled: the same step can succeed later.
+        if (isChatClientError(error) && error.retryable && attempt < this.o.commitAttemptsMax) {
+          await this.sleep(error.retryAfterMs ?? 100 * 2 ** attempt);
+          continue;
+        }
         if (!(error instanceof EpochLost) || attempt >= this.o.commitAttemptsMax) throw error;
         // Lost the founding race: the winner's Welcome is on its way. Lost a later batch: let the
         // winning commit be applied, then add the rest on top of it.
         if (this.groups.has(conversationId)) await this.sleep(50 * 2 ** attempt);
+        else await this.waitJoined(conversationId);
+      }
+    }
+  }
+
+  /**
+   * Makes sure the conversation has an MLS group this device is in (founding it if nobody has),
+   * without sending anything: lets an app pay the setup cost before the first message.
+   */
+  async ensureGroup(conversationId: ConversationId): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.lanes.run(conversationId, () => this.ensureGroupInLane(conversationId));
+        return;
+      } catch (error) {
+        if (attempt >= this.o.commitAttemptsMax) throw error;
+        if (isChatClientError(error) && error.retryable) await this.sleep(error.retryAfterMs ?? 100 * 2 ** attempt);
+        else if (!(error instanceof EpochLost)) throw error;
+        else if (this.groups.has(conversationId)) await this.sleep(50 * 2 ** attempt);
         else await this.waitJoined(conversationId);
       }
     }

@@ -53,7 +53,8 @@ export async function startEncryptedShare(
   for (const [i, userId] of userIds.entries()) {
     // Every third encrypted user has a laptop too: the sender's other devices must read its messages.
     for (const deviceId of i % 3 === 0 ? ['phone', 'laptop'] : ['phone']) {
-      const client = new ChatClient({ urls: [target.wsUrl], token: await issueToken(userId, deviceId), history, deviceId, validateFrames: false });
+      // Group creation claims and commits are requests: give them room on a busy machine.
+      const client = new ChatClient({ urls: [target.wsUrl], token: await issueToken(userId, deviceId), history, deviceId, validateFrames: false, requestTimeoutMs: 30_000 });
       const session = new MlsSession(client, { keyPackagesTarget: 5 });
       const device: EncryptedDevice = { userId, deviceId, client, session, decrypted: new Set() };
       session.on('message', (m) => device.decrypted.add(m.clientMessageId));
@@ -76,6 +77,11 @@ export async function startEncryptedShare(
   const group = await creator.session.createGroup('encrypted group', groupUsers.slice(1));
   const members = new Map<string, Set<string>>([[group, new Set(groupUsers)]]);
   for (const [a, b] of pairs) members.set(directConversationId(a, b), new Set([a, b]));
+  // Found every 1:1 group now, so the traffic phase pays only for messages.
+  await Promise.all(pairs.map(([a]) => phones.find((d) => d.userId === a)!.session.ensureGroup(directConversationId(a, pairs.find(([x]) => x === a)![1]))));
+  const joinDeadline = performance.now() + 30_000;
+  const inAll = () => [...members].every(([conversationId, users]) => devices.filter((d) => users.has(d.userId)).every((d) => d.session.epoch(conversationId) !== undefined));
+  while (!inAll() && performance.now() < joinDeadline) await new Promise((resolve) => setTimeout(resolve, 20));
   const sentIds: Array<{ conversationId: string; clientMessageId: string; sender: EncryptedDevice; recipients: EncryptedDevice[] }> = [];
 
   return {

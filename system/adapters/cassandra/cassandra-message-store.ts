@@ -91,6 +91,7 @@ export class CassandraMessageStore implements MessageStore {
       for (const row of rows) events.push(eventFromRow(row));
       if (rows.length === 0) break;
       after = events[events.length - 1]!.seq;
+      this.noteHead(conversationId, after);
       // The log has no gaps: it continues in the next bucket only if this one is full.
       if (after !== bucketLastSeq(bucket, this.bucketEvents)) break;
     }
@@ -120,8 +121,11 @@ export class CassandraMessageStore implements MessageStore {
   }
 
   async lastSeq(conversationId: ConversationId): Promise<Seq> {
-    const known = Math.max(this.knownHead(conversationId), await this.readHead(conversationId));
-    return this.highestFrom(conversationId, known);
+    // A seq this process saw stored is as good a start as the hint (the probe finds the real end
+    // from any stored seq), and saves a read on the receipt path, which asks on every ack.
+    const known = this.knownHead(conversationId);
+    if (known === 0) return this.highestFrom(conversationId, await this.readHead(conversationId));
+    return this.highestFrom(conversationId, known, { hintAfterBuckets: true });
   }
 
   /** Waits for the head-hint writes still in flight (call before closing the client). */
@@ -134,8 +138,7 @@ export class CassandraMessageStore implements MessageStore {
   private async appendChat(draft: ChatDraft): Promise<AppendResult> {
     const conversationId = draft.conversationId;
     const key = idempotencyKey(draft);
-    const base = Math.max(this.knownHead(conversationId), await this.readHead(conversationId));
-    const reservation = await this.reserve(key, base);
+    const { reservation, hint } = await this.reserveWithBase(conversationId, key);
     if (reservation.kind === 'stored') return { event: await this.storedMessage(draft, reservation.seq), duplicate: true };
     if (reservation.takenOver) {
       // The previous owner may have numbered the message before it stopped: look before numbering again.
@@ -146,10 +149,34 @@ export class CassandraMessageStore implements MessageStore {
       }
     }
     const event = await this.serializer.run(conversationId, () =>
-      this.claim(draft, Math.max(this.knownHead(conversationId), reservation.baseSeq) + 1, reservation),
+      this.claim(draft, Math.max(this.knownHead(conversationId), reservation.baseSeq, hint) + 1, reservation),
     );
-    await this.complete(key, event.seq);
+    // Recording the seq is not on the sender's path: until it lands, a repeat elsewhere waits for it
+    // (a reservation without a seq), and if this process dies first, the lease takeover finds the
+    // message by scanning after the reservation's base (see docs/storage-cassandra.md).
+    this.completeLater(key, event.seq);
     return { event, duplicate: false };
+  }
+
+  /**
+   * Reserves the idempotency key, with a base seq below every seq the message may be stored at.
+   * A process that already knows a stored seq of the conversation uses it as the base and reads
+   * the head hint at the same time (one round trip instead of two); otherwise the hint is read
+   * first, so a takeover's scan never has to start from the beginning of a long log.
+   */
+  private async reserveWithBase(conversationId: ConversationId, key: IdempotencyKey): Promise<{ reservation: Reservation; hint: Seq }> {
+    const known = this.knownHead(conversationId);
+    if (known === 0) {
+      const hint = await this.readHead(conversationId);
+      return { reservation: await this.reserve(key, hint), hint };
+    }
+    // The hint only saves a lost claim: during an outage the reservation decides what happens.
+    const hintRead = this.readHead(conversationId).catch((error: unknown) => {
+      if (isStorageOutage(error)) return 0;
+      throw error;
+    });
+    const [reservation, hint] = await Promise.all([this.reserve(key, known), hintRead]);
+    return { reservation, hint };
   }
 
   private async reserve(key: IdempotencyKey, baseSeq: Seq): Promise<Reservation> {
@@ -196,6 +223,10 @@ export class CassandraMessageStore implements MessageStore {
       }
       row = await this.cql.readOne(this.q.readReservation, key, this.cql.settings.serialConsistency);
     }
+  }
+
+  private completeLater(key: IdempotencyKey, seq: Seq): void {
+    this.inBackground(this.complete(key, seq).catch(() => undefined));
   }
 
   /** Best effort: the event is stored either way, and a later repeat finds it by scanning (takeover). */
@@ -263,6 +294,7 @@ export class CassandraMessageStore implements MessageStore {
     const values = eventValues(draft);
     let seq = start;
     let outages = 0;
+    let lostInARow = 0;
     for (let attempt = 1; attempt <= this.cql.settings.claimAttemptsMax; attempt++) {
       if (reservation) this.checkLease(reservation, draft);
       let outcome;
@@ -281,8 +313,11 @@ export class CassandraMessageStore implements MessageStore {
         this.writeHeadLater(conversationId, seq);
         return { ...draft, seq } as ConversationEvent;
       }
-      // Another writer stored seq: every seq up to the highest stored one exists; go on after it.
-      seq = (await this.highestFrom(conversationId, seq)) + 1;
+      // Another writer stored seq, so seq + 1 has every predecessor stored. With one competitor
+      // (the usual race: both ends of a chat answering at once) it is free: try it without a read.
+      // Lost again: others are further ahead; go on after the highest stored seq.
+      this.noteHead(conversationId, seq);
+      seq = ++lostInARow === 1 ? seq + 1 : (await this.highestFrom(conversationId, seq)) + 1;
     }
     throw storageUnavailable(
       `could not claim a sequence number in ${conversationId} after ${this.cql.settings.claimAttemptsMax} attempts (too many concurrent writers); retry`,
@@ -297,15 +332,24 @@ export class CassandraMessageStore implements MessageStore {
     }
   }
 
-  /** The highest stored seq, given that `known` is stored (or 0): probes forward bucket by bucket. */
-  private async highestFrom(conversationId: ConversationId, known: Seq): Promise<Seq> {
+  /**
+   * The highest stored seq, given that `known` is stored (or 0): probes forward bucket by bucket.
+   * `hintAfterBuckets`: once a bucket turns out full, jump ahead to the head hint if it is further
+   * (for a `known` that may be old, e.g. this process's cache).
+   */
+  private async highestFrom(conversationId: ConversationId, known: Seq, options: { hintAfterBuckets?: boolean } = {}): Promise<Seq> {
     let last = known;
+    let hintRead = !options.hintAfterBuckets;
     for (;;) {
       const bucket = bucketOf(last + 1, this.bucketEvents);
       const row = await this.cql.readOne(this.q.highestAfter, [conversationId, bucket, last]);
       if (!row) break;
       last = num(row.get('seq'));
       if (last !== bucketLastSeq(bucket, this.bucketEvents)) break;
+      if (!hintRead) {
+        hintRead = true;
+        last = Math.max(last, await this.readHead(conversationId));
+      }
     }
     this.noteHead(conversationId, last);
     return last;
@@ -318,11 +362,13 @@ export class CassandraMessageStore implements MessageStore {
 
   /** The hint is only an optimization: its write runs in the background and may fail. */
   private writeHeadLater(conversationId: ConversationId, seq: Seq): void {
-    const write = this.cql
-      .write(this.q.writeHead, [seq, seq, conversationId], true)
-      .catch(() => undefined)
-      .finally(() => this.background.delete(write));
-    this.background.add(write);
+    this.inBackground(this.cql.write(this.q.writeHead, [seq, seq, conversationId], true).catch(() => undefined));
+  }
+
+  /** Tracks a write nobody waits for, so `drain` (before closing the client) can. */
+  private inBackground(write: Promise<void>): void {
+    const tracked = write.finally(() => this.background.delete(tracked));
+    this.background.add(tracked);
   }
 
   private knownHead(conversationId: ConversationId): Seq {

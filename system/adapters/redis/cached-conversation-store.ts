@@ -31,6 +31,15 @@ return 1
 
 export const GROUP_CACHE_SCRIPTS: readonly LuaScript[] = [FILL, INVALIDATE];
 
+/** Decoded group records kept per process (each a few tens of KB at most). */
+const LOCAL_RECORDS_MAX = 2_000;
+
+interface LocalRecord {
+  generation: string;
+  record: GroupRecord;
+  decodedAtMs: number;
+}
+
 export interface CachedConversationStoreOptions {
   keys?: RedisKeys;
   logger?: Logger;
@@ -50,11 +59,22 @@ export interface CachedConversationStoreOptions {
  * fill from the old state.
  *
  * If Redis cannot be read, getGroup falls back to the inner store.
+ *
+ * Each process also keeps the records it decoded, with the generation they belong to: a repeat
+ * read fetches only the generation (a few bytes) and, when it has not changed, reuses the decoded
+ * record instead of transferring and parsing it again (a 256-member group's record is ~30 KB and is
+ * read on every send and every delivery ack). The pair is consistent because Redis reads the
+ * record and its generation in one MGET, a fill only lands while the generation is unchanged, and
+ * every mutation replaces the generation and deletes the record in one script. A generation comes
+ * back to an earlier value only by expiring to "none" after generationTtlMs (≥ 2 × the cache TTL),
+ * so a local copy is used for at most half the cache TTL.
  */
 export class CachedConversationStore implements ConversationStore {
   private readonly keys: RedisKeys;
   private readonly logger: Logger;
   private readonly generationTtlMs: number;
+  private readonly localMaxAgeMs: number;
+  private readonly local = new Map<ConversationId, LocalRecord>();
 
   constructor(
     private readonly inner: ConversationStore,
@@ -67,6 +87,7 @@ export class CachedConversationStore implements ConversationStore {
     this.logger = options.logger ?? silentLogger;
     // Far longer than any read can take, so a generation never vanishes under a reader.
     this.generationTtlMs = Math.max(2 * Math.ceil(ttlMs), 60_000);
+    this.localMaxAgeMs = ttlMs / 2;
   }
 
   async getGroup(conversationId: ConversationId): Promise<GroupRecord | undefined> {
@@ -74,8 +95,18 @@ export class CachedConversationStore implements ConversationStore {
     const generationKey = this.keys.groupGeneration(conversationId);
     let generation: string | undefined;
     try {
+      const local = this.local.get(conversationId);
+      // The monotonic clock of this process only ages local copies; no other process compares it.
+      const nowMs = performance.now();
+      if (local && nowMs - local.decodedAtMs < this.localMaxAgeMs && ((await this.redis.get(generationKey)) ?? '') === local.generation) {
+        return local.record;
+      }
       const [cached, seen] = await this.redis.mget(cacheKey, generationKey);
-      if (cached) return JSON.parse(cached) as GroupRecord;
+      if (cached) {
+        const record = JSON.parse(cached) as GroupRecord;
+        this.remember(conversationId, { generation: seen ?? '', record, decodedAtMs: nowMs });
+        return record;
+      }
       generation = seen ?? '';
     } catch (error) {
       this.logger.warn('group cache unavailable, reading the store', { conversationId, error: (error as Error).message });
@@ -118,7 +149,14 @@ export class CachedConversationStore implements ConversationStore {
     return storageCall('group cache invalidate', () => this.bump(conversationId));
   }
 
+  private remember(conversationId: ConversationId, entry: LocalRecord): void {
+    this.local.delete(conversationId);
+    this.local.set(conversationId, entry);
+    if (this.local.size > LOCAL_RECORDS_MAX) this.local.delete(this.local.keys().next().value!);
+  }
+
   private async mutate(conversationId: ConversationId, write: () => Promise<void>): Promise<void> {
+    this.local.delete(conversationId);
     await this.invalidate(conversationId);
     try {
       await write();
