@@ -69,8 +69,18 @@ async function main(): Promise<number> {
       : startLocalTopology({ runId, gateways: drill.gateways, cassandra: drill.topology.cassandra, redis: drill.topology.redis, limits: drill.topology.limits, log });
   log(`drill ${drill.name}: ${drill.faults.length} fault(s), load ${drill.scenario.name} for ${drill.scenario.duration_s} s on ${drill.gateways} gateway(s), target ${values.target}`);
   const progress = values.quiet ? undefined : progressPrinter(process.stderr);
+  // Ctrl-C ends the drill the orderly way: faults healed, private backends and gateways stopped
+  // (the private Redis/Cassandra run detached and would otherwise outlive us). A second one exits.
+  const interrupted = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (interrupted.signal.aborted) process.exit(ExitCodes.COULD_NOT_RUN);
+      process.stderr.write(`\n${signal}: healing faults and stopping the topology (again to exit at once)\n`);
+      interrupted.abort();
+    });
+  }
   try {
-    const result = await runDrill(drill, { topology, targetKind: values.target, runId, log, load: progress ? { onProgress: (p) => progress.update(p) } : {} });
+    const result = await runDrill(drill, { topology, targetKind: values.target, runId, log, signal: interrupted.signal, load: progress ? { onProgress: (p) => progress.update(p) } : {} });
     progress?.end();
     process.stdout.write(`${formatTimeline(result.timeSeries, result.faults)}\n\n${formatFaults(result.faults)}\n\n${formatSummary(result.summary)}\n`);
     if (result.error) process.stderr.write(`could not carry out the drill as written: ${result.error}\n`);

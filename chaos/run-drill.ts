@@ -25,6 +25,8 @@ export interface RunDrillOptions {
   targetKind: string;
   runId?: string;
   log?: (line: string) => void;
+  /** Aborting ends the drill early like the abort rule does (heal, settle, check, stop the topology). */
+  signal?: AbortSignal;
   /** Extra load-driver options (tests: plantDroppedDelivery, …). */
   load?: Partial<RunLoadOptions>;
 }
@@ -82,6 +84,7 @@ export async function runDrill(drill: Drill, options: RunDrillOptions): Promise<
       stopTraffic.abort();
       void activeSchedule.healAll();
     };
+    options.signal?.addEventListener('abort', () => abort('interrupted'), { once: true });
     maxDurationTimer = setTimeout(() => abort(`max_duration_s (${drill.abort.max_duration_s} s) reached`), drill.abort.max_duration_s * 1000);
 
     let result;

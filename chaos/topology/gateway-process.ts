@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { startChildServer, type ChildServer } from '../../system/cluster/child-server.js';
 import { ChaosError, ChaosErrorCodes } from '../errors.js';
 import type { GatewayControl } from './topology.js';
@@ -9,6 +10,11 @@ export interface GatewaySpec {
   index: number;
   port: number;
   env: NodeJS.ProcessEnv;
+  /**
+   * Folder of the gateways' write-ahead logs (gateway i uses <walRoot>/gw-<i+1>): private to the
+   * drill, and the same across a restart so a killed gateway replays what it had logged.
+   */
+  walRoot: string;
   limits: string[];
 }
 
@@ -48,7 +54,7 @@ export class GatewayProcess implements GatewayControl {
 
   private static async spawn(spec: GatewaySpec): Promise<ChildServer> {
     try {
-      return await startChildServer(MAIN_SCRIPT, gatewayArgs(spec), spec.env);
+      return await startChildServer(MAIN_SCRIPT, gatewayArgs(spec), { ...spec.env, CHAT_WAL_DIR: path.join(spec.walRoot, `gw-${spec.index + 1}`) });
     } catch (error) {
       throw new ChaosError(ChaosErrorCodes.TOPOLOGY_FAILED, `gateway-${spec.index} did not start on port ${spec.port}: ${(error as Error).message}`, { cause: error });
     }

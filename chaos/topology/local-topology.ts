@@ -94,7 +94,7 @@ export async function startLocalTopology(options: LocalTopologyOptions): Promise
     });
     // The first gateway alone creates the keyspace and tables (slow on a fresh Cassandra); the
     // others then start together against the existing schema.
-    const start = (index: number) => GatewayProcess.start({ index, port: ports[index]!, env, limits: options.limits });
+    const start = (index: number) => GatewayProcess.start({ index, port: ports[index]!, env, limits: options.limits, walRoot: path.join(root, 'wal') });
     gateways.push(await start(0));
     const rest = await Promise.allSettled(ports.slice(1).map((_, i) => start(i + 1)));
     for (const r of rest) if (r.status === 'fulfilled') gateways.push(r.value);

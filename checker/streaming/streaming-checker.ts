@@ -106,7 +106,7 @@ export class StreamingChecker {
     const key = `${userId}/${deviceId}`;
     let d = this.devices.get(key);
     if (!d) {
-      d = { index: this.deviceList.length, key, userId, deviceId, linkedAtMs: -1, connectedAtMs: -1, conversations: new Map() };
+      d = { index: this.deviceList.length, key, userId, deviceId, linkedAtMs: -1, connectedAtMs: -1, conversations: EMPTY };
       this.devices.set(key, d);
       this.deviceList.push(d);
     }
@@ -116,6 +116,7 @@ export class StreamingChecker {
   private deviceConversation(d: DeviceState, conversationId: string): DeviceConversation {
     let c = d.conversations.get(conversationId);
     if (!c) {
+      if (d.conversations === EMPTY) d.conversations = new Map();
       c = { delivered: new SeqRanges(), acked: undefined, highest: 0, ackedHighest: 0, receipts: undefined };
       d.conversations.set(conversationId, c);
     }
@@ -421,6 +422,9 @@ export class StreamingChecker {
     }
   }
 }
+
+/** Shared by devices that observed nothing yet (most of a large population at any moment). */
+const EMPTY: Map<string, DeviceConversation> = new Map();
 
 interface DeviceState {
   index: number;

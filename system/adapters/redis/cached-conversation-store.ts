@@ -67,7 +67,8 @@ export interface CachedConversationStoreOptions {
  * record and its generation in one MGET, a fill only lands while the generation is unchanged, and
  * every mutation replaces the generation and deletes the record in one script. A generation comes
  * back to an earlier value only by expiring to "none" after generationTtlMs (≥ 2 × the cache TTL),
- * so a local copy is used for at most half the cache TTL.
+ * so a local copy is used for at most half the cache TTL. Concurrent reads of one conversation in
+ * a process share one request (a mutation through this process starts a fresh one).
  */
 export class CachedConversationStore implements ConversationStore {
   private readonly keys: RedisKeys;
@@ -75,6 +76,8 @@ export class CachedConversationStore implements ConversationStore {
   private readonly generationTtlMs: number;
   private readonly localMaxAgeMs: number;
   private readonly local = new Map<ConversationId, LocalRecord>();
+  /** Reads in flight per conversation: callers that arrive meanwhile share one (a group's 255 acks at once). */
+  private readonly reading = new Map<ConversationId, Promise<GroupRecord | undefined>>();
 
   constructor(
     private readonly inner: ConversationStore,
@@ -90,7 +93,17 @@ export class CachedConversationStore implements ConversationStore {
     this.localMaxAgeMs = ttlMs / 2;
   }
 
-  async getGroup(conversationId: ConversationId): Promise<GroupRecord | undefined> {
+  getGroup(conversationId: ConversationId): Promise<GroupRecord | undefined> {
+    const running = this.reading.get(conversationId);
+    if (running) return running;
+    const read = this.readGroup(conversationId).finally(() => {
+      if (this.reading.get(conversationId) === read) this.reading.delete(conversationId);
+    });
+    this.reading.set(conversationId, read);
+    return read;
+  }
+
+  private async readGroup(conversationId: ConversationId): Promise<GroupRecord | undefined> {
     const cacheKey = this.keys.groupCache(conversationId);
     const generationKey = this.keys.groupGeneration(conversationId);
     let generation: string | undefined;
@@ -156,6 +169,8 @@ export class CachedConversationStore implements ConversationStore {
   }
 
   private async mutate(conversationId: ConversationId, write: () => Promise<void>): Promise<void> {
+    // Reads that began before this mutation must not answer callers that come after it.
+    this.reading.delete(conversationId);
     this.local.delete(conversationId);
     await this.invalidate(conversationId);
     try {

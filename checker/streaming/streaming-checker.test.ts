@@ -1,0 +1,85 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { HistoryEvent } from '../history.js';
+import { checkHistory } from '../index.js';
+import { DEVICE_COUNT, USERS, runModel, type ModelAction, type ModelSetup, type ModelStep } from '../test-support/model.js';
+import { SeqRanges } from './seq-ranges.js';
+import { StreamingChecker } from './streaming-checker.js';
+
+function stream(history: readonly HistoryEvent[]) {
+  const checker = new StreamingChecker();
+  for (const e of history) checker.observe(e);
+  return checker.finish();
+}
+
+const device = fc.nat({ max: DEVICE_COUNT - 1 });
+const user = fc.nat({ max: USERS.length - 1 });
+const action: fc.Arbitrary<ModelAction> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('send' as const), device, dm: fc.boolean(), retry: fc.boolean() }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('flush' as const), device }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('add' as const), user }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('remove' as const), user }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('toggle' as const), device }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('receipt' as const), device, observer: device, read: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('presence' as const), observer: device, subject: user }) },
+);
+const setup: fc.Arbitrary<ModelSetup> = fc.record({
+  initialMembers: fc.array(fc.boolean(), { minLength: USERS.length, maxLength: USERS.length }),
+  initiallyLinked: fc.constant(new Array<boolean>(DEVICE_COUNT).fill(true)),
+});
+const steps = fc.array(fc.record({ action, dtMs: fc.oneof(fc.constant(0), fc.nat({ max: 50 }), fc.nat({ max: 5_000 })) }) as fc.Arbitrary<ModelStep>, {
+  minLength: 10,
+  maxLength: 120,
+});
+
+describe('SeqRanges', () => {
+  it('keeps sets of seqs as ranges, merging neighbours and reporting holes', () => {
+    const r = new SeqRanges();
+    for (const s of [1, 2, 3, 7, 5, 6, 10]) r.add(s);
+    expect([1, 2, 3, 5, 6, 7, 10].every((s) => r.has(s))).toBe(true);
+    expect([0, 4, 8, 9, 11].some((s) => r.has(s))).toBe(false);
+    const holes: Array<[number, number]> = [];
+    r.forEachHole((from, to) => holes.push([from, to]));
+    expect(holes).toEqual([
+      [4, 4],
+      [8, 9],
+    ]);
+    r.add(4);
+    expect(r.rangeCount).toBe(2);
+    expect(r.max).toBe(10);
+  });
+});
+
+describe('StreamingChecker', () => {
+  it('finds nothing where checkHistory finds nothing, on valid histories of the reference model', () => {
+    fc.assert(
+      fc.property(setup, steps, (s, st) => {
+        const history = runModel(s, st);
+        const batch = checkHistory(history);
+        const streaming = stream(history);
+        const batchTotal = Object.values(batch.counts).reduce((a, b) => a + b, 0);
+        expect(batchTotal).toBe(0);
+        expect(streaming.violations.map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('flags a lost delivery when checkHistory does', () => {
+    fc.assert(
+      fc.property(setup, steps, fc.nat(), (s, st, pick) => {
+        const history = runModel(s, st);
+        const delivers = history.map((e, i) => [e, i] as const).filter(([e]) => e.type === 'deliver' && e.kind === 'message');
+        fc.pre(delivers.length > 0);
+        const [, at] = delivers[pick % delivers.length]!;
+        const mutated = history.filter((_, i) => i !== at);
+        const batch = checkHistory(mutated);
+        const batchTotal = batch.counts.durability + batch.counts.order;
+        fc.pre(batchTotal > 0);
+        const streaming = stream(mutated);
+        expect(streaming.counts.durability + streaming.counts.order).toBeGreaterThan(0);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
