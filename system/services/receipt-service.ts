@@ -1,6 +1,7 @@
 import { ChatError } from '../core/errors.js';
 import type { ReceiptState } from '../core/events.js';
 import type { ConversationId, Seq, UserId } from '../core/ids.js';
+import { KeyedSerializer } from '../core/keyed-serializer.js';
 import type { Watermarks } from '../ports/receipt-store.js';
 import type { Caller } from './caller.js';
 import type { CoreDeps } from './deps.js';
@@ -16,6 +17,13 @@ const RECEIPT_SCAN_EVENTS_MAX = 2_000;
  * whose messages the new watermark covers.
  */
 export class ReceiptService {
+  /**
+   * Raises of one (conversation, device, state) run one at a time: two acks in flight together
+   * must announce their watermarks in the order they were raised, or a slower lower one would reach
+   * the senders after a higher one and look like the watermark went back.
+   */
+  private readonly raises = new KeyedSerializer();
+
   constructor(
     private readonly deps: Pick<CoreDeps, 'inbox' | 'receipts' | 'messages' | 'registry' | 'router'>,
     private readonly membership: Membership,
@@ -58,7 +66,12 @@ export class ReceiptService {
     if (seq > last) throw new ChatError('INVALID_FIELD', `seq ${seq} is beyond the end of ${conversationId} (${last})`);
   }
 
-  private async raise(caller: Caller, conversationId: ConversationId, state: ReceiptState, seq: Seq): Promise<void> {
+  private raise(caller: Caller, conversationId: ConversationId, state: ReceiptState, seq: Seq): Promise<void> {
+    const key = `${conversationId} ${caller.userId} ${caller.deviceId} ${state}`;
+    return this.raises.run(key, () => this.raiseNow(caller, conversationId, state, seq));
+  }
+
+  private async raiseNow(caller: Caller, conversationId: ConversationId, state: ReceiptState, seq: Seq): Promise<void> {
     const { previousSeq, currentSeq } = await this.deps.receipts.advance(conversationId, caller, state, seq);
     if (currentSeq <= previousSeq) return;
     const from = Math.max(previousSeq, currentSeq - RECEIPT_SCAN_EVENTS_MAX);
