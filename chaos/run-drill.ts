@@ -84,6 +84,7 @@ export async function runDrill(drill: Drill, options: RunDrillOptions): Promise<
       stopTraffic.abort();
       void activeSchedule.healAll();
     };
+    if (options.signal?.aborted) abort('interrupted');
     options.signal?.addEventListener('abort', () => abort('interrupted'), { once: true });
     maxDurationTimer = setTimeout(() => abort(`max_duration_s (${drill.abort.max_duration_s} s) reached`), drill.abort.max_duration_s * 1000);
 

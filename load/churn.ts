@@ -24,13 +24,15 @@ export class Churn {
     private readonly fleet: DeviceFleet,
     private readonly scenario: Scenario,
     private readonly random: Random,
+    /** Devices that stay online throughout (encrypted devices: their MLS state lives in their client's session). */
+    private readonly exempt: (device: VirtualDevice) => boolean = () => false,
   ) {}
 
   /** Sets each device online or offline at random by the share, and schedules its changes. */
   start(): void {
     const share = this.scenario.population.online_share;
     for (const device of this.fleet.devices) {
-      if (share >= ALWAYS_ONLINE_SHARE) continue;
+      if (share >= ALWAYS_ONLINE_SHARE || this.exempt(device)) continue;
       if (this.random.nextFloat() < share) this.schedule(device, 'offline', this.sessionS());
       else {
         this.fleet.disconnect(device);

@@ -36,6 +36,8 @@ export interface FleetOptions {
   /** Watch the presence of the user's contacts after every connect. */
   presence: boolean;
   handlers: FleetHandlers;
+  /** Called with every new client after the fleet's own listeners, before it connects (MLS sessions attach here). */
+  onClient?: (device: VirtualDevice, client: ChatClient) => void;
 }
 
 /**
@@ -86,6 +88,7 @@ export class DeviceFleet {
     client.on('connected', () => this.markOnline(device));
     client.on('disconnected', () => this.markOffline(device));
     client.on('error', (error) => this.options.handlers.error(`client:${error.code}`));
+    this.options.onClient?.(device, client);
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const welcomed = client.connect();

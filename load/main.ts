@@ -19,6 +19,7 @@ import { writeHistoryFile } from './history-file.js';
 import { writeOutputs } from './outputs.js';
 import { progressPrinter } from './progress.js';
 import { runLoad } from './run-load.js';
+import { formatEncryption } from './summary.js';
 import { parseShard, shardLabel, ShardSpecError } from './shard.js';
 import { SloSpecError, parseSloOverride } from './slo-gate.js';
 import { raiseOpenFileLimitHint } from './file-limit.js';
@@ -110,6 +111,8 @@ try {
   });
   progress.end();
   process.stdout.write(`${formatSummary(result.summary)}\n`);
+  const encryption = formatEncryption(result.summary);
+  if (encryption) process.stdout.write(`${encryption}\n`);
   await writeOutputs(result.summary, { json: values.json, junit: values.junit, html: values.html }, series ? { charts: series.charts({ untilS: (result.trafficEndedAtMs - result.trafficStartedAtMs) / 1000 }) } : {});
   if (values.history) {
     await writeHistoryFile(

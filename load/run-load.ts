@@ -22,6 +22,8 @@ import { LoadError, LoadErrorCodes } from './errors.js';
 import { LoadMeasurements, nowEpochMs } from './measurements.js';
 import { RecorderObserver, fanOut } from './recorder-observer.js';
 import { buildPlan, planForShard, type PlannedGroup } from './plan.js';
+import { EncryptionLayer, codeOf } from './encryption.js';
+import { planEncryption } from './encryption-plan.js';
 import { DroppingHistorySink } from './planted-fault.js';
 import { prometheusObjectives, type PrometheusEvaluation } from './prometheus-slo.js';
 import { waitForQuiescence, type QuiescenceResult } from './quiescence.js';
@@ -47,6 +49,8 @@ const RUN_ID_PATTERN = /^[A-Za-z0-9_.-]{1,40}$/;
 const CONNECT_TIMEOUT_MS = 30_000;
 /** The first connection proves the target is there; this long without a welcome = unreachable. */
 const PROBE_TIMEOUT_MS = 10_000;
+/** After settling, decryptions still in the MLS sessions' lanes get this long before they count as failures. */
+const DECRYPT_DRAIN_MS = 10_000;
 
 export interface RunLoadOptions extends LoadOptions {
   /** Prefix of every user id; shards of one run must share it. Default: scenario name + time. */
@@ -77,9 +81,6 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
   const runId = options.runId ?? `${scenario.name.slice(0, 24)}-${Date.now().toString(36)}`;
   if (!RUN_ID_PATTERN.test(runId)) throw new LoadError(LoadErrorCodes.BAD_OPTION, `run id must be 1-40 of A-Z a-z 0-9 _ . -, got "${runId}"`);
 
-  if (scenario.traffic.encrypted_share > 0) {
-    log(`traffic.encrypted_share ${scenario.traffic.encrypted_share} is not applied yet: every user sends plaintext (load/README.md, MLS)`);
-  }
   let embedded: EmbeddedTarget | undefined;
   let targets = options.targets ?? [];
   let tokenFor: TokenProvider | undefined = options.tokenFor;
@@ -103,6 +104,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
   const random = new SeededRandom(shardSeed);
   const plan = buildPlan(scenario, runId);
   const shardPlan = planForShard(plan, shard);
+  const encryption = scenario.traffic.encrypted_share > 0 ? new EncryptionLayer(planEncryption(scenario, plan, shard), measurements, log) : undefined;
 
   // The fleet's handlers reach the traffic generator, which needs the fleet: tied after both exist.
   const handlersTo: { traffic?: TrafficGenerator } = {};
@@ -113,6 +115,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
     ...(live.source_addresses ? { sourceAddresses: live.source_addresses } : {}),
     validateFrames: live.validate_frames,
     presence: live.presence,
+    ...(encryption ? { onClient: (device, client) => encryption.attach(device, client) } : {}),
     handlers: {
       event: (device, event, via) => handlersTo.traffic?.onEvent(device, event, via),
       receipt: (device, receipt) => handlersTo.traffic?.onReceipt(device, receipt),
@@ -120,9 +123,19 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
       error: (code) => measurements.onError(code),
     },
   });
-  const traffic = new TrafficGenerator({ scenario, runId, plan, shardPlan, fleet, measurements, random });
+  const traffic = new TrafficGenerator({
+    scenario,
+    runId,
+    plan,
+    shardPlan,
+    fleet,
+    measurements,
+    random,
+    ...(encryption ? { encryption } : {}),
+    ...(options.plaintextMarker ? { plaintextMarker: options.plaintextMarker } : {}),
+  });
   handlersTo.traffic = traffic;
-  const churn = new Churn(fleet, scenario, random);
+  const churn = new Churn(fleet, scenario, random, (device) => encryption?.isEncryptedUser(device.user.userId) ?? false);
   const metricsUrl = options.metricsPort !== undefined ? await metrics.serve(options.metricsPort) : undefined;
   if (metricsUrl) log(`driver metrics on ${metricsUrl}`);
 
@@ -158,8 +171,17 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
       measurements.onError(`connect:${code}`);
     });
     log(`${fleet.online.length} of ${fleet.devices.length} devices connected`);
-    groupsCreated = await createGroups(shardPlan.groupsToCreate, fleet, traffic, plan.users.map((u) => u.userId), runId, groupFailures);
+    if (encryption) {
+      await encryption.startSessions();
+      await encryption.foundDirectConversations((index) => plan.users[index]!.userId);
+    }
+    groupsCreated = await createGroups(shardPlan.groupsToCreate, fleet, traffic, plan.users.map((u) => u.userId), runId, groupFailures, encryption);
     if (shardPlan.groupsToCreate.length > 0) log(`${groupsCreated} of ${shardPlan.groupsToCreate.length} groups created`);
+    if (encryption) {
+      await encryption.waitJoined();
+      const e = encryption.report();
+      log(`end-to-end encrypted (MLS): ${e.users} users, ${e.devices} devices here, ${e.conversations.direct} 1:1 and ${e.conversations.groups} group conversations; setup ${e.setup_s} s`);
+    }
 
     // --- traffic
     churn.start();
@@ -225,6 +247,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
     await fleet.connectAll(offline, live.connect_concurrency, CONNECT_TIMEOUT_MS, () => measurements.onError('connect:settle'));
     const settling = fleet.devices.flatMap((d) => (d.client ? [{ client: d.client, sentTo: d.sentTo }] : []));
     quiescence = await waitForQuiescence(settling, scenario.liveness_bound_s * 1000);
+    if (encryption) await encryption.drain(DECRYPT_DRAIN_MS);
     log(quiescence.quiesced ? `settled in ${(quiescence.waitedMs / 1000).toFixed(1)} s` : `not settled after ${scenario.liveness_bound_s} s: ${quiescence.behind} device(s) behind, e.g. ${quiescence.examples.join('; ')}`);
     history.record({
       type: 'quiesce',
@@ -249,7 +272,9 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
   const events: History = recorder.events;
   log(`checking ${events.length} history events`);
   const check = checkHistory(events);
-  const violations = Object.values(check.counts).reduce((a, b) => a + b, 0);
+  const checkerViolations = Object.values(check.counts).reduce((a, b) => a + b, 0);
+  // A message an encrypted device could not decrypt is as lost to its user as an undelivered one.
+  const violations = checkerViolations + (encryption?.failureCount ?? 0);
   const errorRate = measurements.errorCount / Math.max(1, measurements.sent + connectAttempts);
   const latency = {
     ack: measurements.ack.figures(),
@@ -275,7 +300,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
     measurements,
     latency,
     check,
-    violations,
+    violations: checkerViolations,
     objectives,
     errorRate,
     scheduled,
@@ -288,9 +313,11 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
     faultsSkipped: faultHandling === 'skip' ? scenario.faults : [],
     ...(prometheus ? { prometheus: { url: prometheus.url, queries: prometheus.queries } } : {}),
     ...(dropper?.dropped ? { plantedDrop: dropper.dropped } : {}),
+    ...(encryption ? { encryption: { report: encryption.report(), failures: encryption.failures } } : {}),
     wallS: (performance.now() - wallStartMs) / 1000,
   });
   measurements.destroy();
+  encryption?.destroy();
   phase = 'done';
   return {
     summary,
@@ -311,6 +338,7 @@ async function createGroups(
   userIds: readonly string[],
   runId: string,
   failures: Record<string, number>,
+  encryption: EncryptionLayer | undefined,
 ): Promise<number> {
   let created = 0;
   let next = 0;
@@ -326,12 +354,16 @@ async function createGroups(
       }
       for (let attempt = 1; attempt <= GROUP_CREATE_ATTEMPTS; attempt++) {
         try {
-          const result = await device.client!.createGroup(groupNameOf(runId, group), memberIds);
-          traffic.learnGroup(group.index, result.conversationId, [creatorId, ...memberIds]);
+          const name = groupNameOf(runId, group);
+          // An all-encrypted group is founded as an MLS group with every member device right away.
+          const conversationId = encryption?.plan.groupIndexes.has(group.index)
+            ? await encryption.createGroup(device, name, memberIds)
+            : (await device.client!.createGroup(name, memberIds)).conversationId;
+          traffic.learnGroup(group.index, conversationId, [creatorId, ...memberIds]);
           created++;
           break;
         } catch (error) {
-          const code = isChatClientError(error) ? error.code : 'unknown';
+          const code = codeOf(error);
           if (code === 'UNKNOWN_USER' && attempt < GROUP_CREATE_ATTEMPTS) {
             await new Promise((resolve) => setTimeout(resolve, GROUP_CREATE_RETRY_MS));
             continue;

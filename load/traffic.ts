@@ -1,7 +1,9 @@
-import { base64ToText, directConversationId, isChatClientError, uploadMedia, type ConversationEvent, type ReceiptInfo, type Via } from '../sdk/index.js';
+import { base64ToText, directConversationId, isChatClientError, uploadMedia, type ConversationEvent, type ReceiptInfo, type SendResult, type Via } from '../sdk/index.js';
+import { MlsSessionError, uploadEncryptedMedia, type EncryptedMedia } from '../sdk/mls/index.js';
 import type { Scenario } from '../scenarios/format/index.js';
 import type { Random } from '../system/ports/random.js';
 import type { DeviceFleet, VirtualDevice } from './device-fleet.js';
+import type { EncryptionLayer } from './encryption.js';
 import { nowEpochMs, type LoadMeasurements } from './measurements.js';
 import type { PlannedGroup, PopulationPlan, ShardPlan } from './plan.js';
 import { pickWeighted, sample } from './sampling.js';
@@ -20,9 +22,12 @@ export function groupNameOf(runId: string, group: PlannedGroup): string {
 }
 const GROUP_INDEX_IN_NAME = / g(\d+)$/;
 
-/** The body of a scheduled message: its time stamp, then padding up to the drawn size. */
-export function messageBody(scheduledAtMs: number, sizeBytes: number): string {
-  const prefix = `t=${scheduledAtMs.toFixed(3)};`;
+/**
+ * The body of a scheduled message: its time stamp (and the test-only marker, see
+ * RunLoadOptions.plaintextMarker), then padding up to the drawn size.
+ */
+export function messageBody(scheduledAtMs: number, sizeBytes: number, marker = ''): string {
+  const prefix = `t=${scheduledAtMs.toFixed(3)};${marker}`;
   const size = Math.min(MESSAGE_BYTES_CAP, Math.round(sizeBytes));
   return size > prefix.length ? prefix + 'x'.repeat(size - prefix.length) : prefix;
 }
@@ -41,6 +46,10 @@ export interface TrafficOptions {
   fleet: DeviceFleet;
   measurements: LoadMeasurements;
   random: Random;
+  /** The encrypted share (traffic.encrypted_share > 0): its conversations go through MLS. */
+  encryption?: EncryptionLayer;
+  /** Test-only: written after the time stamp of every body (confidentiality scans). */
+  plaintextMarker?: string;
 }
 
 /**
@@ -82,6 +91,7 @@ export class TrafficGenerator {
   /** A group this shard created (setup) or learned of. */
   learnGroup(groupIndex: number, conversationId: string, memberUserIds: readonly string[]): void {
     this.groupIds.set(groupIndex, conversationId);
+    this.o.encryption?.noteGroup(groupIndex, conversationId, memberUserIds);
     for (const userId of memberUserIds) {
       const known = this.userGroups.get(userId);
       if (!known) this.userGroups.set(userId, [conversationId]);
@@ -120,7 +130,8 @@ export class TrafficGenerator {
       }
       return;
     }
-    this.o.measurements.onDeliver(via, scheduledTimeOf(base64ToText(event.bodyBase64)), nowEpochMs());
+    // An encrypted conversation's messages are timed when decrypted, by the encryption layer.
+    if (!this.o.encryption?.onEvent(device, event, via)) this.o.measurements.onDeliver(via, scheduledTimeOf(base64ToText(event.bodyBase64)), nowEpochMs());
     const reads = this.o.scenario.traffic.reads;
     if (this.stopped || this.o.random.nextFloat() >= reads.share) return;
     const client = device.client;
@@ -154,7 +165,13 @@ export class TrafficGenerator {
     await Promise.allSettled([...this.pendingUploads]);
   }
 
-  private send(device: VirtualDevice, conversationId: string, scheduledAtMs: number, sizeBytes: number, media?: Parameters<NonNullable<VirtualDevice['client']>['send']>[2]): void {
+  private send(
+    device: VirtualDevice,
+    conversationId: string,
+    scheduledAtMs: number,
+    sizeBytes: number,
+    media?: { plain?: Parameters<NonNullable<VirtualDevice['client']>['send']>[2]; encrypted?: EncryptedMedia },
+  ): void {
     const client = device.client;
     if (!client) {
       this.o.measurements.onError('driver:sender_went_offline');
@@ -163,7 +180,11 @@ export class TrafficGenerator {
     const m = this.o.measurements;
     m.onSent();
     device.sentTo.add(conversationId);
-    client.send(conversationId, messageBody(scheduledAtMs, sizeBytes), media).then(
+    const body = messageBody(scheduledAtMs, sizeBytes, this.o.plaintextMarker);
+    const encryption = this.o.encryption;
+    const sending: Promise<SendResult> =
+      encryption?.isEncryptedConversation(conversationId) ? encryption.send(device, conversationId, body, media?.encrypted) : client.send(conversationId, body, media?.plain);
+    sending.then(
       (result) => {
         m.onAck(scheduledAtMs, nowEpochMs());
         if (!m.isMeasured(scheduledAtMs)) return;
@@ -173,7 +194,7 @@ export class TrafficGenerator {
         if (queue.length > AWAITING_RECEIPT_MAX) queue.shift();
       },
       (error: unknown) => {
-        const code = isChatClientError(error) ? error.code : 'unknown';
+        const code = error instanceof MlsSessionError ? `mls:${error.code}` : isChatClientError(error) ? error.code : 'unknown';
         // Our own churn closed the client: the user went away mid-send, not a system error.
         if (code === 'CLOSED') m.abandoned++;
         else m.onError(code);
@@ -188,9 +209,12 @@ export class TrafficGenerator {
     const startedMs = nowEpochMs();
     try {
       const bytes = new Uint8Array(mediaBytes).fill(0x5a);
-      const media = await uploadMedia(client, conversationId, bytes, 'image/jpeg');
+      // An encrypted conversation's file is encrypted before its upload; its key travels in the message.
+      const media = this.o.encryption?.isEncryptedConversation(conversationId)
+        ? { encrypted: await uploadEncryptedMedia(client, conversationId, bytes, 'image/jpeg') }
+        : { plain: { media: await uploadMedia(client, conversationId, bytes, 'image/jpeg') } };
       this.o.measurements.upload.record(nowEpochMs() - startedMs);
-      this.send(device, conversationId, nowEpochMs(), sizeBytes, { media });
+      this.send(device, conversationId, nowEpochMs(), sizeBytes, media);
     } catch (error) {
       this.o.measurements.onError(`media:${isChatClientError(error) ? error.code : 'upload_failed'}`);
     }

@@ -109,6 +109,11 @@ export interface LoadOptions {
    * recorded as seen), as if the system had dropped it. The checker must then report it (exit 1).
    */
   plantDroppedDelivery?: number;
+  /**
+   * Test-only: written after the time stamp of every message body, so a scan of the target's
+   * stores can show which bodies the server holds in plaintext (traffic.encrypted_share).
+   */
+  plaintextMarker?: string;
 }
 
 /** Latency figures of one measured distribution (milliseconds). */

@@ -141,6 +141,9 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   time.schedule(intervalMs, sample);
 
   const totalS = scenario.duration_s + scenario.liveness_bound_s;
+  // Progress rates count from the start of the load: the set-up is not simulated time.
+  const loadWallStart = performance.now();
+  const loadEventsStart = time.eventsRun;
   let lastProgressWall = performance.now();
   let phase: SimProgress['phase'] = 'safety';
   const onInstant = () => {
@@ -149,8 +152,9 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     lastProgressWall = now;
     const heap = process.memoryUsage().heapUsed;
     if (heap > heapPeak) heapPeak = heap;
-    const wallS = (now - wallStart) / 1000;
-    options.onProgress?.({ simulatedS: (time.nowMs() - startMs) / 1000, totalS, phase, events: time.eventsRun, eventsPerS: time.eventsRun / wallS, wallS });
+    const wallS = (now - loadWallStart) / 1000;
+    const events = time.eventsRun - loadEventsStart;
+    options.onProgress?.({ simulatedS: (time.nowMs() - startMs) / 1000, totalS, phase, events, eventsPerS: events / wallS, wallS });
   };
 
   // Safety phase: load and faults.
@@ -249,6 +253,9 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       heap_bytes_peak: heapPeak,
       trace_hash: tap.trace.digest(),
       simulated_per_wall: round(elapsedS / wallS),
+      setup_wall_s: round((loadWallStart - wallStart) / 1000),
+      setup_events: loadEventsStart,
+      cpu_s: round((process.cpuUsage().user + process.cpuUsage().system) / 1e6),
       bytes_per_user: Math.round(heapPeak / scenario.population.users),
       history_events: tap.count,
       checker: full ? 'full' : 'streaming',

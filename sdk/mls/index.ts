@@ -7,7 +7,8 @@ export type { DecryptedMessage, MlsSessionEvents, MlsSessionOptions, RejectedMes
 export { MlsSessionError, MlsErrorCodes } from './errors.js';
 export type { MlsErrorCode } from './errors.js';
 export type { EncryptedMedia, MessageContent } from './payload.js';
-export { sendEncryptedMedia, downloadEncryptedMedia } from './media.js';
+export { sendEncryptedMedia, uploadEncryptedMedia, downloadEncryptedMedia } from './media.js';
+export { waitUntilJoined } from './wait-joined.js';
 export { sealMedia, openMedia } from './media-crypto.js';
 export { decodeEnvelope, encodeEnvelope } from './envelope.js';
 export type { Envelope } from './envelope.js';

@@ -20,9 +20,24 @@ export async function sendEncryptedMedia(
   contentType: string,
   options: MediaOptions & { caption?: string } = {},
 ): Promise<SendResult> {
+  const media = await uploadEncryptedMedia(session.client, conversationId, bytes, contentType, options);
+  return session.send(conversationId, options.caption === undefined ? { media } : { media, text: options.caption });
+}
+
+/**
+ * The first half of sendEncryptedMedia: encrypts and uploads the file, returning what the message
+ * must carry. For callers that time the upload apart or send the message themselves.
+ */
+export async function uploadEncryptedMedia(
+  client: ChatClient,
+  conversationId: ConversationId,
+  bytes: Uint8Array,
+  contentType: string,
+  options: MediaOptions = {},
+): Promise<EncryptedMedia> {
   const sealed = await sealMedia(bytes);
-  const ref = await uploadMedia(session.client, conversationId, sealed.ciphertext, CIPHERTEXT_CONTENT_TYPE, options);
-  const media: EncryptedMedia = {
+  const ref = await uploadMedia(client, conversationId, sealed.ciphertext, CIPHERTEXT_CONTENT_TYPE, options);
+  return {
     objectKey: ref.objectKey,
     contentType,
     sizeBytes: bytes.byteLength,
@@ -30,7 +45,6 @@ export async function sendEncryptedMedia(
     ivBase64: sealed.ivBase64,
     sha256Base64: sealed.sha256Base64,
   };
-  return session.send(conversationId, options.caption === undefined ? { media } : { media, text: options.caption });
 }
 
 /** Downloads the ciphertext a decrypted message points at, checks its digest and decrypts it. */

@@ -57,6 +57,13 @@ export interface MlsSessionOptions {
    * in the ratchet tree, its encrypted secrets). Larger additions take several commits.
    */
   addsPerCommitMax?: number;
+  /**
+   * Called with the time each application message this device encrypts or decrypts took (ms,
+   * wall time of the MLS calls from `performance.now()`, so a busy event loop inflates it; not
+   * called when absent). For cost measurements such as the load driver's; waiting in the
+   * conversation's lane is not included.
+   */
+  measureCrypto?: (operation: 'encrypt' | 'decrypt', durationMs: number) => void;
 }
 
 /** A decrypted application message. */
@@ -120,7 +127,8 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
   private readonly pendingAdds = new Map<ConversationId, KeyPackage[]>();
   /** The epoch this device entered each group in: messages of earlier epochs were never meant for it. */
   private readonly joinedAtEpoch = new Map<ConversationId, bigint>();
-  private readonly o: Required<Omit<MlsSessionOptions, 'clock' | 'random'>> & { clock: Clock; random: Random };
+  private readonly o: Required<Omit<MlsSessionOptions, 'clock' | 'random' | 'measureCrypto'>> & { clock: Clock; random: Random };
+  private readonly measureCrypto: MlsSessionOptions['measureCrypto'];
   private pool: KeyPackagePool | undefined;
   private me: DeviceAddress | undefined;
   private messageCounter = 0;
@@ -142,6 +150,7 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
       announce: options.announce ?? true,
       addsPerCommitMax: options.addsPerCommitMax ?? 48,
     };
+    this.measureCrypto = options.measureCrypto;
     client.on('event', (event) => this.onEvent(event));
   }
 
@@ -389,11 +398,14 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
   /** Encrypts with the group's current state and hands the message to the client (resolves before the ack). */
   private async encryptAndSend(conversationId: ConversationId, content: MessageContent, clientMessageId: ClientMessageId): Promise<{ sent: Promise<SendResult> }> {
     const state = this.groups.get(conversationId)!;
+    const impl = await mlsSuite();
+    const startedMs = this.measureCrypto ? performance.now() : 0;
     // Bound to its message id: the server cannot present it as another message.
-    const encrypted = await createApplicationMessage(state, encodePayload(content), await mlsSuite(), utf8(clientMessageId));
+    const encrypted = await createApplicationMessage(state, encodePayload(content), impl, utf8(clientMessageId));
     // The ratchet has moved on whether or not the send succeeds: never reuse a key.
     this.groups.set(conversationId, encrypted.newState);
     const message = encodeMlsMessage({ privateMessage: encrypted.privateMessage, wireformat: 'mls_private_message', version: 'mls10' });
+    this.measureCrypto?.('encrypt', performance.now() - startedMs);
     const sent = this.client.send(conversationId, encodeEnvelope({ kind: 'application', message }), {
       clientMessageId,
       mls: { kind: 'application', epoch: Number(state.groupContext.epoch) },
@@ -462,6 +474,7 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
     // for the genuine message. Decryption then authenticates both (sender data and the header's
     // authenticated data are covered by the AEAD and the sender's signature).
     if (fromUtf8(pm.authenticatedData) !== event.clientMessageId) return refuse('SENDER_MISMATCH', 'the message is bound to another message id');
+    const startedMs = this.measureCrypto ? performance.now() : 0;
     let sender: DeviceAddress | undefined;
     try {
       sender = await senderOf(state, pm);
@@ -487,6 +500,7 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
     } catch {
       return refuse('BAD_PAYLOAD');
     }
+    this.measureCrypto?.('decrypt', performance.now() - startedMs);
     return {
       ok: true,
       message: {

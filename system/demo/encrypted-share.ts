@@ -6,7 +6,7 @@
  * decrypted every message meant for it, and no device may have refused one.
  */
 import { ChatClient, directConversationId, type HistoryRecorder } from '../../sdk/index.js';
-import { MlsSession } from '../../sdk/mls/index.js';
+import { MlsSession, waitUntilJoined } from '../../sdk/mls/index.js';
 
 export interface EncryptedShareResult {
   users: number;
@@ -79,9 +79,10 @@ export async function startEncryptedShare(
   for (const [a, b] of pairs) members.set(directConversationId(a, b), new Set([a, b]));
   // Found every 1:1 group now, so the traffic phase pays only for messages.
   await Promise.all(pairs.map(([a]) => phones.find((d) => d.userId === a)!.session.ensureGroup(directConversationId(a, pairs.find(([x]) => x === a)![1]))));
-  const joinDeadline = performance.now() + 30_000;
-  const inAll = () => [...members].every(([conversationId, users]) => devices.filter((d) => users.has(d.userId)).every((d) => d.session.epoch(conversationId) !== undefined));
-  while (!inAll() && performance.now() < joinDeadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  await waitUntilJoined(
+    [...members].map(([conversationId, users]) => [conversationId, devices.filter((d) => users.has(d.userId)).map((d) => d.session)] as const),
+    30_000,
+  );
   const sentIds: Array<{ conversationId: string; clientMessageId: string; sender: EncryptedDevice; recipients: EncryptedDevice[] }> = [];
 
   return {

@@ -53,8 +53,8 @@ describe('interleavings (SDK ⇄ gateway sessions in process, virtual time)', ()
       { numRuns: 120, seed: 20_240_601 },
     );
     expect(runs).toBe(120);
-    // Each run is a deterministic, in-memory simulation: it must stay cheap.
-    expect(slowestMs).toBeLessThan(1_000);
+    // Timings are not asserted (they depend on the machine); the slowest run is reported instead.
+    console.log(`interleavings: 120 runs, slowest ${slowestMs.toFixed(0)} ms`);
   });
 
   it('is deterministic: the same run gives the same history', async () => {

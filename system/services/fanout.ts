@@ -27,16 +27,21 @@ export class Fanout {
     options: { retry?: boolean } = {},
   ): Promise<number> {
     const acknowledged = options.retry ? await this.acknowledgedDevices(event) : undefined;
-    const perUser = await Promise.all(recipients.map((userId) => this.queueForUser(event, userId, excludeDevice, acknowledged)));
-    if (options.retry) await this.unqueueAcknowledgedSince(event, acknowledged!);
     const frame = { type: 'event' as const, event };
     const routed: Array<Promise<void>> = [];
-    let queued = 0;
-    for (const user of perUser) {
-      queued += user.queued;
-      for (const route of user.online) routed.push(this.deps.router.deliver(route, frame));
-      for (const offline of user.offlineWithToken) this.pushNotifier.notify(offline.device, offline.token, event.conversationId);
-    }
+    // Each user's devices are told as soon as that user's inbox copies are written: a group's
+    // first deliveries need not wait for the slowest of its members' inbox writes. Order per
+    // device holds: the conversation's serializer keeps the next event out until this returns.
+    const queuedPerUser = await Promise.all(
+      recipients.map(async (userId) => {
+        const user = await this.queueForUser(event, userId, excludeDevice, acknowledged);
+        for (const route of user.online) routed.push(this.deps.router.deliver(route, frame));
+        for (const offline of user.offlineWithToken) this.pushNotifier.notify(offline.device, offline.token, event.conversationId);
+        return user.queued;
+      }),
+    );
+    if (options.retry) await this.unqueueAcknowledgedSince(event, acknowledged!);
+    const queued = queuedPerUser.reduce((sum, n) => sum + n, 0);
     await Promise.all(routed);
     this.deps.metrics.fanout(queued);
     return queued;
