@@ -4,6 +4,7 @@ import { readScenario } from '../scenarios/format/index.js';
 import type { MemoryMessageStore } from '../system/adapters/memory/memory-message-store.js';
 import { PlaintextScanner } from '../system/testing/plaintext-scan.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../system/worlds/embedded-server.js';
+import type { EncryptionReport } from './encryption.js';
 import { planEncryption } from './encryption-plan.js';
 import { buildPlan } from './plan.js';
 import { runLoad } from './run-load.js';
@@ -35,7 +36,7 @@ describe('load run with traffic.encrypted_share', () => {
       plaintextMarker: marker,
     });
     const summary = result.summary;
-    const encryption = summary.encryption as Record<string, number> & { conversations: { direct: number; groups: number }; encrypt_ms: { count: number }; decrypt_ms: { count: number } };
+    const encryption = summary.encryption as EncryptionReport;
     expect(summary.invariants, JSON.stringify(summary.invariants.witnesses)).toMatchObject({ violations: 0 });
     expect(result.exitCode).toBe(0);
     expect(summary.invariants.checked).toContain('decryption');

@@ -16,8 +16,5 @@ describe('npm run sim', () => {
     const badSeed = sim('scenarios/smoke.yaml', '--seed', 'x');
     expect(badSeed.status).toBe(3);
     expect(badSeed.stderr).toContain('--seed needs a non-negative integer');
-    const noFile = sim();
-    expect(noFile.status).toBe(3);
-    expect(noFile.stderr).toContain('usage: npm run sim');
-  });
+  }, 120_000);
 });
