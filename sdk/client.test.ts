@@ -591,6 +591,25 @@ describe('history recording', () => {
     ]);
   });
 
+  it('drops a receipt watermark at or below one it already has (announced out of order by two gateways)', async () => {
+    const t = await connected();
+    const seen: number[] = [];
+    t.client.on('receipt', (r) => seen.push(r.upToSeq));
+    const receipt = (state: 'delivered' | 'read', upToSeq: number) =>
+      t.conn.push({ type: 'receipt', conversationId: DM, state, upToSeq, userId: 'bob', deviceId: 'bob-phone' });
+    receipt('delivered', 11);
+    receipt('delivered', 9);
+    receipt('delivered', 11);
+    receipt('read', 9);
+    receipt('delivered', 12);
+    expect(seen).toEqual([11, 9, 12]);
+    expect(t.history.events.filter((e) => e.type === 'receipt').map((e) => (e.type === 'receipt' ? `${e.state}:${e.upToSeq}` : ''))).toEqual([
+      'delivered:11',
+      'read:9',
+      'delivered:12',
+    ]);
+  });
+
   it("records 'device' once per client, 'connect'/'disconnect' per connection", async () => {
     const t = await connected();
     t.conn.drop(1006);

@@ -118,6 +118,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   private readonly ordering: Ordering;
   private readonly requests: RequestTable;
   private readonly outbox = new Outbox();
+  /** Highest receipt watermark seen per (conversation, device, state): stale ones are dropped. */
+  private readonly receiptWatermarks = new Map<string, number>();
 
   private stateValue: ConnectionState = 'idle';
   /** Bumped whenever the current connection is abandoned: callbacks of older ones are ignored. */
@@ -647,6 +649,11 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   }
 
   private onReceipt(frame: ReceiptInfo): void {
+    // Watermarks are cumulative: one at or below what this client already has is stale (two
+    // gateways announced raises out of order, e.g. one that was paused) and says nothing new.
+    const key = `${frame.conversationId} ${frame.userId} ${frame.deviceId} ${frame.state}`;
+    if ((this.receiptWatermarks.get(key) ?? 0) >= frame.upToSeq) return;
+    this.receiptWatermarks.set(key, frame.upToSeq);
     const welcome = this.welcomeFrame;
     if (this.o.history) {
       this.record({

@@ -112,6 +112,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   // The set-up (linking devices, creating groups) is not part of the measured run.
   for (const tier of Object.values(world.tiers)) tier.resetStats();
   for (const g of world.gateways) g.resetStats();
+  collector.resetServerCounts();
   const startMs = time.nowMs();
   const faults = planFaults(scenario, seed);
   const injector = new FaultInjector(time, world, workload, startMs);

@@ -5,6 +5,10 @@ import type { GatewayControl } from './topology.js';
 
 const MAIN_SCRIPT = new URL('../../system/main.ts', import.meta.url).pathname;
 const HOST = '127.0.0.1';
+/** A restart that fails is tried again after this long … */
+export const RESTART_RETRY_MS = 2_000;
+/** … until this long after the first attempt. */
+export const RESTART_GIVE_UP_MS = 120_000;
 
 export interface GatewaySpec {
   index: number;
@@ -75,9 +79,27 @@ export class GatewayProcess implements GatewayControl {
     this.paused = false;
   }
 
+  /**
+   * Starts the gateway again the way a supervisor would: a gateway that exits during start-up
+   * (it cannot start while Cassandra is down, for one) is started again every
+   * RESTART_RETRY_MS until RESTART_GIVE_UP_MS have passed.
+   */
   async restart(): Promise<void> {
     if (!exited(this.server)) throw new ChaosError(ChaosErrorCodes.INJECTION_FAILED, `gateway-${this.spec.index} is still running; kill it first`);
-    this.server = await GatewayProcess.spawn(this.spec);
+    const deadline = Date.now() + RESTART_GIVE_UP_MS;
+    let attempts = 0;
+    for (;;) {
+      attempts++;
+      try {
+        this.server = await GatewayProcess.spawn(this.spec);
+        return;
+      } catch (error) {
+        if (Date.now() + RESTART_RETRY_MS >= deadline) {
+          throw new ChaosError(ChaosErrorCodes.INJECTION_FAILED, `${(error as Error).message} (${attempts} attempt(s) in ${RESTART_GIVE_UP_MS / 1000} s)`, { cause: error });
+        }
+        await new Promise((resolve) => setTimeout(resolve, RESTART_RETRY_MS));
+      }
+    }
   }
 
   async pause(): Promise<void> {

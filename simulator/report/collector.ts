@@ -93,6 +93,16 @@ export class RunCollector implements Metrics {
     this.deliverCount++;
   }
 
+  /** Forgets what the set-up (devices linked, groups created) made the core count. */
+  resetServerCounts(): void {
+    this.accepted = 0;
+    this.fanoutDevices = 0;
+    this.fanoutEvents = 0;
+    this.connectionsOpened = 0;
+    this.pushes = 0;
+    this.errors.clear();
+  }
+
   /** Closes the current interval with the world's depths. */
   closeInterval(endMs: number, depths: Omit<SeriesPoint, 't_s' | 'sent_per_s' | 'acked_per_s' | 'delivered_per_s' | 'ack_p50_ms' | 'ack_p99_ms' | 'deliver_p50_ms' | 'deliver_p99_ms'>, spanMs = this.intervalMs): void {
     const i = this.interval;
