@@ -24,6 +24,11 @@ export function isStoreOutage(error: unknown): boolean {
   return isChatError(error) && error.code === 'STORAGE_UNAVAILABLE';
 }
 
+/** A refusal that repeating cannot change (not a member any more, an idempotency conflict, …). */
+function isPermanentRefusal(error: unknown): boolean {
+  return isChatError(error) && !error.retryable;
+}
+
 function idempotencyKey(e: Pick<WalEntry, 'conversationId' | 'senderUserId' | 'senderDeviceId' | 'clientMessageId'>): string {
   return `${e.conversationId} ${e.senderUserId} ${e.senderDeviceId} ${e.clientMessageId}`;
 }
@@ -124,6 +129,16 @@ export class WriteAhead {
         this.deps.metrics.walReplayed(outcome);
       } catch (error) {
         if (isStoreOutage(error)) return 'store-down';
+        if (!isPermanentRefusal(error)) {
+          // Anything else (a Redis timeout, a dropped connection, an unexpected error) may pass: keep
+          // the entry and try again later. Dropping it would lose a message the sender was told is safe.
+          this.deps.log.warn('write-ahead log replay failed; will retry', {
+            conversationId,
+            clientMessageId: entry.clientMessageId,
+            error: error instanceof Error ? error.message : String(error),
+          });
+          return 'store-down';
+        }
         // Refused for good (the sender left the group meanwhile, an idempotency conflict): keep the
         // log moving and say so loudly; the sender was told "queued", so this is a visible loss.
         this.deps.log.error('write-ahead log entry refused on replay; dropped', {
