@@ -24,6 +24,20 @@ describe('simulator', () => {
     expect(c.traceHash).not.toBe(a.traceHash);
   });
 
+  it('charges the measured MLS cost to encrypted users: every delivery at least encrypt + decrypt slower', async () => {
+    const scenario = tinyScenario('', { durationS: 10 });
+    const plain = await runSimulation({ scenario, seed: 21 });
+    const mls = { encrypt_us: 50_000, decrypt_us: 30_000, overhead_bytes: 256 };
+    const encrypted = await runSimulation({
+      scenario: { ...scenario, traffic: { ...scenario.traffic, encrypted_share: 1 }, sim: { ...scenario.sim, mls } },
+      seed: 21,
+    });
+    expect(encrypted.summary.messages.delivered).toBeGreaterThan(0);
+    // A charge of 80 ms per message (50 + 30) shows in every percentile of send→deliver.
+    expect(encrypted.summary.latency_ms.deliver.p50).toBeGreaterThanOrEqual(plain.summary.latency_ms.deliver.p50 + 80 - 1);
+    expect(encrypted.summary.latency_ms.ack.p50).toBeGreaterThanOrEqual(plain.summary.latency_ms.ack.p50 + 50 - 1);
+  });
+
   it('runs a healthy world with every invariant judged, full and streaming checkers agreeing', async () => {
     const full = await runSimulation({ scenario: tinyScenario('  checker: full\n') });
     const scenario = tinyScenario();

@@ -77,11 +77,15 @@ export const simSection = z
       })
       .strict()
       .prefault({}),
-    encrypted_crypto_us: z
-      .number()
-      .nonnegative()
-      .default(0)
-      .describe('Modelled MLS cost per encrypted message on the sending device (µs); 0 until docs/e2ee.md has measured figures.'),
+    mls: z
+      .object({
+        encrypt_us: z.number().nonnegative().default(2600).describe('Client CPU to encrypt one application message (µs); npm run bench:mls measured 2.1–3.4 ms CPU.'),
+        decrypt_us: z.number().nonnegative().default(2000).describe('Client CPU to decrypt one application message (µs); npm run bench:mls measured 1.5–2.6 ms CPU.'),
+        overhead_bytes: z.number().int().nonnegative().default(256).describe('Ciphertext bytes added to a body (padding, header, tag, signature: 180–330 measured).'),
+      })
+      .strict()
+      .prefault({})
+      .describe('What an encrypted message costs (docs/e2ee.md, "Cost model"); applied to traffic.encrypted_share of the users.'),
   })
   .strict()
   .describe('Simulator-only knobs: infrastructure models, checking mode and cell size.');

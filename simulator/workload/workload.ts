@@ -289,7 +289,9 @@ export class Workload implements DeviceHost {
     if (!target) return;
     const { conversationId, sender } = target;
     const t = this.scenario.traffic;
-    const bytes = Math.max(4, Math.min(4096, Math.round(sample(t.message_bytes, this.rng))));
+    const plainBytes = Math.max(4, Math.min(4096, Math.round(sample(t.message_bytes, this.rng))));
+    // An MLS sender's body is ciphertext: the plaintext plus its overhead (docs/e2ee.md cost model).
+    const bytes = this.isEncryptedUser(sender.userIndex) ? plainBytes + this.scenario.sim.mls.overhead_bytes : plainBytes;
     const bodyLength = Math.ceil(bytes / 3) * 4;
     const offset = Math.floor(this.rng.nextFloat() * 64);
     const body = this.body.slice(offset, offset + bodyLength);
@@ -404,7 +406,7 @@ export class Workload implements DeviceHost {
     if (via === 'live') {
       const id = event.clientMessageId;
       const sentAt = Number(id.slice(id.lastIndexOf('.') + 1));
-      if (Number.isFinite(sentAt)) latency = now - sentAt;
+      if (Number.isFinite(sentAt)) latency = now - sentAt + this.cryptoChargeMs(Number(id.slice(0, id.indexOf('.'))));
     }
     this.collector.deliveryObserved(now, latency);
     const reads = this.scenario.traffic.reads;
@@ -417,9 +419,31 @@ export class Workload implements DeviceHost {
     }
   }
 
-  messageAcked(_device: VirtualDevice, send: PendingSend): void {
+  messageAcked(device: VirtualDevice, send: PendingSend): void {
     const now = this.time.nowMs();
-    this.collector.ackObserved(now, now - send.firstSentAtMs);
+    const encryptMs = this.isEncryptedUser(device.userIndex) ? this.scenario.sim.mls.encrypt_us / 1000 : 0;
+    this.collector.ackObserved(now, now - send.firstSentAtMs + encryptMs);
+  }
+
+  /**
+   * Whether a user runs MLS (traffic.encrypted_share of them, chosen by a hash of the seed and the
+   * user index, so every device agrees without shared state). Their messages are charged the
+   * measured client crypto: encryption before the send, decryption at the recipient. Client CPU is
+   * not a shared tier here, so the charge goes into the measured latencies rather than a queue.
+   */
+  private isEncryptedUser(userIndex: number): boolean {
+    const share = this.scenario.traffic.encrypted_share;
+    if (share <= 0) return false;
+    let h = Math.imul(userIndex ^ this.scenario.seed, 0x9e3779b1) >>> 0;
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+    h = (h ^ (h >>> 13)) >>> 0;
+    return h / 0x1_0000_0000 < share;
+  }
+
+  /** Encrypt + decrypt time of a message from this sender, in ms (0 for plaintext senders). */
+  private cryptoChargeMs(senderUserIndex: number): number {
+    if (!Number.isInteger(senderUserIndex) || !this.isEncryptedUser(senderUserIndex)) return 0;
+    return (this.scenario.sim.mls.encrypt_us + this.scenario.sim.mls.decrypt_us) / 1000;
   }
 
   presenceSeen(_device: VirtualDevice, subjectUserId: string, online: boolean): void {
