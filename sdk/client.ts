@@ -569,11 +569,13 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   /** pushed: the event came in an `event` frame (live, or replayed from the inbox: `queued`). */
   private onEvent(event: ConversationEvent, via: Via, pushed = false): void {
-    if (pushed && this.isOwnQueuedMessage(event)) {
+    if (this.isOwnQueuedMessage(event)) {
       // A message the server had queued (write-ahead log) comes back numbered: that is its ack.
+      // Usually pushed (the replay fans it out to the sender too); by sync when this device had
+      // already acknowledged later events, so the replay's fan-out passed it by.
       this.onSent({ type: 'sent', conversationId: event.conversationId, clientMessageId: event.clientMessageId, seq: event.seq, serverTimeMs: event.serverTimeMs, duplicate: false });
-      // It also sits in this device's inbox (the replay fans it out to the sender too).
-      if (this.o.autoAck) this.queueAck(event.conversationId, event.seq);
+      // A pushed copy also sits in this device's inbox.
+      if (pushed && this.o.autoAck) this.queueAck(event.conversationId, event.seq);
       return;
     }
     const outcome = this.ordering.observe(event.conversationId, event.seq, event, via);
@@ -592,7 +594,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     const welcome = this.welcomeFrame;
     if (event.kind !== 'message' || !welcome) return false;
     if (event.senderUserId !== welcome.userId || event.senderDeviceId !== welcome.deviceId) return false;
-    return this.outbox.get(event.conversationId, event.clientMessageId) !== undefined;
+    return this.outbox.get(event.conversationId, event.clientMessageId)?.queued === true;
   }
 
   private onQueued(frame: ServerFrameOf<'queued'>): void {
