@@ -7,7 +7,6 @@
  * lost, order holds on every device, no message is seen twice, and both logs are empty.
  */
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkHistory, formatViolation } from '../../checker/index.js';
@@ -15,32 +14,9 @@ import { REPO_ROOT, loadConfig, type LocalConfig } from '../../infra/local/confi
 import { ensureServices, serviceEnv, stopServices } from '../../infra/local/services-api.js';
 import { ChatClient, HistoryRecorder, directConversationId, type ConversationEvent } from '../../sdk/index.js';
 import { startCluster, type Cluster } from './cluster.js';
+import { freePort, waitFor } from './fault-test-support.js';
 
 const RUN = Date.now().toString(36);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-async function waitForAsync(condition: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** A gauge's value from a node's /metrics page. */
 async function gauge(httpUrl: string, name: string): Promise<number> {
@@ -120,7 +96,7 @@ describe('fault: Cassandra stopped while messages flow', () => {
     for (let i = 0; i < 4; i++) await alicePhone.send(dm, `before ${i}`);
     // Bob's gateway learns alice exists (1:1 sends need that, and the directory is in Cassandra).
     await bobPhone.send(dm, 'bob before');
-    await waitFor(() => received.get(`${bob}/phone`)!.length === 4, 'the first 4 messages at bob');
+    await waitFor(() => received.get(`${bob}/phone`)!.length === 4, 'the first 4 messages at bob', 30_000);
 
     await stopServices(['cassandra'], { config: cassandraConfig });
     let queuedAnswers = 0;
@@ -130,7 +106,7 @@ describe('fault: Cassandra stopped while messages flow', () => {
       ...Array.from({ length: 15 }, (_, i) => alicePhone.send(dm, `alice during ${i}`)),
       ...Array.from({ length: 10 }, (_, i) => bobPhone.send(dm, `bob during ${i}`)),
     ];
-    await waitFor(() => queuedAnswers === 25, 'every send during the outage answered queued');
+    await waitFor(() => queuedAnswers === 25, 'every send during the outage answered queued', 30_000);
     expect(await gauge(cluster.httpUrls[0]!, 'chat_wal_depth')).toBe(15);
     expect(await gauge(cluster.httpUrls[1]!, 'chat_wal_depth')).toBe(10);
     // Nothing was numbered, so nothing reached the other side.
@@ -156,7 +132,7 @@ describe('fault: Cassandra stopped while messages flow', () => {
     expect(order.filter((b) => b.startsWith('alice during'))).toEqual(Array.from({ length: 15 }, (_, i) => `alice during ${i}`));
     expect(order.filter((b) => b.startsWith('bob during'))).toEqual(Array.from({ length: 10 }, (_, i) => `bob during ${i}`));
     // Entries logged twice (bob's re-sends on gateway 1) replay as duplicates, possibly a retry later.
-    for (const url of cluster.httpUrls) await waitForAsync(async () => (await gauge(url, 'chat_wal_depth')) === 0, `an empty log on ${url}`);
+    for (const url of cluster.httpUrls) await waitFor(async () => (await gauge(url, 'chat_wal_depth')) === 0, `an empty log on ${url}`, 30_000);
     console.log(`write-ahead log drained ${drainedMs} ms after Cassandra was healthy again`);
 
     history.record({

@@ -8,20 +8,13 @@ import { checkHistory, formatViolation } from '../../checker/index.js';
 import { serviceEnv } from '../../infra/local/services-api.js';
 import { ChatClient, HistoryRecorder, directConversationId, type ConversationEvent } from '../../sdk/index.js';
 import { startCluster, type Cluster } from './cluster.js';
+import { waitFor } from './fault-test-support.js';
 
 const RUN = Date.now().toString(36);
 
 async function devToken(httpUrl: string, userId: string, deviceId = 'phone'): Promise<string> {
   const response = await fetch(`${httpUrl}/dev/token`, { method: 'POST', body: JSON.stringify({ userId, deviceId }) });
   return ((await response.json()) as { token: string }).token;
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('several gateways on Cassandra and Redis', () => {

@@ -4,23 +4,16 @@
  * message is lost or reordered. Uses a private Redis process so other suites are not disturbed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkHistory, formatViolation } from '../../checker/index.js';
 import { serviceEnv } from '../../infra/local/services-api.js';
 import { ChatClient, HistoryRecorder, directConversationId, type ConversationEvent } from '../../sdk/index.js';
 import { startCluster, type Cluster } from './cluster.js';
+import { freePort, waitFor } from './fault-test-support.js';
 
 const RUN = Date.now().toString(36);
 const HEARTBEAT_MS = 500;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function startRedis(port: number): ChildProcess {
   return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
@@ -39,14 +32,6 @@ async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
     if (open) return;
     if (Date.now() > deadline) throw new Error(`port ${port} did not open`);
     await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
