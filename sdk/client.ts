@@ -604,12 +604,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     // Durable on the server: no timer re-sends; a reconnect still does (see PendingSend.queued).
     send.timer?.cancel();
     send.timer = undefined;
-    const welcome = this.welcomeFrame;
-    this.record({
+    this.recordFromDevice({
       type: 'queued',
-      atMs: this.o.clock.nowMs(),
-      userId: welcome?.userId ?? '',
-      deviceId: welcome?.deviceId ?? '',
       conversationId: frame.conversationId,
       clientMessageId: frame.clientMessageId,
     });
@@ -619,17 +615,13 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   private onSent(frame: ServerFrameOf<'sent'>): void {
     const send = this.outbox.get(frame.conversationId, frame.clientMessageId);
     if (send) this.outbox.remove(send);
-    const welcome = this.welcomeFrame;
     // The history `ack` is recorded when the message takes its place in this device's order of
     // the conversation: at once, unless events before it have not arrived yet (a `sent` may
     // overtake an event with a lower seq), so the device's observations never go backwards.
     const recordAck = send
       ? () =>
-          this.record({
+          this.recordFromDevice({
             type: 'ack',
-            atMs: this.o.clock.nowMs(),
-            userId: welcome?.userId ?? '',
-            deviceId: welcome?.deviceId ?? '',
             conversationId: frame.conversationId,
             clientMessageId: frame.clientMessageId,
             seq: frame.seq,
@@ -656,35 +648,23 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     const key = `${frame.conversationId} ${frame.userId} ${frame.deviceId} ${frame.state}`;
     if ((this.receiptWatermarks.get(key) ?? 0) >= frame.upToSeq) return;
     this.receiptWatermarks.set(key, frame.upToSeq);
-    const welcome = this.welcomeFrame;
-    if (this.o.history) {
-      this.record({
-        type: 'receipt',
-        atMs: this.o.clock.nowMs(),
-        userId: welcome?.userId ?? '',
-        deviceId: welcome?.deviceId ?? '',
-        conversationId: frame.conversationId,
-        state: frame.state,
-        upToSeq: frame.upToSeq,
-        byUserId: frame.userId,
-        byDeviceId: frame.deviceId,
-      });
-    }
+    this.recordFromDevice({
+      type: 'receipt',
+      conversationId: frame.conversationId,
+      state: frame.state,
+      upToSeq: frame.upToSeq,
+      byUserId: frame.userId,
+      byDeviceId: frame.deviceId,
+    });
     this.emit('receipt', frame);
   }
 
   private onPresence(frame: PresenceInfo): void {
-    const welcome = this.welcomeFrame;
-    if (this.o.history) {
-      this.record({
-        type: 'presence',
-        atMs: this.o.clock.nowMs(),
-        userId: welcome?.userId ?? '',
-        deviceId: welcome?.deviceId ?? '',
-        subjectUserId: frame.userId,
-        online: frame.online,
-      });
-    }
+    this.recordFromDevice({
+      type: 'presence',
+      subjectUserId: frame.userId,
+      online: frame.online,
+    });
     this.emit('presence', frame);
   }
 
@@ -809,12 +789,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       return;
     }
     send.attempt++;
-    const welcome = this.welcomeFrame;
-    this.record({
+    this.recordFromDevice({
       type: 'send',
-      atMs: this.o.clock.nowMs(),
-      userId: welcome?.userId ?? '',
-      deviceId: welcome?.deviceId ?? '',
       conversationId: send.conversationId,
       clientMessageId: send.clientMessageId,
       attempt: send.attempt,
@@ -1063,6 +1039,13 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     this.o.history?.record(event);
   }
 
+  /** Records an observation of this device, now (atMs, userId and deviceId filled in). */
+  private recordFromDevice(event: DistributiveOmit<HistoryEvent, 'atMs' | 'userId' | 'deviceId'>): void {
+    if (!this.o.history) return;
+    const welcome = this.welcomeFrame;
+    this.o.history.record({ ...event, atMs: this.o.clock.nowMs(), userId: welcome?.userId ?? '', deviceId: welcome?.deviceId ?? '' } as HistoryEvent);
+  }
+
   protected override listenerFailed(name: string, error: unknown): void {
     if (name === 'error') {
       super.listenerFailed(name, error);
@@ -1071,6 +1054,9 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     this.emit('error', toChatClientError(error, 'LISTENER_ERROR'));
   }
 }
+
+/** Omit over each member of a union (plain Omit would merge the members). */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 function deliverRecord(atMs: number, welcome: WelcomeInfo | undefined, event: ConversationEvent, via: Via): HistoryEvent {
   const base = {

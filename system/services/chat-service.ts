@@ -8,6 +8,7 @@ import type { Fanout } from './fanout.js';
 import type { MediaService } from './media-service.js';
 import { membersAt, type Membership } from './membership.js';
 import type { MlsEpochGuard, MlsMarker } from './mls-epoch-guard.js';
+import type { AppendResult } from '../ports/message-store.js';
 import type { WalEntry } from '../ports/write-ahead-log.js';
 import { isStoreOutage, type ReplayOutcome, type WriteAhead } from './write-ahead.js';
 
@@ -143,7 +144,7 @@ export class ChatService {
       serverTimeMs: options.replayOf?.acceptedAtMs ?? this.deps.clock.nowMs(),
     };
     if (request.media) draft.media = request.media;
-    let appended: Awaited<ReturnType<CoreDeps['messages']['append']>>;
+    let appended: AppendResult;
     try {
       appended = await this.deps.messages.append(draft);
     } catch (error) {

@@ -37,7 +37,8 @@ export class WriteAhead {
   /** Pending entries per conversation, in log order. */
   private readonly byConversation = new Map<ConversationId, WalEntry[]>();
   private readonly byKey = new Map<string, WalEntry>();
-  private depth = 0;
+  /** Pending entries by id; Map order is log order, so the first is the oldest. */
+  private readonly byId = new Map<number, WalEntry>();
   private replayTimer: TimerHandle | undefined;
   private replaying: Promise<void> | undefined;
   private retryDelayMs: number;
@@ -51,11 +52,11 @@ export class WriteAhead {
     for (const entry of deps.wal.pending()) this.track(entry);
     this.reportState();
     // A restarted gateway replays what its previous run left.
-    if (this.depth > 0) this.scheduleReplay(0);
+    if (this.byId.size > 0) this.scheduleReplay(0);
   }
 
   get pendingCount(): number {
-    return this.depth;
+    return this.byId.size;
   }
 
   /** Whether sends to the conversation must queue behind logged ones (FIFO per conversation). */
@@ -70,7 +71,7 @@ export class WriteAhead {
 
   /** Logs a send durably; resolves once it is on disk (the sender may be told it is queued). */
   async append(draft: WalEntryDraft): Promise<WalEntry> {
-    if (this.depth >= this.deps.limits.walEntriesMax) {
+    if (this.byId.size >= this.deps.limits.walEntriesMax) {
       throw new ChatError('STORAGE_UNAVAILABLE', `the message store is unavailable and this gateway's write-ahead log is full (${this.deps.limits.walEntriesMax} entries); retry later`);
     }
     const entry = await this.deps.wal.append(draft);
@@ -100,7 +101,7 @@ export class WriteAhead {
   }
 
   private scheduleReplay(delayMs: number): void {
-    if (this.stopped || this.replayTimer || this.depth === 0) return;
+    if (this.stopped || this.replayTimer || this.byId.size === 0) return;
     this.replayTimer = this.deps.clock.setTimer(delayMs, () => {
       this.replayTimer = undefined;
       void this.replayNow();
@@ -160,7 +161,7 @@ export class WriteAhead {
     if (list) list.push(entry);
     else this.byConversation.set(entry.conversationId, [entry]);
     this.byKey.set(idempotencyKey(entry), entry);
-    this.depth += 1;
+    this.byId.set(entry.id, entry);
   }
 
   private untrack(entry: WalEntry): void {
@@ -168,12 +169,11 @@ export class WriteAhead {
     if (list && list[0]?.id === entry.id) list.shift();
     if (list && list.length === 0) this.byConversation.delete(entry.conversationId);
     this.byKey.delete(idempotencyKey(entry));
-    this.depth -= 1;
+    this.byId.delete(entry.id);
   }
 
   private reportState(): void {
-    let oldestMs = Number.POSITIVE_INFINITY;
-    for (const list of this.byConversation.values()) oldestMs = Math.min(oldestMs, list[0]!.acceptedAtMs);
-    this.deps.metrics.walState(this.depth, this.depth === 0 ? 0 : Math.max(0, this.deps.clock.nowMs() - oldestMs));
+    const oldest = this.byId.values().next().value;
+    this.deps.metrics.walState(this.byId.size, oldest ? Math.max(0, this.deps.clock.nowMs() - oldest.acceptedAtMs) : 0);
   }
 }
