@@ -15,6 +15,7 @@ import { backoffDelayMs } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { bodyToBase64 } from './encoding.js';
 import { ChatClientError, toChatClientError, type ChatClientErrorCode } from './errors.js';
+import { deliverRecord } from './history-recorder.js';
 import { Ordering, type Via } from './ordering.js';
 import { resolveOptions, type ChatClientOptions, type ResolvedOptions } from './options.js';
 import { Outbox, type PendingSend, type SendResult } from './outbox.js';
@@ -1058,27 +1059,6 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 /** Omit over each member of a union (plain Omit would merge the members). */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-function deliverRecord(atMs: number, welcome: WelcomeInfo | undefined, event: ConversationEvent, via: Via): HistoryEvent {
-  const base = {
-    type: 'deliver' as const,
-    atMs,
-    userId: welcome?.userId ?? '',
-    deviceId: welcome?.deviceId ?? '',
-    conversationId: event.conversationId,
-    seq: event.seq,
-    kind: event.kind,
-    via,
-  };
-  if (event.kind === 'message') {
-    return {
-      ...base,
-      senderUserId: event.senderUserId,
-      senderDeviceId: event.senderDeviceId,
-      clientMessageId: event.clientMessageId,
-    };
-  }
-  return { ...base, op: event.op, memberUserIds: event.userIds };
-}
 
 function ignore(): void {}
 

@@ -27,7 +27,7 @@ export { WsTransport, wsTransportFactory } from './ws-transport.js';
 export type { WsTransportOptions } from './ws-transport.js';
 export { RealClock, realClock } from './real-clock.js';
 export { cryptoRandom } from './real-random.js';
-export { HistoryRecorder } from './history-recorder.js';
+export { HistoryRecorder, deliverRecord } from './history-recorder.js';
 export type { HistorySink } from './history-recorder.js';
 export { uploadMedia, downloadMedia } from './media.js';
 export type { FetchLike, MediaOptions } from './media.js';

@@ -5,6 +5,7 @@ import type { ConversationId, Seq } from '../../system/core/ids.js';
 import type { ServerFrame, ServerFrameOf } from '../../system/protocol/frames.js';
 import { PROTOCOL_VERSION } from '../../system/protocol/version.js';
 import { backoffDelayMs } from '../../sdk/backoff.js';
+import { deliverRecord } from '../../sdk/history-recorder.js';
 import type { Scheduler } from '../engine/scheduler.js';
 import type { ClientEndpoint, SimConnection } from '../world/sim-connection.js';
 
@@ -362,36 +363,8 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
   // ---------- OrderingSink ----------
 
   deliver(event: ConversationEvent, via: Via): void {
-    const atMs = this.host.time.nowMs();
-    if (event.kind === 'message') {
-      this.host.record({
-        type: 'deliver',
-        atMs,
-        userId: this.userId,
-        deviceId: this.deviceId,
-        conversationId: event.conversationId,
-        seq: event.seq,
-        kind: 'message',
-        senderUserId: event.senderUserId,
-        senderDeviceId: event.senderDeviceId,
-        clientMessageId: event.clientMessageId,
-        via,
-      });
-      this.host.messageDelivered(this, event, via);
-    } else {
-      this.host.record({
-        type: 'deliver',
-        atMs,
-        userId: this.userId,
-        deviceId: this.deviceId,
-        conversationId: event.conversationId,
-        seq: event.seq,
-        kind: 'membership',
-        op: event.op,
-        memberUserIds: event.userIds,
-        via,
-      });
-    }
+    this.host.record(deliverRecord(this.host.time.nowMs(), this, event, via));
+    if (event.kind === 'message') this.host.messageDelivered(this, event, via);
     this.queueAck(event.conversationId, event.seq);
   }
 
