@@ -204,12 +204,23 @@ describe('ordering and de-duplication', () => {
     t.client.close();
   });
 
-  it('starts a conversation it has no cursor for at the first event seen', async () => {
+  it('starts a conversation it has no cursor for at seq 1 at once', async () => {
+    const t = await connected();
+    t.conn.push(eventFrame(message(DM, 1)));
+    expect(t.seqs()).toEqual([1]);
+    expect(t.conn.framesOfType('sync')).toEqual([]);
+    t.client.close();
+  });
+
+  it('starts a conversation it has no cursor for above seq 1 after a sync from its link point', async () => {
     const t = await connected();
     t.conn.push(eventFrame(membership(GROUP, 5, 'added', ['alice'])));
     t.conn.push(eventFrame(message(GROUP, 6)));
+    expect(t.seqs()).toEqual([]);
+    const syncs = t.conn.framesOfType('sync');
+    expect(syncs).toEqual([{ type: 'sync', rid: expect.any(String), conversationId: GROUP, afterSeq: 0, fromLink: true }]);
+    t.conn.push({ type: 'sync_result', rid: syncs[0]!.rid, conversationId: GROUP, events: [membership(GROUP, 5, 'added', ['alice'])], hasMore: false, lastSeq: 6 });
     expect(t.seqs()).toEqual([5, 6]);
-    expect(t.conn.framesOfType('sync')).toEqual([]);
     t.client.close();
   });
 
@@ -303,6 +314,8 @@ describe('ordering and de-duplication', () => {
     const t = await connected();
     t.conn.push(eventFrame(message(DM, 1)));
     t.conn.push(eventFrame(message(GROUP, 7)));
+    const linkSync = t.conn.lastOfType('sync')!;
+    t.conn.push({ type: 'sync_result', rid: linkSync.rid, conversationId: GROUP, events: [message(GROUP, 7)], hasMore: false, lastSeq: 7 });
     t.conn.drop(1006);
     await t.clock.advance(250);
     const conn = await acceptConnection(t);
@@ -557,7 +570,7 @@ describe('history recording', () => {
     const now = () => t.clock.nowMs();
     const start = now();
     t.conn.push(eventFrame(message(DM, 1)));
-    t.conn.push(eventFrame(membership(GROUP, 3, 'added', ['alice'])));
+    t.conn.push(eventFrame(membership(GROUP, 1, 'added', ['alice'])));
     void t.client.send(DM, 'hi', { clientMessageId: 'm-1' });
     const frame = t.conn.lastOfType('send')!;
     await t.clock.advance(10);
@@ -582,7 +595,7 @@ describe('history recording', () => {
         clientMessageId: 'bob-phone-1',
         via: 'live',
       },
-      { type: 'deliver', atMs: start, ...me, conversationId: GROUP, seq: 3, kind: 'membership', op: 'added', memberUserIds: ['alice'], via: 'live' },
+      { type: 'deliver', atMs: start, ...me, conversationId: GROUP, seq: 1, kind: 'membership', op: 'added', memberUserIds: ['alice'], via: 'live' },
       { type: 'send', atMs: start, ...me, conversationId: DM, clientMessageId: 'm-1', attempt: 1 },
       { type: 'ack', atMs: start + 10, ...me, conversationId: DM, clientMessageId: 'm-1', seq: 2 },
       { type: 'receipt', atMs: start + 10, ...me, conversationId: DM, state: 'read', upToSeq: 2, byUserId: 'bob', byDeviceId: 'bob-phone' },

@@ -159,7 +159,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     this.ordering = new Ordering(
       {
         deliver: (event, via) => this.deliver(event, via),
-        requestSync: (conversationId, afterSeq) => this.requestSyncPage(conversationId, afterSeq),
+        requestSync: (conversationId, afterSeq, fromLink) => this.requestSyncPage(conversationId, afterSeq, fromLink),
         hasPendingSend: (conversationId) => this.outbox.hasConversation(conversationId),
       },
       options.cursors,
@@ -825,8 +825,11 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   // ---------- sync (gap repair and catch-up) ----------
 
-  /** Ordering wants the events after afterSeq; pages until the server says there are no more. */
-  private requestSyncPage(conversationId: ConversationId, afterSeq: Seq): boolean {
+  /**
+   * Ordering wants the events after afterSeq (or, fromLink, from this device's link point); pages
+   * until the server says there are no more.
+   */
+  private requestSyncPage(conversationId: ConversationId, afterSeq: Seq, fromLink = false): boolean {
     if (this.stateValue !== 'connected') return false;
     const rid = this.nextRid();
     this.requests.add(
@@ -836,7 +839,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       (frame) => this.onSyncPage(frame as SyncPage, afterSeq),
       (error) => this.onSyncFailed(conversationId, error),
     );
-    this.sendFrame({ type: 'sync', rid, conversationId, afterSeq });
+    this.sendFrame(fromLink ? { type: 'sync', rid, conversationId, afterSeq, fromLink } : { type: 'sync', rid, conversationId, afterSeq });
     return true;
   }
 

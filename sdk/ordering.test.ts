@@ -9,12 +9,12 @@ const C = 'grp:00000000aa';
 /** An Ordering whose sink records deliveries and sync requests. */
 function harness(cursors?: Record<string, number>, accept = true) {
   const delivered: Array<{ seq: number; via: Via }> = [];
-  const syncs: number[] = [];
+  const syncs: Array<number | 'link'> = [];
   const ordering = new Ordering(
     {
       deliver: (event: ConversationEvent, via: Via) => delivered.push({ seq: event.seq, via }),
-      requestSync: (_conversationId, afterSeq) => {
-        if (accept) syncs.push(afterSeq);
+      requestSync: (_conversationId, afterSeq, fromLink) => {
+        if (accept) syncs.push(fromLink ? 'link' : afterSeq);
         return accept;
       },
     },
@@ -22,8 +22,9 @@ function harness(cursors?: Record<string, number>, accept = true) {
   );
   const live = (seq: number) => ordering.observe(C, seq, message(C, seq), 'live');
   const own = (seq: number) => ordering.observe(C, seq, undefined, 'live');
+  const synced = (seq: number) => ordering.observe(C, seq, message(C, seq), 'sync');
   const seqs = () => delivered.map((d) => d.seq);
-  return { ordering, delivered, syncs, live, own, seqs };
+  return { ordering, delivered, syncs, live, own, synced, seqs };
 }
 
 describe('Ordering', () => {
@@ -83,15 +84,57 @@ describe('Ordering', () => {
     expect(syncs).toEqual([1]);
   });
 
-  it('holds own sends of a cursorless conversation until an event starts it', () => {
+  it('starts a cursorless conversation at seq 1 at once', () => {
+    const h = harness();
+    expect(h.live(1)).toBe('delivered');
+    expect(h.syncs).toEqual([]);
+    expect(h.ordering.cursor(C)).toBe(1);
+  });
+
+  it('starts a cursorless conversation above 1 only after a sync from the link point', () => {
+    // Seq 1's live delivery was lost (a gateway died); seq 2 arrives first.
+    const h = harness();
+    expect(h.live(2)).toBe('buffered');
+    expect(h.syncs).toEqual(['link']);
+    expect(h.ordering.cursor(C)).toBeUndefined();
+    h.synced(1);
+    h.synced(2);
+    h.ordering.syncFinished(C, true);
+    expect(h.seqs()).toEqual([1, 2]);
+    expect(h.ordering.cursor(C)).toBe(2);
+  });
+
+  it('starts at the lowest held seq when the link point is above it (a device linked mid-conversation)', () => {
+    const h = harness();
+    h.live(40);
+    h.live(42);
+    h.ordering.syncFinished(C, true); // the server owes nothing before 40
+    expect(h.seqs()).toEqual([40]);
+    expect(h.syncs).toEqual(['link', 40]); // 42 came after the link-point sync was asked: 41 may still come
+    h.ordering.syncFinished(C, true); // 41 is not readable
+    expect(h.seqs()).toEqual([40, 42]);
+  });
+
+  it('re-asks the link-point sync after a failed one, and on reconnect', () => {
+    const h = harness();
+    h.live(5);
+    h.ordering.syncFinished(C, false);
+    h.ordering.retryWanted();
+    h.ordering.syncFinished(C, false);
+    h.ordering.resetInFlight();
+    h.ordering.resumeAll();
+    expect(h.syncs).toEqual(['link', 'link', 'link']);
+    expect(h.seqs()).toEqual([]);
+  });
+
+  it('holds own sends of a cursorless conversation until the link-point sync brings what precedes them', () => {
     const h = harness();
     expect(h.own(6)).toBe('buffered');
+    expect(h.syncs).toEqual(['link']);
     expect(h.ordering.cursor(C)).toBeUndefined();
-    // The inbox drain brings the earlier events.
-    h.live(4);
-    expect(h.syncs).toEqual([4]); // 5 is missing between 4 and our 6
-    h.live(5);
-    expect(h.seqs()).toEqual([4, 5]);
+    for (const seq of [4, 5, 6]) h.synced(seq);
+    h.ordering.syncFinished(C, true);
+    expect(h.seqs()).toEqual([4, 5]); // our own 6 is observed, not handed over
     expect(h.ordering.cursor(C)).toBe(6);
   });
 
@@ -102,16 +145,31 @@ describe('Ordering', () => {
     expect(h.seqs()).toEqual([]);
   });
 
-  it('adopts the lowest held own send once too many pile up without a cursor', () => {
-    const h = harness();
-    for (let seq = 10; seq < 26; seq++) h.own(seq);
-    expect(h.ordering.cursor(C)).toBe(25);
-    expect(h.ordering.heldSeqs(C)).toEqual([]);
+  it('waits for an unacknowledged own send before starting, even after the link-point sync', () => {
+    let pending = true;
+    const delivered: number[] = [];
+    const syncs: Array<number | 'link'> = [];
+    const ordering = new Ordering({
+      deliver: (e) => delivered.push(e.seq),
+      requestSync: (_c, after, fromLink) => syncs.push(fromLink ? 'link' : after) > 0,
+      hasPendingSend: () => pending,
+    });
+    ordering.observe(C, 3, message(C, 3), 'live');
+    expect(syncs).toEqual([]); // our send may be seq 2: nothing starts yet
+    pending = false;
+    ordering.observe(C, 2, undefined, 'live'); // our send got seq 2
+    expect(syncs).toEqual(['link']);
+    ordering.observe(C, 1, message(C, 1), 'sync');
+    ordering.syncFinished(C, true);
+    expect(delivered).toEqual([1, 3]);
+    expect(ordering.cursor(C)).toBe(3);
   });
 
   it('property: in order, no duplicates, nothing readable missing, whatever the network does', () => {
     const scenario = fc.record({
       n: fc.integer({ min: 1, max: 40 }),
+      // undefined: the device has a cursor at 0; a number: a fresh device linked before that seq
+      linkFrom: fc.option(fc.integer({ min: 1, max: 12 }), { nil: undefined }),
       invisible: fc.uniqueArray(fc.integer({ min: 2, max: 40 }), { maxLength: 8 }),
       own: fc.uniqueArray(fc.integer({ min: 1, max: 40 }), { maxLength: 8 }),
       steps: fc.array(
@@ -124,21 +182,22 @@ describe('Ordering', () => {
       ),
     });
     fc.assert(
-      fc.property(scenario, ({ n, invisible, own, steps }) => {
+      fc.property(scenario, ({ n, linkFrom, invisible, own, steps }) => {
+        const owedFrom = linkFrom ?? 1;
         const hidden = new Set(invisible.filter((s) => s <= n));
         const mine = new Set(own.filter((s) => s <= n && !hidden.has(s)));
-        const readable = (s: number) => s >= 1 && s <= n && !hidden.has(s);
+        const readable = (s: number) => s >= owedFrom && s <= n && !hidden.has(s);
         const delivered: number[] = [];
         const pending: number[] = [];
         const ordering = new Ordering(
           {
             deliver: (e) => delivered.push(e.seq),
-            requestSync: (_c, after) => {
-              pending.push(after);
+            requestSync: (_c, after, fromLink) => {
+              pending.push(fromLink ? owedFrom - 1 : after);
               return true;
             },
           },
-          { [C]: 0 },
+          linkFrom === undefined ? { [C]: 0 } : undefined,
         );
         let maxObserved = 0;
         const observe = (seq: number, via: Via) => {
@@ -172,10 +231,10 @@ describe('Ordering', () => {
         // In order, each once.
         for (let i = 1; i < delivered.length; i++) expect(delivered[i]!).toBeGreaterThan(delivered[i - 1]!);
         // Nothing readable up to the highest seq observed is missing (own sends count as seen).
-        for (let s = 1; s <= maxObserved; s++) {
+        for (let s = owedFrom; s <= maxObserved; s++) {
           if (readable(s) && !mine.has(s)) expect(delivered).toContain(s);
         }
-        expect(ordering.cursor(C)).toBe(maxObserved);
+        expect(ordering.cursor(C)).toBe(maxObserved === 0 ? (linkFrom === undefined ? 0 : undefined) : maxObserved);
         expect(ordering.heldSeqs(C)).toEqual([]);
       }),
       { numRuns: 500 },

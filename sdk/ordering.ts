@@ -10,10 +10,12 @@ export interface OrderingSink {
   deliver(event: ConversationEvent, via: Via): void;
   /**
    * Fetch the events after `afterSeq` (a gap opened, or the connection was re-established).
-   * Return false when it cannot be sent now; the request stays wanted until retried.
-   * The owner reports the end with syncFinished().
+   * `fromLink`: the conversation has no cursor yet; fetch from this device's link point instead
+   * (the first event accepted after the device was linked, within its user's membership), the
+   * earliest event the server can owe this device. Return false when it cannot be sent now; the
+   * request stays wanted until retried. The owner reports the end with syncFinished().
    */
-  requestSync(conversationId: ConversationId, afterSeq: Seq): boolean;
+  requestSync(conversationId: ConversationId, afterSeq: Seq, fromLink?: boolean): boolean;
   /**
    * Whether one of our own sends to the conversation is still unacknowledged. A conversation
    * without a cursor does not start while one is: its seq may come before the events seen so far.
@@ -31,12 +33,6 @@ interface Held {
   onObserved: (() => void) | undefined;
 }
 
-/**
- * Cursorless conversations buffer at most this many of the client's own sends before adopting
- * the lowest as the cursor (see observeWithoutCursor).
- */
-const CURSORLESS_OWN_SENDS_MAX = 16;
-
 class ConversationOrder {
   /** Highest seq observed in order (handed to the app, or an own send); undefined = none yet. */
   cursor: Seq | undefined = undefined;
@@ -47,6 +43,8 @@ class ConversationOrder {
   wantSync = false;
   /** Highest held seq when the running sync was requested (see syncFinished). */
   horizon: Seq = 0;
+  /** Cursorless: a sync from this device's link point completed (see tryBegin). */
+  linkSynced = false;
 }
 
 /**
@@ -147,6 +145,11 @@ export class Ordering {
     state.wantSync = false;
     const horizon = state.horizon;
     state.horizon = 0;
+    if (state.cursor === undefined) {
+      // A sync from the link point: what it brought is held with the rest; start at the lowest.
+      state.linkSynced = true;
+      this.tryBegin(conversationId, state);
+    }
     const held = state.held;
     if (held && state.cursor !== undefined) {
       const settled = [...held.keys()].filter((seq) => seq <= horizon).sort((a, b) => a - b);
@@ -161,7 +164,10 @@ export class Ordering {
     this.release(conversationId, state);
   }
 
-  /** After reconnecting: catch up every conversation with a cursor (missed while offline). */
+  /**
+   * After reconnecting: catch up every conversation with a cursor (missed while offline), and
+   * re-ask the link-point syncs that cursorless conversations were waiting for.
+   */
   resumeAll(): void {
     for (const state of this.conversations.values()) if (state.cursor !== undefined) state.wantSync = true;
     this.retryWanted();
@@ -180,14 +186,16 @@ export class Ordering {
   }
 
   /**
-   * No cursor yet: the first event seen starts the conversation for this client (a fresh device,
-   * or a group it was just added to). An own send at seq 1 can also start it (nothing precedes
-   * it). A later own send is held instead: on a fresh device the server may still be draining the
-   * offline inbox with earlier events of this conversation, and adopting our own seq as the cursor
-   * would drop them as duplicates. If no event shows up for a while, the lowest held own send is
-   * adopted so the held set stays bounded. Conversely, while one of our sends to the conversation
-   * is unacknowledged, events are held rather than starting it: our message may precede them
-   * (its `sent` can arrive after an event with a higher seq).
+   * No cursor yet (a fresh device, or a group it was just added to). Seq 1 starts the conversation
+   * at once: nothing can precede it. Anything higher is held, and one sync from this device's link
+   * point is asked for: an earlier event may be owed to this device and still on its way (its live
+   * delivery lost to a dying gateway, a fan-out retry, the offline inbox still draining), and
+   * starting above it would drop it for good, since the cumulative ack would clear it from the
+   * inbox. Once that sync is complete, the conversation starts at the lowest seq held, the sync's
+   * own events included. Own sends are held the same way: adopting our own seq as the cursor
+   * would drop the earlier events as duplicates. While one of our sends to the conversation is
+   * unacknowledged, nothing starts it: our message may precede what is held (its `sent` can
+   * arrive after an event with a higher seq).
    */
   private observeWithoutCursor(
     conversationId: ConversationId,
@@ -211,18 +219,13 @@ export class Ordering {
   private tryBegin(conversationId: ConversationId, state: ConversationOrder): boolean {
     const held = state.held;
     if (!held || held.size === 0) return false;
-    const seqs = [...held.keys()].sort((a, b) => a - b);
-    let start: Seq | undefined;
-    if (seqs[0] === 1) start = 1;
-    else if (this.sink.hasPendingSend?.(conversationId)) return false;
-    else start = seqs.find((seq) => held.get(seq)!.event !== undefined) ?? (held.size >= CURSORLESS_OWN_SENDS_MAX ? seqs[0] : undefined);
-    if (start === undefined) return false;
-    // Own sends below the start come first in this client's order; then the start; then the rest.
-    for (const seq of seqs) {
-      if (seq >= start) break;
-      const entry = held.get(seq)!;
-      held.delete(seq);
-      entry.onObserved?.();
+    const start = Math.min(...held.keys());
+    if (start !== 1) {
+      if (this.sink.hasPendingSend?.(conversationId)) return false;
+      if (!state.linkSynced) {
+        this.startSync(conversationId, state);
+        return false;
+      }
     }
     const first = held.get(start)!;
     held.delete(start);
@@ -255,13 +258,19 @@ export class Ordering {
     this.startSync(conversationId, state);
   }
 
-  /** Once per gap: a running sync already covers anything held since it started. */
+  /**
+   * Once per gap: a running sync already covers anything held since it started. Without a cursor
+   * the sync runs from the device's link point (once; see tryBegin).
+   */
   private startSync(conversationId: ConversationId, state: ConversationOrder): void {
     state.wantSync = true;
-    if (state.syncing || state.cursor === undefined) return;
+    if (state.syncing) return;
+    if (state.cursor === undefined && (state.linkSynced || !state.held)) return;
     state.horizon = state.held ? Math.max(...state.held.keys()) : 0;
     state.syncing = true;
-    if (!this.sink.requestSync(conversationId, state.cursor)) state.syncing = false;
+    const requested =
+      state.cursor === undefined ? this.sink.requestSync(conversationId, 0, true) : this.sink.requestSync(conversationId, state.cursor);
+    if (!requested) state.syncing = false;
   }
 
   private stateOf(conversationId: ConversationId): ConversationOrder {

@@ -86,13 +86,13 @@ describe('simulator', () => {
   };
   /**
    * Faults that make a fan-out fail after its append (Redis unreachable): the message is stored,
-   * the send fails, and a later event covers the hole on the recipient's cursor, so a retry skips
-   * the recipient (its watermark is past the seq). The simulator found this (README "Findings");
-   * these cases check recovery and the other invariants, and a known-failure case keeps the
-   * durability check until the core is fixed. A Redis restart also empties presence: connected
-   * users read as offline until their next heartbeat re-marks them (up to 30 s).
+   * the send fails, and a later event reaches the recipient first. The simulator found that a
+   * device without a cursor then started above the seq it was owed and lost it for good; it now
+   * syncs from its link point first (sdk/ordering.ts), and durability is judged for every fault.
+   * A Redis restart still empties presence: connected users read as offline until their next
+   * heartbeat re-marks them (up to 30 s), a known finding.
    */
-  const KNOWN_FINDINGS: Record<string, InvariantName[]> = { redis_restart: ['durability', 'presence'], network_partition: ['durability'] };
+  const KNOWN_FINDINGS: Record<string, InvariantName[]> = { redis_restart: ['presence'] };
 
   it.each(FAULT_KINDS.map((kind) => [kind]))('recovers from %s: everything queued reaches the online devices, nothing lost or reordered', async (kind) => {
     const result = await runSimulation({ scenario: tinyScenario(`faults:\n  - ${FAULTS[kind]}\n`, { durationS: 16 }) });
@@ -104,7 +104,7 @@ describe('simulator', () => {
     expect(result.summary.messages.acked).toBeGreaterThan(0);
   });
 
-  it.fails('keeps durability through a Redis restart (known failure: fan-out hole, README "Findings")', async () => {
+  it('keeps durability through a Redis restart (it found the first-message hole: a device must not start above a seq it is owed)', async () => {
     const result = await runSimulation({ scenario: tinyScenario(`faults:\n  - ${FAULTS.redis_restart}\n`, { durationS: 16 }) });
     expect(violationsOf(result, ['durability'])).toEqual([]);
   });

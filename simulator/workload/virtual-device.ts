@@ -368,11 +368,11 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
     this.queueAck(event.conversationId, event.seq);
   }
 
-  requestSync(conversationId: ConversationId, afterSeq: Seq): boolean {
+  requestSync(conversationId: ConversationId, afterSeq: Seq, fromLink = false): boolean {
     if (this.state !== 'connected') return false;
     const rid = `y${++this.ridCounter}`;
     this.syncs.set(rid, { conversationId, afterSeq });
-    this.write('sync', { type: 'sync', rid, conversationId, afterSeq });
+    this.write('sync', fromLink ? { type: 'sync', rid, conversationId, afterSeq, fromLink } : { type: 'sync', rid, conversationId, afterSeq });
     return true;
   }
 

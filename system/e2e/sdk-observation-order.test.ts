@@ -48,6 +48,10 @@ describe('SDK: own sends and observation order', () => {
     expect(t.seqs()).toEqual([]);
     t.conn.push({ type: 'error', rid: frame.rid, code: 'NOT_A_MEMBER', message: 'no', retryable: false, inReplyTo: 'send' });
     expect(await sending).toMatchObject({ code: 'NOT_A_MEMBER' });
+    // Nothing of ours is pending now: seq 3 waits only for the sync from this device's link point.
+    const sync = t.conn.lastOfType('sync')!;
+    expect(sync).toMatchObject({ conversationId: DM, afterSeq: 0, fromLink: true });
+    t.conn.push({ type: 'sync_result', rid: sync.rid, conversationId: DM, events: [message(DM, 3)], hasMore: false, lastSeq: 3 });
     expect(t.seqs()).toEqual([3]);
     t.client.close();
   });
@@ -75,9 +79,14 @@ describe('SDK: own sends and observation order', () => {
     const frame = t.conn.lastOfType('send')!;
     t.conn.push(sentFrame('mine', 6, frame.rid));
     await sending;
-    // The inbox drain brings 4 and 5 afterwards.
+    // The inbox drain brings 4 and 5 afterwards; the sync from the link point (4) settles the start.
     t.conn.push({ ...eventFrame(message(DM, 4)), queued: true });
     t.conn.push({ ...eventFrame(message(DM, 5)), queued: true });
+    expect(observations(connectedHistory(t))).toEqual([]);
+    const sync = t.conn.lastOfType('sync')!;
+    expect(sync).toMatchObject({ conversationId: DM, afterSeq: 0, fromLink: true });
+    const own6 = { ...message(DM, 6), senderUserId: 'alice', senderDeviceId: 'phone', clientMessageId: 'mine' };
+    t.conn.push({ type: 'sync_result', rid: sync.rid, conversationId: DM, events: [message(DM, 4), message(DM, 5), own6], hasMore: false, lastSeq: 6 });
     expect(observations(connectedHistory(t))).toEqual(['deliver 4', 'deliver 5', 'ack 6']);
     expect(checkHistory(t.history.events).violations.map(formatViolation)).toEqual([]);
     t.client.close();

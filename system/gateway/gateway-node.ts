@@ -24,12 +24,21 @@ export class GatewayNode implements SessionHost {
   private readonly sessions = new Set<Session>();
   private accepting = true;
   private connectionCounter = 0;
+  /**
+   * Tells this process's connection ids from those of an earlier process with the same node id.
+   * Routes in the registry outlive a killed process; if a restarted one counted from 1 again, a
+   * stale route of one device would name a new connection of another device, and frames meant
+   * for the first would reach the second (the simulator's gateway-crash runs found this).
+   */
+  private readonly incarnation: string;
 
   constructor(
     readonly core: ChatCore,
     private readonly localDelivery: LocalDelivery,
     private readonly options: GatewayNodeOptions = {},
-  ) {}
+  ) {
+    this.incarnation = core.deps.random.hex(4);
+  }
 
   get nodeId(): string {
     return this.core.deps.nodeId;
@@ -43,9 +52,12 @@ export class GatewayNode implements SessionHost {
     return this.sessions.size;
   }
 
-  /** A unique connection id on this node (deterministic: the simulator depends on it). */
+  /**
+   * A connection id unique across this node's processes (deterministic under a seeded Random:
+   * the simulator depends on it).
+   */
   nextConnectionId(): string {
-    return `${this.nodeId}-c${++this.connectionCounter}`;
+    return `${this.nodeId}-${this.incarnation}-c${++this.connectionCounter}`;
   }
 
   openSession(connection: Connection): Session {

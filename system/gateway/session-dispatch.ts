@@ -43,7 +43,7 @@ export async function dispatchRequest(ctx: RequestContext, frame: ClientFrame): 
       await core.receipts.read(caller, frame.conversationId, frame.seq);
       return undefined;
     case 'sync': {
-      const page = await core.sync.after(caller, frame.conversationId, frame.afterSeq, frame.limit);
+      const page = await core.sync.after(caller, frame.conversationId, frame.afterSeq, frame.limit, frame.fromLink === true);
       return { type: 'sync_result', rid: frame.rid, conversationId: frame.conversationId, ...page };
     }
     case 'history': {

@@ -64,6 +64,12 @@ export const syncFrame = z.object({
   rid,
   conversationId,
   afterSeq: seq,
+  /**
+   * The device has no cursor in this conversation yet: start no earlier than its link point (the
+   * first event accepted after the device was linked), the earliest event it can be owed. The
+   * answer starts at the later of that point and `afterSeq`.
+   */
+  fromLink: z.literal(true).optional(),
   limit: limit.optional(),
 });
 

@@ -115,6 +115,34 @@ describe('SyncService through sessions', () => {
     expect(bobLaptop.seqs(DM)).toEqual([6]);
   });
 
+  it('a sync from the link point starts at the first event accepted after the device was linked', async () => {
+    const world = createTestWorld();
+    const alice = await connectDevice(world, 'alice', 'phone');
+    await connectDevice(world, 'bob', 'phone');
+    for (let i = 1; i <= 9; i++) {
+      await alice.sendMessage(DM, `m${i}`);
+      await world.clock.advance(10);
+    }
+    const bobLaptop = await connectDevice(world, 'bob', 'laptop');
+    await world.clock.advance(10);
+    for (let i = 10; i <= 12; i++) await alice.sendMessage(DM, `m${i}`);
+    const fromLink = await bobLaptop.requestOk({ type: 'sync', conversationId: DM, afterSeq: 0, fromLink: true }, 'sync_result');
+    expect(fromLink.events.map((e) => e.seq)).toEqual([10, 11, 12]);
+    // afterSeq still counts when it is later than the link point.
+    const later = await bobLaptop.requestOk({ type: 'sync', conversationId: DM, afterSeq: 11, fromLink: true }, 'sync_result');
+    expect(later.events.map((e) => e.seq)).toEqual([12]);
+    // A device linked before the conversation began is owed all of it.
+    const bobPhone = await connectDevice(world, 'bob', 'phone');
+    const all = await bobPhone.requestOk({ type: 'sync', conversationId: DM, afterSeq: 0, fromLink: true }, 'sync_result');
+    expect(all.events.map((e) => e.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    // A device linked after the last event is owed nothing yet.
+    await world.clock.advance(10);
+    const bobWatch = await connectDevice(world, 'bob', 'watch');
+    await world.clock.advance(10);
+    const none = await bobWatch.requestOk({ type: 'sync', conversationId: DM, afterSeq: 0, fromLink: true }, 'sync_result');
+    expect(none).toMatchObject({ events: [], hasMore: false, lastSeq: 12 });
+  });
+
   it('outsiders cannot sync or page history of a conversation', async () => {
     const world = createTestWorld();
     const alice = await connectDevice(world, 'alice', 'phone');

@@ -21,14 +21,18 @@ export interface ConversationSummary {
  * Catch-up and history. A device resumes from its cursor (`sync`: everything after a seq, in
  * order) or pages back (`history`); both only return events of stretches in which the caller's
  * user was a member, so a newly linked device can read its user's past but nobody else's.
+ * A device without a cursor syncs from its link point (`fromLink`): what it can be owed starts
+ * with the first event accepted after it was linked (earlier ones were encrypted for the devices
+ * of that time, and the offline inbox never held them for it).
  */
 export class SyncService {
   constructor(
-    private readonly deps: Pick<CoreDeps, 'messages' | 'conversations' | 'limits'>,
+    private readonly deps: Pick<CoreDeps, 'messages' | 'conversations' | 'directory' | 'limits'>,
     private readonly membership: Membership,
   ) {}
 
-  async after(caller: Caller, conversationId: ConversationId, afterSeq: Seq, limit?: number): Promise<SyncPage> {
+  async after(caller: Caller, conversationId: ConversationId, afterSeq: Seq, limit?: number, fromLink = false): Promise<SyncPage> {
+    if (fromLink) afterSeq = Math.max(afterSeq, (await this.linkPoint(caller, conversationId)) - 1);
     const spans = await this.membership.readableSpans(conversationId, caller.userId);
     const pageMax = this.pageSize(limit);
     const lastSeq = await this.deps.messages.lastSeq(conversationId);
@@ -85,6 +89,28 @@ export class SyncService {
         return summary;
       }),
     );
+  }
+
+  /**
+   * The first seq of the conversation accepted at or after the caller's device was linked
+   * (lastSeq + 1 when none is). Acceptance times rise with seq, so: one store read when the
+   * conversation began after the link, a binary search over seq (about log2(lastSeq) reads)
+   * otherwise. A device without a record (unlinked meanwhile) gets the plain readable history.
+   */
+  private async linkPoint(caller: Caller, conversationId: ConversationId): Promise<Seq> {
+    const device = await this.deps.directory.getDevice(caller);
+    if (!device) return 1;
+    const [first] = await this.deps.messages.readAfter(conversationId, 0, 1);
+    if (!first || first.serverTimeMs >= device.linkedAtMs) return 1;
+    let low = first.seq + 1;
+    let high = (await this.deps.messages.lastSeq(conversationId)) + 1;
+    while (low < high) {
+      const middle = Math.floor((low + high) / 2);
+      const [event] = await this.deps.messages.readAfter(conversationId, middle - 1, 1);
+      if (!event || event.serverTimeMs >= device.linkedAtMs) high = middle;
+      else low = event.seq + 1;
+    }
+    return low;
   }
 
   private pageSize(limit: number | undefined): number {
