@@ -123,7 +123,12 @@ export class FaultInjector {
         return () => {
           tier.setDown(true);
           world.backends.loseRedisState();
-          return () => tier.setDown(false);
+          return () => {
+            tier.setDown(false);
+            // Each gateway's Redis client reconnects and the gateway re-announces its sessions
+            // (production-world.ts: RedisAdapters.onReconnected → GatewayNode.reannounceSessions).
+            for (const g of world.gateways) if (g.isAlive) void g.node.reannounceSessions();
+          };
         };
       }
       case 'network_latency': {

@@ -1,7 +1,8 @@
 /**
- * Fault: Redis restarted (data lost) under two gateways while messages flow. The registry
- * rebuilds from heartbeats, live delivery resumes, presence recovers, and no acknowledged
- * message is lost or reordered. Uses a private Redis process so other suites are not disturbed.
+ * Fault: Redis restarted (data lost) under two gateways while messages flow. The gateways notice
+ * the reconnect and re-announce their sessions (routes, presence, inbox sweep), so live delivery
+ * and presence recover well before the next heartbeat (30 s here), and no acknowledged message is
+ * lost or reordered. Uses a private Redis process so other suites are not disturbed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
@@ -13,7 +14,10 @@ import { startCluster, type Cluster } from './cluster.js';
 import { freePort, waitFor } from './fault-test-support.js';
 
 const RUN = Date.now().toString(36);
-const HEARTBEAT_MS = 500;
+/** Long enough that recovery within the bounds below cannot be the heartbeats' doing. */
+const HEARTBEAT_MS = 30_000;
+/** Recovery bound: a third of a heartbeat interval (the first heartbeat after connecting comes at 30 s). */
+const RECOVERY_BOUND_MS = HEARTBEAT_MS / 3;
 
 function startRedis(port: number): ChildProcess {
   return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
@@ -105,9 +109,11 @@ describe('fault: Redis restarted under two gateways', () => {
     await waitFor(() => bobEvents.length === 30, 'every message after the restart');
     const recoveredMs = Date.now() - restartedAt;
     expect(bobEvents.map((e) => e.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
-    // Heartbeats re-register bob and sweep his inbox: well within a few heartbeat intervals.
-    expect(recoveredMs).toBeLessThan(15_000);
-    await waitFor(() => presenceOfBob.at(-1) === true, 'bob shown online again after the restart', 10_000);
+    // The gateways re-announced bob (route, presence, inbox sweep) on reconnecting to Redis.
+    process.stdout.write(`redis restart: every message delivered ${recoveredMs} ms after Redis was back\n`);
+    expect(recoveredMs).toBeLessThan(RECOVERY_BOUND_MS);
+    await waitFor(() => presenceOfBob.at(-1) === true, 'bob shown online again after the restart', RECOVERY_BOUND_MS);
+    expect(Date.now() - restartedAt).toBeLessThan(RECOVERY_BOUND_MS);
 
     history.record({ type: 'quiesce', atMs: Date.now(), devices: [alice, bob].map((userId) => ({ userId, deviceId: 'phone' })) });
     const result = checkHistory(history.events, { invariants: ['durability', 'order', 'no-duplicates', 'membership'] });

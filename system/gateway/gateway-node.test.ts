@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayNode } from './gateway-node.js';
-import { createTestWorld } from '../testing/in-process-client.js';
+import { directConversationId } from '../core/ids.js';
+import { connectDevice, createTestWorld, settle } from '../testing/in-process-client.js';
 
 describe('GatewayNode connection ids', () => {
   it('differ between two processes of one node id, so a stale route never names a new connection', () => {
@@ -19,5 +20,30 @@ describe('GatewayNode connection ids', () => {
     const b = createTestWorld({ nodeId: 'gw-1', seed: 7 });
     expect(a.node.nextConnectionId()).toBe(b.node.nextConnectionId());
     expect(new GatewayNode(a.core, a.router).nextConnectionId()).not.toBe(a.node.nextConnectionId());
+  });
+});
+
+describe('GatewayNode.reannounceSessions (Redis came back empty)', () => {
+  it('puts every open session’s route and presence back at once, instead of at each device’s next heartbeat', async () => {
+    const world = createTestWorld();
+    const alice = await connectDevice(world, 'alice', 'phone');
+    await connectDevice(world, 'bob', 'phone');
+    const { registry, presence } = world.core.deps;
+    const [route] = await registry.lookup('alice');
+    expect(route).toBeDefined();
+    // What a Redis restart does to this node's view of alice.
+    await registry.remove({ userId: 'alice', deviceId: 'phone' }, route!.route);
+    await presence.markOffline({ userId: 'alice', deviceId: 'phone' });
+    expect(await registry.lookup('alice')).toEqual([]);
+    expect((await presence.get('alice')).online).toBe(false);
+
+    expect(await world.node.reannounceSessions()).toEqual({ sessions: 2, failed: 0 });
+    expect(await registry.lookup('alice')).toEqual([route]);
+    expect((await presence.get('alice')).online).toBe(true);
+    // Routed live again: a message reaches alice without a heartbeat.
+    const bob = await connectDevice(world, 'bob', 'laptop');
+    await bob.sendMessage(directConversationId('alice', 'bob'), 'after-restart');
+    await settle();
+    expect(alice.seqs(directConversationId('alice', 'bob'))).toEqual([1]);
   });
 });

@@ -10,6 +10,9 @@ export interface LocalDelivery {
   detach(connectionId: string, endpoint: { deliverFrame(frame: ServerFrame): void }): void;
 }
 
+/** Sessions re-announced at once after a Redis restart (each is two Redis calls and an inbox read). */
+const REANNOUNCE_CONCURRENCY = 64;
+
 export interface GatewayNodeOptions {
   /** Other gateways' URLs, offered to clients in `goaway` when this node shuts down. */
   peerUrls?: string[];
@@ -58,6 +61,21 @@ export class GatewayNode implements SessionHost {
    */
   nextConnectionId(): string {
     return `${this.nodeId}-${this.incarnation}-c${++this.connectionCounter}`;
+  }
+
+  /**
+   * After the registry and presence store lost their state (a Redis restart), every open session
+   * puts its route and presence back and sweeps its inbox, a few at a time. Failures are left to
+   * the sessions' next heartbeats, which do the same.
+   */
+  async reannounceSessions(): Promise<{ sessions: number; failed: number }> {
+    const sessions = [...this.sessions];
+    let failed = 0;
+    for (let i = 0; i < sessions.length; i += REANNOUNCE_CONCURRENCY) {
+      const results = await Promise.allSettled(sessions.slice(i, i + REANNOUNCE_CONCURRENCY).map((s) => s.reannounce()));
+      failed += results.filter((r) => r.status === 'rejected').length;
+    }
+    return { sessions: sessions.length, failed };
   }
 
   openSession(connection: Connection): Session {

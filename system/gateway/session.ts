@@ -338,6 +338,18 @@ export class Session {
   }
 
   /**
+   * Puts this connection's route and presence back (the registry and presence store lost them:
+   * Redis restarted) and sends what waits in the inbox, instead of leaving the device unroutable
+   * and "offline" until its next heartbeat. Unauthenticated or closing sessions have nothing to say.
+   */
+  async reannounce(): Promise<void> {
+    if (this.state !== 'active' || !this.caller || !this.route) return;
+    const { core } = this.host;
+    await Promise.all([core.deps.registry.put(this.caller, this.route, core.deps.limits.registryTtlMs), core.presence.online(this.caller)]);
+    await this.sweepInbox();
+  }
+
+  /**
    * Live delivery is best effort: a registry entry lost in a Redis restart, or a pub/sub frame
    * published while a gateway's subscriber reconnected, never reaches the connection although the
    * event waits in the inbox. Each heartbeat re-reads the head of the inbox and sends what this

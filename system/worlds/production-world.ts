@@ -67,6 +67,12 @@ export async function buildProductionWorld(config: ProductionConfig, options: { 
     wal,
   });
   const node = new GatewayNode(core, localRouter, { peerUrls: config.peerUrls });
+  redis.onReconnected(() => {
+    node.reannounceSessions().then(
+      ({ sessions, failed }) => log.info('redis is back: sessions re-announced', { sessions, failed }),
+      (error: unknown) => log.warn('re-announcing sessions failed', { error: (error as Error).message }),
+    );
+  });
   return {
     core,
     node,

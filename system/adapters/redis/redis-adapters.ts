@@ -73,6 +73,11 @@ export interface RedisAdapters {
   readonly keys: RedisKeys;
   /** The command connection (diagnostics and tests). */
   readonly redis: Redis;
+  /**
+   * Calls `listener` each time the command connection is ready again after losing Redis (scripts
+   * re-loaded first). Redis may have restarted empty: the gateway re-announces its sessions.
+   */
+  onReconnected(listener: () => void): void;
   /** Unsubscribes, stops timers and closes both connections. Idempotent. */
   close(): Promise<void>;
 }
@@ -140,12 +145,17 @@ export async function createRedisAdapters(options: RedisAdaptersOptions): Promis
   }
 
   let firstReady = true;
+  const reconnectListeners: Array<() => void> = [];
   redis.on('ready', () => {
     if (firstReady) {
       firstReady = false;
       return;
     }
-    prepareServer().catch((error: unknown) => logger.warn('redis re-preparation failed', { error: (error as Error).message }));
+    prepareServer()
+      .catch((error: unknown) => logger.warn('redis re-preparation failed', { error: (error as Error).message }))
+      .finally(() => {
+        for (const listener of reconnectListeners) listener();
+      });
   });
   if (redis.status === 'ready') firstReady = false;
   hub.onReconnect(() => presence.recheckAll());
@@ -160,6 +170,7 @@ export async function createRedisAdapters(options: RedisAdaptersOptions): Promis
       return notifications;
     },
     cacheConversations: (inner, ttlMs = groupCacheTtlMs) => new CachedConversationStore(inner, redis, ttlMs, { keys, logger }),
+    onReconnected: (listener) => reconnectListeners.push(listener),
     close,
   };
 }
