@@ -278,7 +278,15 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       gateway_backlog_ms_peak: Math.max(0, ...world.gateways.map((g) => round(g.cpu.waitPeakMs))),
       cassandra_queue_peak: world.tiers.cassandra.stats.queuedPeak,
       redis_queue_peak: world.tiers.redis.stats.queuedPeak,
-      wal: null,
+      // Every gateway has a write-ahead log; entries are sends taken while the store was out.
+      wal: {
+        end: collector.walDepth() ?? 0,
+        peak: collector.walDepthPeak,
+        appended: collector.walAppends,
+        replayed: collector.walReplays.get('stored') ?? 0,
+        duplicate: collector.walReplays.get('duplicate') ?? 0,
+        refused: collector.walReplays.get('rejected') ?? 0,
+      },
     },
     presence_staleness_ms: {
       p50: round(collector.presenceStalenessMs.percentile(50)),

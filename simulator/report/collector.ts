@@ -180,7 +180,7 @@ export class RunCollector implements Metrics {
       inboxDrained: () => this.inboxDrained(),
       pushSent: () => this.pushSent(),
       error: (code) => this.error(code),
-      walState: (depth) => void this.walDepthByNode.set(nodeId, depth),
+      walState: (depth) => this.walStateOf(nodeId, depth),
       walAppended: () => this.walAppended(),
       walReplayed: (outcome) => this.walReplayed(outcome),
     };
@@ -189,6 +189,13 @@ export class RunCollector implements Metrics {
   walAppends = 0;
   readonly walReplays = new Map<string, number>();
   readonly walDepthByNode = new Map<string, number>();
+  /** Most entries waiting in all gateways' logs together at any moment. */
+  walDepthPeak = 0;
+
+  private walStateOf(nodeId: string, depth: number): void {
+    this.walDepthByNode.set(nodeId, depth);
+    this.walDepthPeak = Math.max(this.walDepthPeak, this.walDepth() ?? 0);
+  }
 
   /** Entries waiting in every gateway's write-ahead log (null when no gateway has one). */
   walDepth(): number | null {

@@ -11,7 +11,7 @@ export function formatSimDetails(result: SimResult): string {
   lines.push(`throughput  sent ${s.throughput.sent_per_s}/s  acked ${s.throughput.acked_per_s}/s  delivered ${s.throughput.delivered_per_s}/s (per device)`);
   lines.push(`fan-out     ${s.fanout.amplification} queued deliveries per accepted event (${s.fanout.queued_deliveries} for ${s.fanout.accepted} messages)`);
   lines.push(
-    `depths      inbox end ${s.depths.inbox_end} peak ${s.depths.inbox_peak} · gateway CPU wait peak ${s.depths.gateway_backlog_ms_peak} ms · cassandra queue peak ${s.depths.cassandra_queue_peak} · redis queue peak ${s.depths.redis_queue_peak} · WAL n/a`,
+    `depths      inbox end ${s.depths.inbox_end} peak ${s.depths.inbox_peak} · gateway CPU wait peak ${s.depths.gateway_backlog_ms_peak} ms · cassandra queue peak ${s.depths.cassandra_queue_peak} · redis queue peak ${s.depths.redis_queue_peak} · WAL end ${s.depths.wal.end} peak ${s.depths.wal.peak} (${s.depths.wal.appended} logged, ${s.depths.wal.replayed} replayed, ${s.depths.wal.refused} refused)`,
   );
   lines.push(`presence    staleness after disconnect p50 ${s.presence_staleness_ms.p50} ms p99 ${s.presence_staleness_ms.p99} ms (${s.presence_staleness_ms.samples} observations)`);
   lines.push(

@@ -18,6 +18,11 @@ export interface PendingSend {
   attempt: number;
   rid: string;
   firstSentAtMs: number;
+  /**
+   * The gateway took it into its write-ahead log (a `queued` answer): durable on the server, so
+   * no timer re-sends it; its seq arrives as its own message echoed back (or by sync).
+   */
+  queued?: boolean;
 }
 
 /** What a device keeps while offline: cursors and unsent messages (an app persists both). */
@@ -238,13 +243,14 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
       case 'welcome':
         this.onWelcome();
         return;
-      case 'event': {
-        const outcome = this.ordering.observe(frame.event.conversationId, frame.event.seq, frame.event, frame.queued ? 'sync' : 'live');
-        if (outcome === 'duplicate') this.queueAck(frame.event.conversationId, frame.event.seq);
+      case 'event':
+        this.onEvent(frame.event, frame.queued ? 'sync' : 'live', true);
         return;
-      }
       case 'sent':
         this.onSent(frame);
+        return;
+      case 'queued':
+        this.onQueued(frame);
         return;
       case 'receipt':
         this.host.record({
@@ -287,6 +293,32 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
       default:
         return;
     }
+  }
+
+  /** pushed: came in an `event` frame (an inbox copy to acknowledge), not in a sync page. */
+  private onEvent(event: ConversationEvent, via: Via, pushed: boolean): void {
+    if (event.kind === 'message' && event.senderUserId === this.userId && event.senderDeviceId === this.deviceId && this.outbox.get(event.clientMessageId)?.queued) {
+      // Our write-ahead-logged message, numbered by the replay: that is its ack (as the SDK does).
+      this.onSent({ type: 'sent', conversationId: event.conversationId, clientMessageId: event.clientMessageId, seq: event.seq, serverTimeMs: event.serverTimeMs, duplicate: false });
+      if (pushed) this.queueAck(event.conversationId, event.seq);
+      return;
+    }
+    const outcome = this.ordering.observe(event.conversationId, event.seq, event, via);
+    if (outcome === 'duplicate' && pushed) this.queueAck(event.conversationId, event.seq);
+  }
+
+  private onQueued(frame: ServerFrameOf<'queued'>): void {
+    const send = this.outbox.get(frame.clientMessageId);
+    if (!send || send.conversationId !== frame.conversationId || send.queued) return;
+    send.queued = true;
+    this.host.record({
+      type: 'queued',
+      atMs: this.host.time.nowMs(),
+      userId: this.userId,
+      deviceId: this.deviceId,
+      conversationId: frame.conversationId,
+      clientMessageId: frame.clientMessageId,
+    });
   }
 
   private onSent(frame: ServerFrameOf<'sent'>): void {
@@ -350,7 +382,7 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
     const request = this.syncs.get(page.rid);
     if (!request) return;
     this.syncs.delete(page.rid);
-    for (const event of page.events) this.ordering.observe(event.conversationId, event.seq, event, 'sync');
+    for (const event of page.events) this.onEvent(event, 'sync', false);
     const lastSeq = page.events[page.events.length - 1]?.seq;
     if (page.hasMore && lastSeq !== undefined && lastSeq > request.afterSeq) {
       if (this.requestSync(page.conversationId, lastSeq)) return;
@@ -441,6 +473,9 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
     };
     if (send.media) frame.media = send.media;
     this.write('send', frame);
+    // A queued message is durable on a gateway already: this re-send (after a reconnect) only puts
+    // it ahead of newer ones, so no timer repeats it.
+    if (send.queued) return;
     const attempt = send.attempt;
     const generation = this.generation;
     this.host.time.schedule(this.host.sendTimeoutMs, () => {

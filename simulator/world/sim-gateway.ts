@@ -1,5 +1,6 @@
 import { resolveLimits, type Limits } from '../../system/core/limits.js';
 import { SimClock } from '../../system/adapters/virtual/sim-clock.js';
+import { MemoryWriteAheadLog } from '../../system/adapters/memory/memory-write-ahead-log.js';
 import { simulatedPorts, type SimulatedBackends, type TierSet } from '../../system/adapters/virtual/simulated-stores.js';
 import { SimulatedRouter, type SimulatedBus } from '../../system/adapters/virtual/simulated-router.js';
 import { GatewayNode } from '../../system/gateway/gateway-node.js';
@@ -55,6 +56,12 @@ export class SimGateway {
   framesIn = 0;
   framesOut = 0;
   private up = false;
+  /**
+   * The node-local write-ahead log (production: a file on the gateway's disk). It outlives the
+   * process: a restarted incarnation replays what the crashed one left. Appends are taken as
+   * instant (the file log's group-committed fsync is not modelled).
+   */
+  readonly wal = new MemoryWriteAheadLog();
 
   constructor(
     readonly nodeId: string,
@@ -98,6 +105,7 @@ export class SimGateway {
       router: this.router,
       metrics: deps.metrics(this.nodeId),
       log: deps.log,
+      wal: this.wal,
     });
     this.node = new GatewayNode(this.core, this.router);
   }
