@@ -130,19 +130,10 @@ export class ChatService {
   }
 
   private async accept(caller: Caller, request: SendRequest, options: AcceptOptions): Promise<SendOutcome> {
-    let current: Awaited<ReturnType<Membership['requireMember']>>;
-    try {
-      current = await this.membership.requireMember(request.conversationId, caller.userId);
-      if (request.media) await this.media.requireAttachment(request.conversationId, request.media);
-      if (request.mls && this.epochGuard) await this.epochGuard.admit(caller, request.conversationId, request.clientMessageId, request.mls);
-    } catch (error) {
-      // The checks could not reach the store (a user or group record this process has not cached):
-      // the write-ahead log takes the send, and the replay runs every check again before numbering
-      // it (a send refused then is dropped and logged as a visible loss, docs/write-ahead-log.md).
-      if (this.writeAhead && !options.replayOf && isStoreOutage(error)) return this.queue(this.writeAhead, caller, request, this.deps.clock.nowMs());
-      throw error;
-    }
+    const current = await this.membership.requireMember(request.conversationId, caller.userId);
     const { members, kind } = current;
+    if (request.media) await this.media.requireAttachment(request.conversationId, request.media);
+    if (request.mls && this.epochGuard) await this.epochGuard.admit(caller, request.conversationId, request.clientMessageId, request.mls);
     const draft: Omit<ChatMessageEvent, 'seq'> = {
       kind: 'message',
       conversationId: request.conversationId,
