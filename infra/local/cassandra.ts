@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
-import { HOST, type LocalConfig } from './config.js';
+import { HOST, jitFlags, type CassandraJit, type LocalConfig } from './config.js';
 import { InstallError } from './errors.js';
 import { aptInstall, ensureCommand, findCommand, runLogged } from './install.js';
 import { canConnect } from './process.js';
@@ -53,7 +53,7 @@ export const cassandra: ServiceDefinition = {
     const lib = path.join(artifactDir(ctx.config), 'lib');
     return {
       command: await findOrInstallJava17(ctx),
-      args: jvmArgs({ heap: ctx.config.cassandra.heap, lib, yamlFile, logbackFile, dirs }),
+      args: jvmArgs({ heap: ctx.config.cassandra.heap, jit: ctx.config.cassandra.jit, lib, yamlFile, logbackFile, dirs }),
       cwd: ctx.dir,
     };
   },
@@ -193,12 +193,13 @@ const JDK17_MODULE_FLAGS = [
   ].map((target) => `--add-opens=${target}=ALL-UNNAMED`),
 ];
 
-export function jvmArgs(options: { heap: string; lib: string; yamlFile: string; logbackFile: string; dirs: CassandraDirs }): string[] {
-  const { heap, lib, yamlFile, logbackFile, dirs } = options;
+export function jvmArgs(options: { heap: string; jit: CassandraJit; lib: string; yamlFile: string; logbackFile: string; dirs: CassandraDirs }): string[] {
+  const { heap, jit, lib, yamlFile, logbackFile, dirs } = options;
   const jamm = fs.existsSync(lib) ? fs.readdirSync(lib).find((f) => /^jamm-.*\.jar$/.test(f)) : undefined;
   return [
     `-Xms${heap}`,
     `-Xmx${heap}`,
+    ...jitFlags(jit),
     '-XX:+UseG1GC',
     '-XX:+ParallelRefProcEnabled',
     '-XX:MaxTenuringThreshold=1',

@@ -30,6 +30,12 @@ export interface LocalConfig {
     nativePort: number;
     storagePort: number;
     heap: string;
+    /**
+     * Which JIT compilers the JVM uses. `c1` (default): the client compiler only, which reaches
+     * near-final speed within seconds; `tiered`: the JVM's default C1 + C2, faster once warm but
+     * busy compiling for minutes after every start (docs/benchmarks.md, cold-JIT measurements).
+     */
+    jit: CassandraJit;
     /** A Java 17 binary to use instead of searching for one. */
     java: string | undefined;
     clusterName: string;
@@ -51,6 +57,21 @@ export interface LocalConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+export const CASSANDRA_JITS = ['c1', 'tiered'] as const;
+export type CassandraJit = (typeof CASSANDRA_JITS)[number];
+
+/**
+ * JVM flags for the JIT choice (LOCAL_CASSANDRA_JIT). With the JVM's default tiered compilers a
+ * fresh node spends its first minutes compiling with C2 (measured on 2 cores: ~10 s of compiler CPU
+ * over its first few thousand requests, and 2-9x the CPU per request of a warm node), which on a
+ * small shared machine becomes the latency of every test and benchmark that runs soon after a
+ * start. C1 alone compiles in seconds and serves plain reads and writes close to warm C2's cost
+ * (lightweight transactions at about twice it).
+ */
+export function jitFlags(jit: CassandraJit): string[] {
+  return jit === 'c1' ? ['-XX:TieredStopAtLevel=1'] : [];
+}
+
 export function loadConfig(env: Env = process.env): LocalConfig {
   const root = path.resolve(env.LOCAL_SERVICES_DIR || path.join(REPO_ROOT, '.services'));
   return {
@@ -61,6 +82,7 @@ export function loadConfig(env: Env = process.env): LocalConfig {
       nativePort: port(env, 'LOCAL_CASSANDRA_PORT', 19042),
       storagePort: port(env, 'LOCAL_CASSANDRA_STORAGE_PORT', 17000),
       heap: heap(env, 'LOCAL_CASSANDRA_HEAP', '1g'),
+      jit: oneOf(env, 'LOCAL_CASSANDRA_JIT', CASSANDRA_JITS, 'c1'),
       java: env.LOCAL_CASSANDRA_JAVA || undefined,
       clusterName: 'local',
       // SimpleSnitch always reports this data center name.
@@ -103,6 +125,13 @@ function heap(env: Env, key: string, fallback: string): string {
   const raw = env[key] || fallback;
   if (!/^\d+[mMgG]$/.test(raw)) throw new ConfigError(`${key}=${raw} must look like 768m or 1g`);
   return raw;
+}
+
+function oneOf<T extends string>(env: Env, key: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${key}=${raw} must be one of ${allowed.join(', ')}`);
+  return raw as T;
 }
 
 function flag(env: Env, key: string): boolean | undefined {

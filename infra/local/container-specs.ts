@@ -9,7 +9,7 @@
  * meanings on both paths; only the host ports differ (the engine picks free ones).
  */
 import { stringify } from 'yaml';
-import type { LocalConfig, ServiceName } from './config.js';
+import { jitFlags, type LocalConfig, type ServiceName } from './config.js';
 
 /** How testcontainers decides a container is ready. */
 export type ContainerWait =
@@ -52,7 +52,8 @@ function cassandraSpec(config: LocalConfig): ContainerSpec {
       MAX_HEAP_SIZE: config.cassandra.heap,
       HEAP_NEWSIZE: '200M',
       // A single node need not wait for gossip to settle (the local path does the same).
-      JVM_EXTRA_OPTS: '-Dcassandra.skip_wait_for_gossip_to_settle=0 -Dcassandra.ring_delay_ms=0',
+      // The same JIT choice as the local path (see jitFlags).
+      JVM_EXTRA_OPTS: ['-Dcassandra.skip_wait_for_gossip_to_settle=0', '-Dcassandra.ring_delay_ms=0', ...jitFlags(config.cassandra.jit)].join(' '),
     },
     files: [],
     // Logged once the CQL port is open; containers.ts then runs the same CQL probe as the local path.

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { cassandraYaml, dataDirs, dependencyPom, jvmArgs } from './cassandra.js';
 import { loadConfig, scrapeTargets } from './config.js';
+import { containerSpecs } from './container-specs.js';
 import { ConfigError } from './errors.js';
 import { isAlive, pidRecordFor, readPidFile, tailFile, writePidFile } from './process.js';
 import { prometheusConfig } from './prometheus.js';
@@ -53,6 +54,7 @@ describe('config and env', () => {
   it('rejects bad values with a ConfigError naming the variable', () => {
     expect(() => loadConfig({ LOCAL_REDIS_PORT: 'tcp://172.17.0.2:6379' })).toThrow(/LOCAL_REDIS_PORT/);
     expect(() => loadConfig({ LOCAL_CASSANDRA_HEAP: 'lots' })).toThrow(ConfigError);
+    expect(() => loadConfig({ LOCAL_CASSANDRA_JIT: 'C2' })).toThrow(/LOCAL_CASSANDRA_JIT=C2 must be one of c1, tiered/);
     expect(() => scrapeTargets('127.0.0.1:8080,not a target')).toThrow(/PROMETHEUS_SCRAPE_TARGETS/);
     expect(() => parseServiceNames(['redis', 'mysql'])).toThrow(/unknown service mysql/);
   });
@@ -91,13 +93,22 @@ describe('generated files', () => {
   it('launches Cassandra with the heap, jamm agent and no JMX port', () => {
     const lib = tmpDir();
     fs.writeFileSync(path.join(lib, 'jamm-0.4.0.jar'), '');
-    const args = jvmArgs({ heap: '768m', lib, yamlFile: '/x/cassandra.yaml', logbackFile: '/x/logback.xml', dirs: dataDirs('/x') });
+    const args = jvmArgs({ heap: '768m', jit: loadConfig({}).cassandra.jit, lib, yamlFile: '/x/cassandra.yaml', logbackFile: '/x/logback.xml', dirs: dataDirs('/x') });
     expect(args).toContain('-Xmx768m');
     expect(args).toContain(`-javaagent:${path.join(lib, 'jamm-0.4.0.jar')}`);
     expect(args).toContain('--add-opens=java.base/sun.nio.ch=ALL-UNNAMED');
     expect(args.some((a) => a.startsWith('-Dcassandra.jmx') || a.startsWith('-Dcom.sun.management.jmxremote'))).toBe(false);
     expect(args.at(-1)).toBe('org.apache.cassandra.service.CassandraDaemon');
     expect(dependencyPom('5.0.9')).toContain('<version>5.0.9</version>');
+  });
+
+  it('runs Cassandra on the C1 compiler only unless LOCAL_CASSANDRA_JIT=tiered', () => {
+    const launch = (env: Record<string, string>) =>
+      jvmArgs({ heap: '1g', jit: loadConfig(env).cassandra.jit, lib: tmpDir(), yamlFile: '/x/c.yaml', logbackFile: '/x/l.xml', dirs: dataDirs('/x') });
+    expect(launch({})).toContain('-XX:TieredStopAtLevel=1');
+    expect(launch({ LOCAL_CASSANDRA_JIT: 'tiered' }).some((a) => a.startsWith('-XX:TieredStopAtLevel'))).toBe(false);
+    const container = containerSpecs(loadConfig({})).find((spec) => spec.service === 'cassandra')!;
+    expect(container.environment.JVM_EXTRA_OPTS).toContain('-XX:TieredStopAtLevel=1');
   });
 
   it('writes a Prometheus config with itself and the app targets', () => {
