@@ -58,5 +58,5 @@ describe('chaos drills on the local real topology', () => {
 
   it('cassandra outage (short, through the fault proxy): nothing lost, reordered or duplicated', async () => {
     expectCarriedOutWithoutViolations(await runCiDrill('cassandra-outage-short.yaml'), 'cassandra_outage');
-  }, 150_000);
+  }, 180_000);
 });
