@@ -1,4 +1,4 @@
-import type { SimTime } from '../../system/adapters/virtual/sim-time.js';
+import type { SimTask, SimTime } from '../../system/adapters/virtual/sim-time.js';
 
 /**
  * The simulator's event scheduler and virtual clock: a binary heap of tasks ordered by
@@ -10,7 +10,7 @@ import type { SimTime } from '../../system/adapters/virtual/sim-time.js';
 export class Scheduler implements SimTime {
   private readonly heapAt: number[] = [];
   private readonly heapOrder: number[] = [];
-  private readonly heapTask: Array<() => void> = [];
+  private readonly heapTask: SimTask[] = [];
   private orderCounter = 0;
   private currentMs = 0;
   private stopped = false;
@@ -36,7 +36,7 @@ export class Scheduler implements SimTime {
     return this.heapAt[0];
   }
 
-  schedule(delayMs: number, task: () => void): void {
+  schedule(delayMs: number, task: SimTask): void {
     const wanted = this.currentMs + (delayMs > 0 ? delayMs : 0);
     // Round up to the tick: a task never runs before its time.
     const at = delayMs > 0 ? Math.ceil(wanted / this.tickMs - 1e-9) * this.tickMs : this.currentMs;
@@ -44,7 +44,7 @@ export class Scheduler implements SimTime {
   }
 
   /** Schedules at an absolute instant (rounded up to the tick; never in the past). */
-  scheduleAt(atMs: number, task: () => void): void {
+  scheduleAt(atMs: number, task: SimTask): void {
     this.schedule(atMs - this.currentMs, task);
   }
 
@@ -66,7 +66,8 @@ export class Scheduler implements SimTime {
         while (this.heapAt.length > 0 && this.heapAt[0] === at) {
           const task = this.pop();
           this.eventsRun++;
-          task();
+          if (typeof task === 'function') task();
+          else task.run();
         }
         // Continuations of promises settled by this instant's tasks run now, still at `at`.
         await drainMicrotasks();
@@ -77,7 +78,7 @@ export class Scheduler implements SimTime {
     if (!this.stopped && untilMs > this.currentMs) this.currentMs = untilMs;
   }
 
-  private push(at: number, task: () => void): void {
+  private push(at: number, task: SimTask): void {
     const order = this.orderCounter++;
     const at_ = this.heapAt;
     const ord = this.heapOrder;
@@ -100,7 +101,7 @@ export class Scheduler implements SimTime {
     tasks[i] = task;
   }
 
-  private pop(): () => void {
+  private pop(): SimTask {
     const at_ = this.heapAt;
     const ord = this.heapOrder;
     const tasks = this.heapTask;

@@ -76,7 +76,8 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
   private connection: SimConnection | undefined;
   private readonly ordering: Ordering;
   readonly outbox = new Map<string, PendingSend>();
-  private readonly syncs = new Map<string, { conversationId: ConversationId; afterSeq: Seq }>();
+  /** Sync requests in flight by rid; created on first use (most connections never sync). */
+  private syncs: Map<string, { conversationId: ConversationId; afterSeq: Seq }> | undefined;
   private pendingAcks: Map<ConversationId, Seq> | undefined;
   private ridCounter = 0;
   counter: number;
@@ -111,7 +112,7 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
   }
 
   get pendingSyncs(): number {
-    return this.syncs.size;
+    return this.syncs?.size ?? 0;
   }
 
   cursor(conversationId: ConversationId): Seq | undefined {
@@ -195,7 +196,7 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
     const wasConnected = this.state === 'connected';
     this.connection = undefined;
     this.ordering.resetInFlight();
-    this.syncs.clear();
+    this.syncs = undefined;
     this.pendingAcks = undefined;
     if (wasConnected) this.recordDisconnect();
     this.state = 'connecting';
@@ -349,15 +350,15 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
     }
     const rid = frame.rid;
     if (rid === undefined) return;
-    const upload = this.uploads.get(rid);
+    const upload = this.uploads?.get(rid);
     if (upload) {
-      this.uploads.delete(rid);
+      this.uploads!.delete(rid);
       upload(undefined);
       return;
     }
-    const sync = this.syncs.get(rid);
+    const sync = this.syncs?.get(rid);
     if (sync) {
-      this.syncs.delete(rid);
+      this.syncs!.delete(rid);
       this.ordering.syncFinished(sync.conversationId, false);
       const generation = this.generation;
       this.host.time.schedule(frame.retryAfterMs ?? this.host.retryDelayMs, () => {
@@ -379,9 +380,9 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
   }
 
   private onSyncPage(page: ServerFrameOf<'sync_result'>): void {
-    const request = this.syncs.get(page.rid);
+    const request = this.syncs?.get(page.rid);
     if (!request) return;
-    this.syncs.delete(page.rid);
+    this.syncs!.delete(page.rid);
     for (const event of page.events) this.onEvent(event, 'sync', false);
     const lastSeq = page.events[page.events.length - 1]?.seq;
     if (page.hasMore && lastSeq !== undefined && lastSeq > request.afterSeq) {
@@ -403,7 +404,7 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
   requestSync(conversationId: ConversationId, afterSeq: Seq, fromLink = false): boolean {
     if (this.state !== 'connected') return false;
     const rid = `y${++this.ridCounter}`;
-    this.syncs.set(rid, { conversationId, afterSeq });
+    (this.syncs ??= new Map()).set(rid, { conversationId, afterSeq });
     this.write('sync', fromLink ? { type: 'sync', rid, conversationId, afterSeq, fromLink } : { type: 'sync', rid, conversationId, afterSeq });
     return true;
   }
@@ -438,16 +439,17 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
       return;
     }
     const rid = `m${++this.ridCounter}`;
-    this.uploads.set(rid, done);
+    (this.uploads ??= new Map()).set(rid, done);
     this.write('media_upload', { type: 'media_upload', rid, conversationId, sizeBytes, contentType: 'image/jpeg' });
   }
 
-  private readonly uploads = new Map<string, (objectKey: string | undefined) => void>();
+  /** Upload-URL requests in flight by rid; created on first use. */
+  private uploads: Map<string, (objectKey: string | undefined) => void> | undefined;
 
   private onMediaUrl(frame: ServerFrameOf<'media_url'>): void {
-    const done = this.uploads.get(frame.rid);
+    const done = this.uploads?.get(frame.rid);
     if (!done) return;
-    this.uploads.delete(frame.rid);
+    this.uploads!.delete(frame.rid);
     done(frame.objectKey);
   }
 

@@ -121,23 +121,30 @@ export class Workload implements DeviceHost {
   // ---------- set-up ----------
 
   /**
-   * Links every device and creates every group through the real services, before virtual time
-   * starts: the population existed before the run. Membership events land in the members'
-   * inboxes and reach each device when it connects.
+   * Loads the population that existed before the run: links every device and creates every
+   * group through the real services (GroupService: membership records, the `created` event in
+   * each group's log, a copy in every member device's inbox), but as a bulk load through the
+   * world's untimed seam (SimWorld.bulkLoader): no virtual time passes and no scheduler event
+   * runs. Membership events reach each device from its inbox when it connects.
    */
   async setUp(): Promise<void> {
     const { population: p, world } = this;
+    const loader = world.bulkLoader();
     const directory = world.backends.directory;
-    const max = 16;
+    // The population decides how many devices a user has; the per-user cap is not in question here.
+    const devicesPerUserMax = 16;
+    const linkedAtMs = loader.deps.clock.nowMs();
+    // One string per user id and per device number, shared by the records that name them.
+    const deviceIds: string[] = [];
     for (let u = 0; u < p.users; u++) {
+      const userId = `u${u}`;
       for (let k = 0; k < p.devicesOf(u); k++) {
-        await directory.linkDevice({ userId: `u${u}`, deviceId: `d${k}` }, world.gateways[0]!.core.deps.clock.nowMs(), max);
-        if (this.options.recordLinks) this.options.record({ type: 'device', atMs: 0, userId: `u${u}`, deviceId: `d${k}` });
+        const deviceId = (deviceIds[k] ??= `d${k}`);
+        await directory.linkDevice({ userId, deviceId }, linkedAtMs, devicesPerUserMax);
+        if (this.options.recordLinks) this.options.record({ type: 'device', atMs: 0, userId, deviceId });
       }
     }
-    // Groups are created on gateway 0 with the creator's first device as the caller; the run's
-    // clock does not move while the set-up's store calls complete.
-    const groups = world.gateways[0]!.core.groups;
+    // Each group is created by its first member's first device.
     const batch: Array<Promise<void>> = [];
     for (let g = 0; g < p.groupCount; g++) {
       const start = p.groupStart[g]!;
@@ -145,26 +152,17 @@ export class Workload implements DeviceHost {
       const others: string[] = [];
       for (let i = start + 1; i < p.groupStart[g + 1]!; i++) others.push(`u${p.groupMembers[i]!}`);
       batch.push(
-        groups.create({ userId: `u${creator}`, deviceId: 'd0' }, `group ${g}`, others).then((change) => {
+        loader.groups.create({ userId: `u${creator}`, deviceId: 'd0' }, `group ${g}`, others).then((change) => {
           p.groupConversation[g] = change.conversationId;
         }),
       );
-      if (batch.length >= 256) await this.settle(batch);
+      if (batch.length >= 256) {
+        await Promise.all(batch);
+        batch.length = 0;
+      }
     }
-    await this.settle(batch);
-  }
-
-  private async settle(batch: Array<Promise<void>>): Promise<void> {
-    // The set-up's store calls cross simulated tiers: let virtual time run until they are done.
-    let done = false;
-    const all = Promise.all(batch).then(() => (done = true));
-    while (!done) {
-      const next = this.time.nextAtMs;
-      if (next === undefined) break;
-      await this.time.run(next);
-    }
-    await all;
-    batch.length = 0;
+    await Promise.all(batch);
+    if (this.time.pending > 0) throw new Error(`the bulk load left ${this.time.pending} scheduler events (it must take no virtual time)`);
   }
 
   // ---------- sessions and churn ----------

@@ -1,12 +1,14 @@
 import type { Scenario } from '../../scenarios/format/index.js';
+import { LocalRouter } from '../../system/adapters/memory/local-router.js';
 import { SimClock } from '../../system/adapters/virtual/sim-clock.js';
 import { ServiceTier, type ServiceTierModel } from '../../system/adapters/virtual/service-tier.js';
 import { SimulatedBackends, type TierSet } from '../../system/adapters/virtual/simulated-stores.js';
 import { SimulatedBus } from '../../system/adapters/virtual/simulated-router.js';
-import type { Limits } from '../../system/core/limits.js';
+import { resolveLimits, type Limits } from '../../system/core/limits.js';
 import type { Logger } from '../../system/ports/logger.js';
 import type { MessageStore } from '../../system/ports/message-store.js';
 import type { Metrics } from '../../system/ports/metrics.js';
+import { ChatCore } from '../../system/services/chat-core.js';
 import { exponential, sample } from '../engine/sample.js';
 import type { Scheduler } from '../engine/scheduler.js';
 import { streamOf } from '../engine/streams.js';
@@ -84,6 +86,38 @@ export class SimWorld {
         }),
       );
     }
+  }
+
+  /**
+   * The bulk-load seam: a ChatCore on the shared backends themselves, with no tier, no network
+   * and no gateway CPU in between, so its store calls take no virtual time and no scheduler
+   * events. The set-up uses it to load the population's initial state (device links, groups)
+   * through the real services — the same records and inbox entries they would write over the
+   * simulated network — before the run starts. Nobody is connected yet, so its router reaches no
+   * one. The run itself never uses it: every request of the run goes through a gateway and its tiers.
+   */
+  bulkLoader(): ChatCore {
+    const { options, backends } = this;
+    const presence = backends.presence;
+    return new ChatCore({
+      clock: new SimClock(options.time),
+      random: streamOf(options.seed, 'bulk-load'),
+      limits: resolveLimits(options.limits ?? {}),
+      nodeId: 'bulk-load',
+      tokenSecret: SIM_TOKEN_SECRET,
+      messages: backends.messages,
+      conversations: backends.conversations,
+      inbox: backends.inbox,
+      receipts: backends.receipts,
+      directory: backends.directory,
+      registry: backends.registry,
+      presence,
+      blobs: backends.blobs,
+      push: { send: async () => ({ outcome: 'sent' }) },
+      router: new LocalRouter('bulk-load'),
+      metrics: options.metrics,
+      log: options.log,
+    });
   }
 
   gateway(name: string): SimGateway | undefined {

@@ -8,28 +8,36 @@ interface Entry {
   expiresAtMs: number;
 }
 
-/** Registry entries expire by comparing with the clock on read, as Redis TTLs would. */
+/**
+ * Registry entries expire by comparing with the clock on read, as Redis TTLs would. A user has a
+ * handful of devices at most: each user's entries are a small array (a Map per user would cost
+ * several times more with the simulator's hundreds of thousands of connected users).
+ */
 export class MemoryConnectionRegistry implements ConnectionRegistry {
-  private readonly byUser = new Map<UserId, Map<DeviceId, Entry>>();
+  private readonly byUser = new Map<UserId, Entry[]>();
 
   constructor(private readonly clock: Clock) {}
 
   async put(device: DeviceAddress, route: Route, ttlMs: number): Promise<void> {
-    let entries = this.byUser.get(device.userId);
+    const entry: Entry = { deviceId: device.deviceId, route, expiresAtMs: this.clock.nowMs() + ttlMs };
+    const entries = this.byUser.get(device.userId);
     if (!entries) {
-      entries = new Map();
-      this.byUser.set(device.userId, entries);
+      this.byUser.set(device.userId, [entry]);
+      return;
     }
-    entries.set(device.deviceId, { deviceId: device.deviceId, route, expiresAtMs: this.clock.nowMs() + ttlMs });
+    const at = entries.findIndex((e) => e.deviceId === device.deviceId);
+    if (at >= 0) entries[at] = entry;
+    else entries.push(entry);
   }
 
   async remove(device: DeviceAddress, route: Route): Promise<void> {
     const entries = this.byUser.get(device.userId);
-    const entry = entries?.get(device.deviceId);
-    if (!entries || !entry) return;
+    const at = entries ? entries.findIndex((e) => e.deviceId === device.deviceId) : -1;
+    if (!entries || at < 0) return;
+    const entry = entries[at]!;
     if (entry.route.nodeId === route.nodeId && entry.route.connectionId === route.connectionId) {
-      entries.delete(device.deviceId);
-      if (entries.size === 0) this.byUser.delete(device.userId);
+      entries.splice(at, 1);
+      if (entries.length === 0) this.byUser.delete(device.userId);
     }
   }
 
@@ -38,9 +46,15 @@ export class MemoryConnectionRegistry implements ConnectionRegistry {
     if (!entries) return [];
     const now = this.clock.nowMs();
     const live: Array<{ deviceId: DeviceId; route: Route }> = [];
-    for (const [id, entry] of entries) {
+    let expired = false;
+    for (const entry of entries) {
       if (entry.expiresAtMs > now) live.push({ deviceId: entry.deviceId, route: entry.route });
-      else entries.delete(id);
+      else expired = true;
+    }
+    if (expired) {
+      const kept = entries.filter((e) => e.expiresAtMs > now);
+      if (kept.length === 0) this.byUser.delete(userId);
+      else this.byUser.set(userId, kept);
     }
     return live;
   }
@@ -48,7 +62,7 @@ export class MemoryConnectionRegistry implements ConnectionRegistry {
   /** For tests and diagnostics. */
   size(): number {
     let total = 0;
-    for (const entries of this.byUser.values()) total += entries.size;
+    for (const entries of this.byUser.values()) total += entries.length;
     return total;
   }
 }

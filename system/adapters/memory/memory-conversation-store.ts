@@ -1,12 +1,18 @@
 import type { ConversationId, Seq, UserId } from '../../core/ids.js';
 import type { ConversationStore, GroupRecord, MemberRole } from '../../ports/conversation-store.js';
 
+/** Up to this many conversations per user are kept in an array (a Set costs several times more). */
+const SMALL_LIST_MAX = 8;
+
 export class MemoryConversationStore implements ConversationStore {
   private readonly groups = new Map<ConversationId, GroupRecord>();
-  private readonly byUser = new Map<UserId, Set<ConversationId>>();
+  /** Each user's conversations in the order first noted: an array while short, then a Set. */
+  private readonly byUser = new Map<UserId, ConversationId[] | Set<ConversationId>>();
 
   async createGroup(record: GroupRecord): Promise<void> {
-    this.groups.set(record.conversationId, structuredClone(record));
+    // A copy the caller cannot change afterwards; the strings are immutable and shared (a deep
+    // clone would copy every member's id, which at a million users is real memory).
+    this.groups.set(record.conversationId, { ...record, spans: record.spans.map((span) => ({ ...span })) });
     for (const span of record.spans) await this.noteParticipant(span.userId, record.conversationId);
   }
 
@@ -37,12 +43,15 @@ export class MemoryConversationStore implements ConversationStore {
   }
 
   async noteParticipant(userId: UserId, conversationId: ConversationId): Promise<void> {
-    let set = this.byUser.get(userId);
-    if (!set) {
-      set = new Set();
-      this.byUser.set(userId, set);
+    const known = this.byUser.get(userId);
+    if (!known) {
+      this.byUser.set(userId, [conversationId]);
+    } else if (known instanceof Set) {
+      known.add(conversationId);
+    } else if (!known.includes(conversationId)) {
+      if (known.length < SMALL_LIST_MAX) known.push(conversationId);
+      else this.byUser.set(userId, new Set([...known, conversationId]));
     }
-    set.add(conversationId);
   }
 
   async listConversations(userId: UserId): Promise<ConversationId[]> {

@@ -54,10 +54,15 @@ export interface TierStats {
  */
 export class ServiceTier {
   private readonly serverFreeAtMs: Float64Array;
+  /**
+   * Start times of the requests still waiting for a server, as a min-heap: the queue length is
+   * read by dropping the ones whose start has passed, so waiting costs no scheduler event.
+   */
+  private readonly waitingStartsMs = new MinHeap();
   private down = false;
   private partitioned = false;
   private extraLatencyMs = 0;
-  stats: TierStats = { requests: 0, timeouts: 0, busyMs: 0, queued: 0, queuedPeak: 0 };
+  private counts = { requests: 0, timeouts: 0, busyMs: 0, queuedPeak: 0 };
 
   constructor(
     private readonly time: SimTime,
@@ -67,9 +72,22 @@ export class ServiceTier {
     this.serverFreeAtMs = new Float64Array(Math.floor(model.concurrency));
   }
 
+  /** The tier's counts; `queued` is the number waiting for a server now. */
+  get stats(): TierStats {
+    return { ...this.counts, queued: this.queuedNow() };
+  }
+
   /** Starts the counts afresh (after a set-up phase that should not count). */
   resetStats(): void {
-    this.stats = { requests: 0, timeouts: 0, busyMs: 0, queued: this.stats.queued, queuedPeak: this.stats.queued };
+    const queued = this.queuedNow();
+    this.counts = { requests: 0, timeouts: 0, busyMs: 0, queuedPeak: queued };
+  }
+
+  private queuedNow(): number {
+    const now = this.time.nowMs();
+    const waiting = this.waitingStartsMs;
+    while (waiting.size > 0 && waiting.min() <= now) waiting.pop();
+    return waiting.size;
   }
 
   get name(): string {
@@ -96,22 +114,16 @@ export class ServiceTier {
   /**
    * Runs `operation` at the tier and answers after the network and queueing delays. `callerAlive`
    * is asked when the answer arrives: a crashed gateway never sees it (and a write it sent may
-   * still have been applied, as with a real store).
+   * still have been applied, as with a real store). One scheduler event per request: the answer
+   * (or the caller's timeout).
    */
   call<T>(operation: () => Promise<T>, callerAlive?: () => boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const { model, time } = this;
-      this.stats.requests++;
+      const { model, time, counts } = this;
+      counts.requests++;
       const sentAt = time.nowMs();
-      const timeout = () => {
-        this.stats.timeouts++;
-        time.schedule(sentAt + model.timeoutMs - time.nowMs(), () => {
-          if (callerAlive && !callerAlive()) return;
-          reject(new ChatError('STORAGE_UNAVAILABLE', `${model.name} did not answer within ${model.timeoutMs} ms`));
-        });
-      };
       if (!this.isAvailable) {
-        timeout();
+        this.timeOut(sentAt, reject, callerAlive);
         return;
       }
       const arriveAt = sentAt + model.oneWayLatencyMs() + this.extraLatencyMs;
@@ -121,12 +133,12 @@ export class ServiceTier {
       const serviceMs = model.serviceTimeMs();
       const doneAt = startAt + serviceMs;
       replaceMin(free, doneAt);
-      this.stats.busyMs += serviceMs;
+      counts.busyMs += serviceMs;
       const answerAt = doneAt + model.oneWayLatencyMs() + this.extraLatencyMs;
       if (startAt > arriveAt) {
-        this.stats.queued++;
-        if (this.stats.queued > this.stats.queuedPeak) this.stats.queuedPeak = this.stats.queued;
-        time.schedule(startAt - sentAt, () => this.stats.queued--);
+        const queued = this.queuedNow() + 1;
+        this.waitingStartsMs.push(startAt);
+        if (queued > counts.queuedPeak) counts.queuedPeak = queued;
       }
       if (answerAt - sentAt > model.timeoutMs) {
         // Too slow: the caller gives up first; the operation still runs at the tier (a timed-out
@@ -134,13 +146,13 @@ export class ServiceTier {
         time.schedule(doneAt - sentAt, () => {
           if (this.isAvailable) void operation().catch(() => undefined);
         });
-        timeout();
+        this.timeOut(sentAt, reject, callerAlive);
         return;
       }
       time.schedule(answerAt - sentAt, () => {
         if (!this.isAvailable) {
           // The tier went down while the request was in flight: no answer comes.
-          timeout();
+          this.timeOut(sentAt, reject, callerAlive);
           return;
         }
         const result = operation();
@@ -151,5 +163,60 @@ export class ServiceTier {
         result.then(resolve, reject);
       });
     });
+  }
+
+  /** The caller gives up `timeoutMs` after sending: a retryable STORAGE_UNAVAILABLE. */
+  private timeOut(sentAt: number, reject: (error: unknown) => void, callerAlive: (() => boolean) | undefined): void {
+    const { model, time } = this;
+    this.counts.timeouts++;
+    time.schedule(sentAt + model.timeoutMs - time.nowMs(), () => {
+      if (callerAlive && !callerAlive()) return;
+      reject(new ChatError('STORAGE_UNAVAILABLE', `${model.name} did not answer within ${model.timeoutMs} ms`));
+    });
+  }
+}
+
+/** A growable binary min-heap of numbers. */
+class MinHeap {
+  private items = new Float64Array(64);
+  size = 0;
+
+  min(): number {
+    return this.items[0]!;
+  }
+
+  push(value: number): void {
+    if (this.size === this.items.length) {
+      const grown = new Float64Array(this.items.length * 2);
+      grown.set(this.items);
+      this.items = grown;
+    }
+    const heap = this.items;
+    let i = this.size++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent]! <= value) break;
+      heap[i] = heap[parent]!;
+      i = parent;
+    }
+    heap[i] = value;
+  }
+
+  pop(): void {
+    const last = this.items[--this.size]!;
+    if (this.size === 0) return;
+    const heap = this.items;
+    const n = this.size;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= n) break;
+      const right = left + 1;
+      const child = right < n && heap[right]! < heap[left]! ? right : left;
+      if (heap[child]! >= last) break;
+      heap[i] = heap[child]!;
+      i = child;
+    }
+    heap[i] = last;
   }
 }

@@ -19,11 +19,9 @@ export class SimClock implements Clock {
   }
 
   setTimer(delayMs: number, callback: () => void): TimerHandle {
-    const handle = { cancelled: false, cancel: () => void (handle.cancelled = true) };
-    this.time.schedule(delayMs, () => {
-      if (!handle.cancelled && this.alive) callback();
-    });
-    return handle;
+    const timer = new SimTimer(this, callback);
+    this.time.schedule(delayMs, timer);
+    return timer;
   }
 
   get isAlive(): boolean {
@@ -32,5 +30,23 @@ export class SimClock implements Clock {
 
   kill(): void {
     this.alive = false;
+  }
+}
+
+/** One pending timer: its own handle and its own scheduler task (no closures per timer). */
+class SimTimer implements TimerHandle {
+  private cancelled = false;
+
+  constructor(
+    private readonly clock: SimClock,
+    private readonly callback: () => void,
+  ) {}
+
+  cancel(): void {
+    this.cancelled = true;
+  }
+
+  run(): void {
+    if (!this.cancelled && this.clock.isAlive) this.callback();
   }
 }

@@ -161,39 +161,10 @@ export class CountingMessageStore extends MemoryMessageStore {
   }
 }
 
-/**
- * The in-memory inboxes, keeping a running total of queued entries (inbox depth in the report).
- * The memory store's methods do their work synchronously when called, so depth before, the
- * change and depth after are all taken in one step (no other operation can slip in between).
- */
+/** The in-memory inboxes; the total of queued entries (inbox depth in the report) is kept as they change. */
 export class CountingInboxStore extends MemoryInboxStore {
-  totalDepth = 0;
-
-  override async enqueue(device: Parameters<MemoryInboxStore['enqueue']>[0], event: Parameters<MemoryInboxStore['enqueue']>[1]) {
-    const before = super.depth(device);
-    const done = super.enqueue(device, event);
-    const after = super.depth(device);
-    // Not `totalDepth += await …`: that reads totalDepth before awaiting and loses concurrent updates.
-    const delta = (await after) - (await before);
-    this.totalDepth += delta;
-    return done;
-  }
-
-  override async ackThrough(device: Parameters<MemoryInboxStore['ackThrough']>[0], conversationId: string, throughSeq: number) {
-    const before = super.depth(device);
-    const done = super.ackThrough(device, conversationId, throughSeq);
-    const after = super.depth(device);
-    const delta = (await after) - (await before);
-    this.totalDepth += delta;
-    return done;
-  }
-
-  override async clear(device: Parameters<MemoryInboxStore['clear']>[0]) {
-    const before = super.depth(device);
-    const done = super.clear(device);
-    const removed = await before;
-    this.totalDepth -= removed;
-    return done;
+  get totalDepth(): number {
+    return this.totalEntries;
   }
 }
 
