@@ -1,15 +1,17 @@
 import { ChatError } from '../../core/errors.js';
 import type { SimTime } from './sim-time.js';
 
-/** Replaces the smallest value of a binary min-heap and restores the heap (O(log n)). */
-function replaceMin(heap: Float64Array, value: number): void {
-  const n = heap.length;
+/**
+ * Puts `value` at the root of the binary min-heap `heap[0..size)` and sifts it down (O(log n)):
+ * replaces the smallest value, or, with the last element as `value` and size one less, pops it.
+ */
+function siftDown(heap: Float64Array, size: number, value: number): void {
   let i = 0;
   for (;;) {
     const left = 2 * i + 1;
-    if (left >= n) break;
+    if (left >= size) break;
     const right = left + 1;
-    const child = right < n && heap[right]! < heap[left]! ? right : left;
+    const child = right < size && heap[right]! < heap[left]! ? right : left;
     if (heap[child]! >= value) break;
     heap[i] = heap[child]!;
     i = child;
@@ -132,7 +134,7 @@ export class ServiceTier {
       const startAt = Math.max(arriveAt, free[0]!);
       const serviceMs = model.serviceTimeMs();
       const doneAt = startAt + serviceMs;
-      replaceMin(free, doneAt);
+      siftDown(free, free.length, doneAt);
       counts.busyMs += serviceMs;
       const answerAt = doneAt + model.oneWayLatencyMs() + this.extraLatencyMs;
       if (startAt > arriveAt) {
@@ -204,19 +206,6 @@ class MinHeap {
 
   pop(): void {
     const last = this.items[--this.size]!;
-    if (this.size === 0) return;
-    const heap = this.items;
-    const n = this.size;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= n) break;
-      const right = left + 1;
-      const child = right < n && heap[right]! < heap[left]! ? right : left;
-      if (heap[child]! >= last) break;
-      heap[i] = heap[child]!;
-      i = child;
-    }
-    heap[i] = last;
+    if (this.size > 0) siftDown(this.items, this.size, last);
   }
 }
