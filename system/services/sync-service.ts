@@ -96,6 +96,9 @@ export class SyncService {
    * (lastSeq + 1 when none is). Acceptance times rise with seq, so: one store read when the
    * conversation began after the link, a binary search over seq (about log2(lastSeq) reads)
    * otherwise. A device without a record (unlinked meanwhile) gets the plain readable history.
+   * Acceptance times come from the gateways' clocks: an event accepted within the clock skew
+   * between gateways of the link may fall on the wrong side of the point (a known limit; NTP keeps
+   * that to milliseconds, and links do not race sends in the load driver or the simulator).
    */
   private async linkPoint(caller: Caller, conversationId: ConversationId): Promise<Seq> {
     const device = await this.deps.directory.getDevice(caller);
