@@ -85,9 +85,9 @@ describe('FileWriteAheadLog on disk', () => {
     expect(await pendingAfterRestart(dir)).toEqual([]);
   });
 
-  it('refuses appends after close', async () => {
+  it('refuses appends after close, retryably (the gateway is stopping: the client re-sends elsewhere)', async () => {
     const log = await FileWriteAheadLog.open(freshDir());
     await log.close();
-    await expect(log.append(draft(1))).rejects.toThrow(/closed/);
+    await expect(log.append(draft(1))).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE', retryable: true, message: expect.stringMatching(/closed/) });
   });
 });

@@ -12,6 +12,7 @@ import { mkdirSync, openSync, closeSync, readFileSync, ftruncateSync, fsyncSync 
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
+import { ChatError } from '../../core/errors.js';
 import type { WalEntry, WalEntryDraft, WriteAheadLog } from '../../ports/write-ahead-log.js';
 
 export const WAL_FILE_NAME = 'wal.log';
@@ -62,7 +63,9 @@ export class FileWriteAheadLog implements WriteAheadLog {
   }
 
   append(draft: WalEntryDraft): Promise<WalEntry> {
-    if (this.closed) return Promise.reject(new Error('write-ahead log is closed'));
+    // The gateway is stopping: a retryable refusal, so the client re-sends (to another gateway)
+    // rather than treating the send as failed for good.
+    if (this.closed) return Promise.reject(new ChatError('STORAGE_UNAVAILABLE', 'write-ahead log is closed (the gateway is stopping); retry'));
     const entry: WalEntry = { ...draft, id: this.nextId++ };
     this.entries.set(entry.id, entry);
     return this.write({ e: entry }).then(
