@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serviceEnv } from '../infra/local/services-api.js';
 import { prometheusObjectives, PrometheusQueryError, promqlFor, queryPrometheus } from './prometheus-slo.js';
 
 /** A tiny stand-in for Prometheus' HTTP API: answers by query text. */
@@ -63,10 +64,12 @@ describe('PromQL objectives against a fake Prometheus', () => {
 });
 
 describe('PromQL against the real local Prometheus', () => {
-  it.skipIf(!process.env.PROMETHEUS_URL)('answers an instant query about itself', async () => {
-    const up = await queryPrometheus(process.env.PROMETHEUS_URL!, 'max(up{job="prometheus"})');
+  // `npm test` starts the services (infra/local/vitest-global-setup.ts); the unit-only run does not.
+  const prometheusUrl = process.env.CHAT_TEST_SERVICES === 'none' ? undefined : (process.env.PROMETHEUS_URL ?? serviceEnv().PROMETHEUS_URL);
+  it.skipIf(prometheusUrl === undefined)('answers an instant query about itself', async () => {
+    const up = await queryPrometheus(prometheusUrl!, 'max(up{job="prometheus"})');
     expect(up).toBe(1);
     // The system's histogram query is valid PromQL there too (no data: no value, no error).
-    await expect(queryPrometheus(process.env.PROMETHEUS_URL!, promqlFor('deliver.p99', 60, 'job="none"')!)).resolves.toBeNull();
+    await expect(queryPrometheus(prometheusUrl!, promqlFor('deliver.p99', 60, 'job="none"')!)).resolves.toBeNull();
   });
 });
