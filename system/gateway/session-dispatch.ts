@@ -12,8 +12,8 @@ export interface RequestContext {
   route: Route;
   watchPresence(userIds: string[]): Promise<void>;
   unwatchPresence(userIds: string[]): void;
-  /** Sends queued inbox events this connection has not sent yet (a live delivery went missing). */
-  sweepInbox(): Promise<void>;
+  /** Puts this connection's route and presence back and sends what waits in the inbox. */
+  reannounce(): Promise<void>;
 }
 
 /**
@@ -73,10 +73,9 @@ export async function dispatchRequest(ctx: RequestContext, frame: ClientFrame): 
       ctx.unwatchPresence(frame.userIds);
       return frame.rid ? { type: 'ok', rid: frame.rid } : undefined;
     case 'heartbeat': {
-      const { registry, limits, clock } = core.deps;
-      await Promise.all([registry.put(caller, ctx.route, limits.registryTtlMs), core.presence.online(caller)]);
-      await ctx.sweepInbox();
-      return { type: 'heartbeat_ack', serverTimeMs: clock.nowMs() };
+      // Route, presence and an inbox sweep, as after a Redis restart (Session.reannounce).
+      await ctx.reannounce();
+      return { type: 'heartbeat_ack', serverTimeMs: core.deps.clock.nowMs() };
     }
     case 'media_upload':
       return mediaUrl(frame.rid, await core.media.requestUpload(caller, frame.conversationId, frame.sizeBytes, frame.contentType));

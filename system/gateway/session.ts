@@ -333,7 +333,7 @@ export class Session {
       route: this.route!,
       watchPresence: (userIds: string[]) => this.watchPresence(userIds),
       unwatchPresence: (userIds: string[]) => this.unwatchPresence(userIds),
-      sweepInbox: () => this.sweepInbox(),
+      reannounce: () => this.reannounce(),
     };
   }
 
