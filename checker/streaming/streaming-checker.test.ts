@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { modelActions } from '../test-support/model-arbitraries.js';
 import type { HistoryEvent } from '../history.js';
 import { checkHistory } from '../index.js';
-import { DEVICE_COUNT, USERS, runModel, type ModelAction, type ModelSetup, type ModelStep } from '../test-support/model.js';
+import { DEVICE_COUNT, USERS, runModel, type ModelSetup, type ModelStep } from '../test-support/model.js';
 import { SeqRanges } from './seq-ranges.js';
 import { StreamingChecker } from './streaming-checker.js';
 
@@ -12,17 +13,7 @@ function stream(history: readonly HistoryEvent[]) {
   return checker.finish();
 }
 
-const device = fc.nat({ max: DEVICE_COUNT - 1 });
-const user = fc.nat({ max: USERS.length - 1 });
-const action: fc.Arbitrary<ModelAction> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('send' as const), device, dm: fc.boolean(), retry: fc.boolean() }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('flush' as const), device }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('add' as const), user }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('remove' as const), user }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('toggle' as const), device }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('receipt' as const), device, observer: device, read: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('presence' as const), observer: device, subject: user }) },
-);
+const action = modelActions({ roleChanges: false });
 const setup: fc.Arbitrary<ModelSetup> = fc.record({
   initialMembers: fc.array(fc.boolean(), { minLength: USERS.length, maxLength: USERS.length }),
   initiallyLinked: fc.constant(new Array<boolean>(DEVICE_COUNT).fill(true)),
