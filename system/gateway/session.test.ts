@@ -79,6 +79,25 @@ describe('Session: authentication', () => {
     expect(world.node.sessionCount).toBe(0);
   });
 
+  it('closes a connection that falls silent right at its heartbeat timeout, and never one that keeps talking', async () => {
+    const world = createTestWorld();
+    const timeoutMs = world.core.deps.limits.heartbeatTimeoutMs;
+    const talker = await connectDevice(world, 'alice', 'phone');
+    const quiet = await connectDevice(world, 'bob', 'phone');
+    // Alice sends a heartbeat every third of the timeout for three timeouts: she stays.
+    for (let i = 0; i < 9; i++) {
+      await world.clock.advance(timeoutMs / 3);
+      talker.session.handleText(JSON.stringify({ type: 'heartbeat' }));
+    }
+    expect(talker.isClosed).toBe(false);
+    expect(quiet.connection.closeCode).toBe(CloseCodes.HEARTBEAT_TIMEOUT);
+    // Bob spoke last at connect time; fall silent now with Alice and she is closed just after the timeout, not before.
+    await world.clock.advance(timeoutMs);
+    expect(talker.isClosed).toBe(false);
+    await world.clock.advance(2);
+    expect(talker.connection.closeCode).toBe(CloseCodes.HEARTBEAT_TIMEOUT);
+  });
+
   it('closing removes the registry entry and the router endpoint', async () => {
     const world = createTestWorld();
     const alice = await connectDevice(world, 'alice', 'phone');

@@ -450,17 +450,22 @@ export class Session {
     for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
-  /** Checks at a fraction of the timeout instead of re-arming a timer on every frame. */
-  private scheduleZombieCheck(): void {
+  /**
+   * One timer per connection, armed for the earliest moment it could have gone silent for the
+   * whole timeout: when it fires and frames came meanwhile, it re-arms for the new earliest
+   * moment. So a live connection costs about one timer per timeout rather than one per frame or
+   * per fixed period, and a silent one is closed right at its timeout.
+   */
+  private scheduleZombieCheck(delayMs?: number): void {
     const { clock, limits } = this.host.core.deps;
-    const everyMs = Math.max(1_000, Math.floor(limits.heartbeatTimeoutMs / 4));
-    this.zombieCheck = clock.setTimer(everyMs, () => {
+    this.zombieCheck = clock.setTimer(delayMs ?? limits.heartbeatTimeoutMs + 1, () => {
       if (this.state === 'closed') return;
-      if (clock.nowMs() - this.lastInboundMs > limits.heartbeatTimeoutMs) {
+      const silentMs = clock.nowMs() - this.lastInboundMs;
+      if (silentMs > limits.heartbeatTimeoutMs) {
         this.fail(new ChatError('HEARTBEAT_TIMEOUT', `no frame for over ${limits.heartbeatTimeoutMs} ms`), CloseCodes.HEARTBEAT_TIMEOUT);
         return;
       }
-      this.scheduleZombieCheck();
+      this.scheduleZombieCheck(limits.heartbeatTimeoutMs - silentMs + 1);
     });
   }
 }
