@@ -9,11 +9,11 @@ import { runSimulation, type SimProgress, type SimResult } from './run-simulatio
 
 /*
  * npm run sim -- scenarios/<file>.yaml [--seed N] [--json FILE] [--html FILE] [--check-determinism]
- *               [--duration-s S] [--users N] [--quiet]
+ *               [--duration-s S] [--users N] [--cell-users N] [--quiet]
  * Exit codes (DESIGN §4): 0 all hold, 1 invariant violated, 2 SLO missed, 3 could not run.
  */
 
-const USAGE = 'usage: npm run sim -- scenarios/<file>.yaml [--seed N] [--json FILE] [--html FILE] [--check-determinism] [--duration-s S] [--users N] [--capacity] [--quiet]';
+const USAGE = 'usage: npm run sim -- scenarios/<file>.yaml [--seed N] [--json FILE] [--html FILE] [--check-determinism] [--duration-s S] [--users N] [--cell-users N] [--capacity] [--quiet]';
 
 async function main(): Promise<number> {
   let parsed;
@@ -27,6 +27,7 @@ async function main(): Promise<number> {
         'check-determinism': { type: 'boolean', default: false },
         'duration-s': { type: 'string' },
         users: { type: 'string' },
+        'cell-users': { type: 'string' },
         quiet: { type: 'boolean', default: false },
         capacity: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
@@ -64,6 +65,7 @@ async function main(): Promise<number> {
     const parts = ['npm run sim --', file, '--seed', String(s)];
     if (values['duration-s'] !== undefined) parts.push('--duration-s', values['duration-s']);
     if (values.users !== undefined) parts.push('--users', values.users);
+    if (values['cell-users'] !== undefined) parts.push('--cell-users', values['cell-users']);
     return parts.join(' ');
   };
   const progress = values.quiet ? undefined : progressPrinter();
@@ -121,8 +123,11 @@ function parseNonNegativeInt(text: string, flag: string): number | undefined {
   return n;
 }
 
-/** --duration-s and --users shrink a scenario for a quick run (CI); faults after the end are dropped. */
-function applyOverrides(scenario: Scenario, values: { 'duration-s'?: string | undefined; users?: string | undefined }): Scenario {
+/**
+ * --duration-s and --users shrink a scenario for a quick run (CI); faults after the end are
+ * dropped. --cell-users sets the cell (the whole population, or more, runs every user in detail).
+ */
+function applyOverrides(scenario: Scenario, values: { 'duration-s'?: string | undefined; users?: string | undefined; 'cell-users'?: string | undefined }): Scenario {
   let out = scenario;
   if (values['duration-s'] !== undefined) {
     const d = Number(values['duration-s']);
@@ -133,6 +138,11 @@ function applyOverrides(scenario: Scenario, values: { 'duration-s'?: string | un
     const u = Number(values.users);
     if (!Number.isSafeInteger(u) || u < 1) throw new OverrideError(`--users needs a positive integer, got "${values.users}"`);
     out = { ...out, population: { ...out.population, users: u } };
+  }
+  if (values['cell-users'] !== undefined) {
+    const c = Number(values['cell-users']);
+    if (!Number.isSafeInteger(c) || c < 1) throw new OverrideError(`--cell-users needs a positive integer, got "${values['cell-users']}"`);
+    out = { ...out, sim: { ...out.sim, cell_users: c } };
   }
   return out;
 }

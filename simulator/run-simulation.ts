@@ -95,6 +95,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     time,
     metrics: collector,
     log: silentLogger,
+    ...(sim.cell_background && cellScale > 1 ? { backgroundCopies: cellScale - 1 } : {}),
     ...(options.wrapBackendMessages ? { wrapBackendMessages: options.wrapBackendMessages } : {}),
   });
   const workload = new Workload({
@@ -239,7 +240,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     scenario: scenario.name,
     seed,
     users: scenario.population.users,
-    ...(cellScale > 1 ? { cell: { users: scenario.population.users, of_users: fullScenario.population.users, scale: round(cellScale) } } : {}),
+    ...(cellScale > 1 ? { cell: { users: scenario.population.users, of_users: fullScenario.population.users, scale: round(cellScale), background: sim.cell_background } } : {}),
     devices: workload.population.devices,
     messages: { sent: collector.sent, acked: collector.acked, delivered: collector.delivered },
     latency_ms: { ack: latencyFigures(latency.ack), deliver: latencyFigures(latency.deliver) },

@@ -28,7 +28,18 @@ function tier(defaults: { latencyMedianMs: number; latencySigma: number; service
 export const simSection = z
   .object({
     /** Simulate this many users in detail and scale tier loads by population ÷ cell (DESIGN §5 "cells"). */
-    cell_users: z.number().int().positive().optional(),
+    cell_users: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Simulate a cell of this many users in detail (DESIGN §5); the rest of the population is background load (cell_background) and the capacity table scales to it. Absent or ≥ users: every user in detail.'),
+    cell_background: z
+      .boolean()
+      .default(true)
+      .describe(
+        'With cell_users: the cell runs on the whole topology and every request it makes is echoed (population ÷ cell − 1) times as the other cells\' load on the same servers (gateway CPU, Cassandra, Redis, S3, push), so utilisation and queueing are the whole deployment\'s. false: the cell runs alone on the topology.',
+      ),
     tick_ms: positive.max(100).default(1).describe('Virtual-time resolution: events of one tick run as one instant (1 ms keeps latencies in whole ms).'),
     checker: z
       .enum(['auto', 'full', 'streaming'])

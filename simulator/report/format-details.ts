@@ -8,6 +8,12 @@ export function formatSimDetails(result: SimResult): string {
   lines.push(
     `simulator  ${sim.simulated_s} s simulated in ${s.wall_s} s (×${sim.simulated_per_wall}) · ${sim.events} events (${sim.events_per_s}/s) · heap peak ${(sim.heap_bytes_peak / 2 ** 20).toFixed(0)} MiB (${sim.bytes_per_user} B/user) · trace ${sim.trace_hash} · checker ${sim.checker}`,
   );
+  if (s.cell) {
+    const others = s.cell.of_users - s.cell.users;
+    lines.push(
+      `cell        ${s.cell.users} of ${s.cell.of_users} users in detail (1/${s.cell.scale}); ${s.cell.background ? `the other ${others} load every server as background (each request echoed ×${round2(s.cell.scale - 1)}), so utilisation and queueing are the whole deployment's; throughput, fan-out, depths and storage below are the cell's` : 'the cell runs alone on the topology; the capacity table scales it to the population'}`,
+    );
+  }
   lines.push(`throughput  sent ${s.throughput.sent_per_s}/s  acked ${s.throughput.acked_per_s}/s  delivered ${s.throughput.delivered_per_s}/s (per device)`);
   lines.push(`fan-out     ${s.fanout.amplification} queued deliveries per accepted event (${s.fanout.queued_deliveries} for ${s.fanout.accepted} messages)`);
   lines.push(
@@ -29,4 +35,8 @@ export function formatSimDetails(result: SimResult): string {
   for (const note of result.notes) lines.push(`note        ${note}`);
   if (s.determinism) lines.push(`determinism ${s.determinism.same ? 'same' : 'DIFFERENT'} trace hash twice (${s.determinism.first} / ${s.determinism.second})`);
   return lines.join('\n');
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
 }

@@ -1,3 +1,4 @@
+import type { BackgroundReplay } from '../../system/adapters/virtual/background-replay.js';
 import type { SimTime } from '../../system/adapters/virtual/sim-time.js';
 
 /**
@@ -16,6 +17,8 @@ export class GatewayCpu {
   constructor(
     private readonly time: SimTime,
     cores: number,
+    /** In a cell run, the frames of the other cells' connections on this gateway. */
+    private readonly background?: BackgroundReplay,
   ) {
     this.freeAtMs = new Float64Array(Math.max(1, Math.floor(cores)));
   }
@@ -23,18 +26,27 @@ export class GatewayCpu {
   /** When a job of `costMs` submitted now would finish; reserves the core. */
   reserve(costMs: number): number {
     const now = this.time.nowMs();
-    const free = this.freeAtMs;
-    let core = 0;
-    for (let i = 1; i < free.length; i++) if (free[i]! < free[core]!) core = i;
-    const startAt = Math.max(now, free[core]!, this.pausedUntilMs);
-    const doneAt = startAt + costMs;
-    free[core] = doneAt;
-    this.busyMs += costMs;
+    if (this.background) {
+      this.background.drainUntil(now, this.occupy);
+      this.background.echo(now, costMs);
+    }
+    const startAt = this.occupy(now, costMs);
     this.jobs++;
     const wait = startAt - now;
     if (wait > this.waitPeakMs) this.waitPeakMs = wait;
-    return doneAt;
+    return startAt + costMs;
   }
+
+  /** The core that frees up first takes a job arriving at `atMs`; returns when it starts. */
+  private readonly occupy = (atMs: number, costMs: number): number => {
+    const free = this.freeAtMs;
+    let core = 0;
+    for (let i = 1; i < free.length; i++) if (free[i]! < free[core]!) core = i;
+    const startAt = Math.max(atMs, free[core]!, this.pausedUntilMs);
+    free[core] = startAt + costMs;
+    this.busyMs += costMs;
+    return startAt;
+  };
 
   /** Runs `job` after its CPU time (and any queue ahead of it). */
   run(costMs: number, job: () => void): void {

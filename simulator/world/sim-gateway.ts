@@ -1,4 +1,5 @@
 import { resolveLimits, type Limits } from '../../system/core/limits.js';
+import { BackgroundReplay } from '../../system/adapters/virtual/background-replay.js';
 import { SimClock } from '../../system/adapters/virtual/sim-clock.js';
 import { MemoryWriteAheadLog } from '../../system/adapters/memory/memory-write-ahead-log.js';
 import { simulatedPorts, type SimulatedBackends, type TierSet } from '../../system/adapters/virtual/simulated-stores.js';
@@ -32,6 +33,8 @@ export interface GatewayDeps {
   tokenSecret: string;
   metrics: (nodeId: string) => Metrics;
   log: Logger;
+  /** In a cell run, background copies of each frame's CPU work (the other cells' connections here). */
+  backgroundCopies?: number;
   /**
    * Seam for the write-ahead log: wraps this gateway's message store (the lead's WAL decorator
    * logs accepted messages locally while Cassandra is out). Identity when absent.
@@ -67,7 +70,8 @@ export class SimGateway {
     readonly nodeId: string,
     readonly deps: GatewayDeps,
   ) {
-    this.cpu = new GatewayCpu(deps.time, deps.cores);
+    const background = deps.backgroundCopies ? new BackgroundReplay(deps.backgroundCopies, streamOf(deps.seed, `background:${nodeId}`)) : undefined;
+    this.cpu = new GatewayCpu(deps.time, deps.cores, background);
     this.start();
   }
 

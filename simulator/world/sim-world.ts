@@ -1,6 +1,7 @@
 import type { Scenario } from '../../scenarios/format/index.js';
 import { LocalRouter } from '../../system/adapters/memory/local-router.js';
 import { SimClock } from '../../system/adapters/virtual/sim-clock.js';
+import { BackgroundReplay } from '../../system/adapters/virtual/background-replay.js';
 import { ServiceTier, type ServiceTierModel } from '../../system/adapters/virtual/service-tier.js';
 import { SimulatedBackends, type TierSet } from '../../system/adapters/virtual/simulated-stores.js';
 import { SimulatedBus } from '../../system/adapters/virtual/simulated-router.js';
@@ -23,6 +24,11 @@ export interface SimWorldOptions {
   limits?: Partial<Limits>;
   /** Test seam: wraps the shared message store (e.g. a planted bug that drops a write). */
   wrapBackendMessages?: (store: MessageStore) => MessageStore;
+  /**
+   * A cell run's background: each request of the cell is echoed this many times as the other
+   * cells' load on the same servers (population ÷ cell − 1; 0 or absent: none). DESIGN §5.
+   */
+  backgroundCopies?: number;
   /** WAL seam, per gateway (see GatewayDeps.wrapMessageStore). */
   wrapGatewayMessages?: (store: MessageStore, gateway: SimGateway) => MessageStore;
 }
@@ -44,13 +50,20 @@ export class SimWorld {
     const { scenario, seed, time } = options;
     const sim = scenario.sim;
     const net = streamOf(seed, 'tiers');
-    const tierModel = (name: string, t: Scenario['sim']['cassandra']): ServiceTierModel => ({
-      name,
-      oneWayLatencyMs: () => sample(t.latency_ms, net),
-      serviceTimeMs: () => exponential(t.service_us / 1000, net),
-      concurrency: t.concurrency,
-      timeoutMs: t.timeout_ms,
-    });
+    const copies = options.backgroundCopies ?? 0;
+    const tierModel = (name: string, t: Scenario['sim']['cassandra']): ServiceTierModel => {
+      const backgroundDraws = streamOf(seed, `background:${name}`);
+      return {
+        name,
+        oneWayLatencyMs: () => sample(t.latency_ms, net),
+        serviceTimeMs: () => exponential(t.service_us / 1000, net),
+        concurrency: t.concurrency,
+        timeoutMs: t.timeout_ms,
+        ...(copies > 0
+          ? { background: { replay: new BackgroundReplay(copies, backgroundDraws), serviceTimeMs: () => exponential(t.service_us / 1000, backgroundDraws) } }
+          : {}),
+      };
+    };
     this.tiers = {
       cassandra: new ServiceTier(time, tierModel('cassandra', sim.cassandra)),
       redis: new ServiceTier(time, tierModel('redis', sim.redis)),
@@ -82,6 +95,7 @@ export class SimWorld {
           tokenSecret: SIM_TOKEN_SECRET,
           metrics: (nodeId) => options.metrics.forGateway?.(nodeId) ?? options.metrics,
           log: options.log,
+          ...(copies > 0 ? { backgroundCopies: copies } : {}),
           ...(options.wrapGatewayMessages ? { wrapMessageStore: options.wrapGatewayMessages } : {}),
         }),
       );

@@ -1,4 +1,5 @@
 import { ChatError } from '../../core/errors.js';
+import type { BackgroundReplay } from './background-replay.js';
 import type { SimTime } from './sim-time.js';
 
 /**
@@ -33,6 +34,8 @@ export interface ServiceTierModel {
   concurrency: number;
   /** The caller gives up after this long and gets a retryable STORAGE_UNAVAILABLE. */
   timeoutMs: number;
+  /** In a cell run, the other cells' requests to the same servers (service times from their own draws). */
+  background?: { replay: BackgroundReplay; serviceTimeMs: () => number };
 }
 
 export interface TierStats {
@@ -117,31 +120,28 @@ export class ServiceTier {
    * Runs `operation` at the tier and answers after the network and queueing delays. `callerAlive`
    * is asked when the answer arrives: a crashed gateway never sees it (and a write it sent may
    * still have been applied, as with a real store). One scheduler event per request: the answer
-   * (or the caller's timeout).
+   * (or the caller's timeout). `requestCount` > 1 is a batch the caller sends at once (a Redis
+   * pipeline, concurrent Cassandra writes): each request takes its own server and service time,
+   * they share one round trip, and the answer comes when the last is served.
    */
-  call<T>(operation: () => Promise<T>, callerAlive?: () => boolean): Promise<T> {
+  call<T>(operation: () => Promise<T>, callerAlive?: () => boolean, requestCount = 1): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const { model, time, counts } = this;
-      counts.requests++;
+      counts.requests += requestCount;
       const sentAt = time.nowMs();
       if (!this.isAvailable) {
         this.timeOut(sentAt, reject, callerAlive);
         return;
       }
       const arriveAt = sentAt + model.oneWayLatencyMs() + this.extraLatencyMs;
-      // The server that frees up first takes it (FIFO across the tier): the root of a min-heap.
-      const free = this.serverFreeAtMs;
-      const startAt = Math.max(arriveAt, free[0]!);
-      const serviceMs = model.serviceTimeMs();
-      const doneAt = startAt + serviceMs;
-      siftDown(free, free.length, doneAt);
-      counts.busyMs += serviceMs;
-      const answerAt = doneAt + model.oneWayLatencyMs() + this.extraLatencyMs;
-      if (startAt > arriveAt) {
-        const queued = this.queuedNow() + 1;
-        this.waitingStartsMs.push(startAt);
-        if (queued > counts.queuedPeak) counts.queuedPeak = queued;
+      const background = model.background;
+      if (background) {
+        background.replay.drainUntil(arriveAt, this.serveBackground);
+        background.replay.echo(arriveAt, requestCount);
       }
+      let doneAt = arriveAt;
+      for (let i = 0; i < requestCount; i++) doneAt = Math.max(doneAt, this.serve(arriveAt, model.serviceTimeMs()));
+      const answerAt = doneAt + model.oneWayLatencyMs() + this.extraLatencyMs;
       if (answerAt - sentAt > model.timeoutMs) {
         // Too slow: the caller gives up first; the operation still runs at the tier (a timed-out
         // write may have been applied — exactly what idempotent retries are for).
@@ -166,6 +166,30 @@ export class ServiceTier {
       });
     });
   }
+
+  /**
+   * One request arriving at `arriveAt`: the server that frees up first takes it (FIFO across the
+   * tier, the root of a min-heap). Returns when it is done. No scheduler event: waiting is arithmetic.
+   */
+  private serve(arriveAt: number, serviceMs: number): number {
+    const free = this.serverFreeAtMs;
+    const startAt = Math.max(arriveAt, free[0]!);
+    const doneAt = startAt + serviceMs;
+    siftDown(free, free.length, doneAt);
+    this.counts.busyMs += serviceMs;
+    if (startAt > arriveAt) {
+      const queued = this.queuedNow() + 1;
+      this.waitingStartsMs.push(startAt);
+      if (queued > this.counts.queuedPeak) this.counts.queuedPeak = queued;
+    }
+    return doneAt;
+  }
+
+  /** Background requests take servers like the cell's own (no answer goes anywhere). */
+  private readonly serveBackground = (atMs: number, requests: number): void => {
+    const draw = this.model.background!.serviceTimeMs;
+    for (let i = 0; i < requests; i++) this.serve(atMs, draw());
+  };
 
   /** The caller gives up `timeoutMs` after sending: a retryable STORAGE_UNAVAILABLE. */
   private timeOut(sentAt: number, reject: (error: unknown) => void, callerAlive: (() => boolean) | undefined): void {
