@@ -12,6 +12,16 @@ export interface UniformSource {
 export const BACKGROUND_SPREAD_MS = 50;
 
 /**
+ * Background arrivals are kept in one bucket per virtual millisecond, in a ring this many ms long
+ * (a power of two): a copy lands at most BACKGROUND_SPREAD_MS after a request that arrives a
+ * network latency after now, so the ring is nearly always enough; a copy beyond it (a request
+ * held up by a long injected latency) waits in an overflow list until the ring reaches it.
+ */
+const RING_MS = 4_096;
+/** How often (ms of the ring's progress) far copies are moved into the ring; far below RING_MS. */
+const OVERFLOW_CHECK_MS = 256;
+
+/**
  * The rest of the population's load on one pool of servers, for a cell run (DESIGN §5: a sample
  * of the population with its share of the infrastructure). The cell runs on the whole
  * deployment's servers, and every request it sends is echoed `copies` times as background work
@@ -20,14 +30,20 @@ export const BACKGROUND_SPREAD_MS = 50;
  * own requests run the real code and are checked. The copies carry the request's size (requests
  * of a batch, or CPU milliseconds); the pool decides what serving one means.
  *
- * Background work costs no scheduler event: its arrivals wait in a heap until the pool's next
- * real request, which first serves (`drainUntil`) everything due before it.
+ * Background work costs no scheduler event: its arrivals wait in per-millisecond buckets until
+ * the pool's next real request, which first serves (`drainUntil`) everything due by then, in
+ * time order at the simulator's 1 ms resolution (each copy is served at its own arrival time).
  */
 export class BackgroundReplay {
   private readonly whole: number;
   private readonly fraction: number;
-  private readonly atMs: number[] = [];
-  private readonly amount: number[] = [];
+  /** Bucket of ms m (m ≥ cursorMs) is slots[m % RING_MS]: [atMs, amount, atMs, amount, …]. */
+  private readonly slots: number[][] = Array.from({ length: RING_MS }, () => []);
+  /** Every bucket before this ms has been drained. */
+  private cursorMs = 0;
+  /** Copies too far ahead for the ring, as [atMs, amount] pairs. */
+  private overflow: number[] = [];
+  private count = 0;
   /** Background arrivals served so far. */
   served = 0;
 
@@ -42,64 +58,75 @@ export class BackgroundReplay {
   }
 
   get pending(): number {
-    return this.atMs.length;
+    return this.count;
   }
 
   /** The cell sent work of `amount` arriving at `atMs`: its background copies arrive shortly after. */
   echo(atMs: number, amount: number): void {
+    // With nothing pending every bucket is empty, so the ring may start at this request's ms
+    // (no copy comes before it): an idle stretch is never stepped through.
+    if (this.count === 0) this.cursorMs = Math.max(this.cursorMs, Math.floor(atMs));
     let n = this.whole;
     if (this.fraction > 0 && this.random.nextFloat() < this.fraction) n++;
-    for (let i = 0; i < n; i++) this.push(atMs + this.random.nextFloat() * BACKGROUND_SPREAD_MS, amount);
+    for (let i = 0; i < n; i++) this.add(atMs + this.random.nextFloat() * BACKGROUND_SPREAD_MS, amount);
   }
 
-  /** Hands every background arrival due by `untilMs` to `serve`, in time order. */
+  /** Hands every background arrival due by `untilMs` (to the ms) to `serve`, in time order. */
   drainUntil(untilMs: number, serve: (atMs: number, amount: number) => void): void {
-    const at = this.atMs;
-    while (at.length > 0 && at[0]! <= untilMs) {
-      const arrival = at[0]!;
-      const amount = this.amount[0]!;
-      this.pop();
-      this.served++;
-      serve(arrival, amount);
+    const lastMs = Math.floor(untilMs);
+    while (this.cursorMs <= lastMs) {
+      if (this.count === 0) {
+        this.cursorMs = lastMs + 1;
+        return;
+      }
+      if (this.overflow.length > 0) {
+        if (this.count === this.overflow.length / 2) {
+          // Only far copies are left: jump to the earliest of them rather than step through empty ms.
+          let earliest = Infinity;
+          for (let i = 0; i < this.overflow.length; i += 2) earliest = Math.min(earliest, this.overflow[i]!);
+          this.cursorMs = Math.min(lastMs + 1, Math.max(this.cursorMs, Math.floor(earliest)));
+          this.admitOverflow();
+          continue;
+        }
+        // Every OVERFLOW_CHECK_MS is enough: a far copy enters the ring RING_MS before its time.
+        if ((this.cursorMs & (OVERFLOW_CHECK_MS - 1)) === 0) this.admitOverflow();
+      }
+      const bucket = this.slots[this.cursorMs & (RING_MS - 1)]!;
+      if (bucket.length > 0) {
+        // Serving never adds to the bucket being drained: copies are added by echo() only.
+        for (let i = 0; i < bucket.length; i += 2) serve(bucket[i]!, bucket[i + 1]!);
+        const n = bucket.length / 2;
+        this.count -= n;
+        this.served += n;
+        bucket.length = 0;
+      }
+      this.cursorMs++;
     }
   }
 
-  private push(atMs: number, amount: number): void {
-    const at = this.atMs;
-    const am = this.amount;
-    let i = at.length;
-    at.push(atMs);
-    am.push(amount);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (at[parent]! <= atMs) break;
-      at[i] = at[parent]!;
-      am[i] = am[parent]!;
-      i = parent;
+  private add(atMs: number, amount: number): void {
+    this.count++;
+    const ms = Math.max(Math.floor(atMs), this.cursorMs);
+    if (ms - this.cursorMs >= RING_MS) {
+      this.overflow.push(atMs, amount);
+      return;
     }
-    at[i] = atMs;
-    am[i] = amount;
+    const bucket = this.slots[ms & (RING_MS - 1)]!;
+    bucket.push(atMs, amount);
   }
 
-  private pop(): void {
-    const at = this.atMs;
-    const am = this.amount;
-    const lastAt = at.pop()!;
-    const lastAmount = am.pop()!;
-    const n = at.length;
-    if (n === 0) return;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= n) break;
-      const right = left + 1;
-      const child = right < n && at[right]! < at[left]! ? right : left;
-      if (at[child]! >= lastAt) break;
-      at[i] = at[child]!;
-      am[i] = am[child]!;
-      i = child;
+  /** Moves overflow copies that the ring now reaches into their buckets. */
+  private admitOverflow(): void {
+    const keep: number[] = [];
+    const over = this.overflow;
+    this.overflow = [];
+    for (let i = 0; i < over.length; i += 2) {
+      const atMs = over[i]!;
+      if (Math.floor(atMs) - this.cursorMs < RING_MS) {
+        this.count--; // add() counts it again
+        this.add(atMs, over[i + 1]!);
+      } else keep.push(atMs, over[i + 1]!);
     }
-    at[i] = lastAt;
-    am[i] = lastAmount;
+    this.overflow = keep.concat(this.overflow);
   }
 }

@@ -170,17 +170,20 @@ export class ServiceTier {
   /**
    * One request arriving at `arriveAt`: the server that frees up first takes it (FIFO across the
    * tier, the root of a min-heap). Returns when it is done. No scheduler event: waiting is arithmetic.
+   * The queue's peak is read at the cell's own requests only (background ones still count in it).
    */
-  private serve(arriveAt: number, serviceMs: number): number {
+  private serve(arriveAt: number, serviceMs: number, background = false): number {
     const free = this.serverFreeAtMs;
     const startAt = Math.max(arriveAt, free[0]!);
     const doneAt = startAt + serviceMs;
     siftDown(free, free.length, doneAt);
     this.counts.busyMs += serviceMs;
     if (startAt > arriveAt) {
-      const queued = this.queuedNow() + 1;
       this.waitingStartsMs.push(startAt);
-      if (queued > this.counts.queuedPeak) this.counts.queuedPeak = queued;
+      if (!background) {
+        const queued = this.queuedNow();
+        if (queued > this.counts.queuedPeak) this.counts.queuedPeak = queued;
+      }
     }
     return doneAt;
   }
@@ -188,7 +191,7 @@ export class ServiceTier {
   /** Background requests take servers like the cell's own (no answer goes anywhere). */
   private readonly serveBackground = (atMs: number, requests: number): void => {
     const draw = this.model.background!.serviceTimeMs;
-    for (let i = 0; i < requests; i++) this.serve(atMs, draw());
+    for (let i = 0; i < requests; i++) this.serve(atMs, draw(), true);
   };
 
   /** The caller gives up `timeoutMs` after sending: a retryable STORAGE_UNAVAILABLE. */
