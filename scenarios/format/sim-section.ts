@@ -40,6 +40,12 @@ export const simSection = z
       .describe(
         'With cell_users: the cell runs on the whole topology and every request it makes is echoed (population ÷ cell − 1) times as the other cells\' load on the same servers (gateway CPU, Cassandra, Redis, S3, push), so utilisation and queueing are the whole deployment\'s. false: the cell runs alone on the topology.',
       ),
+    cell_background_spread_ms: positive
+      .max(3_000)
+      .default(1_000)
+      .describe(
+        'Background copies of a cell request arrive uniformly within this long after it. Long enough that the copies of one rare big request (a 256-member fan-out) interleave with others instead of landing as one burst; short enough that what all cells share (a spike, a crashed gateway\'s reconnect storm) keeps its shape, smoothed over this window.',
+      ),
     tick_ms: positive.max(100).default(1).describe('Virtual-time resolution: events of one tick run as one instant (1 ms keeps latencies in whole ms).'),
     checker: z
       .enum(['auto', 'full', 'streaming'])

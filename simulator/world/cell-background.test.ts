@@ -55,9 +55,22 @@ describe('background replay (a cell run: the other cells\' load on the same serv
     expect(copiesPerRequest).toBeLessThan(1.27);
   });
 
-  it('refuses a negative or non-finite number of copies', () => {
+  it('refuses a negative or non-finite number of copies, and a spread the ring cannot hold', () => {
     expect(() => new BackgroundReplay(-1, new SeededRandom(1))).toThrow(/finite number >= 0/);
     expect(() => new BackgroundReplay(Number.POSITIVE_INFINITY, new SeededRandom(1))).toThrow(/finite number >= 0/);
+    expect(() => new BackgroundReplay(1, new SeededRandom(1), 0)).toThrow(/background spread/);
+    expect(() => new BackgroundReplay(1, new SeededRandom(1), 10_000)).toThrow(/background spread/);
+  });
+
+  it('drops copies due during an outage and all of a crashed process\'s copies', () => {
+    const replay = new BackgroundReplay(4, new SeededRandom(2), 100);
+    replay.echo(0, 1);
+    replay.discardUntil(1_000);
+    expect(replay.pending).toBe(0);
+    expect(replay.served).toBe(4); // counted as gone through, never handed to a server
+    replay.echo(2_000, 1);
+    replay.clear();
+    expect(drained(replay, 10_000)).toEqual([]);
   });
 
   /** Mean answer time of `requests` calls to a one-server tier, one every `gapMs`, with `copies` of background. */
@@ -70,7 +83,7 @@ describe('background replay (a cell run: the other cells\' load on the same serv
       serviceTimeMs: () => 1,
       concurrency: 1,
       timeoutMs: 60_000,
-      ...(copies > 0 ? { background: { replay: new BackgroundReplay(copies, draws), serviceTimeMs: () => 1 } } : {}),
+      ...(copies > 0 ? { background: { replay: new BackgroundReplay(copies, draws, 50), serviceTimeMs: () => 1 } } : {}),
     });
     let totalMs = 0;
     for (let i = 0; i < requests; i++) {
@@ -94,7 +107,7 @@ describe('background replay (a cell run: the other cells\' load on the same serv
     expect(alone.meanMs).toBeLessThanOrEqual(2);
     expect(withBackground.meanMs).toBeGreaterThan(alone.meanMs + 0.5);
     // The server did the background's work too: about four times the cell's own (the copies still
-    // pending after the last request are not served).
+    // due after the last request, within its 50 ms spread, are not served).
     expect(withBackground.busyMs).toBeGreaterThan(3.9 * alone.busyMs);
     expect(withBackground.busyMs).toBeLessThanOrEqual(4 * alone.busyMs);
   });

@@ -81,5 +81,6 @@ export class GatewayCpu {
   reset(): void {
     this.freeAtMs.fill(0);
     this.pausedUntilMs = 0;
+    this.background?.clear();
   }
 }

@@ -35,6 +35,8 @@ export interface GatewayDeps {
   log: Logger;
   /** In a cell run, background copies of each frame's CPU work (the other cells' connections here). */
   backgroundCopies?: number;
+  /** …arriving within this long after the frame (ms). */
+  backgroundSpreadMs?: number;
   /**
    * Seam for the write-ahead log: wraps this gateway's message store (the lead's WAL decorator
    * logs accepted messages locally while Cassandra is out). Identity when absent.
@@ -70,7 +72,7 @@ export class SimGateway {
     readonly nodeId: string,
     readonly deps: GatewayDeps,
   ) {
-    const background = deps.backgroundCopies ? new BackgroundReplay(deps.backgroundCopies, streamOf(deps.seed, `background:${nodeId}`)) : undefined;
+    const background = deps.backgroundCopies ? new BackgroundReplay(deps.backgroundCopies, streamOf(deps.seed, `background:${nodeId}`), deps.backgroundSpreadMs) : undefined;
     this.cpu = new GatewayCpu(deps.time, deps.cores, background);
     this.start();
   }

@@ -29,6 +29,8 @@ export interface SimWorldOptions {
    * cells' load on the same servers (population ÷ cell − 1; 0 or absent: none). DESIGN §5.
    */
   backgroundCopies?: number;
+  /** How long after a cell request its copies may arrive (ms); BACKGROUND_SPREAD_MS when absent. */
+  backgroundSpreadMs?: number;
   /** WAL seam, per gateway (see GatewayDeps.wrapMessageStore). */
   wrapGatewayMessages?: (store: MessageStore, gateway: SimGateway) => MessageStore;
 }
@@ -60,7 +62,7 @@ export class SimWorld {
         concurrency: t.concurrency,
         timeoutMs: t.timeout_ms,
         ...(copies > 0
-          ? { background: { replay: new BackgroundReplay(copies, backgroundDraws), serviceTimeMs: () => exponential(t.service_us / 1000, backgroundDraws) } }
+          ? { background: { replay: new BackgroundReplay(copies, backgroundDraws, options.backgroundSpreadMs), serviceTimeMs: () => exponential(t.service_us / 1000, backgroundDraws) } }
           : {}),
       };
     };
@@ -95,7 +97,7 @@ export class SimWorld {
           tokenSecret: SIM_TOKEN_SECRET,
           metrics: (nodeId) => options.metrics.forGateway?.(nodeId) ?? options.metrics,
           log: options.log,
-          ...(copies > 0 ? { backgroundCopies: copies } : {}),
+          ...(copies > 0 ? { backgroundCopies: copies, ...(options.backgroundSpreadMs !== undefined ? { backgroundSpreadMs: options.backgroundSpreadMs } : {}) } : {}),
           ...(options.wrapGatewayMessages ? { wrapMessageStore: options.wrapGatewayMessages } : {}),
         }),
       );

@@ -4,17 +4,20 @@ export interface UniformSource {
 }
 
 /**
- * How far after a cell's request its background copies may arrive (ms). Short, so that bursts
- * keep their shape (the other cells' devices of a crashed gateway reconnect in the same instant
- * as the cell's own), yet long enough that the copies of one request do not all land on the same
- * millisecond: independent shifts of a Poisson stream are again a Poisson stream.
+ * The default of how far after a cell's request its background copies may arrive (ms; the
+ * scenario's sim.cell_background_spread_ms). The copies stand for the other cells' requests,
+ * which are independent of this one: spread too little, the copies of one rare big request (a
+ * 256-member group's fan-out) land together and make a burst the whole deployment would not see
+ * (measured: at 99 copies within 50 ms, peak-hour's p99 doubled). Spread over a second, they
+ * interleave with the copies of many other requests, while what all cells share — the rate
+ * curve, a spike, a crashed gateway's reconnect storm — still shows, smoothed over that second.
  */
-export const BACKGROUND_SPREAD_MS = 50;
+export const BACKGROUND_SPREAD_MS = 1_000;
 
 /**
  * Background arrivals are kept in one bucket per virtual millisecond, in a ring this many ms long
- * (a power of two): a copy lands at most BACKGROUND_SPREAD_MS after a request that arrives a
- * network latency after now, so the ring is nearly always enough; a copy beyond it (a request
+ * (a power of two): a copy lands at most the spread (≤ 1 s by default) after a request that
+ * arrives a network latency after now, so the ring is nearly always enough; a copy beyond it (a request
  * held up by a long injected latency) waits in an overflow list until the ring reaches it.
  */
 const RING_MS = 4_096;
@@ -25,7 +28,7 @@ const OVERFLOW_CHECK_MS = 256;
  * The rest of the population's load on one pool of servers, for a cell run (DESIGN §5: a sample
  * of the population with its share of the infrastructure). The cell runs on the whole
  * deployment's servers, and every request it sends is echoed `copies` times as background work
- * from the other cells, each copy shifted by a random delay within BACKGROUND_SPREAD_MS. So every
+ * from the other cells, each copy shifted by a random delay within the spread. So every
  * server sees the whole deployment's utilisation, burst shape and queueing, while only the cell's
  * own requests run the real code and are checked. The copies carry the request's size (requests
  * of a batch, or CPU milliseconds); the pool decides what serving one means.
@@ -51,8 +54,11 @@ export class BackgroundReplay {
     /** Copies per cell request: population ÷ cell − 1 (a fraction is drawn per request). */
     readonly copies: number,
     private readonly random: UniformSource,
+    /** Copies arrive uniformly within this long after the request (ms). */
+    readonly spreadMs = BACKGROUND_SPREAD_MS,
   ) {
     if (!(copies >= 0) || !Number.isFinite(copies)) throw new Error(`background copies must be a finite number >= 0, got ${copies}`);
+    if (!(spreadMs > 0) || spreadMs >= RING_MS - OVERFLOW_CHECK_MS) throw new Error(`background spread must be in (0, ${RING_MS - OVERFLOW_CHECK_MS}) ms, got ${spreadMs}`);
     this.whole = Math.floor(copies);
     this.fraction = copies - this.whole;
   }
@@ -68,7 +74,7 @@ export class BackgroundReplay {
     if (this.count === 0) this.cursorMs = Math.max(this.cursorMs, Math.floor(atMs));
     let n = this.whole;
     if (this.fraction > 0 && this.random.nextFloat() < this.fraction) n++;
-    for (let i = 0; i < n; i++) this.add(atMs + this.random.nextFloat() * BACKGROUND_SPREAD_MS, amount);
+    for (let i = 0; i < n; i++) this.add(atMs + this.random.nextFloat() * this.spreadMs, amount);
   }
 
   /** Hands every background arrival due by `untilMs` (to the ms) to `serve`, in time order. */
@@ -102,6 +108,18 @@ export class BackgroundReplay {
       }
       this.cursorMs++;
     }
+  }
+
+  /** Drops the copies due by `untilMs`: the servers were out, and the other cells' requests failed too. */
+  discardUntil(untilMs: number): void {
+    this.drainUntil(untilMs, () => undefined);
+  }
+
+  /** Drops every pending copy (a crashed process: the other cells' work on it is gone with it). */
+  clear(): void {
+    for (const bucket of this.slots) bucket.length = 0;
+    this.overflow = [];
+    this.count = 0;
   }
 
   private add(atMs: number, amount: number): void {

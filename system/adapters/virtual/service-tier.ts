@@ -130,6 +130,7 @@ export class ServiceTier {
       counts.requests += requestCount;
       const sentAt = time.nowMs();
       if (!this.isAvailable) {
+        model.background?.replay.discardUntil(sentAt);
         this.timeOut(sentAt, reject, callerAlive);
         return;
       }
