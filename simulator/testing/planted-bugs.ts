@@ -18,8 +18,10 @@ export function dropOneInboxWrite(afterMs: number): { plant: (world: SimWorld, w
   let dropped: string | undefined;
   const plant = (world: SimWorld, workload: Workload) => {
     const inbox = world.backends.inbox;
-    const original = inbox.enqueue.bind(inbox);
-    inbox.enqueue = (device: DeviceAddress, event: ConversationEvent) => {
+    const enqueue = inbox.enqueue.bind(inbox);
+    const enqueueMany = inbox.enqueueMany.bind(inbox);
+    /** Whether this is the write to lose (and, if so, notes it: only one is lost). */
+    const loses = (device: DeviceAddress, event: ConversationEvent): boolean => {
       if (
         dropped === undefined &&
         event.kind === 'message' &&
@@ -29,10 +31,14 @@ export function dropOneInboxWrite(afterMs: number): { plant: (world: SimWorld, w
         !isOnline(workload, device)
       ) {
         dropped = `${event.conversationId} seq ${event.seq} for ${device.userId}/${device.deviceId}`;
-        return Promise.resolve();
+        return true;
       }
-      return original(device, event);
+      return false;
     };
+    inbox.enqueue = (device: DeviceAddress, event: ConversationEvent) => (loses(device, event) ? Promise.resolve() : enqueue(device, event));
+    // The fan-out queues a whole event's copies in one batch: the lost write is one device's of it.
+    inbox.enqueueMany = (devices: readonly DeviceAddress[], event: ConversationEvent) =>
+      enqueueMany(devices.filter((device) => !loses(device, event)), event);
   };
   return { plant, dropped: () => dropped };
 }

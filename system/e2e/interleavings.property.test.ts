@@ -88,6 +88,7 @@ describe('negative controls: the same harness catches injected faults', () => {
           const isVictim = (event: ConversationEvent) => event.kind === 'message' && event.clientMessageId === 'fault-probe';
           deps.inbox = {
             enqueue: (d, event) => (isVictim(event) && d.userId === 'u3' ? Promise.resolve() : inbox.enqueue(d, event)),
+            enqueueMany: (devices, event) => inbox.enqueueMany(isVictim(event) ? devices.filter((d) => d.userId !== 'u3') : devices, event),
             list: (d, limit, after) => inbox.list(d, limit, after),
             ackThrough: (d, id, seq) => inbox.ackThrough(d, id, seq),
             depth: (d) => inbox.depth(d),

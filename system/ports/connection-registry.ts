@@ -16,4 +16,9 @@ export interface ConnectionRegistry {
   remove(device: DeviceAddress, route: Route): Promise<void>;
   /** Live entries of the user's devices. */
   lookup(userId: UserId): Promise<Array<{ deviceId: DeviceId; route: Route }>>;
+  /**
+   * `lookup` of several users in one round trip from the caller's view (a fan-out asks for a
+   * whole group at once). Every asked user is a key of the answer; one with no live entry maps to [].
+   */
+  lookupMany(userIds: readonly UserId[]): Promise<Map<UserId, Array<{ deviceId: DeviceId; route: Route }>>>;
 }

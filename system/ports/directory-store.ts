@@ -19,6 +19,11 @@ export interface DirectoryStore {
   unlinkedAtMs(device: DeviceAddress): Promise<number | undefined>;
   getDevice(device: DeviceAddress): Promise<DeviceRecord | undefined>;
   listDevices(userId: UserId): Promise<DeviceRecord[]>;
+  /**
+   * `listDevices` of several users as one batch from the caller's view (a fan-out asks for a whole
+   * group at once). Every asked user is a key of the answer; an unknown one maps to [].
+   */
+  listDevicesMany(userIds: readonly UserId[]): Promise<Map<UserId, DeviceRecord[]>>;
   userExists(userId: UserId): Promise<boolean>;
   setPushToken(device: DeviceAddress, token: string | undefined): Promise<void>;
 }

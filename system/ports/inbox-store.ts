@@ -15,6 +15,12 @@ export interface InboxPosition {
 export interface InboxStore {
   /** Idempotent on (device, conversationId, seq). */
   enqueue(device: DeviceAddress, event: ConversationEvent): Promise<void>;
+  /**
+   * `enqueue` of one event for several devices as one batch from the caller's view (a fan-out
+   * queues a whole group's copies at once). Idempotent like enqueue; not atomic: after a failure
+   * some devices may hold the event, and repeating the call completes the rest.
+   */
+  enqueueMany(devices: readonly DeviceAddress[], event: ConversationEvent): Promise<void>;
   /** Pending events ordered by (conversationId, seq), strictly after `after` when given. */
   list(device: DeviceAddress, limit: number, after?: InboxPosition): Promise<ConversationEvent[]>;
   /** Removes the device's pending events of the conversation with seq <= throughSeq. */

@@ -1,6 +1,6 @@
 import type { ConversationEvent } from '../core/events.js';
 import { deviceKey, type DeviceAddress, type UserId } from '../core/ids.js';
-import type { Route } from '../ports/connection-registry.js';
+import type { DeviceRecord } from '../ports/directory-store.js';
 import type { CoreDeps } from './deps.js';
 import type { PushNotifier } from './push-notifier.js';
 
@@ -27,24 +27,29 @@ export class Fanout {
     options: { retry?: boolean } = {},
   ): Promise<number> {
     const acknowledged = options.retry ? await this.acknowledgedDevices(event) : undefined;
+    const devices = await this.devicesToQueue(recipients, excludeDevice, acknowledged);
+    // One batch per store for the whole event: one round trip per tier, not one per member and
+    // device (a 69-member group made ~220 separate calls). Queue first, then look up routes: a
+    // device that connects meanwhile registers before it drains its inbox (Session), so it either
+    // is found here and gets the event live, or finds the event already queued.
+    if (devices.length === 0) {
+      // Nothing queued, so nothing a racing ack could need taken out again.
+      this.deps.metrics.fanout(0);
+      return 0;
+    }
+    await this.deps.inbox.enqueueMany(devices, event);
+    const online = await this.deps.registry.lookupMany([...new Set(devices.map((d) => d.userId))]);
     const frame = { type: 'event' as const, event };
     const routed: Array<Promise<void>> = [];
-    // Each user's devices are told as soon as that user's inbox copies are written: a group's
-    // first deliveries need not wait for the slowest of its members' inbox writes. Order per
-    // device holds: the conversation's serializer keeps the next event out until this returns.
-    const queuedPerUser = await Promise.all(
-      recipients.map(async (userId) => {
-        const user = await this.queueForUser(event, userId, excludeDevice, acknowledged);
-        for (const route of user.online) routed.push(this.deps.router.deliver(route, frame));
-        for (const offline of user.offlineWithToken) this.pushNotifier.notify(offline.device, offline.token, event.conversationId);
-        return user.queued;
-      }),
-    );
+    for (const device of devices) {
+      const route = online.get(device.userId)?.find((entry) => entry.deviceId === device.deviceId)?.route;
+      if (route) routed.push(this.deps.router.deliver(route, frame));
+      else if (device.pushToken) this.pushNotifier.notify({ userId: device.userId, deviceId: device.deviceId }, device.pushToken, event.conversationId);
+    }
     if (options.retry) await this.unqueueAcknowledgedSince(event, acknowledged!);
-    const queued = queuedPerUser.reduce((sum, n) => sum + n, 0);
     await Promise.all(routed);
-    this.deps.metrics.fanout(queued);
-    return queued;
+    this.deps.metrics.fanout(devices.length);
+    return devices.length;
   }
 
   /**
@@ -64,21 +69,17 @@ export class Fanout {
     return new Set(marks.filter((m) => m.deliveredSeq >= event.seq).map((m) => deviceKey(m)));
   }
 
-  private async queueForUser(event: ConversationEvent, userId: UserId, exclude: DeviceAddress | undefined, acknowledged?: Set<string>) {
-    const [devices, online] = await Promise.all([this.deps.directory.listDevices(userId), this.deps.registry.lookup(userId)]);
-    const onlineRoutes = new Map(online.map((o) => [o.deviceId, o.route] as const));
-    const targets = devices.filter(
-      (d) => !(exclude && d.userId === exclude.userId && d.deviceId === exclude.deviceId) && !acknowledged?.has(deviceKey(d)),
-    );
-    await Promise.all(targets.map((d) => this.deps.inbox.enqueue(d, event)));
-    const result = { queued: targets.length, online: [] as Route[], offlineWithToken: [] as Array<{ device: DeviceAddress; token: string }> };
-    for (const device of targets) {
-      const route = onlineRoutes.get(device.deviceId);
-      if (route) result.online.push(route);
-      else if (device.pushToken) {
-        result.offlineWithToken.push({ device: { userId: device.userId, deviceId: device.deviceId }, token: device.pushToken });
+  /** Every recipient's linked devices (one directory batch), minus the excluded and the acknowledged ones. */
+  private async devicesToQueue(recipients: readonly UserId[], exclude: DeviceAddress | undefined, acknowledged?: Set<string>): Promise<DeviceRecord[]> {
+    if (recipients.length === 0) return [];
+    const devicesByUser = await this.deps.directory.listDevicesMany(recipients);
+    const targets: DeviceRecord[] = [];
+    for (const devices of devicesByUser.values()) {
+      for (const device of devices) {
+        if (exclude && device.userId === exclude.userId && device.deviceId === exclude.deviceId) continue;
+        if (!acknowledged?.has(deviceKey(device))) targets.push(device);
       }
     }
-    return result;
+    return targets;
   }
 }

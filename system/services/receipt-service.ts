@@ -88,7 +88,9 @@ export class ReceiptService {
       userId: caller.userId,
       deviceId: caller.deviceId,
     };
-    const routes = await Promise.all([...senders].map((userId) => this.deps.registry.lookup(userId)));
-    await Promise.all(routes.flat().map(({ route }) => this.deps.router.deliver(route, frame)));
+    if (senders.size === 0) return;
+    // Every sender's registry entries in one round trip (a receipt in a busy group concerns many senders).
+    const routes = await this.deps.registry.lookupMany([...senders]);
+    await Promise.all([...routes.values()].flat().map(({ route }) => this.deps.router.deliver(route, frame)));
   }
 }

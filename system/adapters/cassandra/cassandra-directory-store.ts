@@ -10,11 +10,14 @@
 import type { DeviceAddress, UserId } from '../../core/ids.js';
 import { KeyedSerializer } from '../../core/keyed-serializer.js';
 import type { DeviceRecord, DirectoryStore, LinkOutcome } from '../../ports/directory-store.js';
-import { newUuid, num, optNum, optText, sameUuid, type Cql, type Row } from './cql.js';
+import { forEachLimited, newUuid, num, optNum, optText, sameUuid, type Cql, type Row } from './cql.js';
 import { isStorageOutage, storageUnavailable } from './storage-errors.js';
 
 /** Conditional-batch attempts of one link (each lost race re-reads the devices). */
 const LINK_ATTEMPTS_MAX = 50;
+
+/** Reads in flight for one listDevicesMany: a full group's members (256, one partition each) at once. */
+const DEVICE_READS_IN_FLIGHT = 256;
 
 export class CassandraDirectoryStore implements DirectoryStore {
   /** Links of one user run one at a time in this process, sparing Paxos the contention. */
@@ -71,6 +74,17 @@ export class CassandraDirectoryStore implements DirectoryStore {
   async listDevices(userId: UserId): Promise<DeviceRecord[]> {
     const rows = await this.cql.read(this.q.readDevices, [userId]);
     return rows.filter((r) => optText(r.get('device_id')) !== undefined && optNum(r.get('linked_at_ms')) !== undefined).map((r) => deviceRecord(userId, String(r.get('device_id')), r));
+  }
+
+  /** Concurrent single-partition reads, at most DEVICE_READS_IN_FLIGHT at once. */
+  async listDevicesMany(userIds: readonly UserId[]): Promise<Map<UserId, DeviceRecord[]>> {
+    const users = [...new Set(userIds)];
+    const lists: DeviceRecord[][] = new Array(users.length);
+    await forEachLimited(users.map((userId, index) => ({ userId, index })), DEVICE_READS_IN_FLIGHT, async ({ userId, index }) => {
+      lists[index] = await this.listDevices(userId);
+    });
+    // Keys in the order asked, whatever order the reads finished in.
+    return new Map(users.map((userId, index) => [userId, lists[index]!]));
   }
 
   async userExists(userId: UserId): Promise<boolean> {

@@ -7,8 +7,17 @@
 import type { ConversationEvent } from '../../core/events.js';
 import type { ConversationId, DeviceAddress, Seq } from '../../core/ids.js';
 import type { InboxPosition, InboxStore } from '../../ports/inbox-store.js';
-import { limitParam, num, type Cql } from './cql.js';
+import { forEachLimited, limitParam, num, type Cql } from './cql.js';
 import { EVENT_COLUMN_LIST, EVENT_PLACEHOLDERS, eventFromRow, eventValues } from './event-rows.js';
+
+/**
+ * Writes in flight for one enqueueMany. Each device is its own partition, so a logged or unlogged
+ * batch would only load one coordinator; concurrent requests spread over the replicas instead. A
+ * full group (256 members, one device each) goes out at once, as the single enqueues did; the
+ * bound keeps a group of multi-device users (up to 1,280 devices) from taking all of a
+ * connection's 2,048 stream ids.
+ */
+const INBOX_WRITES_IN_FLIGHT = 256;
 
 export class CassandraInboxStore implements InboxStore {
   private readonly q: ReturnType<typeof inboxStatements>;
@@ -24,6 +33,11 @@ export class CassandraInboxStore implements InboxStore {
       [device.userId, device.deviceId, event.conversationId, event.seq, ...eventValues(event), this.cql.settings.inboxTtlSeconds],
       true,
     );
+  }
+
+  /** Concurrent single-row writes, at most INBOX_WRITES_IN_FLIGHT at once (each to its own partition). */
+  async enqueueMany(devices: readonly DeviceAddress[], event: ConversationEvent): Promise<void> {
+    await forEachLimited(devices, INBOX_WRITES_IN_FLIGHT, (device) => this.enqueue(device, event));
   }
 
   async list(device: DeviceAddress, limit: number, after?: InboxPosition): Promise<ConversationEvent[]> {

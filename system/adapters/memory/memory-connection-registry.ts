@@ -42,6 +42,17 @@ export class MemoryConnectionRegistry implements ConnectionRegistry {
   }
 
   async lookup(userId: UserId): Promise<Array<{ deviceId: DeviceId; route: Route }>> {
+    return this.liveEntries(userId);
+  }
+
+  async lookupMany(userIds: readonly UserId[]): Promise<Map<UserId, Array<{ deviceId: DeviceId; route: Route }>>> {
+    const found = new Map<UserId, Array<{ deviceId: DeviceId; route: Route }>>();
+    for (const userId of userIds) if (!found.has(userId)) found.set(userId, this.liveEntries(userId));
+    return found;
+  }
+
+  /** The user's unexpired entries; expired ones are dropped on the way, as Redis would have. */
+  private liveEntries(userId: UserId): Array<{ deviceId: DeviceId; route: Route }> {
     const entries = this.byUser.get(userId);
     if (!entries) return [];
     const now = this.clock.nowMs();

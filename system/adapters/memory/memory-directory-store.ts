@@ -40,6 +40,17 @@ export class MemoryDirectoryStore implements DirectoryStore {
   }
 
   async listDevices(userId: UserId): Promise<DeviceRecord[]> {
+    return this.copyOfDevices(userId);
+  }
+
+  async listDevicesMany(userIds: readonly UserId[]): Promise<Map<UserId, DeviceRecord[]>> {
+    const found = new Map<UserId, DeviceRecord[]>();
+    for (const userId of userIds) if (!found.has(userId)) found.set(userId, this.copyOfDevices(userId));
+    return found;
+  }
+
+  /** Copies, so a caller cannot change the stored records. */
+  private copyOfDevices(userId: UserId): DeviceRecord[] {
     return (this.devicesByUser.get(userId) ?? []).map((d) => ({ ...d }));
   }
 

@@ -61,6 +61,14 @@ export class MemoryInboxStore implements InboxStore {
   }
 
   async enqueue(device: DeviceAddress, event: ConversationEvent): Promise<void> {
+    this.add(device, event);
+  }
+
+  async enqueueMany(devices: readonly DeviceAddress[], event: ConversationEvent): Promise<void> {
+    for (const device of devices) this.add(device, event);
+  }
+
+  private add(device: DeviceAddress, event: ConversationEvent): void {
     const key = deviceKey(device);
     let inbox = this.inboxes.get(key);
     if (!inbox) {

@@ -25,7 +25,7 @@ import type { ServerFrame } from '../../protocol/frames.js';
 import { LocalRouter } from '../memory/local-router.js';
 import { MemoryConversationStore } from '../memory/memory-conversation-store.js';
 import { createRedisAdapters, type RedisAdapters, type RedisAdaptersOptions } from './redis-adapters.js';
-import { createRedisClient, RedisKeys } from './redis-client.js';
+import { createRedisClient, LuaScript, RedisKeys, type Redis } from './redis-client.js';
 import { RedisConnectionRegistry } from './redis-connection-registry.js';
 
 /** Keys and channels of this run never meet those of other runs or deployments. */
@@ -369,6 +369,21 @@ describe('Redis adapters: failures and lifecycle', () => {
     }
   });
 
+  it('a Redis that refuses connections: a pipelined lookupMany fails with STORAGE_UNAVAILABLE, quickly', async () => {
+    const redis = createRedisClient(`redis://127.0.0.1:${await freePort()}`, { commandTimeoutMs: 1000 });
+    redis.on('error', () => undefined);
+    try {
+      const registry = new RedisConnectionRegistry(redis, new RedisKeys(PREFIX));
+      const started = Date.now();
+      const error = await registry.lookupMany(['someone', 'someone-else']).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ChatError);
+      expect((error as ChatError).code).toBe('STORAGE_UNAVAILABLE');
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   it('a Redis that accepts but never answers: the command timeout turns into STORAGE_UNAVAILABLE', async () => {
     silentServer = createServer((socket) => {
       sockets.add(socket);
@@ -426,6 +441,40 @@ describe('Redis adapters: failures and lifecycle', () => {
     await adapters.close();
     const error = await adapters.registry.lookup(uniqueUserId()).catch((e: unknown) => e);
     expect((error as ChatError).code).toBe('STORAGE_UNAVAILABLE');
+    const batchError = await adapters.registry.lookupMany([uniqueUserId(), uniqueUserId()]).catch((e: unknown) => e);
+    expect((batchError as ChatError).code).toBe('STORAGE_UNAVAILABLE');
+  });
+});
+
+describe('LuaScript.runMany (one pipeline of script runs)', () => {
+  let redis: Redis;
+
+  beforeAll(async () => {
+    redis = createRedisClient(await redisUrl());
+  });
+
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  /** A script no server has seen yet (its SHA is new), so the first EVALSHA answers NOSCRIPT. */
+  const freshScript = (body: string) => new LuaScript(`test-${uniqueHex()}`, `-- ${uniqueHex()}\n${body}`);
+
+  it('answers each run’s reply in call order, sending a script the server does not know again with EVAL', async () => {
+    const echo = freshScript('return {KEYS[1], ARGV[1]}');
+    const calls = range(1, 5).map((i) => ({ keys: [`${PREFIX}k${i}`], args: [`v${i}`] }));
+    const expected = range(1, 5).map((i) => [`${PREFIX}k${i}`, `v${i}`]);
+    expect(await echo.runMany(redis, calls)).toEqual(expected);
+    // Loaded by the EVAL fallback: now EVALSHA finds it.
+    expect(await echo.runMany(redis, calls)).toEqual(expected);
+    expect(await echo.runMany(redis, [])).toEqual([]);
+  });
+
+  it('a failing run fails the batch with its own error', async () => {
+    const picky = freshScript(`if ARGV[1] == 'bad' then return redis.error_reply('refused ' .. ARGV[1]) end return ARGV[1]`);
+    const error = await picky.runMany(redis, [{ keys: [], args: ['good'] }, { keys: [], args: ['bad'] }]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toContain('refused bad');
   });
 });
 

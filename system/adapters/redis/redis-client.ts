@@ -101,6 +101,27 @@ export async function storageCall<T>(what: string, call: () => Promise<T>): Prom
   }
 }
 
+/** One run of a script in a pipeline: its KEYS and ARGV. */
+export interface ScriptCall {
+  keys: readonly string[];
+  args: ReadonlyArray<string | number>;
+}
+
+type PipelineReply = [error: Error | null, reply: unknown];
+
+/** Queues one command per call on a pipeline, sends it, and answers each command's [error, reply]. */
+async function execPipeline(
+  redis: Redis,
+  calls: ReadonlyArray<ScriptCall>,
+  queue: (pipeline: ReturnType<Redis['pipeline']>, call: ScriptCall) => void,
+): Promise<PipelineReply[]> {
+  const pipeline = redis.pipeline();
+  for (const call of calls) queue(pipeline, call);
+  const replies = await pipeline.exec();
+  if (!replies || replies.length !== calls.length) throw new Error(`redis pipeline answered ${replies?.length ?? 'nothing'} of ${calls.length} commands`);
+  return replies;
+}
+
 /**
  * A Lua script run with EVALSHA, falling back to EVAL when the server does not know it (after a
  * restart). The command is written to the connection synchronously in run(), so scripts keep the
@@ -125,6 +146,28 @@ export class LuaScript {
       }
       throw error;
     }
+  }
+
+  /**
+   * Runs the script once per entry of `calls` in one pipeline (one write, one round trip) and
+   * answers the replies in the same order. Fails with the first failed entry's error; entries the
+   * server did not know the script for (after a restart) are sent again with EVAL, as in run().
+   * On a single Redis only: a cluster would refuse a pipeline whose keys span several slots.
+   */
+  async runMany(redis: Redis, calls: ReadonlyArray<ScriptCall>): Promise<unknown[]> {
+    if (calls.length === 0) return [];
+    const replies = await execPipeline(redis, calls, (pipeline, call) => pipeline.evalsha(this.sha, call.keys.length, ...call.keys, ...call.args));
+    const unknownScript = replies.flatMap(([error], index) => (error?.message.startsWith('NOSCRIPT') ? [index] : []));
+    if (unknownScript.length > 0) {
+      const retried = await execPipeline(redis, unknownScript.map((index) => calls[index]!), (pipeline, call) =>
+        pipeline.eval(this.source, call.keys.length, ...call.keys, ...call.args),
+      );
+      unknownScript.forEach((index, i) => (replies[index] = retried[i]!));
+    }
+    return replies.map(([error, reply]) => {
+      if (error) throw error;
+      return reply;
+    });
   }
 
   /** Puts the script into the server's cache (at startup and after each reconnect). */

@@ -1,6 +1,6 @@
 import type { DeviceAddress, DeviceId, UserId } from '../../core/ids.js';
 import type { ConnectionRegistry, Route } from '../../ports/connection-registry.js';
-import { LuaScript, storageCall, type Redis, type RedisKeys } from './redis-client.js';
+import { LuaScript, storageCall, type Redis, type RedisKeys, type ScriptCall } from './redis-client.js';
 
 /**
  * KEYS: device key, user index. ARGV: deviceId, route JSON, ttlMs.
@@ -99,17 +99,33 @@ export class RedisConnectionRegistry implements ConnectionRegistry {
   }
 
   async lookup(userId: UserId): Promise<Array<{ deviceId: DeviceId; route: Route }>> {
-    const reply = await storageCall('registry lookup', () =>
-      LOOKUP.run(this.redis, [this.keys.registryIndex(userId)], [this.keys.registryDevicePrefix(userId)]),
-    );
-    const flat = Array.isArray(reply) ? (reply as unknown[]) : [];
-    const live: Array<{ deviceId: DeviceId; route: Route }> = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const route = parseRoute(flat[i + 1]);
-      if (route) live.push({ deviceId: String(flat[i]), route });
-    }
-    return live;
+    const call = this.lookupCall(userId);
+    const reply = await storageCall('registry lookup', () => LOOKUP.run(this.redis, call.keys, call.args));
+    return liveEntries(reply);
   }
+
+  /** One pipeline of LOOKUP scripts, one per distinct user: a group's registries in one round trip. */
+  async lookupMany(userIds: readonly UserId[]): Promise<Map<UserId, Array<{ deviceId: DeviceId; route: Route }>>> {
+    const users = [...new Set(userIds)];
+    const calls = users.map((userId) => this.lookupCall(userId));
+    const replies = await storageCall('registry lookup many', () => LOOKUP.runMany(this.redis, calls));
+    return new Map(users.map((userId, i) => [userId, liveEntries(replies[i])]));
+  }
+
+  private lookupCall(userId: UserId): ScriptCall {
+    return { keys: [this.keys.registryIndex(userId)], args: [this.keys.registryDevicePrefix(userId)] };
+  }
+}
+
+/** A LOOKUP reply, [deviceId, routeJson, …], as entries (unreadable routes are skipped). */
+function liveEntries(reply: unknown): Array<{ deviceId: DeviceId; route: Route }> {
+  const flat = Array.isArray(reply) ? (reply as unknown[]) : [];
+  const live: Array<{ deviceId: DeviceId; route: Route }> = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const route = parseRoute(flat[i + 1]);
+    if (route) live.push({ deviceId: String(flat[i]), route });
+  }
+  return live;
 }
 
 function parseRoute(raw: unknown): Route | undefined {

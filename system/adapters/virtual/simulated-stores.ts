@@ -27,15 +27,36 @@ import type { ServiceTier } from './service-tier.js';
 
 type AsyncMethods<T> = { [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => Promise<R> : never };
 
-/** Each listed method of `inner()` is called through the tier (inner is read per call: Redis may be replaced). */
-function throughTier<T extends object>(inner: () => T, tier: ServiceTier, methods: ReadonlyArray<keyof T>, callerAlive?: () => boolean): T {
+/** How many requests at the tier one call of a method stands for, from its arguments. */
+type RequestCount = (...args: never[]) => number;
+
+/**
+ * Each listed method of `inner()` is called through the tier (inner is read per call: Redis may be
+ * replaced). A method listed as `[name, requestCount]` is a batch: one round trip and one scheduler
+ * event, but the tier serves `requestCount(...args)` requests (at least 1), so its load stays what
+ * the real store would see.
+ */
+function throughTier<T extends object>(
+  inner: () => T,
+  tier: ServiceTier,
+  methods: ReadonlyArray<keyof T | readonly [keyof T, RequestCount]>,
+  callerAlive?: () => boolean,
+): T {
   const view: Record<string, unknown> = {};
-  for (const name of methods) {
+  for (const method of methods) {
+    const [name, requestCount] = Array.isArray(method) ? (method as readonly [keyof T, RequestCount]) : [method as keyof T, undefined];
     view[name as string] = (...args: unknown[]) =>
-      tier.call(() => (inner() as unknown as AsyncMethods<Record<string, (...a: unknown[]) => Promise<unknown>>>)[name as string]!(...args), callerAlive);
+      tier.call(
+        () => (inner() as unknown as AsyncMethods<Record<string, (...a: unknown[]) => Promise<unknown>>>)[name as string]!(...args),
+        callerAlive,
+        requestCount ? Math.max(1, requestCount(...(args as never[]))) : 1,
+      );
   }
   return view as T;
 }
+
+/** A batched method's first argument is its list of users or devices: one request each. */
+const perItem = (items: readonly unknown[]): number => items.length;
 
 /** The shared state behind the tiers: one copy for the whole simulated cluster. */
 export class SimulatedBackends {
@@ -119,15 +140,15 @@ export function simulatedPorts(backends: SimulatedBackends, tiers: TierSet, call
       ['createGroup', 'getGroup', 'addMembers', 'endMembership', 'setRole', 'noteParticipant', 'listConversations'],
       callerAlive,
     ),
-    inbox: throughTier(() => b.inbox, tiers.cassandra, ['enqueue', 'list', 'ackThrough', 'depth', 'clear'], callerAlive),
+    inbox: throughTier(() => b.inbox, tiers.cassandra, ['enqueue', ['enqueueMany', perItem], 'list', 'ackThrough', 'depth', 'clear'], callerAlive),
     receipts: throughTier(() => b.receipts, tiers.cassandra, ['advance', 'list'], callerAlive),
     directory: throughTier(
       () => b.directory,
       tiers.cassandra,
-      ['linkDevice', 'unlinkDevice', 'unlinkedAtMs', 'getDevice', 'listDevices', 'userExists', 'setPushToken'],
+      ['linkDevice', 'unlinkDevice', 'unlinkedAtMs', 'getDevice', 'listDevices', ['listDevicesMany', perItem], 'userExists', 'setPushToken'],
       callerAlive,
     ),
-    registry: throughTier(() => b.registry, tiers.redis, ['put', 'remove', 'lookup'], callerAlive),
+    registry: throughTier(() => b.registry, tiers.redis, ['put', 'remove', 'lookup', ['lookupMany', perItem]], callerAlive),
     presence: {
       markOnline: presenceCalls.markOnline,
       markOffline: presenceCalls.markOffline,

@@ -137,6 +137,48 @@ export function connectionRegistryContract(name: string, make: () => Promise<Con
       expect(await registry().lookup(device.userId)).toEqual([]);
     });
 
+    describe('lookupMany', () => {
+      const sortedEntries = (entries: Array<{ deviceId: DeviceId; route: Route }> | undefined) =>
+        entries && [...entries].sort((a, b) => compareStrings(a.deviceId, b.deviceId));
+
+      it('answers every asked user: live entries, [] for an unknown user and for one whose entry expired', async () => {
+        const [twoDevices, oneDevice, expired, unknown] = [uniqueUserId(), uniqueUserId(), uniqueUserId(), uniqueUserId()];
+        const phone = route('node-a');
+        const laptop = route('node-b');
+        const tablet = route('node-c');
+        await registry().put({ userId: expired, deviceId: 'phone' }, route(), ttl());
+        await advance(ttl() * 0.6);
+        await registry().put({ userId: twoDevices, deviceId: 'phone' }, phone, ttl());
+        await registry().put({ userId: twoDevices, deviceId: 'laptop' }, laptop, ttl());
+        await registry().put({ userId: oneDevice, deviceId: 'tablet' }, tablet, ttl());
+        await advance(ttl() * 0.6);
+        await eventually(async () => {
+          const found = await registry().lookupMany([twoDevices, unknown, expired, oneDevice, twoDevices]);
+          expect([...found.keys()].sort(compareStrings)).toEqual([twoDevices, oneDevice, expired, unknown].sort(compareStrings));
+          expect(sortedEntries(found.get(twoDevices))).toEqual([
+            { deviceId: 'laptop', route: laptop },
+            { deviceId: 'phone', route: phone },
+          ]);
+          expect(found.get(oneDevice)).toEqual([{ deviceId: 'tablet', route: tablet }]);
+          expect(found.get(expired)).toEqual([]);
+          expect(found.get(unknown)).toEqual([]);
+        }, timeout());
+      });
+
+      it('agrees with lookup for each user', async () => {
+        const users = [uniqueUserId(), uniqueUserId(), uniqueUserId()];
+        for (const [i, userId] of users.entries()) {
+          for (const deviceId of ['phone', 'laptop'].slice(0, i)) await registry().put({ userId, deviceId }, route(), ttl());
+        }
+        const found = await registry().lookupMany(users);
+        for (const userId of users) expect(sortedEntries(found.get(userId))).toEqual(await routesOf(userId));
+      });
+
+      it('no users, no entries', async () => {
+        expect((await registry().lookupMany([])).size).toBe(0);
+      });
+    });
+
     it('removing an absent entry is harmless', async () => {
       const device = { userId: uniqueUserId(), deviceId: 'phone' };
       await registry().remove(device, route());

@@ -149,6 +149,44 @@ export function directoryStoreContract(name: string, make: () => Promise<Directo
       expect(await deviceIds(longer)).toEqual(['phone']);
     });
 
+    describe('listDevicesMany', () => {
+      const byDeviceId = (records: DeviceRecord[] | undefined) => records && [...records].sort((a, b) => compareStrings(a.deviceId, b.deviceId));
+
+      it('answers every asked user: their devices, [] for an unknown user and for one with every device unlinked', async () => {
+        const [twoDevices, oneDevice, unlinked, unknown] = [uniqueUserId(), uniqueUserId(), uniqueUserId(), uniqueUserId()];
+        await store().linkDevice({ userId: twoDevices, deviceId: 'phone' }, T + 1, 5);
+        await store().linkDevice({ userId: twoDevices, deviceId: 'laptop' }, T + 2, 5);
+        await store().setPushToken({ userId: twoDevices, deviceId: 'phone' }, 'token-1');
+        await store().linkDevice({ userId: oneDevice, deviceId: 'tablet' }, T + 3, 5);
+        await store().linkDevice({ userId: unlinked, deviceId: 'phone' }, T + 4, 5);
+        await store().unlinkDevice({ userId: unlinked, deviceId: 'phone' }, T + 5);
+        const found = await store().listDevicesMany([twoDevices, unknown, unlinked, oneDevice, twoDevices]);
+        expect([...found.keys()].sort(compareStrings)).toEqual([twoDevices, oneDevice, unlinked, unknown].sort(compareStrings));
+        expect(byDeviceId(found.get(twoDevices))).toEqual([
+          { userId: twoDevices, deviceId: 'laptop', linkedAtMs: T + 2 },
+          { userId: twoDevices, deviceId: 'phone', linkedAtMs: T + 1, pushToken: 'token-1' },
+        ]);
+        expect(found.get(oneDevice)).toEqual([{ userId: oneDevice, deviceId: 'tablet', linkedAtMs: T + 3 }]);
+        expect(found.get(unlinked)).toEqual([]);
+        expect(found.get(unknown)).toEqual([]);
+      });
+
+      it('agrees with listDevices for each user, and answers copies', async () => {
+        const users = [uniqueUserId(), uniqueUserId(), uniqueUserId()];
+        for (const [i, userId] of users.entries()) {
+          for (const deviceId of ['phone', 'laptop'].slice(0, i)) await store().linkDevice({ userId, deviceId }, T + i, 5);
+        }
+        const found = await store().listDevicesMany(users);
+        for (const userId of users) expect(byDeviceId(found.get(userId))).toEqual(byDeviceId(await store().listDevices(userId)));
+        found.get(users[1]!)![0]!.linkedAtMs = 0;
+        expect((await store().listDevices(users[1]!))[0]!.linkedAtMs).toBe(T + 1);
+      });
+
+      it('no users, no devices', async () => {
+        expect((await store().listDevicesMany([])).size).toBe(0);
+      });
+    });
+
     it('concurrent links never exceed the limit and link each device once', async () => {
       const userId = uniqueUserId();
       const attempts = [...range(1, 6).map((i) => `d${i}`), 'd1', 'd2'];

@@ -82,6 +82,48 @@ export function inboxStoreContract(name: string, make: () => Promise<InboxStoreS
       expect(await store().depth(device)).toBe(1);
     });
 
+    describe('enqueueMany', () => {
+      it('queues the event for every listed device, and only for them', async () => {
+        const userId = uniqueUserId();
+        const phone = { userId, deviceId: 'phone' };
+        const laptop = { userId, deviceId: 'laptop' };
+        const otherUsers = uniqueDevice();
+        const notListed = { userId, deviceId: 'tablet' };
+        const conversationId = uniqueGroupId();
+        const event = chatEvent(conversationId, 1, { bodyBase64: bytesBase64(300, 3) });
+        await store().enqueueMany([phone, laptop, otherUsers], event);
+        for (const device of [phone, laptop, otherUsers]) expect(await store().list(device, 10)).toEqual([event]);
+        expect(await store().depth(notListed)).toBe(0);
+      });
+
+      it('is idempotent: repeated, overlapping and duplicate devices store the event once per device', async () => {
+        const [a, b, c] = [uniqueDevice(), uniqueDevice(), uniqueDevice()];
+        const conversationId = uniqueGroupId();
+        await store().enqueue(b, chatEvent(conversationId, 1));
+        await store().enqueueMany([a, b, a], chatEvent(conversationId, 1));
+        await store().enqueueMany([c, b, a], chatEvent(conversationId, 1));
+        await Promise.all(range(1, 5).map(() => store().enqueueMany([a, c], chatEvent(conversationId, 1))));
+        for (const device of [a, b, c]) expect(await store().depth(device)).toBe(1);
+      });
+
+      it('events enqueued out of order are listed in seq order, mixed with single enqueues', async () => {
+        const [a, b] = [uniqueDevice(), uniqueDevice()];
+        const conversationId = uniqueGroupId();
+        for (const seq of [3, 1, 4]) await store().enqueueMany([a, b], chatEvent(conversationId, seq));
+        await store().enqueue(a, chatEvent(conversationId, 2));
+        await store().enqueueMany([b, a], chatEvent(conversationId, 2));
+        expect(seqsOf(await store().list(a, 10))).toEqual([1, 2, 3, 4]);
+        expect(seqsOf(await store().list(b, 10))).toEqual([1, 2, 3, 4]);
+        await store().ackThrough(a, conversationId, 2);
+        expect(seqsOf(await store().list(a, 10))).toEqual([3, 4]);
+        expect(seqsOf(await store().list(b, 10))).toEqual([1, 2, 3, 4]);
+      });
+
+      it('no devices: nothing queued, no failure', async () => {
+        await store().enqueueMany([], chatEvent(uniqueGroupId(), 1));
+      });
+    });
+
     it('lists pending events ordered by (conversationId, seq)', async () => {
       const device = uniqueDevice();
       const { a, b, c } = orderedConversations();
