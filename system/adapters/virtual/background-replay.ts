@@ -40,8 +40,18 @@ const OVERFLOW_CHECK_MS = 256;
 export class BackgroundReplay {
   private readonly whole: number;
   private readonly fraction: number;
-  /** Bucket of ms m (m ≥ cursorMs) is slots[m % RING_MS]: [atMs, amount, atMs, amount, …]. */
-  private readonly slots: number[][] = Array.from({ length: RING_MS }, () => []);
+  /*
+   * Pending copies live in a pool of nodes (typed arrays, grown by doubling; nothing allocated
+   * per copy, which matters at tens of copies per request). The copies of ms m (m ≥ cursorMs)
+   * form a singly linked list from head[m % RING_MS] to tail[…]; a drained list returns its
+   * nodes to the free list.
+   */
+  private nodeAtMs = new Float64Array(1_024);
+  private nodeAmount = new Float64Array(1_024);
+  private nodeNext = new Int32Array(1_024);
+  private freeNode = 0;
+  private readonly head = new Int32Array(RING_MS).fill(-1);
+  private readonly tail = new Int32Array(RING_MS).fill(-1);
   /** Every bucket before this ms has been drained. */
   private cursorMs = 0;
   /** Copies too far ahead for the ring, as [atMs, amount] pairs. */
@@ -61,6 +71,7 @@ export class BackgroundReplay {
     if (!(spreadMs > 0) || spreadMs >= RING_MS - OVERFLOW_CHECK_MS) throw new Error(`background spread must be in (0, ${RING_MS - OVERFLOW_CHECK_MS}) ms, got ${spreadMs}`);
     this.whole = Math.floor(copies);
     this.fraction = copies - this.whole;
+    this.linkFreeNodes(0);
   }
 
   get pending(): number {
@@ -97,14 +108,24 @@ export class BackgroundReplay {
         // Every OVERFLOW_CHECK_MS is enough: a far copy enters the ring RING_MS before its time.
         if ((this.cursorMs & (OVERFLOW_CHECK_MS - 1)) === 0) this.admitOverflow();
       }
-      const bucket = this.slots[this.cursorMs & (RING_MS - 1)]!;
-      if (bucket.length > 0) {
-        // Serving never adds to the bucket being drained: copies are added by echo() only.
-        for (let i = 0; i < bucket.length; i += 2) serve(bucket[i]!, bucket[i + 1]!);
-        const n = bucket.length / 2;
-        this.count -= n;
-        this.served += n;
-        bucket.length = 0;
+      const slot = this.cursorMs & (RING_MS - 1);
+      let node = this.head[slot]!;
+      if (node >= 0) {
+        // Take the whole list first: serving never adds copies (only echo() does), but keep the
+        // ring consistent whatever `serve` does.
+        this.head[slot] = -1;
+        this.tail[slot] = -1;
+        while (node >= 0) {
+          const next = this.nodeNext[node]!;
+          const atMs = this.nodeAtMs[node]!;
+          const amount = this.nodeAmount[node]!;
+          this.nodeNext[node] = this.freeNode;
+          this.freeNode = node;
+          this.count--;
+          this.served++;
+          serve(atMs, amount);
+          node = next;
+        }
       }
       this.cursorMs++;
     }
@@ -117,9 +138,11 @@ export class BackgroundReplay {
 
   /** Drops every pending copy (a crashed process: the other cells' work on it is gone with it). */
   clear(): void {
-    for (const bucket of this.slots) bucket.length = 0;
+    this.head.fill(-1);
+    this.tail.fill(-1);
     this.overflow = [];
     this.count = 0;
+    this.linkFreeNodes(0);
   }
 
   private add(atMs: number, amount: number): void {
@@ -129,8 +152,40 @@ export class BackgroundReplay {
       this.overflow.push(atMs, amount);
       return;
     }
-    const bucket = this.slots[ms & (RING_MS - 1)]!;
-    bucket.push(atMs, amount);
+    if (this.freeNode < 0) this.growPool();
+    const node = this.freeNode;
+    this.freeNode = this.nodeNext[node]!;
+    this.nodeAtMs[node] = atMs;
+    this.nodeAmount[node] = amount;
+    this.nodeNext[node] = -1;
+    const slot = ms & (RING_MS - 1);
+    const last = this.tail[slot]!;
+    if (last >= 0) this.nodeNext[last] = node;
+    else this.head[slot] = node;
+    this.tail[slot] = node;
+  }
+
+  /** Doubles the node pool; the new nodes join the free list. */
+  private growPool(): void {
+    const size = this.nodeAtMs.length;
+    const atMs = new Float64Array(size * 2);
+    atMs.set(this.nodeAtMs);
+    const amount = new Float64Array(size * 2);
+    amount.set(this.nodeAmount);
+    const next = new Int32Array(size * 2);
+    next.set(this.nodeNext);
+    this.nodeAtMs = atMs;
+    this.nodeAmount = amount;
+    this.nodeNext = next;
+    this.linkFreeNodes(size);
+  }
+
+  /** Puts nodes [from, pool size) on the free list (all of them: the list is rebuilt). */
+  private linkFreeNodes(from: number): void {
+    const next = this.nodeNext;
+    for (let i = from; i < next.length - 1; i++) next[i] = i + 1;
+    next[next.length - 1] = -1;
+    this.freeNode = from;
   }
 
   /** Moves overflow copies that the ring now reaches into their buckets. */

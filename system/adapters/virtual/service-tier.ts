@@ -60,10 +60,16 @@ export interface TierStats {
 export class ServiceTier {
   private readonly serverFreeAtMs: Float64Array;
   /**
-   * Start times of the requests still waiting for a server, as a min-heap: the queue length is
-   * read by dropping the ones whose start has passed, so waiting costs no scheduler event.
+   * Start times of the cell's requests still waiting for a server, as a min-heap: the queue length
+   * is read by dropping the ones whose start has passed, so waiting costs no scheduler event.
    */
   private readonly waitingStartsMs = new MinHeap();
+  /**
+   * Requests in the queue per cell request in it: 1 + background copies. The queue is FIFO over
+   * cell and background requests alike, so the cell's share of it is its share of the arrivals;
+   * counting the cell's waiting requests and scaling spares a heap entry per background request.
+   */
+  private readonly queueScale: number;
   private down = false;
   private partitioned = false;
   private extraLatencyMs = 0;
@@ -75,9 +81,10 @@ export class ServiceTier {
   ) {
     if (!(model.concurrency >= 1)) throw new Error(`${model.name}: concurrency must be at least 1`);
     this.serverFreeAtMs = new Float64Array(Math.floor(model.concurrency));
+    this.queueScale = 1 + (model.background?.replay.copies ?? 0);
   }
 
-  /** The tier's counts; `queued` is the number waiting for a server now. */
+  /** The tier's counts; `queued` is the number waiting for a server now (estimated from the cell's in a cell run). */
   get stats(): TierStats {
     return { ...this.counts, queued: this.queuedNow() };
   }
@@ -92,7 +99,7 @@ export class ServiceTier {
     const now = this.time.nowMs();
     const waiting = this.waitingStartsMs;
     while (waiting.size > 0 && waiting.min() <= now) waiting.pop();
-    return waiting.size;
+    return Math.round(waiting.size * this.queueScale);
   }
 
   get name(): string {
@@ -171,7 +178,7 @@ export class ServiceTier {
   /**
    * One request arriving at `arriveAt`: the server that frees up first takes it (FIFO across the
    * tier, the root of a min-heap). Returns when it is done. No scheduler event: waiting is arithmetic.
-   * The queue's peak is read at the cell's own requests only (background ones still count in it).
+   * Only the cell's waiting requests are tracked (see queueScale).
    */
   private serve(arriveAt: number, serviceMs: number, background = false): number {
     const free = this.serverFreeAtMs;
@@ -179,12 +186,10 @@ export class ServiceTier {
     const doneAt = startAt + serviceMs;
     siftDown(free, free.length, doneAt);
     this.counts.busyMs += serviceMs;
-    if (startAt > arriveAt) {
+    if (startAt > arriveAt && !background) {
       this.waitingStartsMs.push(startAt);
-      if (!background) {
-        const queued = this.queuedNow();
-        if (queued > this.counts.queuedPeak) this.counts.queuedPeak = queued;
-      }
+      const queued = this.queuedNow();
+      if (queued > this.counts.queuedPeak) this.counts.queuedPeak = queued;
     }
     return doneAt;
   }
