@@ -14,6 +14,8 @@ export interface RequestContext {
   unwatchPresence(userIds: string[]): void;
   /** Puts this connection's route and presence back and sends what waits in the inbox. */
   reannounce(): Promise<void>;
+  /** The highest seq of the conversation this connection has sent as an event (0: none). */
+  sentThroughSeq(conversationId: string): number;
 }
 
 /**
@@ -37,10 +39,10 @@ export async function dispatchRequest(ctx: RequestContext, frame: ClientFrame): 
       return withRid<'sent'>({ type: 'sent', ...fields }, frame.rid);
     }
     case 'ack':
-      await core.receipts.delivered(caller, frame.conversationId, frame.seq);
+      await core.receipts.delivered(caller, frame.conversationId, frame.seq, frame.seq <= ctx.sentThroughSeq(frame.conversationId));
       return undefined;
     case 'read':
-      await core.receipts.read(caller, frame.conversationId, frame.seq);
+      await core.receipts.read(caller, frame.conversationId, frame.seq, frame.seq <= ctx.sentThroughSeq(frame.conversationId));
       return undefined;
     case 'sync': {
       const page = await core.sync.after(caller, frame.conversationId, frame.afterSeq, frame.limit, frame.fromLink === true);

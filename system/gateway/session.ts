@@ -334,6 +334,7 @@ export class Session {
       watchPresence: (userIds: string[]) => this.watchPresence(userIds),
       unwatchPresence: (userIds: string[]) => this.unwatchPresence(userIds),
       reannounce: () => this.reannounce(),
+      sentThroughSeq: (conversationId: string) => this.lastSentSeq.get(conversationId) ?? 0,
     };
   }
 

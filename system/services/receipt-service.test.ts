@@ -157,4 +157,35 @@ describe('ReceiptService through sessions', () => {
     expect(bob.errors().map((e) => e.code)).toEqual(['NOT_A_MEMBER']);
     expect(alice.framesOf('receipt')).toHaveLength(2);
   });
+
+  it('an ack or read of what the connection itself delivered skips the membership and existence reads; any other still makes them', async () => {
+    const world = createTestWorld();
+    const alice = await connectDevice(world, 'alice', 'phone');
+    const bob = await connectDevice(world, 'bob', 'phone');
+    const { conversationId: group } = await alice.requestOk({ type: 'group_create', name: 'g', members: ['bob'] }, 'group_result');
+    await alice.sendMessage(group, 'm1'); // 2
+    await alice.sendMessage(group, 'm2'); // 3
+    await settle();
+    expect(bob.framesOf('event').map((f) => f.event.seq)).toEqual([1, 2, 3]);
+    const reads: string[] = [];
+    const { messages, conversations } = world.core.deps;
+    const lastSeq = messages.lastSeq.bind(messages);
+    const getGroup = conversations.getGroup.bind(conversations);
+    messages.lastSeq = (c) => (reads.push('lastSeq'), lastSeq(c));
+    conversations.getGroup = (c) => (reads.push('getGroup'), getGroup(c));
+    bob.ack(group, 3);
+    bob.read(group, 2);
+    await settle();
+    expect(reads).toEqual([]);
+    expect(alice.framesOf('receipt').map((r) => [r.state, r.upToSeq])).toEqual([
+      ['delivered', 3],
+      ['read', 2],
+    ]);
+    // A device that was sent nothing on this connection proves both, and is refused beyond the end.
+    const bobLaptop = await connectDevice(world, 'bob', 'laptop');
+    bobLaptop.ack(group, 4);
+    await settle();
+    expect(reads).toEqual(['getGroup', 'lastSeq']);
+    expect(bobLaptop.errors().map((e) => [e.code, e.inReplyTo])).toEqual([['INVALID_FIELD', 'ack']]);
+  });
 });

@@ -29,21 +29,30 @@ export class ReceiptService {
     private readonly membership: Membership,
   ) {}
 
-  async delivered(caller: Caller, conversationId: ConversationId, seq: Seq): Promise<void> {
-    await this.requireReadableThrough(caller, conversationId, seq);
-    await this.requireSeqExists(conversationId, seq);
+  /**
+   * `sentOnThisConnection`: the caller's connection itself sent the event at `seq` (or a later one)
+   * of this conversation. Then the event exists and the caller was one of its recipients, so a
+   * member at that seq (fan-out queues only for members), and the two reads that prove it are
+   * skipped: most acks and reads answer what the connection just delivered.
+   */
+  async delivered(caller: Caller, conversationId: ConversationId, seq: Seq, sentOnThisConnection = false): Promise<void> {
+    if (!sentOnThisConnection) await this.requireReceivable(caller, conversationId, seq);
     // Watermark first, inbox second: a concurrent retried fan-out that re-queues the event
     // checks the watermark after queueing (Fanout), so one of the two always removes it.
     await this.raise(caller, conversationId, 'delivered', seq);
     await this.deps.inbox.ackThrough(caller, conversationId, seq);
   }
 
-  async read(caller: Caller, conversationId: ConversationId, seq: Seq): Promise<void> {
-    await this.requireReadableThrough(caller, conversationId, seq);
-    await this.requireSeqExists(conversationId, seq);
+  async read(caller: Caller, conversationId: ConversationId, seq: Seq, sentOnThisConnection = false): Promise<void> {
+    if (!sentOnThisConnection) await this.requireReceivable(caller, conversationId, seq);
     await this.raise(caller, conversationId, 'delivered', seq);
     await this.deps.inbox.ackThrough(caller, conversationId, seq);
     await this.raise(caller, conversationId, 'read', seq);
+  }
+
+  private async requireReceivable(caller: Caller, conversationId: ConversationId, seq: Seq): Promise<void> {
+    await this.requireReadableThrough(caller, conversationId, seq);
+    await this.requireSeqExists(conversationId, seq);
   }
 
   async list(caller: Caller, conversationId: ConversationId): Promise<Watermarks[]> {
