@@ -38,13 +38,13 @@ export const simSection = z
       .boolean()
       .default(true)
       .describe(
-        'With cell_users: the cell runs on the whole topology and every request it makes is echoed (population ÷ cell − 1) times as the other cells\' load on the same servers (gateway CPU, Cassandra, Redis, S3, push), so utilisation and queueing are the whole deployment\'s. false: the cell runs alone on the topology.',
+        'With cell_users: the cell runs on the whole topology, and the other cells\' requests load the same servers (gateway CPU, Cassandra, Redis, S3, push) at (population ÷ cell − 1) times the cell\'s own rate, so utilisation and queueing are the whole deployment\'s. false: the cell runs alone on the topology.',
       ),
-    cell_background_spread_ms: positive
-      .max(3_000)
+    cell_background_window_ms: positive
+      .max(60_000)
       .default(1_000)
       .describe(
-        'Background copies of a cell request arrive uniformly within this long after it. Long enough that the copies of one rare big request (a 256-member fan-out) interleave with others instead of landing as one burst; short enough that what all cells share (a spike, a crashed gateway\'s reconnect storm) keeps its shape, smoothed over this window.',
+        'The background is a Poisson stream at (population ÷ cell − 1) times the cell\'s request rate measured over this window, with sizes drawn from the cell\'s recent requests. What all cells share (the rate curve, a spike, a crashed gateway\'s reconnect storm) reaches the background within it; shorter follows faster but adds noise a whole deployment does not have.',
       ),
     tick_ms: positive.max(100).default(1).describe('Virtual-time resolution: events of one tick run as one instant (1 ms keeps latencies in whole ms).'),
     checker: z

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BACKGROUND_SPREAD_MS, BackgroundReplay } from '../../system/adapters/virtual/background-replay.js';
+import { BACKGROUND_WINDOW_MS, BackgroundLoad } from '../../system/adapters/virtual/background-load.js';
 import { SeededRandom } from '../../system/adapters/virtual/seeded-random.js';
 import { ServiceTier } from '../../system/adapters/virtual/service-tier.js';
 import { Scheduler } from '../engine/scheduler.js';
@@ -7,70 +7,85 @@ import { runSimulation } from '../run-simulation.js';
 import { tinyScenario } from '../testing/tiny-scenario.js';
 import { GatewayCpu } from './gateway-cpu.js';
 
-/** Background arrivals of `replay` drained up to `untilMs`, as [atMs, amount] pairs. */
-function drained(replay: BackgroundReplay, untilMs: number): Array<[number, number]> {
+/** Background requests of `load` due by `untilMs`, as [atMs, size] pairs. */
+function drained(load: BackgroundLoad, untilMs: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
-  replay.drainUntil(untilMs, (atMs, amount) => out.push([atMs, amount]));
+  load.drainUntil(untilMs, (atMs, size) => out.push([atMs, size]));
   return out;
 }
 
-describe('background replay (a cell run: the other cells\' load on the same servers)', () => {
-  it('echoes each request `copies` times within the spread, carrying its size, drained in time order', () => {
-    const replay = new BackgroundReplay(3, new SeededRandom(1));
-    replay.echo(100, 5);
-    replay.echo(110, 2);
-    expect(replay.pending).toBe(6);
-    expect(drained(replay, 99)).toEqual([]);
-    const all = drained(replay, 100 + 10 + BACKGROUND_SPREAD_MS);
-    expect(all).toHaveLength(6);
-    // In time order at the simulator's 1 ms resolution.
-    const ms = all.map(([at]) => Math.floor(at));
-    expect(ms).toEqual([...ms].sort((a, b) => a - b));
-    expect(all.filter(([, amount]) => amount === 5).every(([at]) => at >= 100 && at < 100 + BACKGROUND_SPREAD_MS)).toBe(true);
-    expect(all.filter(([, amount]) => amount === 2).every(([at]) => at >= 110 && at < 110 + BACKGROUND_SPREAD_MS)).toBe(true);
-    expect(replay.pending).toBe(0);
-    expect(replay.served).toBe(6);
+/** A cell sending one request every `gapMs` from 0 to `untilMs`, sizes cycling through `sizes`; returns the background it drew. */
+function cellSending(load: BackgroundLoad, gapMs: number, untilMs: number, sizes: number[]): { cellRequests: number; background: Array<[number, number]> } {
+  const background: Array<[number, number]> = [];
+  let cellRequests = 0;
+  for (let at = 0; at <= untilMs; at += gapMs) {
+    load.drainUntil(at, (atMs, size) => background.push([atMs, size]));
+    load.echo(at, sizes[cellRequests % sizes.length]!);
+    cellRequests++;
+  }
+  return { cellRequests, background };
+}
+
+describe('background load (a cell run: the other cells\' requests on the same servers)', () => {
+  it('runs at `copies` times the cell\'s rate, in time order, with sizes drawn from the cell\'s own', () => {
+    const load = new BackgroundLoad(3, new SeededRandom(1));
+    const { cellRequests, background } = cellSending(load, 10, 60_000, [1, 100]);
+    const ratio = background.length / cellRequests;
+    expect(ratio).toBeGreaterThan(2.9);
+    expect(ratio).toBeLessThan(3.1);
+    const times = background.map(([at]) => at);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(new Set(background.map(([, size]) => size))).toEqual(new Set([1, 100]));
+    const meanSize = background.reduce((sum, [, size]) => sum + size, 0) / background.length;
+    expect(meanSize).toBeGreaterThan(45);
+    expect(meanSize).toBeLessThan(56);
+    expect(load.generated).toBe(background.length);
   });
 
-  it('keeps copies far ahead (a request held up by a long latency) and serves them at their time, jumping idle stretches', () => {
-    const replay = new BackgroundReplay(2, new SeededRandom(9));
-    replay.echo(10, 1);
-    replay.echo(60_000, 3); // far beyond the ring from ms 10
-    const early = drained(replay, 10 + BACKGROUND_SPREAD_MS);
-    expect(early.map(([, amount]) => amount)).toEqual([1, 1]);
-    expect(drained(replay, 59_999)).toEqual([]);
-    expect(replay.pending).toBe(2);
-    const late = drained(replay, 60_000 + BACKGROUND_SPREAD_MS);
-    expect(late.map(([, amount]) => amount)).toEqual([3, 3]);
-    expect(late.every(([at]) => at >= 60_000 && at < 60_000 + BACKGROUND_SPREAD_MS)).toBe(true);
-    expect(replay.pending).toBe(0);
+  it('keeps a rare big request rare: drawn, not copied in a burst after it', () => {
+    // One request in 100 is big. Copied 19 times within a second, each big one would bring 19 big
+    // ones with it; drawn, about 19 in 100 background requests are big, spread like the cell's.
+    const load = new BackgroundLoad(19, new SeededRandom(4));
+    const sizes = Array.from({ length: 100 }, (_, i) => (i === 0 ? 300 : 1));
+    const { background } = cellSending(load, 10, 120_000, sizes);
+    const big = background.filter(([, size]) => size === 300).map(([at]) => at);
+    expect(big.length / background.length).toBeGreaterThan(0.007);
+    expect(big.length / background.length).toBeLessThan(0.013);
+    // The cell sends a big one every second; the background, ~19 per second, not clustered after them.
+    let withinFirstTenth = 0;
+    for (const at of big) if (at % 1_000 < 100) withinFirstTenth++;
+    expect(withinFirstTenth / big.length).toBeLessThan(0.2);
   });
 
-  it('draws a fractional number of copies so that the mean is exact', () => {
-    const replay = new BackgroundReplay(1.25, new SeededRandom(7));
-    const requests = 20_000;
-    for (let i = 0; i < requests; i++) replay.echo(i, 1);
-    const copiesPerRequest = replay.pending / requests;
-    expect(copiesPerRequest).toBeGreaterThan(1.23);
-    expect(copiesPerRequest).toBeLessThan(1.27);
+  it('follows the cell\'s rate within a window, and stops when the cell goes quiet', () => {
+    const load = new BackgroundLoad(4, new SeededRandom(2));
+    cellSending(load, 10, 5_000, [1]);
+    const fast = drained(load, 5_000 + BACKGROUND_WINDOW_MS / 10).length;
+    expect(fast).toBeGreaterThan(0);
+    // Nothing from the cell for more than a window: no background either, until it speaks again.
+    const tail = drained(load, 60_000);
+    expect(tail.every(([at]) => at <= 5_000 + BACKGROUND_WINDOW_MS * 1.1)).toBe(true);
+    expect(drained(load, 120_000)).toEqual([]);
+    load.echo(120_000, 7);
+    const again = drained(load, 130_000);
+    expect(again.length).toBeGreaterThan(0);
+    expect(again.every(([at]) => at >= 120_000)).toBe(true);
   });
 
-  it('refuses a negative or non-finite number of copies, and a spread the ring cannot hold', () => {
-    expect(() => new BackgroundReplay(-1, new SeededRandom(1))).toThrow(/finite number >= 0/);
-    expect(() => new BackgroundReplay(Number.POSITIVE_INFINITY, new SeededRandom(1))).toThrow(/finite number >= 0/);
-    expect(() => new BackgroundReplay(1, new SeededRandom(1), 0)).toThrow(/background spread/);
-    expect(() => new BackgroundReplay(1, new SeededRandom(1), 10_000)).toThrow(/background spread/);
+  it('refuses a negative or non-finite number of copies, and a window that is not positive', () => {
+    expect(() => new BackgroundLoad(-1, new SeededRandom(1))).toThrow(/finite number >= 0/);
+    expect(() => new BackgroundLoad(Number.POSITIVE_INFINITY, new SeededRandom(1))).toThrow(/finite number >= 0/);
+    expect(() => new BackgroundLoad(1, new SeededRandom(1), 0)).toThrow(/background window/);
   });
 
-  it('drops copies due during an outage and all of a crashed process\'s copies', () => {
-    const replay = new BackgroundReplay(4, new SeededRandom(2), 100);
-    replay.echo(0, 1);
-    replay.discardUntil(1_000);
-    expect(replay.pending).toBe(0);
-    expect(replay.served).toBe(4); // counted as gone through, never handed to a server
-    replay.echo(2_000, 1);
-    replay.clear();
-    expect(drained(replay, 10_000)).toEqual([]);
+  it('drops the background due during an outage, and forgets the rate of a crashed process', () => {
+    const load = new BackgroundLoad(4, new SeededRandom(2));
+    cellSending(load, 10, 1_000, [1]);
+    load.discardUntil(1_500);
+    const after = drained(load, 1_600);
+    expect(after.every(([at]) => at > 1_500)).toBe(true);
+    load.clear();
+    expect(drained(load, 60_000)).toEqual([]);
   });
 
   /** Mean answer time of `requests` calls to a one-server tier, one every `gapMs`, with `copies` of background. */
@@ -83,7 +98,7 @@ describe('background replay (a cell run: the other cells\' load on the same serv
       serviceTimeMs: () => 1,
       concurrency: 1,
       timeoutMs: 60_000,
-      ...(copies > 0 ? { background: { replay: new BackgroundReplay(copies, draws, 50), serviceTimeMs: () => 1 } } : {}),
+      ...(copies > 0 ? { background: { load: new BackgroundLoad(copies, draws), serviceTimeMs: () => 1 } } : {}),
     });
     let totalMs = 0;
     for (let i = 0; i < requests; i++) {
@@ -106,27 +121,26 @@ describe('background replay (a cell run: the other cells\' load on the same serv
     const withBackground = await meanAnswerMs(3, 2_000, 5);
     expect(alone.meanMs).toBeLessThanOrEqual(2);
     expect(withBackground.meanMs).toBeGreaterThan(alone.meanMs + 0.5);
-    // The server did the background's work too: about four times the cell's own (the copies still
-    // due after the last request, within its 50 ms spread, are not served).
-    expect(withBackground.busyMs).toBeGreaterThan(3.9 * alone.busyMs);
-    expect(withBackground.busyMs).toBeLessThanOrEqual(4 * alone.busyMs);
+    // The server did the background's work too: about four times the cell's own.
+    expect(withBackground.busyMs).toBeGreaterThan(3.8 * alone.busyMs);
+    expect(withBackground.busyMs).toBeLessThan(4.2 * alone.busyMs);
   });
 
   it('makes a gateway CPU as busy as the whole deployment\'s gateway', async () => {
     const time = new Scheduler();
     const alone = new GatewayCpu(time, 1);
-    const shared = new GatewayCpu(time, 1, new BackgroundReplay(4, new SeededRandom(5)));
-    time.schedule(0, () => {
-      for (let i = 0; i < 100; i++) {
+    const shared = new GatewayCpu(time, 1, new BackgroundLoad(4, new SeededRandom(5)));
+    for (let i = 0; i < 6_000; i++) {
+      time.schedule(i * 10, () => {
         alone.reserve(0.1);
         shared.reserve(0.1);
-      }
-    });
-    // Each job's copies are due within the spread after it: all are served by the time a job comes later.
-    time.schedule(BACKGROUND_SPREAD_MS + 1, () => shared.reserve(0.1));
-    await time.run(BACKGROUND_SPREAD_MS + 1);
-    expect(alone.busyMs).toBeCloseTo(10, 6);
-    expect(shared.busyMs).toBeCloseTo(101 * 0.1 + 100 * 4 * 0.1, 6);
+      });
+    }
+    await time.run(60_000);
+    expect(alone.busyMs).toBeCloseTo(600, 6);
+    // Four frames of background per frame of the cell's: about five times as busy.
+    expect(shared.busyMs / alone.busyMs).toBeGreaterThan(4.8);
+    expect(shared.busyMs / alone.busyMs).toBeLessThan(5.2);
   });
 
   it('runs a cell of a population with the rest as background: invariants hold, the tiers carry the whole load', async () => {

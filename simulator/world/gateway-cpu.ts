@@ -1,4 +1,4 @@
-import type { BackgroundReplay } from '../../system/adapters/virtual/background-replay.js';
+import type { BackgroundLoad } from '../../system/adapters/virtual/background-load.js';
 import type { SimTime } from '../../system/adapters/virtual/sim-time.js';
 
 /** The scheduler's view the CPU needs: virtual time and its resolution. */
@@ -21,7 +21,7 @@ export class GatewayCpu {
     private readonly time: TickedTime,
     cores: number,
     /** In a cell run, the frames of the other cells' connections on this gateway. */
-    private readonly background?: BackgroundReplay,
+    private readonly background?: BackgroundLoad,
   ) {
     this.freeAtMs = new Float64Array(Math.max(1, Math.floor(cores)));
   }

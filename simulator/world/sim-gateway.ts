@@ -1,5 +1,5 @@
 import { resolveLimits, type Limits } from '../../system/core/limits.js';
-import { BackgroundReplay } from '../../system/adapters/virtual/background-replay.js';
+import { BackgroundLoad } from '../../system/adapters/virtual/background-load.js';
 import { SimClock } from '../../system/adapters/virtual/sim-clock.js';
 import { MemoryWriteAheadLog } from '../../system/adapters/memory/memory-write-ahead-log.js';
 import { simulatedPorts, type SimulatedBackends, type TierSet } from '../../system/adapters/virtual/simulated-stores.js';
@@ -35,8 +35,8 @@ export interface GatewayDeps {
   log: Logger;
   /** In a cell run, background copies of each frame's CPU work (the other cells' connections here). */
   backgroundCopies?: number;
-  /** …arriving within this long after the frame (ms). */
-  backgroundSpreadMs?: number;
+  /** …at the rate of this gateway's cell frames over this long (ms). */
+  backgroundWindowMs?: number;
   /**
    * Seam for the write-ahead log: wraps this gateway's message store (the lead's WAL decorator
    * logs accepted messages locally while Cassandra is out). Identity when absent.
@@ -72,7 +72,7 @@ export class SimGateway {
     readonly nodeId: string,
     readonly deps: GatewayDeps,
   ) {
-    const background = deps.backgroundCopies ? new BackgroundReplay(deps.backgroundCopies, streamOf(deps.seed, `background:${nodeId}`), deps.backgroundSpreadMs) : undefined;
+    const background = deps.backgroundCopies ? new BackgroundLoad(deps.backgroundCopies, streamOf(deps.seed, `background:${nodeId}`), deps.backgroundWindowMs) : undefined;
     this.cpu = new GatewayCpu(deps.time, deps.cores, background);
     this.start();
   }

@@ -1,7 +1,7 @@
 import type { Scenario } from '../../scenarios/format/index.js';
 import { LocalRouter } from '../../system/adapters/memory/local-router.js';
 import { SimClock } from '../../system/adapters/virtual/sim-clock.js';
-import { BackgroundReplay } from '../../system/adapters/virtual/background-replay.js';
+import { BackgroundLoad } from '../../system/adapters/virtual/background-load.js';
 import { ServiceTier, type ServiceTierModel } from '../../system/adapters/virtual/service-tier.js';
 import { SimulatedBackends, type TierSet } from '../../system/adapters/virtual/simulated-stores.js';
 import { SimulatedBus } from '../../system/adapters/virtual/simulated-router.js';
@@ -25,12 +25,12 @@ export interface SimWorldOptions {
   /** Test seam: wraps the shared message store (e.g. a planted bug that drops a write). */
   wrapBackendMessages?: (store: MessageStore) => MessageStore;
   /**
-   * A cell run's background: each request of the cell is echoed this many times as the other
-   * cells' load on the same servers (population ÷ cell − 1; 0 or absent: none). DESIGN §5.
+   * A cell run's background: the other cells' load on the same servers, this many requests per
+   * request of the cell (population ÷ cell − 1; 0 or absent: none). DESIGN §5.
    */
   backgroundCopies?: number;
-  /** How long after a cell request its copies may arrive (ms); BACKGROUND_SPREAD_MS when absent. */
-  backgroundSpreadMs?: number;
+  /** The window (ms) over which the cell's rate drives the background; BACKGROUND_WINDOW_MS when absent. */
+  backgroundWindowMs?: number;
   /** WAL seam, per gateway (see GatewayDeps.wrapMessageStore). */
   wrapGatewayMessages?: (store: MessageStore, gateway: SimGateway) => MessageStore;
 }
@@ -62,7 +62,7 @@ export class SimWorld {
         concurrency: t.concurrency,
         timeoutMs: t.timeout_ms,
         ...(copies > 0
-          ? { background: { replay: new BackgroundReplay(copies, backgroundDraws, options.backgroundSpreadMs), serviceTimeMs: () => exponential(t.service_us / 1000, backgroundDraws) } }
+          ? { background: { load: new BackgroundLoad(copies, backgroundDraws, options.backgroundWindowMs), serviceTimeMs: () => exponential(t.service_us / 1000, backgroundDraws) } }
           : {}),
       };
     };
@@ -97,7 +97,7 @@ export class SimWorld {
           tokenSecret: SIM_TOKEN_SECRET,
           metrics: (nodeId) => options.metrics.forGateway?.(nodeId) ?? options.metrics,
           log: options.log,
-          ...(copies > 0 ? { backgroundCopies: copies, ...(options.backgroundSpreadMs !== undefined ? { backgroundSpreadMs: options.backgroundSpreadMs } : {}) } : {}),
+          ...(copies > 0 ? { backgroundCopies: copies, ...(options.backgroundWindowMs !== undefined ? { backgroundWindowMs: options.backgroundWindowMs } : {}) } : {}),
           ...(options.wrapGatewayMessages ? { wrapMessageStore: options.wrapGatewayMessages } : {}),
         }),
       );

@@ -1,5 +1,5 @@
 import { ChatError } from '../../core/errors.js';
-import type { BackgroundReplay } from './background-replay.js';
+import type { BackgroundLoad } from './background-load.js';
 import type { SimTime } from './sim-time.js';
 
 /**
@@ -35,7 +35,7 @@ export interface ServiceTierModel {
   /** The caller gives up after this long and gets a retryable STORAGE_UNAVAILABLE. */
   timeoutMs: number;
   /** In a cell run, the other cells' requests to the same servers (service times from their own draws). */
-  background?: { replay: BackgroundReplay; serviceTimeMs: () => number };
+  background?: { load: BackgroundLoad; serviceTimeMs: () => number };
 }
 
 export interface TierStats {
@@ -81,7 +81,7 @@ export class ServiceTier {
   ) {
     if (!(model.concurrency >= 1)) throw new Error(`${model.name}: concurrency must be at least 1`);
     this.serverFreeAtMs = new Float64Array(Math.floor(model.concurrency));
-    this.queueScale = 1 + (model.background?.replay.copies ?? 0);
+    this.queueScale = 1 + (model.background?.load.copies ?? 0);
   }
 
   /** The tier's counts; `queued` is the number waiting for a server now (estimated from the cell's in a cell run). */
@@ -137,15 +137,15 @@ export class ServiceTier {
       counts.requests += requestCount;
       const sentAt = time.nowMs();
       if (!this.isAvailable) {
-        model.background?.replay.discardUntil(sentAt);
+        model.background?.load.discardUntil(sentAt);
         this.timeOut(sentAt, reject, callerAlive);
         return;
       }
       const arriveAt = sentAt + model.oneWayLatencyMs() + this.extraLatencyMs;
       const background = model.background;
       if (background) {
-        background.replay.drainUntil(arriveAt, this.serveBackground);
-        background.replay.echo(arriveAt, requestCount);
+        background.load.drainUntil(arriveAt, this.serveBackground);
+        background.load.echo(arriveAt, requestCount);
       }
       let doneAt = arriveAt;
       for (let i = 0; i < requestCount; i++) doneAt = Math.max(doneAt, this.serve(arriveAt, model.serviceTimeMs()));
