@@ -95,7 +95,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     time,
     metrics: collector,
     log: silentLogger,
-    ...(sim.cell_background && cellScale > 1 ? { backgroundCopies: cellScale - 1, backgroundWindowMs: sim.cell_background_window_ms } : {}),
+    ...(sim.cell_background && cellScale > 1 ? { background: { copies: cellScale - 1, windowMs: sim.cell_background_window_ms } } : {}),
     ...(options.wrapBackendMessages ? { wrapBackendMessages: options.wrapBackendMessages } : {}),
   });
   const workload = new Workload({

@@ -1,5 +1,5 @@
 import { resolveLimits, type Limits } from '../../system/core/limits.js';
-import { BackgroundLoad } from '../../system/adapters/virtual/background-load.js';
+import type { BackgroundLoad } from '../../system/adapters/virtual/background-load.js';
 import { SimClock } from '../../system/adapters/virtual/sim-clock.js';
 import { MemoryWriteAheadLog } from '../../system/adapters/memory/memory-write-ahead-log.js';
 import { simulatedPorts, type SimulatedBackends, type TierSet } from '../../system/adapters/virtual/simulated-stores.js';
@@ -33,10 +33,8 @@ export interface GatewayDeps {
   tokenSecret: string;
   metrics: (nodeId: string) => Metrics;
   log: Logger;
-  /** In a cell run, background copies of each frame's CPU work (the other cells' connections here). */
-  backgroundCopies?: number;
-  /** …at the rate of this gateway's cell frames over this long (ms). */
-  backgroundWindowMs?: number;
+  /** In a cell run, the CPU work of the other cells' connections on this gateway. */
+  cpuBackground?: BackgroundLoad;
   /**
    * Seam for the write-ahead log: wraps this gateway's message store (the lead's WAL decorator
    * logs accepted messages locally while Cassandra is out). Identity when absent.
@@ -72,8 +70,7 @@ export class SimGateway {
     readonly nodeId: string,
     readonly deps: GatewayDeps,
   ) {
-    const background = deps.backgroundCopies ? new BackgroundLoad(deps.backgroundCopies, streamOf(deps.seed, `background:${nodeId}`), deps.backgroundWindowMs) : undefined;
-    this.cpu = new GatewayCpu(deps.time, deps.cores, background);
+    this.cpu = new GatewayCpu(deps.time, deps.cores, deps.cpuBackground);
     this.start();
   }
 

@@ -13,6 +13,7 @@ import { ChatCore } from '../../system/services/chat-core.js';
 import { exponential, sample } from '../engine/sample.js';
 import type { Scheduler } from '../engine/scheduler.js';
 import { streamOf } from '../engine/streams.js';
+import type { SeededRandom } from '../../system/adapters/virtual/seeded-random.js';
 import { SimGateway, type FrameCosts } from './sim-gateway.js';
 
 export interface SimWorldOptions {
@@ -25,12 +26,11 @@ export interface SimWorldOptions {
   /** Test seam: wraps the shared message store (e.g. a planted bug that drops a write). */
   wrapBackendMessages?: (store: MessageStore) => MessageStore;
   /**
-   * A cell run's background: the other cells' load on the same servers, this many requests per
-   * request of the cell (population ÷ cell − 1; 0 or absent: none). DESIGN §5.
+   * A cell run's background: the other cells' load on the same servers, `copies` requests per
+   * request of the cell (population ÷ cell − 1), at the cell's rate over `windowMs`
+   * (BACKGROUND_WINDOW_MS when absent). Absent: none. DESIGN §5.
    */
-  backgroundCopies?: number;
-  /** The window (ms) over which the cell's rate drives the background; BACKGROUND_WINDOW_MS when absent. */
-  backgroundWindowMs?: number;
+  background?: { copies: number; windowMs?: number };
   /** WAL seam, per gateway (see GatewayDeps.wrapMessageStore). */
   wrapGatewayMessages?: (store: MessageStore, gateway: SimGateway) => MessageStore;
 }
@@ -52,19 +52,17 @@ export class SimWorld {
     const { scenario, seed, time } = options;
     const sim = scenario.sim;
     const net = streamOf(seed, 'tiers');
-    const copies = options.backgroundCopies ?? 0;
     const tierModel = (name: string, t: Scenario['sim']['cassandra']): ServiceTierModel => {
-      const backgroundDraws = streamOf(seed, `background:${name}`);
-      return {
+      const model: ServiceTierModel = {
         name,
         oneWayLatencyMs: () => sample(t.latency_ms, net),
         serviceTimeMs: () => exponential(t.service_us / 1000, net),
         concurrency: t.concurrency,
         timeoutMs: t.timeout_ms,
-        ...(copies > 0
-          ? { background: { load: new BackgroundLoad(copies, backgroundDraws, options.backgroundWindowMs), serviceTimeMs: () => exponential(t.service_us / 1000, backgroundDraws) } }
-          : {}),
       };
+      const background = this.backgroundFor(name);
+      if (background) model.background = { load: background.load, serviceTimeMs: () => exponential(t.service_us / 1000, background.draws) };
+      return model;
     };
     this.tiers = {
       cassandra: new ServiceTier(time, tierModel('cassandra', sim.cassandra)),
@@ -84,6 +82,7 @@ export class SimWorld {
     };
     this.gateways = [];
     for (let i = 0; i < scenario.topology.gateways; i++) {
+      const cpuBackground = this.backgroundFor(`gateway-${i}`)?.load;
       this.gateways.push(
         new SimGateway(`gateway-${i}`, {
           time,
@@ -97,11 +96,19 @@ export class SimWorld {
           tokenSecret: SIM_TOKEN_SECRET,
           metrics: (nodeId) => options.metrics.forGateway?.(nodeId) ?? options.metrics,
           log: options.log,
-          ...(copies > 0 ? { backgroundCopies: copies, ...(options.backgroundWindowMs !== undefined ? { backgroundWindowMs: options.backgroundWindowMs } : {}) } : {}),
+          ...(cpuBackground ? { cpuBackground } : {}),
           ...(options.wrapGatewayMessages ? { wrapMessageStore: options.wrapGatewayMessages } : {}),
         }),
       );
     }
+  }
+
+  /** One server's background in a cell run (its own seeded stream), or undefined without one. */
+  private backgroundFor(server: string): { load: BackgroundLoad; draws: SeededRandom } | undefined {
+    const background = this.options.background;
+    if (!background || background.copies <= 0) return undefined;
+    const draws = streamOf(this.options.seed, `background:${server}`);
+    return { load: new BackgroundLoad(background.copies, draws, background.windowMs), draws };
   }
 
   /**
