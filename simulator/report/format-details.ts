@@ -11,7 +11,7 @@ export function formatSimDetails(result: SimResult): string {
   if (s.cell) {
     const others = s.cell.of_users - s.cell.users;
     lines.push(
-      `cell        ${s.cell.users} of ${s.cell.of_users} users in detail (1/${s.cell.scale}); ${s.cell.background ? `the other ${others} load every server as background (a Poisson stream at ×${round2(s.cell.scale - 1)} the cell's request rate), so utilisation, latency and tier queues are the whole deployment's (a queue is estimated from the cell's share of it); throughput, fan-out, inbox, WAL and storage below are the cell's` : 'the cell runs alone on the topology; the capacity table scales it to the population'}`,
+      `cell        ${s.cell.users} of ${s.cell.of_users} users in detail (1/${s.cell.scale}); ${s.cell.background ? `the other ${others} load every server as background (a Poisson stream at ×${+(s.cell.scale - 1).toFixed(2)} the cell's request rate), so utilisation, latency and tier queues are the whole deployment's (a queue is estimated from the cell's share of it); throughput, fan-out, inbox, WAL and storage below are the cell's` : 'the cell runs alone on the topology; the capacity table scales it to the population'}`,
     );
   }
   lines.push(`throughput  sent ${s.throughput.sent_per_s}/s  acked ${s.throughput.acked_per_s}/s  delivered ${s.throughput.delivered_per_s}/s (per device)`);
@@ -35,8 +35,4 @@ export function formatSimDetails(result: SimResult): string {
   for (const note of result.notes) lines.push(`note        ${note}`);
   if (s.determinism) lines.push(`determinism ${s.determinism.same ? 'same' : 'DIFFERENT'} trace hash twice (${s.determinism.first} / ${s.determinism.second})`);
   return lines.join('\n');
-}
-
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
 }
