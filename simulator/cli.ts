@@ -6,14 +6,16 @@ import { readScenario, ScenarioError, type Scenario } from '../scenarios/format/
 import { FaultNotSupportedError } from './faults/fault-injector.js';
 import { formatSimDetails } from './report/format-details.js';
 import { runSimulation, type SimProgress, type SimResult } from './run-simulation.js';
+import { formatCellSlice, parseCellSlice, usersOfCell, type CellSlice } from './cells/cell-slice.js';
+import { CellsError } from './cells/cells-errors.js';
 
 /*
  * npm run sim -- scenarios/<file>.yaml [--seed N] [--json FILE] [--html FILE] [--check-determinism]
- *               [--duration-s S] [--users N] [--cell-users N] [--quiet]
+ *               [--duration-s S] [--users N] [--cell-users N] [--cell i/n] [--quiet]
  * Exit codes (DESIGN §4): 0 all hold, 1 invariant violated, 2 SLO missed, 3 could not run.
  */
 
-const USAGE = 'usage: npm run sim -- scenarios/<file>.yaml [--seed N] [--json FILE] [--html FILE] [--check-determinism] [--duration-s S] [--users N] [--cell-users N] [--capacity] [--quiet]';
+const USAGE = 'usage: npm run sim -- scenarios/<file>.yaml [--seed N] [--json FILE] [--html FILE] [--check-determinism] [--duration-s S] [--users N] [--cell-users N] [--cell i/n] [--capacity] [--quiet]';
 
 async function main(): Promise<number> {
   let parsed;
@@ -28,6 +30,7 @@ async function main(): Promise<number> {
         'duration-s': { type: 'string' },
         users: { type: 'string' },
         'cell-users': { type: 'string' },
+        cell: { type: 'string' },
         quiet: { type: 'boolean', default: false },
         capacity: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
@@ -60,21 +63,36 @@ async function main(): Promise<number> {
   }
   const seed = values.seed !== undefined ? parseNonNegativeInt(values.seed, '--seed') : scenario.seed;
   if (seed === undefined) return ExitCodes.COULD_NOT_RUN;
+  let cell: CellSlice | undefined;
+  try {
+    if (values.cell !== undefined) {
+      cell = parseCellSlice(values.cell);
+      usersOfCell(scenario.population.users, cell);
+    }
+  } catch (error) {
+    if (error instanceof CellsError) {
+      console.error(`${error.code}: ${error.message}`);
+      return ExitCodes.COULD_NOT_RUN;
+    }
+    throw error;
+  }
 
   const reproduceCommand = (s: number) => {
     const parts = ['npm run sim --', file, '--seed', String(s)];
     if (values['duration-s'] !== undefined) parts.push('--duration-s', values['duration-s']);
     if (values.users !== undefined) parts.push('--users', values.users);
     if (values['cell-users'] !== undefined) parts.push('--cell-users', values['cell-users']);
+    if (cell) parts.push('--cell', formatCellSlice(cell));
     return parts.join(' ');
   };
   const progress = values.quiet ? undefined : progressPrinter();
   let result: SimResult;
+  const runOptions = { scenario, seed, reproduceCommand, ...(cell ? { cell } : {}), ...(progress ? { onProgress: progress } : {}) };
   try {
-    result = await runSimulation({ scenario, seed, reproduceCommand, ...(progress ? { onProgress: progress } : {}) });
+    result = await runSimulation(runOptions);
     if (values['check-determinism']) {
       process.stderr.write('\n--check-determinism: running the same seed again\n');
-      const again = await runSimulation({ scenario, seed, reproduceCommand, ...(progress ? { onProgress: progress } : {}) });
+      const again = await runSimulation(runOptions);
       const same = again.traceHash === result.traceHash;
       result.summary.determinism = { checked: true, first: result.traceHash, second: again.traceHash, same };
       if (!same) {
@@ -98,7 +116,7 @@ async function main(): Promise<number> {
 
   console.log(formatSummary(result.summary));
   console.log(formatSimDetails(result));
-  if (result.capacityText && (values.capacity || scenario.name === 'seed-capacity' || scenario.sim.cell_users !== undefined)) console.log(`\n${result.capacityText}`);
+  if (result.capacityText && (values.capacity || scenario.name === 'seed-capacity' || scenario.sim.cell_users !== undefined || cell)) console.log(`\n${result.capacityText}`);
   if (result.violations.length > 0) {
     console.log('\nfirst violation:');
     console.log(formatViolation(result.violations[0]!));
@@ -126,6 +144,7 @@ function parseNonNegativeInt(text: string, flag: string): number | undefined {
 /**
  * --duration-s and --users shrink a scenario for a quick run (CI); faults after the end are
  * dropped. --cell-users sets the cell (the whole population, or more, runs every user in detail).
+ * --cell i/n runs cell i of n as one job of a split run (npm run sim:cells merges them).
  */
 function applyOverrides(scenario: Scenario, values: { 'duration-s'?: string | undefined; users?: string | undefined; 'cell-users'?: string | undefined }): Scenario {
   let out = scenario;

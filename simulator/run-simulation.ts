@@ -1,6 +1,5 @@
 import { checkHistory, type CheckResult } from '../checker/index.js';
 import { latencyFigures, summarizeViolations, exitCodeOf, type RunSummary } from '../checker/run-summary.js';
-import { evaluateSlos } from '../checker/slo.js';
 import type { Violation } from '../checker/violation.js';
 import type { Scenario } from '../scenarios/format/index.js';
 import { resolveLimits } from '../system/core/limits.js';
@@ -10,11 +9,13 @@ import { StreamingCheck } from './check/streaming-check.js';
 import { HistoryTap } from './check/history-tap.js';
 import { compareCapacity, formatCapacityComparison, type CapacityComparison } from './capacity/index.js';
 import { Scheduler } from './engine/scheduler.js';
+import { judgeSlos } from './report/judge-slos.js';
 import { measuredCapacityOf } from './report/measured-capacity.js';
 import { FaultInjector, type FaultRecord } from './faults/fault-injector.js';
 import { planFaults } from './faults/fault-plan.js';
 import { RunCollector, type SeriesPoint } from './report/collector.js';
 import { Workload } from './workload/workload.js';
+import { formatCellSlice, scenarioOfCell, seedOfCell, type CellSlice } from './cells/cell-slice.js';
 import { SimWorld } from './world/sim-world.js';
 
 export interface SimOptions {
@@ -27,6 +28,12 @@ export interface SimOptions {
   onProgress?: (p: SimProgress) => void;
   /** Test seam: wraps the shared message store (planted bugs). */
   wrapBackendMessages?: (store: MessageStore) => MessageStore;
+  /**
+   * Runs cell `index` of `count` of the population (simulator/cells): that cell's users with their
+   * own seed, the scenario's faults from the run's seed, the other cells as background. Replaces
+   * the scenario's sim.cell_users.
+   */
+  cell?: CellSlice;
   /** Test seam: changes the world before the load starts (planted bugs in adapters). */
   plant?: (world: SimWorld, workload: Workload) => void;
 }
@@ -76,9 +83,11 @@ export function cellOf(scenario: Scenario): { scenario: Scenario; scale: number 
  */
 export async function runSimulation(options: SimOptions): Promise<SimResult> {
   const wallStart = performance.now();
-  const fullScenario = options.scenario;
+  const fullScenario = options.cell ? scenarioOfCell(options.scenario, options.cell) : options.scenario;
   const { scenario, scale: cellScale } = cellOf(fullScenario);
-  const seed = options.seed ?? scenario.seed;
+  const runSeed = options.seed ?? scenario.seed;
+  // A cell job's users and servers draw from the cell's own seed; its faults from the run's.
+  const seed = options.cell ? seedOfCell(runSeed, options.cell) : runSeed;
   const sim = scenario.sim;
   const limits = resolveLimits();
   const time = new Scheduler(sim.tick_ms);
@@ -115,7 +124,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   for (const g of world.gateways) g.resetStats();
   collector.resetServerCounts();
   const startMs = time.nowMs();
-  const faults = planFaults(scenario, seed);
+  const faults = planFaults(scenario, runSeed);
   const injector = new FaultInjector(time, world, workload, startMs);
   injector.validate(faults);
   injector.schedule(faults);
@@ -195,28 +204,11 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   notes.push(...check.notes);
   const totalViolations = Object.values(check.counts).reduce((a, b) => a + b, 0);
   const latency = collector.latency();
-  const errorRequests = collector.rejected;
-  const slo = evaluateSlos(
-    { latency, violations: totalViolations, errorRate: collector.sent > 0 ? errorRequests / collector.sent : 0 },
-    {
-      deliverP99Ms: scenario.slo.deliver_p99_ms,
-      violationsMax: scenario.slo.violations_max,
-      ...(scenario.slo.error_rate_max !== undefined ? { errorRateMax: scenario.slo.error_rate_max } : {}),
-    },
-  );
-  if (scenario.slo.ack_p99_ms !== undefined) {
-    const actual = latency.ack.count > 0 ? latency.ack.p99 : null;
-    const passed = actual !== null && actual < scenario.slo.ack_p99_ms;
-    slo.objectives.push({ name: 'ack.p99', target: `< ${scenario.slo.ack_p99_ms} ms`, actual, passed });
-    slo.passed = slo.passed && passed;
-  }
-  if (!converged) {
-    slo.objectives.push({ name: 'liveness.converged_s', target: `<= ${scenario.liveness_bound_s}`, actual: null, passed: false });
-    slo.passed = false;
-  }
+  const slo = judgeSlos(scenario, { latency, violations: totalViolations, errorRate: collector.sent > 0 ? collector.rejected / collector.sent : 0, converged });
 
   const wallS = (performance.now() - wallStart) / 1000;
-  const reproduce = options.reproduceCommand ? options.reproduceCommand(seed) : `npm run sim -- scenarios/${scenario.name}.yaml --seed ${seed}`;
+  const cellFlag = options.cell ? ` --cell ${formatCellSlice(options.cell)}` : '';
+  const reproduce = options.reproduceCommand ? options.reproduceCommand(runSeed) : `npm run sim -- scenarios/${scenario.name}.yaml --seed ${runSeed}${cellFlag}`;
   const elapsedS = simulatedMs / 1000;
   const tierUtil = (t: { stats: { busyMs: number }; model: { concurrency: number } }) => Math.round((t.stats.busyMs / (t.model.concurrency * simulatedMs)) * 10_000) / 10_000;
   const gatewayUtil = world.gateways.map((g) => g.cpu.busyMs / (scenario.sim.gateway.cores * simulatedMs));
@@ -238,9 +230,19 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   const summary: RunSummary = {
     kind: 'sim',
     scenario: scenario.name,
-    seed,
+    seed: runSeed,
     users: scenario.population.users,
-    ...(cellScale > 1 ? { cell: { users: scenario.population.users, of_users: fullScenario.population.users, scale: round(cellScale), background: sim.cell_background } } : {}),
+    ...(cellScale > 1 || options.cell
+      ? {
+          cell: {
+            users: scenario.population.users,
+            of_users: fullScenario.population.users,
+            scale: round(cellScale),
+            background: sim.cell_background,
+            ...(options.cell ? { index: options.cell.index, count: options.cell.count, seed, duration_s: scenario.duration_s } : {}),
+          },
+        }
+      : {}),
     devices: workload.population.devices,
     messages: { sent: collector.sent, acked: collector.acked, delivered: collector.delivered },
     latency_ms: { ack: latencyFigures(latency.ack), deliver: latencyFigures(latency.deliver) },
@@ -262,6 +264,9 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       history_events: tap.count,
       checker: full ? 'full' : 'streaming',
       liveness: { converged, converged_after_s: converged ? round(convergedAtS) : null, bound_s: scenario.liveness_bound_s },
+      rejected: collector.rejected,
+      // Exact latency and staleness histograms, so that cells (or seeds) merge exactly.
+      histograms: collector.histograms(),
     },
     throughput: {
       sent_per_s: round(collector.sent / elapsedS),

@@ -2,7 +2,7 @@ import * as hdr from 'hdr-histogram-js';
 import type { Percentiles } from '../../checker/latency.js';
 import type { ErrorCode } from '../../system/core/errors.js';
 import type { Metrics } from '../../system/ports/metrics.js';
-import { LogHistogram } from './log-histogram.js';
+import { LogHistogram, type LogHistogramJson } from './log-histogram.js';
 
 /** One interval of the time series in the report (simulated time). */
 export interface SeriesPoint {
@@ -22,8 +22,29 @@ export interface SeriesPoint {
   wal_depth: number | null;
 }
 
+/** One latency histogram in a summary file. */
+export interface EncodedLatency {
+  /** HDR histogram of µs values (the settings of newHdr below), compressed, base64. */
+  hdr_base64: string;
+  max_ms: number;
+  count: number;
+}
+
+export interface RunHistograms {
+  ack: EncodedLatency;
+  deliver: EncodedLatency;
+  presence_staleness: LogHistogramJson;
+}
+
+/** Percentiles of an HDR histogram of µs values, in ms, capped at the exact max. */
+export function percentilesOfHdr(h: hdr.Histogram, maxMs: number, count: number): Percentiles {
+  if (count === 0) return { p50: 0, p95: 0, p99: 0, p999: 0, max: 0, count: 0 };
+  const at = (p: number) => Math.min(maxMs, h.getValueAtPercentile(p) / 1000);
+  return { p50: at(50), p95: at(95), p99: at(99), p999: at(99.9), max: maxMs, count };
+}
+
 /** HDR settings of checker/latency.ts: µs from 1 µs to 1 h, 3 significant digits. */
-function newHdr(): hdr.Histogram {
+export function newHdr(): hdr.Histogram {
   return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, autoResize: false });
 }
 
@@ -122,13 +143,20 @@ export class RunCollector implements Metrics {
   }
 
   latency(): { ack: Percentiles; deliver: Percentiles } {
-    return { ack: this.percentilesOf(this.ackHdr, this.ackMax, this.ackCount), deliver: this.percentilesOf(this.deliverHdr, this.deliverMax, this.deliverCount) };
+    return { ack: percentilesOfHdr(this.ackHdr, this.ackMax, this.ackCount), deliver: percentilesOfHdr(this.deliverHdr, this.deliverMax, this.deliverCount) };
   }
 
-  private percentilesOf(h: hdr.Histogram, max: number, count: number): Percentiles {
-    if (count === 0) return { p50: 0, p95: 0, p99: 0, p999: 0, max: 0, count: 0 };
-    const at = (p: number) => Math.min(max, h.getValueAtPercentile(p) / 1000);
-    return { p50: at(50), p95: at(95), p99: at(99), p999: at(99.9), max, count };
+  /**
+   * The run-wide histograms as they go into the summary file, so that runs of independent cells
+   * can be merged exactly (simulator/cells/merge-cells.ts): HDR histograms compressed to base64
+   * with their exact max (ms) and count, and the presence-staleness bins.
+   */
+  histograms(): RunHistograms {
+    return {
+      ack: { hdr_base64: hdr.encodeIntoCompressedBase64(this.ackHdr), max_ms: this.ackMax, count: this.ackCount },
+      deliver: { hdr_base64: hdr.encodeIntoCompressedBase64(this.deliverHdr), max_ms: this.deliverMax, count: this.deliverCount },
+      presence_staleness: this.presenceStalenessMs.toJson(),
+    };
   }
 
   destroy(): void {

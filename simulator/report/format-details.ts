@@ -1,7 +1,7 @@
 import type { SimResult } from '../run-simulation.js';
 
 /** The simulator's own sections of the readable summary (after the shared ones). */
-export function formatSimDetails(result: SimResult): string {
+export function formatSimDetails(result: Pick<SimResult, 'summary' | 'notes'>): string {
   const s = result.summary as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   const sim = s.sim;
   const lines: string[] = [];

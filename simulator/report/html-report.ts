@@ -4,7 +4,7 @@ import type { SimResult } from '../run-simulation.js';
 import type { SeriesPoint } from './collector.js';
 
 /** Writes the self-contained HTML report of a run: latency, throughput and depths over simulated time, faults marked. */
-export async function writeSimHtml(path: string, result: SimResult, capacity?: CapacityComparison): Promise<void> {
+export async function writeSimHtml(path: string, result: Pick<SimResult, 'series' | 'summary' | 'exitCode' | 'notes' | 'reproduce'>, capacity?: CapacityComparison): Promise<void> {
   const s = result.series;
   const line = (name: string, pick: (p: SeriesPoint) => number | null) => ({ name, points: s.map((p) => [p.t_s, pick(p)] as [number, number | null]) });
   const charts: ReportChart[] = [

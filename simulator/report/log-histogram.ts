@@ -8,6 +8,12 @@ const GROWTH = 1.05;
 const FIRST_MS = 0.05;
 const LOG_GROWTH = Math.log(GROWTH);
 
+/** A LogHistogram as it goes into a summary file: the non-empty bins as [bin, count] pairs. */
+export interface LogHistogramJson {
+  bins: Array<[number, number]>;
+  max: number;
+}
+
 export class LogHistogram {
   readonly counts = new Uint32Array(BINS);
   total = 0;
@@ -32,5 +38,21 @@ export class LogHistogram {
       if (seen >= rank) return Math.min(this.max, FIRST_MS * Math.pow(GROWTH, bin + 1));
     }
     return this.max;
+  }
+
+  toJson(): LogHistogramJson {
+    const bins: Array<[number, number]> = [];
+    for (let bin = 0; bin < BINS; bin++) if (this.counts[bin]! > 0) bins.push([bin, this.counts[bin]!]);
+    return { bins, max: this.max };
+  }
+
+  /** Adds another histogram's counts (one written by toJson), e.g. another cell's. */
+  addJson(other: LogHistogramJson): void {
+    for (const [bin, count] of other.bins) {
+      if (!Number.isInteger(bin) || bin < 0 || bin >= BINS || !(count >= 0)) throw new Error(`not a latency histogram bin: [${bin}, ${count}]`);
+      this.counts[bin]! += count;
+      this.total += count;
+    }
+    if (other.max > this.max) this.max = other.max;
   }
 }

@@ -1,0 +1,198 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ExitCodes, formatSummary } from '../../checker/run-summary.js';
+import { readScenario, ScenarioError, type Scenario } from '../../scenarios/format/index.js';
+import { formatSimDetails } from '../report/format-details.js';
+import { readCellFile, type CellRun } from './cell-file.js';
+import { usersOfCell } from './cell-slice.js';
+import { CellsError, CellsErrorCodes } from './cells-errors.js';
+import { formatCellsTable } from './format-cells.js';
+import { mergeCells, type MergedCells } from './merge-cells.js';
+
+/*
+ * Runs a scenario's population as independent cells (DESIGN §5) and merges them into one report:
+ *   npm run sim:cells -- scenarios/<file>.yaml --cells N [--parallel P] [--out-dir DIR] [--seed N]
+ *                        [--duration-s S] [--json FILE] [--html FILE] [--capacity] [--quiet]
+ * Each cell is a job of its own, `npm run sim -- <file> --cell i/N --json DIR/cell-i.json`, run P
+ * at a time on this machine. Cells run elsewhere (one per Kubernetes Indexed Job pod, say) are
+ * merged from their files:
+ *   npm run sim:cells -- scenarios/<file>.yaml --merge DIR/cell-*.json [--json FILE] [--html FILE]
+ * Exit codes as the simulator's: 0 all hold, 1 invariant violated, 2 SLO missed, 3 could not run.
+ */
+
+const USAGE =
+  'usage: npm run sim:cells -- scenarios/<file>.yaml --cells N [--parallel P] [--out-dir DIR] [--seed N] [--duration-s S] [--json FILE] [--html FILE] [--capacity] [--quiet]\n' +
+  '       npm run sim:cells -- scenarios/<file>.yaml --merge FILE... [--json FILE] [--html FILE] [--capacity]';
+
+const SIM_CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli.ts');
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: {
+        cells: { type: 'string' },
+        parallel: { type: 'string' },
+        'out-dir': { type: 'string' },
+        seed: { type: 'string' },
+        'duration-s': { type: 'string' },
+        merge: { type: 'boolean', default: false },
+        json: { type: 'string' },
+        html: { type: 'string' },
+        capacity: { type: 'boolean', default: false },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return ExitCodes.COULD_NOT_RUN;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return ExitCodes.OK;
+  }
+  try {
+    if (positionals.length < 1) throw new CellsError(CellsErrorCodes.BAD_ARGUMENTS, 'give the scenario file first');
+    const file = positionals[0]!;
+    const scenario = await readScenario(file);
+    let merged: MergedCells;
+    if (values.merge) {
+      if (positionals.length < 2) throw new CellsError(CellsErrorCodes.BAD_ARGUMENTS, '--merge needs the cells\' summary files after the scenario');
+      if (values.cells !== undefined || values['duration-s'] !== undefined || values.seed !== undefined) {
+        throw new CellsError(CellsErrorCodes.BAD_ARGUMENTS, '--merge takes the files as they are: --cells, --seed and --duration-s belong to the run');
+      }
+      const runs = await Promise.all(positionals.slice(1).map((p) => readCellFile(p)));
+      merged = mergeCells(scenarioAsRun(scenario, runs), runs);
+    } else {
+      if (positionals.length !== 1) throw new CellsError(CellsErrorCodes.BAD_ARGUMENTS, `one scenario file, got ${positionals.length} (merging files needs --merge)`);
+      merged = await runCells(file, scenario, values);
+    }
+    console.log(formatSummary(merged.summary));
+    console.log(formatSimDetails(merged));
+    console.log(formatCellsTable(merged.summary));
+    if (merged.capacityText && values.capacity) console.log(`\n${merged.capacityText}`);
+    if (values.json) await writeFile(values.json, `${JSON.stringify({ ...merged.summary, series: merged.series }, null, 2)}\n`);
+    if (values.html) {
+      const { writeSimHtml } = await import('../report/html-report.js');
+      await writeSimHtml(values.html, merged, merged.capacity);
+    }
+    return merged.exitCode;
+  } catch (error) {
+    if (error instanceof CellsError || error instanceof ScenarioError) {
+      console.error(`${error instanceof CellsError ? `${error.code}: ` : ''}${error.message}`);
+      return ExitCodes.COULD_NOT_RUN;
+    }
+    throw error;
+  }
+}
+
+/** The scenario as the cells ran it: a --duration-s the cells were given shortens it here too. */
+function scenarioAsRun(scenario: Scenario, runs: readonly CellRun[]): Scenario {
+  const durationS = runs[0]?.run.cell.duration_s;
+  if (durationS === undefined || durationS === scenario.duration_s) return scenario;
+  return { ...scenario, duration_s: durationS, warmup_s: Math.min(scenario.warmup_s, durationS / 2), faults: scenario.faults.filter((f) => f.at_s < durationS) };
+}
+
+interface RunValues {
+  cells?: string | undefined;
+  parallel?: string | undefined;
+  'out-dir'?: string | undefined;
+  seed?: string | undefined;
+  'duration-s'?: string | undefined;
+  quiet?: boolean | undefined;
+}
+
+/** Runs every cell as a child process of the simulator CLI, `parallel` at a time, then merges their files. */
+async function runCells(file: string, scenario: Scenario, values: RunValues): Promise<MergedCells> {
+  const count = positiveInt(values.cells, '--cells');
+  if (count === undefined) throw new CellsError(CellsErrorCodes.BAD_ARGUMENTS, '--cells N is required (or --merge FILE...)');
+  usersOfCell(scenario.population.users, { index: 0, count });
+  const parallel = positiveInt(values.parallel, '--parallel') ?? Math.max(1, availableParallelism());
+  const seed = values.seed !== undefined ? nonNegativeInt(values.seed, '--seed') : scenario.seed;
+  const outDir = resolve(values['out-dir'] ?? join('out', 'cells', scenario.name));
+  await mkdir(outDir, { recursive: true });
+  const shared = ['--seed', String(seed), ...(values['duration-s'] !== undefined ? ['--duration-s', values['duration-s']] : [])];
+
+  const started = performance.now();
+  const files: string[] = [];
+  const failures: string[] = [];
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < count && failures.length === 0) {
+      const index = next++;
+      const json = join(outDir, `cell-${index}.json`);
+      const log = join(outDir, `cell-${index}.log`);
+      const cellStarted = performance.now();
+      const code = await runChild([SIM_CLI, file, ...shared, '--cell', `${index}/${count}`, '--quiet', '--json', json], log);
+      done++;
+      const wallS = (performance.now() - cellStarted) / 1000;
+      if (code === ExitCodes.COULD_NOT_RUN || code === null) {
+        failures.push(`cell ${index}/${count} could not run (exit ${code ?? 'signal'}); its output: ${log}`);
+        continue;
+      }
+      files.push(json);
+      if (!values.quiet) {
+        const elapsedS = (performance.now() - started) / 1000;
+        const etaS = (elapsedS / done) * (count - done);
+        process.stderr.write(`cell ${index}/${count} exit ${code} in ${wallS.toFixed(0)} s · ${done}/${count} done · ${formatDuration(elapsedS)} so far, ETA ${formatDuration(etaS)}\n`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, count) }, worker));
+  if (failures.length > 0) throw new CellsError(CellsErrorCodes.CELL_FAILED, failures.join('\n'));
+  const runs = await Promise.all(files.map((f) => readCellFile(f)));
+  const durationOverride = values['duration-s'] !== undefined ? ` --duration-s ${values['duration-s']}` : '';
+  return mergeCells(scenarioAsRun(scenario, runs), runs, {
+    wallS: (performance.now() - started) / 1000,
+    reproduce: `npm run sim:cells -- ${file} --seed ${seed} --cells ${count}${durationOverride}`,
+  });
+}
+
+/** Runs the simulator CLI in a child process with its output going to `logPath`; resolves to its exit code (null if killed). */
+function runChild(args: string[], logPath: string): Promise<number | null> {
+  return new Promise((resolvePromise, reject) => {
+    const log = createWriteStream(logPath);
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      log.end(() => resolvePromise(code));
+    });
+  });
+}
+
+function positiveInt(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) throw new CellsError(CellsErrorCodes.BAD_ARGUMENTS, `${flag} needs a positive integer, got "${text}"`);
+  return n;
+}
+
+function nonNegativeInt(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) throw new CellsError(CellsErrorCodes.BAD_ARGUMENTS, `${flag} needs a non-negative integer, got "${text}"`);
+  return n;
+}
+
+function formatDuration(s: number): string {
+  if (s < 60) return `${Math.round(s)} s`;
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`sim:cells failed: ${(error as Error)?.stack ?? String(error)}`);
+    process.exit(ExitCodes.COULD_NOT_RUN);
+  },
+);

@@ -1,0 +1,46 @@
+import type { SeriesPoint } from '../report/collector.js';
+
+/**
+ * The cells' time series as one, interval by interval (the cells share the scenario's clock and
+ * interval, so point i of every cell covers the same span). Rates, devices, inbox and WAL depths
+ * add up across cells. The tier queues and the busiest gateway's CPU wait are each cell's view of
+ * the whole deployment (its own requests plus the background), so the worst cell's is kept.
+ * Per-interval percentiles cannot be merged from percentiles: p50 is the delivery-weighted mean
+ * of the cells' and p99 the worst cell's, an upper bound (the run-wide figures are exact).
+ */
+export function mergeSeries(cells: readonly (readonly SeriesPoint[])[]): SeriesPoint[] {
+  if (cells.length === 0) return [];
+  const length = Math.min(...cells.map((c) => c.length));
+  const out: SeriesPoint[] = [];
+  for (let i = 0; i < length; i++) {
+    const points = cells.map((c) => c[i]!);
+    const sum = (pick: (p: SeriesPoint) => number) => points.reduce((a, p) => a + pick(p), 0);
+    const max = (pick: (p: SeriesPoint) => number) => Math.max(...points.map(pick));
+    const weighted = (pick: (p: SeriesPoint) => number, weight: (p: SeriesPoint) => number) => {
+      const total = sum(weight);
+      return total > 0 ? round(points.reduce((a, p) => a + pick(p) * weight(p), 0) / total) : 0;
+    };
+    const wal = points.some((p) => p.wal_depth !== null) ? sum((p) => p.wal_depth ?? 0) : null;
+    out.push({
+      t_s: points[0]!.t_s,
+      sent_per_s: round(sum((p) => p.sent_per_s)),
+      acked_per_s: round(sum((p) => p.acked_per_s)),
+      delivered_per_s: round(sum((p) => p.delivered_per_s)),
+      ack_p50_ms: weighted((p) => p.ack_p50_ms, (p) => p.acked_per_s),
+      ack_p99_ms: max((p) => p.ack_p99_ms),
+      deliver_p50_ms: weighted((p) => p.deliver_p50_ms, (p) => p.delivered_per_s),
+      deliver_p99_ms: max((p) => p.deliver_p99_ms),
+      online_devices: sum((p) => p.online_devices),
+      inbox_depth: sum((p) => p.inbox_depth),
+      gateway_backlog_ms_max: max((p) => p.gateway_backlog_ms_max),
+      cassandra_queue: max((p) => p.cassandra_queue),
+      redis_queue: max((p) => p.redis_queue),
+      wal_depth: wal,
+    });
+  }
+  return out;
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
