@@ -51,6 +51,18 @@ function conversationIds(inbox: DeviceInbox): Iterable<ConversationId> {
   return inbox.soleId === undefined ? [] : [inbox.soleId];
 }
 
+/** Index of the first event with seq above `seq` in a queue ascending by seq (binary search). */
+function firstAfter(queue: readonly ConversationEvent[], seq: Seq): number {
+  let low = 0;
+  let high = queue.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (queue[mid]!.seq <= seq) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
 export class MemoryInboxStore implements InboxStore {
   private readonly inboxes = new Map<string, DeviceInbox>();
   private entries = 0;
@@ -98,9 +110,11 @@ export class MemoryInboxStore implements InboxStore {
     const result: ConversationEvent[] = [];
     for (const conversationId of conversationIds(inbox)) {
       if (after && conversationId < after.conversationId) continue;
-      for (const event of queueOf(inbox, conversationId)!) {
-        if (after && conversationId === after.conversationId && event.seq <= after.seq) continue;
-        result.push(event);
+      const queue = queueOf(inbox, conversationId)!;
+      // Paging through a long queue starts each page where the last ended, not at the head.
+      const start = after && conversationId === after.conversationId ? firstAfter(queue, after.seq) : 0;
+      for (let i = start; i < queue.length; i++) {
+        result.push(queue[i]!);
         if (result.length >= limit) return result;
       }
     }
