@@ -25,6 +25,12 @@ const cellFileSchema = z.looseObject({
     duration_s: z.number().positive(),
   }),
   sim: z.looseObject({
+    simulated_s: z.number().nonnegative(),
+    events: z.number().int().nonnegative(),
+    heap_bytes_peak: z.number().nonnegative(),
+    trace_hash: z.string(),
+    cpu_s: z.number().nonnegative(),
+    history_events: z.number().int().nonnegative(),
     histograms: z.object({
       ack: latency,
       deliver: latency,

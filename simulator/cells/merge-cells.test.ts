@@ -21,7 +21,7 @@ describe('a population split into cells', () => {
     // Each cell: its share of the users, its own seed, the same faults at the same moments.
     expect(runs.map((r) => r.users)).toEqual([40, 40, 40]);
     expect(new Set(runs.map((r) => r.cell.seed)).size).toBe(3);
-    expect(new Set(runs.map((r) => (r.sim as { trace_hash: string }).trace_hash)).size).toBe(3);
+    expect(new Set(runs.map((r) => r.sim.trace_hash)).size).toBe(3);
     for (const r of runs) expect(r.faults?.map((f) => [f.kind, f.target, f.at_s])).toEqual([['gateway_crash', 'gateway-1', 6]]);
 
     const merged = mergeCells(scenario, [cells[2]!, cells[0]!, cells[1]!]);

@@ -58,9 +58,9 @@ export function mergeCells(scenario: Scenario, runs: readonly CellRun[], options
   const series = mergeSeries(cells.map((c) => c.series));
   const wallSum = sum((c) => c.wall_s);
   const wallS = options.wallS ?? max((c) => c.wall_s);
-  const simulatedS = max((c) => detail(c).sim.simulated_s);
-  const events = sum((c) => detail(c).sim.events);
-  const heapPeak = max((c) => detail(c).sim.heap_bytes_peak);
+  const simulatedS = max((c) => c.sim.simulated_s);
+  const events = sum((c) => c.sim.events);
+  const heapPeak = max((c) => c.sim.heap_bytes_peak);
   const reproduce = options.reproduce ?? `npm run sim:cells -- scenarios/${scenario.name}.yaml --seed ${first.seed} --cells ${count}`;
   const notes = [...new Set(cells.flatMap((c) => (c.notes as string[] | undefined ?? []).map((n) => `cell ${c.cell.index}/${count}: ${n}`)))];
 
@@ -118,7 +118,7 @@ export function mergeCells(scenario: Scenario, runs: readonly CellRun[], options
         violations: c.invariants.violations,
         slo_passed: c.slo.passed,
         wall_s: c.wall_s,
-        trace_hash: detail(c).sim.trace_hash,
+        trace_hash: c.sim.trace_hash,
       })),
     },
     sim: {
@@ -127,12 +127,12 @@ export function mergeCells(scenario: Scenario, runs: readonly CellRun[], options
       // Per second of one process's wall time: the cells' events over the cells' wall time.
       events_per_s: Math.round(events / Math.max(1e-9, wallSum)),
       heap_bytes_peak: heapPeak,
-      trace_hash: createHash('sha256').update(cells.map((c) => detail(c).sim.trace_hash).join(',')).digest('hex').slice(0, 16),
+      trace_hash: createHash('sha256').update(cells.map((c) => c.sim.trace_hash).join(',')).digest('hex').slice(0, 16),
       simulated_per_wall: round(simulatedS / Math.max(1e-9, wallS)),
-      cpu_s: round(sum((c) => detail(c).sim.cpu_s)),
+      cpu_s: round(sum((c) => c.sim.cpu_s)),
       // One process holds one cell: its heap over the users it held.
       bytes_per_user: Math.round(heapPeak / max((c) => c.users)),
-      history_events: sum((c) => detail(c).sim.history_events),
+      history_events: sum((c) => c.sim.history_events),
       checker: detail(first).sim.checker,
       liveness: {
         converged,
