@@ -316,6 +316,8 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     timeouts: {
       cassandra: world.tiers.cassandra.stats.timeouts,
       redis: world.tiers.redis.stats.timeouts,
+      // Of those, requests the tier threw away after waiting longer than drop_queued_after_ms.
+      cassandra_dropped: world.tiers.cassandra.stats.dropped,
     },
     errors: Object.fromEntries([...collector.errors].sort()),
     pushes: world.backends.pushesSent,

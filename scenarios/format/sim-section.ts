@@ -10,7 +10,7 @@ import { distribution } from './distributions.js';
 const positive = z.number().positive();
 
 /** A backing service tier: link latency, servers, service time, caller timeout. */
-function tier(defaults: { latencyMedianMs: number; latencySigma: number; serviceUs: number; concurrency: number; timeoutMs: number }, what: string) {
+function tier(defaults: { latencyMedianMs: number; latencySigma: number; serviceUs: number; concurrency: number; timeoutMs: number; dropQueuedAfterMs: number | null }, what: string) {
   return z
     .object({
       latency_ms: distribution
@@ -19,6 +19,12 @@ function tier(defaults: { latencyMedianMs: number; latencySigma: number; service
       service_us: positive.default(defaults.serviceUs).describe('Mean service time of one request at the tier (exponential), microseconds.'),
       concurrency: z.number().int().positive().default(defaults.concurrency).describe('Requests served at once (nodes × cores); more wait in a queue.'),
       timeout_ms: positive.default(defaults.timeoutMs).describe('The caller gives up after this and gets a retryable STORAGE_UNAVAILABLE.'),
+      drop_queued_after_ms: positive
+        .nullable()
+        .default(defaults.dropQueuedAfterMs)
+        .describe(
+          'The tier throws away, unprocessed, a request that waited longer than this in its queue (Cassandra drops reads and writes older than their request timeout); its caller times out. null: every request is served however long it waited (Redis).',
+        ),
     })
     .strict()
     .prefault({})
@@ -72,10 +78,10 @@ export const simSection = z
       })
       .strict()
       .prefault({}),
-    cassandra: tier({ latencyMedianMs: 0.5, latencySigma: 0.4, serviceUs: 300, concurrency: 64, timeoutMs: 2_000 }, 'The message store tier (messages, inboxes, receipts, conversations, directory).'),
-    redis: tier({ latencyMedianMs: 0.3, latencySigma: 0.3, serviceUs: 20, concurrency: 4, timeoutMs: 1_000 }, 'Connection registry, presence and cross-gateway routing.'),
-    s3: tier({ latencyMedianMs: 5, latencySigma: 0.5, serviceUs: 5_000, concurrency: 256, timeoutMs: 30_000 }, 'Object storage for media.'),
-    push: tier({ latencyMedianMs: 40, latencySigma: 0.5, serviceUs: 200, concurrency: 64, timeoutMs: 10_000 }, 'The push service (FCM).'),
+    cassandra: tier({ latencyMedianMs: 0.5, latencySigma: 0.4, serviceUs: 300, concurrency: 64, timeoutMs: 2_000, dropQueuedAfterMs: 2_000 }, 'The message store tier (messages, inboxes, receipts, conversations, directory).'),
+    redis: tier({ latencyMedianMs: 0.3, latencySigma: 0.3, serviceUs: 20, concurrency: 4, timeoutMs: 1_000, dropQueuedAfterMs: null }, 'Connection registry, presence and cross-gateway routing.'),
+    s3: tier({ latencyMedianMs: 5, latencySigma: 0.5, serviceUs: 5_000, concurrency: 256, timeoutMs: 30_000, dropQueuedAfterMs: null }, 'Object storage for media.'),
+    push: tier({ latencyMedianMs: 40, latencySigma: 0.5, serviceUs: 200, concurrency: 64, timeoutMs: 10_000, dropQueuedAfterMs: null }, 'The push service (FCM).'),
     media_upload_bytes_per_s: positive.default(2_000_000).describe('Upload bandwidth of one device to object storage (bytes/s).'),
     clients: z
       .object({

@@ -7,6 +7,7 @@ interface CellRow {
   violations: number;
   slo_passed: boolean;
   wall_s: number;
+  reproduce?: string;
 }
 
 /**
@@ -26,6 +27,8 @@ export function formatCellsTable(summary: RunSummary): string {
   const worst = [...cells.per_cell].sort((a, b) => b.violations - a.violations || b.deliver_p99_ms - a.deliver_p99_ms).slice(0, 3);
   for (const c of worst) {
     lines.push(`            cell ${c.index}/${cells.count}: ${c.users} users · deliver p99 ${c.deliver_p99_ms} ms · ${c.violations} violation(s) · SLOs ${c.slo_passed ? 'pass' : 'MISSED'} · ${c.wall_s} s`);
+    // A cell that failed is rerun on its own: same seed, same cell, the same run event for event.
+    if ((c.violations > 0 || !c.slo_passed) && c.reproduce) lines.push(`              reproduce: ${c.reproduce}`);
   }
   return lines.join('\n');
 }

@@ -119,6 +119,7 @@ export function mergeCells(scenario: Scenario, runs: readonly CellRun[], options
         slo_passed: c.slo.passed,
         wall_s: c.wall_s,
         trace_hash: c.sim.trace_hash,
+        reproduce: detail(c).reproduce,
       })),
     },
     sim: {
@@ -183,7 +184,7 @@ export function mergeCells(scenario: Scenario, runs: readonly CellRun[], options
       s3: round4(mean((c) => detail(c).utilisation.s3)),
       push: round4(mean((c) => detail(c).utilisation.push)),
     },
-    timeouts: { cassandra: sum((c) => detail(c).timeouts.cassandra), redis: sum((c) => detail(c).timeouts.redis) },
+    timeouts: { cassandra: sum((c) => detail(c).timeouts.cassandra), redis: sum((c) => detail(c).timeouts.redis), cassandra_dropped: sum((c) => detail(c).timeouts.cassandra_dropped ?? 0) },
     errors: sumBy((c) => detail(c).errors ?? {}),
     pushes: sum((c) => detail(c).pushes ?? 0),
     capacity: capacity ? { rows: capacity.rows, measured_source: capacity.measuredSource } : null,

@@ -11,7 +11,7 @@ export function formatSimDetails(result: Pick<SimResult, 'summary' | 'notes'>): 
   if (s.cell) {
     const others = s.cell.of_users - s.cell.users;
     lines.push(
-      `cell        ${s.cell.users} of ${s.cell.of_users} users in detail (1/${s.cell.scale}); ${s.cell.background ? `the other ${others} load every server as background (a Poisson stream at ×${+(s.cell.scale - 1).toFixed(2)} the cell's request rate), so utilisation, latency and tier queues are the whole deployment's (a queue is estimated from the cell's share of it); throughput, fan-out, inbox, WAL and storage below are the cell's` : 'the cell runs alone on the topology; the capacity table scales it to the population'}`,
+      `cell        ${s.cell.users} of ${s.cell.of_users} users in detail (1/${s.cell.scale}${s.cell.count !== undefined ? `; cell ${s.cell.index}/${s.cell.count} of a split run, seed ${s.cell.seed}` : ''}); ${s.cell.background ? `the other ${others} load every server as background (a Poisson stream at ×${+(s.cell.scale - 1).toFixed(2)} the cell's request rate), so utilisation, latency and tier queues are the whole deployment's (a queue is estimated from the cell's share of it); throughput, fan-out, inbox, WAL and storage below are the cell's` : 'the cell runs alone on the topology; the capacity table scales it to the population'}`,
     );
   }
   lines.push(`throughput  sent ${s.throughput.sent_per_s}/s  acked ${s.throughput.acked_per_s}/s  delivered ${s.throughput.delivered_per_s}/s (per device)`);
@@ -28,7 +28,7 @@ export function formatSimDetails(result: Pick<SimResult, 'summary' | 'notes'>): 
     `utilisation gateways max ${Math.max(...gw).toFixed(2)} mean ${(gw.reduce((a, b) => a + b, 0) / gw.length).toFixed(2)} · cassandra ${s.utilisation.cassandra} · redis ${s.utilisation.redis} · s3 ${s.utilisation.s3} · push ${s.utilisation.push}`,
   );
   lines.push(
-    `liveness    ${sim.liveness.converged ? `caught up ${sim.liveness.converged_after_s} s after healing` : 'NOT caught up'} (bound ${sim.liveness.bound_s} s) · timeouts cassandra ${s.timeouts.cassandra} redis ${s.timeouts.redis}`,
+    `liveness    ${sim.liveness.converged ? `caught up ${sim.liveness.converged_after_s} s after healing` : 'NOT caught up'} (bound ${sim.liveness.bound_s} s) · timeouts cassandra ${s.timeouts.cassandra}${s.timeouts.cassandra_dropped ? ` (${s.timeouts.cassandra_dropped} thrown away in its queue)` : ''} redis ${s.timeouts.redis}`,
   );
   const errors = Object.entries(s.errors as Record<string, number>);
   if (errors.length > 0) lines.push(`errors      ${errors.map(([k, v]) => `${k} ${v}`).join(' · ')}`);

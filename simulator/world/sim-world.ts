@@ -59,6 +59,7 @@ export class SimWorld {
         serviceTimeMs: () => exponential(t.service_us / 1000, net),
         concurrency: t.concurrency,
         timeoutMs: t.timeout_ms,
+        ...(t.drop_queued_after_ms !== null ? { dropQueuedAfterMs: t.drop_queued_after_ms } : {}),
       };
       const background = this.backgroundFor(name);
       if (background) model.background = { load: background.load, serviceTimeMs: () => exponential(t.service_us / 1000, background.draws) };

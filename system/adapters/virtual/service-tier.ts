@@ -20,6 +20,9 @@ function siftDown(heap: Float64Array, size: number, value: number): void {
   heap[i] = value;
 }
 
+/** What serve() returns for a request thrown away in the queue. */
+const DROPPED = -1;
+
 /** A draw of one network crossing (ms); the simulator supplies it from the scenario's distribution. */
 export type LatencySampler = () => number;
 
@@ -34,6 +37,14 @@ export interface ServiceTierModel {
   concurrency: number;
   /** The caller gives up after this long and gets a retryable STORAGE_UNAVAILABLE. */
   timeoutMs: number;
+  /**
+   * The tier throws away, unprocessed, a request that waited longer than this in its queue, as
+   * Cassandra drops a mutation or read older than its request timeout ("dropped messages"): it
+   * takes no server time and is not applied; its caller times out. Absent: every request is
+   * served however long it waited (Redis). Without it, an overload outlives its cause: servers
+   * spend their time on requests whose callers gave up long ago while the retries queue behind.
+   */
+  dropQueuedAfterMs?: number;
   /** In a cell run, the other cells' requests to the same servers (service times from their own draws). */
   background?: { load: BackgroundLoad; serviceTimeMs: () => number };
 }
@@ -41,6 +52,8 @@ export interface ServiceTierModel {
 export interface TierStats {
   requests: number;
   timeouts: number;
+  /** The cell's requests the tier threw away after waiting longer than dropQueuedAfterMs. */
+  dropped: number;
   /** Sum of service time over the run (ms), for utilisation. */
   busyMs: number;
   /** Requests waiting for a server right now. */
@@ -73,7 +86,7 @@ export class ServiceTier {
   private down = false;
   private partitioned = false;
   private extraLatencyMs = 0;
-  private counts = { requests: 0, timeouts: 0, busyMs: 0, queuedPeak: 0 };
+  private counts = { requests: 0, timeouts: 0, dropped: 0, busyMs: 0, queuedPeak: 0 };
 
   constructor(
     private readonly time: SimTime,
@@ -92,7 +105,7 @@ export class ServiceTier {
   /** Starts the counts afresh (after a set-up phase that should not count). */
   resetStats(): void {
     const queued = this.queuedNow();
-    this.counts = { requests: 0, timeouts: 0, busyMs: 0, queuedPeak: queued };
+    this.counts = { requests: 0, timeouts: 0, dropped: 0, busyMs: 0, queuedPeak: queued };
   }
 
   private queuedNow(): number {
@@ -148,7 +161,17 @@ export class ServiceTier {
         background.load.echo(arriveAt, requestCount);
       }
       let doneAt = arriveAt;
-      for (let i = 0; i < requestCount; i++) doneAt = Math.max(doneAt, this.serve(arriveAt, model.serviceTimeMs()));
+      let dropped = false;
+      for (let i = 0; i < requestCount; i++) {
+        const done = this.serve(arriveAt, model.serviceTimeMs());
+        if (done === DROPPED) dropped = true;
+        else doneAt = Math.max(doneAt, done);
+      }
+      if (dropped) {
+        // Thrown away in the queue (the whole batch, for simplicity: the caller retries it all).
+        this.timeOut(sentAt, reject, callerAlive);
+        return;
+      }
       const answerAt = doneAt + model.oneWayLatencyMs() + this.extraLatencyMs;
       if (answerAt - sentAt > model.timeoutMs) {
         // Too slow: the caller gives up first; the operation still runs at the tier (a timed-out
@@ -177,12 +200,18 @@ export class ServiceTier {
 
   /**
    * One request arriving at `arriveAt`: the server that frees up first takes it (FIFO across the
-   * tier, the root of a min-heap). Returns when it is done. No scheduler event: waiting is arithmetic.
-   * Only the cell's waiting requests are tracked (see queueScale).
+   * tier, the root of a min-heap). Returns when it is done, or DROPPED when it would have waited
+   * longer than dropQueuedAfterMs (it then takes no server). No scheduler event: waiting is
+   * arithmetic. Only the cell's waiting requests are tracked (see queueScale).
    */
   private serve(arriveAt: number, serviceMs: number, background = false): number {
     const free = this.serverFreeAtMs;
     const startAt = Math.max(arriveAt, free[0]!);
+    const dropAfter = this.model.dropQueuedAfterMs;
+    if (dropAfter !== undefined && startAt - arriveAt > dropAfter) {
+      if (!background) this.counts.dropped++;
+      return DROPPED;
+    }
     const doneAt = startAt + serviceMs;
     siftDown(free, free.length, doneAt);
     this.counts.busyMs += serviceMs;
