@@ -8,6 +8,7 @@ import { formatSimDetails } from './report/format-details.js';
 import { runSimulation, type SimProgress, type SimResult } from './run-simulation.js';
 import { formatCellSlice, parseCellSlice, usersOfCell, type CellSlice } from './cells/cell-slice.js';
 import { CellsError } from './cells/cells-errors.js';
+import { formatDuration, shortenScenario } from './shorten-scenario.js';
 
 /*
  * npm run sim -- scenarios/<file>.yaml [--seed N] [--json FILE] [--html FILE] [--check-determinism]
@@ -151,7 +152,7 @@ function applyOverrides(scenario: Scenario, values: { 'duration-s'?: string | un
   if (values['duration-s'] !== undefined) {
     const d = Number(values['duration-s']);
     if (!(d > 0)) throw new OverrideError(`--duration-s needs a positive number, got "${values['duration-s']}"`);
-    out = { ...out, duration_s: d, warmup_s: Math.min(out.warmup_s, d / 2), faults: out.faults.filter((f) => f.at_s < d) };
+    out = shortenScenario(out, d);
   }
   if (values.users !== undefined) {
     const u = Number(values.users);
@@ -174,11 +175,6 @@ function progressPrinter(): (p: SimProgress) => void {
       `\r${p.phase} · sim ${p.simulatedS.toFixed(1)}/${p.totalS} s · ${Math.round(p.eventsPerS / 1000)}k events/s · ×${ratio.toFixed(2)} real time · ETA ≤ ${formatDuration(etaS)}   `,
     );
   };
-}
-
-function formatDuration(s: number): string {
-  if (s < 60) return `${Math.round(s)} s`;
-  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
 
 main().then(

@@ -14,6 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readScenario, type Scenario } from '../../scenarios/format/index.js';
 import { runSimulation } from '../run-simulation.js';
+import { shortenScenario } from '../shorten-scenario.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,10 +39,7 @@ const base = await readScenario(values.scenario);
 function variant(cellUsers: number): Scenario {
   const concurrency = values['cassandra-concurrency'] ? Number(values['cassandra-concurrency']) : base.sim.cassandra.concurrency;
   return {
-    ...base,
-    duration_s: durationS,
-    warmup_s: Math.min(base.warmup_s, durationS / 2),
-    faults: base.faults.filter((f) => f.at_s < durationS),
+    ...shortenScenario(base, durationS),
     population: { ...base.population, users },
     sim: { ...base.sim, cell_users: cellUsers, cell_background: true, cassandra: { ...base.sim.cassandra, concurrency } },
   };

@@ -13,6 +13,7 @@ import { usersOfCell } from './cell-slice.js';
 import { CellsError, CellsErrorCodes } from './cells-errors.js';
 import { formatCellsTable } from './format-cells.js';
 import { mergeCells, type MergedCells } from './merge-cells.js';
+import { formatDuration, shortenScenario } from '../shorten-scenario.js';
 
 /*
  * Runs a scenario's population as independent cells (DESIGN §5) and merges them into one report:
@@ -98,7 +99,7 @@ async function main(): Promise<number> {
 function scenarioAsRun(scenario: Scenario, runs: readonly CellRun[]): Scenario {
   const durationS = runs[0]?.run.cell.duration_s;
   if (durationS === undefined || durationS === scenario.duration_s) return scenario;
-  return { ...scenario, duration_s: durationS, warmup_s: Math.min(scenario.warmup_s, durationS / 2), faults: scenario.faults.filter((f) => f.at_s < durationS) };
+  return shortenScenario(scenario, durationS);
 }
 
 interface RunValues {
@@ -182,11 +183,6 @@ function nonNegativeInt(text: string, flag: string): number {
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 0) throw new CellsError(CellsErrorCodes.BAD_ARGUMENTS, `${flag} needs a non-negative integer, got "${text}"`);
   return n;
-}
-
-function formatDuration(s: number): string {
-  if (s < 60) return `${Math.round(s)} s`;
-  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
 
 main().then(
