@@ -576,13 +576,24 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       // already acknowledged later events, so the replay's fan-out passed it by.
       this.onSent({ type: 'sent', conversationId: event.conversationId, clientMessageId: event.clientMessageId, seq: event.seq, serverTimeMs: event.serverTimeMs, duplicate: false });
       // A pushed copy also sits in this device's inbox.
-      if (pushed && this.o.autoAck) this.queueAck(event.conversationId, event.seq);
+      if (pushed && this.o.autoAck) this.ackInOrder(event.conversationId, event.seq);
       return;
     }
     const outcome = this.ordering.observe(event.conversationId, event.seq, event, via);
     // A pushed duplicate means the server still thinks we lack it (inbox redelivery after a
     // reconnect, or a push that raced a sync): ack again so it leaves the inbox.
-    if (outcome === 'duplicate' && pushed && this.o.autoAck) this.queueAck(event.conversationId, event.seq);
+    if (outcome === 'duplicate' && pushed && this.o.autoAck) this.ackInOrder(event.conversationId, event.seq);
+  }
+
+  /**
+   * Acks `seq` only as far as this device has everything before it. An ack is cumulative — the
+   * server drops the inbox through it and tells the conversation "delivered up to" it — so a
+   * copy seen past a gap (our own logged message numbered after events still missing, a
+   * duplicate of one held behind a gap) is acked up to the cursor; the rest follows in order.
+   */
+  private ackInOrder(conversationId: ConversationId, seq: Seq): void {
+    const through = Math.min(seq, this.ordering.cursor(conversationId) ?? 0);
+    if (through > 0) this.queueAck(conversationId, through);
   }
 
   private deliver(event: ConversationEvent, via: Via): void {

@@ -301,11 +301,17 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
     if (event.kind === 'message' && event.senderUserId === this.userId && event.senderDeviceId === this.deviceId && this.outbox.get(event.clientMessageId)?.queued) {
       // Our write-ahead-logged message, numbered by the replay: that is its ack (as the SDK does).
       this.onSent({ type: 'sent', conversationId: event.conversationId, clientMessageId: event.clientMessageId, seq: event.seq, serverTimeMs: event.serverTimeMs, duplicate: false });
-      if (pushed) this.queueAck(event.conversationId, event.seq);
+      if (pushed) this.ackInOrder(event.conversationId, event.seq);
       return;
     }
     const outcome = this.ordering.observe(event.conversationId, event.seq, event, via);
-    if (outcome === 'duplicate' && pushed) this.queueAck(event.conversationId, event.seq);
+    if (outcome === 'duplicate' && pushed) this.ackInOrder(event.conversationId, event.seq);
+  }
+
+  /** As the SDK: a cumulative ack goes no further than the cursor (everything before it seen). */
+  private ackInOrder(conversationId: ConversationId, seq: Seq): void {
+    const through = Math.min(seq, this.ordering.cursor(conversationId) ?? 0);
+    if (through > 0) this.queueAck(conversationId, through);
   }
 
   private onQueued(frame: ServerFrameOf<'queued'>): void {
