@@ -319,6 +319,8 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       // Of those, requests the tier threw away after waiting longer than drop_queued_after_ms.
       cassandra_dropped: world.tiers.cassandra.stats.dropped,
     },
+    // What each tier's load is made of: requests and timeouts per store operation (the cell's own).
+    tier_operations: { cassandra: world.tiers.cassandra.operations, redis: world.tiers.redis.operations },
     errors: Object.fromEntries([...collector.errors].sort()),
     pushes: world.backends.pushesSent,
     measured_capacity: measured ?? null,

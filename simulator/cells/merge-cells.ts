@@ -185,6 +185,7 @@ export function mergeCells(scenario: Scenario, runs: readonly CellRun[], options
       push: round4(mean((c) => detail(c).utilisation.push)),
     },
     timeouts: { cassandra: sum((c) => detail(c).timeouts.cassandra), redis: sum((c) => detail(c).timeouts.redis), cassandra_dropped: sum((c) => detail(c).timeouts.cassandra_dropped ?? 0) },
+    tier_operations: { cassandra: sumOperations(cells.map((c) => detail(c).tier_operations?.cassandra)), redis: sumOperations(cells.map((c) => detail(c).tier_operations?.redis)) },
     errors: sumBy((c) => detail(c).errors ?? {}),
     pushes: sum((c) => detail(c).pushes ?? 0),
     capacity: capacity ? { rows: capacity.rows, measured_source: capacity.measuredSource } : null,
@@ -237,6 +238,22 @@ function mergeLatency(parts: readonly EncodedLatency[]): { percentiles: Percenti
   const encoded = { hdr_base64: hdr.encodeIntoCompressedBase64(total), max_ms: maxMs, count };
   total.destroy();
   return { percentiles, encoded };
+}
+
+type OperationCounts = Array<{ operation: string; requests: number; timeouts: number }>;
+
+/** The cells' per-operation request counts added up, busiest first. */
+function sumOperations(perCell: ReadonlyArray<OperationCounts | undefined>): OperationCounts {
+  const total = new Map<string, { requests: number; timeouts: number }>();
+  for (const ops of perCell) {
+    for (const o of ops ?? []) {
+      const t = total.get(o.operation) ?? { requests: 0, timeouts: 0 };
+      t.requests += o.requests;
+      t.timeouts += o.timeouts;
+      total.set(o.operation, t);
+    }
+  }
+  return [...total].map(([operation, t]) => ({ operation, ...t })).sort((a, b) => b.requests - a.requests);
 }
 
 function round(n: number): number {

@@ -30,6 +30,15 @@ export function formatSimDetails(result: Pick<SimResult, 'summary' | 'notes'>): 
   lines.push(
     `liveness    ${sim.liveness.converged ? `caught up ${sim.liveness.converged_after_s} s after healing` : 'NOT caught up'} (bound ${sim.liveness.bound_s} s) · timeouts cassandra ${s.timeouts.cassandra}${s.timeouts.cassandra_dropped ? ` (${s.timeouts.cassandra_dropped} thrown away in its queue)` : ''} redis ${s.timeouts.redis}`,
   );
+  if (s.tier_operations) {
+    for (const tier of ['cassandra', 'redis'] as const) {
+      const ops = (s.tier_operations[tier] ?? []) as Array<{ operation: string; requests: number; timeouts: number }>;
+      const total = ops.reduce((a, o) => a + o.requests, 0);
+      if (total === 0) continue;
+      const top = ops.slice(0, 5).map((o) => `${o.operation} ${Math.round((o.requests / total) * 100)} %${o.timeouts > 0 ? ` (${o.timeouts} timed out)` : ''}`);
+      lines.push(`${`${tier} load`.padEnd(12)}${top.join(' · ')} of ${total} requests`);
+    }
+  }
   const errors = Object.entries(s.errors as Record<string, number>);
   if (errors.length > 0) lines.push(`errors      ${errors.map(([k, v]) => `${k} ${v}`).join(' · ')}`);
   for (const note of result.notes) lines.push(`note        ${note}`);

@@ -87,6 +87,8 @@ export class ServiceTier {
   private partitioned = false;
   private extraLatencyMs = 0;
   private counts = { requests: 0, timeouts: 0, dropped: 0, busyMs: 0, queuedPeak: 0 };
+  /** Requests and timeouts per operation (e.g. inbox.enqueueMany): what the tier's load is made of. */
+  private byOperation = new Map<string, { requests: number; timeouts: number }>();
 
   constructor(
     private readonly time: SimTime,
@@ -102,10 +104,16 @@ export class ServiceTier {
     return { ...this.counts, queued: this.queuedNow() };
   }
 
+  /** Requests and timeouts per operation, busiest first. */
+  get operations(): Array<{ operation: string; requests: number; timeouts: number }> {
+    return [...this.byOperation].map(([operation, c]) => ({ operation, ...c })).sort((a, b) => b.requests - a.requests);
+  }
+
   /** Starts the counts afresh (after a set-up phase that should not count). */
   resetStats(): void {
     const queued = this.queuedNow();
     this.counts = { requests: 0, timeouts: 0, dropped: 0, busyMs: 0, queuedPeak: queued };
+    this.byOperation = new Map();
   }
 
   private queuedNow(): number {
@@ -142,16 +150,24 @@ export class ServiceTier {
    * still have been applied, as with a real store). One scheduler event per request: the answer
    * (or the caller's timeout). `requestCount` > 1 is a batch the caller sends at once (a Redis
    * pipeline, concurrent Cassandra writes): each request takes its own server and service time,
-   * they share one round trip, and the answer comes when the last is served.
+   * they share one round trip, and the answer comes when the last is served. `label` names the
+   * operation in the per-operation counts.
    */
-  call<T>(operation: () => Promise<T>, callerAlive?: () => boolean, requestCount = 1): Promise<T> {
+  call<T>(operation: () => Promise<T>, callerAlive?: () => boolean, requestCount = 1, label = 'other'): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const { model, time, counts } = this;
       counts.requests += requestCount;
+      let perOperation = this.byOperation.get(label);
+      if (!perOperation) this.byOperation.set(label, (perOperation = { requests: 0, timeouts: 0 }));
+      perOperation.requests += requestCount;
       const sentAt = time.nowMs();
+      const timeOut = () => {
+        perOperation.timeouts++;
+        this.timeOut(sentAt, reject, callerAlive);
+      };
       if (!this.isAvailable) {
         model.background?.load.discardUntil(sentAt);
-        this.timeOut(sentAt, reject, callerAlive);
+        timeOut();
         return;
       }
       const arriveAt = sentAt + model.oneWayLatencyMs() + this.extraLatencyMs;
@@ -169,7 +185,7 @@ export class ServiceTier {
       }
       if (dropped) {
         // Thrown away in the queue (the whole batch, for simplicity: the caller retries it all).
-        this.timeOut(sentAt, reject, callerAlive);
+        timeOut();
         return;
       }
       const answerAt = doneAt + model.oneWayLatencyMs() + this.extraLatencyMs;
@@ -179,13 +195,13 @@ export class ServiceTier {
         time.schedule(doneAt - sentAt, () => {
           if (this.isAvailable) void operation().catch(() => undefined);
         });
-        this.timeOut(sentAt, reject, callerAlive);
+        timeOut();
         return;
       }
       time.schedule(answerAt - sentAt, () => {
         if (!this.isAvailable) {
           // The tier went down while the request was in flight: no answer comes.
-          this.timeOut(sentAt, reject, callerAlive);
+          timeOut();
           return;
         }
         const result = operation();

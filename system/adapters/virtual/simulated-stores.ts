@@ -37,6 +37,7 @@ type RequestCount = (...args: never[]) => number;
  * the real store would see.
  */
 function throughTier<T extends object>(
+  store: string,
   inner: () => T,
   tier: ServiceTier,
   methods: ReadonlyArray<keyof T | readonly [keyof T, RequestCount]>,
@@ -50,6 +51,7 @@ function throughTier<T extends object>(
         () => (inner() as unknown as AsyncMethods<Record<string, (...a: unknown[]) => Promise<unknown>>>)[name as string]!(...args),
         callerAlive,
         requestCount ? Math.max(1, requestCount(...(args as never[]))) : 1,
+        `${store}.${name as string}`,
       );
   }
   return view as T;
@@ -131,38 +133,40 @@ export interface SimulatedPorts {
 /** One gateway incarnation's view of the backends: every call crosses its tier; a dead caller gets no answers. */
 export function simulatedPorts(backends: SimulatedBackends, tiers: TierSet, callerAlive: () => boolean): SimulatedPorts {
   const b = backends;
-  const presenceCalls = throughTier(() => b.presence, tiers.redis, ['markOnline', 'markOffline', 'get'], callerAlive);
+  const presenceCalls = throughTier('presence', () => b.presence, tiers.redis, ['markOnline', 'markOffline', 'get'], callerAlive);
   return {
-    messages: throughTier(() => b.messages, tiers.cassandra, ['append', 'readAfter', 'readBefore', 'lastSeq'], callerAlive),
+    messages: throughTier('messages', () => b.messages, tiers.cassandra, ['append', 'readAfter', 'readBefore', 'lastSeq'], callerAlive),
     conversations: throughTier(
+      'conversations',
       () => b.conversations,
       tiers.cassandra,
       ['createGroup', 'getGroup', 'addMembers', 'endMembership', 'setRole', 'noteParticipant', 'listConversations'],
       callerAlive,
     ),
-    inbox: throughTier(() => b.inbox, tiers.cassandra, ['enqueue', ['enqueueMany', perItem], 'list', 'ackThrough', 'depth', 'clear'], callerAlive),
-    receipts: throughTier(() => b.receipts, tiers.cassandra, ['advance', 'list'], callerAlive),
+    inbox: throughTier('inbox', () => b.inbox, tiers.cassandra, ['enqueue', ['enqueueMany', perItem], 'list', 'ackThrough', 'depth', 'clear'], callerAlive),
+    receipts: throughTier('receipts', () => b.receipts, tiers.cassandra, ['advance', 'list'], callerAlive),
     directory: throughTier(
+      'directory',
       () => b.directory,
       tiers.cassandra,
       ['linkDevice', 'unlinkDevice', 'unlinkedAtMs', 'getDevice', 'listDevices', ['listDevicesMany', perItem], 'userExists', 'setPushToken'],
       callerAlive,
     ),
-    registry: throughTier(() => b.registry, tiers.redis, ['put', 'remove', 'lookup', ['lookupMany', perItem]], callerAlive),
+    registry: throughTier('registry', () => b.registry, tiers.redis, ['put', 'remove', 'lookup', ['lookupMany', perItem]], callerAlive),
     presence: {
       markOnline: presenceCalls.markOnline,
       markOffline: presenceCalls.markOffline,
       get: presenceCalls.get,
       watch: (userId, listener) => b.watchPresence(userId, listener),
     },
-    blobs: throughTier(() => b.blobs, tiers.s3, ['signUpload', 'signDownload', 'stat'], callerAlive),
+    blobs: throughTier('blobs', () => b.blobs, tiers.s3, ['signUpload', 'signDownload', 'stat'], callerAlive),
     push: {
       send: (n: PushNotification) =>
         tiers.push.call(async (): Promise<PushResult> => {
           b.pushesSent++;
           void n;
           return { outcome: 'sent' };
-        }, callerAlive),
+        }, callerAlive, 1, 'push.send'),
     },
   };
 }
