@@ -36,7 +36,7 @@ export function formatSimDetails(result: Pick<SimResult, 'summary' | 'notes'>): 
       const total = ops.reduce((a, o) => a + o.requests, 0);
       if (total === 0) continue;
       const top = ops.slice(0, 5).map((o) => `${o.operation} ${Math.round((o.requests / total) * 100)} %${o.timeouts > 0 ? ` (${o.timeouts} timed out)` : ''}`);
-      lines.push(`${`${tier} load`.padEnd(12)}${top.join(' · ')} of ${total} requests`);
+      lines.push(`${`${tier} load`.padEnd(11)} ${top.join(' · ')} of ${total} requests`);
     }
   }
   const errors = Object.entries(s.errors as Record<string, number>);
