@@ -197,14 +197,14 @@ describe('ordering and de-duplication', () => {
     t.conn.push(eventFrame(message(DM, 1)));
     const sending = t.client.send(DM, 'logged');
     const send = t.conn.lastOfType('send')!;
-    t.conn.push({ type: 'queued', rid: send.rid, conversationId: DM, clientMessageId: send.clientMessageId, serverTimeMs: 2_000_000, duplicate: false });
+    t.conn.push({ type: 'queued', rid: send.rid, conversationId: DM, clientMessageId: String(send.clientMessageId), serverTimeMs: 2_000_000, duplicate: false });
     // The write-ahead log's replay numbers our message 3 and pushes it back; 2 is still on its way.
-    t.conn.push(eventFrame({ ...message(DM, 3, 'alice'), senderDeviceId: 'phone', clientMessageId: send.clientMessageId as string }));
+    t.conn.push(eventFrame({ ...message(DM, 3, 'alice'), senderDeviceId: 'phone', clientMessageId: String(send.clientMessageId) }));
     await expect(sending).resolves.toMatchObject({ seq: 3 });
     // 4 is held behind the gap; its duplicate is acked up to the cursor, not to 4.
     t.conn.push(eventFrame(message(DM, 4)));
     t.conn.push(eventFrame(message(DM, 4)));
-    const acked = () => t.conn.framesOfType('ack').map((a) => a.seq);
+    const acked = () => t.conn.framesOfType('ack').map((a) => Number(a.seq));
     // "Delivered up to 3" or 4 now would tell the group (and the inbox) this device has 2.
     expect(Math.max(...acked())).toBe(1);
     t.conn.push(eventFrame(message(DM, 2)));
