@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readJsonFile } from '../read-json-file.js';
 import { z } from 'zod';
 import type { PerNodeCapacity } from './capacity-assumptions.js';
 import { CapacityError, CapacityErrorCodes } from './capacity-errors.js';
@@ -35,17 +35,6 @@ export function parseMeasuredCapacity(document: unknown, source: string): Measur
 }
 
 export async function readMeasuredCapacity(path: string): Promise<MeasuredCapacity> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new CapacityError(CapacityErrorCodes.BAD_MEASURED_FILE, `${path}: cannot read: ${(error as Error).message}`);
-  }
-  let document: unknown;
-  try {
-    document = JSON.parse(text);
-  } catch (error) {
-    throw new CapacityError(CapacityErrorCodes.BAD_MEASURED_FILE, `${path}: not JSON: ${(error as Error).message}`);
-  }
+  const document = await readJsonFile(path, (message) => new CapacityError(CapacityErrorCodes.BAD_MEASURED_FILE, message));
   return parseMeasuredCapacity(document, path);
 }

@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { RunSummary } from '../../checker/run-summary.js';
 import type { SeriesPoint } from '../report/collector.js';
 import { CellsError, CellsErrorCodes } from './cells-errors.js';
+import { readJsonFile } from '../read-json-file.js';
 
 const latency = z.object({ hdr_base64: z.string().min(1), max_ms: z.number().nonnegative(), count: z.number().int().nonnegative() });
 
@@ -61,17 +61,6 @@ export function parseCellFile(value: unknown, source: string): CellRun {
 }
 
 export async function readCellFile(path: string): Promise<CellRun> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new CellsError(CellsErrorCodes.BAD_SUMMARY, `${path}: cannot read: ${(error as Error).message}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new CellsError(CellsErrorCodes.BAD_SUMMARY, `${path}: not JSON: ${(error as Error).message}`);
-  }
+  const value = await readJsonFile(path, (message) => new CellsError(CellsErrorCodes.BAD_SUMMARY, message));
   return parseCellFile(value, path);
 }
