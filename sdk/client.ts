@@ -585,14 +585,9 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     if (outcome === 'duplicate' && pushed && this.o.autoAck) this.ackInOrder(event.conversationId, event.seq);
   }
 
-  /**
-   * Acks `seq` only as far as this device has everything before it. An ack is cumulative — the
-   * server drops the inbox through it and tells the conversation "delivered up to" it — so a
-   * copy seen past a gap (our own logged message numbered after events still missing, a
-   * duplicate of one held behind a gap) is acked up to the cursor; the rest follows in order.
-   */
+  /** Acks a pushed copy as far as it is in order (Ordering.ackableThrough). */
   private ackInOrder(conversationId: ConversationId, seq: Seq): void {
-    const through = Math.min(seq, this.ordering.cursor(conversationId) ?? 0);
+    const through = this.ordering.ackableThrough(conversationId, seq);
     if (through > 0) this.queueAck(conversationId, through);
   }
 

@@ -74,6 +74,17 @@ export class Ordering {
     return this.conversations.get(conversationId)?.cursor;
   }
 
+  /**
+   * How far a copy seen at `seq` may be acknowledged: acks are cumulative (the server drops the
+   * inbox through them and tells the conversation "delivered up to"), so never past the cursor,
+   * before which this device has everything. A copy past a gap (an own logged message numbered
+   * after events still missing, a duplicate held behind a gap) is acked up to the cursor; the rest
+   * follows in order. 0: nothing to ack yet.
+   */
+  ackableThrough(conversationId: ConversationId, seq: Seq): Seq {
+    return Math.min(seq, this.cursor(conversationId) ?? 0);
+  }
+
   cursors(): Record<ConversationId, Seq> {
     const out: Record<ConversationId, Seq> = {};
     for (const [id, state] of this.conversations) if (state.cursor !== undefined) out[id] = state.cursor;

@@ -308,9 +308,9 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
     if (outcome === 'duplicate' && pushed) this.ackInOrder(event.conversationId, event.seq);
   }
 
-  /** As the SDK: a cumulative ack goes no further than the cursor (everything before it seen). */
+  /** As the SDK: a pushed copy is acked as far as it is in order (Ordering.ackableThrough). */
   private ackInOrder(conversationId: ConversationId, seq: Seq): void {
-    const through = Math.min(seq, this.ordering.cursor(conversationId) ?? 0);
+    const through = this.ordering.ackableThrough(conversationId, seq);
     if (through > 0) this.queueAck(conversationId, through);
   }
 

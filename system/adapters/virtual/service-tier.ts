@@ -161,13 +161,9 @@ export class ServiceTier {
       if (!perOperation) this.byOperation.set(label, (perOperation = { requests: 0, timeouts: 0 }));
       perOperation.requests += requestCount;
       const sentAt = time.nowMs();
-      const timeOut = () => {
-        perOperation.timeouts++;
-        this.timeOut(sentAt, reject, callerAlive);
-      };
       if (!this.isAvailable) {
         model.background?.load.discardUntil(sentAt);
-        timeOut();
+        this.timeOut(sentAt, reject, callerAlive, perOperation);
         return;
       }
       const arriveAt = sentAt + model.oneWayLatencyMs() + this.extraLatencyMs;
@@ -185,7 +181,7 @@ export class ServiceTier {
       }
       if (dropped) {
         // Thrown away in the queue (the whole batch, for simplicity: the caller retries it all).
-        timeOut();
+        this.timeOut(sentAt, reject, callerAlive, perOperation);
         return;
       }
       const answerAt = doneAt + model.oneWayLatencyMs() + this.extraLatencyMs;
@@ -195,13 +191,13 @@ export class ServiceTier {
         time.schedule(doneAt - sentAt, () => {
           if (this.isAvailable) void operation().catch(() => undefined);
         });
-        timeOut();
+        this.timeOut(sentAt, reject, callerAlive, perOperation);
         return;
       }
       time.schedule(answerAt - sentAt, () => {
         if (!this.isAvailable) {
           // The tier went down while the request was in flight: no answer comes.
-          timeOut();
+          this.timeOut(sentAt, reject, callerAlive, perOperation);
           return;
         }
         const result = operation();
@@ -246,9 +242,10 @@ export class ServiceTier {
   };
 
   /** The caller gives up `timeoutMs` after sending: a retryable STORAGE_UNAVAILABLE. */
-  private timeOut(sentAt: number, reject: (error: unknown) => void, callerAlive: (() => boolean) | undefined): void {
+  private timeOut(sentAt: number, reject: (error: unknown) => void, callerAlive: (() => boolean) | undefined, perOperation: { timeouts: number }): void {
     const { model, time } = this;
     this.counts.timeouts++;
+    perOperation.timeouts++;
     time.schedule(sentAt + model.timeoutMs - time.nowMs(), () => {
       if (callerAlive && !callerAlive()) return;
       reject(new ChatError('STORAGE_UNAVAILABLE', `${model.name} did not answer within ${model.timeoutMs} ms`));
