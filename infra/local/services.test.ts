@@ -86,6 +86,10 @@ describe('generated files', () => {
       commitlog_sync: 'periodic',
       commitlog_sync_period: '10000ms',
       data_file_directories: ['/srv/cassandra/data/data'],
+      // Above what group commit sends (64 statements, ~48 KiB), so its batches log nothing.
+      batch_size_warn_threshold: '64KiB',
+      batch_size_fail_threshold: '640KiB',
+      unlogged_batch_across_partitions_warn_threshold: 1000,
     });
     expect(yaml.seed_provider[0].parameters[0].seeds).toBe('127.0.0.1:27000');
   });

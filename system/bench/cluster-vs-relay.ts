@@ -9,7 +9,9 @@
  *                            [--traffic both|1to1|group] [--stage-timing DIR] [--cpu-prof DIR]
  *
  * --stage-timing runs instrumented gateways (timed-gateway.ts) and prints where a message's time
- * goes: every port call and Cassandra statement, merged over the gateways (figures also in DIR).
+ * goes: every port call and Cassandra statement, merged over the gateways (figures also in DIR);
+ * and what one message costs: Cassandra requests, Redis commands and CPU per `core.chat.send`,
+ * for the whole run and for the message path alone (also in --json as `perMessage`).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,6 +22,17 @@ import { startCluster } from '../cluster/cluster.js';
 import { runGroupLoad } from './group-load.js';
 import type { LoadResult } from './open-model.js';
 import { runPairLoad } from './pair-load.js';
+import {
+  formatPerMessage,
+  MESSAGE_PATH_SCOPES,
+  PER_MESSAGE_NOTE,
+  perMessageRequests,
+  round2,
+  sumScopes,
+  type PerMessageCpu,
+  type PerMessageRequests,
+  type ScopeCounts,
+} from './request-counts.js';
 import { formatStages, StageTimer, type EncodedStage } from './stage-timer.js';
 
 const { values } = parseArgs({
@@ -109,24 +122,64 @@ process.stdout.write(`${gateways} gateway processes on Cassandra + Redis vs a ba
 process.stdout.write('traffic         offered msg/s | relay deliv/s  p50 ms   p99 ms | system deliv/s p50 ms  p99 ms | ratio\n');
 process.stdout.write(row(`1:1 (${pairs} pairs)`, String(rate1to1), relay1to1, system1to1));
 process.stdout.write(row(`group of ${members}`, `${rateGroup} (×${members - 1})`, relayGroup, systemGroup));
+/** The figures file a timed gateway writes on SIGTERM (timed-gateway.ts). */
+interface GatewayFigures {
+  cpuMs: number;
+  cpuMsSinceReady: number;
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+  stages: Record<string, EncodedStage>;
+  requests: Record<string, ScopeCounts>;
+}
+
+/** The per-message figures of the --json output: whole-run requests and CPU at the top, the message path apart. */
+type PerMessage = { sends: number; note: string } & PerMessageRequests & PerMessageCpu & { messagePath: PerMessageRequests };
+
+let perMessage: PerMessage | undefined;
 if (stageDir) {
   const merged = new StageTimer();
-  let gatewayCpuMs = 0;
+  const nodes: GatewayFigures[] = [];
   for (let i = 1; i <= gateways; i++) {
-    const node = JSON.parse(readFileSync(path.join(stageDir, `gw-${i}.json`), 'utf8')) as {
-      cpuMs: number;
-      eventLoopDelayMs: { p50: number; p99: number; max: number };
-      stages: Record<string, EncodedStage>;
-    };
+    const node = JSON.parse(readFileSync(path.join(stageDir, `gw-${i}.json`), 'utf8')) as GatewayFigures;
+    nodes.push(node);
     merged.merge(node.stages);
-    gatewayCpuMs += node.cpuMs;
     process.stdout.write(`gw-${i} event-loop delay p50 ${node.eventLoopDelayMs.p50.toFixed(1)} ms, p99 ${node.eventLoopDelayMs.p99.toFixed(1)} ms, max ${node.eventLoopDelayMs.max.toFixed(1)} ms\n`);
   }
+  const gatewayCpuMs = nodes.reduce((sum, node) => sum + node.cpuMs, 0);
+  const servicesCpu = servicesCpuUsedMs();
   const sends = merged.figures()['core.chat.send']?.count ?? 0;
-  const cpuLine = Object.entries(servicesCpuAfter ?? {}).map(([name, ms]) => `${name} ${ms - (servicesCpuBefore?.[name] ?? 0)} ms`);
+  const cpuLine = Object.entries(servicesCpu).map(([name, ms]) => `${name} ${ms} ms`);
   process.stdout.write(`CPU while the cluster ran: gateways ${gatewayCpuMs} ms (incl. start-up), ${cpuLine.join(', ')}; sends ${sends}\n`);
   process.stdout.write(`stages over all gateways (warm-up included):\n${formatStages(merged.figures())}\n`);
+  if (sends > 0) {
+    perMessage = perMessageFigures(nodes, sends, servicesCpu);
+    if (runGroup) process.stdout.write('note: group sends are among the sends below: the figures mix 1:1 and group messages (use --traffic 1to1)\n');
+    process.stdout.write(`${formatPerMessage(sends, perMessage, perMessage.messagePath, perMessage)}\n${PER_MESSAGE_NOTE}\n`);
+  }
 }
+
+/** Each local service's CPU ms from the cluster being ready to its stop. */
+function servicesCpuUsedMs(): Record<string, number> {
+  return Object.fromEntries(Object.entries(servicesCpuAfter ?? {}).map(([name, ms]) => [name, ms - (servicesCpuBefore?.[name] ?? 0)]));
+}
+
+/** Requests per send over all gateways (whole run and message path) and CPU per send; `sends` > 0. */
+function perMessageFigures(nodes: GatewayFigures[], sends: number, servicesCpu: Record<string, number>): PerMessage {
+  const scopes = nodes.map((node) => node.requests);
+  const perSendMs = (ms: number | undefined) => (ms === undefined ? undefined : round2(ms / sends));
+  return {
+    sends,
+    note: PER_MESSAGE_NOTE,
+    ...perMessageRequests(sumScopes(scopes, () => true), sends),
+    gatewayCpuMs: round2(nodes.reduce((sum, node) => sum + node.cpuMsSinceReady, 0) / sends),
+    cassandraCpuMs: perSendMs(servicesCpu.cassandra),
+    redisCpuMs: perSendMs(servicesCpu.redis),
+    messagePath: perMessageRequests(sumScopes(scopes, (scope) => MESSAGE_PATH_SCOPES.has(scope)), sends),
+  };
+}
+
 if (values.json) {
-  writeFileSync(values.json, JSON.stringify({ kind: 'bench-cluster', gateways, pairs, members, rate1to1, rateGroup, durationMs, relay1to1, relayGroup, system1to1, systemGroup }, null, 2));
+  writeFileSync(
+    values.json,
+    JSON.stringify({ kind: 'bench-cluster', gateways, pairs, members, rate1to1, rateGroup, durationMs, relay1to1, relayGroup, system1to1, systemGroup, perMessage }, null, 2),
+  );
 }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import * as hdr from 'hdr-histogram-js';
 
 export interface StageFigures {
@@ -21,6 +22,22 @@ export interface EncodedStage {
  */
 export class StageTimer {
   private readonly stages = new Map<string, { histogram: hdr.Histogram; totalMs: number }>();
+  /** The stage of the outermost timed call the current async context runs inside. */
+  private readonly outermost = new AsyncLocalStorage<string>();
+
+  /**
+   * The outermost timed call (`time` or a wrapped port) this code runs inside — the request
+   * handler or port call that started the work — or undefined outside all of them. Lets the
+   * caller attribute requests to the message path or to set-up.
+   */
+  outerStage(): string | undefined {
+    return this.outermost.getStore();
+  }
+
+  /** Runs `call` with `stage` as the outer stage unless it already runs inside one. */
+  private within<T>(stage: string, call: () => T): T {
+    return this.outermost.getStore() === undefined ? this.outermost.run(stage, call) : call();
+  }
 
   record(stage: string, durationMs: number): void {
     const entry = this.entry(stage);
@@ -56,7 +73,7 @@ export class StageTimer {
   /** Times a promise-returning call under `stage`. */
   time<T>(stage: string, call: () => Promise<T>): Promise<T> {
     const startMs = performance.now();
-    return call().finally(() => this.record(stage, performance.now() - startMs));
+    return this.within(stage, call).finally(() => this.record(stage, performance.now() - startMs));
   }
 
   /** Wraps every function property of `target` (own and prototype) so its async calls are timed as `<prefix>.<method>`. */
@@ -67,7 +84,7 @@ export class StageTimer {
         if (typeof value !== 'function' || typeof property !== 'string') return value;
         return (...args: unknown[]) => {
           const startMs = performance.now();
-          const result = (value as (...a: unknown[]) => unknown).apply(object, args);
+          const result = this.within(`${prefix}.${property}`, () => (value as (...a: unknown[]) => unknown).apply(object, args));
           if (result instanceof Promise) return result.finally(() => this.record(`${prefix}.${property}`, performance.now() - startMs));
           return result;
         };

@@ -6,7 +6,9 @@
  * - every Cassandra statement timed by its shape (`cql INSERT messages IF`, `cql SELECT inbox`, …),
  * - the two request handlers the load exercises (`core.chat.send`, `core.receipts.delivered`),
  *   whose time includes waiting in the conversation's serializer,
- * - event-loop delay and the CPU time the process used.
+ * - event-loop delay and the CPU time the process used (in all, and since it was ready),
+ * - every Cassandra request and Redis command counted, by the outermost timed call that issued it
+ *   (request-counts.ts), for the bench's per-message table.
  *
  * With `CHAT_CPU_PROFILE_DIR` set it also records a CPU profile (`<node id>.cpuprofile`, open it in
  * Chrome DevTools) from start to stop.
@@ -20,12 +22,14 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import driver from 'cassandra-driver';
+import { Pipeline, Redis, type Command } from 'ioredis';
 import { parseLimitOverrides } from '../core/limits.js';
 import { PromMetrics } from '../metrics/prom-metrics.js';
 import type { CoreDeps } from '../services/deps.js';
 import { startServer } from '../server.js';
 import { productionConfigFromEnv } from '../worlds/production-config.js';
 import { buildProductionWorld } from '../worlds/production-world.js';
+import { NO_SCOPE, RequestCounter, statementShape } from './request-counts.js';
 import { StageTimer } from './stage-timer.js';
 
 const { values } = parseArgs({
@@ -43,17 +47,21 @@ const outDir = process.env.CHAT_STAGE_TIMING_DIR;
 if (!outDir) throw new Error('CHAT_STAGE_TIMING_DIR must name the folder for the figures');
 const nodeId = values['node-id'];
 const timer = new StageTimer();
+const requests = new RequestCounter();
+const currentScope = () => timer.outerStage() ?? NO_SCOPE;
 
-// Statement-level timing: wrap the driver before the world creates its client.
+// Statement-level timing and counting: wrap the driver before the world creates its client.
 const clientPrototype = driver.Client.prototype as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
 for (const method of ['execute', 'batch'] as const) {
   const original = clientPrototype[method]!;
   clientPrototype[method] = function (this: unknown, ...args: unknown[]) {
-    const first = args[0];
-    const stage = method === 'batch' ? `cql BATCH ${statementShape(String((first as Array<{ query: string }>)[0]?.query ?? ''))}` : `cql ${statementShape(String(first))}`;
+    const queries = method === 'batch' ? batchQueries(args[0]) : [String(args[0])];
+    requests.countCql(currentScope(), queries, method === 'batch');
+    const stage = method === 'batch' ? `cql BATCH ${statementShape(queries[0] ?? '')}` : `cql ${statementShape(queries[0]!)}`;
     return timer.time(stage, () => original.apply(this, args));
   };
 }
+countRedisCommands();
 
 const metrics = new PromMetrics({ nodeId });
 const world = await buildProductionWorld(productionConfigFromEnv(process.env, nodeId), { metrics, limits: parseLimitOverrides(values.limit) });
@@ -66,7 +74,8 @@ const send = chat.send.bind(chat);
 chat.send = (caller, request) => timer.time('core.chat.send', () => send(caller, request));
 const receipts = world.core.receipts;
 const delivered = receipts.delivered.bind(receipts);
-receipts.delivered = (caller, conversationId, seq) => timer.time('core.receipts.delivered', () => delivered(caller, conversationId, seq));
+receipts.delivered = (caller, conversationId, seq, sentOnThisConnection) =>
+  timer.time('core.receipts.delivered', () => delivered(caller, conversationId, seq, sentOnThisConnection));
 
 const profileDir = process.env.CHAT_CPU_PROFILE_DIR;
 const profiler = profileDir ? new Session() : undefined;
@@ -79,6 +88,8 @@ if (profiler) {
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 const server = await startServer({ node: world.node, host: values.host, port: Number(values.port), devTokens: values['dev-tokens'], renderMetrics: () => metrics.render() });
+// The bench measures the services' CPU from when all gateways are ready: this is the gateway's figure for about the same span.
+const cpuUsageAtReady = process.cpuUsage();
 process.stdout.write(`READY ${JSON.stringify({ wsUrl: server.wsUrl, httpUrl: server.httpUrl, nodeId, pid: process.pid })}\n`);
 
 let stopping = false;
@@ -87,9 +98,11 @@ process.on('SIGTERM', () => {
   stopping = true;
   const figures = {
     nodeId,
-    cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
+    cpuMs: cpuMs(process.cpuUsage()),
+    cpuMsSinceReady: cpuMs(process.cpuUsage(cpuUsageAtReady)),
     eventLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
     stages: timer.encode(),
+    requests: requests.toJSON(),
   };
   writeFileSync(path.join(outDir, `${nodeId}.json`), JSON.stringify(figures, null, 2));
   void (profiler && profileDir ? profiler.post('Profiler.stop') : Promise.resolve(undefined))
@@ -101,11 +114,38 @@ process.on('SIGTERM', () => {
     .then(() => process.exit(0));
 });
 
-/** `INSERT messages IF`, `SELECT inbox`, `UPDATE receipts`: verb, table, and whether it is a lightweight transaction. */
-function statementShape(query: string): string {
-  const verb = query.trim().split(/\s+/)[0]?.toUpperCase() ?? '?';
-  const table = /(?:FROM|INTO|UPDATE)\s+(?:\w+\.)?(\w+)/i.exec(query)?.[1] ?? '?';
-  const lwt = /\bIF\b/i.test(query) ? ' IF' : '';
-  const shape = /ORDER BY seq DESC LIMIT 1/i.test(query) && verb === 'SELECT' && table === 'messages' ? ' (highest)' : '';
-  return `${verb} ${table}${lwt}${shape}`;
+function cpuMs(usage: NodeJS.CpuUsage): number {
+  return Math.round((usage.user + usage.system) / 1000);
+}
+
+/** The query texts of a `client.batch` call (statements are `{ query, params }` objects or plain strings). */
+function batchQueries(statements: unknown): string[] {
+  return (statements as Array<string | { query: string }>).map((statement) => (typeof statement === 'string' ? statement : statement.query));
+}
+
+/**
+ * Counts every command ioredis writes to Redis, by name and scope. All of them pass through
+ * `Redis.prototype.sendCommand`: direct calls, pipelines and auto-pipelines (their exec hands
+ * each queued command to it), MULTI/EXEC, connection handshakes and subscriptions. A command can
+ * pass through it more than once (queued while disconnected, then flushed), so each is counted on
+ * its first pass only. Its scope is taken where it was issued: an (auto-)pipelined command is
+ * sent later, from whichever call's context flushes the pipeline, but queued into the pipeline
+ * (`Pipeline.prototype.sendCommand`) synchronously by its caller.
+ */
+function countRedisCommands(): void {
+  const scopeOf = new WeakMap<Command, string>();
+  const queue = Pipeline.prototype.sendCommand;
+  Pipeline.prototype.sendCommand = function (this: Pipeline, command: Command) {
+    scopeOf.set(command, currentScope());
+    return queue.call(this, command);
+  };
+  const counted = new WeakSet<Command>();
+  const send = Redis.prototype.sendCommand;
+  Redis.prototype.sendCommand = function (this: Redis, command: Command, ...rest: unknown[]) {
+    if (!counted.has(command)) {
+      counted.add(command);
+      requests.countRedis(scopeOf.get(command) ?? currentScope(), command.name.toUpperCase());
+    }
+    return (send as (this: Redis, ...args: unknown[]) => unknown).call(this, command, ...rest);
+  };
 }

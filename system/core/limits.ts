@@ -69,6 +69,15 @@ export interface Limits {
   walReplayRetryMs: number;
   /** Longest wait between replay attempts while the store stays down. */
   walReplayRetryMaxMs: number;
+  /**
+   * How long a gateway keeps trying to reach a conversation's owner (ownership moving, a takeover
+   * waiting out a lease) before it logs a send in its write-ahead log or fails a group change.
+   */
+  ownerWaitMs: number;
+  /** Pause between two attempts to reach a conversation's owner. */
+  ownerRetryMs: number;
+  /** Longest wait for another gateway's answer to a forwarded request. */
+  ownerCallTimeoutMs: number;
 }
 
 export const defaultLimits: Readonly<Limits> = Object.freeze({
@@ -113,6 +122,9 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
   walEntriesMax: 100_000,
   walReplayRetryMs: 250,
   walReplayRetryMaxMs: 4_000,
+  ownerWaitMs: 3_000,
+  ownerRetryMs: 100,
+  ownerCallTimeoutMs: 5_000,
 });
 
 export function resolveLimits(overrides: Partial<Limits> = {}): Limits {

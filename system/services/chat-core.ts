@@ -2,6 +2,10 @@ import { KeyedSerializer } from '../core/keyed-serializer.js';
 import { AuthService } from './auth-service.js';
 import { ChatService } from './chat-service.js';
 import { WriteAhead } from './write-ahead.js';
+import { OwnerRouting } from './owner-routing.js';
+import type { OwnerCall } from '../ports/conversation-owners.js';
+import type { WalEntry } from '../ports/write-ahead-log.js';
+import type { SendRequest } from './chat-service.js';
 import type { CoreDeps } from './deps.js';
 import { Fanout } from './fanout.js';
 import { GroupService } from './group-service.js';
@@ -37,17 +41,30 @@ export class ChatCore {
   constructor(readonly deps: CoreDeps) {
     // One serializer for messages and membership changes: both take the conversation's next seq.
     const serializer = new KeyedSerializer();
+    const routing = new OwnerRouting(deps, deps.owners);
     this.membership = new Membership(deps);
     this.pushNotifier = new PushNotifier(deps);
     const fanout = new Fanout(deps, this.pushNotifier);
     this.auth = new AuthService(deps);
     this.media = new MediaService(deps, this.membership);
     this.writeAhead = deps.wal ? new WriteAhead({ ...deps, wal: deps.wal }, (entry) => this.chat.replay(entry)) : undefined;
-    this.chat = new ChatService(deps, serializer, this.membership, fanout, this.media, deps.groupEpochs ? new MlsEpochGuard(deps.groupEpochs) : undefined, this.writeAhead);
-    this.groups = new GroupService(deps, serializer, this.membership, fanout);
+    this.chat = new ChatService(deps, serializer, this.membership, fanout, this.media, routing, deps.groupEpochs ? new MlsEpochGuard(deps.groupEpochs) : undefined, this.writeAhead);
+    this.groups = new GroupService(deps, serializer, this.membership, fanout, routing);
     this.receipts = new ReceiptService(deps, this.membership);
     this.sync = new SyncService(deps, this.membership);
     this.presence = new PresenceService(deps);
     this.keys = new KeyDirectoryService(deps, deps.keyPackageInspector ?? mlsKeyPackageInspector);
+  }
+
+  /** Carries out a request another node forwarded because this node owns the conversation (OwnerRouting). */
+  handleOwnerCall(call: OwnerCall): Promise<unknown> {
+    switch (call.kind) {
+      case 'send':
+        return this.chat.acceptForwarded(call.caller, call.request as unknown as SendRequest);
+      case 'replay':
+        return this.chat.replayHere(call.entry as unknown as WalEntry);
+      case 'group':
+        return this.groups.runForwarded(call.method, call.caller, call.args);
+    }
   }
 }

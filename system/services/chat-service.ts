@@ -11,6 +11,7 @@ import type { MlsEpochGuard, MlsMarker } from './mls-epoch-guard.js';
 import type { AppendResult } from '../ports/message-store.js';
 import type { WalEntry } from '../ports/write-ahead-log.js';
 import { isStoreOutage, type ReplayOutcome, type WriteAhead } from './write-ahead.js';
+import type { OwnerRouting } from './owner-routing.js';
 
 export interface SendRequest {
   conversationId: ConversationId;
@@ -60,6 +61,7 @@ export class ChatService {
     private readonly membership: Membership,
     private readonly fanout: Fanout,
     private readonly media: MediaService,
+    private readonly routing: OwnerRouting,
     private readonly epochGuard?: MlsEpochGuard,
     private readonly writeAhead?: WriteAhead,
   ) {}
@@ -75,44 +77,87 @@ export class ChatService {
     if (bodyBytes > bodyBytesMax) {
       return Promise.reject(new ChatError('MESSAGE_TOO_LARGE', `message body is ${bodyBytes} bytes; ${limitName} is ${bodyBytesMax}`));
     }
-    return this.serializer.run(request.conversationId, () => this.acceptOrQueue(caller, request));
+    // This node's serializer also orders what it forwards, so one connection's sends reach the
+    // owner in the order they arrived.
+    return this.serializer.run(request.conversationId, () => this.queueOrRoute(caller, request));
   }
 
-  /** Replays a logged send (the write-ahead replayer calls this); throws STORAGE_UNAVAILABLE while the store is down. */
+  /** A send forwarded by another node, which found this node to be the conversation's owner. */
+  acceptForwarded(caller: Caller, request: SendRequest): Promise<SendOutcome> {
+    return this.serializer.run(request.conversationId, () => {
+      this.routing.requireLocal(request.conversationId);
+      return this.acceptOrQueue(caller, request);
+    });
+  }
+
+  /** Replays a logged send (the write-ahead replayer calls this) through the owner; throws STORAGE_UNAVAILABLE while the store is down. */
   replay(entry: WalEntry): Promise<ReplayOutcome> {
+    return this.routing.run(entry.conversationId, {
+      here: () => this.replayHere(entry),
+      call: { kind: 'replay', entry: { ...entry } },
+    });
+  }
+
+  /** A replay as the owner runs it (here, or forwarded by the node whose log holds the entry). */
+  replayHere(entry: WalEntry): Promise<ReplayOutcome> {
     const caller: Caller = { userId: entry.senderUserId, deviceId: entry.senderDeviceId };
     const request: SendRequest = { conversationId: entry.conversationId, clientMessageId: entry.clientMessageId, bodyBase64: entry.bodyBase64 };
     if (entry.media) request.media = entry.media;
     if (entry.mls) request.mls = entry.mls as MlsMarker;
     return this.serializer.run(entry.conversationId, async () => {
+      this.routing.requireLocal(entry.conversationId);
       const result = await this.accept(caller, request, { replayOf: entry });
       return result.duplicate ? 'duplicate' : 'stored';
     });
   }
 
-  private async acceptOrQueue(caller: Caller, request: SendRequest): Promise<SendOutcome> {
+  /**
+   * On the node the client is connected to: a retry of a send waiting in this node's write-ahead
+   * log is answered from there, and while the conversation has sends waiting there, this one
+   * queues behind them (FIFO). Otherwise the send runs on the conversation's owner (this node or
+   * another); when no owner answers, it is logged here (durable, replayed through the owner).
+   */
+  private async queueOrRoute(caller: Caller, request: SendRequest): Promise<SendOutcome> {
+    const queued = await this.queuedBehindLog(caller, request);
+    if (queued) return queued;
     const writeAhead = this.writeAhead;
-    if (writeAhead) {
-      const waiting = writeAhead.findPending({
-        conversationId: request.conversationId,
-        senderUserId: caller.userId,
-        senderDeviceId: caller.deviceId,
-        clientMessageId: request.clientMessageId,
-      });
-      if (waiting) {
-        if (waiting.bodyBase64 !== request.bodyBase64 || waiting.media?.objectKey !== request.media?.objectKey) {
-          throw new ChatError('IDEMPOTENCY_CONFLICT', `clientMessageId ${request.clientMessageId} was used for a different message`);
-        }
-        return { queued: true, conversationId: waiting.conversationId, clientMessageId: waiting.clientMessageId, serverTimeMs: waiting.acceptedAtMs, duplicate: true };
+    return this.routing.run<SendOutcome>(request.conversationId, {
+      here: () => this.accept(caller, request, {}),
+      call: { kind: 'send', caller: { userId: caller.userId, deviceId: caller.deviceId }, request: { ...request } },
+      ...(writeAhead && { unreachable: () => this.checkAndQueue(writeAhead, caller, request) }),
+    });
+  }
+
+  /** As the owner, for a send this node received itself or had forwarded to it. */
+  private async acceptOrQueue(caller: Caller, request: SendRequest): Promise<SendOutcome> {
+    return (await this.queuedBehindLog(caller, request)) ?? this.accept(caller, request, {});
+  }
+
+  /** The answer from this node's write-ahead log, when the send is in it or must queue behind it. */
+  private async queuedBehindLog(caller: Caller, request: SendRequest): Promise<QueuedResult | undefined> {
+    const writeAhead = this.writeAhead;
+    if (!writeAhead) return undefined;
+    const waiting = writeAhead.findPending({
+      conversationId: request.conversationId,
+      senderUserId: caller.userId,
+      senderDeviceId: caller.deviceId,
+      clientMessageId: request.clientMessageId,
+    });
+    if (waiting) {
+      if (waiting.bodyBase64 !== request.bodyBase64 || waiting.media?.objectKey !== request.media?.objectKey) {
+        throw new ChatError('IDEMPOTENCY_CONFLICT', `clientMessageId ${request.clientMessageId} was used for a different message`);
       }
-      // Earlier sends to this conversation wait in the log: this one queues behind them (FIFO).
-      if (writeAhead.hasPending(request.conversationId)) {
-        await this.membership.requireMember(request.conversationId, caller.userId);
-        if (request.media) await this.media.requireAttachment(request.conversationId, request.media);
-        return this.queue(writeAhead, caller, request, this.deps.clock.nowMs());
-      }
+      return { queued: true, conversationId: waiting.conversationId, clientMessageId: waiting.clientMessageId, serverTimeMs: waiting.acceptedAtMs, duplicate: true };
     }
-    return this.accept(caller, request, {});
+    // Earlier sends to this conversation wait in the log: this one queues behind them (FIFO).
+    if (writeAhead.hasPending(request.conversationId)) return this.checkAndQueue(writeAhead, caller, request);
+    return undefined;
+  }
+
+  private async checkAndQueue(writeAhead: WriteAhead, caller: Caller, request: SendRequest): Promise<QueuedResult> {
+    await this.membership.requireMember(request.conversationId, caller.userId);
+    if (request.media) await this.media.requireAttachment(request.conversationId, request.media);
+    return this.queue(writeAhead, caller, request, this.deps.clock.nowMs());
   }
 
   private async queue(writeAhead: WriteAhead, caller: Caller, request: SendRequest, acceptedAtMs: number): Promise<QueuedResult> {

@@ -2,6 +2,7 @@ import type { Limits } from '../core/limits.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { ConnectionRegistry } from '../ports/connection-registry.js';
+import type { ConversationOwners } from '../ports/conversation-owners.js';
 import type { ConversationStore } from '../ports/conversation-store.js';
 import type { DirectoryStore } from '../ports/directory-store.js';
 import type { GroupEpochStore } from '../ports/group-epoch-store.js';
@@ -54,4 +55,9 @@ export interface CoreDeps {
    * cannot fail).
    */
   wal?: WriteAheadLog;
+  /**
+   * Which node numbers each conversation, when several nodes share the stores (production).
+   * Absent: this node appends to every conversation itself (embedded, simulated).
+   */
+  owners?: ConversationOwners;
 }

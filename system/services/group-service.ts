@@ -7,6 +7,9 @@ import type { Caller } from './caller.js';
 import type { CoreDeps } from './deps.js';
 import type { Fanout } from './fanout.js';
 import { currentSpans, type Membership } from './membership.js';
+import type { OwnerRouting } from './owner-routing.js';
+
+export type GroupMethod = 'create' | 'add' | 'remove' | 'leave' | 'setAdmin';
 
 export interface GroupChange {
   conversationId: ConversationId;
@@ -24,9 +27,62 @@ export class GroupService {
     private readonly serializer: KeyedSerializer,
     private readonly membership: Membership,
     private readonly fanout: Fanout,
+    private readonly routing: OwnerRouting,
   ) {}
 
-  async create(caller: Caller, name: string, memberIds: readonly UserId[]): Promise<GroupChange> {
+  // Each change appends to the group's log, so it runs on the group's owner (OwnerRouting).
+
+  create(caller: Caller, name: string, memberIds: readonly UserId[]): Promise<GroupChange> {
+    const conversationId = groupConversationId(this.deps.random.hex(16));
+    return this.onOwner(conversationId, caller, 'create', [name, memberIds, conversationId]);
+  }
+
+  add(caller: Caller, conversationId: ConversationId, userIds: readonly UserId[]): Promise<GroupChange> {
+    return this.onOwner(conversationId, caller, 'add', [conversationId, userIds]);
+  }
+
+  remove(caller: Caller, conversationId: ConversationId, userId: UserId): Promise<GroupChange> {
+    return this.onOwner(conversationId, caller, 'remove', [conversationId, userId]);
+  }
+
+  leave(caller: Caller, conversationId: ConversationId): Promise<GroupChange> {
+    return this.onOwner(conversationId, caller, 'leave', [conversationId]);
+  }
+
+  setAdmin(caller: Caller, conversationId: ConversationId, userId: UserId, admin: boolean): Promise<GroupChange> {
+    return this.onOwner(conversationId, caller, 'setAdmin', [conversationId, userId, admin]);
+  }
+
+  /** A change forwarded by another node, which found this node to own the group. */
+  runForwarded(method: GroupMethod, caller: Caller, args: unknown[]): Promise<GroupChange> {
+    const conversationId = String(method === 'create' ? args[2] : args[0]);
+    this.routing.requireLocal(conversationId);
+    return this.here(method, caller, args);
+  }
+
+  private onOwner(conversationId: ConversationId, caller: Caller, method: GroupMethod, args: unknown[]): Promise<GroupChange> {
+    return this.routing.run(conversationId, {
+      here: () => this.here(method, caller, args),
+      call: { kind: 'group', method, caller: { userId: caller.userId, deviceId: caller.deviceId }, args },
+    });
+  }
+
+  private here(method: GroupMethod, caller: Caller, args: unknown[]): Promise<GroupChange> {
+    switch (method) {
+      case 'create':
+        return this.createHere(caller, args[0] as string, args[1] as UserId[], args[2] as ConversationId);
+      case 'add':
+        return this.addHere(caller, args[0] as ConversationId, args[1] as UserId[]);
+      case 'remove':
+        return this.removeHere(caller, args[0] as ConversationId, args[1] as UserId);
+      case 'leave':
+        return this.leaveHere(caller, args[0] as ConversationId);
+      case 'setAdmin':
+        return this.setAdminHere(caller, args[0] as ConversationId, args[1] as UserId, args[2] as boolean);
+    }
+  }
+
+  private async createHere(caller: Caller, name: string, memberIds: readonly UserId[], conversationId: ConversationId): Promise<GroupChange> {
     const trimmed = name.trim();
     if (trimmed.length === 0 || trimmed.length > this.deps.limits.groupNameCharsMax) {
       throw new ChatError('INVALID_FIELD', `group name must be 1-${this.deps.limits.groupNameCharsMax} characters`);
@@ -34,7 +90,6 @@ export class GroupService {
     const members = [...new Set([caller.userId, ...memberIds])];
     this.requireRoom(0, members.length);
     await this.requireUsersExist(members);
-    const conversationId = groupConversationId(this.deps.random.hex(16));
     return this.serializer.run(conversationId, async () => {
       const event = await this.appendChange(conversationId, 'created', caller.userId, members, trimmed);
       const record: GroupRecord = {
@@ -50,7 +105,7 @@ export class GroupService {
     });
   }
 
-  add(caller: Caller, conversationId: ConversationId, userIds: readonly UserId[]): Promise<GroupChange> {
+  private addHere(caller: Caller, conversationId: ConversationId, userIds: readonly UserId[]): Promise<GroupChange> {
     return this.serializer.run(conversationId, async () => {
       const group = await this.requireAdmin(caller, conversationId);
       const current = currentSpans(group).map((s) => s.userId);
@@ -66,21 +121,21 @@ export class GroupService {
     });
   }
 
-  remove(caller: Caller, conversationId: ConversationId, userId: UserId): Promise<GroupChange> {
+  private removeHere(caller: Caller, conversationId: ConversationId, userId: UserId): Promise<GroupChange> {
     return this.serializer.run(conversationId, async () => {
       const group = await this.requireAdmin(caller, conversationId);
       return this.endMembership(group, caller.userId, userId, 'removed');
     });
   }
 
-  leave(caller: Caller, conversationId: ConversationId): Promise<GroupChange> {
+  private leaveHere(caller: Caller, conversationId: ConversationId): Promise<GroupChange> {
     return this.serializer.run(conversationId, async () => {
       const { group } = await this.requireGroupMember(caller, conversationId);
       return this.endMembership(group, caller.userId, caller.userId, 'left');
     });
   }
 
-  setAdmin(caller: Caller, conversationId: ConversationId, userId: UserId, admin: boolean): Promise<GroupChange> {
+  private setAdminHere(caller: Caller, conversationId: ConversationId, userId: UserId, admin: boolean): Promise<GroupChange> {
     return this.serializer.run(conversationId, async () => {
       const group = await this.requireAdmin(caller, conversationId);
       const current = currentSpans(group);

@@ -19,6 +19,8 @@ export interface ProductionConfig {
    * restart of the node: a restarted gateway replays what it finds there.
    */
   walDir: string;
+  /** Slot leases of conversation owners (CHAT_OWNER_LEASE_MS, CHAT_OWNER_SLOTS); defaults in system/ownership/lease-keeper.ts. */
+  ownership: { leaseMs?: number; slotCount?: number };
 }
 
 export class ConfigurationError extends Error {
@@ -44,6 +46,7 @@ export function productionConfigFromEnv(env: NodeJS.ProcessEnv, nodeId: string):
     ...(env.CASSANDRA_WRITE_CONSISTENCY && { writeConsistency: env.CASSANDRA_WRITE_CONSISTENCY as ConsistencyName }),
     ...(env.CASSANDRA_READ_CONSISTENCY && { readConsistency: env.CASSANDRA_READ_CONSISTENCY as ConsistencyName }),
     ...(env.CASSANDRA_REQUEST_TIMEOUT_MS && { requestTimeoutMs: positiveInteger(env, 'CASSANDRA_REQUEST_TIMEOUT_MS') }),
+    ...(env.CASSANDRA_GROUP_COMMIT && { groupCommit: booleanFlag(env, 'CASSANDRA_GROUP_COMMIT') }),
     ...(env.CASSANDRA_USERNAME && { credentials: { username: env.CASSANDRA_USERNAME, password: env.CASSANDRA_PASSWORD ?? '' } }),
   };
   let s3: S3BlobStoreConfig;
@@ -62,6 +65,10 @@ export function productionConfigFromEnv(env: NodeJS.ProcessEnv, nodeId: string):
     fcmProjectId: env.FCM_PROJECT_ID || undefined,
     peerUrls: (env.CHAT_PEER_URLS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     walDir: env.CHAT_WAL_DIR || `.wal/${nodeId}`,
+    ownership: {
+      ...(env.CHAT_OWNER_LEASE_MS && { leaseMs: positiveInteger(env, 'CHAT_OWNER_LEASE_MS') }),
+      ...(env.CHAT_OWNER_SLOTS && { slotCount: positiveInteger(env, 'CHAT_OWNER_SLOTS') }),
+    },
   };
 }
 
@@ -69,4 +76,11 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string): number {
   const value = Number(env[name]);
   if (!Number.isInteger(value) || value <= 0) throw new ConfigurationError(`${name} must be a positive whole number, got "${env[name]}"`);
   return value;
+}
+
+function booleanFlag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const value = env[name]?.trim().toLowerCase();
+  if (value === '1' || value === 'true') return true;
+  if (value === '0' || value === 'false') return false;
+  throw new ConfigurationError(`${name} must be 1 or 0, got "${env[name]}"`);
 }

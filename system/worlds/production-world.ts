@@ -1,3 +1,5 @@
+import { CassandraLeaseStore } from '../adapters/cassandra/cassandra-lease-store.js';
+import { CassandraOwnedLog } from '../adapters/cassandra/cassandra-owned-log.js';
 import { createCassandraStores } from '../adapters/cassandra/cassandra-stores.js';
 import { FcmPushSender } from '../adapters/fcm/fcm-push-sender.js';
 import { LocalRouter } from '../adapters/memory/local-router.js';
@@ -13,6 +15,8 @@ import { GatewayNode } from '../gateway/gateway-node.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { PushSender } from '../ports/push-sender.js';
 import { ChatCore } from '../services/chat-core.js';
+import { ClusterOwners } from '../ownership/cluster-owners.js';
+import { DEFAULT_OWNERSHIP, LeaseKeeper, type OwnershipSettings } from '../ownership/lease-keeper.js';
 import type { ProductionConfig } from './production-config.js';
 
 /**
@@ -24,13 +28,26 @@ export async function buildProductionWorld(config: ProductionConfig, options: { 
   const log = consoleLogger(config.nodeId);
   const localRouter = new LocalRouter(config.nodeId);
   const cassandra = await createCassandraStores(config.cassandra);
+  const limits = resolveLimits(options.limits);
   let redis;
   try {
-    redis = await createRedisAdapters({ url: config.redisUrl, nodeId: config.nodeId, localRouter, keyPrefix: config.redisKeyPrefix, logger: log });
+    redis = await createRedisAdapters({
+      url: config.redisUrl,
+      nodeId: config.nodeId,
+      localRouter,
+      keyPrefix: config.redisKeyPrefix,
+      logger: log,
+      ownerCallTimeoutMs: limits.ownerCallTimeoutMs,
+    });
   } catch (error) {
     await cassandra.close();
     throw error;
   }
+  // One owner per slot of conversations numbers their events in memory (docs/storage-cassandra.md).
+  const ownership: OwnershipSettings = { ...DEFAULT_OWNERSHIP, ...config.ownership };
+  if (ownership.leaseMs !== DEFAULT_OWNERSHIP.leaseMs) ownership.tickMs = Math.min(ownership.tickMs, Math.max(100, Math.floor(ownership.leaseMs / 6)));
+  const keeper = new LeaseKeeper({ clock: systemClock, log, store: new CassandraLeaseStore(cassandra.cql), nodeId: config.nodeId }, ownership);
+  const messages = new CassandraOwnedLog(cassandra.cql, keeper);
   const wal = await FileWriteAheadLog.open(config.walDir);
   if (wal.pending().length > 0) log.info('write-ahead log holds sends from the previous run; replaying', { entries: wal.pending().length, dir: config.walDir });
   const blobs = new S3BlobStore(config.s3);
@@ -47,10 +64,11 @@ export async function buildProductionWorld(config: ProductionConfig, options: { 
   const core = new ChatCore({
     clock: systemClock,
     random: cryptoRandom,
-    limits: resolveLimits(options.limits),
+    limits,
     nodeId: config.nodeId,
     tokenSecret: config.tokenSecret,
-    messages: cassandra.messages,
+    messages,
+    owners: new ClusterOwners(keeper, redis.ownerCalls),
     conversations: redis.cacheConversations(cassandra.conversations),
     inbox: cassandra.inbox,
     receipts: cassandra.receipts,
@@ -66,6 +84,8 @@ export async function buildProductionWorld(config: ProductionConfig, options: { 
     log,
     wal,
   });
+  await redis.ownerCalls.start((call) => core.handleOwnerCall(call));
+  await keeper.start();
   const node = new GatewayNode(core, localRouter, { peerUrls: config.peerUrls });
   redis.onReconnected(() => {
     node.reannounceSessions().then(
@@ -76,8 +96,12 @@ export async function buildProductionWorld(config: ProductionConfig, options: { 
   return {
     core,
     node,
+    keeper,
     async close() {
       await core.writeAhead?.stop();
+      // Hand the slots back so their next owners wait only the clock-skew margin.
+      await keeper.stop();
+      await messages.drain();
       await wal.close();
       await redis.close();
       await cassandra.close();

@@ -56,6 +56,12 @@ export interface CassandraConfig {
   idempotencyLeaseMs?: number;
   /** Most attempts to claim a sequence number under contention before giving up. Default 200. */
   claimAttemptsMax?: number;
+  /**
+   * Group commit: idempotent plain writes requested in one turn of the event loop go to Cassandra
+   * together as unlogged batches (fewer requests, less node CPU per write; see
+   * write-coalescer.ts). Default true; false sends each write as its own request.
+   */
+  groupCommit?: boolean;
 }
 
 export type CassandraSettings = Required<Omit<CassandraConfig, 'credentials'>> & Pick<CassandraConfig, 'credentials'>;
@@ -73,6 +79,7 @@ export const CASSANDRA_DEFAULTS = Object.freeze({
   inboxTtlSeconds: 30 * 24 * 60 * 60,
   idempotencyLeaseMs: 10_000,
   claimAttemptsMax: 200,
+  groupCommit: true,
 } as const satisfies Omit<CassandraSettings, 'contactPoints' | 'localDataCenter' | 'credentials'>);
 
 const KEYSPACE_PATTERN = /^[a-z][a-z0-9_]{0,47}$/;
@@ -99,6 +106,7 @@ export function resolveCassandraConfig(config: CassandraConfig): CassandraSettin
     if (!Number.isInteger(settings[key]) || settings[key] < 1) problems.push(`${key} must be a positive integer`);
   }
   if (!Number.isInteger(settings.inboxTtlSeconds) || settings.inboxTtlSeconds < 0) problems.push('inboxTtlSeconds must be an integer >= 0');
+  if (typeof settings.groupCommit !== 'boolean') problems.push('groupCommit must be true or false');
   if (problems.length > 0) throw new Error(`invalid Cassandra settings: ${problems.join('; ')}`);
   return settings;
 }

@@ -33,7 +33,9 @@ export interface CassandraStores {
   migration: MigrationReport | undefined;
   /** The driver client, for health checks and metrics; the stores own it. */
   client: Client;
-  /** Waits for background writes, then closes every connection. Idempotent. */
+  /** The statement layer the stores share (for stores composed by the caller, e.g. the owned log). */
+  cql: Cql;
+  /** Waits for background writes (and group-commit batches), then closes every connection. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -75,9 +77,12 @@ export async function createCassandraStores(config: CassandraConfig, options: Cr
     settings,
     migration,
     client,
+    cql,
     close() {
       closing ??= (async () => {
         await messages.drain();
+        // Writes still waiting for the end of their turn, and group-commit batches in flight.
+        await cql.flush();
         await client.shutdown();
       })();
       return closing;

@@ -7,6 +7,7 @@ import driver from 'cassandra-driver';
 import type { Client, QueryOptions, types as driverTypes } from 'cassandra-driver';
 import type { CassandraSettings, ConsistencyName, SerialConsistencyName } from './cassandra-config.js';
 import { toStorageError } from './storage-errors.js';
+import { WriteCoalescer, type GroupCommitStats } from './write-coalescer.js';
 
 const { types } = driver;
 
@@ -68,12 +69,17 @@ export function createDriverClient(settings: CassandraSettings): Client {
 
 export class Cql {
   readonly keyspace: string;
+  /** Group commit of idempotent plain writes (undefined when `settings.groupCommit` is false). */
+  private readonly coalescer: WriteCoalescer | undefined;
 
   constructor(
     readonly client: Client,
     readonly settings: CassandraSettings,
   ) {
     this.keyspace = settings.keyspace;
+    this.coalescer = settings.groupCommit
+      ? new WriteCoalescer(client, { consistency: consistencyCode(settings.writeConsistency), requestTimeoutMs: settings.requestTimeoutMs })
+      : undefined;
   }
 
   /** `keyspace.table`: statements name the keyspace, so the client needs none. */
@@ -112,9 +118,24 @@ export class Cql {
     return rows.length > max ? rows.slice(0, max) : rows;
   }
 
-  /** A plain write at the write consistency; `idempotent` lets the driver retry it after a timeout. */
+  /**
+   * A plain write at the write consistency; `idempotent` lets the driver retry it after a timeout.
+   * With group commit on, idempotent writes of one event-loop turn leave together as unlogged
+   * batches at the end of the turn (see write-coalescer.ts); the others go at once.
+   */
   async write(query: string, params: Params, idempotent: boolean): Promise<void> {
+    if (idempotent && this.coalescer) return this.coalescer.write(query, params);
     await this.execute(query, params, { consistency: consistencyCode(this.settings.writeConsistency), isIdempotent: idempotent });
+  }
+
+  /** Sends the writes waiting for the end of the turn and waits for every group-commit batch in flight (call before closing the client). */
+  async flush(): Promise<void> {
+    await this.coalescer?.flush();
+  }
+
+  /** Group-commit counts (undefined when group commit is off). */
+  get groupCommitStats(): Readonly<GroupCommitStats> | undefined {
+    return this.coalescer?.stats;
   }
 
   /**

@@ -175,6 +175,28 @@ export const MIGRATIONS: readonly Migration[] = [
       WITH CLUSTERING ORDER BY (epoch DESC)`,
     ],
   },
+  {
+    version: 3,
+    name: 'conversation owners: slot leases and the visible head',
+    statements: [
+      // The head readers may see, per log partition: rows above it are not yet confirmed by the
+      // owner, or were written by a deposed one (docs/storage-cassandra.md, "Numbering by an owner").
+      `ALTER TABLE {ks}.messages ADD IF NOT EXISTS head_seq bigint static`,
+
+      // One lease per slot of conversations; changed only by lightweight transactions.
+      `CREATE TABLE IF NOT EXISTS {ks}.slot_leases (
+        slot int PRIMARY KEY,
+        owner text,
+        epoch bigint,
+        expires_at_ms bigint,
+        ceiling_us bigint)`,
+
+      // Gateway nodes alive now: each row is written with a short TTL and renewed.
+      `CREATE TABLE IF NOT EXISTS {ks}.gateway_nodes (
+        node_id text PRIMARY KEY,
+        alive boolean)`,
+    ],
+  },
 ];
 
 /** Bookkeeping tables, created before any migration runs. */

@@ -27,6 +27,7 @@ import {
 } from './redis-client.js';
 import { REGISTRY_SCRIPTS, RedisConnectionRegistry } from './redis-connection-registry.js';
 import { PRESENCE_SCRIPTS, RedisPresenceStore } from './redis-presence-store.js';
+import { RedisOwnerCalls } from './redis-owner-calls.js';
 import { RedisRouter } from './redis-router.js';
 import { SubscriberHub } from './subscriber-hub.js';
 
@@ -60,12 +61,16 @@ export interface RedisAdaptersOptions {
   lastSeenTtlMs?: number;
   /** Default TTL of cached group records (default 60000 ms). */
   groupCacheTtlMs?: number;
+  /** Longest wait for another node's answer to a forwarded request (default 5000 ms). */
+  ownerCallTimeoutMs?: number;
 }
 
 export interface RedisAdapters {
   readonly registry: RedisConnectionRegistry;
   readonly presence: RedisPresenceStore;
   readonly router: RedisRouter;
+  /** Requests to the node that owns a conversation, and this node's answers (start() it with the core's handler). */
+  readonly ownerCalls: RedisOwnerCalls;
   /** Wraps a ConversationStore with the shared group-membership cache. */
   cacheConversations(inner: ConversationStore, ttlMs?: number): CachedConversationStore;
   /** Whether presence hears TTL expiry from keyspace notifications (false: polling fallback). */
@@ -106,6 +111,7 @@ export async function createRedisAdapters(options: RedisAdaptersOptions): Promis
   const presence = new RedisPresenceStore(redis, hub, keys, presenceOptions);
   const registry = new RedisConnectionRegistry(redis, keys);
   const router = new RedisRouter(localRouter, redis, hub, keys, logger);
+  const ownerCalls = new RedisOwnerCalls(redis, hub, keys, nodeId, logger, options.ownerCallTimeoutMs ?? 5_000);
   const groupCacheTtlMs = options.groupCacheTtlMs ?? 60_000;
   const wantNotifications = options.keyspaceNotifications ?? true;
   const pollMs = options.presencePollMs ?? 1000;
@@ -118,6 +124,7 @@ export async function createRedisAdapters(options: RedisAdaptersOptions): Promis
     closed = true;
     presence.close();
     router.stop();
+    ownerCalls.stop();
     hub.close();
     await Promise.all([quit(redis), quit(subscriber)]);
   };
@@ -164,6 +171,7 @@ export async function createRedisAdapters(options: RedisAdaptersOptions): Promis
     registry,
     presence,
     router,
+    ownerCalls,
     keys,
     redis,
     get keyspaceNotifications() {

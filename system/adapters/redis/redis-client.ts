@@ -230,6 +230,10 @@ export class RedisKeys {
   nodeChannel(nodeId: string): string {
     return `${this.prefix}node:${nodeId}`;
   }
+  /** Requests to a node as a conversation owner, and its answers to the nodes that asked. */
+  ownerChannel(nodeId: string): string {
+    return `${this.prefix}owner:${nodeId}`;
+  }
 
   // Group cache
   groupCache(conversationId: string): string {
