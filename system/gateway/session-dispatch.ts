@@ -1,8 +1,11 @@
 import { ChatError } from '../core/errors.js';
+import type { ReceiptState } from '../core/events.js';
 import type { ClientFrame, ServerFrame, ServerFrameOf } from '../protocol/frames.js';
 import type { Route } from '../ports/connection-registry.js';
 import type { Caller } from '../services/caller.js';
 import type { ChatCore } from '../services/chat-core.js';
+import type { PushedSenders } from '../services/receipt-service.js';
+import type { PushedEvents } from './session.js';
 import type { SendRequest } from '../services/chat-service.js';
 import type { SignedUrl } from '../services/media-service.js';
 
@@ -16,6 +19,8 @@ export interface RequestContext {
   reannounce(): Promise<void>;
   /** The highest seq of the conversation this connection has sent as an event (0: none). */
   sentThroughSeq(conversationId: string): number;
+  /** Whose messages this connection pushed: the senders an ack or read of them concerns. */
+  pushes: Pick<PushedEvents, 'senders' | 'acknowledged'>;
 }
 
 /**
@@ -38,12 +43,20 @@ export async function dispatchRequest(ctx: RequestContext, frame: ClientFrame): 
       const { queued: _sent, ...fields } = result;
       return withRid<'sent'>({ type: 'sent', ...fields }, frame.rid);
     }
-    case 'ack':
-      await core.receipts.delivered(caller, frame.conversationId, frame.seq, frame.seq <= ctx.sentThroughSeq(frame.conversationId));
+    case 'ack': {
+      const { conversationId, seq } = frame;
+      const pushed = pushedSenders(ctx, conversationId, seq, ['delivered']);
+      await core.receipts.delivered(caller, conversationId, seq, pushed !== undefined, pushed);
+      ctx.pushes.acknowledged(conversationId, 'delivered', seq);
       return undefined;
-    case 'read':
-      await core.receipts.read(caller, frame.conversationId, frame.seq, frame.seq <= ctx.sentThroughSeq(frame.conversationId));
+    }
+    case 'read': {
+      const { conversationId, seq } = frame;
+      const pushed = pushedSenders(ctx, conversationId, seq, ['delivered', 'read']);
+      await core.receipts.read(caller, conversationId, seq, pushed !== undefined, pushed);
+      ctx.pushes.acknowledged(conversationId, 'read', seq);
       return undefined;
+    }
     case 'sync': {
       const page = await core.sync.after(caller, frame.conversationId, frame.afterSeq, frame.limit, frame.fromLink === true);
       return { type: 'sync_result', rid: frame.rid, conversationId: frame.conversationId, ...page };
@@ -106,6 +119,21 @@ export async function dispatchRequest(ctx: RequestContext, frame: ClientFrame): 
     case 'auth':
       throw new ChatError('ALREADY_AUTHENTICATED');
   }
+}
+
+/**
+ * For an ack or read of a seq this connection pushed (or an earlier one): the senders each raised
+ * watermark concerns, as far as the connection knows them. Undefined for any other seq: the
+ * receipt service then proves membership and existence and reads the log.
+ */
+function pushedSenders(ctx: RequestContext, conversationId: string, seq: number, states: ReceiptState[]): PushedSenders | undefined {
+  if (seq > ctx.sentThroughSeq(conversationId)) return undefined;
+  const pushed: PushedSenders = {};
+  for (const state of states) {
+    const known = ctx.pushes.senders(conversationId, state, seq);
+    if (known) pushed[state] = known;
+  }
+  return pushed;
 }
 
 function withRid<T extends 'sent' | 'queued'>(frame: ServerFrameOf<T>, rid: string | undefined): ServerFrameOf<T> {

@@ -1,5 +1,6 @@
 import { ChatError, isChatError, type ErrorCode } from '../core/errors.js';
-import type { ConversationId, Seq } from '../core/ids.js';
+import type { ConversationEvent, ReceiptState } from '../core/events.js';
+import type { ConversationId, Seq, UserId } from '../core/ids.js';
 import { TokenBucket } from '../core/token-bucket.js';
 import { decodeClientFrame } from '../protocol/codec.js';
 import type { ClientFrame, ClientFrameOf, ServerFrame, ServerFrameOf } from '../protocol/frames.js';
@@ -11,6 +12,7 @@ import type { InboxPosition } from '../ports/inbox-store.js';
 import type { Unsubscribe } from '../ports/presence-store.js';
 import type { Caller } from '../services/caller.js';
 import type { ChatCore } from '../services/chat-core.js';
+import type { KnownSenders } from '../services/receipt-service.js';
 import { dispatchRequest } from './session-dispatch.js';
 
 /** What a session needs from the gateway node that owns it. */
@@ -37,6 +39,11 @@ const HELD_LIVE_EVENTS_MAX = 10_000;
 const RATE_EXEMPT_FRAMES: ReadonlySet<string> = new Set(['ack', 'heartbeat']);
 /** Rejected frames in a row (rate limit) after which the connection is closed. */
 const RATE_STRIKES_MAX = 100;
+/**
+ * Pushed events remembered per conversation above its read mark (a few bytes each). Beyond it the
+ * oldest are forgotten: an ack or read covering a forgotten one reads the log for its senders.
+ */
+const PUSHES_REMEMBERED_MAX = 256;
 
 /**
  * One client connection's protocol logic, independent of the socket: authentication, frame
@@ -53,6 +60,8 @@ export class Session {
   private readonly heldLiveEvents: Array<ServerFrameOf<'event'>> = [];
   /** Highest seq sent on this connection per conversation: later copies of an event are dropped. */
   private readonly lastSentSeq = new Map<ConversationId, Seq>();
+  /** Whose messages this connection pushed and the device has not acknowledged or read yet. */
+  private readonly pushes = new PushedEvents();
   private readonly presenceWatches = new Map<string, Unsubscribe>();
   private readonly rateBucket: TokenBucket;
   private rateStrikes = 0;
@@ -316,6 +325,8 @@ export class Session {
     dispatchRequest(this.requestContext(), frame)
       .then(
         (reply) => {
+          // The fan-out skips the sending device: its own seq is known here from the answer only.
+          if (reply?.type === 'sent') this.pushes.own(reply.conversationId, reply.seq);
           if (reply) this.send(reply);
         },
         (error: unknown) => this.sendError(this.reportable(error, frame.type), ridOf(frame), frame.type),
@@ -335,6 +346,7 @@ export class Session {
       unwatchPresence: (userIds: string[]) => this.unwatchPresence(userIds),
       reannounce: () => this.reannounce(),
       sentThroughSeq: (conversationId: string) => this.lastSentSeq.get(conversationId) ?? 0,
+      pushes: this.pushes,
     };
   }
 
@@ -394,6 +406,8 @@ export class Session {
 
   private sendEvent(frame: ServerFrameOf<'event'>, live: boolean): void {
     const { conversationId, seq, serverTimeMs } = frame.event;
+    // Even a copy not sent is noted: a late event fills a gap the client fills by `sync`.
+    this.pushes.pushed(frame.event, this.caller!.userId);
     if (seq <= (this.lastSentSeq.get(conversationId) ?? 0)) return;
     this.lastSentSeq.set(conversationId, seq);
     this.send(frame);
@@ -478,4 +492,101 @@ function ridOf(frame: ClientFrame): string | undefined {
 function asChatError(error: unknown): ChatError {
   if (isChatError(error)) return error;
   return new ChatError('INTERNAL' satisfies ErrorCode, 'internal error');
+}
+
+/**
+ * Per conversation, the events this connection pushed (and the seqs its own sends took) above the
+ * device's read mark, with the user a receipt for each goes to: so an `ack` or `read` of what the
+ * connection pushed names its senders without reading the log. Senders are known only for a range
+ * of seqs every one of which is accounted for here; a gap (a live event lost, one pushed out of
+ * order, an own message sent on an earlier connection, a forgotten push) leaves the senders
+ * unknown, and the receipt service reads the log as it does for any other ack.
+ */
+export class PushedEvents {
+  private readonly logs = new Map<ConversationId, PushLog>();
+
+  /** An event given to this connection (sent, or dropped as a repeat). */
+  pushed(event: ConversationEvent, ownUserId: UserId): void {
+    let log = this.logs.get(event.conversationId);
+    if (!log) {
+      // Everything below the first push the device was due had been acknowledged: the inbox
+      // holds what is not and drains before anything else goes out. Reads have no such bound.
+      const belowSeq = event.seq - 1;
+      log = { firstSeq: event.seq, entries: [], deliveredThroughSeq: belowSeq, readThroughSeq: belowSeq, readSettled: false };
+      this.logs.set(event.conversationId, log);
+    }
+    const sender = event.kind === 'message' && event.senderUserId !== ownUserId ? event.senderUserId : undefined;
+    note(log, event.seq, sender);
+  }
+
+  /** A seq this connection's own send took: nobody to tell, but no gap either. */
+  own(conversationId: ConversationId, seq: Seq): void {
+    const log = this.logs.get(conversationId);
+    if (log) note(log, seq, undefined);
+  }
+
+  /**
+   * Whom raising `state` to `seq` concerns: the senders of the pushed messages above what this
+   * connection already announced. Undefined when a seq in that range is not accounted for, or
+   * `seq` lies below the first push (the device got it some other way).
+   */
+  senders(conversationId: ConversationId, state: ReceiptState, seq: Seq): KnownSenders | undefined {
+    const log = this.logs.get(conversationId);
+    if (!log || seq < log.firstSeq) return undefined;
+    const afterSeq = state === 'delivered' ? log.deliveredThroughSeq : log.readThroughSeq;
+    const earlierSettled = state === 'delivered' || log.readSettled;
+    const senders = new Set<UserId>();
+    if (seq <= afterSeq) return { senders, afterSeq, earlierSettled };
+    const from = firstAbove(log.entries, afterSeq);
+    const to = firstAbove(log.entries, seq);
+    if (to - from !== seq - afterSeq) return undefined;
+    for (let i = from; i < to; i++) {
+      const sender = log.entries[i]![1];
+      if (sender !== undefined) senders.add(sender);
+    }
+    return { senders, afterSeq, earlierSettled };
+  }
+
+  /** An ack or read through `seq` went through: its receipts are out. */
+  acknowledged(conversationId: ConversationId, state: ReceiptState, seq: Seq): void {
+    const log = this.logs.get(conversationId);
+    if (!log) return;
+    // A read raises "delivered" too.
+    log.deliveredThroughSeq = Math.max(log.deliveredThroughSeq, seq);
+    if (state !== 'read' || seq <= log.readThroughSeq) return;
+    log.readThroughSeq = seq;
+    log.readSettled = true;
+    log.entries.splice(0, firstAbove(log.entries, seq));
+  }
+}
+
+interface PushLog {
+  firstSeq: Seq;
+  /** [seq, user a receipt for it goes to (none: a membership event, the caller's own)], ascending, above readThroughSeq. */
+  entries: Array<[Seq, UserId | undefined]>;
+  /** Receipts are out for everything at or below: acknowledged on this connection, or before it. */
+  deliveredThroughSeq: Seq;
+  readThroughSeq: Seq;
+  /** Read on this connection through readThroughSeq (until then it is only the first push's bound). */
+  readSettled: boolean;
+}
+
+function note(log: PushLog, seq: Seq, sender: UserId | undefined): void {
+  if (seq <= log.readThroughSeq || seq < log.firstSeq) return;
+  const at = firstAbove(log.entries, seq - 1);
+  if (log.entries[at]?.[0] === seq) return;
+  log.entries.splice(at, 0, [seq, sender]);
+  if (log.entries.length > PUSHES_REMEMBERED_MAX) log.entries.shift();
+}
+
+/** Index of the first entry with a seq above `seq` (entries ascending). */
+function firstAbove(entries: ReadonlyArray<[Seq, UserId | undefined]>, seq: Seq): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (entries[mid]![0] <= seq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -26,7 +26,7 @@ export interface OwnershipSettings extends LeaseTiming {
 
 export const DEFAULT_OWNERSHIP: OwnershipSettings = {
   slotCount: 32,
-  leaseMs: 6_000,
+  leaseMs: 8_000,
   serveMarginMs: 1_000,
   clockSkewMs: 500,
   tickMs: 1_000,

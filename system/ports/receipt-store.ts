@@ -22,5 +22,11 @@ export interface ReceiptStore {
     state: ReceiptState,
     seq: Seq,
   ): Promise<{ previousSeq: Seq; currentSeq: Seq }>;
+  /**
+   * Raises the watermark to `seq` if higher, without reading it first (so it cannot say whether it
+   * rose). For callers that already know whom a rise concerns: one blind write instead of a read
+   * and a write.
+   */
+  raise(conversationId: ConversationId, device: DeviceAddress, state: ReceiptState, seq: Seq): Promise<void>;
   list(conversationId: ConversationId): Promise<Watermarks[]>;
 }

@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { directConversationId } from '../core/ids.js';
+import { directConversationId, type Seq } from '../core/ids.js';
+import { MemoryConnectionRegistry } from '../adapters/memory/memory-connection-registry.js';
+import { MemoryConversationStore } from '../adapters/memory/memory-conversation-store.js';
+import { MemoryDirectoryStore } from '../adapters/memory/memory-directory-store.js';
+import { MemoryInboxStore } from '../adapters/memory/memory-inbox-store.js';
+import { MemoryMessageStore } from '../adapters/memory/memory-message-store.js';
+import { MemoryReceiptStore } from '../adapters/memory/memory-receipt-store.js';
+import { ManualClock } from '../adapters/virtual/manual-clock.js';
+import type { Route } from '../ports/connection-registry.js';
+import { chatDraft } from '../ports/contracts/support.js';
+import type { ServerFrame } from '../protocol/frames.js';
 import { connectDevice, createTestWorld, settle } from '../testing/in-process-client.js';
+import { Membership } from './membership.js';
+import { ReceiptService, type KnownSenders } from './receipt-service.js';
 
 const DM = directConversationId('alice', 'bob');
 
@@ -187,5 +199,146 @@ describe('ReceiptService through sessions', () => {
     await settle();
     expect(reads).toEqual(['getGroup', 'lastSeq']);
     expect(bobLaptop.errors().map((e) => [e.code, e.inReplyTo])).toEqual([['INVALID_FIELD', 'ack']]);
+  });
+});
+
+/** Records `<store>.<method>` for every call made through `target`. */
+function counted<T extends object>(store: string, target: T, calls: string[]): T {
+  return new Proxy(target, {
+    get: (object, property, receiver) => {
+      const value = Reflect.get(object, property, receiver) as unknown;
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      return (...args: unknown[]) => {
+        calls.push(`${store}.${property}`);
+        return (value as (...a: unknown[]) => unknown).apply(object, args);
+      };
+    },
+  });
+}
+
+const BOB = { userId: 'bob', deviceId: 'phone' };
+const ALICE_ROUTE: Route = { nodeId: 'n1', connectionId: 'c-alice' };
+
+/** A ReceiptService on counting in-memory stores; alice's phone is connected, the DM holds 3 messages of alice's. */
+async function countingService() {
+  const calls: string[] = [];
+  const frames: Array<{ route: Route; frame: ServerFrame }> = [];
+  const registry = new MemoryConnectionRegistry(new ManualClock());
+  await registry.put({ userId: 'alice', deviceId: 'phone' }, ALICE_ROUTE, 60_000);
+  const messages = new MemoryMessageStore();
+  for (let i = 0; i < 3; i++) await messages.append(chatDraft(DM));
+  const inbox = new MemoryInboxStore();
+  const receipts = new MemoryReceiptStore();
+  const conversations = counted('conversations', new MemoryConversationStore(), calls);
+  const directory = counted('directory', new MemoryDirectoryStore(), calls);
+  const deps = {
+    inbox: counted('inbox', inbox, calls),
+    receipts: counted('receipts', receipts, calls),
+    messages: counted('messages', messages, calls),
+    registry,
+    router: { deliver: async (route: Route, frame: ServerFrame) => void frames.push({ route, frame }) },
+  };
+  const service = new ReceiptService(deps, new Membership({ conversations, directory }));
+  const receiptsTo = () => frames.map(({ route, frame }) => (frame.type === 'receipt' ? [route.connectionId, frame.state, frame.upToSeq] : [frame.type]));
+  return { service, calls, receipts, inbox, receiptsTo, deps };
+}
+
+/** Senders known from the connection, settled below `afterSeq`. */
+function known(senders: string[], afterSeq: Seq, earlierSettled = true): KnownSenders {
+  return { senders: new Set(senders), afterSeq, earlierSettled };
+}
+
+/** Calls that read a store (the receipt store's `advance` reads before it writes). */
+const READS = ['messages.readAfter', 'messages.lastSeq', 'receipts.advance', 'receipts.list', 'conversations.getGroup', 'directory.userExists'];
+
+describe('ReceiptService with the senders known from the connection', () => {
+  it('an ack of a pushed seq writes the watermark blind: no log read, no watermark read, and the sender gets the receipt', async () => {
+    const { service, calls, receipts, receiptsTo } = await countingService();
+    await service.delivered(BOB, DM, 3, true, { delivered: known(['alice'], 0) });
+    expect(calls.filter((c) => READS.includes(c))).toEqual([]);
+    expect(calls).toEqual(['receipts.raise', 'inbox.ackThrough']);
+    expect(receiptsTo()).toEqual([['c-alice', 'delivered', 3]]);
+    expect(await receipts.list(DM)).toEqual([{ ...BOB, deliveredSeq: 3, readSeq: 0 }]);
+  });
+
+  it('a second ack at or below the watermark this process wrote writes nothing and tells nobody', async () => {
+    const { service, calls, receiptsTo } = await countingService();
+    await service.delivered(BOB, DM, 3, true, { delivered: known(['alice'], 0) });
+    calls.length = 0;
+    await service.delivered(BOB, DM, 3, true, { delivered: known(['alice'], 0) });
+    await service.delivered(BOB, DM, 2, true, { delivered: known(['alice'], 0) });
+    await service.read(BOB, DM, 1, true, { delivered: known([], 3), read: known(['alice'], 0) });
+    // Only the read watermark was new.
+    expect(calls).toEqual(['receipts.raise']);
+    expect(receiptsTo()).toEqual([
+      ['c-alice', 'delivered', 3],
+      ['c-alice', 'read', 1],
+    ]);
+  });
+
+  it('a read raises both watermarks blind, clears the inbox between them, and reads nothing', async () => {
+    const { service, calls, receipts, receiptsTo } = await countingService();
+    await service.read(BOB, DM, 2, true, { delivered: known(['alice'], 0), read: known(['alice'], 0) });
+    expect(calls).toEqual(['receipts.raise', 'inbox.ackThrough', 'receipts.raise']);
+    expect(receiptsTo()).toEqual([
+      ['c-alice', 'delivered', 2],
+      ['c-alice', 'read', 2],
+    ]);
+    expect(await receipts.list(DM)).toEqual([{ ...BOB, deliveredSeq: 2, readSeq: 2 }]);
+  });
+
+  it('senders not settled below afterSeq: the log is read unless this process wrote the watermark that far', async () => {
+    const { service, calls, receiptsTo } = await countingService();
+    // A read on a new connection whose first push was seq 3: messages 1 and 2 may be unread.
+    await service.read(BOB, DM, 3, true, { delivered: known([], 3), read: known([], 2, false) });
+    expect(calls).toEqual(['receipts.raise', 'inbox.ackThrough', 'receipts.advance', 'messages.readAfter']);
+    expect(receiptsTo()).toEqual([
+      ['c-alice', 'read', 3],
+    ]);
+    // Now the process knows the read watermark is at 3: the next read is blind again.
+    calls.length = 0;
+    await service.read(BOB, DM, 4, true, { delivered: known([], 4), read: known(['alice'], 3, false) });
+    expect(calls.filter((c) => READS.includes(c))).toEqual([]);
+  });
+
+  it('two raises of one watermark announce in the order they were raised, even if the first write is slower', async () => {
+    const { service, deps, receipts, receiptsTo } = await countingService();
+    const raise = receipts.raise.bind(receipts);
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    deps.receipts.raise = async (c, d, state, seq) => {
+      if (seq === 2) await firstHeld;
+      return raise(c, d, state, seq);
+    };
+    const first = service.delivered(BOB, DM, 2, true, { delivered: known(['alice'], 0) });
+    const second = service.delivered(BOB, DM, 3, true, { delivered: known(['alice'], 0) });
+    await settle();
+    releaseFirst();
+    await Promise.all([first, second]);
+    expect(receiptsTo()).toEqual([
+      ['c-alice', 'delivered', 2],
+      ['c-alice', 'delivered', 3],
+    ]);
+  });
+
+  it('an ack whose inbox clearing failed is not skipped as a repeat when retried', async () => {
+    const { service, calls, deps, inbox } = await countingService();
+    const ackThrough = inbox.ackThrough.bind(inbox);
+    let failures = 1;
+    deps.inbox.ackThrough = async (d, c, seq) => {
+      if (failures-- > 0) throw new Error('inbox store timed out');
+      return ackThrough(d, c, seq);
+    };
+    await expect(service.delivered(BOB, DM, 3, true, { delivered: known(['alice'], 0) })).rejects.toThrow('timed out');
+    calls.length = 0;
+    await service.delivered(BOB, DM, 3, true, { delivered: known(['alice'], 0) });
+    expect(calls).toEqual(['receipts.raise', 'inbox.ackThrough']);
+  });
+
+  it('without known senders, the log and the watermark are read as before', async () => {
+    const { service, calls, receiptsTo } = await countingService();
+    await service.delivered(BOB, DM, 3, true);
+    expect(calls).toEqual(['receipts.advance', 'messages.readAfter', 'inbox.ackThrough']);
+    expect(receiptsTo()).toEqual([['c-alice', 'delivered', 3]]);
   });
 });

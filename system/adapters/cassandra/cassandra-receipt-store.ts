@@ -5,7 +5,8 @@
  * (last-write-wins on the timestamp = max). The read before the write gives `previousSeq`;
  * advances of one device are serialized in this process, so previous/current are exact for it.
  * Across processes (a device's reconnect overlapping its old connection) two advances may both
- * report the same rise: the receipt is then sent twice, and never lowered.
+ * report the same rise: the receipt is then sent twice, and never lowered. `raise` is the same
+ * write without the read: the timestamp alone keeps the maximum.
  */
 import type { ReceiptState } from '../../core/events.js';
 import type { ConversationId, DeviceAddress, Seq } from '../../core/ids.js';
@@ -29,9 +30,19 @@ export class CassandraReceiptStore implements ReceiptStore {
       const row = await this.cql.readOne(this.q.read, [conversationId, device.userId, device.deviceId], this.cql.settings.writeConsistency);
       const previousSeq = num(row?.get(column));
       if (seq <= previousSeq) return { previousSeq, currentSeq: previousSeq };
-      await this.cql.write(state === 'delivered' ? this.q.raiseDelivered : this.q.raiseRead, [seq, seq, conversationId, device.userId, device.deviceId], true);
+      await this.write(conversationId, device, state, seq);
       return { previousSeq, currentSeq: seq };
     });
+  }
+
+  /** Not serialized with `advance`: a write with a lower timestamp never overwrites a higher one. */
+  raise(conversationId: ConversationId, device: DeviceAddress, state: ReceiptState, seq: Seq): Promise<void> {
+    return this.write(conversationId, device, state, seq);
+  }
+
+  private write(conversationId: ConversationId, device: DeviceAddress, state: ReceiptState, seq: Seq): Promise<void> {
+    // Idempotent: the same seq at the same timestamp writes the same cell.
+    return this.cql.write(state === 'delivered' ? this.q.raiseDelivered : this.q.raiseRead, [seq, seq, conversationId, device.userId, device.deviceId], true);
   }
 
   async list(conversationId: ConversationId): Promise<Watermarks[]> {

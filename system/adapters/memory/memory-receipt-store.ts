@@ -6,6 +6,20 @@ export class MemoryReceiptStore implements ReceiptStore {
   private readonly byConversation = new Map<ConversationId, Map<string, Watermarks>>();
 
   async advance(conversationId: ConversationId, device: DeviceAddress, state: ReceiptState, seq: Seq) {
+    const marks = this.marksOf(conversationId, device);
+    const field = state === 'delivered' ? 'deliveredSeq' : 'readSeq';
+    const previousSeq = marks[field];
+    if (seq > previousSeq) marks[field] = seq;
+    return { previousSeq, currentSeq: marks[field] };
+  }
+
+  async raise(conversationId: ConversationId, device: DeviceAddress, state: ReceiptState, seq: Seq): Promise<void> {
+    const marks = this.marksOf(conversationId, device);
+    const field = state === 'delivered' ? 'deliveredSeq' : 'readSeq';
+    marks[field] = Math.max(marks[field], seq);
+  }
+
+  private marksOf(conversationId: ConversationId, device: DeviceAddress): Watermarks {
     let devices = this.byConversation.get(conversationId);
     if (!devices) {
       devices = new Map();
@@ -17,10 +31,7 @@ export class MemoryReceiptStore implements ReceiptStore {
       marks = { userId: device.userId, deviceId: device.deviceId, deliveredSeq: 0, readSeq: 0 };
       devices.set(key, marks);
     }
-    const field = state === 'delivered' ? 'deliveredSeq' : 'readSeq';
-    const previousSeq = marks[field];
-    if (seq > previousSeq) marks[field] = seq;
-    return { previousSeq, currentSeq: marks[field] };
+    return marks;
   }
 
   async list(conversationId: ConversationId): Promise<Watermarks[]> {

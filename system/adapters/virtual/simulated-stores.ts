@@ -144,7 +144,7 @@ export function simulatedPorts(backends: SimulatedBackends, tiers: TierSet, call
       callerAlive,
     ),
     inbox: throughTier('inbox', () => b.inbox, tiers.cassandra, ['enqueue', ['enqueueMany', perItem], 'list', 'ackThrough', 'depth', 'clear'], callerAlive),
-    receipts: throughTier('receipts', () => b.receipts, tiers.cassandra, ['advance', 'list'], callerAlive),
+    receipts: throughTier('receipts', () => b.receipts, tiers.cassandra, ['advance', 'raise', 'list'], callerAlive),
     directory: throughTier(
       'directory',
       () => b.directory,

@@ -85,6 +85,35 @@ export function receiptStoreContract(name: string, make: () => Promise<ReceiptSt
       expect(await store().list(conversationId)).toEqual([{ ...device, deliveredSeq: 20, readSeq: 0 }]);
     });
 
+    it('a blind raise only rises: raising 5 then 3 leaves 5', async () => {
+      const conversationId = uniqueGroupId();
+      const device = uniqueDevice();
+      await store().raise(conversationId, device, 'delivered', 5);
+      await store().raise(conversationId, device, 'delivered', 3);
+      await store().raise(conversationId, device, 'read', 2);
+      expect(await store().list(conversationId)).toEqual([{ ...device, deliveredSeq: 5, readSeq: 2 }]);
+      await store().raise(conversationId, device, 'delivered', 9);
+      expect(await store().list(conversationId)).toEqual([{ ...device, deliveredSeq: 9, readSeq: 2 }]);
+    });
+
+    it('concurrent blind raises keep the highest', async () => {
+      const conversationId = uniqueGroupId();
+      const device = uniqueDevice();
+      const seqs = [7, 3, 20, 1, 15, 20, 9, 12, 2, 18, 5, 11];
+      await Promise.all(seqs.map((seq) => store().raise(conversationId, device, 'read', seq)));
+      expect(await store().list(conversationId)).toEqual([{ ...device, deliveredSeq: 0, readSeq: 20 }]);
+    });
+
+    it('raise and advance share one watermark', async () => {
+      const conversationId = uniqueGroupId();
+      const device = uniqueDevice();
+      await store().raise(conversationId, device, 'delivered', 6);
+      expect(await store().advance(conversationId, device, 'delivered', 4)).toEqual({ previousSeq: 6, currentSeq: 6 });
+      expect(await store().advance(conversationId, device, 'delivered', 8)).toEqual({ previousSeq: 6, currentSeq: 8 });
+      await store().raise(conversationId, device, 'delivered', 7);
+      expect(await store().list(conversationId)).toEqual([{ ...device, deliveredSeq: 8, readSeq: 0 }]);
+    });
+
     it('a long run of rising advances reports each step', async () => {
       const conversationId = uniqueGroupId();
       const device = uniqueDevice();
