@@ -57,16 +57,16 @@ describe('simulator', () => {
     const bug = dropOneInboxWrite(5_000);
     // With some seeds a later message of the same conversation makes the device sync from its
     // link point and fetch the lost one from the log (the repair works); this seed has none
-    // (of seeds 1-16, 1, 6, 13, 15 and 16 catch it; which ones shifts with any change of timing).
-    const result = await runSimulation({ scenario, seed: 1, plant: bug.plant });
+    // (of seeds 1-16, 4, 6-9, 12 and 14-16 catch it; which ones shifts with any change of timing).
+    const result = await runSimulation({ scenario, seed: 6, plant: bug.plant });
     expect(bug.dropped()).toBeDefined();
     const durability = result.violations.filter((v) => v.invariant === 'durability');
     expect(durability.length).toBeGreaterThan(0);
     expect(result.exitCode).toBe(1);
-    expect(result.reproduce).toContain('--seed 1');
+    expect(result.reproduce).toContain('--seed 6');
     // The seed reproduces it exactly: the same write is dropped, the same violation found.
     const again = dropOneInboxWrite(5_000);
-    const rerun = await runSimulation({ scenario, seed: 1, plant: again.plant });
+    const rerun = await runSimulation({ scenario, seed: 6, plant: again.plant });
     expect(again.dropped()).toBe(bug.dropped());
     expect(rerun.violations.filter((v) => v.invariant === 'durability').map((v) => v.message)).toEqual(durability.map((v) => v.message));
   });

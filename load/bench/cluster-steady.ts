@@ -12,6 +12,7 @@ import { ensureServices } from '../../infra/local/services-api.js';
 import { readScenario } from '../../scenarios/format/index.js';
 import type { LoadResult } from '../../system/bench/open-model.js';
 import { runPairLoad } from '../../system/bench/pair-load.js';
+import { localServicePid, ownCpuMs, processCpuMs } from '../../system/bench/process-cpu.js';
 import type { RunSummary } from '../../checker/run-summary.js';
 import { startChildServer } from '../../system/cluster/child-server.js';
 import { startCluster } from '../../system/cluster/cluster.js';
@@ -45,13 +46,45 @@ const cluster = await startCluster({
   env: { ...env, CASSANDRA_KEYSPACE: env.CASSANDRA_KEYSPACE ?? 'chat_bench', REDIS_KEY_PREFIX: `loadbench-${Date.now().toString(36)}:` },
   limits: BENCH_LIMITS,
 });
-const system: Array<{ rate: number; delivered_per_s: number; deliver: RunSummary['latency_ms']['deliver']; ack: RunSummary['latency_ms']['ack']; violations: number; quiesced: unknown }> = [];
+/** CPU ms per acknowledged send, per kind of process, over one rate's run (connects, settling and checking included). */
+type CpuPerMessage = { gateways: number; cassandra: number | null; redis: number | null; driver: number };
+const system: Array<{
+  rate: number;
+  delivered_per_s: number;
+  deliver: RunSummary['latency_ms']['deliver'];
+  ack: RunSummary['latency_ms']['ack'];
+  violations: number;
+  quiesced: unknown;
+  cpu_ms_per_message: CpuPerMessage;
+}> = [];
+const gatewayPids = cluster.nodes.map((node) => node.process.pid);
+const servicePids = { cassandra: localServicePid('cassandra'), redis: localServicePid('redis') };
+function cpuSnapshot() {
+  return {
+    gateways: gatewayPids.reduce<number>((sum, pid) => sum + (processCpuMs(pid) ?? 0), 0),
+    cassandra: processCpuMs(servicePids.cassandra),
+    redis: processCpuMs(servicePids.redis),
+    driver: ownCpuMs(),
+  };
+}
 try {
   for (const rate of rates) {
     const scenario = { ...base, population: { ...base.population, users }, traffic: { ...base.traffic, messages_per_s: rate } };
+    const before = cpuSnapshot();
     const result = await runLoad(scenario, { targets: cluster.wsUrls, tokenSecret: cluster.tokenSecret, durationS, log: (l) => process.stderr.write(`· ${l}\n`) });
+    const after = cpuSnapshot();
     const s = result.summary;
-    system.push({ rate, delivered_per_s: (s.rate_per_s as { delivered: number }).delivered, deliver: s.latency_ms.deliver, ack: s.latency_ms.ack, violations: s.invariants.violations, quiesced: s.quiesced });
+    const acked = Math.max(1, s.messages.acked);
+    const per = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? null : Math.round(((b - a) / acked) * 100) / 100);
+    system.push({
+      rate,
+      delivered_per_s: (s.rate_per_s as { delivered: number }).delivered,
+      deliver: s.latency_ms.deliver,
+      ack: s.latency_ms.ack,
+      violations: s.invariants.violations,
+      quiesced: s.quiesced,
+      cpu_ms_per_message: { gateways: per(before.gateways, after.gateways)!, cassandra: per(before.cassandra, after.cassandra), redis: per(before.redis, after.redis), driver: per(before.driver, after.driver)! },
+    });
   }
 } finally {
   await cluster.stop();
@@ -67,6 +100,13 @@ rates.forEach((rate, i) => {
       `${String(s.delivered_per_s).padStart(14)} ${s.ack.p99.toFixed(1).padStart(8)} ${s.deliver.p50.toFixed(1).padStart(12)} ${s.deliver.p99.toFixed(1).padStart(12)} ${String(s.violations).padStart(11)}\n`,
   );
 });
+process.stdout.write('CPU ms per acknowledged message (whole run of each rate: connects, settling and the check included)\n');
+process.stdout.write('offered msg/s | gateways  cassandra  redis  load driver\n');
+for (const s of system) {
+  const c = s.cpu_ms_per_message;
+  const show = (v: number | null) => (v === null ? '—' : v.toFixed(2));
+  process.stdout.write(`${String(s.rate).padStart(13)} | ${show(c.gateways).padStart(8)} ${show(c.cassandra).padStart(10)} ${show(c.redis).padStart(6)} ${show(c.driver).padStart(12)}\n`);
+}
 const passing = system.filter((s) => s.deliver.p99 < 200 && s.violations === 0).map((s) => s.rate);
 process.stdout.write(`largest rate with deliver p99 < 200 ms: ${passing.length > 0 ? Math.max(...passing) : 'none of those measured'}\n`);
 if (values.json) writeFileSync(values.json, JSON.stringify({ kind: 'bench-cluster-steady', users, durationS, rates, relay, system }, null, 2));

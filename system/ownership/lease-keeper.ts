@@ -56,6 +56,9 @@ export class LeaseKeeper {
   private timer: TimerHandle | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = false;
+  private failing = false;
+  /** When the leases were last read successfully (0: never). */
+  private lastReadAtMs = 0;
   private readonly lostListeners = new Set<(slot: number) => void>();
   readonly timestamps = new WriteTimestamps();
 
@@ -93,7 +96,9 @@ export class LeaseKeeper {
     const row = this.view.get(slot);
     const now = this.deps.clock.nowMs();
     if (row && row.owner !== this.deps.nodeId && now < row.expiresAtMs) return { local: false, nodeId: row.owner };
-    return { local: false, nodeId: undefined };
+    // Three missed reads in a row: the lease store is down, no owner will appear until it is back.
+    const unknown = now - this.lastReadAtMs > 3 * this.settings.tickMs;
+    return { local: false, nodeId: undefined, ...(unknown && { unknown }) };
   }
 
   /** The lease under which this node may write to the slot now, if any. */
@@ -128,7 +133,17 @@ export class LeaseKeeper {
       this.timer?.cancel();
       this.timer = undefined;
       this.ticking = this.tick()
-        .catch((error: unknown) => this.deps.log.warn('slot lease tick failed', { error: (error as Error).message }))
+        .then(
+          () => {
+            if (this.failing) this.deps.log.info('slot leases readable again');
+            this.failing = false;
+          },
+          (error: unknown) => {
+            // Said once per outage, not once per tick.
+            if (!this.failing) this.deps.log.warn('slot leases cannot be read or renewed', { error: (error as Error).message });
+            this.failing = true;
+          },
+        )
         .finally(() => {
           this.ticking = undefined;
           this.scheduleTick();
@@ -158,9 +173,11 @@ export class LeaseKeeper {
 
   private async tick(): Promise<void> {
     const { store, nodeId, log } = this.deps;
-    await store.heartbeat(nodeId, this.settings.nodeTtlMs).catch((error: unknown) => log.warn('node heartbeat failed', { error: (error as Error).message }));
+    // A failed heartbeat shows as the failed reads below (the same store).
+    await store.heartbeat(nodeId, this.settings.nodeTtlMs).catch(() => undefined);
     const [rows, liveNodes] = await Promise.all([store.readAll(), store.liveNodes()]);
     this.view = new Map(rows.map((row) => [row.slot, row]));
+    this.lastReadAtMs = this.deps.clock.nowMs();
     this.live = [...new Set([...liveNodes, nodeId])].sort();
     const work: Array<Promise<void>> = [];
     for (let slot = 0; slot < this.settings.slotCount; slot++) {

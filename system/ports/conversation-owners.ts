@@ -13,8 +13,12 @@ export type OwnerCall =
 /** Where a conversation's appends run right now, as this node sees it. */
 export type OwnerRoute =
   | { local: true }
-  /** Another node holds the conversation's slot; `nodeId` undefined while none does (a takeover). */
-  | { local: false; nodeId: string | undefined };
+  /**
+   * Another node holds the conversation's slot; `nodeId` undefined while none does (a takeover).
+   * `unknown`: the leases cannot be read at the moment (their store is down), so waiting for an
+   * owner to appear is pointless.
+   */
+  | { local: false; nodeId: string | undefined; unknown?: boolean };
 
 /**
  * Which gateway node numbers each conversation, and how to reach it (docs/architecture.md,

@@ -53,7 +53,7 @@ export class OwnerRouting {
       }
       // Ownership is moving: read the leases again (joins a read already running).
       await owners.refresh();
-      if (clock.nowMs() >= deadlineMs) {
+      if (clock.nowMs() >= deadlineMs || (!route.local && route.unknown)) {
         if (operation.unreachable) return operation.unreachable();
         throw new ChatError('STORAGE_UNAVAILABLE', `no gateway owns ${conversationId} at the moment (ownership is moving); retry`);
       }
