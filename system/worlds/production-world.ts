@@ -72,7 +72,7 @@ export async function buildProductionWorld(config: ProductionConfig, options: { 
     conversations: redis.cacheConversations(cassandra.conversations),
     inbox: cassandra.inbox,
     receipts: cassandra.receipts,
-    directory: cassandra.directory,
+    directory: redis.cacheDirectory(cassandra.directory),
     keyPackages: cassandra.keyPackages,
     groupEpochs: cassandra.groupEpochs,
     registry: redis.registry,

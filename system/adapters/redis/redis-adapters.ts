@@ -1,21 +1,25 @@
 /**
  * Composition of the Redis adapters for one gateway node: two connections (commands and
- * subscriber), the registry, presence, router, and the group-membership cache decorator.
+ * subscriber), the registry, presence, router, the group-membership cache decorator and the
+ * per-process device-list cache decorator.
  *
  *   const redis = await createRedisAdapters({ url, nodeId, localRouter, keyPrefix: 'prod:' });
  *   … deps.registry = redis.registry; deps.presence = redis.presence; deps.router = redis.router;
  *   deps.conversations = redis.cacheConversations(cassandraConversations);
+ *   deps.directory = redis.cacheDirectory(cassandraDirectory);
  *   await redis.close();
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChatError } from '../../core/errors.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ConversationStore } from '../../ports/conversation-store.js';
+import type { DirectoryStore } from '../../ports/directory-store.js';
 import type { Logger } from '../../ports/logger.js';
 import type { LocalRouter } from '../memory/local-router.js';
 import { consoleLogger } from '../node/console-logger.js';
 import { systemClock } from '../node/system-clock.js';
 import { CachedConversationStore, GROUP_CACHE_SCRIPTS } from './cached-conversation-store.js';
+import { CachedDirectoryStore } from './cached-directory-store.js';
 import {
   createRedisClient,
   createSubscriberClient,
@@ -73,6 +77,11 @@ export interface RedisAdapters {
   readonly ownerCalls: RedisOwnerCalls;
   /** Wraps a ConversationStore with the shared group-membership cache. */
   cacheConversations(inner: ConversationStore, ttlMs?: number): CachedConversationStore;
+  /**
+   * Wraps a DirectoryStore with a per-process cache of device lists, invalidated on every node
+   * over pub/sub (defaults: 60 s TTL, 200 000 users). Closed with the adapters.
+   */
+  cacheDirectory(inner: DirectoryStore, options?: { ttlMs?: number; usersMax?: number }): CachedDirectoryStore;
   /** Whether presence hears TTL expiry from keyspace notifications (false: polling fallback). */
   readonly keyspaceNotifications: boolean;
   readonly keys: RedisKeys;
@@ -118,10 +127,12 @@ export async function createRedisAdapters(options: RedisAdaptersOptions): Promis
   const safetyPollMs = options.presenceSafetyPollMs ?? 10_000;
   let notifications = false;
   let closed = false;
+  const directoryCaches = new Set<CachedDirectoryStore>();
 
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    for (const cache of directoryCaches) cache.close();
     presence.close();
     router.stop();
     ownerCalls.stop();
@@ -178,6 +189,20 @@ export async function createRedisAdapters(options: RedisAdaptersOptions): Promis
       return notifications;
     },
     cacheConversations: (inner, ttlMs = groupCacheTtlMs) => new CachedConversationStore(inner, redis, ttlMs, { keys, logger }),
+    cacheDirectory: (inner, cacheOptions = {}) => {
+      const cache = new CachedDirectoryStore(inner, redis, hub, {
+        ...cacheOptions,
+        channel: keys.directoryChanges(),
+        logger,
+        onSubscriberLost: (listener) => {
+          subscriber.on('close', listener);
+          return () => subscriber.off('close', listener);
+        },
+      });
+      if (closed) cache.close();
+      else directoryCaches.add(cache);
+      return cache;
+    },
     onReconnected: (listener) => reconnectListeners.push(listener),
     close,
   };

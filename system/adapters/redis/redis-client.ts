@@ -242,4 +242,10 @@ export class RedisKeys {
   groupGeneration(conversationId: string): string {
     return `${this.prefix}conv:gen:${this.tag(conversationId)}`;
   }
+
+  // Device-list cache
+  /** Every node's device-list cache listens here; a message is the id of a user whose devices changed. */
+  directoryChanges(): string {
+    return `${this.prefix}directory:changes`;
+  }
 }
