@@ -54,6 +54,8 @@ const system: Array<{
   deliver: RunSummary['latency_ms']['deliver'];
   ack: RunSummary['latency_ms']['ack'];
   violations: number;
+  /** Invariants of the first violations (the summary keeps up to 20 witnesses). */
+  violation_kinds: Record<string, number>;
   quiesced: unknown;
   cpu_ms_per_message: CpuPerMessage;
 }> = [];
@@ -73,6 +75,7 @@ try {
     const before = cpuSnapshot();
     const result = await runLoad(scenario, { targets: cluster.wsUrls, tokenSecret: cluster.tokenSecret, durationS, log: (l) => process.stderr.write(`· ${l}\n`) });
     const after = cpuSnapshot();
+    for (const w of result.summary.invariants.witnesses.slice(0, 3)) process.stderr.write(`· violation: ${w.message}\n`);
     const s = result.summary;
     const acked = Math.max(1, s.messages.acked);
     const per = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? null : Math.round(((b - a) / acked) * 100) / 100);
@@ -82,6 +85,7 @@ try {
       deliver: s.latency_ms.deliver,
       ack: s.latency_ms.ack,
       violations: s.invariants.violations,
+      violation_kinds: countBy(s.invariants.witnesses.map((w) => w.invariant)),
       quiesced: s.quiesced,
       cpu_ms_per_message: { gateways: per(before.gateways, after.gateways)!, cassandra: per(before.cassandra, after.cassandra), redis: per(before.redis, after.redis), driver: per(before.driver, after.driver)! },
     });
@@ -110,3 +114,9 @@ for (const s of system) {
 const passing = system.filter((s) => s.deliver.p99 < 200 && s.violations === 0).map((s) => s.rate);
 process.stdout.write(`largest rate with deliver p99 < 200 ms: ${passing.length > 0 ? Math.max(...passing) : 'none of those measured'}\n`);
 if (values.json) writeFileSync(values.json, JSON.stringify({ kind: 'bench-cluster-steady', users, durationS, rates, relay, system }, null, 2));
+
+function countBy(names: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const name of names) counts[name] = (counts[name] ?? 0) + 1;
+  return counts;
+}

@@ -71,11 +71,13 @@ for (const port of ['messages', 'conversations', 'inbox', 'receipts', 'directory
 }
 const chat = world.core.chat;
 const send = chat.send.bind(chat);
-chat.send = (caller, request) => timer.time('core.chat.send', () => send(caller, request));
+chat.send = (...args: Parameters<typeof send>) => timer.time('core.chat.send', () => send(...args));
 const receipts = world.core.receipts;
 const delivered = receipts.delivered.bind(receipts);
-receipts.delivered = (caller, conversationId, seq, sentOnThisConnection) =>
-  timer.time('core.receipts.delivered', () => delivered(caller, conversationId, seq, sentOnThisConnection));
+// Every argument passed on as given: a wrapper that dropped one once turned the no-read ack path off.
+receipts.delivered = (...args: Parameters<typeof delivered>) => timer.time('core.receipts.delivered', () => delivered(...args));
+const read = receipts.read.bind(receipts);
+receipts.read = (...args: Parameters<typeof read>) => timer.time('core.receipts.read', () => read(...args));
 
 const profileDir = process.env.CHAT_CPU_PROFILE_DIR;
 const profiler = profileDir ? new Session() : undefined;
