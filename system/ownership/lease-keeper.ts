@@ -172,7 +172,7 @@ export class LeaseKeeper {
   }
 
   private async tick(): Promise<void> {
-    const { store, nodeId, log } = this.deps;
+    const { store, nodeId } = this.deps;
     // A failed heartbeat shows as the failed reads below (the same store).
     await store.heartbeat(nodeId, this.settings.nodeTtlMs).catch(() => undefined);
     const [rows, liveNodes] = await Promise.all([store.readAll(), store.liveNodes()]);

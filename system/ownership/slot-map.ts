@@ -19,12 +19,27 @@ export function slotOf(conversationId: string, slotCount: number): number {
   return fnv1a32(conversationId) % slotCount;
 }
 
+/**
+ * MurmurHash3's 32-bit finalizer: spreads every input bit over the output. FNV-1a alone does not
+ * (the order of two node ids' hashes, compared over the slots, is nearly always the same when
+ * the ids differ in one character: `gw-1`/`gw-2`, `a`/`b`), so rendezvous weights need it.
+ */
+export function mix32(hash: number): number {
+  let h = hash >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
 /** The live node with the highest weight for `slot` (ties broken by node id), or undefined when none is live. */
 export function preferredOwner(slot: number, liveNodeIds: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestWeight = -1;
   for (const nodeId of liveNodeIds) {
-    const weight = fnv1a32(`${nodeId}#${slot}`);
+    const weight = mix32(fnv1a32(`${nodeId}#${slot}`));
     if (weight > bestWeight || (weight === bestWeight && best !== undefined && nodeId < best)) {
       best = nodeId;
       bestWeight = weight;

@@ -20,7 +20,7 @@ import type { ConversationId, Seq } from '../../core/ids.js';
 import { NotOwnerError } from '../../ports/conversation-owners.js';
 import type { AppendResult, MessageStore } from '../../ports/message-store.js';
 import type { LeaseKeeper } from '../../ownership/lease-keeper.js';
-import { limitParam, num, optNum, type Cql, type Row } from './cql.js';
+import { limitParam, num, optNum, type Cql, type Level, type Row } from './cql.js';
 import { EVENT_COLUMN_LIST, EVENT_PLACEHOLDERS, eventFromRow, eventValues } from './event-rows.js';
 import { bucketLastSeq, bucketOf } from './schema.js';
 
@@ -83,6 +83,12 @@ export class CassandraOwnedLog implements MessageStore {
       if (seq !== undefined) return { event: await this.readStored(conversationId, seq), duplicate: true };
     }
     const seq = state.head + 1;
+    if (seq > 1 && bucketOf(seq, this.bucketEvents) !== bucketOf(seq - 1, this.bucketEvents)) {
+      // Readers go on to the next partition only from a full one, and nothing written later
+      // touches this one's head again: its raise to its last seq must be stored before any row
+      // of the next partition exists (a lost background raise would hide it for good).
+      await this.cql.write(this.q.raiseHead, [this.timestampFor(state, conversationId), seq - 1, conversationId, bucketOf(seq - 1, this.bucketEvents)], true);
+    }
     const timestampUs = this.timestampFor(state, conversationId);
     const event = { ...draft, seq } as ConversationEvent;
     try {
@@ -178,7 +184,29 @@ export class CassandraOwnedLog implements MessageStore {
 
   private async openNow(conversationId: ConversationId, slot: number, epoch: number): Promise<OpenConversation> {
     this.open.delete(conversationId);
-    const head = await this.probeHead(conversationId, 'stored');
+    // At the write consistency, like every read on this path: a row confirmed by a quorum must be
+    // found (a read at ONE may miss it, and the fence would then delete an acknowledged message).
+    const quorum = this.cql.settings.writeConsistency;
+    const [stored, visible] = await Promise.all([this.probeHead(conversationId, 'stored', quorum), this.probeHead(conversationId, 'visible', quorum)]);
+    // Rows above the visible head were never shown to readers (some may have been acknowledged
+    // before their head raise landed): adopt them, rewritten under this lease. A fence sent by a
+    // deposed owner that opened before them may still land, and it is newer than their original
+    // timestamp: only a rewrite above every previous ceiling keeps them. The adopted rows end at
+    // the first missing seq (one such fence landed already).
+    const base = Math.min(stored, visible);
+    const adopted = stored > base ? await this.storedRows(conversationId, base, stored) : [];
+    const head = base + adopted.length;
+    if (adopted.length > 0) {
+      // Stored before any head write can make them visible (head unset here), and while the
+      // lease lasts (the fence timestamp below checks it again): the next owner then finds them.
+      const rewriteUs = this.keeper.writeTimestamp(slot, epoch);
+      if (rewriteUs === undefined) throw new NotOwnerError(conversationId, 'lease ended while opening');
+      await Promise.all(
+        adopted.map((event) =>
+          this.cql.write(this.q.insertRow, [conversationId, bucketOf(event.seq, this.bucketEvents), event.seq, undefined, ...eventValues(event), rewriteUs], true),
+        ),
+      );
+    }
     const fenceUs = this.keeper.writeTimestamp(slot, epoch);
     if (fenceUs === undefined) throw new NotOwnerError(conversationId, 'lease ended while opening');
     const bucket = bucketOf(head + 1, this.bucketEvents);
@@ -189,7 +217,9 @@ export class CassandraOwnedLog implements MessageStore {
       { query: this.q.fenceRows, params: [fenceUs, conversationId, bucket, head] },
       { query: this.q.raiseHead, params: [fenceUs, head, conversationId, bucket] },
     ];
-    if (head > 0 && bucketOf(head, this.bucketEvents) !== bucket) fence.push({ query: this.q.raiseHead, params: [fenceUs, head, conversationId, bucketOf(head, this.bucketEvents)] });
+    // The partitions holding the head and the adopted rows show them all.
+    const shown = new Set([bucketOf(head, this.bucketEvents), ...adopted.map((event) => bucketOf(event.seq, this.bucketEvents))]);
+    for (const b of shown) if (head > 0 && b !== bucket) fence.push({ query: this.q.raiseHead, params: [fenceUs, head, conversationId, b] });
     const [keys] = await Promise.all([this.loadKeys(conversationId, head), Promise.all(fence.map((s) => this.cql.write(s.query, s.params, true)))]);
     const state: OpenConversation = { slot, epoch, head, keys, uncertain: false };
     if (this.open.size >= this.settings.openConversationsMax) {
@@ -200,16 +230,35 @@ export class CassandraOwnedLog implements MessageStore {
     return state;
   }
 
+  /** The stored rows after `afterSeq` up to `upToSeq`, visible or not, ascending, ending at the first missing seq. */
+  private async storedRows(conversationId: ConversationId, afterSeq: Seq, upToSeq: Seq): Promise<ConversationEvent[]> {
+    const events: ConversationEvent[] = [];
+    let after = afterSeq;
+    while (after < upToSeq) {
+      const bucket = bucketOf(after + 1, this.bucketEvents);
+      const want = upToSeq - after;
+      const rows = await this.cql.collect(this.q.readAfter, [conversationId, bucket, after, limitParam(want)], want, this.cql.settings.writeConsistency);
+      for (const row of rows) {
+        const event = eventFromRow(row);
+        if (event.seq !== after + 1 || event.seq > upToSeq) return events;
+        events.push(event);
+        after = event.seq;
+      }
+      if (after !== bucketLastSeq(bucket, this.bucketEvents)) break;
+    }
+    return events;
+  }
+
   /**
    * The head of the log: `stored` counts every row present (an owner opening adopts them all),
    * `visible` stops at each partition's head. Starts at the hint's bucket and walks forward over
    * full buckets.
    */
-  private async probeHead(conversationId: ConversationId, mode: 'stored' | 'visible'): Promise<Seq> {
-    const hint = num((await this.cql.readOne(this.q.readHint, [conversationId]))?.get('last_seq'));
+  private async probeHead(conversationId: ConversationId, mode: 'stored' | 'visible', level: Level = this.cql.settings.readConsistency): Promise<Seq> {
+    const hint = num((await this.cql.readOne(this.q.readHint, [conversationId], level))?.get('last_seq'));
     let bucket = hint > 0 ? bucketOf(hint, this.bucketEvents) : 0;
     for (;;) {
-      const row = await this.cql.readOne(this.q.highest, [conversationId, bucket]);
+      const row = await this.cql.readOne(this.q.highest, [conversationId, bucket], level);
       const floor = bucket * this.bucketEvents;
       if (!row) return floor;
       const highest = num(row.get('seq'));
@@ -225,7 +274,7 @@ export class CassandraOwnedLog implements MessageStore {
     while (after < head) {
       const bucket = bucketOf(after + 1, this.bucketEvents);
       const want = head - after;
-      const rows = await this.cql.collect(this.q.scanKeys, [conversationId, bucket, after, limitParam(want)], want);
+      const rows = await this.cql.collect(this.q.scanKeys, [conversationId, bucket, after, limitParam(want)], want, this.cql.settings.writeConsistency);
       if (rows.length === 0) break;
       for (const row of rows) {
         const seq = num(row.get('seq'));
@@ -267,7 +316,7 @@ export class CassandraOwnedLog implements MessageStore {
   }
 
   private async readStored(conversationId: ConversationId, seq: Seq): Promise<ConversationEvent> {
-    const row = await this.cql.readOne(this.q.readOne, [conversationId, bucketOf(seq, this.bucketEvents), seq]);
+    const row = await this.cql.readOne(this.q.readOne, [conversationId, bucketOf(seq, this.bucketEvents), seq], this.cql.settings.writeConsistency);
     if (!row) throw new Error(`seq ${seq} of ${conversationId} is missing from the log`);
     return eventFromRow(row);
   }
