@@ -29,8 +29,8 @@ export const DEFAULT_OWNERSHIP: OwnershipSettings = {
   leaseMs: 8_000,
   serveMarginMs: 1_000,
   clockSkewMs: 500,
-  tickMs: 1_000,
-  nodeTtlMs: 4_000,
+  tickMs: 2_000,
+  nodeTtlMs: 7_000,
 };
 
 /** A lease this node holds. */
@@ -82,6 +82,8 @@ export class LeaseKeeper {
     this.timer?.cancel();
     this.timer = undefined;
     if (this.ticking) await this.ticking.catch(() => undefined);
+    // Gone from the live list first: the others then prefer each other for this node's slots.
+    await this.deps.store.leave(this.deps.nodeId).catch(() => undefined);
     const releases = [...this.held.entries()].map(([slot, lease]) => this.release(slot, lease));
     await Promise.all(releases);
   }

@@ -63,9 +63,9 @@ describe('slotOf', () => {
     expect(slotOf('grp:0001', 32)).toBe(slotOf('grp:0001', 32));
     expect([slotOf('grp:0001', 32), slotOf('dm:alice:bob', 32), slotOf('', 32)]).toMatchInlineSnapshot(`
       [
-        13,
-        17,
         5,
+        2,
+        11,
       ]
     `);
   });

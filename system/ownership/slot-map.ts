@@ -15,8 +15,9 @@ export function fnv1a32(text: string): number {
   return hash >>> 0;
 }
 
+/** Mixed like the rendezvous weights: FNV-1a alone puts ids that differ in their last characters (`dm:user1:user2`, …) into few slots. */
 export function slotOf(conversationId: string, slotCount: number): number {
-  return fnv1a32(conversationId) % slotCount;
+  return mix32(fnv1a32(conversationId)) % slotCount;
 }
 
 /**

@@ -27,5 +27,7 @@ export interface LeaseStore {
   extend(slot: number, owner: string, epoch: number, expiresAtMs: number, ceilingUs: number): Promise<boolean>;
   /** Marks the node alive for `ttlMs`. */
   heartbeat(nodeId: string, ttlMs: number): Promise<void>;
+  /** Marks the node gone at once (a graceful stop), so the others stop preferring it. */
+  leave(nodeId: string): Promise<void>;
   liveNodes(): Promise<string[]>;
 }

@@ -45,7 +45,11 @@ export async function buildProductionWorld(config: ProductionConfig, options: { 
   }
   // One owner per slot of conversations numbers their events in memory (docs/storage-cassandra.md).
   const ownership: OwnershipSettings = { ...DEFAULT_OWNERSHIP, ...config.ownership };
-  if (ownership.leaseMs !== DEFAULT_OWNERSHIP.leaseMs) ownership.tickMs = Math.min(ownership.tickMs, Math.max(100, Math.floor(ownership.leaseMs / 6)));
+  if (ownership.leaseMs !== DEFAULT_OWNERSHIP.leaseMs) {
+    // Shorter leases (tests, drills) need a node's ticks and liveness to keep pace with them.
+    ownership.tickMs = Math.min(ownership.tickMs, Math.max(100, Math.floor(ownership.leaseMs / 6)));
+    ownership.nodeTtlMs = Math.min(ownership.nodeTtlMs, ownership.leaseMs);
+  }
   const keeper = new LeaseKeeper({ clock: systemClock, log, store: new CassandraLeaseStore(cassandra.cql), nodeId: config.nodeId }, ownership);
   const messages = new CassandraOwnedLog(cassandra.cql, keeper);
   const wal = await FileWriteAheadLog.open(config.walDir);

@@ -43,6 +43,10 @@ export class CassandraLeaseStore implements LeaseStore {
     await this.cql.write(this.q.heartbeat, [nodeId, Math.max(1, Math.ceil(ttlMs / 1000))], true);
   }
 
+  async leave(nodeId: string): Promise<void> {
+    await this.cql.write(this.q.leave, [nodeId], true);
+  }
+
   async liveNodes(): Promise<string[]> {
     const rows = await this.cql.collect(this.q.liveNodes, [], Number.MAX_SAFE_INTEGER);
     return rows.map((row) => String(row.get('node_id')));
@@ -58,6 +62,7 @@ function leaseStatements(cql: Cql) {
     takeOver: `UPDATE ${leases} SET owner = ?, epoch = ?, expires_at_ms = ?, ceiling_us = ? WHERE slot = ? IF epoch = ? AND expires_at_ms = ?`,
     extend: `UPDATE ${leases} SET expires_at_ms = ?, ceiling_us = ? WHERE slot = ? IF owner = ? AND epoch = ?`,
     heartbeat: `INSERT INTO ${nodes} (node_id, alive) VALUES (?, true) USING TTL ?`,
+    leave: `DELETE FROM ${nodes} WHERE node_id = ?`,
     liveNodes: `SELECT node_id FROM ${nodes}`,
   };
 }

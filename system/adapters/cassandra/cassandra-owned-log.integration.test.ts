@@ -116,6 +116,10 @@ class FreezableLeaseStore implements LeaseStore {
     await this.gate();
     return this.inner.heartbeat(nodeId, ttlMs);
   }
+  async leave(nodeId: string): Promise<void> {
+    await this.gate();
+    return this.inner.leave(nodeId);
+  }
   async liveNodes(): Promise<string[]> {
     await this.gate();
     return this.inner.liveNodes();

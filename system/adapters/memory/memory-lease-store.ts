@@ -34,6 +34,10 @@ export class MemoryLeaseStore implements LeaseStore {
     this.nodes.set(nodeId, this.clock.nowMs() + ttlMs);
   }
 
+  async leave(nodeId: string): Promise<void> {
+    this.nodes.delete(nodeId);
+  }
+
   async liveNodes(): Promise<string[]> {
     const now = this.clock.nowMs();
     return [...this.nodes].filter(([, until]) => until > now).map(([nodeId]) => nodeId);
