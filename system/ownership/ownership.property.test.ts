@@ -869,19 +869,24 @@ describe('ownership: one owner per slot, fenced by write timestamps (model of Ca
 
   it('planted bug: a takeover that does not wait is caught by what readers and clients see alone', async () => {
     // The same bug with the instant-wide check off: two owners at once show in the log (two
-    // acknowledgements of one seq, or a message stored twice). A fixed seed that finds it.
-    const outcome = await fc.check(
-      fc.asyncProperty(runArb('takeover-without-wait'), (run) => runModel(run, 'takeover-without-wait', 'log')),
-      // Found with this seed today (seeds 1, 3 and 4 stopped finding it when slot hashing changed);
-      // the budget leaves room for changes to move it.
-      { numRuns: 1_000, seed: 2, endOnFailure: true },
-    );
-    expect(outcome.failed).toBe(true);
-    const found = String((outcome.errorInstance as Error | undefined)?.message).split('\n')[0]!;
+    // acknowledgements of one seq, or a message stored twice). Several fixed seeds, so a change of
+    // timing that moves the counterexample does not turn the check off: one of them must find it.
+    let found: string | undefined;
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const outcome = await fc.check(
+        fc.asyncProperty(runArb('takeover-without-wait'), (run) => runModel(run, 'takeover-without-wait', 'log')),
+        { numRuns: 1_000, seed, endOnFailure: true },
+      );
+      if (outcome.failed) {
+        found = String((outcome.errorInstance as Error | undefined)?.message).split('\n')[0]!;
+        break;
+      }
+    }
+    expect(found).toBeDefined();
     console.log(`planted takeover-without-wait, log checks only: ${found}`);
     expect(found).toMatch(/^takeover-without-wait: .*(acknowledged|changed|twice|shrank|went down)/);
     expect(found).not.toMatch(/may both serve/);
-  }, 120_000);
+  }, 300_000);
 
   it('planted bug: clocks further apart than clockSkewMs are caught', async () => {
     const outcome = await fc.check(

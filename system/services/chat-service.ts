@@ -51,6 +51,12 @@ export type SendOutcome = SendResult | QueuedResult;
 interface AcceptOptions {
   /** Replaying a logged send: never log it again, keep its accept time, echo it to the sender. */
   replayOf?: WalEntry;
+  /**
+   * Sent by another node, which logs it itself if this one cannot store it: a send is only ever
+   * logged on the node its client is connected to, so that node's log keeps the client's sends in
+   * order (FIFO) however ownership moves while they wait.
+   */
+  forwarded?: boolean;
 }
 
 /** Accepts chat messages: checks, numbers, stores and fans them out (1:1 and groups alike). */
@@ -86,7 +92,7 @@ export class ChatService {
   acceptForwarded(caller: Caller, request: SendRequest): Promise<SendOutcome> {
     return this.serializer.run(request.conversationId, () => {
       this.routing.requireLocal(request.conversationId);
-      return this.acceptOrQueue(caller, request);
+      return this.accept(caller, request, { forwarded: true });
     });
   }
 
@@ -126,11 +132,6 @@ export class ChatService {
       call: { kind: 'send', caller: { userId: caller.userId, deviceId: caller.deviceId }, request: { ...request } },
       ...(writeAhead && { unreachable: () => this.checkAndQueue(writeAhead, caller, request) }),
     });
-  }
-
-  /** As the owner, for a send this node received itself or had forwarded to it. */
-  private async acceptOrQueue(caller: Caller, request: SendRequest): Promise<SendOutcome> {
-    return (await this.queuedBehindLog(caller, request)) ?? this.accept(caller, request, {});
   }
 
   /** The answer from this node's write-ahead log, when the send is in it or must queue behind it. */
@@ -194,7 +195,7 @@ export class ChatService {
       appended = await this.deps.messages.append(draft);
     } catch (error) {
       // The store is down or slow: the write-ahead log takes the message (docs/write-ahead-log.md).
-      if (this.writeAhead && !options.replayOf && isStoreOutage(error)) return this.queue(this.writeAhead, caller, request, draft.serverTimeMs);
+      if (this.writeAhead && !options.replayOf && !options.forwarded && isStoreOutage(error)) return this.queue(this.writeAhead, caller, request, draft.serverTimeMs);
       throw error;
     }
     const { event, duplicate } = appended;
