@@ -86,7 +86,10 @@ export class RedisOwnerCalls {
       return;
     }
     const { id, from, call } = parsed;
-    handle(call).then(
+    // A handler that throws synchronously (a refusal before its first await) still gets an answer.
+    Promise.resolve()
+      .then(() => handle(call))
+      .then(
       (value) => this.answer(from, { t: 'r', id, ok: true, value: value ?? null }),
       (error: unknown) => {
         if (!(error instanceof ChatError) && !(error instanceof NotOwnerError)) {
