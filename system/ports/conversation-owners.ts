@@ -1,3 +1,4 @@
+import { ChatError } from '../core/errors.js';
 import type { ConversationId } from '../core/ids.js';
 
 /**
@@ -46,4 +47,15 @@ export class NotOwnerError extends Error {
 
 export function isNotOwner(error: unknown): error is NotOwnerError {
   return error instanceof NotOwnerError;
+}
+
+/**
+ * The owner accepted a forwarded send (membership, media and epoch checks passed) but could not
+ * store it. The node the client is connected to logs it without checking again: those checks may
+ * need the store that is down.
+ */
+export class CheckedSendNotStored extends ChatError {
+  constructor(message: string) {
+    super('STORAGE_UNAVAILABLE', message);
+  }
 }

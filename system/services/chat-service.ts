@@ -1,6 +1,6 @@
 import { ChatError } from '../core/errors.js';
 import type { ChatMessageEvent, MediaRef } from '../core/events.js';
-import type { ClientMessageId, ConversationId, Seq } from '../core/ids.js';
+import { isDirectConversation, type ClientMessageId, type ConversationId, type Seq } from '../core/ids.js';
 import type { KeyedSerializer } from '../core/keyed-serializer.js';
 import type { Caller } from './caller.js';
 import type { CoreDeps } from './deps.js';
@@ -12,6 +12,7 @@ import type { AppendResult } from '../ports/message-store.js';
 import type { WalEntry } from '../ports/write-ahead-log.js';
 import { isStoreOutage, type ReplayOutcome, type WriteAhead } from './write-ahead.js';
 import type { OwnerRouting } from './owner-routing.js';
+import { CheckedSendNotStored } from '../ports/conversation-owners.js';
 
 export interface SendRequest {
   conversationId: ConversationId;
@@ -127,10 +128,19 @@ export class ChatService {
     const queued = await this.queuedBehindLog(caller, request);
     if (queued) return queued;
     const writeAhead = this.writeAhead;
+    // A 1:1 send is checked here too when another node owns it (in memory once the other user is
+    // known): this node can then still log it while the directory's store is down.
+    if (writeAhead && isDirectConversation(request.conversationId) && !this.routing.isLocal(request.conversationId)) {
+      await this.membership.requireMember(request.conversationId, caller.userId);
+    }
     return this.routing.run<SendOutcome>(request.conversationId, {
       here: () => this.accept(caller, request, {}),
       call: { kind: 'send', caller: { userId: caller.userId, deviceId: caller.deviceId }, request: { ...request } },
-      ...(writeAhead && { unreachable: () => this.checkAndQueue(writeAhead, caller, request) }),
+      ...(writeAhead && {
+        // Checked by the owner already: log it without the checks, which may need the store that is down.
+        unreachable: (error?: unknown) =>
+          error instanceof CheckedSendNotStored ? this.queue(writeAhead, caller, request, this.deps.clock.nowMs()) : this.checkAndQueue(writeAhead, caller, request),
+      }),
     });
   }
 
@@ -196,6 +206,7 @@ export class ChatService {
     } catch (error) {
       // The store is down or slow: the write-ahead log takes the message (docs/write-ahead-log.md).
       if (this.writeAhead && !options.replayOf && !options.forwarded && isStoreOutage(error)) return this.queue(this.writeAhead, caller, request, draft.serverTimeMs);
+      if (options.forwarded && isStoreOutage(error)) throw new CheckedSendNotStored(`the owner checked the send but cannot store it: ${(error as Error).message}`);
       throw error;
     }
     const { event, duplicate } = appended;

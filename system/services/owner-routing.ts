@@ -12,7 +12,7 @@ export interface OwnedOperation<T> {
    * Used when no owner can be reached: none within ownerWaitMs, or the owner's node did not answer
    * (STORAGE_UNAVAILABLE from the call). Default: fail with STORAGE_UNAVAILABLE.
    */
-  unreachable?(): Promise<T>;
+  unreachable?(error?: unknown): Promise<T>;
 }
 
 /**
@@ -48,7 +48,7 @@ export class OwnerRouting {
         if (route.local) return await operation.here();
         if (route.nodeId !== undefined) return (await owners.call(route.nodeId, operation.call)) as T;
       } catch (error) {
-        if (!route.local && operation.unreachable && isStorageOutage(error)) return operation.unreachable();
+        if (!route.local && operation.unreachable && isStorageOutage(error)) return operation.unreachable(error);
         if (!isNotOwner(error)) throw error;
       }
       // Ownership is moving: read the leases again (joins a read already running).

@@ -12,13 +12,13 @@
  * Sends are idempotent (the client's message id), so the asker may log or retry it.
  */
 import { ChatError, ErrorCodes, type ErrorCode } from '../../core/errors.js';
-import { NotOwnerError, type OwnerCall } from '../../ports/conversation-owners.js';
+import { CheckedSendNotStored, NotOwnerError, type OwnerCall } from '../../ports/conversation-owners.js';
 import type { Logger } from '../../ports/logger.js';
 import { storageCall, type Redis, type RedisKeys } from './redis-client.js';
 import type { SubscriberHub, Subscription } from './subscriber-hub.js';
 
 type Request = { t: 'q'; id: number; from: string; call: OwnerCall };
-type FailureBody = { code: string; message: string; retryable: boolean; notOwner?: string };
+type FailureBody = { code: string; message: string; retryable: boolean; notOwner?: string; checked?: true };
 type Reply = { t: 'r'; id: number; ok: true; value: unknown } | { t: 'r'; id: number; ok: false; error: FailureBody };
 
 interface Waiting {
@@ -126,12 +126,14 @@ export class RedisOwnerCalls {
 
 function failureBody(error: unknown): FailureBody {
   if (error instanceof NotOwnerError) return { code: 'STORAGE_UNAVAILABLE', message: error.message, retryable: true, notOwner: error.conversationId };
+  if (error instanceof CheckedSendNotStored) return { code: error.code, message: error.message, retryable: true, checked: true };
   if (error instanceof ChatError) return { code: error.code, message: error.message, retryable: error.retryable };
   return { code: 'INTERNAL', message: 'internal error at the conversation owner', retryable: true };
 }
 
 function errorFrom(body: FailureBody): Error {
   if (body.notOwner !== undefined) return new NotOwnerError(body.notOwner, body.message);
+  if (body.checked) return new CheckedSendNotStored(body.message);
   const code: ErrorCode = body.code in ErrorCodes ? (body.code as ErrorCode) : 'INTERNAL';
   return new ChatError(code, body.message, { retryable: body.retryable });
 }
