@@ -11,6 +11,7 @@ import type { LeaseStore, SlotLease } from '../ports/lease-store.js';
 import { silentLogger } from '../ports/logger.js';
 import { LeaseKeeper, type OwnershipSettings } from './lease-keeper.js';
 import { preferredOwner } from './slot-map.js';
+import { ControlledLeaseStore } from './testing/controlled-lease-store.js';
 
 const SETTINGS: OwnershipSettings = {
   slotCount: 8,
@@ -21,50 +22,6 @@ const SETTINGS: OwnershipSettings = {
   nodeTtlMs: 400,
 };
 const ALL_SLOTS = [0, 1, 2, 3, 4, 5, 6, 7];
-
-/** A lease store whose calls can be refused or frozen per node (the node hangs on its store, as when paused). */
-class ControlledStore implements LeaseStore {
-  frozen = false;
-  refuseExtend = false;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly inner: LeaseStore) {}
-
-  unfreeze(): void {
-    this.frozen = false;
-    for (const resume of this.waiting.splice(0)) resume();
-  }
-
-  private async gate(): Promise<void> {
-    if (this.frozen) await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-
-  async readAll(): Promise<SlotLease[]> {
-    await this.gate();
-    return this.inner.readAll();
-  }
-  async take(next: SlotLease, expected: { epoch: number; expiresAtMs: number } | undefined): Promise<boolean> {
-    await this.gate();
-    return this.inner.take(next, expected);
-  }
-  async extend(slot: number, owner: string, epoch: number, expiresAtMs: number, ceilingUs: number): Promise<boolean> {
-    await this.gate();
-    if (this.refuseExtend) return false;
-    return this.inner.extend(slot, owner, epoch, expiresAtMs, ceilingUs);
-  }
-  async heartbeat(nodeId: string, ttlMs: number): Promise<void> {
-    await this.gate();
-    return this.inner.heartbeat(nodeId, ttlMs);
-  }
-  async leave(nodeId: string): Promise<void> {
-    await this.gate();
-    return this.inner.leave(nodeId);
-  }
-  async liveNodes(): Promise<string[]> {
-    await this.gate();
-    return this.inner.liveNodes();
-  }
-}
 
 const keepers: LeaseKeeper[] = [];
 afterEach(async () => {
@@ -154,7 +111,7 @@ describe('LeaseKeeper', () => {
   it('a node that stops renewing stops serving at expiresAt − serveMarginMs; another takes over only at expiresAt + clockSkewMs', async () => {
     const clock = new ManualClock();
     const leases = new MemoryLeaseStore(clock);
-    const aStore = new ControlledStore(leases);
+    const aStore = new ControlledLeaseStore(leases);
     const a = keeper('a', clock, aStore);
     await a.start();
     const slot = 3;
@@ -270,7 +227,7 @@ describe('LeaseKeeper', () => {
   it('a renewal the store refuses (a takeover won the race) drops the slot at once', async () => {
     const clock = new ManualClock();
     const leases = new MemoryLeaseStore(clock);
-    const aStore = new ControlledStore(leases);
+    const aStore = new ControlledLeaseStore(leases);
     const a = keeper('a', clock, aStore, { ...SETTINGS, slotCount: 2 });
     const lost: number[] = [];
     a.onLost((slot) => lost.push(slot));

@@ -11,9 +11,8 @@ import { forEachLimited, limitParam, num, type Cql } from './cql.js';
 import { EVENT_COLUMN_LIST, EVENT_PLACEHOLDERS, eventFromRow, eventValues } from './event-rows.js';
 
 /**
- * Writes in flight for one enqueueMany. Each device is its own partition, so a logged or unlogged
- * batch would only load one coordinator; concurrent requests spread over the replicas instead. A
- * full group (256 members, one device each) goes out at once, as the single enqueues did; the
+ * Writes in flight for one enqueueMany. With group commit (write-coalescer.ts) the writes of one
+ * turn leave as unlogged batches of up to 64 statements; without it, each is its own request. The
  * bound keeps a group of multi-device users (up to 1,280 devices) from taking all of a
  * connection's 2,048 stream ids.
  */

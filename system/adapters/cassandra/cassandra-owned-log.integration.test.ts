@@ -19,7 +19,7 @@ import { LeaseKeeper, type OwnershipSettings } from '../../ownership/lease-keepe
 import { isNotOwner } from '../../ports/conversation-owners.js';
 import { messageStoreContract } from '../../ports/contracts/index.js';
 import { chatDraft, range, seqsOf, uniqueGroupId, uniqueHex } from '../../ports/contracts/support.js';
-import type { LeaseStore, SlotLease } from '../../ports/lease-store.js';
+import type { SlotLease } from '../../ports/lease-store.js';
 import { silentLogger } from '../../ports/logger.js';
 import type { AppendResult, MessageStore } from '../../ports/message-store.js';
 import type { CassandraConfig } from './cassandra-config.js';
@@ -29,6 +29,7 @@ import { createCassandraStores, type CassandraStores } from './cassandra-stores.
 import { Cql, type Params } from './cql.js';
 import { EVENT_COLUMN_LIST, EVENT_PLACEHOLDERS, eventValues } from './event-rows.js';
 import { bucketOf } from './schema.js';
+import { ControlledLeaseStore } from '../../ownership/testing/controlled-lease-store.js';
 
 const SMALL_BUCKET_EVENTS = 4;
 
@@ -85,58 +86,17 @@ async function waitFor(what: string, condition: () => boolean | Promise<boolean>
   }
 }
 
-/** A lease store a node reaches through; `freeze()` makes its calls hang (the node is paused: no renewal, no heartbeat). */
-class FreezableLeaseStore implements LeaseStore {
-  private frozen = false;
-  private readonly waiting: Array<() => void> = [];
-  constructor(private readonly inner: LeaseStore) {}
-  freeze(): void {
-    this.frozen = true;
-  }
-  unfreeze(): void {
-    this.frozen = false;
-    for (const resume of this.waiting.splice(0)) resume();
-  }
-  private async gate(): Promise<void> {
-    if (this.frozen) await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-  async readAll(): Promise<SlotLease[]> {
-    await this.gate();
-    return this.inner.readAll();
-  }
-  async take(next: SlotLease, expected: { epoch: number; expiresAtMs: number } | undefined): Promise<boolean> {
-    await this.gate();
-    return this.inner.take(next, expected);
-  }
-  async extend(slot: number, owner: string, epoch: number, expiresAtMs: number, ceilingUs: number): Promise<boolean> {
-    await this.gate();
-    return this.inner.extend(slot, owner, epoch, expiresAtMs, ceilingUs);
-  }
-  async heartbeat(nodeId: string, ttlMs: number): Promise<void> {
-    await this.gate();
-    return this.inner.heartbeat(nodeId, ttlMs);
-  }
-  async leave(nodeId: string): Promise<void> {
-    await this.gate();
-    return this.inner.leave(nodeId);
-  }
-  async liveNodes(): Promise<string[]> {
-    await this.gate();
-    return this.inner.liveNodes();
-  }
-}
-
 /** A gateway node as far as the log is concerned: its keeper (over a freezable lease store) and its log. */
 interface OwnerNode {
   id: string;
   keeper: LeaseKeeper;
   log: CassandraOwnedLog;
-  leases: FreezableLeaseStore;
+  leases: ControlledLeaseStore;
 }
 
 function ownerNode(s: CassandraStores, label: string, cql: Cql = s.cql): OwnerNode {
   const id = `${label}-${uniqueHex()}`;
-  const leases = new FreezableLeaseStore(new CassandraLeaseStore(s.cql));
+  const leases = new ControlledLeaseStore(new CassandraLeaseStore(s.cql));
   const keeper = new LeaseKeeper({ clock: systemClock, log: silentLogger, store: leases, nodeId: id }, OWNERSHIP);
   return { id, keeper, log: new CassandraOwnedLog(cql, keeper), leases };
 }
