@@ -24,6 +24,8 @@ import type { LoadResult } from './open-model.js';
 import { runPairLoad } from './pair-load.js';
 import {
   formatPerMessage,
+  formatSteady,
+  LEASE_SCOPE,
   MESSAGE_PATH_SCOPES,
   PER_MESSAGE_NOTE,
   perMessageRequests,
@@ -84,11 +86,23 @@ const cluster = await startCluster({
   ...(stageDir && { mainScript: new URL('./timed-gateway.ts', import.meta.url).pathname }),
 });
 const servicesCpuBefore = stageDir ? servicesCpuMs() : undefined;
+let servicesCpuAtSteady: Record<string, number> | undefined;
+let servicesCpuAtLoadEnd: Record<string, number> | undefined;
+function markSteadyWindow(): void {
+  servicesCpuAtSteady = servicesCpuMs();
+  for (const node of cluster.nodes) node.process.kill('SIGUSR2');
+}
 let system1to1: LoadResult | undefined;
 let systemGroup: LoadResult | undefined;
 try {
   const target = { wsUrl: cluster.wsUrls[0]!, wsUrls: cluster.wsUrls, httpUrl: cluster.httpUrls[0]! };
-  if (run1to1) system1to1 = await runPairLoad({ target: 'system', ...target, pairs, ratePerSecond: rate1to1, durationMs });
+  // With stage timing and 1:1 traffic alone, the gateways mark the end of the load's warm-up: the
+  // steady window, from there to the end of the load, excludes connects and first messages.
+  const steadyWindow = stageDir && values.traffic === '1to1';
+  if (run1to1) {
+    system1to1 = await runPairLoad({ target: 'system', ...target, pairs, ratePerSecond: rate1to1, durationMs, ...(steadyWindow && { onMeasureStart: markSteadyWindow }) });
+  }
+  if (servicesCpuAtSteady) servicesCpuAtLoadEnd = servicesCpuMs();
   if (runGroup) systemGroup = await runGroupLoad({ target: 'system', wsUrls: cluster.wsUrls, httpUrl: target.httpUrl, members, ratePerSecond: rateGroup, durationMs });
 } finally {
   await cluster.stop();
@@ -129,12 +143,16 @@ interface GatewayFigures {
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   stages: Record<string, EncodedStage>;
   requests: Record<string, ScopeCounts>;
+  /** From the bench's SIGUSR2 (end of warm-up) to SIGTERM. */
+  steady?: { requests: Record<string, ScopeCounts>; cpuMs: number; sends: number };
 }
 
 /** The per-message figures of the --json output: whole-run requests and CPU at the top, the message path apart. */
 type PerMessage = { sends: number; note: string } & PerMessageRequests & PerMessageCpu & { messagePath: PerMessageRequests };
 
 let perMessage: PerMessage | undefined;
+type Steady = { sends: number; leaseLwt: number } & PerMessageRequests & PerMessageCpu;
+let steady: Steady | undefined;
 if (stageDir) {
   const merged = new StageTimer();
   const nodes: GatewayFigures[] = [];
@@ -155,6 +173,27 @@ if (stageDir) {
     if (runGroup) process.stdout.write('note: group sends are among the sends below: the figures mix 1:1 and group messages (use --traffic 1to1)\n');
     process.stdout.write(`${formatPerMessage(sends, perMessage, perMessage.messagePath, perMessage)}\n${PER_MESSAGE_NOTE}\n`);
   }
+  steady = steadyFigures(nodes);
+  if (steady) process.stdout.write(`${formatSteady(steady.sends, steady, steady.leaseLwt, steady)}\n`);
+}
+
+/** The steady window's figures, when every gateway marked it and sent something in it. */
+function steadyFigures(nodes: GatewayFigures[]): Steady | undefined {
+  if (!servicesCpuAtSteady || !servicesCpuAtLoadEnd || nodes.some((node) => !node.steady)) return undefined;
+  const sends = nodes.reduce((sum, node) => sum + node.steady!.sends, 0);
+  if (sends === 0) return undefined;
+  const scopes = nodes.map((node) => node.steady!.requests);
+  const serviceMs = (name: string) =>
+    servicesCpuAtLoadEnd?.[name] === undefined || servicesCpuAtSteady?.[name] === undefined ? undefined : round2((servicesCpuAtLoadEnd[name] - servicesCpuAtSteady[name]) / sends);
+  return {
+    sends,
+    ...perMessageRequests(sumScopes(scopes, (scope) => scope !== LEASE_SCOPE), sends),
+    leaseLwt: round2(sumScopes(scopes, (scope) => scope === LEASE_SCOPE).cql.lwt / sends),
+    // Gateways: until their SIGTERM, a moment after the load ended.
+    gatewayCpuMs: round2(nodes.reduce((sum, node) => sum + node.steady!.cpuMs, 0) / sends),
+    cassandraCpuMs: serviceMs('cassandra'),
+    redisCpuMs: serviceMs('redis'),
+  };
 }
 
 /** Each local service's CPU ms from the cluster being ready to its stop. */
@@ -180,6 +219,6 @@ function perMessageFigures(nodes: GatewayFigures[], sends: number, servicesCpu: 
 if (values.json) {
   writeFileSync(
     values.json,
-    JSON.stringify({ kind: 'bench-cluster', gateways, pairs, members, rate1to1, rateGroup, durationMs, relay1to1, relayGroup, system1to1, systemGroup, perMessage }, null, 2),
+    JSON.stringify({ kind: 'bench-cluster', gateways, pairs, members, rate1to1, rateGroup, durationMs, relay1to1, relayGroup, system1to1, systemGroup, perMessage, steady }, null, 2),
   );
 }

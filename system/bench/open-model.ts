@@ -22,6 +22,8 @@ export interface OpenModelOptions {
   settleMs?: number;
   /** Deliveries each measured send should produce (1 for 1:1, members − 1 for a group). */
   deliveriesPerSend: number;
+  /** Called once, when the warm-up sends are out and the measured ones begin. */
+  onMeasureStart?: () => void;
 }
 
 /**
@@ -59,7 +61,10 @@ export class OpenModelMeter {
     await new Promise<void>((resolve) => {
       const tick = () => {
         const due = Math.min(scheduled, Math.floor((performance.now() - startMs) / intervalMs) + 1);
-        for (; sent < due; sent++) send(sent, startMs + sent * intervalMs);
+        for (; sent < due; sent++) {
+          if (sent === warmupCount) this.options.onMeasureStart?.();
+          send(sent, startMs + sent * intervalMs);
+        }
         if (sent >= scheduled) resolve();
         else setTimeout(tick, 1);
       };

@@ -14,6 +14,8 @@ export interface PairLoadOptions {
   durationMs: number;
   settleMs?: number;
   warmupMs?: number;
+  /** Called when the warm-up is over and the measured sends begin. */
+  onMeasureStart?: () => void;
 }
 
 interface BenchClient {

@@ -28,6 +28,14 @@ export interface ScopeCounts {
 export const NO_SCOPE = '(no timed call)';
 
 /**
+ * Slot-lease and node-liveness statements, whatever call they ran under: a send that finds
+ * ownership moving triggers a lease read (and maybe a renewal) in its own async context, but that
+ * work depends on time and cluster size, not on the messages.
+ */
+export const LEASE_SCOPE = '(slot leases)';
+const LEASE_TABLES = /\b(slot_leases|gateway_nodes)\b/;
+
+/**
  * The scopes that are the message path: the two request handlers the 1:1 load exercises (named as
  * timed-gateway.ts times them). Everything they issue counts, including the work done once per
  * conversation on its first message (the user lookup, `user_conversations`).
@@ -39,7 +47,7 @@ export class RequestCounter {
 
   /** One `client.execute` (one query) or one `client.batch` (several) issued in `scope`. */
   countCql(scope: string, queries: readonly string[], batch: boolean): void {
-    const cql = this.scope(scope).cql;
+    const cql = this.scope(queries.some((query) => LEASE_TABLES.test(query)) ? LEASE_SCOPE : scope).cql;
     cql.requests += 1;
     cql.statements += queries.length;
     const writes = queries.filter((query) => WRITE_VERBS.has(statementVerb(query)));
@@ -58,6 +66,11 @@ export class RequestCounter {
   /** Every scope's counts, for the figures file. */
   toJSON(): Record<string, ScopeCounts> {
     return Object.fromEntries(this.scopes);
+  }
+
+  /** A copy of the counts so far (the start of a measuring window). */
+  snapshot(): Record<string, ScopeCounts> {
+    return JSON.parse(JSON.stringify(this.toJSON())) as Record<string, ScopeCounts>;
   }
 
   private scope(name: string): ScopeCounts {
@@ -107,6 +120,43 @@ export function sumScopes(gateways: ReadonlyArray<Record<string, ScopeCounts>>, 
     for (const [scope, counts] of Object.entries(scopes)) if (include(scope)) addCounts(total, counts);
   }
   return total;
+}
+
+/** What was counted since `before` (a snapshot of the same counter), per scope. */
+export function countsSince(now: Record<string, ScopeCounts>, before: Record<string, ScopeCounts>): Record<string, ScopeCounts> {
+  const out: Record<string, ScopeCounts> = {};
+  for (const [scope, counts] of Object.entries(now)) {
+    const diff = emptyCounts();
+    addCounts(diff, counts);
+    const earlier = before[scope];
+    if (earlier) {
+      for (const key of Object.keys(diff.cql) as Array<keyof CqlCounts>) diff.cql[key] -= earlier.cql[key];
+      for (const [name, count] of Object.entries(earlier.redisCommands)) diff.redisCommands[name] = (diff.redisCommands[name] ?? 0) - count;
+    }
+    out[scope] = diff;
+  }
+  return out;
+}
+
+/**
+ * The steady window's table: every request the gateways made between the end of the load's
+ * warm-up and its end, per message sent in that window, with the lease work apart.
+ */
+export function formatSteady(sends: number, requests: PerMessageRequests, leaseLwt: number, cpu: PerMessageCpu): string {
+  const line = (label: string, n: number | undefined) => `${label.padEnd(46)} ${(n === undefined ? '–' : n.toFixed(2)).padStart(12)}`;
+  return [
+    `${`steady window: after warm-up, all scopes (÷ ${sends} sends)`.padEnd(46)} ${'per message'.padStart(12)}`,
+    line('Cassandra requests (a batch is one)', requests.cassandraRequests),
+    line('  statements (a batch counts each)', requests.cassandraStatements),
+    line('  LWT requests, messages', requests.lwt),
+    line('  LWT requests, slot leases (time, not traffic)', leaseLwt),
+    line('  reads (SELECT)', requests.reads),
+    line('  plain writes', requests.plainWrites),
+    line('Redis commands', requests.redisCommands),
+    line('CPU ms, gateways', cpu.gatewayCpuMs),
+    line('CPU ms, Cassandra', cpu.cassandraCpuMs),
+    line('CPU ms, Redis', cpu.redisCpuMs),
+  ].join('\n');
 }
 
 export function redisTotal(counts: ScopeCounts): number {

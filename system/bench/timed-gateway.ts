@@ -29,7 +29,7 @@ import type { CoreDeps } from '../services/deps.js';
 import { startServer } from '../server.js';
 import { productionConfigFromEnv } from '../worlds/production-config.js';
 import { buildProductionWorld } from '../worlds/production-world.js';
-import { NO_SCOPE, RequestCounter, statementShape } from './request-counts.js';
+import { countsSince, NO_SCOPE, RequestCounter, statementShape } from './request-counts.js';
 import { StageTimer } from './stage-timer.js';
 
 const { values } = parseArgs({
@@ -94,6 +94,12 @@ const server = await startServer({ node: world.node, host: values.host, port: Nu
 const cpuUsageAtReady = process.cpuUsage();
 process.stdout.write(`READY ${JSON.stringify({ wsUrl: server.wsUrl, httpUrl: server.httpUrl, nodeId, pid: process.pid })}\n`);
 
+/** SIGUSR2 marks the start of the bench's steady window (its load's warm-up is over). */
+let steadyMark: { requests: ReturnType<RequestCounter['snapshot']>; cpu: NodeJS.CpuUsage; sends: number } | undefined;
+process.on('SIGUSR2', () => {
+  steadyMark = { requests: requests.snapshot(), cpu: process.cpuUsage(), sends: timer.figures()['core.chat.send']?.count ?? 0 };
+});
+
 let stopping = false;
 process.on('SIGTERM', () => {
   if (stopping) return;
@@ -105,6 +111,13 @@ process.on('SIGTERM', () => {
     eventLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
     stages: timer.encode(),
     requests: requests.toJSON(),
+    ...(steadyMark && {
+      steady: {
+        requests: countsSince(requests.toJSON(), steadyMark.requests),
+        cpuMs: cpuMs(process.cpuUsage(steadyMark.cpu)),
+        sends: (timer.figures()['core.chat.send']?.count ?? 0) - steadyMark.sends,
+      },
+    }),
   };
   writeFileSync(path.join(outDir, `${nodeId}.json`), JSON.stringify(figures, null, 2));
   void (profiler && profileDir ? profiler.post('Profiler.stop') : Promise.resolve(undefined))
