@@ -31,12 +31,18 @@ export interface OwnedLogSettings {
   keysPerConversationMax: number;
   /** Open conversations kept in memory (least recently used closed first; reopening costs a fence). */
   openConversationsMax: number;
+  /**
+   * Idempotency keys held over all open conversations (~100 bytes each): past it the least recently
+   * used conversations are closed, so memory stays bounded however many conversations are busy.
+   */
+  keysHeldMax: number;
 }
 
 export const DEFAULT_OWNED_LOG: OwnedLogSettings = {
   idempotencyWindowEvents: 1_000,
   keysPerConversationMax: 10_000,
   openConversationsMax: 100_000,
+  keysHeldMax: 1_000_000,
 };
 
 /** What the owner holds in memory for one conversation it has opened. */
@@ -56,6 +62,7 @@ export class CassandraOwnedLog implements MessageStore {
   private readonly open = new Map<ConversationId, OpenConversation>();
   private readonly opening = new Map<ConversationId, Promise<OpenConversation>>();
   private readonly background = new Set<Promise<void>>();
+  private keysHeld = 0;
   private readonly bucketEvents: number;
   private readonly q: ReturnType<typeof ownedLogStatements>;
 
@@ -67,7 +74,7 @@ export class CassandraOwnedLog implements MessageStore {
     this.bucketEvents = cql.settings.bucketEvents;
     this.q = ownedLogStatements(cql);
     keeper.onLost((slot) => {
-      for (const [conversationId, state] of this.open) if (state.slot === slot) this.open.delete(conversationId);
+      for (const [conversationId, state] of this.open) if (state.slot === slot) this.close(conversationId);
     });
   }
 
@@ -105,7 +112,7 @@ export class CassandraOwnedLog implements MessageStore {
       throw new NotOwnerError(conversationId, 'lease ended while the event was being stored');
     }
     state.head = seq;
-    if (event.kind === 'message') remember(state, keyOf(event), seq, this.settings.keysPerConversationMax);
+    if (event.kind === 'message') this.remember(conversationId, state, keyOf(event), seq);
     this.inBackground(this.raiseHead(state, conversationId, seq));
     if (seq === 1 || bucketOf(seq, this.bucketEvents) !== bucketOf(seq - 1, this.bucketEvents)) this.inBackground(this.writeHint(conversationId, seq));
     return { event, duplicate: false };
@@ -222,12 +229,44 @@ export class CassandraOwnedLog implements MessageStore {
     for (const b of shown) if (head > 0 && b !== bucket) fence.push({ query: this.q.raiseHead, params: [fenceUs, head, conversationId, b] });
     const [keys] = await Promise.all([this.loadKeys(conversationId, head), Promise.all(fence.map((s) => this.cql.write(s.query, s.params, true)))]);
     const state: OpenConversation = { slot, epoch, head, keys, uncertain: false };
-    if (this.open.size >= this.settings.openConversationsMax) {
-      const oldest = this.open.keys().next().value;
-      if (oldest !== undefined) this.open.delete(oldest);
-    }
+    this.close(conversationId);
     this.open.set(conversationId, state);
+    this.keysHeld += keys.size;
+    this.closeLeastRecentlyUsed();
     return state;
+  }
+
+  private close(conversationId: ConversationId): void {
+    const state = this.open.get(conversationId);
+    if (!state) return;
+    this.open.delete(conversationId);
+    this.keysHeld -= state.keys.size;
+  }
+
+  /** Closes the least recently used conversations (the Map's first entries) until both bounds hold. */
+  private closeLeastRecentlyUsed(): void {
+    while (this.open.size > this.settings.openConversationsMax || (this.keysHeld > this.settings.keysHeldMax && this.open.size > 1)) {
+      const oldest = this.open.keys().next().value;
+      if (oldest === undefined) return;
+      this.close(oldest);
+    }
+  }
+
+  private remember(conversationId: ConversationId, state: OpenConversation, key: string, seq: Seq): void {
+    // Closed while this append ran (memory bounds): the next append reopens it from the log.
+    if (this.open.get(conversationId) !== state) return;
+    if (!state.keys.has(key)) this.keysHeld += 1;
+    state.keys.set(key, seq);
+    if (state.keys.size > this.settings.keysPerConversationMax) {
+      const oldest = state.keys.keys().next().value;
+      if (oldest !== undefined && state.keys.delete(oldest)) this.keysHeld -= 1;
+    }
+    this.closeLeastRecentlyUsed();
+  }
+
+  /** Conversations open and idempotency keys held (diagnostics, tests). */
+  get memory(): { openConversations: number; keysHeld: number } {
+    return { openConversations: this.open.size, keysHeld: this.keysHeld };
   }
 
   /** The stored rows after `afterSeq` up to `upToSeq`, visible or not, ascending, ending at the first missing seq. */
@@ -330,14 +369,6 @@ function isVisible(row: Row): boolean {
 
 function keyOf(message: Pick<ChatMessageEvent, 'senderUserId' | 'senderDeviceId' | 'clientMessageId'>): string {
   return JSON.stringify([message.senderUserId, message.senderDeviceId, message.clientMessageId]);
-}
-
-function remember(state: OpenConversation, key: string, seq: Seq, keysMax: number): void {
-  state.keys.set(key, seq);
-  if (state.keys.size > keysMax) {
-    const oldest = state.keys.keys().next().value;
-    if (oldest !== undefined) state.keys.delete(oldest);
-  }
 }
 
 function ownedLogStatements(cql: Cql) {
