@@ -54,22 +54,28 @@ describe('simulator', () => {
 
   it('catches a planted bug (one inbox write dropped) as a durability violation, reproducible from the printed seed', async () => {
     const scenario = tinyScenario();
-    const bug = dropOneInboxWrite(5_000);
     // With some seeds a later message of the same conversation makes the device sync from its
-    // link point and fetch the lost one from the log (the repair works); this seed has none
-    // (of seeds 1-16, 4, 6-9, 12 and 14-16 catch it; which ones shifts with any change of timing).
-    const result = await runSimulation({ scenario, seed: 6, plant: bug.plant });
-    expect(bug.dropped()).toBeDefined();
-    const durability = result.violations.filter((v) => v.invariant === 'durability');
-    expect(durability.length).toBeGreaterThan(0);
+    // link point and fetch the lost one from the log (the repair works). Which seeds have no such
+    // message shifts with any change of timing, so the first of seeds 1-16 that catches it is used
+    // (several did at every change so far).
+    let caught: { seed: number; dropped: unknown; messages: string[]; result: Awaited<ReturnType<typeof runSimulation>> } | undefined;
+    for (let seed = 1; seed <= 16 && !caught; seed++) {
+      const bug = dropOneInboxWrite(5_000);
+      const result = await runSimulation({ scenario, seed, plant: bug.plant });
+      const durability = result.violations.filter((v) => v.invariant === 'durability');
+      if (durability.length > 0) caught = { seed, dropped: bug.dropped(), messages: durability.map((v) => v.message), result };
+    }
+    expect(caught).toBeDefined();
+    const { seed, dropped, messages, result } = caught!;
+    expect(dropped).toBeDefined();
     expect(result.exitCode).toBe(1);
-    expect(result.reproduce).toContain('--seed 6');
+    expect(result.reproduce).toContain(`--seed ${seed}`);
     // The seed reproduces it exactly: the same write is dropped, the same violation found.
     const again = dropOneInboxWrite(5_000);
-    const rerun = await runSimulation({ scenario, seed: 6, plant: again.plant });
-    expect(again.dropped()).toBe(bug.dropped());
-    expect(rerun.violations.filter((v) => v.invariant === 'durability').map((v) => v.message)).toEqual(durability.map((v) => v.message));
-  });
+    const rerun = await runSimulation({ scenario, seed, plant: again.plant });
+    expect(again.dropped()).toBe(dropped);
+    expect(rerun.violations.filter((v) => v.invariant === 'durability').map((v) => v.message)).toEqual(messages);
+  }, 120_000);
 
   it('catches a planted bug (the store forgets idempotency) as a duplicate when clients retry', async () => {
     const scenario = tinyScenario('faults:\n  - { kind: gateway_crash, target: gateway-1, at_s: 8, duration_s: 2 }\n  - { kind: cassandra_outage, at_s: 12, duration_s: 3 }\n');

@@ -16,6 +16,7 @@ import { MemoryMessageStore } from '../memory/memory-message-store.js';
 import { MemoryPresenceStore } from '../memory/memory-presence-store.js';
 import { MemoryReceiptStore } from '../memory/memory-receipt-store.js';
 import type { ServiceTier } from './service-tier.js';
+import { DeviceListVersions, SimulatedDeviceListCache } from './simulated-device-cache.js';
 
 /*
  * Simulated adapters for every storage port: the in-memory stores (the embedded world's, so the
@@ -75,6 +76,8 @@ export class SimulatedBackends {
   /** Presence watches survive a Redis restart the way a reconnecting subscriber's do. */
   private readonly watches = new Set<{ userId: string; listener: (s: PresenceState) => void; unsubscribe: Unsubscribe }>();
   pushesSent = 0;
+  /** Device-list changes, for every gateway's cache (simulated-device-cache.ts). */
+  readonly deviceListVersions = new DeviceListVersions();
 
   constructor(private readonly redisClock: Clock) {
     this.registryState = new MemoryConnectionRegistry(redisClock);
@@ -135,7 +138,8 @@ export function simulatedPorts(backends: SimulatedBackends, tiers: TierSet, call
   const b = backends;
   const presenceCalls = throughTier('presence', () => b.presence, tiers.redis, ['markOnline', 'markOffline', 'get'], callerAlive);
   return {
-    messages: throughTier('messages', () => b.messages, tiers.cassandra, ['append', 'readAfter', 'readBefore', 'lastSeq'], callerAlive),
+    // An append is two writes in production: the row, then the partition's visible head (cassandra-owned-log.ts).
+    messages: throughTier('messages', () => b.messages, tiers.cassandra, [['append', () => 2], 'readAfter', 'readBefore', 'lastSeq'], callerAlive),
     conversations: throughTier(
       'conversations',
       () => b.conversations,
@@ -145,12 +149,16 @@ export function simulatedPorts(backends: SimulatedBackends, tiers: TierSet, call
     ),
     inbox: throughTier('inbox', () => b.inbox, tiers.cassandra, ['enqueue', ['enqueueMany', perItem], 'list', 'ackThrough', 'depth', 'clear'], callerAlive),
     receipts: throughTier('receipts', () => b.receipts, tiers.cassandra, ['advance', 'raise', 'list'], callerAlive),
-    directory: throughTier(
-      'directory',
-      () => b.directory,
-      tiers.cassandra,
-      ['linkDevice', 'unlinkDevice', 'unlinkedAtMs', 'getDevice', 'listDevices', ['listDevicesMany', perItem], 'userExists', 'setPushToken'],
-      callerAlive,
+    // Each gateway incarnation keeps its own cache of device lists, as production gateways do.
+    directory: new SimulatedDeviceListCache(
+      throughTier(
+        'directory',
+        () => b.directory,
+        tiers.cassandra,
+        ['linkDevice', 'unlinkDevice', 'unlinkedAtMs', 'getDevice', 'listDevices', ['listDevicesMany', perItem], 'userExists', 'setPushToken'],
+        callerAlive,
+      ),
+      b.deviceListVersions,
     ),
     registry: throughTier('registry', () => b.registry, tiers.redis, ['put', 'remove', 'lookup', ['lookupMany', perItem]], callerAlive),
     presence: {
