@@ -465,6 +465,8 @@ class ConversationState {
   private readonly direct: [string, string] | undefined;
   /** Group: user → [from, to] seq spans (to = Infinity while a member). */
   private spans: Map<string, Array<[number, number]>> | undefined;
+  /** Group: the seqs at which each user joined and left, as observed (any order). */
+  private membershipChanges: Map<string, { joins: Set<number>; exits: Set<number> }> | undefined;
 
   constructor(readonly id: string) {
     if (id.startsWith('dm:')) {
@@ -507,20 +509,28 @@ class ConversationState {
     }
   }
 
+  /**
+   * Membership events may be observed out of seq order (one device sees a removal before another
+   * device's copy of the creation is recorded), so spans are rebuilt from every join and exit seen
+   * for the user: each join's span ends at the first exit after it.
+   */
   noteMembership(e: DeliverEvent): void {
     const users = e.memberUserIds ?? [];
     const spans = (this.spans ??= new Map<string, Array<[number, number]>>());
-    if (e.op === 'created' || e.op === 'added') {
-      for (const u of users) {
-        let list = spans.get(u);
-        if (!list) spans.set(u, (list = []));
-        if (!list.some(([from]) => from === e.seq)) list.push([e.seq, Number.POSITIVE_INFINITY]);
-      }
-    } else if (e.op === 'removed' || e.op === 'left') {
-      for (const u of users) {
-        const open = spans.get(u)?.find(([from, to]) => to === Number.POSITIVE_INFINITY && from < e.seq);
-        if (open) open[1] = e.seq; // the exit event itself is visible to the leaving user
-      }
+    const joining = e.op === 'created' || e.op === 'added';
+    const leaving = e.op === 'removed' || e.op === 'left';
+    if (!joining && !leaving) return;
+    const changes = (this.membershipChanges ??= new Map<string, { joins: Set<number>; exits: Set<number> }>());
+    for (const u of users) {
+      let seen = changes.get(u);
+      if (!seen) changes.set(u, (seen = { joins: new Set(), exits: new Set() }));
+      (joining ? seen.joins : seen.exits).add(e.seq);
+      const exits = [...seen.exits].sort((a, b) => a - b);
+      const rebuilt: Array<[number, number]> = [...seen.joins]
+        .sort((a, b) => a - b)
+        // The exit event itself is visible to the leaving user.
+        .map((from) => [from, exits.find((exit) => exit > from) ?? Number.POSITIVE_INFINITY]);
+      if (rebuilt.length > 0) spans.set(u, rebuilt);
     }
   }
 
