@@ -1,5 +1,5 @@
 /**
- * The one invariant checker (DESIGN.md §4): named, pure functions over a recorded history.
+ * The one invariant checker (the guarantees of docs/protocol.md §7): named, pure functions over a recorded history.
  * Each invariant function takes a history (or a prebuilt HistoryIndex, to share the work) and
  * returns its violations with minimal witnesses; checkHistory runs them all.
  */

@@ -1,6 +1,6 @@
 import type { HistoryEvent } from './history.js';
 
-/** The guarantees the checker verifies (DESIGN.md §4). Latency is measured, not checked here. */
+/** The guarantees the checker verifies (docs/protocol.md §7). Latency is measured, not checked here. */
 export type InvariantName = 'durability' | 'order' | 'no-duplicates' | 'receipts' | 'presence' | 'membership';
 
 export const INVARIANT_NAMES: readonly InvariantName[] = [

@@ -33,13 +33,13 @@ function tier(defaults: { latencyMedianMs: number; latencySigma: number; service
 
 export const simSection = z
   .object({
-    /** Simulate this many users in detail and scale tier loads by population ÷ cell (DESIGN §5 "cells"). */
+    /** Simulate this many users in detail and scale tier loads by population ÷ cell (simulator/README.md, "Cells"). */
     cell_users: z
       .number()
       .int()
       .positive()
       .optional()
-      .describe('Simulate a cell of this many users in detail (DESIGN §5); the rest of the population is background load (cell_background) and the capacity table scales to it. Absent or ≥ users: every user in detail.'),
+      .describe('Simulate a cell of this many users in detail (simulator/README.md, "Cells"); the rest of the population is background load (cell_background) and the capacity table scales to it. Absent or ≥ users: every user in detail.'),
     cell_background: z
       .boolean()
       .default(true)
