@@ -1,7 +1,8 @@
-import { ChatError, isChatError } from '../core/errors.js';
+import { ChatError } from '../core/errors.js';
 import type { ConversationId } from '../core/ids.js';
 import { isNotOwner, NotOwnerError, type ConversationOwners, type OwnerCall } from '../ports/conversation-owners.js';
 import type { CoreDeps } from './deps.js';
+import { isStoreOutage } from './write-ahead.js';
 
 export interface OwnedOperation<T> {
   /** The operation as the owner runs it (this node, when it owns the conversation). */
@@ -48,7 +49,7 @@ export class OwnerRouting {
         if (route.local) return await operation.here();
         if (route.nodeId !== undefined) return (await owners.call(route.nodeId, operation.call)) as T;
       } catch (error) {
-        if (!route.local && operation.unreachable && isStorageOutage(error)) return operation.unreachable(error);
+        if (!route.local && operation.unreachable && isStoreOutage(error)) return operation.unreachable(error);
         if (!isNotOwner(error)) throw error;
       }
       // Ownership is moving: read the leases again (joins a read already running).
@@ -62,6 +63,3 @@ export class OwnerRouting {
   }
 }
 
-function isStorageOutage(error: unknown): boolean {
-  return isChatError(error) && error.code === 'STORAGE_UNAVAILABLE';
-}

@@ -107,7 +107,7 @@ export class CassandraOwnedLog implements MessageStore {
       throw error;
     }
     // Stored; but only a lease still valid now lets us say so (a takeover may have fenced it).
-    if (!this.keeper.servingLease(state.slot) || this.keeper.servingLease(state.slot)!.epoch !== state.epoch) {
+    if (this.keeper.servingLease(state.slot)?.epoch !== state.epoch) {
       state.uncertain = true;
       throw new NotOwnerError(conversationId, 'lease ended while the event was being stored');
     }
@@ -160,7 +160,7 @@ export class CassandraOwnedLog implements MessageStore {
   async lastSeq(conversationId: ConversationId): Promise<Seq> {
     const state = this.open.get(conversationId);
     if (state && !state.uncertain && this.keeper.servingLease(state.slot)?.epoch === state.epoch) return state.head;
-    return this.probeHead(conversationId, 'visible');
+    return (await this.probeHeads(conversationId)).visible;
   }
 
   /** Waits for the head raises and hints still in flight (call before closing the client). */
@@ -190,11 +190,11 @@ export class CassandraOwnedLog implements MessageStore {
   }
 
   private async openNow(conversationId: ConversationId, slot: number, epoch: number): Promise<OpenConversation> {
-    this.open.delete(conversationId);
+    this.close(conversationId);
     // At the write consistency, like every read on this path: a row confirmed by a quorum must be
     // found (a read at ONE may miss it, and the fence would then delete an acknowledged message).
     const quorum = this.cql.settings.writeConsistency;
-    const [stored, visible] = await Promise.all([this.probeHead(conversationId, 'stored', quorum), this.probeHead(conversationId, 'visible', quorum)]);
+    const { stored, visible } = await this.probeHeads(conversationId, quorum);
     // Rows above the visible head were never shown to readers (some may have been acknowledged
     // before their head raise landed): adopt them, rewritten under this lease. A fence sent by a
     // deposed owner that opened before them may still land, and it is newer than their original
@@ -289,20 +289,23 @@ export class CassandraOwnedLog implements MessageStore {
   }
 
   /**
-   * The head of the log: `stored` counts every row present (an owner opening adopts them all),
-   * `visible` stops at each partition's head. Starts at the hint's bucket and walks forward over
-   * full buckets.
+   * The heads of the log in one walk: `stored` counts every row present (an owner opening adopts
+   * them all), `visible` stops at each partition's head. Starts at the hint's bucket and walks
+   * forward over full buckets.
    */
-  private async probeHead(conversationId: ConversationId, mode: 'stored' | 'visible', level: Level = this.cql.settings.readConsistency): Promise<Seq> {
+  private async probeHeads(conversationId: ConversationId, level: Level = this.cql.settings.readConsistency): Promise<{ stored: Seq; visible: Seq }> {
     const hint = num((await this.cql.readOne(this.q.readHint, [conversationId], level))?.get('last_seq'));
     let bucket = hint > 0 ? bucketOf(hint, this.bucketEvents) : 0;
+    let visible: Seq | undefined;
     for (;;) {
       const row = await this.cql.readOne(this.q.highest, [conversationId, bucket], level);
       const floor = bucket * this.bucketEvents;
-      if (!row) return floor;
+      if (!row) return { stored: floor, visible: visible ?? floor };
       const highest = num(row.get('seq'));
-      const head = mode === 'stored' ? highest : Math.min(highest, optNum(row.get('head_seq')) ?? highest);
-      if (head !== bucketLastSeq(bucket, this.bucketEvents)) return Math.max(head, floor);
+      const shown = Math.min(highest, optNum(row.get('head_seq')) ?? highest);
+      const last = bucketLastSeq(bucket, this.bucketEvents);
+      if (visible === undefined && shown !== last) visible = Math.max(shown, floor);
+      if (highest !== last) return { stored: Math.max(highest, floor), visible: visible! };
       bucket += 1;
     }
   }
