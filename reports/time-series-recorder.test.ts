@@ -33,6 +33,30 @@ describe('TimeSeriesRecorder', () => {
     expect(r.rateSeries('errors', { untilS: 4.5 }).points).toEqual([[1, 0], [3, 0], [5, 0]]);
   });
 
+  it('spans deliveries that land after the traffic ends instead of dividing them by a sliver of a second', () => {
+    // A load run: 55 deliveries/s for 6 s of traffic that ends at 6.02 s; the settle phase's
+    // deliveries land until 6.6 s. The report used to pass the traffic end (6.02 s) and draw
+    // the last bucket as its count over 0.02 s (~2,000/s against ~55/s real).
+    const r = new TimeSeriesRecorder();
+    for (let s = 0; s < 6; s++) for (let k = 0; k < 55; k++) r.count('delivered', s + k / 55);
+    for (let k = 0; k < 33; k++) r.count('delivered', 6 + (k / 33) * 0.6);
+    const points = r.rateSeries('delivered', { untilS: 6.02 }).points;
+    expect(points).toHaveLength(7);
+    expect(points.slice(0, 6).map(([, y]) => y)).toEqual([55, 55, 55, 55, 55, 55]);
+    expect(points[6]![1]).toBeGreaterThan(50);
+    expect(points[6]![1]).toBeLessThan(60);
+    expect(Math.max(...points.map(([, y]) => y ?? 0))).toBeLessThan(60);
+  });
+
+  it('folds a last bucket that ran for under a quarter of an interval into the one before', () => {
+    const r = new TimeSeriesRecorder();
+    for (let s = 0; s < 3; s++) for (let k = 0; k < 10; k++) r.count('sent', s + k / 10);
+    r.count('sent', 3.01, 1);
+    const points = r.rateSeries('sent', { untilS: 3.02 }).points;
+    expect(points.map(([x]) => x)).toEqual([0.5, 1.5, 2.5]);
+    expect(points[2]![1]).toBeCloseTo(11 / 1.02, 6);
+  });
+
   it('gives latency percentiles per bucket within HDR precision, and gaps where nothing was measured', () => {
     const r = new TimeSeriesRecorder();
     for (let ms = 1; ms <= 100; ms++) r.latency('deliver', 0.5, ms);

@@ -23,8 +23,19 @@ export interface TimeSeriesRecorderOptions {
 
 export const TIME_SERIES_DEFAULTS = Object.freeze({ intervalS: 1, bucketsMax: 360, latencyMsMax: 600_000 });
 
+/**
+ * A last bucket that ran for less than this share of an interval is folded into the one before:
+ * a handful of counts over a few milliseconds is not a rate, and drawn as one it flattens the chart.
+ */
+export const PARTIAL_BUCKET_SHARE_MIN = 0.25;
+
 export interface RecorderChartOptions {
-  /** The run's end (seconds): the last bucket's rate is divided by the part of it that ran. Default: whole buckets. */
+  /**
+   * The run's end (seconds): the last bucket's rate is divided by the part of it that ran. Counts
+   * recorded later than this (deliveries landing while a run settles) move the end to the latest
+   * of them, so a bucket's rate is never its count over a sliver of time it did not cover.
+   * Default: whole buckets.
+   */
   untilS?: number;
   /** Latency percentiles to draw (default [50, 99]). */
   percentiles?: number[];
@@ -61,6 +72,8 @@ export class TimeSeriesRecorder {
   private readonly gauges = new Map<string, Array<GaugeBucket | undefined>>();
   /** Highest bucket index written so far (-1: nothing yet). */
   private lastIndex = -1;
+  /** Latest time a count was recorded at (seconds; -1: none yet). */
+  private lastCountAtS = -1;
 
   constructor(options: TimeSeriesRecorderOptions = {}) {
     this.interval = options.intervalS ?? TIME_SERIES_DEFAULTS.intervalS;
@@ -92,6 +105,7 @@ export class TimeSeriesRecorder {
   count(name: string, atS: number, n = 1): void {
     checkValue(name, n, true);
     const i = this.indexOf(atS);
+    if (atS > this.lastCountAtS) this.lastCountAtS = atS;
     let buckets = this.counters.get(name);
     if (!buckets) this.counters.set(name, (buckets = []));
     buckets[i] = (buckets[i] ?? 0) + n;
@@ -125,16 +139,31 @@ export class TimeSeriesRecorder {
     }
   }
 
-  /** Per-second rate of a counter in each bucket, x = the bucket's middle; buckets with no counts are 0 (not gaps). */
+  /**
+   * Per-second rate of a counter in each bucket, x = the bucket's middle; buckets with no counts
+   * are 0 (not gaps). With `untilS`, the series spans the run up to its end (see
+   * RecorderChartOptions.untilS): a last bucket that ran for part of an interval is divided by that
+   * part, or, when the part is under PARTIAL_BUCKET_SHARE_MIN, folded into the bucket before.
+   */
   rateSeries(name: string, options: Pick<RecorderChartOptions, 'untilS'> = {}): ChartSeries {
     const buckets = this.counters.get(name) ?? [];
-    const lastIndex = options.untilS !== undefined ? Math.min(this.bucketsMax - 1, Math.ceil(options.untilS / this.interval) - 1) : this.lastIndex;
-    const points: ChartPoint[] = [];
-    for (let i = 0; i <= lastIndex; i++) {
-      const startS = i * this.interval;
-      const coveredS = options.untilS !== undefined ? Math.min(this.interval, options.untilS - startS) : this.interval;
-      points.push([this.midpointS(i), coveredS > 0 ? (buckets[i] ?? 0) / coveredS : null]);
+    if (options.untilS === undefined) {
+      const points: ChartPoint[] = [];
+      for (let i = 0; i <= this.lastIndex; i++) points.push([this.midpointS(i), (buckets[i] ?? 0) / this.interval]);
+      return { name, points };
     }
+    const endS = Math.max(options.untilS, this.lastCountAtS);
+    const bucketCount = Math.min(this.bucketsMax, Math.max(0, Math.ceil(endS / this.interval)));
+    const counts = Array.from({ length: bucketCount }, (_, i) => buckets[i] ?? 0);
+    const spansS = counts.map((_, i) => Math.min(this.interval, endS - i * this.interval));
+    const last = bucketCount - 1;
+    if (last > 0 && spansS[last]! < this.interval * PARTIAL_BUCKET_SHARE_MIN) {
+      counts[last - 1] = counts[last - 1]! + counts[last]!;
+      spansS[last - 1] = spansS[last - 1]! + spansS[last]!;
+      counts.pop();
+      spansS.pop();
+    }
+    const points: ChartPoint[] = counts.map((count, i) => [this.midpointS(i), spansS[i]! > 0 ? count / spansS[i]! : null]);
     return { name, points };
   }
 
