@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ErrorCode } from '../core/errors.js';
 import type { Metrics } from '../ports/metrics.js';
+import { acceptedEventKinds, clientFrameTypes, errorCodes, knownCloseReasons, pushOutcomes, serverFrameTypes, walReplayOutcomes } from './known-label-values.js';
 
 /** Metric names are part of the project's interface (dashboards and SLO queries use them). */
 export class PromMetrics implements Metrics {
@@ -57,6 +58,21 @@ export class PromMetrics implements Metrics {
     this.walOldestAge = new Gauge({ name: 'chat_wal_oldest_age_seconds', help: 'Age of the oldest write-ahead log entry (0 when empty)', registers });
     this.walAppends = new Counter({ name: 'chat_wal_appended_total', help: 'Sends logged because the message store could not take them', registers });
     this.walReplays = new Counter({ name: 'chat_wal_replayed_total', help: 'Write-ahead log entries replayed, by outcome', labelNames: ['outcome'], registers });
+    this.zeroKnownSeries();
+  }
+
+  /** Every known label value starts at 0, so increase() sees the first increment (known-label-values.ts). */
+  private zeroKnownSeries(): void {
+    const zero = (counter: Counter, label: string, values: readonly string[]) => {
+      for (const value of values) counter.inc({ [label]: value }, 0);
+    };
+    zero(this.connectionsClosed, 'reason', knownCloseReasons);
+    zero(this.framesIn, 'type', clientFrameTypes);
+    zero(this.framesOut, 'type', serverFrameTypes);
+    zero(this.accepted, 'kind', acceptedEventKinds);
+    zero(this.pushes, 'outcome', pushOutcomes);
+    zero(this.errors, 'code', errorCodes);
+    zero(this.walReplays, 'outcome', walReplayOutcomes);
   }
 
   connectionOpened(): void {
