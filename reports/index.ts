@@ -9,3 +9,4 @@ export { TIME_SERIES_DEFAULTS, TimeSeriesRecorder, type RecorderChartOptions, ty
 export { CHART_LAYOUT, chartXDomain, renderChartSvg, xPixelOf } from './svg-chart.js';
 export { ReportError, ReportErrorCodes, type ReportErrorCode } from './report-errors.js';
 export { escapeText } from './escape.js';
+export { formatReportNumber } from './format-number.js';

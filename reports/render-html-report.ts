@@ -1,5 +1,6 @@
 import { ExitCodes, exitCodeOf, type RunSummary } from '../checker/run-summary.js';
 import { escapeText } from './escape.js';
+import { formatReportNumber } from './format-number.js';
 import type { HtmlReportInput, ReportChart, ReportFault, ReportTable } from './report-input.js';
 import { REPORT_CSS } from './report-styles.js';
 import { CHART_LAYOUT, chartXDomain, renderChartSvg, xPixelOf } from './svg-chart.js';
@@ -20,10 +21,7 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<number, string>> = Object.freez
 
 const SHARED_KEYS = new Set(['kind', 'scenario', 'seed', 'users', 'devices', 'messages', 'latency_ms', 'invariants', 'slo', 'faults', 'wall_s']);
 
-function fmt(value: number | null | undefined, digits = 2): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return 'n/a';
-  return Number.isInteger(value) ? value.toLocaleString('en-US') : value.toLocaleString('en-US', { maximumFractionDigits: digits });
-}
+const fmt = formatReportNumber;
 
 function cell(value: string | number): string {
   return typeof value === 'number' ? `<td class="num">${escapeText(fmt(value))}</td>` : `<td>${escapeText(value)}</td>`;
@@ -177,6 +175,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
       `<p class="meta">${escapeText(`${summary.kind} · scenario ${summary.scenario} · seed ${summary.seed} · ${fmt(summary.users)} users, ${fmt(summary.devices)} devices · ${fmt(summary.wall_s, 1)} s wall`)}</p>`,
     );
   }
+  if (input.scope) parts.push(`<p class="scope">${escapeText(input.scope)}</p>`);
   parts.push(verdictSection(input));
   if (summary) parts.push(summarySection(summary), sloSection(summary), invariantsSection(summary));
   if (faults.length > 0) parts.push(faultsSection(faults, charts));

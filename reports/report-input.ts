@@ -52,6 +52,11 @@ export interface HtmlReportInput {
    * (3 = the run could not be carried out). Default: exitCodeOf(summary).
    */
   exitCode?: number;
+  /**
+   * What the figures stand for, in a sentence shown right under the title, when the page's own
+   * numbers could mislead (a simulated cell of a larger population).
+   */
+  scope?: string;
   /** Why the run could not be carried out (shown with exit code 3). */
   error?: string;
   charts?: ReportChart[];

@@ -6,6 +6,7 @@ body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
 h1 { font-size: 22px; margin: 0 0 4px; }
 h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
 .meta { color: var(--muted); margin: 0 0 12px; }
+.scope { margin: 0 0 12px; padding: 8px 12px; border-left: 4px solid var(--warn); background: #fff8c5; }
 .verdict { display: flex; gap: 12px; align-items: center; padding: 12px 16px; border-radius: 6px; border: 1px solid var(--line); }
 .verdict .badge { font-weight: 700; font-size: 16px; padding: 2px 10px; border-radius: 4px; color: #fff; }
 .verdict.pass .badge { background: var(--pass); }

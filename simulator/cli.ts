@@ -8,7 +8,7 @@ import { formatSimDetails } from './report/format-details.js';
 import { runSimulation, type SimProgress, type SimResult } from './run-simulation.js';
 import { formatCellSlice, parseCellSlice, usersOfCell, type CellSlice } from './cells/cell-slice.js';
 import { CellsError } from './cells/cells-errors.js';
-import { formatDuration, shortenScenario } from './shorten-scenario.js';
+import { formatDuration, shortenScenario, shorteningNotes } from './shorten-scenario.js';
 
 /*
  * npm run sim -- scenarios/<file>.yaml [--seed N] [--json FILE] [--html FILE] [--check-determinism]
@@ -52,9 +52,9 @@ async function main(): Promise<number> {
   }
   const file = positionals[0]!;
   let scenario: Scenario;
+  let overrideNotes: string[];
   try {
-    scenario = await readScenario(file);
-    scenario = applyOverrides(scenario, values);
+    ({ scenario, notes: overrideNotes } = applyOverrides(await readScenario(file), values));
   } catch (error) {
     if (error instanceof ScenarioError || error instanceof OverrideError) {
       console.error(`${error.message}`);
@@ -86,9 +86,11 @@ async function main(): Promise<number> {
     if (cell) parts.push('--cell', formatCellSlice(cell));
     return parts.join(' ');
   };
+  // Loud, before the run: a shortened run that passes without its faults must not look like one that had them.
+  for (const note of overrideNotes) process.stderr.write(`warning: ${note}\n`);
   const progress = values.quiet ? undefined : progressPrinter();
   let result: SimResult;
-  const runOptions = { scenario, seed, reproduceCommand, ...(cell ? { cell } : {}), ...(progress ? { onProgress: progress } : {}) };
+  const runOptions = { scenario, seed, reproduceCommand, notes: overrideNotes, ...(cell ? { cell } : {}), ...(progress ? { onProgress: progress } : {}) };
   try {
     result = await runSimulation(runOptions);
     if (values['check-determinism']) {
@@ -144,14 +146,20 @@ function parseNonNegativeInt(text: string, flag: string): number | undefined {
 
 /**
  * --duration-s and --users shrink a scenario for a quick run (CI); faults after the end are
- * dropped. --cell-users sets the cell (the whole population, or more, runs every user in detail).
- * --cell i/n runs cell i of n as one job of a split run (npm run sim:cells merges them).
+ * dropped, and the notes say which. --cell-users sets the cell (the whole population, or more,
+ * runs every user in detail). --cell i/n runs cell i of n as one job of a split run (npm run
+ * sim:cells merges them).
  */
-function applyOverrides(scenario: Scenario, values: { 'duration-s'?: string | undefined; users?: string | undefined; 'cell-users'?: string | undefined }): Scenario {
+function applyOverrides(
+  scenario: Scenario,
+  values: { 'duration-s'?: string | undefined; users?: string | undefined; 'cell-users'?: string | undefined },
+): { scenario: Scenario; notes: string[] } {
   let out = scenario;
+  const notes: string[] = [];
   if (values['duration-s'] !== undefined) {
     const d = Number(values['duration-s']);
     if (!(d > 0)) throw new OverrideError(`--duration-s needs a positive number, got "${values['duration-s']}"`);
+    notes.push(...shorteningNotes(out, d));
     out = shortenScenario(out, d);
   }
   if (values.users !== undefined) {
@@ -164,7 +172,7 @@ function applyOverrides(scenario: Scenario, values: { 'duration-s'?: string | un
     if (!Number.isSafeInteger(c) || c < 1) throw new OverrideError(`--cell-users needs a positive integer, got "${values['cell-users']}"`);
     out = { ...out, sim: { ...out.sim, cell_users: c } };
   }
-  return out;
+  return { scenario: out, notes };
 }
 
 function progressPrinter(): (p: SimProgress) => void {

@@ -34,6 +34,8 @@ export interface SimOptions {
    * the scenario's sim.cell_users.
    */
   cell?: CellSlice;
+  /** Said about the run before it starts (faults a shortened run leaves out): the first of the summary's notes. */
+  notes?: readonly string[];
   /** Test seam: changes the world before the load starts (planted bugs in adapters). */
   plant?: (world: SimWorld, workload: Workload) => void;
 }
@@ -130,19 +132,19 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   injector.schedule(faults);
   workload.start(Math.max(scenario.warmup_s * 1000, 1_000));
 
-  // Time series: one point per interval, with the depths the world shows at its end.
+  // Time series: one point per interval, with the depths the world shows at its end and the queues' peaks within it.
   let sampling = true;
   let heapPeak = process.memoryUsage().heapUsed;
   const sample = () => {
     if (!sampling) return;
-    let backlog = 0;
-    for (const g of world.gateways) backlog = Math.max(backlog, g.isAlive ? g.cpu.backlogMs() : 0);
+    let cpuWaitPeakMs = 0;
+    for (const g of world.gateways) cpuWaitPeakMs = Math.max(cpuWaitPeakMs, g.cpu.takeIntervalWaitPeakMs());
     collector.closeInterval(time.nowMs() - startMs, {
       online_devices: workload.connectedCount,
       inbox_depth: world.backends.inbox.totalDepth,
-      gateway_backlog_ms_max: Math.round(backlog * 100) / 100,
-      cassandra_queue: world.tiers.cassandra.stats.queued,
-      redis_queue: world.tiers.redis.stats.queued,
+      gateway_cpu_wait_ms_peak: Math.round(cpuWaitPeakMs * 100) / 100,
+      cassandra_queue_peak: world.tiers.cassandra.takeIntervalQueuedPeak(),
+      redis_queue_peak: world.tiers.redis.takeIntervalQueuedPeak(),
       wal_depth: collector.walDepth(),
     });
     const last = collector.series[collector.series.length - 1]!;
@@ -176,7 +178,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   injector.healAll();
   for (const g of world.gateways) g.restart();
   workload.stopLoad(sim.liveness.reconnect_all);
-  const notes: string[] = [];
+  const notes: string[] = [...(options.notes ?? [])];
   const boundMs = startMs + durationMs + scenario.liveness_bound_s * 1000;
   let converged = false;
   let waitingOn: string | undefined;

@@ -32,9 +32,9 @@ export function mergeSeries(cells: readonly (readonly SeriesPoint[])[]): SeriesP
       deliver_p99_ms: max((p) => p.deliver_p99_ms),
       online_devices: sum((p) => p.online_devices),
       inbox_depth: sum((p) => p.inbox_depth),
-      gateway_backlog_ms_max: max((p) => p.gateway_backlog_ms_max),
-      cassandra_queue: max((p) => p.cassandra_queue),
-      redis_queue: max((p) => p.redis_queue),
+      gateway_cpu_wait_ms_peak: max((p) => p.gateway_cpu_wait_ms_peak),
+      cassandra_queue_peak: max((p) => p.cassandra_queue_peak),
+      redis_queue_peak: max((p) => p.redis_queue_peak),
       wal_depth: wal,
     });
   }

@@ -16,9 +16,16 @@ export interface SeriesPoint {
   deliver_p99_ms: number;
   online_devices: number;
   inbox_depth: number;
-  gateway_backlog_ms_max: number;
-  cassandra_queue: number;
-  redis_queue: number;
+  /**
+   * Queueing figures are the interval's peaks, the same figure whose run-wide maximum the summary
+   * text gives (`depths.*_peak`); a value at the interval's end would miss a burst in between.
+   * The busiest gateway's longest wait for a CPU core in the interval (ms).
+   */
+  gateway_cpu_wait_ms_peak: number;
+  /** Most requests waiting for a Cassandra server at once in the interval. */
+  cassandra_queue_peak: number;
+  /** Most requests waiting for a Redis server at once in the interval. */
+  redis_queue_peak: number;
   wal_depth: number | null;
 }
 

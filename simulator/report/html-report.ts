@@ -1,33 +1,12 @@
-import { writeHtmlReport, type ReportChart, type ReportTable } from '../../reports/index.js';
+import { writeHtmlReport, type ReportTable } from '../../reports/index.js';
 import { capacityComparisonTable, type CapacityComparison } from '../capacity/index.js';
 import type { SimResult } from '../run-simulation.js';
-import type { SeriesPoint } from './collector.js';
+import { cellScopeText, type CellKey } from './cell-scope.js';
+import { simCharts } from './sim-charts.js';
 
 /** Writes the self-contained HTML report of a run: latency, throughput and depths over simulated time, faults marked. */
 export async function writeSimHtml(path: string, result: Pick<SimResult, 'series' | 'summary' | 'exitCode' | 'notes' | 'reproduce'>, capacity?: CapacityComparison): Promise<void> {
-  const s = result.series;
-  const line = (name: string, pick: (p: SeriesPoint) => number | null) => ({ name, points: s.map((p) => [p.t_s, pick(p)] as [number, number | null]) });
-  const charts: ReportChart[] = [
-    {
-      title: 'Latency over simulated time (per interval)',
-      unit: 'ms',
-      yLog: true,
-      series: [line('deliver p99', (p) => p.deliver_p99_ms || null), line('deliver p50', (p) => p.deliver_p50_ms || null), line('ack p99', (p) => p.ack_p99_ms || null)],
-    },
-    {
-      title: 'Throughput',
-      unit: 'msgs/s',
-      series: [line('sent', (p) => p.sent_per_s), line('acked', (p) => p.acked_per_s), line('delivered (per device)', (p) => p.delivered_per_s)],
-    },
-    { title: 'Inbox depth (queued deliveries, all devices)', unit: 'events', area: true, series: [line('inbox', (p) => p.inbox_depth)] },
-    { title: 'Connected devices', unit: 'devices', area: true, series: [line('online', (p) => p.online_devices)] },
-    {
-      title: 'Queues: busiest gateway CPU backlog and tier queues',
-      unit: 'ms / requests',
-      series: [line('gateway backlog ms', (p) => p.gateway_backlog_ms_max), line('cassandra queue', (p) => p.cassandra_queue), line('redis queue', (p) => p.redis_queue)],
-    },
-  ];
-  if (s.some((p) => p.wal_depth !== null)) charts.push({ title: 'Write-ahead log depth', unit: 'entries', area: true, series: [line('WAL', (p) => p.wal_depth)] });
+  const charts = simCharts(result.series);
   const sum = result.summary as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   const tables: ReportTable[] = [
     {
@@ -52,8 +31,10 @@ export async function writeSimHtml(path: string, result: Pick<SimResult, 'series
     },
   ];
   if (capacity) tables.push(capacityComparisonTable(capacity));
+  const cell = sum.cell as CellKey | undefined;
   await writeHtmlReport(path, {
-    title: `Simulation: ${result.summary.scenario} (seed ${result.summary.seed})`,
+    title: `Simulation: ${result.summary.scenario} (seed ${result.summary.seed})${cell ? ` · a cell of ${cell.users.toLocaleString('en-US')} of ${cell.of_users.toLocaleString('en-US')} users` : ''}`,
+    ...(cell ? { scope: cellScopeText(cell) } : {}),
     summary: result.summary,
     exitCode: result.exitCode,
     charts,

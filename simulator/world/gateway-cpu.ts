@@ -16,6 +16,8 @@ export class GatewayCpu {
   jobs = 0;
   /** Highest wait for a core seen (ms), for the report. */
   waitPeakMs = 0;
+  /** Highest wait since the last takeIntervalWaitPeakMs() (ms), for a time series of peaks. */
+  private intervalWaitPeakMs = 0;
 
   constructor(
     private readonly time: TickedTime,
@@ -37,7 +39,15 @@ export class GatewayCpu {
     this.jobs++;
     const wait = startAt - now;
     if (wait > this.waitPeakMs) this.waitPeakMs = wait;
+    if (wait > this.intervalWaitPeakMs) this.intervalWaitPeakMs = wait;
     return startAt + costMs;
+  }
+
+  /** The highest wait for a core since the previous call (ms), and a fresh interval from now. */
+  takeIntervalWaitPeakMs(): number {
+    const peak = this.intervalWaitPeakMs;
+    this.intervalWaitPeakMs = 0;
+    return peak;
   }
 
   /** The core that frees up first takes a job arriving at `atMs`; returns when it starts. */

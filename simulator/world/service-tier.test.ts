@@ -53,3 +53,23 @@ describe('a simulated tier under a burst it cannot serve in time', () => {
     expect(lateAnsweredAtMs).toBe(210);
   });
 });
+
+describe('a simulated tier\'s queue over time', () => {
+  it('reports each interval\'s peak, also when the burst drained before the interval ended', async () => {
+    const time = new Scheduler();
+    const tier = new ServiceTier(time, { name: 'cassandra', oneWayLatencyMs: () => 0, serviceTimeMs: () => 10, concurrency: 1, timeoutMs: 1_000 });
+    const peaks: Array<{ atMs: number; instant: number; peak: number }> = [];
+    const sample = () => {
+      const instant = tier.stats.queued;
+      peaks.push({ atMs: time.nowMs(), instant, peak: tier.takeIntervalQueuedPeak() });
+    };
+    for (let i = 0; i < 20; i++) void tier.call(async () => 'ok');
+    time.schedule(500, sample);
+    time.schedule(1_000, sample);
+    await time.run(1_000);
+    // 20 requests at once: 19 waited; all served within 200 ms, so the queue at 500 ms is empty.
+    expect(peaks[0]).toEqual({ atMs: 500, instant: 0, peak: 19 });
+    expect(peaks[1]).toEqual({ atMs: 1_000, instant: 0, peak: 0 });
+    expect(tier.stats.queuedPeak).toBe(19);
+  });
+});

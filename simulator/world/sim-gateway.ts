@@ -119,6 +119,7 @@ export class SimGateway {
     this.cpu.busyMs = 0;
     this.cpu.jobs = 0;
     this.cpu.waitPeakMs = 0;
+    this.cpu.takeIntervalWaitPeakMs();
   }
 
   /** Opens a connection for a client; undefined when the process is down. */

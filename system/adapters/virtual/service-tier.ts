@@ -87,6 +87,8 @@ export class ServiceTier {
   private partitioned = false;
   private extraLatencyMs = 0;
   private counts = { requests: 0, timeouts: 0, dropped: 0, busyMs: 0, queuedPeak: 0 };
+  /** Highest `queued` since the last takeIntervalQueuedPeak(), for a time series of peaks. */
+  private intervalQueuedPeak = 0;
   /** Requests and timeouts per operation (e.g. inbox.enqueueMany): what the tier's load is made of. */
   private byOperation = new Map<string, { requests: number; timeouts: number }>();
 
@@ -104,6 +106,18 @@ export class ServiceTier {
     return { ...this.counts, queued: this.queuedNow() };
   }
 
+  /**
+   * The highest queue length since the previous call (or the start), and a fresh interval from
+   * now. A time series sampled at interval ends would show the queue at one instant and miss a
+   * burst in between; this is the peak the run-wide `queuedPeak` is the maximum of.
+   */
+  takeIntervalQueuedPeak(): number {
+    const now = this.queuedNow();
+    const peak = Math.max(this.intervalQueuedPeak, now);
+    this.intervalQueuedPeak = now;
+    return peak;
+  }
+
   /** Requests and timeouts per operation, busiest first. */
   get operations(): Array<{ operation: string; requests: number; timeouts: number }> {
     return [...this.byOperation].map(([operation, c]) => ({ operation, ...c })).sort((a, b) => b.requests - a.requests);
@@ -113,6 +127,7 @@ export class ServiceTier {
   resetStats(): void {
     const queued = this.queuedNow();
     this.counts = { requests: 0, timeouts: 0, dropped: 0, busyMs: 0, queuedPeak: queued };
+    this.intervalQueuedPeak = queued;
     this.byOperation = new Map();
   }
 
@@ -231,6 +246,7 @@ export class ServiceTier {
       this.waitingStartsMs.push(startAt);
       const queued = this.queuedNow();
       if (queued > this.counts.queuedPeak) this.counts.queuedPeak = queued;
+      if (queued > this.intervalQueuedPeak) this.intervalQueuedPeak = queued;
     }
     return doneAt;
   }

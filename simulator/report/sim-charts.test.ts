@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { renderHtmlReport } from '../../reports/index.js';
+import type { SeriesPoint } from './collector.js';
+import { cellScopeText } from './cell-scope.js';
+import { simCharts } from './sim-charts.js';
+
+function point(t_s: number, queuePeak: number, cpuWaitMs: number): SeriesPoint {
+  return {
+    t_s,
+    sent_per_s: 10,
+    acked_per_s: 10,
+    delivered_per_s: 20,
+    ack_p50_ms: 5,
+    ack_p99_ms: 9,
+    deliver_p50_ms: 6,
+    deliver_p99_ms: 12,
+    online_devices: 100,
+    inbox_depth: 0,
+    gateway_cpu_wait_ms_peak: cpuWaitMs,
+    cassandra_queue_peak: queuePeak,
+    redis_queue_peak: 1,
+    wal_depth: null,
+  };
+}
+
+describe('the simulator report charts', () => {
+  it('plot each interval’s queue peak, and never put ms and request counts on one axis', () => {
+    const charts = simCharts([point(1, 0, 0.5), point(2, 18_250, 2), point(3, 40, 0.7)]);
+    const queues = charts.find((c) => c.series.some((s) => s.name.startsWith('cassandra')))!;
+    expect(queues.unit).toBe('requests');
+    expect(queues.series.find((s) => s.name === 'cassandra queue peak')!.points).toEqual([[1, 0], [2, 18_250], [3, 40]]);
+    const cpu = charts.find((c) => c.series.some((s) => s.name.includes('CPU')))!;
+    expect(cpu.unit).toBe('ms');
+    expect(cpu.series.map((s) => s.name)).toEqual(['CPU wait peak']);
+    // No chart mixes units in its name or unit.
+    for (const c of charts) expect(c.unit).not.toContain('/ requests');
+  });
+
+  it('say in visible text that a cell run is a cell of a larger population, the rest background load', () => {
+    const scope = cellScopeText({ users: 20_000, of_users: 1_000_000, background: true });
+    expect(scope).toMatch(/^A cell of 20,000 of 1,000,000 users/);
+    expect(scope).toContain('the other 980,000 users are background load on every server');
+    const html = renderHtmlReport({ title: 'Simulation: peak-hour', scope, charts: simCharts([point(1, 0, 0)]) });
+    // Right under the title, not folded away in a <details> block.
+    expect(html).toMatch(/<h1>Simulation: peak-hour<\/h1>\n<p class="scope">A cell of 20,000 of 1,000,000 users/);
+  });
+});
