@@ -8,7 +8,9 @@ import { formatSimDetails } from './report/format-details.js';
 import { runSimulation, type SimProgress, type SimResult } from './run-simulation.js';
 import { formatCellSlice, parseCellSlice, usersOfCell, type CellSlice } from './cells/cell-slice.js';
 import { CellsError } from './cells/cells-errors.js';
-import { formatDuration, shortenScenario, shorteningNotes } from './shorten-scenario.js';
+import { shortenScenario, shorteningNotes } from './shorten-scenario.js';
+import { SIM_PROGRESS_SEPARATOR, simProgressSegments } from './sim-progress.js';
+import { progressLinePrinter } from '../cli/progress-line.js';
 
 /*
  * npm run sim -- scenarios/<file>.yaml [--seed N] [--json FILE] [--html FILE] [--check-determinism]
@@ -88,13 +90,14 @@ async function main(): Promise<number> {
   };
   // Loud, before the run: a shortened run that passes without its faults must not look like one that had them.
   for (const note of overrideNotes) process.stderr.write(`warning: ${note}\n`);
-  const progress = values.quiet ? undefined : progressPrinter();
+  const progress = values.quiet ? undefined : progressLinePrinter(process.stderr, simProgressSegments, { separator: SIM_PROGRESS_SEPARATOR });
   let result: SimResult;
-  const runOptions = { scenario, seed, reproduceCommand, notes: overrideNotes, ...(cell ? { cell } : {}), ...(progress ? { onProgress: progress } : {}) };
+  const runOptions = { scenario, seed, reproduceCommand, notes: overrideNotes, ...(cell ? { cell } : {}), ...(progress ? { onProgress: (p: SimProgress) => progress.update(p) } : {}) };
   try {
     result = await runSimulation(runOptions);
     if (values['check-determinism']) {
-      process.stderr.write('\n--check-determinism: running the same seed again\n');
+      progress?.end();
+      process.stderr.write('--check-determinism: running the same seed again\n');
       const again = await runSimulation(runOptions);
       const same = again.traceHash === result.traceHash;
       result.summary.determinism = { checked: true, first: result.traceHash, second: again.traceHash, same };
@@ -115,7 +118,7 @@ async function main(): Promise<number> {
     }
     throw error;
   }
-  if (progress) process.stderr.write('\n');
+  progress?.end();
 
   console.log(formatSummary(result.summary));
   console.log(formatSimDetails(result));
@@ -173,16 +176,6 @@ function applyOverrides(
     out = { ...out, sim: { ...out.sim, cell_users: c } };
   }
   return { scenario: out, notes };
-}
-
-function progressPrinter(): (p: SimProgress) => void {
-  return (p) => {
-    const ratio = p.simulatedS / Math.max(1e-9, p.wallS);
-    const etaS = ratio > 0 ? (p.totalS - p.simulatedS) / ratio : 0;
-    process.stderr.write(
-      `\r${p.phase} · sim ${p.simulatedS.toFixed(1)}/${p.totalS} s · ${Math.round(p.eventsPerS / 1000)}k events/s · ×${ratio.toFixed(2)} real time · ETA ≤ ${formatDuration(etaS)}   `,
-    );
-  };
 }
 
 main().then(
