@@ -101,7 +101,7 @@ export function loadConfig(env: Env = process.env): LocalConfig {
     prometheus: {
       port: port(env, 'LOCAL_PROMETHEUS_PORT', 19090),
       scrapeTargets: scrapeTargets(env.PROMETHEUS_SCRAPE_TARGETS ?? '127.0.0.1:8080'),
-      scrapeInterval: '5s',
+      scrapeInterval: duration(env, 'LOCAL_PROMETHEUS_SCRAPE_INTERVAL', '5s'),
     },
   };
 }
@@ -132,6 +132,13 @@ function oneOf<T extends string>(env: Env, key: string, allowed: readonly T[], f
   if (raw === undefined || raw === '') return fallback;
   if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${key}=${raw} must be one of ${allowed.join(', ')}`);
   return raw as T;
+}
+
+/** A Prometheus duration such as 500ms, 1s or 5s. */
+function duration(env: Env, key: string, fallback: string): string {
+  const raw = env[key] || fallback;
+  if (!/^[1-9]\d*(ms|s|m)$/.test(raw)) throw new ConfigError(`${key}=${raw} must be a Prometheus duration such as 1s, 500ms or 1m`);
+  return raw;
 }
 
 function flag(env: Env, key: string): boolean | undefined {

@@ -2,7 +2,8 @@
  * Prometheus from Debian's prometheus package. We run /usr/bin/prometheus ourselves with a
  * generated config rather than the packaged system service, so its port, storage and scrape
  * targets are ours. --web.enable-lifecycle lets `up` apply new scrape targets with a reload
- * instead of a restart.
+ * instead of a restart. --web.enable-remote-write-receiver accepts pushed samples on
+ * /api/v1/write (the load driver's `--out prometheus-remote-write=URL`); it listens on loopback only.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -34,6 +35,7 @@ export const prometheus: ServiceDefinition = {
         '--storage.tsdb.retention.time=2d',
         `--web.listen-address=${HOST}:${port}`,
         '--web.enable-lifecycle',
+        '--web.enable-remote-write-receiver',
       ],
       cwd: ctx.dir,
     };
