@@ -23,10 +23,19 @@ export interface Limits {
   registryTtlMs: number;
   /** Lifetime of an auth token issued by the development token endpoint. */
   tokenTtlMs: number;
+  /** Longest lifetime a caller of the development token endpoint may ask for (a token that never expires is a leak that never heals). */
+  tokenTtlMsMax: number;
   /** Per-connection rate limit: steady frames per second. */
   rateFramesPerSecond: number;
   /** Per-connection rate limit: burst size in frames. */
   rateBurstFrames: number;
+  /**
+   * Most frames of one connection the gateway handles in one turn of the event loop; the rest
+   * wait for the next turn, after every other connection had its turn (in order, never reordered).
+   */
+  connectionFramesPerTurnMax: number;
+  /** Longest time one connection's frames may hold the event loop in one turn, in ms (checked between frames). */
+  connectionTurnMsMax: number;
   /** When the socket's send buffer passes this, the gateway stops reading from the client. */
   sendBufferPauseBytes: number;
   /** When the socket's send buffer passes this, the client is a slow consumer and is closed. */
@@ -91,8 +100,13 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
   presenceTtlMs: 60_000,
   registryTtlMs: 90_000,
   tokenTtlMs: 24 * 60 * 60 * 1000,
+  tokenTtlMsMax: 30 * 24 * 60 * 60 * 1000,
   rateFramesPerSecond: 50,
   rateBurstFrames: 200,
+  // A valid frame costs well under a millisecond: 16 of them or 2 ms keeps a well-behaved peer's
+  // wait behind a flooding connection to a couple of milliseconds per turn.
+  connectionFramesPerTurnMax: 16,
+  connectionTurnMsMax: 2,
   sendBufferPauseBytes: 1 * 1024 * 1024,
   sendBufferBytesMax: 4 * 1024 * 1024,
   pageEventsMax: 500,

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ChatError, isChatError } from '../core/errors.js';
+import { isChatError } from '../core/errors.js';
 import type { ChatCore } from '../services/chat-core.js';
+import { parseDevTokenRequest } from './dev-token-request.js';
 
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
@@ -47,16 +48,14 @@ async function route(options: HttpServerOptions, req: IncomingMessage, res: Serv
 
 /** POST /dev/token {"userId","deviceId","ttlMs"?} → {"token","expiresAtMs"} */
 async function issueDevToken(core: ChatCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  let body: { userId?: unknown; deviceId?: unknown; ttlMs?: unknown };
-  try {
-    body = JSON.parse(await readBody(req, DEV_TOKEN_BODY_BYTES_MAX));
-  } catch {
-    return json(res, 400, { code: 'BAD_FRAME', message: 'body must be JSON {"userId","deviceId"}' });
+  const text = await readBody(req, DEV_TOKEN_BODY_BYTES_MAX);
+  if (text === undefined) {
+    // Answered, not dropped: the client learns why. The rest of the body is read and discarded.
+    return json(res, 400, { code: 'BAD_FRAME', message: `body is larger than ${DEV_TOKEN_BODY_BYTES_MAX} bytes` }, { connection: 'close' });
   }
   try {
-    if (typeof body.userId !== 'string' || typeof body.deviceId !== 'string') throw new ChatError('INVALID_FIELD', 'userId and deviceId are required strings');
-    const ttlMs = typeof body.ttlMs === 'number' && body.ttlMs > 0 ? body.ttlMs : undefined;
-    const { token, claims } = core.auth.issueToken({ userId: body.userId, deviceId: body.deviceId }, ttlMs);
+    const request = parseDevTokenRequest(text, core.deps.limits);
+    const { token, claims } = await core.auth.issueToken({ userId: request.userId, deviceId: request.deviceId }, request.ttlMs);
     json(res, 200, { token, expiresAtMs: claims.expiresAtMs });
   } catch (error) {
     if (!isChatError(error)) throw error;
@@ -64,26 +63,27 @@ async function issueDevToken(core: ChatCore, req: IncomingMessage, res: ServerRe
   }
 }
 
-function readBody(req: IncomingMessage, bytesMax: number): Promise<string> {
+/** The request body as text, or undefined when it is longer than bytesMax (its rest is discarded). */
+function readBody(req: IncomingMessage, bytesMax: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > bytesMax) {
-        reject(new Error('body too large'));
-        req.destroy();
+        chunks.length = 0;
+        resolve(undefined);
         return;
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(size > bytesMax ? undefined : Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 }
 

@@ -55,10 +55,10 @@ describe('Session: authentication', () => {
     expect(await world.stores.directory.userExists('mallory')).toBe(false);
   });
 
-  it('an unsupported protocol version is refused and the connection closed with POLICY', async () => {
+  it('an unsupported protocol version is refused (an error answering auth) and the connection closed with POLICY', async () => {
     const world = createTestWorld();
     const client = await connectDevice(world, 'alice', 'phone', { v: 2, expectWelcome: false, rid: 'r' });
-    expect(client.errors()).toEqual([expect.objectContaining({ code: 'UNSUPPORTED_VERSION', rid: 'r' })]);
+    expect(client.errors()).toEqual([expect.objectContaining({ code: 'UNSUPPORTED_VERSION', rid: 'r', inReplyTo: 'auth' })]);
     expect(client.connection.closeCode).toBe(CloseCodes.POLICY);
     expect(await world.stores.directory.userExists('alice')).toBe(false);
   });

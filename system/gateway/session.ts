@@ -108,7 +108,7 @@ export class Session {
       }
       return;
     }
-    const decoded = decodeClientFrame(raw, deps.limits.frameBytesMax);
+    const decoded = decodeClientFrame(raw, deps.limits);
     if ('error' in decoded) {
       // Garbage costs a token too, so it cannot be used to flood.
       if (this.takeRateToken(decoded.rid, decoded.type)) this.sendError(decoded.error, decoded.rid, decoded.type);
@@ -228,7 +228,7 @@ export class Session {
     const { limits, clock } = core.deps;
     this.state = 'authenticating';
     if (!SUPPORTED_PROTOCOL_VERSIONS.includes(frame.v)) {
-      this.fail(new ChatError('UNSUPPORTED_VERSION', `server speaks protocol versions ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`), CloseCodes.POLICY, frame.rid);
+      this.fail(new ChatError('UNSUPPORTED_VERSION', `server speaks protocol versions ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`), CloseCodes.POLICY, frame.rid, 'auth');
       return;
     }
     let claims;

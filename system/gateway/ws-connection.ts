@@ -8,6 +8,9 @@ import { CloseCodes } from '../protocol/version.js';
 /** The Connection port over a `ws` socket. */
 export class WsConnection implements Connection {
   private corked = false;
+  /** Reading stops while either the session (its send buffer is full) or the inbound backlog asks. */
+  private pausedForSendBuffer = false;
+  private pausedForBacklog = false;
 
   constructor(
     readonly id: string,
@@ -36,11 +39,24 @@ export class WsConnection implements Connection {
   }
 
   pauseReading(): void {
-    this.ws.pause();
+    this.pausedForSendBuffer = true;
+    this.applyReading();
   }
 
   resumeReading(): void {
-    this.ws.resume();
+    this.pausedForSendBuffer = false;
+    this.applyReading();
+  }
+
+  /** The connection's frames wait for later turns of the event loop: read no more until they ran. */
+  holdForBacklog(held: boolean): void {
+    this.pausedForBacklog = held;
+    this.applyReading();
+  }
+
+  private applyReading(): void {
+    if (this.pausedForSendBuffer || this.pausedForBacklog) this.ws.pause();
+    else this.ws.resume();
   }
 
   close(code: number, reason: string): void {

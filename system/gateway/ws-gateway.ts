@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCodes } from '../protocol/version.js';
 import type { GatewayNode } from './gateway-node.js';
+import { TurnBudgetQueue } from './turn-budget-queue.js';
 import { WsConnection } from './ws-connection.js';
 
 export interface WsGatewayOptions {
@@ -44,14 +45,25 @@ function bindSession(node: GatewayNode, ws: WebSocket, socket: Socket): void {
   const connection = new WsConnection(node.nextConnectionId(), ws, socket);
   const session = node.openSession(connection);
   socket.setNoDelay(true);
+  const { limits } = node.core.deps;
+  // Everything the client causes goes through one queue: its frames and its close keep their
+  // order, and a turn of the event loop runs only a budget of them before other sockets' input.
+  const inbound = new TurnBudgetQueue(
+    { itemsPerTurnMax: limits.connectionFramesPerTurnMax, turnMsMax: limits.connectionTurnMsMax },
+    { backlogged: () => connection.holdForBacklog(true), caughtUp: () => connection.holdForBacklog(false) },
+  );
   ws.on('message', (data, isBinary) => {
     if (isBinary) {
-      session.handleBinary();
+      inbound.push(() => session.handleBinary());
       return;
     }
-    session.handleText(Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString());
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString();
+    inbound.push(() => session.handleText(text));
   });
   socket.on('drain', () => session.handleWritable());
-  ws.on('close', (code) => session.handleClose(code === CloseCodes.NORMAL || code === 1005 ? 'client_closed' : `closed_${code}`));
-  ws.on('error', () => session.handleClose('socket_error'));
+  ws.on('close', (code) => {
+    const reason = code === CloseCodes.NORMAL || code === 1005 ? 'client_closed' : `closed_${code}`;
+    inbound.push(() => session.handleClose(reason));
+  });
+  ws.on('error', () => inbound.push(() => session.handleClose('socket_error')));
 }

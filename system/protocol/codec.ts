@@ -1,4 +1,7 @@
 import { ChatError } from '../core/errors.js';
+import type { Limits } from '../core/limits.js';
+import { frameArrayBounds, type FrameArrayBounds } from './frame-array-bounds.js';
+import { checkFrameArrays } from './frame-array-guard.js';
 import { clientFrameSchemas, type ClientFrame, type ClientFrameType } from './frames.js';
 
 export interface DecodeFailure {
@@ -12,9 +15,9 @@ export interface DecodeFailure {
  * Turns raw text into a validated client frame, or a ChatError with the stable code that says
  * what was wrong. Never throws: bad input is the client's problem, not the process's.
  */
-export function decodeClientFrame(raw: string, frameBytesMax: number): { frame: ClientFrame } | DecodeFailure {
-  if (Buffer.byteLength(raw, 'utf8') > frameBytesMax) {
-    return { error: new ChatError('FRAME_TOO_LARGE', `frame exceeds frameBytesMax (${frameBytesMax} bytes)`) };
+export function decodeClientFrame(raw: string, limits: Limits): { frame: ClientFrame } | DecodeFailure {
+  if (Buffer.byteLength(raw, 'utf8') > limits.frameBytesMax) {
+    return { error: new ChatError('FRAME_TOO_LARGE', `frame exceeds frameBytesMax (${limits.frameBytesMax} bytes)`) };
   }
   let parsed: unknown;
   try {
@@ -22,6 +25,14 @@ export function decodeClientFrame(raw: string, frameBytesMax: number): { frame: 
   } catch {
     return { error: new ChatError('BAD_FRAME', 'frame is not valid JSON') };
   }
+  return validateClientFrame(parsed, limits);
+}
+
+/**
+ * Validates a parsed frame. Arrays are checked against their bounds before any element is
+ * validated (frame-array-guard.ts), so what a rejected frame costs does not grow with its arrays.
+ */
+export function validateClientFrame(parsed: unknown, limits: Limits): { frame: ClientFrame } | DecodeFailure {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return { error: new ChatError('BAD_FRAME', 'frame must be a JSON object') };
   }
@@ -35,6 +46,8 @@ export function decodeClientFrame(raw: string, frameBytesMax: number): { frame: 
       rid,
     };
   }
+  const arrayError = checkFrameArrays(type as ClientFrameType, record, boundsFor(limits));
+  if (arrayError) return { error: arrayError, rid, type };
   const schema = clientFrameSchemas[type as ClientFrameType];
   const result = schema.safeParse(parsed);
   if (!result.success) {
@@ -47,6 +60,18 @@ export function decodeClientFrame(raw: string, frameBytesMax: number): { frame: 
     };
   }
   return { frame: result.data as ClientFrame };
+}
+
+/** A deployment's limits do not change while it runs: the bounds are derived once per limits object. */
+const boundsByLimits = new WeakMap<Limits, FrameArrayBounds>();
+
+function boundsFor(limits: Limits): FrameArrayBounds {
+  let bounds = boundsByLimits.get(limits);
+  if (!bounds) {
+    bounds = frameArrayBounds(limits);
+    boundsByLimits.set(limits, bounds);
+  }
+  return bounds;
 }
 
 /**
