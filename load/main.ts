@@ -4,6 +4,7 @@
  *   npm run load -- scenarios/<file>.yaml [--target ws://… …] [--duration-s S] [--slo NAME=VALUE …]
  *                   [--json FILE] [--junit FILE] [--html FILE] [--history FILE]
  *                   [--shard i/n --run-id ID] [--metrics-port N] [--prometheus URL [--prometheus-selector 'job="chat"']]
+ *                   [--out prometheus-remote-write=URL]
  *                   [--token-secret S | env CHAT_TOKEN_SECRET] [--faults refuse|skip] [--quiet]
  *
  * Without --target it starts the reference system in-process (embedded world). Exit codes: 0 all
@@ -22,11 +23,13 @@ import { runLoad } from './run-load.js';
 import { formatEncryption } from './summary.js';
 import { parseShard, shardLabel, ShardSpecError } from './shard.js';
 import { SloSpecError, parseSloOverride } from './slo-gate.js';
+import { OutSpecError, parseOutSpecs } from './out-spec.js';
 import { raiseOpenFileLimitHint } from './file-limit.js';
 
 const USAGE =
   'usage: npm run load -- <scenario.yaml> [--target ws://…]… [--duration-s S] [--slo NAME=VALUE]… [--json FILE] [--junit FILE] ' +
   '[--html FILE] [--history FILE] [--shard i/n --run-id ID] [--metrics-port N] [--prometheus URL] [--prometheus-selector SEL] ' +
+  '[--out prometheus-remote-write=URL] ' +
   '[--token-secret S] [--faults refuse|skip] [--quiet]';
 
 function fail(message: string): never {
@@ -51,6 +54,7 @@ function parseCli() {
         'metrics-port': { type: 'string' },
         prometheus: { type: 'string' },
         'prometheus-selector': { type: 'string' },
+        out: { type: 'string', multiple: true, default: [] },
         'token-secret': { type: 'string' },
         faults: { type: 'string' },
         quiet: { type: 'boolean', default: false },
@@ -78,6 +82,7 @@ try {
   const scenario = await readScenario(positionals[0]!);
   const shard = values.shard ? parseShard(values.shard) : undefined;
   const slo = values.slo.map(parseSloOverride); // validated before anything starts
+  const remoteWrite = parseOutSpecs(values.out).find((out) => out.kind === 'prometheus-remote-write');
   if (values.faults !== undefined && values.faults !== 'refuse' && values.faults !== 'skip') fail(`--faults takes refuse or skip, not "${values.faults}"`);
   for (const t of values.target) if (!/^wss?:\/\/./.test(t)) fail(`--target takes a ws:// or wss:// URL, not "${t}"`);
   const durationS = number('duration-s', values['duration-s'], 0.1);
@@ -96,6 +101,7 @@ try {
     ...(shard ? { shard } : {}),
     ...(values['run-id'] ? { runId: values['run-id'] } : {}),
     ...(metricsPort !== undefined ? { metricsPort } : {}),
+    ...(remoteWrite ? { remoteWrite: { url: remoteWrite.url } } : {}),
     ...(values.prometheus ? { prometheusUrl: values.prometheus } : {}),
     ...(values['prometheus-selector'] ? { prometheusSelector: values['prometheus-selector'] } : {}),
     ...(tokenSecret ? { tokenSecret } : {}),
@@ -123,7 +129,7 @@ try {
   }
   exitCode = result.exitCode;
 } catch (error) {
-  if (error instanceof ScenarioError || error instanceof LoadError || error instanceof SloSpecError || error instanceof ShardSpecError) {
+  if (error instanceof ScenarioError || error instanceof LoadError || error instanceof SloSpecError || error instanceof ShardSpecError || error instanceof OutSpecError) {
     fail(`could not run: ${error.message}`);
   }
   fail(`could not run: ${(error as Error).stack ?? String(error)}`);

@@ -17,6 +17,7 @@ import { SeededRandom } from '../system/adapters/virtual/seeded-random.js';
 import { Churn } from './churn.js';
 import { DeviceFleet } from './device-fleet.js';
 import { DriverMetrics } from './driver-metrics.js';
+import { RemoteWritePusher } from './remote-write.js';
 import { startEmbeddedTarget, type EmbeddedTarget } from './embedded-target.js';
 import { LoadError, LoadErrorCodes } from './errors.js';
 import { LoadMeasurements, nowEpochMs } from './measurements.js';
@@ -138,6 +139,9 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
   const churn = new Churn(fleet, scenario, random, (device) => encryption?.isEncryptedUser(device.user.userId) ?? false);
   const metricsUrl = options.metricsPort !== undefined ? await metrics.serve(options.metricsPort) : undefined;
   if (metricsUrl) log(`driver metrics on ${metricsUrl}`);
+  // Series carry the run id: two runs pushing into one Prometheus never write into one series.
+  const remoteWrite = options.remoteWrite ? new RemoteWritePusher(metrics.registry, { ...options.remoteWrite, labels: { run_id: runId }, log }) : undefined;
+  remoteWrite?.start();
 
   const timeSeries: LoadSample[] = [];
   let phase: LoadProgress['phase'] = 'setup';
@@ -263,6 +267,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
     churn.stop();
     await traffic.stop();
     fleet.closeAll();
+    await remoteWrite?.stop();
     await metrics.close();
     if (embedded) await embedded.stop();
   }

@@ -102,6 +102,11 @@ export interface LoadOptions {
   prometheusUrl?: string;
   /** Serve the driver's own Prometheus metrics on this port (0 = a free port). */
   metricsPort?: number;
+  /**
+   * Push the driver's own metrics to a Prometheus remote-write endpoint while the run goes on and
+   * once at its end (`--out prometheus-remote-write=URL`); `intervalMs` defaults to 5 s.
+   */
+  remoteWrite?: { url: string; intervalMs?: number };
   /** Log lines (setup steps, warnings); default none. */
   log?: (line: string) => void;
   /**
