@@ -35,6 +35,13 @@ describe('SLO evaluation and exit codes (DESIGN "Run summaries")', () => {
     expect(exitCodeOf(s)).toBe(ExitCodes.SLO_MISSED);
   });
 
+  it('marks an interrupted run: exit 128 + the signal, the verdict on what ran still given', () => {
+    const s = { ...summary(0, 150), interrupted: { signal: 'SIGINT' as const, phase: 'traffic', after_s: 4.2 } };
+    expect(exitCodeOf(s)).toBe(130);
+    expect(exitCodeOf({ ...s, interrupted: { ...s.interrupted, signal: 'SIGTERM' as const } })).toBe(143);
+    expect(formatSummary(s)).toContain('verdict: INTERRUPTED by SIGINT in traffic after 4.2 s · a partial run, judged on what ran: PASS · exit 130');
+  });
+
   it('exits 1 on an invariant violation, before looking at SLOs, and prints the witness', () => {
     const s = summary(1, 250);
     expect(exitCodeOf(s)).toBe(ExitCodes.INVARIANT_VIOLATED);

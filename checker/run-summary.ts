@@ -13,6 +13,21 @@ export const ExitCodes = {
 
 type LatencyFigures = Pick<Percentiles, 'p50' | 'p95' | 'p99' | 'p999' | 'max'>;
 
+/**
+ * A run cut short by a signal (Ctrl-C, a cancelled CI job). It still ended its load, settled, was
+ * checked and reported: the figures are real, over the part that ran.
+ */
+export interface RunInterruption {
+  signal: 'SIGINT' | 'SIGTERM';
+  /** The phase the run was in when the signal came (setup, traffic, settle, safety, …). */
+  phase: string;
+  /** Wall seconds from the command's start to the signal. */
+  after_s: number;
+}
+
+/** 128 + the signal's number, as a shell reports a process a signal ended: an interrupted run neither passes nor fails. */
+export const INTERRUPTED_EXIT_CODES = Object.freeze({ SIGINT: 130, SIGTERM: 143 } as const);
+
 /** The shared core of every run summary (DESIGN "Run summaries"); commands add their own keys. */
 export interface RunSummary {
   kind: 'demo' | 'sim' | 'load' | 'chaos';
@@ -25,6 +40,8 @@ export interface RunSummary {
   invariants: { checked: InvariantName[]; violations: number; witnesses: Array<Omit<Violation, 'witness'> & { witness: string }> };
   slo: { passed: boolean; objectives: Objective[] };
   faults?: Array<{ kind: string; target: string; at_s: number; healed_s: number | null; recovered_s: number | null }>;
+  /** Present when a signal cut the run short; the exit code is then INTERRUPTED_EXIT_CODES[signal]. */
+  interrupted?: RunInterruption;
   wall_s: number;
   [extra: string]: unknown;
 }
@@ -40,7 +57,14 @@ export function summarizeViolations(checked: InvariantName[], violations: Violat
   };
 }
 
-export function exitCodeOf(summary: Pick<RunSummary, 'invariants' | 'slo'>): number {
+/** The exit code of a run: the verdict's, or the interrupted code when a signal cut the run short. */
+export function exitCodeOf(summary: Pick<RunSummary, 'invariants' | 'slo' | 'interrupted'>): number {
+  if (summary.interrupted) return INTERRUPTED_EXIT_CODES[summary.interrupted.signal];
+  return verdictCodeOf(summary);
+}
+
+/** 0, 1 or 2 from what was checked, whether or not the run was cut short. */
+export function verdictCodeOf(summary: Pick<RunSummary, 'invariants' | 'slo'>): number {
   if (summary.invariants.violations > 0) return ExitCodes.INVARIANT_VIOLATED;
   if (!summary.slo.passed) return ExitCodes.SLO_MISSED;
   return ExitCodes.OK;
@@ -72,7 +96,13 @@ export function formatSummary(summary: RunSummary): string {
     lines.push('faults');
     for (const f of summary.faults) lines.push(`  ${f.kind} ${f.target} at ${f.at_s}s healed ${f.healed_s ?? '-'}s recovered ${f.recovered_s ?? '-'}s`);
   }
-  const code = exitCodeOf(summary);
-  lines.push(`verdict: ${code === 0 ? 'PASS' : code === 1 ? 'FAIL (invariant violated)' : 'FAIL (SLO missed)'} · exit ${code}`);
+  const verdict = verdictText(verdictCodeOf(summary));
+  const i = summary.interrupted;
+  if (i) lines.push(`verdict: INTERRUPTED by ${i.signal} in ${i.phase} after ${i.after_s} s · a partial run, judged on what ran: ${verdict} · exit ${exitCodeOf(summary)}`);
+  else lines.push(`verdict: ${verdict} · exit ${exitCodeOf(summary)}`);
   return lines.join('\n');
+}
+
+function verdictText(code: number): string {
+  return code === 0 ? 'PASS' : code === 1 ? 'FAIL (invariant violated)' : 'FAIL (SLO missed)';
 }

@@ -12,7 +12,8 @@ interface TestCase {
 
 /**
  * JUnit XML for CI: one test case per objective (`slo.<name>`) and one per invariant
- * (`invariant.<name>`), failures carrying the measured value or the witnesses.
+ * (`invariant.<name>`), failures carrying the measured value or the witnesses; an interrupted run
+ * adds a failing `run.interrupted` case (it neither passed nor failed as a whole).
  */
 export function junitXml(summary: RunSummary): string {
   const suite = `${summary.kind}.${summary.scenario}`;
@@ -35,11 +36,30 @@ export function junitXml(summary: RunSummary): string {
         : { failure: { message: `${witnesses.length} violation(s) of ${name}`, detail: witnesses.map((w) => w.witness).join('\n\n') } }),
     });
   }
+  if (summary.interrupted) {
+    const i = summary.interrupted;
+    const message = `interrupted by ${i.signal} in ${i.phase} after ${i.after_s} s: a partial run`;
+    cases.push({ name: 'interrupted', classname: `${suite}.run`, failure: { message, detail: `${message}; the cases above judge the part that ran` } });
+  }
+  return suiteXml(suite, cases, summary.wall_s);
+}
+
+/** A run that could not be carried out (exit 3), as one failing case, so a JUnit viewer shows why. */
+export function couldNotRunJunitXml(run: { kind: string; scenario: string; code: string; message: string }): string {
+  const suite = `${run.kind}.${run.scenario}`;
+  return suiteXml(suite, [{ name: 'could_not_run', classname: `${suite}.run`, failure: { message: `${run.code}: ${firstLine(run.message)}`, detail: run.message } }], 0);
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0]!;
+}
+
+function suiteXml(suite: string, cases: readonly TestCase[], wallS: number): string {
   const failures = cases.filter((c) => c.failure).length;
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="${escapeXml(suite)}" tests="${cases.length}" failures="${failures}" time="${summary.wall_s}">`,
-    `  <testsuite name="${escapeXml(suite)}" tests="${cases.length}" failures="${failures}" errors="0" time="${summary.wall_s}">`,
+    `<testsuites name="${escapeXml(suite)}" tests="${cases.length}" failures="${failures}" time="${wallS}">`,
+    `  <testsuite name="${escapeXml(suite)}" tests="${cases.length}" failures="${failures}" errors="0" time="${wallS}">`,
   ];
   for (const c of cases) {
     const open = `    <testcase name="${escapeXml(c.name)}" classname="${escapeXml(c.classname)}"`;

@@ -9,13 +9,17 @@
  *
  * Without --target it starts the reference system in-process (embedded world). Exit codes: 0 all
  * invariants and SLOs hold, 1 an invariant was violated, 2 an SLO was missed, 3 the run could not
- * be carried out (bad scenario or option, target unreachable).
+ * be carried out (bad scenario or option, target unreachable), 130/143 interrupted by SIGINT/SIGTERM
+ * (the traffic ends, the run settles and is checked, every output is written, marked interrupted;
+ * a second signal exits at once). Exit 3 still writes the requested --json/--junit/--html with the reason.
  */
 import { parseArgs } from 'node:util';
-import { ExitCodes, formatSummary } from '../checker/run-summary.js';
+import { ExitCodes, exitCodeOf, formatSummary } from '../checker/run-summary.js';
+import { codeOfError, runNameOfFile, writeCouldNotRunOutputs } from '../cli/could-not-run.js';
+import { watchInterrupts } from '../cli/interrupts.js';
 import { meanDevicesPerUser, readScenario, ScenarioError } from '../scenarios/format/index.js';
 import { TimeSeriesRecorder } from '../reports/index.js';
-import { LoadError } from './errors.js';
+import { LoadError, LoadErrorCodes } from './errors.js';
 import { writeHistoryFile } from './history-file.js';
 import { writeOutputs } from './outputs.js';
 import { progressPrinter } from './progress.js';
@@ -31,11 +35,6 @@ const USAGE =
   '[--html FILE] [--history FILE] [--shard i/n --run-id ID] [--metrics-port N] [--prometheus URL] [--prometheus-selector SEL] ' +
   '[--out prometheus-remote-write=URL] ' +
   '[--token-secret S] [--faults refuse|skip] [--quiet]';
-
-function fail(message: string): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(ExitCodes.COULD_NOT_RUN);
-}
 
 function parseCli() {
   try {
@@ -63,28 +62,38 @@ function parseCli() {
       },
     });
   } catch (error) {
-    return fail(`${(error as Error).message}\n${USAGE}`);
+    // Without readable options there are no output paths to write to.
+    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
+    process.exit(ExitCodes.COULD_NOT_RUN);
   }
 }
 
 const { values, positionals } = parseCli();
-if (positionals.length !== 1) fail(`give exactly one scenario file\n${USAGE}`);
+const outputs = { json: values.json, junit: values.junit, html: values.html };
+let scenarioName = runNameOfFile(positionals[0]);
+
+function badOption(message: string): never {
+  throw new LoadError(LoadErrorCodes.BAD_OPTION, message);
+}
 
 function number(name: string, raw: string | undefined, min: number): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < min) fail(`--${name} needs a number >= ${min}, got "${raw}"`);
+  if (!Number.isFinite(value) || value < min) badOption(`--${name} needs a number >= ${min}, got "${raw}"`);
   return value;
 }
 
+const interrupts = watchInterrupts({ doing: 'ending the traffic, settling and checking what ran' });
 let exitCode: number = ExitCodes.COULD_NOT_RUN;
 try {
+  if (positionals.length !== 1) badOption(`give exactly one scenario file\n${USAGE}`);
   const scenario = await readScenario(positionals[0]!);
+  scenarioName = scenario.name;
   const shard = values.shard ? parseShard(values.shard) : undefined;
   const slo = values.slo.map(parseSloOverride); // validated before anything starts
   const remoteWrite = parseOutSpecs(values.out).find((out) => out.kind === 'prometheus-remote-write');
-  if (values.faults !== undefined && values.faults !== 'refuse' && values.faults !== 'skip') fail(`--faults takes refuse or skip, not "${values.faults}"`);
-  for (const t of values.target) if (!/^wss?:\/\/./.test(t)) fail(`--target takes a ws:// or wss:// URL, not "${t}"`);
+  if (values.faults !== undefined && values.faults !== 'refuse' && values.faults !== 'skip') badOption(`--faults takes refuse or skip, not "${values.faults}"`);
+  for (const t of values.target) if (!/^wss?:\/\/./.test(t)) badOption(`--target takes a ws:// or wss:// URL, not "${t}"`);
   const durationS = number('duration-s', values['duration-s'], 0.1);
   const metricsPort = number('metrics-port', values['metrics-port'], 0);
   const dropNth = number('test-drop-delivery', values['test-drop-delivery'], 1);
@@ -108,18 +117,24 @@ try {
     ...(values.faults ? { faults: values.faults as 'refuse' | 'skip' } : {}),
     ...(dropNth !== undefined ? { plantDroppedDelivery: dropNth } : {}),
     ...(series ? { timeSeries: series } : {}),
+    signal: interrupts.signal,
     slo: Object.fromEntries(slo.map((s) => [s.name, String(s.limit)])),
     log: (line) => {
       progress.end();
       process.stderr.write(`· ${line}\n`);
     },
+    onPhase: (phase) => interrupts.setPhase(phase),
     ...(quiet ? {} : { onProgress: (p) => progress.update(p) }),
   });
   progress.end();
+  const interruption = interrupts.interruption();
+  if (interruption) result.summary.interrupted = interruption;
   process.stdout.write(`${formatSummary(result.summary)}\n`);
   const encryption = formatEncryption(result.summary);
   if (encryption) process.stdout.write(`${encryption}\n`);
-  await writeOutputs(result.summary, { json: values.json, junit: values.junit, html: values.html }, series ? { charts: series.charts({ untilS: (result.trafficEndedAtMs - result.trafficStartedAtMs) / 1000 }) } : {});
+  // Charts end when the settle phase did: deliveries land until then, after the traffic has ended.
+  const chartEndS = (result.settledAtMs - result.trafficStartedAtMs) / 1000;
+  await writeOutputs(result.summary, outputs, series ? { charts: series.charts({ untilS: chartEndS }) } : {});
   if (values.history) {
     await writeHistoryFile(
       values.history,
@@ -127,11 +142,14 @@ try {
       result.history,
     );
   }
-  exitCode = result.exitCode;
+  exitCode = exitCodeOf(result.summary);
 } catch (error) {
-  if (error instanceof ScenarioError || error instanceof LoadError || error instanceof SloSpecError || error instanceof ShardSpecError || error instanceof OutSpecError) {
-    fail(`could not run: ${error.message}`);
-  }
-  fail(`could not run: ${(error as Error).stack ?? String(error)}`);
+  const known = error instanceof ScenarioError || error instanceof LoadError || error instanceof SloSpecError || error instanceof ShardSpecError || error instanceof OutSpecError;
+  const message = known ? (error as Error).message : ((error as Error).stack ?? String(error));
+  process.stderr.write(`could not run: ${message}\n`);
+  await writeCouldNotRunOutputs(outputs, { kind: 'load', scenario: scenarioName, code: codeOfError(error), message }, `Load run · ${scenarioName}`).catch((writeError: unknown) => {
+    process.stderr.write(`could not write the outputs either: ${(writeError as Error).message}\n`);
+  });
+  exitCode = ExitCodes.COULD_NOT_RUN;
 }
 process.exit(exitCode);

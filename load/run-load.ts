@@ -145,6 +145,10 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
 
   const timeSeries: LoadSample[] = [];
   let phase: LoadProgress['phase'] = 'setup';
+  const enter = (next: LoadProgress['phase']) => {
+    phase = next;
+    options.onPhase?.(next);
+  };
   let trafficStartMs = Number.NaN;
   let offeredPerS = 0;
   const connectFailures: Record<string, number> = {};
@@ -152,6 +156,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
   let groupsCreated = 0;
   const groupFailures: Record<string, number> = {};
   let trafficEndMs = Number.NaN;
+  let settledAtMs = Number.NaN;
   let scheduled = 0;
   let quiescence: QuiescenceResult = { quiesced: false, behind: 0, waitedMs: 0, examples: [] };
   let sampler: ReturnType<typeof setInterval> | undefined;
@@ -189,7 +194,8 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
 
     // --- traffic
     churn.start();
-    phase = 'traffic';
+    enter('traffic');
+    log(`traffic for ${durationS} s${options.signal?.aborted ? ' (interrupted: ending at once)' : ''}`);
     trafficStartMs = nowEpochMs();
     if (recorderObserver) recorderObserver.originMs = trafficStartMs;
     observer.connections(fleet.online.length);
@@ -243,7 +249,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
     trafficEndMs = result.endedAtMs;
 
     // --- settle: everyone back online, wait until every queued message is delivered.
-    phase = 'settle';
+    enter('settle');
     churn.stop();
     await traffic.stop();
     const offline = fleet.devices.filter((d) => !d.client);
@@ -261,6 +267,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
     clearInterval(sampler);
     sampler = undefined;
     takeSample();
+    settledAtMs = nowEpochMs();
   } finally {
     clearInterval(keepAlive);
     if (sampler) clearInterval(sampler);
@@ -273,7 +280,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
   }
 
   // --- check and gate
-  phase = 'check';
+  enter('check');
   const events: History = recorder.events;
   log(`checking ${events.length} history events`);
   const check = checkHistory(events);
@@ -323,7 +330,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
   });
   measurements.destroy();
   encryption?.destroy();
-  phase = 'done';
+  enter('done');
   return {
     summary,
     history: events,
@@ -331,6 +338,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
     exitCode: exitCodeOf(summary),
     trafficStartedAtMs: trafficStartMs,
     trafficEndedAtMs: trafficEndMs,
+    settledAtMs,
     targets,
   };
 }

@@ -90,6 +90,8 @@ export interface LoadOptions {
   shard?: ShardSpec;
   /** Called about once a second with the live figures. */
   onProgress?: (progress: LoadProgress) => void;
+  /** Called as the run enters each phase (traffic, settle, check, done; it starts in setup). */
+  onPhase?: (phase: LoadProgress['phase']) => void;
   /** Per-second samples (TimeSeriesSink) or per-event figures (reports' TimeSeriesRecorder). */
   timeSeries?: TimeSeriesSink | TimeSeriesRecorderLike;
   /** Aborting ends the traffic phase early; the run still settles and checks what it has. */
@@ -143,6 +145,11 @@ export interface LoadRunResult {
   /** Wall-clock time (epoch ms) when the traffic phase started and ended. */
   trafficStartedAtMs: number;
   trafficEndedAtMs: number;
+  /**
+   * Wall-clock time (epoch ms) when the settle phase ended: deliveries go on landing until then,
+   * so per-second charts of the run end here, not at the traffic's end.
+   */
+  settledAtMs: number;
   /** The gateway URLs the run drove (the embedded system's when it started one). */
   targets: string[];
 }

@@ -1,4 +1,4 @@
-import { ExitCodes, exitCodeOf, type RunSummary } from '../checker/run-summary.js';
+import { ExitCodes, exitCodeOf, INTERRUPTED_EXIT_CODES, type RunSummary } from '../checker/run-summary.js';
 import { escapeText } from './escape.js';
 import { formatReportNumber } from './format-number.js';
 import type { HtmlReportInput, ReportChart, ReportFault, ReportTable } from './report-input.js';
@@ -17,7 +17,11 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<number, string>> = Object.freez
   [ExitCodes.INVARIANT_VIOLATED]: 'an invariant was violated',
   [ExitCodes.SLO_MISSED]: 'an SLO was missed',
   [ExitCodes.COULD_NOT_RUN]: 'the run could not be carried out',
+  [INTERRUPTED_EXIT_CODES.SIGINT]: 'interrupted (SIGINT): the part that ran was settled, checked and reported',
+  [INTERRUPTED_EXIT_CODES.SIGTERM]: 'interrupted (SIGTERM): the part that ran was settled, checked and reported',
 });
+
+const INTERRUPTED_CODES: ReadonlySet<number> = new Set(Object.values(INTERRUPTED_EXIT_CODES));
 
 const SHARED_KEYS = new Set(['kind', 'scenario', 'seed', 'users', 'devices', 'messages', 'latency_ms', 'invariants', 'slo', 'faults', 'wall_s']);
 
@@ -40,9 +44,14 @@ function verdictSection(input: HtmlReportInput): string {
   if (code === undefined) {
     html = `<div class="verdict none"><span class="badge">NO VERDICT</span><span>this page is not a run</span></div>`;
   } else {
-    const label = code === ExitCodes.OK ? 'PASS' : code === ExitCodes.COULD_NOT_RUN ? 'COULD NOT RUN' : 'FAIL';
+    const label = code === ExitCodes.OK ? 'PASS' : code === ExitCodes.COULD_NOT_RUN ? 'COULD NOT RUN' : INTERRUPTED_CODES.has(code) ? 'INTERRUPTED' : 'FAIL';
     const meaning = EXIT_CODE_MEANINGS[code] ?? 'unknown exit code';
-    html = `<div class="verdict ${code === ExitCodes.OK ? 'pass' : 'fail'}" data-exit-code="${code}"><span class="badge">${label}</span><span>exit ${code}: ${escapeText(meaning)}</span></div>`;
+    const tone = code === ExitCodes.OK ? 'pass' : INTERRUPTED_CODES.has(code) ? 'interrupted' : 'fail';
+    html = `<div class="verdict ${tone}" data-exit-code="${code}"><span class="badge">${label}</span><span>exit ${code}: ${escapeText(meaning)}</span></div>`;
+  }
+  const interrupted = summary?.interrupted;
+  if (interrupted) {
+    html += `<p class="interrupted">${escapeText(`Interrupted by ${interrupted.signal} in ${interrupted.phase} after ${interrupted.after_s} s: a partial run. The figures below are over the part that ran, which was settled and checked.`)}</p>`;
   }
   if (input.error) html += `<pre class="error">${escapeText(input.error)}</pre>`;
   const codes = Object.entries(EXIT_CODE_MEANINGS)

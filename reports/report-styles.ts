@@ -12,6 +12,8 @@ h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); 
 .verdict.pass .badge { background: var(--pass); }
 .verdict.fail .badge { background: var(--fail); }
 .verdict.none .badge { background: var(--muted); }
+.verdict.interrupted .badge { background: var(--warn); }
+.interrupted { margin: 8px 0 0; padding: 8px 12px; border-left: 4px solid var(--warn); background: #fff8c5; }
 .figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 8px; }
 .figure { border: 1px solid var(--line); border-radius: 6px; padding: 8px 10px; }
 .figure .label { color: var(--muted); font-size: 12px; }

@@ -1,0 +1,51 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname } from 'node:path';
+import { ExitCodes, type RunSummary } from '../checker/run-summary.js';
+import { couldNotRunJunitXml } from '../load/junit.js';
+import { writeHtmlReport } from '../reports/index.js';
+
+/**
+ * A run that could not be carried out (exit 3) still writes every output it was asked for, saying
+ * why: a CI step that publishes results then has something to publish, and a JUnit viewer shows a
+ * failing case instead of nothing.
+ */
+export interface CouldNotRun {
+  kind: RunSummary['kind'];
+  /** The scenario's or drill's name, or the file's name when it could not be read. */
+  scenario: string;
+  /** The error's stable code (e.g. LOAD_TARGET_UNREACHABLE); COULD_NOT_RUN when it has none. */
+  code: string;
+  message: string;
+}
+
+export interface CouldNotRunPaths {
+  json?: string | undefined;
+  junit?: string | undefined;
+  html?: string | undefined;
+}
+
+/** The name a run is reported under when its file could not be read: the file's name without its extension. */
+export function runNameOfFile(path: string | undefined): string {
+  return path ? basename(path, extname(path)) : 'unknown';
+}
+
+/** The stable code of an error, if it carries one. */
+export function codeOfError(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'COULD_NOT_RUN';
+}
+
+/** The --json document of a run that could not be carried out (docs/summaries.md). */
+export function couldNotRunDocument(run: CouldNotRun): Record<string, unknown> {
+  return { kind: run.kind, scenario: run.scenario, exit_code: ExitCodes.COULD_NOT_RUN, could_not_run: { code: run.code, message: run.message } };
+}
+
+export async function writeCouldNotRunOutputs(paths: CouldNotRunPaths, run: CouldNotRun, title: string): Promise<void> {
+  const write = async (path: string, text: string) => {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, text);
+  };
+  if (paths.json) await write(paths.json, `${JSON.stringify(couldNotRunDocument(run), null, 2)}\n`);
+  if (paths.junit) await write(paths.junit, couldNotRunJunitXml(run));
+  if (paths.html) await writeHtmlReport(paths.html, { title, exitCode: ExitCodes.COULD_NOT_RUN, error: `${run.code}: ${run.message}` });
+}
