@@ -55,7 +55,7 @@ describe('npm run k6:export', () => {
       const { stdout } = await cli(['scenarios/smoke.yaml', '--out', join(outDir, 'smoke.ts')]);
       expect(stdout).toContain('k6 run');
       expect((await readdir(outDir)).sort()).toEqual(['chat-k6-session.ts', 'smoke.ts']);
-      expect(await readFile(join(outDir, 'smoke.ts'), 'utf8')).toContain("executor\": \"constant-arrival-rate\"");
+      expect(await readFile(join(outDir, 'smoke.ts'), 'utf8')).toContain("executor: 'constant-arrival-rate'");
     } finally {
       await rm(outDir, { recursive: true, force: true });
     }

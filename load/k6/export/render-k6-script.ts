@@ -1,5 +1,6 @@
 import { meanOf, type Scenario } from '../../../scenarios/format/index.js';
 import { defaultLimits } from '../../../system/core/limits.js';
+import { formatTsLiteral } from './format-ts-literal.js';
 import { arrivalRateScenarioOf } from './k6-arrival-rate.js';
 import { thresholdsOf } from './k6-thresholds.js';
 
@@ -24,8 +25,9 @@ function messageBytesOf(scenario: Scenario): number {
   return Math.max(0, Math.min(cap, Math.round(meanOf(sizes))));
 }
 
-function literal(value: unknown): string {
-  return JSON.stringify(value, null, 2);
+// Text for inside the script's block comment: a star-slash in a scenario's description would end it early.
+function commentText(text: string): string {
+  return text.replace(/\*\//g, '* /');
 }
 
 /** The exported k6 script for a scenario: options (arrival rate, thresholds) and the lifecycle functions. */
@@ -47,8 +49,8 @@ export function renderK6Script(scenario: Scenario, source: string): string {
     readShare: scenario.traffic.reads.share,
   };
   return `/*
- * k6 script for the chatload scenario "${scenario.name}" (${source}, seed ${scenario.seed}).
- * Written by \`npm run k6:export\`: export again rather than edit. ${scenario.description}
+ * k6 script for the chatload scenario "${scenario.name}" (${commentText(source)}, seed ${scenario.seed}).
+ * Written by \`npm run k6:export\`: export again rather than edit. ${commentText(scenario.description)}
  *
  * One iteration = one 1:1 message between two virtual devices at the scenario's send rate; the
  * thresholds are the scenario's SLOs. Groups, media, churn, encryption and faults are not exported.
@@ -67,9 +69,9 @@ import {
   type ChatSetupData,
 } from './${SESSION_MODULE_FILE}';
 
-export const options: Options = ${literal(options)};
+export const options: Options = ${formatTsLiteral(options)};
 
-const scenarioTraffic: ChatScenarioTraffic = ${literal(traffic)};
+const scenarioTraffic: ChatScenarioTraffic = ${formatTsLiteral(traffic)};
 
 // open() works only in the init context, so pre-issued tokens are read here.
 const preIssuedDevices = loadPreIssuedDevices();
