@@ -41,7 +41,6 @@ export function renderK6Script(scenario: Scenario, source: string): string {
     thresholds: thresholdsOf(scenario.slo),
   };
   const traffic = {
-    scenarioName: scenario.name,
     users: Math.min(scenario.population.users, TOKEN_USERS_MAX),
     warmupMs: scenario.warmup_s * 1000,
     messageTimeoutMs,

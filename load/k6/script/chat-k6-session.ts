@@ -57,7 +57,6 @@ export interface ChatSetupData {
 
 /** What the exporter takes from the scenario; every field can be overridden by an environment variable. */
 export interface ChatScenarioTraffic {
-  scenarioName: string;
   users: number;
   warmupMs: number;
   messageTimeoutMs: number;
