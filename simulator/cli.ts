@@ -1,6 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ExitCodes, formatSummary } from '../checker/run-summary.js';
+import { ExitCodes, exitCodeOf, formatSummary } from '../checker/run-summary.js';
+import { runNameOfFile, writeCouldNotRunOutputs, type CouldNotRunPaths } from '../cli/could-not-run.js';
+import { watchInterrupts } from '../cli/interrupts.js';
 import { formatViolation } from '../checker/format.js';
 import { readScenario, ScenarioError, type Scenario } from '../scenarios/format/index.js';
 import { FaultNotSupportedError } from './faults/fault-injector.js';
@@ -15,7 +17,10 @@ import { progressLinePrinter } from '../cli/progress-line.js';
 /*
  * npm run sim -- scenarios/<file>.yaml [--seed N] [--json FILE] [--html FILE] [--check-determinism]
  *               [--duration-s S] [--users N] [--cell-users N] [--cell i/n] [--quiet]
- * Exit codes (DESIGN §4): 0 all hold, 1 invariant violated, 2 SLO missed, 3 could not run.
+ * Exit codes (DESIGN §4): 0 all hold, 1 invariant violated, 2 SLO missed, 3 could not run (the
+ * requested --json/--html still written, saying why), 130/143 interrupted by SIGINT/SIGTERM: the
+ * load ends at that simulated instant, the run heals, settles, is checked and reported as
+ * interrupted; a second signal exits at once.
  */
 
 const USAGE = 'usage: npm run sim -- scenarios/<file>.yaml [--seed N] [--json FILE] [--html FILE] [--check-determinism] [--duration-s S] [--users N] [--cell-users N] [--cell i/n] [--capacity] [--quiet]';
@@ -48,24 +53,22 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return ExitCodes.OK;
   }
-  if (positionals.length !== 1) {
-    console.error(`give exactly one scenario file\n${USAGE}`);
-    return ExitCodes.COULD_NOT_RUN;
-  }
+  couldNotRunOutputs = { json: values.json, html: values.html };
+  couldNotRunName = runNameOfFile(positionals[0]);
+  if (positionals.length !== 1) return couldNotRun('SIM_BAD_ARGUMENTS', `give exactly one scenario file\n${USAGE}`);
   const file = positionals[0]!;
   let scenario: Scenario;
   let overrideNotes: string[];
   try {
     ({ scenario, notes: overrideNotes } = applyOverrides(await readScenario(file), values));
   } catch (error) {
-    if (error instanceof ScenarioError || error instanceof OverrideError) {
-      console.error(`${error.message}`);
-      return ExitCodes.COULD_NOT_RUN;
-    }
+    if (error instanceof ScenarioError) return couldNotRun(error.code, error.message);
+    if (error instanceof OverrideError) return couldNotRun('SIM_BAD_ARGUMENTS', error.message);
     throw error;
   }
+  couldNotRunName = scenario.name;
   const seed = values.seed !== undefined ? parseNonNegativeInt(values.seed, '--seed') : scenario.seed;
-  if (seed === undefined) return ExitCodes.COULD_NOT_RUN;
+  if (typeof seed === 'string') return couldNotRun('SIM_BAD_ARGUMENTS', seed);
   let cell: CellSlice | undefined;
   try {
     if (values.cell !== undefined) {
@@ -73,10 +76,7 @@ async function main(): Promise<number> {
       usersOfCell(scenario.population.users, cell);
     }
   } catch (error) {
-    if (error instanceof CellsError) {
-      console.error(`${error.code}: ${error.message}`);
-      return ExitCodes.COULD_NOT_RUN;
-    }
+    if (error instanceof CellsError) return couldNotRun(error.code, error.message);
     throw error;
   }
 
@@ -92,10 +92,19 @@ async function main(): Promise<number> {
   for (const note of overrideNotes) process.stderr.write(`warning: ${note}\n`);
   const progress = values.quiet ? undefined : progressLinePrinter(process.stderr, simProgressSegments, { separator: SIM_PROGRESS_SEPARATOR });
   let result: SimResult;
-  const runOptions = { scenario, seed, reproduceCommand, notes: overrideNotes, ...(cell ? { cell } : {}), ...(progress ? { onProgress: (p: SimProgress) => progress.update(p) } : {}) };
+  const interrupts = watchInterrupts({ doing: 'ending the load at this simulated instant, healing, letting the devices catch up and checking what ran' });
+  const onProgress = (p: SimProgress) => {
+    interrupts.setPhase(p.phase);
+    progress?.update(p);
+  };
+  const runOptions = { scenario, seed, reproduceCommand, notes: overrideNotes, signal: interrupts.signal, onProgress, ...(cell ? { cell } : {}) };
   try {
     result = await runSimulation(runOptions);
-    if (values['check-determinism']) {
+    const interruption = interrupts.interruption();
+    if (interruption) {
+      result.summary.interrupted = interruption;
+      result.exitCode = exitCodeOf(result.summary);
+    } else if (values['check-determinism']) {
       progress?.end();
       process.stderr.write('--check-determinism: running the same seed again\n');
       const again = await runSimulation(runOptions);
@@ -112,10 +121,8 @@ async function main(): Promise<number> {
       }
     }
   } catch (error) {
-    if (error instanceof FaultNotSupportedError) {
-      console.error(`${error.code}: ${error.message}`);
-      return ExitCodes.COULD_NOT_RUN;
-    }
+    progress?.end();
+    if (error instanceof FaultNotSupportedError) return couldNotRun(error.code, error.message);
     throw error;
   }
   progress?.end();
@@ -138,13 +145,23 @@ async function main(): Promise<number> {
 
 class OverrideError extends Error {}
 
-function parseNonNegativeInt(text: string, flag: string): number | undefined {
+/** The number, or what is wrong with the text. */
+function parseNonNegativeInt(text: string, flag: string): number | string {
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 0) {
-    console.error(`${flag} needs a non-negative integer, got "${text}"`);
-    return undefined;
-  }
-  return n;
+  return Number.isSafeInteger(n) && n >= 0 ? n : `${flag} needs a non-negative integer, got "${text}"`;
+}
+
+/** Where a run that cannot be carried out still writes what was asked for, once the options are read. */
+let couldNotRunOutputs: CouldNotRunPaths = {};
+let couldNotRunName = 'unknown';
+
+/** Prints why the run cannot be carried out, writes the requested --json/--html saying so, and gives exit 3. */
+async function couldNotRun(code: string, message: string): Promise<number> {
+  console.error(code.startsWith('SIM_') ? message : `${code}: ${message}`);
+  await writeCouldNotRunOutputs(couldNotRunOutputs, { kind: 'sim', scenario: couldNotRunName, code, message }, `Simulation: ${couldNotRunName}`).catch((error: unknown) => {
+    console.error(`could not write the outputs either: ${(error as Error).message}`);
+  });
+  return ExitCodes.COULD_NOT_RUN;
 }
 
 /**
@@ -180,8 +197,7 @@ function applyOverrides(
 
 main().then(
   (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`simulator failed: ${(error as Error)?.stack ?? String(error)}`);
-    process.exit(ExitCodes.COULD_NOT_RUN);
+  async (error: unknown) => {
+    process.exit(await couldNotRun('SIM_FAILED', `simulator failed: ${(error as Error)?.stack ?? String(error)}`));
   },
 );

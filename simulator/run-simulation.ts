@@ -34,6 +34,11 @@ export interface SimOptions {
    * the scenario's sim.cell_users.
    */
   cell?: CellSlice;
+  /**
+   * Aborting ends the safety phase (load and faults) at the current simulated instant; the run
+   * then goes on as one that ended there: heal, liveness, check, summary (the caller marks it interrupted).
+   */
+  signal?: AbortSignal;
   /** Said about the run before it starts (faults a shortened run leaves out): the first of the summary's notes. */
   notes?: readonly string[];
   /** Test seam: changes the world before the load starts (planted bugs in adapters). */
@@ -170,16 +175,21 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     options.onProgress?.({ simulatedS: (time.nowMs() - startMs) / 1000, totalS, phase, events, eventsPerS: events / wallS, wallS });
   };
 
-  // Safety phase: load and faults.
-  await time.run(startMs + durationMs, onInstant);
+  // Safety phase: load and faults (ended early by options.signal).
+  const endSafetyPhase = () => time.stop();
+  options.signal?.addEventListener('abort', endSafetyPhase, { once: true });
+  if (!options.signal?.aborted) await time.run(startMs + durationMs, onInstant);
+  options.signal?.removeEventListener('abort', endSafetyPhase);
+  const loadEndMs = time.nowMs();
 
   // Liveness phase: heal, stop sending; the online devices must catch up within the bound.
   phase = 'liveness';
+  injector.close();
   injector.healAll();
   for (const g of world.gateways) g.restart();
   workload.stopLoad(sim.liveness.reconnect_all);
   const notes: string[] = [...(options.notes ?? [])];
-  const boundMs = startMs + durationMs + scenario.liveness_bound_s * 1000;
+  const boundMs = loadEndMs + scenario.liveness_bound_s * 1000;
   let converged = false;
   let waitingOn: string | undefined;
   while (time.nowMs() < boundMs) {
@@ -191,7 +201,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       break;
     }
   }
-  const convergedAtS = (time.nowMs() - startMs - durationMs) / 1000;
+  const convergedAtS = (time.nowMs() - loadEndMs) / 1000;
   if (!converged) notes.push(`liveness: not caught up ${scenario.liveness_bound_s} s after healing (${waitingOn ?? '?'})`);
   tap.record({ type: 'quiesce', atMs: time.nowMs(), devices: workload.onlineDeviceList() });
   sampling = false;

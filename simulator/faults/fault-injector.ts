@@ -48,9 +48,17 @@ export class FaultInjector {
 
   schedule(faults: PlannedFault[]): void {
     for (const f of faults) {
-      this.time.scheduleAt(this.startMs + f.atS * 1000, () => this.begin(f));
+      this.time.scheduleAt(this.startMs + f.atS * 1000, () => {
+        if (!this.closed) this.begin(f);
+      });
     }
   }
+
+  /** No fault starts from now on (an interrupted run's liveness phase must not meet a fault planned for later). */
+  close(): void {
+    this.closed = true;
+  }
+  private closed = false;
 
   private nowS(): number {
     return Math.round(((this.time.nowMs() - this.startMs) / 1000) * 100) / 100;
