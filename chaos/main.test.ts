@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -13,9 +16,14 @@ describe('npm run chaos, when it cannot run', () => {
     const missing = chaos('chaos/no-such-drill.yaml');
     expect(missing.status).toBe(3);
     expect(missing.stderr).toContain('DRILL_UNREADABLE');
-    const badTarget = chaos('chaos/gateway-kill.yaml', '--target', 'k8s');
+    const json = join(mkdtempSync(join(tmpdir(), 'chaos-cli-')), 'bad-target.json');
+    const html = json.replace(/\.json$/, '.html');
+    const badTarget = chaos('chaos/gateway-kill.yaml', '--target', 'k8s', '--json', json, '--html', html);
     expect(badTarget.status).toBe(3);
     expect(badTarget.stderr).toContain('--target is local or compose');
+    // The requested outputs are still written, saying why (a CI step publishing them gets something).
+    expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({ kind: 'chaos', scenario: 'gateway-kill', exit_code: 3, could_not_run: { code: 'CHAOS_BAD_ARGUMENTS' } });
+    expect(readFileSync(html, 'utf8')).toContain('COULD NOT RUN');
     const noFile = chaos();
     expect(noFile.status).toBe(3);
     expect(noFile.stderr).toContain('usage: npm run chaos');
