@@ -5,6 +5,12 @@
 export interface Limits {
   /** Largest WebSocket frame the gateway accepts, in bytes (checked before parsing). */
   frameBytesMax: number;
+  /**
+   * Most array entries and object members one frame may hold, counted before it is parsed: the
+   * parse itself is the cost of a frame of a hundred thousand tiny entries. Must cover the largest
+   * valid frame (a kp_claim naming every device of a full group).
+   */
+  frameValuesMax: number;
   /** Largest decoded message body (opaque ciphertext), in bytes. */
   messageBytesMax: number;
   /** Most members a group may have, the creator included. */
@@ -87,10 +93,17 @@ export interface Limits {
   ownerRetryMs: number;
   /** Longest wait for another gateway's answer to a forwarded request. */
   ownerCallTimeoutMs: number;
+  /** Longest wait for the token key set (CHAT_TOKEN_JWKS_URL) to answer; beyond it auth fails with AUTH_UNAVAILABLE (retryable). */
+  jwksFetchTimeoutMs: number;
+  /** A fetched token key set is used this long before it is fetched again. */
+  jwksCacheMaxAgeMs: number;
+  /** A token naming a key the cached set lacks refetches the set, but at most once per this interval (unknown key ids cannot force a fetch storm). */
+  jwksRefetchCooldownMs: number;
 }
 
 export const defaultLimits: Readonly<Limits> = Object.freeze({
   frameBytesMax: 256 * 1024,
+  frameValuesMax: 8192,
   messageBytesMax: 64 * 1024,
   groupMembersMax: 256,
   devicesPerUserMax: 5,
@@ -139,6 +152,9 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
   ownerWaitMs: 3_000,
   ownerRetryMs: 100,
   ownerCallTimeoutMs: 5_000,
+  jwksFetchTimeoutMs: 5_000,
+  jwksCacheMaxAgeMs: 10 * 60 * 1000,
+  jwksRefetchCooldownMs: 30_000,
 });
 
 export function resolveLimits(overrides: Partial<Limits> = {}): Limits {

@@ -2,6 +2,7 @@ import { ChatError } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
 import { frameArrayBounds, type FrameArrayBounds } from './frame-array-bounds.js';
 import { checkFrameArrays } from './frame-array-guard.js';
+import { countJsonValues } from './json-value-count.js';
 import { clientFrameSchemas, type ClientFrame, type ClientFrameType } from './frames.js';
 
 export interface DecodeFailure {
@@ -18,6 +19,10 @@ export interface DecodeFailure {
 export function decodeClientFrame(raw: string, limits: Limits): { frame: ClientFrame } | DecodeFailure {
   if (Buffer.byteLength(raw, 'utf8') > limits.frameBytesMax) {
     return { error: new ChatError('FRAME_TOO_LARGE', `frame exceeds frameBytesMax (${limits.frameBytesMax} bytes)`) };
+  }
+  // Every counted value takes a character at least: shorter frames cannot exceed the count.
+  if (raw.length > limits.frameValuesMax && countJsonValues(raw, limits.frameValuesMax) > limits.frameValuesMax) {
+    return { error: new ChatError('FRAME_TOO_LARGE', `frame holds more than frameValuesMax (${limits.frameValuesMax}) array entries and object members`) };
   }
   let parsed: unknown;
   try {

@@ -91,11 +91,15 @@ describe('array bounds of client frames', () => {
     expect('frame' in result && result.frame).toMatchObject({ type: 'presence_subscribe', userIds });
   });
 
-  it('the frames of the report are refused for their length', () => {
+  it('the frames of the report are refused before parsing; smaller ones for their length', () => {
     const presence = decodeClientFrame(JSON.stringify({ type: 'presence_subscribe', userIds: Array(40_000).fill('a b') }), limits);
-    expect('error' in presence && presence.error.code).toBe('INVALID_FIELD');
+    expect('error' in presence && presence.error.code).toBe('FRAME_TOO_LARGE');
     const group = decodeClientFrame(JSON.stringify({ type: 'group_create', rid: 'g', name: 'x', members: Array(40_000).fill(1) }), limits);
-    expect('error' in group && group.error.code).toBe('GROUP_FULL');
+    expect('error' in group && group.error.code).toBe('FRAME_TOO_LARGE');
+    const fewerUsers = decodeClientFrame(JSON.stringify({ type: 'presence_subscribe', userIds: Array(5_000).fill('a b') }), limits);
+    expect('error' in fewerUsers && fewerUsers.error).toMatchObject({ code: 'INVALID_FIELD', message: expect.stringContaining('5000 entries') });
+    const fewerMembers = decodeClientFrame(JSON.stringify({ type: 'group_create', rid: 'g', name: 'x', members: Array(5_000).fill(1) }), limits);
+    expect('error' in fewerMembers && fewerMembers.error.code).toBe('GROUP_FULL');
   });
 
   it('every hostile frame fits frameBytesMax and decodes as the generator says', () => {

@@ -17,22 +17,26 @@ export interface HostileFrame {
 
 /** Left for the frame's other fields and JSON punctuation. */
 const ENVELOPE_BYTES = 1024;
+/** Left of frameValuesMax for the frame's own members. */
+const VALUES_LEFT_FOR_ENVELOPE = 16;
 
 /**
  * The worst frames a hostile, authenticated client can send, for every client frame type, all
- * under frameBytesMax: each array field once far longer than its bound (cheapest elements, as many
- * as fit) and once exactly at its bound with only the last element bad (the most per-element
- * validation a rejected frame can still cause); every type once padded to nearly frameBytesMax
- * (the parse itself is the cost). Shared by the fairness test and the hostile-clients benchmark.
+ * under frameBytesMax: every type once with as many tiny values as fit (refused before parsing,
+ * beyond frameValuesMax) and once padded with one long string (the parse itself is the cost);
+ * each array field once longer than its bound with as many entries as a frame may parse, and
+ * once exactly at its bound with only the last entry bad (the most per-entry validation a refused
+ * frame can still cause). Shared by the fairness test and the hostile-clients benchmark.
  */
 export function hostileFrames(limits: Limits): HostileFrame[] {
   const bytesMax = limits.frameBytesMax - ENVELOPE_BYTES;
   const bounds = frameArrayBounds(limits);
   const frames: HostileFrame[] = [];
   for (const type of Object.keys(clientFrameSchemas) as ClientFrameType[]) {
+    frames.push(frame(type, 'values-over-max', { pad: Array.from({ length: Math.floor(bytesMax / 2) }, () => 1) }, 'FRAME_TOO_LARGE'));
     for (const [field, bound] of Object.entries(bounds[type] as Record<string, ArrayBound>)) {
-      const cheapest = Array.from({ length: Math.floor(bytesMax / 2) }, () => 1);
-      frames.push(frame(type, `${field}-oversize`, { [field]: cheapest }, bound.code));
+      const mostParsed = Array.from({ length: limits.frameValuesMax - VALUES_LEFT_FOR_ENVELOPE }, () => 1);
+      frames.push(frame(type, `${field}-oversize`, { [field]: mostParsed }, bound.code));
       const atBound = Array.from({ length: bound.itemsMax }, () => validItem(field, Math.floor(bytesMax / bound.itemsMax)));
       atBound[atBound.length - 1] = 'not valid';
       frames.push(frame(type, `${field}-last-bad`, { ...requiredFields(type), [field]: atBound }, 'INVALID_FIELD'));
