@@ -31,7 +31,7 @@ describe('load run with traffic.encrypted_share', () => {
     const marker = `PLAINTEXT-${randomBytes(6).toString('hex')}`;
     const result = await runLoad(scenario, {
       targets: [started.wsUrl],
-      tokenFor: async (userId, deviceId) => started.world.core.auth.issueToken({ userId, deviceId }).token,
+      tokenFor: async (userId, deviceId) => (await started.world.core.auth.issueToken({ userId, deviceId })).token,
       runId: RUN_ID,
       plaintextMarker: marker,
     });

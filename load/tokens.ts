@@ -1,15 +1,17 @@
+import { JwtTokenAuthority } from '../system/adapters/jwt/jwt-token-authority.js';
+import { sharedSecretTokenSettings } from '../system/adapters/jwt/jwt-settings.js';
 import { systemClock } from '../system/adapters/node/system-clock.js';
 import { defaultLimits } from '../system/core/limits.js';
-import { TokenService } from '../system/services/auth-tokens.js';
 import type { TokenProvider } from './types.js';
 
 /**
- * Tokens signed here with the target's secret (CHAT_TOKEN_SECRET): no request per device, which
- * matters when tens of thousands of virtual devices connect and reconnect.
+ * HS256 JWTs signed here with the target's secret (CHAT_TOKEN_SECRET) and the default issuer and
+ * audience: no request per device, which matters when tens of thousands of virtual devices
+ * connect and reconnect. A target with other token settings is driven through /dev/token.
  */
 export function signedTokenProvider(secret: string, ttlMs = defaultLimits.tokenTtlMs): TokenProvider {
-  const tokens = new TokenService(secret, systemClock);
-  return async (userId, deviceId) => tokens.issue({ userId, deviceId }, ttlMs).token;
+  const tokens = new JwtTokenAuthority(sharedSecretTokenSettings(secret), systemClock, defaultLimits);
+  return async (userId, deviceId) => (await tokens.issue({ userId, deviceId }, ttlMs)).token;
 }
 
 /** Tokens from a development server's `POST /dev/token` (servers started with --dev-tokens). */

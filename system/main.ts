@@ -5,16 +5,20 @@
  *
  *   tsx system/main.ts [--world embedded|production] [--port 8080] [--host 127.0.0.1]
  *                      [--node-id node-1] [--limit name=value ...] [--dev-tokens] [--quiet]
- *   env: CHAT_WORLD, CHAT_PORT, CHAT_HOST, CHAT_NODE_ID, CHAT_TOKEN_SECRET, CHAT_LOG=1,
+ *   env: CHAT_WORLD, CHAT_PORT, CHAT_HOST, CHAT_NODE_ID, CHAT_TOKEN_SECRET (and the other CHAT_TOKEN_*
+ *        variables: JWT algorithm, keys, issuer, audience), CHAT_LOG=1,
  *        CHAT_LIMITS="name=value name=value" (space or ; separated; names as in system/core/limits.ts),
  *        CHAT_DEV_TOKENS=1, and for production the variables listed in the README.
  */
 import { parseArgs } from 'node:util';
+import type { TokenSettings } from './adapters/jwt/jwt-settings.js';
+import { tokenSettingsFromEnv } from './adapters/jwt/token-settings-from-env.js';
 import { consoleLogger } from './adapters/node/console-logger.js';
 import { parseLimitOverrides, type Limits } from './core/limits.js';
 import { PromMetrics } from './metrics/prom-metrics.js';
 import { startServer, type RunningServer } from './server.js';
 import { startEmbeddedServer } from './worlds/embedded-server.js';
+import { EMBEDDED_DEV_SECRET } from './worlds/embedded-world.js';
 import { ConfigurationError, productionConfigFromEnv } from './worlds/production-config.js';
 import { buildProductionWorld } from './worlds/production-world.js';
 
@@ -51,6 +55,15 @@ try {
   fail((error as Error).message);
 }
 const nodeId = values['node-id'];
+
+/** The CHAT_TOKEN_* variables, defaulting to HS256 with the embedded world's development secret. */
+function embeddedTokenSettings(): TokenSettings {
+  try {
+    return tokenSettingsFromEnv(process.env, { defaultSecret: EMBEDDED_DEV_SECRET });
+  } catch (error) {
+    return fail(`configuration: ${(error as Error).message}`);
+  }
+}
 const port = Number(values.port);
 
 async function startProduction(): Promise<RunningServer & { closeWorld(): Promise<void> }> {
@@ -79,6 +92,7 @@ try {
       limits,
       verbose: process.env.CHAT_LOG === '1',
       ...(process.env.CHAT_TOKEN_SECRET ? { tokenSecret: process.env.CHAT_TOKEN_SECRET } : {}),
+      tokens: embeddedTokenSettings(),
     });
   } else {
     fail(`--world must be embedded or production, not "${values.world}"`);

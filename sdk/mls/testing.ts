@@ -46,7 +46,7 @@ export async function mlsDevice(
   options: MlsSessionOptions = {},
   clientOptions: Partial<ChatClientOptions> = {},
 ): Promise<MlsDevice> {
-  const entry = e2e.client(userId, deviceId, clientOptions);
+  const entry = await e2e.client(userId, deviceId, clientOptions);
   const session = new MlsSession(entry.client, { keyPackagesTarget: 4, joinStaggerMs: 20, ...options });
   const device: MlsDevice = { ...entry, ...recordSession(userId, deviceId, session) };
   await session.start();

@@ -1,3 +1,4 @@
+import { HeldWorkQueue, type RealTimeWorkGate } from '../../system/adapters/virtual/held-token-authority.js';
 import type { SimTask, SimTime } from '../../system/adapters/virtual/sim-time.js';
 
 /**
@@ -6,14 +7,20 @@ import type { SimTask, SimTime } from '../../system/adapters/virtual/sim-time.js
  * instant runs back to back, and only then are pending promise continuations drained (one
  * setImmediate turn), so the cost of draining the microtask queue is paid once per instant rather
  * than once per event (DESIGN §6). Same seed, same tasks, same order: the run is deterministic.
+ *
+ * Work that completes in real time (token signing and checking run on WebCrypto's thread pool) is
+ * held (hold()): the instant does not end until all of it has finished, and the outcomes are then
+ * released in the order the work was started, so the thread pool's timing never shows in a run.
  */
-export class Scheduler implements SimTime {
+export class Scheduler implements SimTime, RealTimeWorkGate {
   private readonly heapAt: number[] = [];
   private readonly heapOrder: number[] = [];
   private readonly heapTask: SimTask[] = [];
   private orderCounter = 0;
   private currentMs = 0;
   private stopped = false;
+  private running = false;
+  private readonly held = new HeldWorkQueue();
   /** Tasks run so far (the "events" of the run summary). */
   eventsRun = 0;
   /** Distinct instants processed. */
@@ -48,6 +55,15 @@ export class Scheduler implements SimTime {
     this.schedule(atMs - this.currentMs, task);
   }
 
+  /**
+   * The outcome of real-time work, released before the current instant ends and in call order.
+   * Outside run() nothing moves in virtual time, so the work is simply awaited.
+   */
+  hold<T>(work: Promise<T>): Promise<T> {
+    if (!this.running) return work;
+    return this.held.hold(work);
+  }
+
   /** Stops run() after the current instant. */
   stop(): void {
     this.stopped = true;
@@ -59,6 +75,16 @@ export class Scheduler implements SimTime {
    */
   async run(untilMs: number, onInstant?: (nowMs: number) => void): Promise<void> {
     this.stopped = false;
+    this.running = true;
+    try {
+      await this.runInstants(untilMs, onInstant);
+    } finally {
+      this.running = false;
+    }
+    if (!this.stopped && untilMs > this.currentMs) this.currentMs = untilMs;
+  }
+
+  private async runInstants(untilMs: number, onInstant?: (nowMs: number) => void): Promise<void> {
     while (!this.stopped && this.heapAt.length > 0 && this.heapAt[0]! <= untilMs) {
       const at = this.heapAt[0]!;
       this.currentMs = at;
@@ -71,11 +97,11 @@ export class Scheduler implements SimTime {
         }
         // Continuations of promises settled by this instant's tasks run now, still at `at`.
         await drainMicrotasks();
+        await this.held.release();
       } while (this.heapAt.length > 0 && this.heapAt[0] === at);
       this.instantsRun++;
       onInstant?.(at);
     }
-    if (!this.stopped && untilMs > this.currentMs) this.currentMs = untilMs;
   }
 
   private push(at: number, task: SimTask): void {

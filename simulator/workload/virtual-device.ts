@@ -44,7 +44,8 @@ export interface DeviceHost {
   connect(device: VirtualDevice, attempt: number): SimConnection | undefined;
   /** One extra round trip for TCP/TLS/WebSocket set-up before the first frame. */
   handshakeMs(): number;
-  token(device: VirtualDevice): string;
+  /** A fresh token (issued now: a device signing in again after an unlink needs one). Settles within the instant. */
+  token(device: VirtualDevice): Promise<string>;
   record(event: HistoryEvent): void;
   random(): number;
   /** Called on every delivered chat message (latency, read behaviour). */
@@ -167,9 +168,12 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
     }
     this.connection = conn;
     conn.readBytesPerS = this.slowReadBytesPerS;
+    const stillThisAttempt = () => generation === this.generation && this.connection === conn;
     this.host.time.schedule(this.host.handshakeMs(), () => {
-      if (generation !== this.generation || this.connection !== conn) return;
-      this.write('auth', { type: 'auth', v: PROTOCOL_VERSION, token: this.host.token(this), rid: 'auth' });
+      if (!stillThisAttempt()) return;
+      void this.host.token(this).then((token) => {
+        if (stillThisAttempt()) this.write('auth', { type: 'auth', v: PROTOCOL_VERSION, token, rid: 'auth' });
+      });
     });
     // No welcome in time (gateway hung, auth stuck on a store): give up and try again.
     this.host.time.schedule(CONNECT_TIMEOUT_MS, () => {

@@ -385,8 +385,8 @@ export class Workload implements DeviceHost {
     return 2 * this.link.oneWayMs();
   }
 
-  token(device: VirtualDevice): string {
-    return this.world.gateways[0]!.core.auth.issueToken({ userId: device.userId, deviceId: device.deviceId }).token;
+  async token(device: VirtualDevice): Promise<string> {
+    return (await this.world.gateways[0]!.core.auth.issueToken({ userId: device.userId, deviceId: device.deviceId })).token;
   }
 
   record(event: HistoryEvent): void {

@@ -8,6 +8,7 @@ import { GatewayNode } from '../../system/gateway/gateway-node.js';
 import type { Logger } from '../../system/ports/logger.js';
 import type { MessageStore } from '../../system/ports/message-store.js';
 import type { Metrics } from '../../system/ports/metrics.js';
+import type { TokenAuthority } from '../../system/ports/token-authority.js';
 import { ChatCore } from '../../system/services/chat-core.js';
 import type { Scheduler } from '../engine/scheduler.js';
 import { streamOf } from '../engine/streams.js';
@@ -30,7 +31,8 @@ export interface GatewayDeps {
   cores: number;
   costs: FrameCosts;
   limits: Partial<Limits>;
-  tokenSecret: string;
+  /** The cluster's token authority (shared: a token from one gateway is good on every one). */
+  tokens: TokenAuthority;
   metrics: (nodeId: string) => Metrics;
   log: Logger;
   /** In a cell run, the CPU work of the other cells' connections on this gateway. */
@@ -102,7 +104,7 @@ export class SimGateway {
       random: streamOf(deps.seed, `core:${this.nodeId}:${this.incarnation}`),
       limits: resolveLimits(deps.limits),
       nodeId: this.nodeId,
-      tokenSecret: deps.tokenSecret,
+      tokens: deps.tokens,
       ...ports,
       messages,
       router: this.router,

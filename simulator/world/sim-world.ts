@@ -1,5 +1,8 @@
 import type { Scenario } from '../../scenarios/format/index.js';
 import { LocalRouter } from '../../system/adapters/memory/local-router.js';
+import { JwtTokenAuthority } from '../../system/adapters/jwt/jwt-token-authority.js';
+import { sharedSecretTokenSettings } from '../../system/adapters/jwt/jwt-settings.js';
+import { heldTokenAuthority } from '../../system/adapters/virtual/held-token-authority.js';
 import { SimClock } from '../../system/adapters/virtual/sim-clock.js';
 import { BackgroundLoad } from '../../system/adapters/virtual/background-load.js';
 import { ServiceTier, type ServiceTierModel } from '../../system/adapters/virtual/service-tier.js';
@@ -8,6 +11,7 @@ import { SimulatedBus } from '../../system/adapters/virtual/simulated-router.js'
 import { resolveLimits, type Limits } from '../../system/core/limits.js';
 import type { Logger } from '../../system/ports/logger.js';
 import type { MessageStore } from '../../system/ports/message-store.js';
+import type { TokenAuthority } from '../../system/ports/token-authority.js';
 import type { Metrics } from '../../system/ports/metrics.js';
 import { ChatCore } from '../../system/services/chat-core.js';
 import { exponential, sample } from '../engine/sample.js';
@@ -39,6 +43,15 @@ export interface SimWorldOptions {
 const SIM_TOKEN_SECRET = 'simulator-token-secret-virtual-only';
 
 /**
+ * Real JWTs, as in production, signed and checked on virtual time; the scheduler holds their
+ * WebCrypto work so that it never shows in the run (Scheduler.hold).
+ */
+function simTokenAuthority(options: SimWorldOptions): TokenAuthority {
+  const jwt = new JwtTokenAuthority(sharedSecretTokenSettings(SIM_TOKEN_SECRET), new SimClock(options.time), resolveLimits(options.limits ?? {}));
+  return heldTokenAuthority(jwt, options.time);
+}
+
+/**
  * The simulated cluster: the scenario's gateways (real core on simulated ports), the shared
  * backends behind their tiers (Cassandra, Redis, S3, push) and the Redis bus between gateways.
  */
@@ -47,8 +60,11 @@ export class SimWorld {
   readonly tiers: TierSet;
   readonly gateways: SimGateway[];
   readonly bus: SimulatedBus;
+  /** One token authority for the cluster: every gateway accepts what any of them issued. */
+  private readonly tokens: TokenAuthority;
 
   constructor(readonly options: SimWorldOptions) {
+    this.tokens = simTokenAuthority(options);
     const { scenario, seed, time } = options;
     const sim = scenario.sim;
     const net = streamOf(seed, 'tiers');
@@ -94,7 +110,7 @@ export class SimWorld {
           cores: sim.gateway.cores,
           costs,
           limits: options.limits ?? {},
-          tokenSecret: SIM_TOKEN_SECRET,
+          tokens: this.tokens,
           metrics: (nodeId) => options.metrics.forGateway?.(nodeId) ?? options.metrics,
           log: options.log,
           ...(cpuBackground ? { cpuBackground } : {}),
@@ -128,7 +144,7 @@ export class SimWorld {
       random: streamOf(options.seed, 'bulk-load'),
       limits: resolveLimits(options.limits ?? {}),
       nodeId: 'bulk-load',
-      tokenSecret: SIM_TOKEN_SECRET,
+      tokens: this.tokens,
       messages: backends.messages,
       conversations: backends.conversations,
       inbox: backends.inbox,

@@ -36,6 +36,7 @@ export const ErrorCodes = {
   KEY_PACKAGE_NOT_YOURS: "A KeyPackage's credential names another user or device than the one uploading it.",
   KEY_PACKAGE_LIMIT: 'The device already holds keyPackagesPerDeviceMax unclaimed KeyPackages.',
   MLS_EPOCH_CONFLICT: "The MLS commit was made for an epoch that is not the conversation's current one (another commit won the race).",
+  AUTH_UNAVAILABLE: 'The keys that verify tokens could not be fetched (the key set URL did not answer); retry later.',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
@@ -63,6 +64,7 @@ const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'STORAGE_UNAVAILABLE',
   'SHUTTING_DOWN',
   'INTERNAL',
+  'AUTH_UNAVAILABLE',
 ]);
 
 export function isChatError(value: unknown): value is ChatError {

@@ -42,8 +42,8 @@ describe('backpressure over real sockets', () => {
       },
     });
     const auth = server.world.core.auth;
-    const sender = await rawClient(server.wsUrl, auth.issueToken({ userId: 'alice', deviceId: 'phone' }).token);
-    const stalled = await rawClient(server.wsUrl, auth.issueToken({ userId: 'bob', deviceId: 'phone' }).token);
+    const sender = await rawClient(server.wsUrl, (await auth.issueToken({ userId: 'alice', deviceId: 'phone' })).token);
+    const stalled = await rawClient(server.wsUrl, (await auth.issueToken({ userId: 'bob', deviceId: 'phone' })).token);
     // The stalled client's process stops reading: the kernel buffers fill, then the server's.
     const rawSocket = (stalled.ws as unknown as { _socket: import('node:net').Socket })._socket;
     rawSocket.pause();
@@ -83,7 +83,7 @@ describe('backpressure over real sockets', () => {
     expect(peakBufferedBytes).toBeLessThanOrEqual(SEND_BUFFER_MAX_BYTES + 2 * BODY_BYTES * 2);
 
     // Nothing was lost: a new connection gets every message, in order, from the inbox.
-    const again = await rawClient(server.wsUrl, auth.issueToken({ userId: 'bob', deviceId: 'phone' }).token);
+    const again = await rawClient(server.wsUrl, (await auth.issueToken({ userId: 'bob', deviceId: 'phone' })).token);
     const seqs: number[] = [];
     const until = Date.now() + 10_000;
     while (seqs.length < messages && Date.now() < until) {

@@ -3,6 +3,8 @@
  * hands frames to whichever node holds the connection: the smallest multi-node deployment, for the
  * graceful-shutdown test (node A's `goaway` points clients at node B).
  */
+import { JwtTokenAuthority } from '../adapters/jwt/jwt-token-authority.js';
+import { sharedSecretTokenSettings } from '../adapters/jwt/jwt-settings.js';
 import { EmbeddedBlobStore } from '../adapters/memory/embedded-blob-store.js';
 import { LocalRouter } from '../adapters/memory/local-router.js';
 import { RecordingPushSender } from '../adapters/memory/recording-push-sender.js';
@@ -26,8 +28,8 @@ export interface ClusterNode {
 export interface Cluster {
   a: ClusterNode;
   b: ClusterNode;
-  /** A token valid on both nodes (they share the secret and the directory). */
-  token(userId: string, deviceId: string): string;
+  /** A token valid on both nodes (they share the token authority and the directory). */
+  token(userId: string, deviceId: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export interface Cluster {
 export async function startTwoNodeCluster(limitOverrides: Partial<Limits> = {}): Promise<Cluster> {
   const clock = systemClock;
   const limits = resolveLimits(limitOverrides);
+  const tokens = new JwtTokenAuthority(sharedSecretTokenSettings(EMBEDDED_DEV_SECRET), clock, limits);
   const stores = createMemoryStores(clock);
   const blobs = new EmbeddedBlobStore({ secret: EMBEDDED_DEV_SECRET, clock });
   const push = new RecordingPushSender();
@@ -54,7 +57,7 @@ export async function startTwoNodeCluster(limitOverrides: Partial<Limits> = {}):
       random: cryptoRandom,
       limits,
       nodeId,
-      tokenSecret: EMBEDDED_DEV_SECRET,
+      tokens,
       ...stores,
       router,
       blobs,
@@ -72,7 +75,7 @@ export async function startTwoNodeCluster(limitOverrides: Partial<Limits> = {}):
   return {
     a,
     b,
-    token: (userId, deviceId) => a.node.core.auth.issueToken({ userId, deviceId }).token,
+    token: async (userId, deviceId) => (await a.node.core.auth.issueToken({ userId, deviceId })).token,
     close: async () => {
       await Promise.all([a.server.close(), b.server.close()]);
     },

@@ -59,7 +59,7 @@ describe('e2e: graceful shutdown', () => {
     const connect = (userId: string, url: string, received: ConversationEvent[], welcomes: WelcomeInfo[]) => {
       const client = new ChatClient({
         urls: [url],
-        token: cluster!.token(userId, 'phone'),
+        token: () => cluster!.token(userId, 'phone'),
         history,
         reconnectMinDelayMs: 20,
         reconnectMaxDelayMs: 200,
@@ -87,7 +87,7 @@ describe('e2e: graceful shutdown', () => {
 
     // A raw client on node A sees what the shutdown tells it.
     const raw = await RawClient.open(cluster.a.server.wsUrl, 'carol', 'phone');
-    await raw.auth(cluster.token('carol', 'phone'));
+    await raw.auth(await cluster.token('carol', 'phone'));
 
     const closing = cluster.a.server.close();
     // Traffic while alice moves: bob writes to her, she writes to him.

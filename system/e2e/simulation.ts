@@ -106,13 +106,15 @@ export class Simulation {
   group: ConversationId | undefined;
   private messageCounter = 0;
 
-  constructor(
+  private constructor(
     readonly world: TestWorld,
     private readonly seed: number,
+    /** One token per entry of DEVICES, in order. */
+    tokens: string[],
   ) {
-    this.devices = DEVICES.map((d) => ({
+    this.devices = DEVICES.map((d, i) => ({
       ...d,
-      token: world.core.auth.issueToken({ userId: d.userId, deviceId: d.deviceId }).token,
+      token: tokens[i]!,
       client: undefined,
       factory: memoryTransportFactory(world.node),
       cursors: {},
@@ -122,7 +124,9 @@ export class Simulation {
   }
 
   static async start(seed: number): Promise<Simulation> {
-    const sim = new Simulation(createTestWorld({ seed }), seed);
+    const world = createTestWorld({ seed });
+    const tokens = await Promise.all(DEVICES.map(async (d) => (await world.core.auth.issueToken({ userId: d.userId, deviceId: d.deviceId })).token));
+    const sim = new Simulation(world, seed, tokens);
     for (const d of sim.devices) sim.bringOnline(d);
     await sim.world.clock.advance(1);
     await settle();

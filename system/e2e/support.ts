@@ -107,15 +107,15 @@ export class E2E {
     return new E2E(server, tapServer(server));
   }
 
-  token(userId: string, deviceId: string): string {
-    return this.server.world.core.auth.issueToken({ userId, deviceId }).token;
+  async token(userId: string, deviceId: string): Promise<string> {
+    return (await this.server.world.core.auth.issueToken({ userId, deviceId })).token;
   }
 
   /** A new SDK client for the device (not yet connected). */
-  client(userId: string, deviceId: string, options: Partial<ChatClientOptions> = {}): TestClient {
+  async client(userId: string, deviceId: string, options: Partial<ChatClientOptions> = {}): Promise<TestClient> {
     const client = new ChatClient({
       urls: [this.server.wsUrl],
-      token: this.token(userId, deviceId),
+      token: await this.token(userId, deviceId),
       history: this.history,
       reconnectMinDelayMs: 20,
       reconnectMaxDelayMs: 200,
@@ -138,7 +138,7 @@ export class E2E {
 
   /** A new SDK client for the device, connected (welcome received). */
   async connect(userId: string, deviceId: string, options: Partial<ChatClientOptions> = {}): Promise<TestClient> {
-    const entry = this.client(userId, deviceId, options);
+    const entry = await this.client(userId, deviceId, options);
     await entry.client.connect();
     return entry;
   }
@@ -147,7 +147,7 @@ export class E2E {
   async raw(userId: string, deviceId: string, options: { record?: boolean } = {}): Promise<RawClient> {
     const raw = await RawClient.open(this.server.wsUrl, userId, deviceId, options.record === false ? undefined : this.history);
     this.raws.push(raw);
-    await raw.auth(this.token(userId, deviceId));
+    await raw.auth(await this.token(userId, deviceId));
     return raw;
   }
 

@@ -6,9 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../adapters/virtual/manual-clock.js';
 import { errorCodeList, type ErrorCode } from '../core/errors.js';
 import { directConversationId } from '../core/ids.js';
-import type { Limits } from '../core/limits.js';
+import { defaultLimits, type Limits } from '../core/limits.js';
 import { serverFrameSchema, type ServerFrameOf } from '../protocol/frames.js';
-import { TokenService } from '../services/auth-tokens.js';
+import { JwtTokenAuthority } from '../adapters/jwt/jwt-token-authority.js';
+import { sharedSecretTokenSettings } from '../adapters/jwt/jwt-settings.js';
 import {
   b64,
   connectDevice,
@@ -176,12 +177,12 @@ const cases: BadInputCase[] = [
   {
     name: 'auth twice',
     code: 'ALREADY_AUTHENTICATED',
-    run: ({ world, alice }) => frameFrom(alice, { type: 'auth', v: 1, token: world.core.auth.issueToken({ userId: 'bob', deviceId: 'phone' }).token }),
+    run: async ({ world, alice }) => frameFrom(alice, { type: 'auth', v: 1, token: (await world.core.auth.issueToken({ userId: 'bob', deviceId: 'phone' })).token }),
   },
   {
     name: 'unsupported protocol version',
     code: 'UNSUPPORTED_VERSION',
-    run: (ctx) => authWith(ctx, ctx.world.core.auth.issueToken({ userId: 'alice', deviceId: 'phone2' }).token, 99),
+    run: async (ctx) => authWith(ctx, (await ctx.world.core.auth.issueToken({ userId: 'alice', deviceId: 'phone2' })).token, 99),
   },
   {
     name: 'sending into a dm of two other users',
@@ -227,21 +228,21 @@ const cases: BadInputCase[] = [
     name: 'expired token',
     code: 'TOKEN_EXPIRED',
     run: async (ctx) => {
-      const { token } = ctx.world.core.auth.issueToken({ userId: 'alice', deviceId: 'phone2' }, 10_000);
+      const { token } = await ctx.world.core.auth.issueToken({ userId: 'alice', deviceId: 'phone2' }, 10_000);
       // Keep the others alive across the jump.
       await ctx.world.clock.advance(10_001);
       for (const client of [ctx.alice, ctx.bob, ctx.carol]) await client.heartbeat();
       return authWith(ctx, token);
     },
   },
-  { name: 'garbled token', code: 'TOKEN_INVALID', run: (ctx) => authWith(ctx, 'v1.garbled.token') },
+  { name: 'garbled token', code: 'TOKEN_INVALID', run: (ctx) => authWith(ctx, 'eyJhbGciOiJIUzI1NiJ9.garbled.token') },
   { name: 'random text as token', code: 'TOKEN_INVALID', run: (ctx) => authWith(ctx, 'hello world') },
   {
     name: 'token signed with another secret',
     code: 'TOKEN_INVALID',
-    run: (ctx) => {
-      const other = new TokenService('some-other-secret-0123456789', new ManualClock(ctx.world.clock.nowMs()));
-      return authWith(ctx, other.issue({ userId: 'alice', deviceId: 'phone2' }, 60_000).token);
+    run: async (ctx) => {
+      const other = new JwtTokenAuthority(sharedSecretTokenSettings('some-other-secret-0123456789'), new ManualClock(ctx.world.clock.nowMs()), defaultLimits);
+      return authWith(ctx, (await other.issue({ userId: 'alice', deviceId: 'phone2' }, 60_000)).token);
     },
   },
   {

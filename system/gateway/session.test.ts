@@ -18,7 +18,7 @@ describe('Session: authentication', () => {
       ['NOT_AUTHENTICATED', undefined, 'heartbeat'],
     ]);
     expect(client.isClosed).toBe(false);
-    const { token } = world.core.auth.issueToken({ userId: 'alice', deviceId: 'phone' });
+    const { token } = await world.core.auth.issueToken({ userId: 'alice', deviceId: 'phone' });
     client.send({ type: 'auth', v: 1, token });
     await client.waitFor((f) => f.type === 'welcome');
   });
@@ -27,7 +27,7 @@ describe('Session: authentication', () => {
     const world = createTestWorld();
     await registerUser(world, 'bob');
     const client = openClient(world, 'alice', 'phone');
-    const { token } = world.core.auth.issueToken({ userId: 'alice', deviceId: 'phone' });
+    const { token } = await world.core.auth.issueToken({ userId: 'alice', deviceId: 'phone' });
     client.send({ type: 'auth', v: 1, token, rid: 'a' });
     client.send({ type: 'send', rid: 's1', conversationId: DM, clientMessageId: 'm1', body: b64('1') });
     client.send({ type: 'send', rid: 's2', conversationId: DM, clientMessageId: 'm2', body: b64('2') });
@@ -46,7 +46,7 @@ describe('Session: authentication', () => {
   it('a second auth is ALREADY_AUTHENTICATED; the session keeps working', async () => {
     const world = createTestWorld();
     const alice = await connectDevice(world, 'alice', 'phone');
-    const { token } = world.core.auth.issueToken({ userId: 'mallory', deviceId: 'x' });
+    const { token } = await world.core.auth.issueToken({ userId: 'mallory', deviceId: 'x' });
     const error = await alice.requestError({ type: 'auth', v: 1, token });
     expect(error).toMatchObject({ code: 'ALREADY_AUTHENTICATED', inReplyTo: 'auth' });
     expect(alice.isClosed).toBe(false);

@@ -1,10 +1,14 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { JwtTokenAuthority } from '../adapters/jwt/jwt-token-authority.js';
+import { sharedSecretTokenSettings } from '../adapters/jwt/jwt-settings.js';
 import { ChatError } from '../core/errors.js';
 import { directConversationId } from '../core/ids.js';
+import { defaultLimits } from '../core/limits.js';
 import { ManualClock } from '../adapters/virtual/manual-clock.js';
 import { CloseCodes, PROTOCOL_VERSION } from '../protocol/version.js';
 import { connectDevice, createTestWorld, settle } from '../testing/in-process-client.js';
-import { TokenService } from './auth-tokens.js';
+import { EMBEDDED_DEV_SECRET } from '../worlds/embedded-world.js';
 
 const DM = directConversationId('alice', 'bob');
 
@@ -27,10 +31,10 @@ describe('AuthService through sessions', () => {
     expect(await world.stores.directory.userExists('alice')).toBe(true);
   });
 
-  it('issuing a token for a malformed id is INVALID_FIELD', () => {
+  it('issuing a token for a malformed id is INVALID_FIELD', async () => {
     const world = createTestWorld();
-    expect(() => world.core.auth.issueToken({ userId: 'a b', deviceId: 'x' })).toThrow(ChatError);
-    expect(() => world.core.auth.issueToken({ userId: 'a', deviceId: '' })).toThrow(/device id/);
+    await expect(world.core.auth.issueToken({ userId: 'a b', deviceId: 'x' })).rejects.toThrow(ChatError);
+    await expect(world.core.auth.issueToken({ userId: 'a', deviceId: '' })).rejects.toThrow(/device id/);
   });
 
   it('refuses the (devicesPerUserMax + 1)th device with DEVICE_LIMIT; linked devices still connect', async () => {
@@ -50,7 +54,7 @@ describe('AuthService through sessions', () => {
   it('unlinking a device closes its live session, refuses its token and clears its inbox', async () => {
     const world = createTestWorld();
     const phone = await connectDevice(world, 'alice', 'phone');
-    const { token: laptopToken } = world.core.auth.issueToken({ userId: 'alice', deviceId: 'laptop' });
+    const { token: laptopToken } = await world.core.auth.issueToken({ userId: 'alice', deviceId: 'laptop' });
     const laptop = await connectDevice(world, 'alice', 'laptop', { token: laptopToken });
     const bob = await connectDevice(world, 'bob', 'phone');
     await bob.sendMessage(DM, 'before');
@@ -104,24 +108,51 @@ describe('AuthService through sessions', () => {
     expect((await connectDevice(world, 'alice', 'd3')).welcome).toBeDefined();
   });
 
-  it('refuses expired, garbled, tampered and foreign-signed tokens', async () => {
+  it('refuses expired, garbled, tampered, foreign-signed and misaddressed tokens', async () => {
     const world = createTestWorld();
-    const shortLived = world.core.auth.issueToken({ userId: 'alice', deviceId: 'phone' }, 1_000).token;
+    const shortLived = (await world.core.auth.issueToken({ userId: 'alice', deviceId: 'phone' }, 1_000)).token;
     await world.clock.advance(1_000);
     const expired = await connectDevice(world, 'alice', 'phone', { token: shortLived, expectWelcome: false });
-    expect(expired.errors()).toEqual([expect.objectContaining({ code: 'TOKEN_EXPIRED', inReplyTo: 'auth' })]);
+    expect(expired.errors()).toEqual([expect.objectContaining({ code: 'TOKEN_EXPIRED', inReplyTo: 'auth', retryable: false })]);
     expect(expired.connection.closeCode).toBe(CloseCodes.AUTH_FAILED);
 
-    const good = world.core.auth.issueToken({ userId: 'alice', deviceId: 'phone' }).token;
-    const [prefix, payload, signature] = good.split('.') as [string, string, string];
-    const forged = Buffer.from(JSON.stringify({ u: 'bob', d: 'phone', iat: 0, exp: Number.MAX_SAFE_INTEGER })).toString('base64url');
-    const foreign = new TokenService('another-secret-of-sufficient-length', new ManualClock(world.clock.nowMs())).issue({ userId: 'alice', deviceId: 'phone' }, 60_000).token;
-    for (const token of ['garbage', 'v1.x', `v2.${payload}.${signature}`, `${prefix}.${forged}.${signature}`, `${prefix}.${payload}.${signature.slice(0, -2)}`, foreign]) {
+    const good = (await world.core.auth.issueToken({ userId: 'alice', deviceId: 'phone' })).token;
+    const [header, payload, signature] = good.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const forged = Buffer.from(JSON.stringify({ ...claims, sub: 'bob' })).toString('base64url');
+    const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${payload}.`;
+    const issuerOf = (settings: Parameters<typeof sharedSecretTokenSettings>[1]) =>
+      new JwtTokenAuthority(sharedSecretTokenSettings(EMBEDDED_DEV_SECRET, settings), new ManualClock(world.clock.nowMs()), defaultLimits);
+    const foreign = new JwtTokenAuthority(sharedSecretTokenSettings('another-secret-of-sufficient-length'), new ManualClock(world.clock.nowMs()), defaultLimits);
+    const device = { userId: 'alice', deviceId: 'phone' };
+    const refused = {
+      garbage: 'garbage',
+      'two parts': `${header}.${payload}`,
+      'forged claims': `${header}.${forged}.${signature}`,
+      'cut signature': `${header}.${payload}.${signature.slice(0, -2)}`,
+      'alg none': unsigned,
+      'another secret': (await foreign.issue(device, 60_000)).token,
+      'another audience': (await issuerOf({ audience: 'some-other-service' }).issue(device, 60_000)).token,
+      'another issuer': (await issuerOf({ issuer: 'someone-else' }).issue(device, 60_000)).token,
+    };
+    for (const [what, token] of Object.entries(refused)) {
       const client = await connectDevice(world, 'alice', 'phone', { token, expectWelcome: false });
-      expect(client.errors().map((e) => e.code)).toEqual(['TOKEN_INVALID']);
-      expect(client.connection.closeCode).toBe(CloseCodes.AUTH_FAILED);
+      expect(client.errors().map((e) => [e.code, e.retryable]), what).toEqual([['TOKEN_INVALID', false]]);
+      expect(client.connection.closeCode, what).toBe(CloseCodes.AUTH_FAILED);
     }
     expect(await world.stores.directory.userExists('alice')).toBe(false);
     expect(await world.stores.directory.userExists('bob')).toBe(false);
+  });
+
+  it('a key set that cannot be fetched is AUTH_UNAVAILABLE (retryable), not a verdict on the token', async () => {
+    const { privateKey } = generateKeyPairSync('ed25519', { privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const world = createTestWorld({
+      // Port 9 (discard) on loopback: nothing listens, the fetch fails at once.
+      tokens: { keys: { algorithm: 'EdDSA', privateKeyPem: privateKey, jwksUrl: 'http://127.0.0.1:9/jwks.json' }, issuer: 'chatload', audience: 'chatload-gateway', keyId: 'k1' },
+    });
+    const client = await connectDevice(world, 'alice', 'phone', { expectWelcome: false });
+    expect(client.errors()).toEqual([expect.objectContaining({ code: 'AUTH_UNAVAILABLE', retryable: true, inReplyTo: 'auth' })]);
+    expect(client.connection.closeCode).toBe(CloseCodes.AUTH_FAILED);
+    expect(await world.stores.directory.userExists('alice')).toBe(false);
   });
 });

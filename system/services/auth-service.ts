@@ -1,6 +1,6 @@
 import { ChatError } from '../core/errors.js';
 import type { DeviceAddress } from '../core/ids.js';
-import { TokenService, type TokenClaims } from './auth-tokens.js';
+import type { IssuedToken, TokenClaims } from '../ports/token-authority.js';
 import type { Caller } from './caller.js';
 import type { CoreDeps } from './deps.js';
 
@@ -9,19 +9,15 @@ import type { CoreDeps } from './deps.js';
  * it (up to devicesPerUserMax); a device that was unlinked needs a token issued after that.
  */
 export class AuthService {
-  readonly tokens: TokenService;
-
-  constructor(private readonly deps: Pick<CoreDeps, 'clock' | 'limits' | 'directory' | 'inbox' | 'tokenSecret'>) {
-    this.tokens = new TokenService(deps.tokenSecret, deps.clock);
-  }
+  constructor(private readonly deps: Pick<CoreDeps, 'clock' | 'limits' | 'directory' | 'inbox' | 'tokens'>) {}
 
   /** Development helper (the dev token endpoint and CLI): a token for any well-formed user/device. */
-  issueToken(device: DeviceAddress, ttlMs = this.deps.limits.tokenTtlMs): { token: string; claims: TokenClaims } {
-    return this.tokens.issue(device, ttlMs);
+  issueToken(device: DeviceAddress, ttlMs = this.deps.limits.tokenTtlMs): Promise<IssuedToken> {
+    return this.deps.tokens.issue(device, ttlMs);
   }
 
   async authenticate(token: string): Promise<TokenClaims> {
-    const claims = this.tokens.verify(token);
+    const claims = await this.deps.tokens.verify(token);
     const unlinkedAt = await this.deps.directory.unlinkedAtMs(claims);
     if (unlinkedAt !== undefined && claims.issuedAtMs <= unlinkedAt) {
       throw new ChatError('DEVICE_UNKNOWN', `device ${claims.deviceId} was unlinked; sign in again`);

@@ -190,7 +190,7 @@ describe('ChatService: 1:1 messages through sessions', () => {
     await registerUser(world, 'bob', 'phone');
     for (let i = 1; i <= 3; i++) await alice.sendMessage(DM, `early${i}`);
     // Pipeline sends while bob authenticates and drains, without waiting between them.
-    const { token } = world.core.auth.issueToken({ userId: 'bob', deviceId: 'phone' });
+    const { token } = await world.core.auth.issueToken({ userId: 'bob', deviceId: 'phone' });
     const { openClient } = await import('../testing/in-process-client.js');
     const bob = openClient(world, 'bob', 'phone');
     bob.send({ type: 'auth', v: 1, token });

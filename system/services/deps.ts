@@ -16,6 +16,7 @@ import type { PushSender } from '../ports/push-sender.js';
 import type { Random } from '../ports/random.js';
 import type { ReceiptStore } from '../ports/receipt-store.js';
 import type { Router } from '../ports/router.js';
+import type { TokenAuthority } from '../ports/token-authority.js';
 import type { WriteAheadLog } from '../ports/write-ahead-log.js';
 import type { KeyPackageInspector } from './key-package-inspector.js';
 
@@ -26,8 +27,8 @@ export interface CoreDeps {
   limits: Limits;
   /** This gateway node's id (unique among the nodes sharing a registry). */
   nodeId: string;
-  /** Secret for signing auth tokens and (embedded) media URLs. */
-  tokenSecret: string;
+  /** Issues and verifies auth tokens (JWTs; system/adapters/jwt). */
+  tokens: TokenAuthority;
   messages: MessageStore;
   conversations: ConversationStore;
   inbox: InboxStore;

@@ -12,6 +12,8 @@ import type { ConversationEvent } from '../core/events.js';
 import type { ConversationId, Seq } from '../core/ids.js';
 import type { Limits } from '../core/limits.js';
 import { ManualClock } from '../adapters/virtual/manual-clock.js';
+import type { TokenSettings } from '../adapters/jwt/jwt-settings.js';
+import { SelfReleasingGate } from '../adapters/virtual/held-token-authority.js';
 import { SeededRandom } from '../adapters/virtual/seeded-random.js';
 import type { Session } from '../gateway/session.js';
 import type { Connection } from '../ports/connection.js';
@@ -30,6 +32,8 @@ export interface TestWorldOptions {
   /** The ManualClock's start time. */
   startMs?: number;
   tokenSecret?: string;
+  /** How tokens are signed and checked; default HS256 with tokenSecret. */
+  tokens?: TokenSettings;
   nodeId?: string;
   peerUrls?: string[];
   metrics?: Metrics;
@@ -47,6 +51,8 @@ export function createTestWorld(options: TestWorldOptions = {}): TestWorld {
     random,
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.tokenSecret ? { tokenSecret: options.tokenSecret } : {}),
+    ...(options.tokens ? { tokens: options.tokens } : {}),
+    tokenGate: tokenWork,
     ...(options.nodeId ? { nodeId: options.nodeId } : {}),
     ...(options.peerUrls ? { peerUrls: options.peerUrls } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
@@ -77,11 +83,22 @@ export class RecordingLogger implements Logger {
 }
 
 /**
+ * Token signing and checking run on WebCrypto's thread pool and may take any number of event-loop
+ * turns; test worlds hold that work here, released in call order (so runs are repeatable), and
+ * settle() waits for it.
+ */
+const tokenWork = new SelfReleasingGate();
+
+/**
  * Lets every pending promise chain settle. Each setImmediate turn runs after the microtask queue
- * has drained; the in-memory stores never wait on real I/O, so a few turns reach quiescence.
+ * has drained (and after any token work has finished); the in-memory stores never wait on real
+ * I/O, so a few turns reach quiescence.
  */
 export async function settle(turns = 5): Promise<void> {
-  for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+  for (let i = 0; i < turns; i++) {
+    await tokenWork.idle();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }
 
 /** Moves the world's clock forward in steps, running `each` (e.g. heartbeats) after every step. */
@@ -103,7 +120,7 @@ export function b64(text: string): string {
 
 /** Makes the user exist (one linked device) without opening a connection for it. */
 export async function registerUser(world: TestWorld, userId: string, deviceId = 'd1'): Promise<void> {
-  const { token } = world.core.auth.issueToken({ userId, deviceId });
+  const { token } = await world.core.auth.issueToken({ userId, deviceId });
   await world.core.auth.authenticate(token);
 }
 
@@ -405,7 +422,7 @@ export function openClient(world: TestWorld, userId = '?', deviceId = '?', optio
  */
 export async function connectDevice(world: TestWorld, userId: string, deviceId: string, options: ConnectOptions = {}): Promise<InProcessClient> {
   const client = openClient(world, userId, deviceId, options.connection);
-  const token = options.token ?? world.core.auth.issueToken({ userId, deviceId }, options.tokenTtlMs).token;
+  const token = options.token ?? (await world.core.auth.issueToken({ userId, deviceId }, options.tokenTtlMs)).token;
   const frame: Record<string, unknown> = { type: 'auth', v: options.v ?? PROTOCOL_VERSION, token };
   if (options.rid !== undefined) frame.rid = options.rid;
   client.send(frame);

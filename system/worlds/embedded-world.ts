@@ -11,7 +11,10 @@ import { MemoryMessageStore } from '../adapters/memory/memory-message-store.js';
 import { MemoryPresenceStore } from '../adapters/memory/memory-presence-store.js';
 import { MemoryReceiptStore } from '../adapters/memory/memory-receipt-store.js';
 import { RecordingPushSender } from '../adapters/memory/recording-push-sender.js';
+import { JwtTokenAuthority } from '../adapters/jwt/jwt-token-authority.js';
+import { sharedSecretTokenSettings, type TokenSettings } from '../adapters/jwt/jwt-settings.js';
 import { cryptoRandom } from '../adapters/node/crypto-random.js';
+import { heldTokenAuthority, type RealTimeWorkGate } from '../adapters/virtual/held-token-authority.js';
 import { systemClock } from '../adapters/node/system-clock.js';
 import { GatewayNode } from '../gateway/gateway-node.js';
 import type { Clock } from '../ports/clock.js';
@@ -25,7 +28,12 @@ import { ChatCore } from '../services/chat-core.js';
 export interface EmbeddedWorldOptions {
   limits?: Partial<Limits>;
   nodeId?: string;
+  /** HS256 secret of auth tokens (unless `tokens` says otherwise) and of embedded media URLs. */
   tokenSecret?: string;
+  /** How auth tokens are signed and checked; default HS256 with tokenSecret. */
+  tokens?: TokenSettings;
+  /** Releases token work in the world's own order (virtual-time test worlds; see held-token-authority.ts). */
+  tokenGate?: RealTimeWorkGate;
   clock?: Clock;
   random?: Random;
   metrics?: Metrics;
@@ -71,12 +79,14 @@ export function buildEmbeddedWorld(options: EmbeddedWorldOptions = {}) {
   const stores = options.stores ?? createMemoryStores(clock);
   const blobs = new EmbeddedBlobStore({ secret: tokenSecret, clock });
   const push = new RecordingPushSender();
+  const limits = resolveLimits(options.limits);
+  const jwt = new JwtTokenAuthority(options.tokens ?? sharedSecretTokenSettings(tokenSecret), clock, limits);
   const core = new ChatCore({
     clock,
     random: options.random ?? cryptoRandom,
-    limits: resolveLimits(options.limits),
+    limits,
     nodeId,
-    tokenSecret,
+    tokens: options.tokenGate ? heldTokenAuthority(jwt, options.tokenGate) : jwt,
     ...stores,
     ...(options.messages && { messages: options.messages(stores.messages) }),
     ...(options.wal && { wal: options.wal }),

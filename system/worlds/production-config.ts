@@ -1,10 +1,13 @@
 import type { CassandraConfig, ConsistencyName } from '../adapters/cassandra/cassandra-config.js';
+import type { TokenSettings } from '../adapters/jwt/jwt-settings.js';
+import { tokenSettingsFromEnv } from '../adapters/jwt/token-settings-from-env.js';
 import { s3ConfigFromEnv, type S3BlobStoreConfig } from '../adapters/s3/s3-blob-store.js';
 
 /** Everything the production world reads from its environment, validated in one place. */
 export interface ProductionConfig {
   nodeId: string;
-  tokenSecret: string;
+  /** How auth tokens are checked (and, with a signing key, issued): the CHAT_TOKEN_* variables. */
+  tokens: TokenSettings;
   cassandra: CassandraConfig;
   redisUrl: string;
   /** Key and channel prefix in Redis (several deployments may share one Redis). */
@@ -27,8 +30,6 @@ export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
 }
 
-const TOKEN_SECRET_CHARS_MIN = 16;
-
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
   if (!value) throw new ConfigurationError(`${name} is not set (see README, "Production variables")`);
@@ -36,8 +37,12 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 }
 
 export function productionConfigFromEnv(env: NodeJS.ProcessEnv, nodeId: string): ProductionConfig {
-  const tokenSecret = required(env, 'CHAT_TOKEN_SECRET');
-  if (tokenSecret.length < TOKEN_SECRET_CHARS_MIN) throw new ConfigurationError(`CHAT_TOKEN_SECRET must be at least ${TOKEN_SECRET_CHARS_MIN} characters`);
+  let tokens: TokenSettings;
+  try {
+    tokens = tokenSettingsFromEnv(env);
+  } catch (error) {
+    throw new ConfigurationError(`${(error as Error).message} (see README, "Production variables")`);
+  }
   const cassandra: CassandraConfig = {
     contactPoints: required(env, 'CASSANDRA_CONTACT_POINTS').split(',').map((s) => s.trim()).filter(Boolean),
     localDataCenter: required(env, 'CASSANDRA_LOCAL_DC'),
@@ -57,7 +62,7 @@ export function productionConfigFromEnv(env: NodeJS.ProcessEnv, nodeId: string):
   }
   return {
     nodeId,
-    tokenSecret,
+    tokens,
     cassandra,
     redisUrl: required(env, 'REDIS_URL'),
     redisKeyPrefix: env.REDIS_KEY_PREFIX ?? 'chat:',

@@ -2,6 +2,7 @@ import { CassandraLeaseStore } from '../adapters/cassandra/cassandra-lease-store
 import { CassandraOwnedLog } from '../adapters/cassandra/cassandra-owned-log.js';
 import { createCassandraStores } from '../adapters/cassandra/cassandra-stores.js';
 import { FcmPushSender } from '../adapters/fcm/fcm-push-sender.js';
+import { JwtTokenAuthority } from '../adapters/jwt/jwt-token-authority.js';
 import { LocalRouter } from '../adapters/memory/local-router.js';
 import { RecordingPushSender } from '../adapters/memory/recording-push-sender.js';
 import { consoleLogger } from '../adapters/node/console-logger.js';
@@ -70,7 +71,7 @@ export async function buildProductionWorld(config: ProductionConfig, options: { 
     random: cryptoRandom,
     limits,
     nodeId: config.nodeId,
-    tokenSecret: config.tokenSecret,
+    tokens: new JwtTokenAuthority(config.tokens, systemClock, limits),
     messages,
     owners: new ClusterOwners(keeper, redis.ownerCalls),
     conversations: redis.cacheConversations(cassandra.conversations),

@@ -13,6 +13,8 @@ import { MlsSession } from '../../../sdk/mls/index.js';
 import { confidentialityScenario, recordSession, type MlsRecorder } from '../../../sdk/mls/testing.js';
 import { directConversationId } from '../../core/ids.js';
 import { resolveLimits } from '../../core/limits.js';
+import { JwtTokenAuthority } from '../jwt/jwt-token-authority.js';
+import { sharedSecretTokenSettings } from '../jwt/jwt-settings.js';
 import { GatewayNode } from '../../gateway/gateway-node.js';
 import { noopMetrics } from '../../ports/metrics.js';
 import { startServer, type RunningServer } from '../../server.js';
@@ -46,7 +48,7 @@ beforeAll(async () => {
     random: cryptoRandom,
     limits: resolveLimits(),
     nodeId: 'node-e2ee',
-    tokenSecret: EMBEDDED_DEV_SECRET,
+    tokens: new JwtTokenAuthority(sharedSecretTokenSettings(EMBEDDED_DEV_SECRET), systemClock, resolveLimits()),
     messages: cassandra.messages,
     conversations: cassandra.conversations,
     inbox: cassandra.inbox,
@@ -103,7 +105,7 @@ describe('confidentiality (Cassandra stores and the gateway log)', () => {
     // Users unique to this run: the keyspace is shared by every run of this test.
     const user = (name: string) => `${name}-${nonce}`;
     const connect = async (userId: string, deviceId: string): Promise<MlsRecorder> => {
-      const client = new ChatClient({ urls: [server!.wsUrl], token: core!.auth.issueToken({ userId: user(userId), deviceId }).token });
+      const client = new ChatClient({ urls: [server!.wsUrl], token: (await core!.auth.issueToken({ userId: user(userId), deviceId })).token });
       clients.push(client);
       const session = new MlsSession(client, { keyPackagesTarget: 3, joinStaggerMs: 20 });
       const recorder = recordSession(user(userId), deviceId, session);
@@ -113,7 +115,7 @@ describe('confidentiality (Cassandra stores and the gateway log)', () => {
     const markers = await confidentialityScenario(connect, nonce, user);
 
     const control = `PLAINTEXT-${nonce}-control`;
-    const plain = new ChatClient({ urls: [server!.wsUrl], token: core!.auth.issueToken({ userId: user('erin'), deviceId: 'phone' }).token });
+    const plain = new ChatClient({ urls: [server!.wsUrl], token: (await core!.auth.issueToken({ userId: user('erin'), deviceId: 'phone' })).token });
     clients.push(plain);
     await plain.connect();
     await plain.send(directConversationId(user('alice'), user('erin')), control);
