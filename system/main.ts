@@ -118,6 +118,8 @@ if (!values.quiet) {
 // Machine-readable line for scripts that start this process (benchmarks, drills, the cluster launcher).
 process.stdout.write(`READY ${JSON.stringify({ wsUrl: server.wsUrl, httpUrl: server.httpUrl, nodeId, pid: process.pid })}\n`);
 
+/** How long a closed gateway may wait for its last handles before it exits anyway. */
+const EXIT_FALLBACK_MS = 2_000;
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
@@ -126,6 +128,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     void server
       .close()
       .then(() => server.closeWorld?.())
-      .then(() => process.exit(0));
+      .then(() => {
+        // End by running out of work rather than process.exit(): 'beforeExit' then fires, and
+        // tools preloaded into the process (clinic's samplers) flush what they recorded. A handle
+        // left open by a backend client must not keep a stopped gateway alive, hence the fallback.
+        setTimeout(() => process.exit(0), EXIT_FALLBACK_MS).unref();
+      });
   });
 }

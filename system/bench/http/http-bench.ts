@@ -9,7 +9,8 @@
  *   npm run bench:http -- [--duration-s 3] [--connections 10] [--media-bytes 16384]
  *                         [--chat-load-rate 200] [--steps token,metrics,…] [--skip-s3] [--json FILE]
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startChildServer, type ChildServer } from '../../cluster/child-server.js';
 import { runPairLoad } from '../pair-load.js';
@@ -149,6 +150,7 @@ async function main(): Promise<void> {
     const unclean = rows.filter((row) => row.system.failures > 0 || row.bare.failures > 0).map((row) => row.step);
     // Reported, not fatal: failed requests make a benchmark's figures suspect, not the code wrong.
     if (unclean.length > 0) process.stdout.write(`warning: requests failed (non-2xx, connection errors or timeouts) in ${unclean.join(', ')}: those figures are not clean\n`);
+    if (options.json) mkdirSync(dirname(options.json), { recursive: true });
     if (options.json) writeFileSync(options.json, JSON.stringify({ kind: 'bench-http', load: options.load, mediaBytes: options.mediaBytes, rows }, null, 2));
   } finally {
     await Promise.all([gateway.stop(), bare.stop()]);
