@@ -7,6 +7,7 @@
  *   npm run bench:cluster -- [--gateways 3] [--pairs 50] [--rate-1to1 200] [--members 256]
  *                            [--rate-group 2] [--duration-s 10] [--json FILE]
  *                            [--traffic both|1to1|group] [--stage-timing DIR] [--cpu-prof DIR]
+ *                            [--limit name=value …]   (gateway limit overrides, e.g. routeCacheTtlMs=0 to turn route keeping off)
  *
  * --stage-timing runs instrumented gateways (timed-gateway.ts) and prints where a message's time
  * goes: every port call and Cassandra statement, merged over the gateways (figures also in DIR);
@@ -49,6 +50,7 @@ const { values } = parseArgs({
     traffic: { type: 'string', default: 'both' },
     'stage-timing': { type: 'string' },
     'cpu-prof': { type: 'string' },
+    limit: { type: 'string', multiple: true, default: [] },
   },
 });
 if (!['both', '1to1', 'group'].includes(values.traffic)) throw new Error('--traffic must be both, 1to1 or group');
@@ -64,7 +66,7 @@ const members = Number(values.members);
 const rate1to1 = Number(values['rate-1to1']);
 const rateGroup = Number(values['rate-group']);
 const durationMs = Number(values['duration-s']) * 1000;
-const BENCH_LIMITS = ['rateFramesPerSecond=1000000', 'rateBurstFrames=1000000'];
+const BENCH_LIMITS = ['rateFramesPerSecond=1000000', 'rateBurstFrames=1000000', ...values.limit];
 
 const relayServer = await startChildServer(new URL('./bare-relay-server.ts', import.meta.url).pathname, []);
 const relay1to1 = run1to1 ? await runPairLoad({ target: 'relay', wsUrl: relayServer.wsUrl, pairs, ratePerSecond: rate1to1, durationMs }) : undefined;

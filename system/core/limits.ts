@@ -93,6 +93,13 @@ export interface Limits {
   ownerRetryMs: number;
   /** Longest wait for another gateway's answer to a forwarded request. */
   ownerCallTimeoutMs: number;
+  /**
+   * How long a gateway reuses a connected device's route before asking the registry again. A stale
+   * route costs one redelivery (the frame names its device; see DeviceRoutes), not a lost frame.
+   */
+  routeCacheTtlMs: number;
+  /** Most device routes one gateway remembers; the least recently filled goes first. */
+  routeCacheEntriesMax: number;
   /** Longest wait for the token key set (CHAT_TOKEN_JWKS_URL) to answer; beyond it auth fails with AUTH_UNAVAILABLE (retryable). */
   jwksFetchTimeoutMs: number;
   /** A fetched token key set is used this long before it is fetched again. */
@@ -152,6 +159,8 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
   ownerWaitMs: 3_000,
   ownerRetryMs: 100,
   ownerCallTimeoutMs: 5_000,
+  routeCacheTtlMs: 5_000,
+  routeCacheEntriesMax: 200_000,
   jwksFetchTimeoutMs: 5_000,
   jwksCacheMaxAgeMs: 10 * 60 * 1000,
   jwksRefetchCooldownMs: 30_000,

@@ -7,6 +7,7 @@ import type { OwnerCall } from '../ports/conversation-owners.js';
 import type { WalEntry } from '../ports/write-ahead-log.js';
 import type { SendRequest } from './chat-service.js';
 import type { CoreDeps } from './deps.js';
+import { DeviceRoutes } from './device-routes.js';
 import { Fanout } from './fanout.js';
 import { GroupService } from './group-service.js';
 import { KeyDirectoryService } from './key-directory-service.js';
@@ -35,6 +36,8 @@ export class ChatCore {
   readonly membership: Membership;
   /** The MLS key directory (KeyPackage upload and claim). */
   readonly keys: KeyDirectoryService;
+  /** Connected devices' routes, kept for a few seconds (DeviceRoutes). */
+  readonly routes: DeviceRoutes;
   /** Present when the world gives the core a write-ahead log (production; the simulator may). */
   readonly writeAhead: WriteAhead | undefined;
 
@@ -44,13 +47,14 @@ export class ChatCore {
     const routing = new OwnerRouting(deps, deps.owners);
     this.membership = new Membership(deps);
     this.pushNotifier = new PushNotifier(deps);
-    const fanout = new Fanout(deps, this.pushNotifier);
+    this.routes = new DeviceRoutes(deps, this.pushNotifier);
+    const fanout = new Fanout(deps, this.routes, this.pushNotifier);
     this.auth = new AuthService(deps);
     this.media = new MediaService(deps, this.membership);
     this.writeAhead = deps.wal ? new WriteAhead({ ...deps, wal: deps.wal }, (entry) => this.chat.replay(entry)) : undefined;
     this.chat = new ChatService(deps, serializer, this.membership, fanout, this.media, routing, deps.groupEpochs ? new MlsEpochGuard(deps.groupEpochs) : undefined, this.writeAhead);
     this.groups = new GroupService(deps, serializer, this.membership, fanout, routing);
-    this.receipts = new ReceiptService(deps, this.membership);
+    this.receipts = new ReceiptService(deps, this.membership, this.routes);
     this.sync = new SyncService(deps, this.membership);
     this.presence = new PresenceService(deps);
     this.keys = new KeyDirectoryService(deps, deps.keyPackageInspector ?? mlsKeyPackageInspector);

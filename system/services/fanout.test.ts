@@ -12,6 +12,7 @@ import type { InboxStore } from '../ports/inbox-store.js';
 import { chatEvent } from '../ports/contracts/support.js';
 import { noopMetrics } from '../ports/metrics.js';
 import type { ServerFrame } from '../protocol/frames.js';
+import { DeviceRoutes } from './device-routes.js';
 import { Fanout } from './fanout.js';
 import { PushNotifier } from './push-notifier.js';
 
@@ -60,7 +61,8 @@ async function groupWorld(options: { beforeQueueing?: (stores: { registry: Memor
     metrics,
   };
   const notifier = new PushNotifier({ clock, push, directory, metrics, limits: defaultLimits });
-  return { fanout: new Fanout(deps, notifier), users, calls, inbox, receipts, push, delivered, fanoutCounts };
+  const routes = new DeviceRoutes({ ...deps, clock, limits: defaultLimits }, notifier);
+  return { fanout: new Fanout(deps, routes, notifier), users, calls, inbox, receipts, push, delivered, fanoutCounts };
 }
 
 /** The inbox, with `hook` run just before each enqueue takes effect (to interleave another actor there). */

@@ -2,6 +2,7 @@ import type { ConversationEvent } from '../core/events.js';
 import { deviceKey, type DeviceAddress, type UserId } from '../core/ids.js';
 import type { DeviceRecord } from '../ports/directory-store.js';
 import type { CoreDeps } from './deps.js';
+import type { DeviceRoutes } from './device-routes.js';
 import type { PushNotifier } from './push-notifier.js';
 
 /**
@@ -11,7 +12,8 @@ import type { PushNotifier } from './push-notifier.js';
  */
 export class Fanout {
   constructor(
-    private readonly deps: Pick<CoreDeps, 'directory' | 'inbox' | 'registry' | 'router' | 'metrics' | 'receipts'>,
+    private readonly deps: Pick<CoreDeps, 'directory' | 'inbox' | 'metrics' | 'receipts'>,
+    private readonly routes: DeviceRoutes,
     private readonly pushNotifier: PushNotifier,
   ) {}
 
@@ -38,12 +40,12 @@ export class Fanout {
       return 0;
     }
     await this.deps.inbox.enqueueMany(devices, event);
-    const online = await this.deps.registry.lookupMany([...new Set(devices.map((d) => d.userId))]);
+    const online = await this.routes.resolve(devices);
     const frame = { type: 'event' as const, event };
     const routed: Array<Promise<void>> = [];
     for (const device of devices) {
-      const route = online.get(device.userId)?.find((entry) => entry.deviceId === device.deviceId)?.route;
-      if (route) routed.push(this.deps.router.deliver(route, frame));
+      const route = online.get(deviceKey(device));
+      if (route) routed.push(this.routes.deliver(device, route, frame));
       else if (device.pushToken) this.pushNotifier.notify({ userId: device.userId, deviceId: device.deviceId }, device.pushToken, event.conversationId);
     }
     if (options.retry) await this.unqueueAcknowledgedSince(event, acknowledged!);

@@ -7,11 +7,16 @@ import { MemoryInboxStore } from '../adapters/memory/memory-inbox-store.js';
 import { MemoryMessageStore } from '../adapters/memory/memory-message-store.js';
 import { MemoryReceiptStore } from '../adapters/memory/memory-receipt-store.js';
 import { ManualClock } from '../adapters/virtual/manual-clock.js';
+import { RecordingPushSender } from '../adapters/memory/recording-push-sender.js';
+import { defaultLimits } from '../core/limits.js';
+import { noopMetrics } from '../ports/metrics.js';
 import type { Route } from '../ports/connection-registry.js';
 import { chatDraft } from '../ports/contracts/support.js';
 import type { ServerFrame } from '../protocol/frames.js';
 import { connectDevice, createTestWorld, settle } from '../testing/in-process-client.js';
+import { DeviceRoutes } from './device-routes.js';
 import { Membership } from './membership.js';
+import { PushNotifier } from './push-notifier.js';
 import { ReceiptService, type KnownSenders } from './receipt-service.js';
 
 const DM = directConversationId('alice', 'bob');
@@ -231,14 +236,20 @@ async function countingService() {
   const receipts = new MemoryReceiptStore();
   const conversations = counted('conversations', new MemoryConversationStore(), calls);
   const directory = counted('directory', new MemoryDirectoryStore(), calls);
+  const devices = new MemoryDirectoryStore();
+  await devices.linkDevice({ userId: 'alice', deviceId: 'phone' }, 0, 5);
   const deps = {
     inbox: counted('inbox', inbox, calls),
     receipts: counted('receipts', receipts, calls),
     messages: counted('messages', messages, calls),
-    registry,
-    router: { deliver: async (route: Route, frame: ServerFrame) => void frames.push({ route, frame }) },
+    // The senders' device lists, apart from the counted directory that membership checks read.
+    directory: devices,
   };
-  const service = new ReceiptService(deps, new Membership({ conversations, directory }));
+  const router = { deliver: async (route: Route, frame: ServerFrame) => void frames.push({ route, frame }) };
+  const clock = new ManualClock();
+  const pushNotifier = new PushNotifier({ clock, push: new RecordingPushSender(), directory: devices, metrics: noopMetrics, limits: defaultLimits });
+  const routes = new DeviceRoutes({ registry, router, directory: devices, clock, limits: defaultLimits }, pushNotifier);
+  const service = new ReceiptService(deps, new Membership({ conversations, directory }), routes);
   const receiptsTo = () => frames.map(({ route, frame }) => (frame.type === 'receipt' ? [route.connectionId, frame.state, frame.upToSeq] : [frame.type]));
   return { service, calls, receipts, inbox, receiptsTo, deps };
 }

@@ -1,10 +1,11 @@
 import { ChatError } from '../core/errors.js';
 import type { ReceiptState } from '../core/events.js';
-import type { ConversationId, Seq, UserId } from '../core/ids.js';
+import { deviceKey, type ConversationId, type Seq, type UserId } from '../core/ids.js';
 import { KeyedSerializer } from '../core/keyed-serializer.js';
 import type { Watermarks } from '../ports/receipt-store.js';
 import type { Caller } from './caller.js';
 import type { CoreDeps } from './deps.js';
+import type { DeviceRoutes } from './device-routes.js';
 import type { Membership } from './membership.js';
 
 /** Longest run of events scanned to find whom a receipt concerns; older senders learn by `receipts`. */
@@ -59,8 +60,9 @@ export class ReceiptService {
   private readonly written = new Map<string, Seq>();
 
   constructor(
-    private readonly deps: Pick<CoreDeps, 'inbox' | 'receipts' | 'messages' | 'registry' | 'router'>,
+    private readonly deps: Pick<CoreDeps, 'inbox' | 'receipts' | 'messages' | 'directory'>,
     private readonly membership: Membership,
+    private readonly routes: DeviceRoutes,
   ) {}
 
   /**
@@ -159,9 +161,14 @@ export class ReceiptService {
     const others = [...senders].filter((userId) => userId !== caller.userId);
     if (others.length === 0) return;
     const frame = { type: 'receipt' as const, conversationId, state, upToSeq, userId: caller.userId, deviceId: caller.deviceId };
-    // Every sender's registry entries in one round trip (a receipt in a busy group concerns many senders).
-    const routes = await this.deps.registry.lookupMany(others);
-    await Promise.all([...routes.values()].flat().map(({ route }) => this.deps.router.deliver(route, frame)));
+    // Every sender's devices (the directory's cached lists), then their routes: kept ones, and one
+    // registry round trip for the rest (a receipt in a busy group concerns many senders).
+    const devices = [...(await this.deps.directory.listDevicesMany(others)).values()].flat();
+    const routes = await this.routes.resolve(devices);
+    await Promise.all(devices.map((device) => {
+      const route = routes.get(deviceKey(device));
+      return route ? this.routes.deliver(device, route, frame) : undefined;
+    }));
   }
 
   private remember(key: string, seq: Seq): void {

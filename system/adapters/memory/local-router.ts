@@ -1,6 +1,7 @@
+import type { DeviceAddress } from '../../core/ids.js';
 import type { ServerFrame } from '../../protocol/frames.js';
-import type { Route, } from '../../ports/connection-registry.js';
-import type { Router } from '../../ports/router.js';
+import type { Route } from '../../ports/connection-registry.js';
+import type { Router, UndeliverableHandler } from '../../ports/router.js';
 
 export interface LocalEndpoint {
   deliverFrame(frame: ServerFrame): void;
@@ -12,6 +13,7 @@ export interface LocalEndpoint {
  */
 export class LocalRouter implements Router {
   private readonly endpoints = new Map<string, LocalEndpoint>();
+  private undeliverable: UndeliverableHandler | undefined;
 
   constructor(readonly nodeId: string) {}
 
@@ -23,9 +25,15 @@ export class LocalRouter implements Router {
     if (this.endpoints.get(connectionId) === endpoint) this.endpoints.delete(connectionId);
   }
 
-  async deliver(route: Route, frame: ServerFrame): Promise<void> {
+  onUndeliverable(handler: UndeliverableHandler): void {
+    this.undeliverable = handler;
+  }
+
+  async deliver(route: Route, frame: ServerFrame, device?: DeviceAddress): Promise<void> {
     if (route.nodeId !== this.nodeId) return;
-    this.endpoints.get(route.connectionId)?.deliverFrame(frame);
+    const endpoint = this.endpoints.get(route.connectionId);
+    if (endpoint) endpoint.deliverFrame(frame);
+    else if (device) this.undeliverable?.(device, route, frame);
   }
 
   get connectionCount(): number {

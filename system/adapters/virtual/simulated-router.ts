@@ -1,7 +1,8 @@
 import { ChatError } from '../../core/errors.js';
+import type { DeviceAddress } from '../../core/ids.js';
 import type { LocalDelivery } from '../../gateway/gateway-node.js';
 import type { Route } from '../../ports/connection-registry.js';
-import type { Router } from '../../ports/router.js';
+import type { Router, UndeliverableHandler } from '../../ports/router.js';
 import type { ServerFrame } from '../../protocol/frames.js';
 import { LocalRouter } from '../memory/local-router.js';
 import type { ServiceTier } from './service-tier.js';
@@ -31,12 +32,14 @@ export class SimulatedBus {
  * The Router port of one simulated gateway: frames for its own connections go straight to them
  * (as LocalRouter does); frames for another node cross Redis pub/sub — one publish and one
  * delivery, in order per (publisher, target) pair as Redis keeps them — and are dropped when the
- * target is down, as a channel without a subscriber drops them. Publishing while Redis is
+ * target is down, as a channel without a subscriber drops them (a frame naming its device then goes
+ * to this node's undeliverable handler, as the publish's receiver count of 0 does). Publishing while Redis is
  * unreachable fails with STORAGE_UNAVAILABLE, like the production RedisRouter.
  */
 export class SimulatedRouter implements Router, LocalDelivery {
   readonly local: LocalRouter;
   private readonly lastArrivalMs = new Map<string, number>();
+  private undeliverable: UndeliverableHandler | undefined;
 
   constructor(
     readonly nodeId: string,
@@ -55,9 +58,14 @@ export class SimulatedRouter implements Router, LocalDelivery {
     this.local.detach(connectionId, endpoint);
   }
 
-  async deliver(route: Route, frame: ServerFrame): Promise<void> {
+  onUndeliverable(handler: UndeliverableHandler): void {
+    this.undeliverable = handler;
+    this.local.onUndeliverable(handler);
+  }
+
+  async deliver(route: Route, frame: ServerFrame, device?: DeviceAddress): Promise<void> {
     if (route.nodeId === this.nodeId) {
-      await this.local.deliver(route, frame);
+      await this.local.deliver(route, frame, device);
       return;
     }
     const { redis, time } = this.bus;
@@ -70,7 +78,8 @@ export class SimulatedRouter implements Router, LocalDelivery {
     time.schedule(arrival - now, () => {
       if (!redis.isAvailable) return;
       const target = this.bus.node(route.nodeId);
-      if (target && target.isAlive()) void target.local.deliver(route, frame);
+      if (target && target.isAlive()) void target.local.deliver(route, frame, device);
+      else if (device && this.isAlive()) this.undeliverable?.(device, route, frame);
     });
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ServerFrame } from '../../protocol/frames.js';
 import type { Route } from '../connection-registry.js';
+import type { DeviceAddress } from '../../core/ids.js';
 import type { Router } from '../router.js';
 import { eventually, range, uniqueHex, useSubject, type Disposable } from './support.js';
 
@@ -80,6 +81,43 @@ export function routerContract(name: string, make: () => Promise<RouterSubject>)
       await node.router.deliver(target.route, frame(2));
       await settle();
       expect(target.frames).toEqual([frame(1)]);
+    });
+
+    /** Misses reported to a node's undeliverable handler: device, missed route, frame. */
+    function misses(node: RouterNode): Array<[DeviceAddress, Route, ServerFrame]> {
+      const seen: Array<[DeviceAddress, Route, ServerFrame]> = [];
+      node.router.onUndeliverable?.((device, route, f) => seen.push([device, route, f]));
+      return seen;
+    }
+
+    it('a frame naming its device, whose connection is gone, goes to the undeliverable handler of the node that had it', async ({ skip }) => {
+      if (!nodes()[0]!.router.onUndeliverable) return skip('this router reports no misses');
+      const pairs: Array<[RouterNode, RouterNode]> = nodes().length > 1 ? [[nodes()[0]!, nodes()[1]!]] : [[nodes()[0]!, nodes()[0]!]];
+      for (const [from, to] of pairs) {
+        const fromMisses = from === to ? [] : misses(from);
+        const toMisses = misses(to);
+        const gone = connect(to);
+        gone.detach();
+        const device = { userId: 'bob', deviceId: 'phone' };
+        await from.router.deliver(gone.route, frame(1), device);
+        // Without a device the miss is not reported: a redelivery does not chase itself.
+        await from.router.deliver(gone.route, frame(2));
+        await eventually(() => expect(toMisses).toEqual([[device, gone.route, frame(1)]]), timeout());
+        await settle();
+        expect(toMisses).toHaveLength(1);
+        expect(fromMisses).toEqual([]);
+        expect(gone.frames).toEqual([]);
+      }
+    });
+
+    it('a frame naming its device, for a node nobody serves (it is down), goes to the sending node\'s handler', async ({ skip }) => {
+      if (nodes().length < 2) return skip('a single-node router');
+      const from = nodes()[0]!;
+      const fromMisses = misses(from);
+      const route = { nodeId: `node-${uniqueHex()}`, connectionId: `conn-${uniqueHex()}` };
+      const device = { userId: 'carol', deviceId: 'laptop' };
+      await from.router.deliver(route, frame(3), device);
+      await eventually(() => expect(fromMisses).toEqual([[device, route, frame(3)]]), timeout());
     });
 
     it('delivers across nodes, to the named node only', async ({ skip }) => {
