@@ -57,6 +57,19 @@ function modelClassOf(apiVersion: string, kind: string): ModelClass {
   return model;
 }
 
+interface ContainerSpec {
+  name: string;
+  command?: string[];
+  args?: string[];
+  env?: Array<{ name: string }>;
+}
+
+/** The containers of a workload's pod template (Job, StatefulSet, Deployment); none for other kinds. */
+function podContainers(doc: Record<string, unknown>): ContainerSpec[] {
+  const spec = doc.spec as { template?: { spec?: { containers?: ContainerSpec[] } } } | undefined;
+  return spec?.template?.spec?.containers ?? [];
+}
+
 function manifests(): Array<{ file: string; index: number; doc: Record<string, unknown> }> {
   return MANIFEST_DIRS.flatMap((dir) =>
     readdirSync(join(ROOT, dir))
@@ -83,6 +96,21 @@ describe('deployment files', () => {
     for (const context of builds) expect(existsSync(join(ROOT, context, 'Dockerfile')), context).toBe(true);
   });
 
+  it('compose: the gateways wait for the media bucket, and every named volume a service mounts is declared', () => {
+    const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+      services: Record<string, { depends_on?: Record<string, { condition: string }>; volumes?: string[] }>;
+      volumes?: Record<string, unknown>;
+    };
+    for (const name of ['gateway-1', 'gateway-2', 'gateway-3']) {
+      expect(compose.services[name]?.depends_on?.['s3-bucket'], name).toEqual({ condition: 'service_completed_successfully' });
+    }
+    const named = Object.values(compose.services)
+      .flatMap((service) => service.volumes ?? [])
+      .map((mount) => mount.split(':')[0]!)
+      .filter((source) => !source.startsWith('.') && !source.startsWith('/'));
+    for (const volume of named) expect(Object.keys(compose.volumes ?? {}), volume).toContain(volume);
+  });
+
   it('the compose schema check itself refuses a broken file', () => {
     const ajv = new Ajv2019({ strict: false, validateFormats: false });
     expect(ajv.validate(COMPOSE_SCHEMA, { services: { gateway: { image: 'x', restart: 'sometimes', ports: 'not-a-list' } } })).toBe(false);
@@ -103,6 +131,19 @@ describe('deployment files', () => {
     const paths = manifests().flatMap(({ doc }) => JSON.stringify(doc).match(/\b(?:system|load|simulator|chaos|infra|scenarios)\/[\w./-]+\.(?:ts|yaml)\b/g) ?? []);
     expect(paths).toEqual(expect.arrayContaining(['system/main.ts', 'load/main.ts', 'simulator/cli.ts', 'simulator/cells/cells-cli.ts']));
     for (const path of new Set(paths)) expect(existsSync(join(ROOT, path)), path).toBe(true);
+  });
+
+  it('container commands: exit codes are mapped by a shell that outlives the program, and every $(VAR) they use is defined', () => {
+    const containers = manifests().flatMap(({ file, doc }) => podContainers(doc).map((container) => ({ file, container })));
+    expect(containers.length).toBeGreaterThan(3);
+    for (const { file, container } of containers) {
+      const script = [...(container.command ?? []), ...(container.args ?? [])].join(' ');
+      const mapping = script.indexOf('code=$?');
+      if (mapping >= 0) expect(script.slice(0, mapping), `${file} ${container.name}: \`exec\` before the exit-code mapping`).not.toMatch(/\bexec\s/);
+      // Kubernetes expands $(NAME) from the container's env; JOB_COMPLETION_INDEX is set for Indexed Jobs.
+      const defined = new Set(['JOB_COMPLETION_INDEX', ...(container.env ?? []).map((variable) => variable.name)]);
+      for (const [, name] of script.matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) expect(defined, `${file} ${container.name}: $(${name})`).toContain(name);
+    }
   });
 
   it('the manifest check itself refuses a broken manifest', () => {
