@@ -187,3 +187,31 @@ describe('renderHtmlReport', () => {
     expect(gapPath.match(/M/g)).toHaveLength(2);
   });
 });
+
+describe('reference lines and fault names on charts', () => {
+  const chart: ReportChart = {
+    title: 'deliver latency',
+    unit: 'ms',
+    yLog: true,
+    series: [{ name: 'deliver p99', points: [[0, 12], [1, 40], [2, 30]] }],
+    thresholds: [{ label: 'SLO deliver p99 < 200 ms', value: 200 }],
+  };
+
+  it('draw an SLO line, labelled, inside the plot even when every point is below it', () => {
+    const html = renderHtmlReport({ title: 't', charts: [chart] });
+    const { document } = parseStrict(html);
+    const line = elements(document).find((e) => hasClass(e, 'threshold'))!;
+    expect(attr(line, 'data-threshold')).toBe('200');
+    const y = Number(attr(line, 'y1'));
+    expect(y).toBeGreaterThanOrEqual(CHART_LAYOUT.marginTopPx);
+    expect(y).toBeLessThan(CHART_LAYOUT.heightPx - CHART_LAYOUT.marginBottomPx);
+    expect(elements(document).filter((e) => hasClass(e, 'threshold-label')).map((e) => (e.childNodes[0] as { value?: string }).value)).toEqual(['SLO deliver p99 < 200 ms']);
+    expect(html).toContain('<span class="swatch threshold-swatch"></span>SLO deliver p99 &lt; 200 ms');
+  });
+
+  it('name each fault at the top of its band', () => {
+    const html = renderHtmlReport({ title: 't', charts: [chart], faults: [{ kind: 'gateway_crash', target: 'gateway-1', at_s: 1, healed_s: 2, recovered_s: null }] });
+    const labels = elements(parseStrict(html).document).filter((e) => hasClass(e, 'fault-label'));
+    expect(labels.map((e) => (e.childNodes[0] as { value?: string }).value)).toEqual(['gateway_crash gateway-1']);
+  });
+});

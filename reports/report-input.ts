@@ -23,6 +23,17 @@ export interface ReportChart {
   yLog?: boolean;
   /** Fill the area under each series (depths, throughput). Default: lines only. */
   area?: boolean;
+  /**
+   * Horizontal reference lines in the chart's unit, drawn dashed and labelled: an SLO target on a
+   * latency chart, full utilisation on a utilisation chart. The y axis always reaches them.
+   */
+  thresholds?: ChartThreshold[];
+}
+
+export interface ChartThreshold {
+  /** Shown beside the line, e.g. "SLO deliver p99 < 200 ms". */
+  label: string;
+  value: number;
 }
 
 /** A fault as it ran, the same shape as RunSummary.faults: healed/recovered are null when they never happened. */

@@ -37,6 +37,10 @@ svg .series { fill: none; stroke-width: 1.6; }
 svg .series-area { opacity: 0.18; }
 svg .fault-band { fill: var(--band); }
 svg .recovery-marker { stroke: var(--pass); stroke-width: 1.5; stroke-dasharray: 4 3; }
+svg .fault-label { fill: var(--fail); font-size: 10px; }
+svg .threshold { stroke: var(--fail); stroke-width: 1.2; stroke-dasharray: 8 4; }
+svg .threshold-label { fill: var(--fail); font-size: 10px; }
+.threshold-swatch { background: repeating-linear-gradient(90deg, var(--fail) 0 6px, transparent 6px 9px); }
 svg .fault-bar { fill: rgba(207, 34, 46, 0.55); }
 svg .recovery-bar { fill: rgba(26, 127, 55, 0.35); }
 .legend { display: flex; flex-wrap: wrap; gap: 12px; font-size: 12px; color: var(--muted); }

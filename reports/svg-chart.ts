@@ -64,6 +64,12 @@ function yScaleFor(chart: ReportChart) {
       if (p[1] > max) max = p[1];
     }
   }
+  // A threshold is only worth drawing where the reader can see it, even above every point.
+  for (const t of chart.thresholds ?? []) {
+    if (yLog && !(t.value > 0)) continue;
+    if (t.value < min) min = t.value;
+    if (t.value > max) max = t.value;
+  }
   if (yLog) {
     if (!Number.isFinite(min)) return scaleLog().domain([1, 10]).range([plotBottom, plotTop]);
     const lo = Math.pow(10, Math.floor(Math.log10(min)));
@@ -99,6 +105,8 @@ function faultOverlay(faults: readonly ReportFault[], domain: [number, number]):
     parts.push(
       `<rect class="fault-band" data-fault="${label}" data-at-s="${escapeText(f.at_s)}" x="${x0}" y="${plotTop}" width="${Math.max(1, round(x1 - x0))}" height="${plotBottom - plotTop}"><title>${label}: ${f.at_s}s → ${f.healed_s === null ? 'not healed' : `${f.healed_s}s`}</title></rect>`,
     );
+    // The fault's name at the top of its band, so a printed or screenshotted chart still says what it was.
+    parts.push(`<text class="fault-label" x="${x0 + 3}" y="${plotTop + 11}">${label}</text>`);
     if (f.recovered_s !== null) {
       const xr = round(xPixelOf(f.recovered_s, domain));
       parts.push(
@@ -139,6 +147,14 @@ export function renderChartSvg(chart: ReportChart, faults: readonly ReportFault[
     `<text class="axis-label" transform="translate(12 ${(plotTop + plotBottom) / 2}) rotate(-90)" text-anchor="middle">${escapeText(chart.unit)}${yLog ? ' (log)' : ''}</text>`,
   );
   out.push(faultOverlay(faults, domain));
+  for (const t of chart.thresholds ?? []) {
+    if (yLog && !(t.value > 0)) continue;
+    const py = round(y(t.value));
+    out.push(
+      `<line class="threshold" data-threshold="${escapeText(t.value)}" x1="${plotLeft}" x2="${plotRight}" y1="${py}" y2="${py}"><title>${escapeText(t.label)}</title></line>`,
+    );
+    out.push(`<text class="threshold-label" x="${plotRight - 4}" y="${py - 4}" text-anchor="end">${escapeText(t.label)}</text>`);
+  }
   const defined = (p: ChartPoint) => usable(p, yLog);
   const linePath = line<ChartPoint>()
     .defined(defined)
@@ -170,9 +186,10 @@ export function renderChartSvg(chart: ReportChart, faults: readonly ReportFault[
     });
   });
   out.push('</svg>');
-  const legend = chart.series
-    .map((s, i) => `<span class="legend-item"><span class="swatch" style="background:${SERIES_COLOURS[i % SERIES_COLOURS.length]}"></span>${escapeText(s.name)}</span>`)
-    .join('');
+  const legend = [
+    ...chart.series.map((s, i) => `<span class="legend-item"><span class="swatch" style="background:${SERIES_COLOURS[i % SERIES_COLOURS.length]}"></span>${escapeText(s.name)}</span>`),
+    ...(chart.thresholds ?? []).map((t) => `<span class="legend-item"><span class="swatch threshold-swatch"></span>${escapeText(t.label)}</span>`),
+  ].join('');
   const empty = chart.series.every((s) => !s.points.some(defined)) ? '<p class="empty">no data points</p>' : '';
   return `<figure class="chart-figure"><figcaption>${escapeText(chart.title)} <span class="unit">(${escapeText(chart.unit)})</span></figcaption>${out.join('')}<div class="legend">${legend}</div>${empty}</figure>`;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ReportError, ReportErrorCodes } from './report-errors.js';
 import { renderHtmlReport } from './render-html-report.js';
+import { sloLatencyThresholds } from './slo-thresholds.js';
 import { TimeSeriesRecorder } from './time-series-recorder.js';
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -140,5 +141,32 @@ describe('TimeSeriesRecorder', () => {
     expect(codeOf(() => new TimeSeriesRecorder({ latencyMsMax: 0 }))).toBe(ReportErrorCodes.BAD_OPTION);
     // Nothing bad was recorded.
     expect(r.names()).toEqual({ counters: [], latencies: [], gauges: [] });
+  });
+});
+
+describe('TimeSeriesRecorder charts for a planner', () => {
+  it('draws each gauge on its own chart (connections and msgs/s never share an axis) and puts latency thresholds on their metric', () => {
+    const r = new TimeSeriesRecorder();
+    r.gauge('connections', 0.2, 40);
+    r.gauge('offered msgs/s', 0.2, 15);
+    r.latency('deliver', 0.3, 12);
+    r.latency('ack', 0.3, 9);
+    const charts = r.charts({ latencyThresholds: { deliver: [{ label: 'SLO deliver p99 < 200 ms', value: 200 }] } });
+    expect(charts.filter((c) => c.series.length === 1 && c.area).map((c) => c.title)).toEqual(['connections', 'offered msgs/s']);
+    expect(charts.find((c) => c.title === 'deliver latency')!.thresholds).toEqual([{ label: 'SLO deliver p99 < 200 ms', value: 200 }]);
+    expect(charts.find((c) => c.title === 'ack latency')!.thresholds).toBeUndefined();
+  });
+});
+
+describe('sloLatencyThresholds', () => {
+  it('turns the judged latency objectives into reference lines per metric, and ignores the others', () => {
+    expect(
+      sloLatencyThresholds([
+        { name: 'deliver.p99', target: '< 200 ms', actual: 12, passed: true },
+        { name: 'ack.p99', target: '< 2000 ms', actual: 30, passed: true },
+        { name: 'invariant.violations', target: '<= 0', actual: 0, passed: true },
+        { name: 'error.rate', target: '<= 0.001', actual: 0, passed: true },
+      ]),
+    ).toEqual({ deliver: [{ label: 'SLO deliver p99 < 200 ms', value: 200 }], ack: [{ label: 'SLO ack p99 < 2000 ms', value: 2000 }] });
   });
 });

@@ -1,6 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
 import { ReportError, ReportErrorCodes } from './report-errors.js';
-import type { ChartPoint, ChartSeries, ReportChart } from './report-input.js';
+import type { ChartPoint, ChartSeries, ChartThreshold, ReportChart } from './report-input.js';
 
 /*
  * Per-interval figures for the report's charts, recorded cheaply while a run goes on:
@@ -39,6 +39,8 @@ export interface RecorderChartOptions {
   untilS?: number;
   /** Latency percentiles to draw (default [50, 99]). */
   percentiles?: number[];
+  /** Reference lines per latency metric (e.g. `{ deliver: [{ label: 'SLO p99 < 200 ms', value: 200 }] }`). */
+  latencyThresholds?: Record<string, ChartThreshold[]>;
   /** Which gauge figure to draw (default 'last'). */
   gaugeStat?: 'last' | 'max';
 }
@@ -202,7 +204,8 @@ export class TimeSeriesRecorder {
 
   /**
    * The standard charts: one "throughput" chart with every counter as a rate, one latency chart
-   * per latency metric (log y, the chosen percentiles), one "levels" chart with every gauge.
+   * per latency metric (log y, the chosen percentiles, its thresholds), one chart per gauge (each
+   * gauge has its own unit: connections and msgs/s do not share an axis).
    * Kinds with nothing recorded are left out. Build charts by hand from the *Series methods for other groupings.
    */
   charts(options: RecorderChartOptions = {}): ReportChart[] {
@@ -212,14 +215,15 @@ export class TimeSeriesRecorder {
     }
     for (const name of this.latencies.keys()) {
       const percentiles = options.percentiles ?? [50, 99];
-      charts.push({ title: `${name} latency`, unit: 'ms', yLog: true, series: percentiles.map((p) => this.latencySeries(name, p)) });
+      const thresholds = options.latencyThresholds?.[name];
+      charts.push({ title: `${name} latency`, unit: 'ms', yLog: true, series: percentiles.map((p) => this.latencySeries(name, p)), ...(thresholds ? { thresholds } : {}) });
     }
-    if (this.gauges.size > 0) {
+    for (const name of this.gauges.keys()) {
       charts.push({
-        title: 'Levels',
+        title: name,
         unit: options.gaugeStat === 'max' ? 'max per interval' : 'last per interval',
         area: true,
-        series: [...this.gauges.keys()].map((n) => this.gaugeSeries(n, options.gaugeStat ?? 'last')),
+        series: [this.gaugeSeries(name, options.gaugeStat ?? 'last')],
       });
     }
     return charts;

@@ -140,10 +140,12 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   // Time series: one point per interval, with the depths the world shows at its end and the queues' peaks within it.
   let sampling = true;
   let heapPeak = process.memoryUsage().heapUsed;
+  const busyShare = intervalBusyShares(world, scenario.sim.gateway.cores, intervalMs);
   const sample = () => {
     if (!sampling) return;
     let cpuWaitPeakMs = 0;
     for (const g of world.gateways) cpuWaitPeakMs = Math.max(cpuWaitPeakMs, g.cpu.takeIntervalWaitPeakMs());
+    const shares = busyShare();
     collector.closeInterval(time.nowMs() - startMs, {
       online_devices: workload.connectedCount,
       inbox_depth: world.backends.inbox.totalDepth,
@@ -151,6 +153,9 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       cassandra_queue_peak: world.tiers.cassandra.takeIntervalQueuedPeak(),
       redis_queue_peak: world.tiers.redis.takeIntervalQueuedPeak(),
       wal_depth: collector.walDepth(),
+      cassandra_utilisation: shares.cassandra,
+      redis_utilisation: shares.redis,
+      gateway_cpu_utilisation_max: shares.gatewayMax,
     });
     const last = collector.series[collector.series.length - 1]!;
     injector.markRecovered(() => last.deliver_p99_ms < scenario.slo.deliver_p99_ms && last.acked_per_s > 0);
@@ -357,4 +362,21 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
 
 function round(n: number): number {
   return Math.round(n * 100) / 100;
+}
+
+/**
+ * A sampler of the busy share of the Cassandra and Redis servers and of the busiest gateway's
+ * cores since its previous call: what the run-wide `utilisation` figures are, per interval.
+ */
+function intervalBusyShares(world: SimWorld, gatewayCores: number, intervalMs: number): () => { cassandra: number; redis: number; gatewayMax: number } {
+  const { cassandra, redis } = world.tiers;
+  let last = { cassandra: cassandra.stats.busyMs, redis: redis.stats.busyMs, gateways: world.gateways.map((g) => g.cpu.busyMs) };
+  const share = (busyMs: number, servers: number) => Math.round((Math.max(0, busyMs) / (servers * intervalMs)) * 10_000) / 10_000;
+  return () => {
+    const now = { cassandra: cassandra.stats.busyMs, redis: redis.stats.busyMs, gateways: world.gateways.map((g) => g.cpu.busyMs) };
+    const gatewayMax = Math.max(0, ...now.gateways.map((busyMs, i) => share(busyMs - (last.gateways[i] ?? 0), gatewayCores)));
+    const shares = { cassandra: share(now.cassandra - last.cassandra, cassandra.model.concurrency), redis: share(now.redis - last.redis, redis.model.concurrency), gatewayMax };
+    last = now;
+    return shares;
+  };
 }

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { writeHtmlReport } from '../../reports/index.js';
+import { sloLatencyThresholds, writeHtmlReport } from '../../reports/index.js';
 import type { Drill } from '../format/read-drill.js';
 import type { DrillResult } from '../run-drill.js';
 import { drillCharts } from './html-charts.js';
@@ -17,7 +17,7 @@ export async function writeDrillOutputs(drill: Drill, result: DrillResult, paths
       summary: result.summary,
       exitCode: result.exitCode,
       ...(result.error ? { error: result.error } : {}),
-      charts: drillCharts(result.timeSeries),
+      charts: drillCharts(result.timeSeries, sloLatencyThresholds(result.summary.slo.objectives)),
       tables: [
         {
           title: 'Faults: how each was injected and how long recovery took',

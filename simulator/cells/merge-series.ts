@@ -7,6 +7,7 @@ import type { SeriesPoint } from '../report/collector.js';
  * the whole deployment (its own requests plus the background), so the worst cell's is kept.
  * Per-interval percentiles cannot be merged from percentiles: p50 is the delivery-weighted mean
  * of the cells' and p99 the worst cell's, an upper bound (the run-wide figures are exact).
+ * Utilisation is, like the run-wide figure, the mean of the cells' views of the shared servers.
  */
 export function mergeSeries(cells: readonly (readonly SeriesPoint[])[]): SeriesPoint[] {
   if (cells.length === 0) return [];
@@ -36,6 +37,9 @@ export function mergeSeries(cells: readonly (readonly SeriesPoint[])[]): SeriesP
       cassandra_queue_peak: max((p) => p.cassandra_queue_peak),
       redis_queue_peak: max((p) => p.redis_queue_peak),
       wal_depth: wal,
+      ...meanWhereAll(points, 'cassandra_utilisation'),
+      ...meanWhereAll(points, 'redis_utilisation'),
+      ...meanWhereAll(points, 'gateway_cpu_utilisation_max'),
     });
   }
   return out;
@@ -43,4 +47,13 @@ export function mergeSeries(cells: readonly (readonly SeriesPoint[])[]): SeriesP
 
 function round(n: number): number {
   return Math.round(n * 100) / 100;
+}
+
+type UtilisationKey = 'cassandra_utilisation' | 'redis_utilisation' | 'gateway_cpu_utilisation_max';
+
+/** The mean of an optional figure, when every cell recorded it (summaries from before it existed lack it). */
+function meanWhereAll(points: readonly SeriesPoint[], key: UtilisationKey): Partial<Pick<SeriesPoint, UtilisationKey>> {
+  const values = points.map((p) => p[key]);
+  if (values.some((v) => v === undefined)) return {};
+  return { [key]: round((values as number[]).reduce((a, v) => a + v, 0) / values.length) };
 }

@@ -27,6 +27,13 @@ export interface SeriesPoint {
   /** Most requests waiting for a Redis server at once in the interval. */
   redis_queue_peak: number;
   wal_depth: number | null;
+  /**
+   * Busy share of each tier's servers in the interval (service time ÷ servers × interval), and of
+   * the busiest gateway's cores. Absent from summaries written before these were recorded.
+   */
+  cassandra_utilisation?: number;
+  redis_utilisation?: number;
+  gateway_cpu_utilisation_max?: number;
 }
 
 /** One latency histogram in a summary file. */

@@ -1,4 +1,4 @@
-import { writeHtmlReport, type ReportTable } from '../../reports/index.js';
+import { sloLatencyThresholds, writeHtmlReport, type ReportTable } from '../../reports/index.js';
 import { capacityComparisonTable, type CapacityComparison } from '../capacity/index.js';
 import type { SimResult } from '../run-simulation.js';
 import { cellScopeText, type CellKey } from './cell-scope.js';
@@ -6,7 +6,7 @@ import { simCharts } from './sim-charts.js';
 
 /** Writes the self-contained HTML report of a run: latency, throughput and depths over simulated time, faults marked. */
 export async function writeSimHtml(path: string, result: Pick<SimResult, 'series' | 'summary' | 'exitCode' | 'notes' | 'reproduce'>, capacity?: CapacityComparison): Promise<void> {
-  const charts = simCharts(result.series);
+  const charts = simCharts(result.series, sloLatencyThresholds(result.summary.slo.objectives));
   const sum = result.summary as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   const tables: ReportTable[] = [
     {

@@ -45,3 +45,28 @@ describe('the simulator report charts', () => {
     expect(html).toMatch(/<h1>Simulation: peak-hour<\/h1>\n<p class="scope">A cell of 20,000 of 1,000,000 users/);
   });
 });
+
+describe('planner figures on the simulator charts', () => {
+  it('draw utilisation per interval for Cassandra, Redis and the busiest gateway against the saturation line', () => {
+    const charts = simCharts([
+      { ...point(1, 0, 0), cassandra_utilisation: 0.2, redis_utilisation: 0.01, gateway_cpu_utilisation_max: 0.5 },
+      { ...point(2, 0, 0), cassandra_utilisation: 0.97, redis_utilisation: 0.02, gateway_cpu_utilisation_max: 0.6 },
+    ]);
+    const utilisation = charts.find((c) => c.title.startsWith('Utilisation'))!;
+    expect(utilisation.series.map((s) => [s.name, s.points])).toEqual([
+      ['cassandra', [[1, 0.2], [2, 0.97]]],
+      ['redis', [[1, 0.01], [2, 0.02]]],
+      ['busiest gateway CPU', [[1, 0.5], [2, 0.6]]],
+    ]);
+    expect(utilisation.thresholds).toEqual([{ label: 'saturated (1.0)', value: 1 }]);
+  });
+
+  it('put the SLO targets on the latency chart, and leave out a write-ahead log that never held an entry', () => {
+    const thresholds = { deliver: [{ label: 'SLO deliver p99 < 200 ms', value: 200 }] };
+    const quiet = simCharts([{ ...point(1, 0, 0), wal_depth: 0 }, { ...point(2, 0, 0), wal_depth: 0 }], thresholds);
+    expect(quiet.find((c) => c.title.startsWith('Latency'))!.thresholds).toEqual(thresholds.deliver);
+    expect(quiet.some((c) => c.title === 'Write-ahead log depth')).toBe(false);
+    const outage = simCharts([{ ...point(1, 0, 0), wal_depth: 0 }, { ...point(2, 0, 0), wal_depth: 35 }]);
+    expect(outage.find((c) => c.title === 'Write-ahead log depth')!.series[0]!.points).toEqual([[1, 0], [2, 35]]);
+  });
+});

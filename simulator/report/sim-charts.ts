@@ -1,12 +1,15 @@
-import type { ReportChart } from '../../reports/index.js';
+import type { ChartThreshold, ReportChart } from '../../reports/index.js';
 import type { SeriesPoint } from './collector.js';
+
+/** A server or core busy all the time: the line a utilisation chart is read against. */
+const SATURATED: ChartThreshold = { label: 'saturated (1.0)', value: 1 };
 
 /**
  * The simulator report's charts over simulated time. Queues are drawn as each interval's peak,
  * the figure whose run-wide maximum the summary text gives, and every chart has one unit: the
  * gateways' CPU wait (ms) and the tiers' queues (requests) are two charts, not one axis.
  */
-export function simCharts(series: readonly SeriesPoint[]): ReportChart[] {
+export function simCharts(series: readonly SeriesPoint[], latencyThresholds: Record<string, ChartThreshold[]> = {}): ReportChart[] {
   const line = (name: string, pick: (p: SeriesPoint) => number | null) => ({ name, points: series.map((p) => [p.t_s, pick(p)] as [number, number | null]) });
   const charts: ReportChart[] = [
     {
@@ -14,6 +17,7 @@ export function simCharts(series: readonly SeriesPoint[]): ReportChart[] {
       unit: 'ms',
       yLog: true,
       series: [line('deliver p99', (p) => p.deliver_p99_ms || null), line('deliver p50', (p) => p.deliver_p50_ms || null), line('ack p99', (p) => p.ack_p99_ms || null)],
+      thresholds: [...(latencyThresholds.deliver ?? []), ...(latencyThresholds.ack ?? [])],
     },
     {
       title: 'Throughput',
@@ -33,6 +37,19 @@ export function simCharts(series: readonly SeriesPoint[]): ReportChart[] {
       series: [line('CPU wait peak', (p) => p.gateway_cpu_wait_ms_peak)],
     },
   ];
-  if (series.some((p) => p.wal_depth !== null)) charts.push({ title: 'Write-ahead log depth', unit: 'entries', area: true, series: [line('WAL', (p) => p.wal_depth)] });
+  if (series.some((p) => p.cassandra_utilisation !== undefined)) {
+    charts.push({
+      title: 'Utilisation: busy share of the servers, per interval',
+      unit: 'share',
+      series: [
+        line('cassandra', (p) => p.cassandra_utilisation ?? null),
+        line('redis', (p) => p.redis_utilisation ?? null),
+        line('busiest gateway CPU', (p) => p.gateway_cpu_utilisation_max ?? null),
+      ],
+      thresholds: [SATURATED],
+    });
+  }
+  // A log that never held an entry is one line (the summary says "WAL end 0 peak 0"), not a chart of zeros.
+  if (series.some((p) => (p.wal_depth ?? 0) > 0)) charts.push({ title: 'Write-ahead log depth', unit: 'entries', area: true, series: [line('WAL', (p) => p.wal_depth)] });
   return charts;
 }
