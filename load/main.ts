@@ -18,7 +18,8 @@ import { ExitCodes, exitCodeOf, formatSummary } from '../checker/run-summary.js'
 import { codeOfError, runNameOfFile, writeCouldNotRunOutputs } from '../cli/could-not-run.js';
 import { watchInterrupts } from '../cli/interrupts.js';
 import { meanDevicesPerUser, readScenario, ScenarioError } from '../scenarios/format/index.js';
-import { sloLatencyThresholds, TimeSeriesRecorder } from '../reports/index.js';
+import { TimeSeriesRecorder } from '../reports/index.js';
+import { loadReportCharts } from './report-charts.js';
 import { LoadError, LoadErrorCodes } from './errors.js';
 import { writeHistoryFile } from './history-file.js';
 import { writeOutputs } from './outputs.js';
@@ -134,8 +135,7 @@ try {
   if (encryption) process.stdout.write(`${encryption}\n`);
   // Charts end when the settle phase did: deliveries land until then, after the traffic has ended.
   const chartEndS = (result.settledAtMs - result.trafficStartedAtMs) / 1000;
-  const latencyThresholds = sloLatencyThresholds(result.summary.slo.objectives);
-  await writeOutputs(result.summary, outputs, series ? { charts: series.charts({ untilS: chartEndS, latencyThresholds }) } : {});
+  await writeOutputs(result.summary, outputs, series ? { charts: loadReportCharts(series, result.summary, chartEndS) } : {});
   if (values.history) {
     await writeHistoryFile(
       values.history,

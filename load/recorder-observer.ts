@@ -44,9 +44,17 @@ export class RecorderObserver implements MeasurementObserver {
   }
   offered(perS: number): void {
     const at = this.atS();
-    if (at !== undefined) this.recorder.gauge('offered msgs/s', at, perS);
+    if (at !== undefined) this.recorder.gauge(OFFERED_GAUGE, at, perS);
+  }
+  /** The driver's own health: its event loop's delay (p99 over the last second). A lagging driver sends late and measures late. */
+  driverLag(p99Ms: number): void {
+    const at = this.atS();
+    if (at !== undefined) this.recorder.gauge(DRIVER_LAG_GAUGE, at, p99Ms);
   }
 }
+
+export const OFFERED_GAUGE = 'offered msgs/s';
+export const DRIVER_LAG_GAUGE = 'driver event-loop lag p99 (ms)';
 
 /** Several observers as one. */
 export function fanOut(observers: ReadonlyArray<MeasurementObserver & { offered?(perS: number): void }>): MeasurementObserver & { offered(perS: number): void } {

@@ -8,6 +8,7 @@
  * (open-model sends, churn, reads, media for `duration_s`), settle (churn stops, every device
  * reconnects, wait until everything is delivered, at most `liveness_bound_s`), check.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { checkHistory } from '../checker/index.js';
 import type { History } from '../checker/history.js';
 import { messagesPerSAt, type Scenario } from '../scenarios/format/index.js';
@@ -201,7 +202,12 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
     observer.connections(fleet.online.length);
     measurements.measureFromMs = trafficStartMs + scenario.warmup_s * 1000;
     let last = { sent: 0, acked: 0, delivered: 0, errors: 0 };
+    // The driver's own event-loop delay, for the report: a saturated driver would make the system look slow.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const takeSample = () => {
+      recorderObserver?.driverLag(Math.round(loopDelay.percentile(99) / 1e4) / 100);
+      loopDelay.reset();
       const atS = Math.round((nowEpochMs() - trafficStartMs) / 100) / 10;
       const now = { sent: measurements.sent, acked: measurements.acked, delivered: measurements.deliveredLive + measurements.deliveredSync, errors: measurements.errorCount };
       const point: LoadSample = {
@@ -267,6 +273,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
     clearInterval(sampler);
     sampler = undefined;
     takeSample();
+    loopDelay.disable();
     settledAtMs = nowEpochMs();
   } finally {
     clearInterval(keepAlive);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../checker/run-summary.js';
 import { renderHtmlReport } from './render-html-report.js';
 import type { HtmlReportInput, ReportChart } from './report-input.js';
-import { CHART_LAYOUT } from './svg-chart.js';
+import { CHART_LAYOUT, timeAxis } from './svg-chart.js';
 
 type Node = DefaultTreeAdapterTypes.Node;
 type Element = DefaultTreeAdapterTypes.Element;
@@ -213,5 +213,28 @@ describe('reference lines and fault names on charts', () => {
     const html = renderHtmlReport({ title: 't', charts: [chart], faults: [{ kind: 'gateway_crash', target: 'gateway-1', at_s: 1, healed_s: 2, recovered_s: null }] });
     const labels = elements(parseStrict(html).document).filter((e) => hasClass(e, 'fault-label'));
     expect(labels.map((e) => (e.childNodes[0] as { value?: string }).value)).toEqual(['gateway_crash gateway-1']);
+  });
+});
+
+describe('the time axis', () => {
+  it('counts seconds for short runs and reads as a clock (m:ss, h:mm) for long ones', () => {
+    expect(timeAxis([0, 30])).toMatchObject({ label: 'seconds' });
+    const tenMinutes = timeAxis([0, 900]);
+    expect(tenMinutes.label).toBe('time (m:ss)');
+    expect(tenMinutes.ticks.map(tenMinutes.format)).toEqual(['0:00', '2:00', '4:00', '6:00', '8:00', '10:00', '12:00', '14:00']);
+    const hour = timeAxis([0, 4200]);
+    expect(hour.label).toBe('time (h:mm)');
+    expect(hour.ticks.map(hour.format)).toEqual(['0:00', '0:10', '0:20', '0:30', '0:40', '0:50', '1:00', '1:10']);
+  });
+});
+
+describe('the latency table', () => {
+  it('adds the live driver’s receipt latency, saying what it includes, and upload latency only when media was sent', () => {
+    const receipts = { p50: 40, p95: 900, p99: 20_000, p999: 25_000, max: 26_000 };
+    const none = { p50: 0, p95: 0, p99: 0, p999: 0, max: 0 };
+    const html = renderHtmlReport({ title: 't', summary: summary({ kind: 'load', receipt_latency_ms: receipts, upload_latency_ms: none }) });
+    expect(html).toContain('<td>send → delivered receipt at the sender (includes time the recipient spent offline)</td><td class="num">40</td>');
+    expect(html).not.toContain('media upload');
+    expect(renderHtmlReport({ title: 't', summary: summary() })).not.toContain('delivered receipt');
   });
 });

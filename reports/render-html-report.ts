@@ -94,7 +94,15 @@ function summarySection(summary: RunSummary): string {
   ];
   const row = (name: string, f: RunSummary['latency_ms']['ack']) =>
     `<tr><td>${name}</td>${[f.p50, f.p95, f.p99, f.p999, f.max].map((v) => `<td class="num">${escapeText(fmt(v))}</td>`).join('')}</tr>`;
-  const latency = `<table><thead><tr><th>latency (ms)</th><th>p50</th><th>p95</th><th>p99</th><th>p99.9</th><th>max</th></tr></thead><tbody>${row('send → ack', l.ack)}${row('send → deliver', l.deliver)}</tbody></table>`;
+  // The live driver also measures receipts and media uploads (load summaries); rows only where a run has them.
+  const extra = [
+    ['send → delivered receipt at the sender (includes time the recipient spent offline)', summary['receipt_latency_ms']],
+    ['media upload', summary['upload_latency_ms']],
+  ]
+    .filter((entry): entry is [string, RunSummary['latency_ms']['ack']] => isLatencyFigures(entry[1]) && entry[1].max > 0)
+    .map(([name, f]) => row(name, f))
+    .join('');
+  const latency = `<table><thead><tr><th>latency (ms)</th><th>p50</th><th>p95</th><th>p99</th><th>p99.9</th><th>max</th></tr></thead><tbody>${row('send → ack', l.ack)}${row('send → deliver', l.deliver)}${extra}</tbody></table>`;
   return `<h2>Summary</h2><div class="figures">${figures.join('')}</div>${latency}`;
 }
 
@@ -209,4 +217,10 @@ export function renderHtmlReport(input: HtmlReportInput): string {
     '</html>',
     '',
   ].join('\n');
+}
+
+function isLatencyFigures(value: unknown): value is RunSummary['latency_ms']['ack'] {
+  if (typeof value !== 'object' || value === null) return false;
+  const f = value as Record<string, unknown>;
+  return ['p50', 'p95', 'p99', 'p999', 'max'].every((k) => typeof f[k] === 'number');
 }

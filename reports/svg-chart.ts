@@ -83,6 +83,29 @@ function yScaleFor(chart: ReportChart) {
   return scaleLinear().domain([lo, hi]).nice(CHART_LAYOUT.yTicks).range([plotBottom, plotTop]);
 }
 
+/** Runs at least this long get clock-style time ticks (m:ss, or h:mm past an hour) instead of seconds. */
+const CLOCK_AXIS_FROM_S = 600;
+/** Tick steps a clock-style axis chooses from, in seconds: whole minutes, quarters and hours. */
+const CLOCK_TICK_STEPS_S = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+
+/**
+ * The x axis: seconds with nice ticks for short runs; for long ones (an hour of peak traffic) ticks
+ * on whole minutes or hours, labelled m:ss or h:mm, which a reader can place in the run at a glance.
+ */
+export function timeAxis(domain: readonly [number, number], tickCount = CHART_LAYOUT.xTicks): { ticks: number[]; format: (s: number) => string; label: string } {
+  const span = domain[1] - domain[0];
+  if (span < CLOCK_AXIS_FROM_S) {
+    return { ticks: scaleLinear().domain(domain).ticks(tickCount), format: formatTick, label: 'seconds' };
+  }
+  const step = CLOCK_TICK_STEPS_S.find((s) => span / s <= tickCount) ?? CLOCK_TICK_STEPS_S[CLOCK_TICK_STEPS_S.length - 1]!;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(domain[0] / step) * step; t <= domain[1]; t += step) ticks.push(t);
+  const hours = domain[1] >= 3600;
+  const two = (n: number) => String(n).padStart(2, '0');
+  const format = (s: number) => (hours ? `${Math.floor(s / 3600)}:${two(Math.floor((s % 3600) / 60))}` : `${Math.floor(s / 60)}:${two(Math.round(s % 60))}`);
+  return { ticks, format, label: hours ? 'time (h:mm)' : 'time (m:ss)' };
+}
+
 /** Compact tick labels: 1200 → 1.2k, 2500000 → 2.5M, 0.25 → 0.25. */
 export function formatTick(value: number): string {
   const abs = Math.abs(value);
@@ -135,14 +158,15 @@ export function renderChartSvg(chart: ReportChart, faults: readonly ReportFault[
     out.push(`<line class="grid" x1="${plotLeft}" x2="${plotRight}" y1="${py}" y2="${py}"/>`);
     out.push(`<text class="tick" x="${plotLeft - 6}" y="${py + 4}" text-anchor="end">${escapeText(formatTick(t))}</text>`);
   }
-  for (const t of x.ticks(CHART_LAYOUT.xTicks)) {
+  const xAxis = timeAxis(domain);
+  for (const t of xAxis.ticks) {
     const px = round(x(t));
     out.push(`<line class="axis" x1="${px}" x2="${px}" y1="${plotBottom}" y2="${plotBottom + 4}"/>`);
-    out.push(`<text class="tick" x="${px}" y="${plotBottom + 16}" text-anchor="middle">${escapeText(formatTick(t))}</text>`);
+    out.push(`<text class="tick" x="${px}" y="${plotBottom + 16}" text-anchor="middle">${escapeText(xAxis.format(t))}</text>`);
   }
   out.push(`<line class="axis" x1="${plotLeft}" x2="${plotRight}" y1="${plotBottom}" y2="${plotBottom}"/>`);
   out.push(`<line class="axis" x1="${plotLeft}" x2="${plotLeft}" y1="${plotTop}" y2="${plotBottom}"/>`);
-  out.push(`<text class="axis-label" x="${(plotLeft + plotRight) / 2}" y="${CHART_LAYOUT.heightPx - 4}" text-anchor="middle">seconds</text>`);
+  out.push(`<text class="axis-label" x="${(plotLeft + plotRight) / 2}" y="${CHART_LAYOUT.heightPx - 4}" text-anchor="middle">${xAxis.label}</text>`);
   out.push(
     `<text class="axis-label" transform="translate(12 ${(plotTop + plotBottom) / 2}) rotate(-90)" text-anchor="middle">${escapeText(chart.unit)}${yLog ? ' (log)' : ''}</text>`,
   );

@@ -41,6 +41,8 @@ export interface RecorderChartOptions {
   percentiles?: number[];
   /** Reference lines per latency metric (e.g. `{ deliver: [{ label: 'SLO p99 < 200 ms', value: 200 }] }`). */
   latencyThresholds?: Record<string, ChartThreshold[]>;
+  /** Counters drawn on a chart of their own instead of the throughput chart (errors: a few per second vanish beside thousands). */
+  ownChartCounters?: string[];
   /** Which gauge figure to draw (default 'last'). */
   gaugeStat?: 'last' | 'max';
 }
@@ -210,8 +212,11 @@ export class TimeSeriesRecorder {
    */
   charts(options: RecorderChartOptions = {}): ReportChart[] {
     const charts: ReportChart[] = [];
-    if (this.counters.size > 0) {
-      charts.push({ title: 'Throughput', unit: 'per s', series: [...this.counters.keys()].map((n) => this.rateSeries(n, options)) });
+    const apart = new Set(options.ownChartCounters ?? []);
+    const together = [...this.counters.keys()].filter((n) => !apart.has(n));
+    if (together.length > 0) charts.push({ title: 'Throughput', unit: 'per s', series: together.map((n) => this.rateSeries(n, options)) });
+    for (const name of [...this.counters.keys()].filter((n) => apart.has(n))) {
+      charts.push({ title: name, unit: 'per s', area: true, series: [this.rateSeries(name, options)] });
     }
     for (const name of this.latencies.keys()) {
       const percentiles = options.percentiles ?? [50, 99];
