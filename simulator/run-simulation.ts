@@ -156,6 +156,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       cassandra_utilisation: shares.cassandra,
       redis_utilisation: shares.redis,
       gateway_cpu_utilisation_max: shares.gatewayMax,
+      connections_per_gateway: world.gateways.map((g) => g.connectionCount),
     });
     const last = collector.series[collector.series.length - 1]!;
     injector.markRecovered(() => last.deliver_p99_ms < scenario.slo.deliver_p99_ms && last.acked_per_s > 0);

@@ -5,6 +5,7 @@ import { tinyScenario } from '../testing/tiny-scenario.js';
 import { parseCellFile, type CellRun } from './cell-file.js';
 import { CellsErrorCodes } from './cells-errors.js';
 import { mergeCells } from './merge-cells.js';
+import { mergeSeries } from './merge-series.js';
 
 const scenario = tinyScenario('faults:\n  - { kind: gateway_crash, target: gateway-1, at_s: 6, duration_s: 3 }\n', { users: 120, durationS: 12 });
 
@@ -72,4 +73,21 @@ describe('a population split into cells', () => {
     expect(() => parseCellFile({ ...whole.summary, series: whole.series }, 'whole.json')).toThrow(expect.objectContaining({ code: CellsErrorCodes.BAD_SUMMARY, message: expect.stringContaining('whole.json') }));
     expect(() => parseCellFile([1, 2], 'array.json')).toThrow(expect.objectContaining({ code: CellsErrorCodes.BAD_SUMMARY }));
   }, 120_000);
+});
+
+describe('mergeSeries, planner figures', () => {
+  const base = { t_s: 1, sent_per_s: 1, acked_per_s: 1, delivered_per_s: 1, ack_p50_ms: 1, ack_p99_ms: 1, deliver_p50_ms: 1, deliver_p99_ms: 1, online_devices: 1, inbox_depth: 0, gateway_cpu_wait_ms_peak: 0, cassandra_queue_peak: 0, redis_queue_peak: 0, wal_depth: null };
+  it('adds each gateway’s connections over the cells and averages their views of utilisation', () => {
+    const [merged] = mergeSeries([
+      [{ ...base, connections_per_gateway: [10, 20], cassandra_utilisation: 0.4, redis_utilisation: 0.1, gateway_cpu_utilisation_max: 0.5 }],
+      [{ ...base, connections_per_gateway: [1, 2], cassandra_utilisation: 0.6, redis_utilisation: 0.1, gateway_cpu_utilisation_max: 0.7 }],
+    ]);
+    expect(merged).toMatchObject({ connections_per_gateway: [11, 22], cassandra_utilisation: 0.5, redis_utilisation: 0.1, gateway_cpu_utilisation_max: 0.6 });
+  });
+
+  it('leaves the figures out when a cell’s summary predates them', () => {
+    const [merged] = mergeSeries([[{ ...base, connections_per_gateway: [10], cassandra_utilisation: 0.4 }], [base]]);
+    expect(merged!.connections_per_gateway).toBeUndefined();
+    expect(merged!.cassandra_utilisation).toBeUndefined();
+  });
 });

@@ -40,6 +40,7 @@ export function mergeSeries(cells: readonly (readonly SeriesPoint[])[]): SeriesP
       ...meanWhereAll(points, 'cassandra_utilisation'),
       ...meanWhereAll(points, 'redis_utilisation'),
       ...meanWhereAll(points, 'gateway_cpu_utilisation_max'),
+      ...connectionsPerGateway(points),
     });
   }
   return out;
@@ -56,4 +57,11 @@ function meanWhereAll(points: readonly SeriesPoint[], key: UtilisationKey): Part
   const values = points.map((p) => p[key]);
   if (values.some((v) => v === undefined)) return {};
   return { [key]: round((values as number[]).reduce((a, v) => a + v, 0) / values.length) };
+}
+
+/** Each gateway's connections summed over the cells (every cell runs on the same gateways), when every cell recorded them. */
+function connectionsPerGateway(points: readonly SeriesPoint[]): Pick<SeriesPoint, 'connections_per_gateway'> {
+  if (points.some((p) => p.connections_per_gateway === undefined)) return {};
+  const width = Math.max(...points.map((p) => p.connections_per_gateway!.length));
+  return { connections_per_gateway: Array.from({ length: width }, (_, i) => points.reduce((a, p) => a + (p.connections_per_gateway![i] ?? 0), 0)) };
 }

@@ -34,6 +34,8 @@ export interface SeriesPoint {
   cassandra_utilisation?: number;
   redis_utilisation?: number;
   gateway_cpu_utilisation_max?: number;
+  /** Connections on each gateway at the interval's end, in topology order (who took a reconnect storm). */
+  connections_per_gateway?: number[];
 }
 
 /** One latency histogram in a summary file. */

@@ -70,3 +70,19 @@ describe('planner figures on the simulator charts', () => {
     expect(outage.find((c) => c.title === 'Write-ahead log depth')!.series[0]!.points).toEqual([[1, 0], [2, 35]]);
   });
 });
+
+describe('the per-gateway breakdown', () => {
+  it('draws each gateway’s connections, so a reconnect storm shows where it landed', () => {
+    const charts = simCharts([
+      { ...point(1, 0, 0), connections_per_gateway: [50, 50, 50] },
+      { ...point(2, 0, 0), connections_per_gateway: [0, 75, 75] },
+    ]);
+    const perGateway = charts.find((c) => c.title === 'Connections per gateway')!;
+    expect(perGateway.series.map((s) => [s.name, s.points])).toEqual([
+      ['gateway-0', [[1, 50], [2, 0]]],
+      ['gateway-1', [[1, 50], [2, 75]]],
+      ['gateway-2', [[1, 50], [2, 75]]],
+    ]);
+    expect(simCharts([{ ...point(1, 0, 0), connections_per_gateway: [10] }]).some((c) => c.title === 'Connections per gateway')).toBe(false);
+  });
+});

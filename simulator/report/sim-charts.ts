@@ -49,6 +49,14 @@ export function simCharts(series: readonly SeriesPoint[], latencyThresholds: Rec
       thresholds: [SATURATED],
     });
   }
+  const perGateway = series.find((p) => p.connections_per_gateway !== undefined)?.connections_per_gateway?.length ?? 0;
+  if (perGateway > 1) {
+    charts.push({
+      title: 'Connections per gateway',
+      unit: 'connections',
+      series: Array.from({ length: perGateway }, (_, i) => line(`gateway-${i}`, (p) => p.connections_per_gateway?.[i] ?? null)),
+    });
+  }
   // A log that never held an entry is one line (the summary says "WAL end 0 peak 0"), not a chart of zeros.
   if (series.some((p) => (p.wal_depth ?? 0) > 0)) charts.push({ title: 'Write-ahead log depth', unit: 'entries', area: true, series: [line('WAL', (p) => p.wal_depth)] });
   return charts;
