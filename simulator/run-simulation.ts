@@ -157,6 +157,8 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       redis_utilisation: shares.redis,
       gateway_cpu_utilisation_max: shares.gatewayMax,
       connections_per_gateway: world.gateways.map((g) => g.connectionCount),
+      cassandra_timeouts_per_s: shares.cassandraTimeoutsPerS,
+      redis_timeouts_per_s: shares.redisTimeoutsPerS,
     });
     const last = collector.series[collector.series.length - 1]!;
     injector.markRecovered(() => last.deliver_p99_ms < scenario.slo.deliver_p99_ms && last.acked_per_s > 0);
@@ -366,17 +368,30 @@ function round(n: number): number {
 }
 
 /**
- * A sampler of the busy share of the Cassandra and Redis servers and of the busiest gateway's
- * cores since its previous call: what the run-wide `utilisation` figures are, per interval.
+ * A sampler of what the run-wide `utilisation` and `timeouts` figures are, per interval, since its
+ * previous call: the busy share of the Cassandra and Redis servers and of the busiest gateway's
+ * cores, and the two tiers' timeouts per second.
  */
-function intervalBusyShares(world: SimWorld, gatewayCores: number, intervalMs: number): () => { cassandra: number; redis: number; gatewayMax: number } {
+function intervalBusyShares(
+  world: SimWorld,
+  gatewayCores: number,
+  intervalMs: number,
+): () => { cassandra: number; redis: number; gatewayMax: number; cassandraTimeoutsPerS: number; redisTimeoutsPerS: number } {
   const { cassandra, redis } = world.tiers;
-  let last = { cassandra: cassandra.stats.busyMs, redis: redis.stats.busyMs, gateways: world.gateways.map((g) => g.cpu.busyMs) };
+  const read = () => ({ cassandra: cassandra.stats, redis: redis.stats, gateways: world.gateways.map((g) => g.cpu.busyMs) });
+  let last = read();
   const share = (busyMs: number, servers: number) => Math.round((Math.max(0, busyMs) / (servers * intervalMs)) * 10_000) / 10_000;
+  const perS = (count: number) => Math.round((Math.max(0, count) * 1000 * 100) / intervalMs) / 100;
   return () => {
-    const now = { cassandra: cassandra.stats.busyMs, redis: redis.stats.busyMs, gateways: world.gateways.map((g) => g.cpu.busyMs) };
+    const now = read();
     const gatewayMax = Math.max(0, ...now.gateways.map((busyMs, i) => share(busyMs - (last.gateways[i] ?? 0), gatewayCores)));
-    const shares = { cassandra: share(now.cassandra - last.cassandra, cassandra.model.concurrency), redis: share(now.redis - last.redis, redis.model.concurrency), gatewayMax };
+    const shares = {
+      cassandra: share(now.cassandra.busyMs - last.cassandra.busyMs, cassandra.model.concurrency),
+      redis: share(now.redis.busyMs - last.redis.busyMs, redis.model.concurrency),
+      gatewayMax,
+      cassandraTimeoutsPerS: perS(now.cassandra.timeouts - last.cassandra.timeouts),
+      redisTimeoutsPerS: perS(now.redis.timeouts - last.redis.timeouts),
+    };
     last = now;
     return shares;
   };

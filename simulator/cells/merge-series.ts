@@ -41,6 +41,9 @@ export function mergeSeries(cells: readonly (readonly SeriesPoint[])[]): SeriesP
       ...meanWhereAll(points, 'redis_utilisation'),
       ...meanWhereAll(points, 'gateway_cpu_utilisation_max'),
       ...connectionsPerGateway(points),
+      ...sumWhereAll(points, 'errors_per_s'),
+      ...sumWhereAll(points, 'cassandra_timeouts_per_s'),
+      ...sumWhereAll(points, 'redis_timeouts_per_s'),
     });
   }
   return out;
@@ -64,4 +67,13 @@ function connectionsPerGateway(points: readonly SeriesPoint[]): Pick<SeriesPoint
   if (points.some((p) => p.connections_per_gateway === undefined)) return {};
   const width = Math.max(...points.map((p) => p.connections_per_gateway!.length));
   return { connections_per_gateway: Array.from({ length: width }, (_, i) => points.reduce((a, p) => a + (p.connections_per_gateway![i] ?? 0), 0)) };
+}
+
+type RateKey = 'errors_per_s' | 'cassandra_timeouts_per_s' | 'redis_timeouts_per_s';
+
+/** The sum of an optional per-second figure (each cell's own), when every cell recorded it. */
+function sumWhereAll(points: readonly SeriesPoint[], key: RateKey): Partial<Pick<SeriesPoint, RateKey>> {
+  const values = points.map((p) => p[key]);
+  if (values.some((v) => v === undefined)) return {};
+  return { [key]: round((values as number[]).reduce((a, v) => a + v, 0)) };
 }

@@ -36,6 +36,11 @@ export interface SeriesPoint {
   gateway_cpu_utilisation_max?: number;
   /** Connections on each gateway at the interval's end, in topology order (who took a reconnect storm). */
   connections_per_gateway?: number[];
+  /** Error frames the devices received, per second over the interval. */
+  errors_per_s?: number;
+  /** Requests to Cassandra and to Redis that timed out, per second over the interval. */
+  cassandra_timeouts_per_s?: number;
+  redis_timeouts_per_s?: number;
 }
 
 /** One latency histogram in a summary file. */
@@ -98,7 +103,7 @@ export class RunCollector implements Metrics {
   ) {}
 
   private freshInterval() {
-    return { sent: 0, acked: 0, delivered: 0, ack: new LogHistogram(), deliver: new LogHistogram() };
+    return { sent: 0, acked: 0, delivered: 0, errors: 0, ack: new LogHistogram(), deliver: new LogHistogram() };
   }
 
   // ---------- client-side observations ----------
@@ -153,6 +158,7 @@ export class RunCollector implements Metrics {
       ack_p99_ms: round(i.ack.percentile(99)),
       deliver_p50_ms: round(i.deliver.percentile(50)),
       deliver_p99_ms: round(i.deliver.percentile(99)),
+      errors_per_s: round(i.errors * perS),
       ...depths,
     });
     this.interval = this.freshInterval();
@@ -202,6 +208,7 @@ export class RunCollector implements Metrics {
   }
   error(code: ErrorCode): void {
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+    this.interval.errors++;
   }
   walState(): void {}
   walAppended(): void {

@@ -86,3 +86,18 @@ describe('the per-gateway breakdown', () => {
     expect(simCharts([{ ...point(1, 0, 0), connections_per_gateway: [10] }]).some((c) => c.title === 'Connections per gateway')).toBe(false);
   });
 });
+
+describe('errors over time', () => {
+  it('draws error frames and tier timeouts per second on one chart', () => {
+    const charts = simCharts([
+      { ...point(1, 0, 0), errors_per_s: 0, cassandra_timeouts_per_s: 0, redis_timeouts_per_s: 0 },
+      { ...point(2, 0, 0), errors_per_s: 3.5, cassandra_timeouts_per_s: 12, redis_timeouts_per_s: 0 },
+    ]);
+    const errors = charts.find((c) => c.title === 'Errors and timeouts')!;
+    expect(errors.series.map((s) => [s.name, s.points[1]![1]])).toEqual([
+      ['error frames to devices', 3.5],
+      ['cassandra timeouts', 12],
+      ['redis timeouts', 0],
+    ]);
+  });
+});

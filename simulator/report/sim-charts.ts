@@ -49,6 +49,17 @@ export function simCharts(series: readonly SeriesPoint[], latencyThresholds: Rec
       thresholds: [SATURATED],
     });
   }
+  if (series.some((p) => p.errors_per_s !== undefined)) {
+    charts.push({
+      title: 'Errors and timeouts',
+      unit: 'per s',
+      series: [
+        line('error frames to devices', (p) => p.errors_per_s ?? null),
+        line('cassandra timeouts', (p) => p.cassandra_timeouts_per_s ?? null),
+        line('redis timeouts', (p) => p.redis_timeouts_per_s ?? null),
+      ],
+    });
+  }
   const perGateway = series.find((p) => p.connections_per_gateway !== undefined)?.connections_per_gateway?.length ?? 0;
   if (perGateway > 1) {
     charts.push({
