@@ -166,7 +166,15 @@ describe('sloLatencyThresholds', () => {
         { name: 'ack.p99', target: '< 2000 ms', actual: 30, passed: true },
         { name: 'invariant.violations', target: '<= 0', actual: 0, passed: true },
         { name: 'error.rate', target: '<= 0.001', actual: 0, passed: true },
+        { name: 'steady.deliver.p99', target: '< 150 ms', actual: 90, passed: true },
+        { name: 'recovery gateway_crash gateway-1 @20s', target: '<= 30 s', actual: 10, passed: true },
       ]),
-    ).toEqual({ deliver: [{ label: 'SLO deliver p99 < 200 ms', value: 200 }], ack: [{ label: 'SLO ack p99 < 2000 ms', value: 2000 }] });
+    ).toEqual({
+      deliver: [
+        { label: 'SLO deliver p99 < 200 ms', value: 200 },
+        { label: 'SLO steady deliver p99 < 150 ms', value: 150 },
+      ],
+      ack: [{ label: 'SLO ack p99 < 2000 ms', value: 2000 }],
+    });
   });
 });
