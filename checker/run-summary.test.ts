@@ -21,7 +21,7 @@ function summary(violations: number, deliverP99: number): RunSummary {
   };
 }
 
-describe('SLO evaluation and exit codes (DESIGN "Run summaries")', () => {
+describe('SLO evaluation and exit codes (docs/summaries.md)', () => {
   it('passes when every objective holds', () => {
     const s = summary(0, 150);
     expect(s.slo.passed).toBe(true);

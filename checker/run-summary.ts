@@ -28,7 +28,7 @@ export interface RunInterruption {
 /** 128 + the signal's number, as a shell reports a process a signal ended: an interrupted run neither passes nor fails. */
 export const INTERRUPTED_EXIT_CODES = Object.freeze({ SIGINT: 130, SIGTERM: 143 } as const);
 
-/** The shared core of every run summary (DESIGN "Run summaries"); commands add their own keys. */
+/** The shared core of every run summary (docs/summaries.md); commands add their own keys. */
 export interface RunSummary {
   kind: 'demo' | 'sim' | 'load' | 'chaos';
   scenario: string;

@@ -17,7 +17,7 @@ export interface SloInput {
 }
 
 export interface SloTargets {
-  /** Send→deliver p99 for online recipients must be below this (DESIGN: 200 ms). */
+  /** Send→deliver p99 for online recipients must be below this (the project's objective: 200 ms). */
   deliverP99Ms: number;
   /** Invariant violations allowed (the bar is zero). */
   violationsMax: number;

@@ -42,7 +42,7 @@ export interface LoadSummaryInput {
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
-/** The load driver's run summary: DESIGN's shared keys (kind "load") plus the driver's own (docs/summaries.md). */
+/** The load driver's run summary: the shared keys (kind "load") plus the driver's own (docs/summaries.md). */
 export function buildLoadSummary(input: LoadSummaryInput): RunSummary {
   const m = input.measurements;
   const delivered = m.deliveredLive + m.deliveredSync;

@@ -11,7 +11,7 @@ import { CHART_LAYOUT, chartXDomain, renderChartSvg, xPixelOf } from './svg-char
  * gives the same bytes (no timestamps), which keeps reports diffable and tests exact.
  */
 
-/** What each exit code means (DESIGN "Run summaries"); shown on every page. */
+/** What each exit code means (docs/summaries.md); shown on every page. */
 export const EXIT_CODE_MEANINGS: Readonly<Record<number, string>> = Object.freeze({
   [ExitCodes.OK]: 'every invariant and SLO holds',
   [ExitCodes.INVARIANT_VIOLATED]: 'an invariant was violated',

@@ -17,7 +17,7 @@ import { progressLinePrinter } from '../cli/progress-line.js';
 /*
  * npm run sim -- scenarios/<file>.yaml [--seed N] [--json FILE] [--html FILE] [--check-determinism]
  *               [--duration-s S] [--users N] [--cell-users N] [--cell i/n] [--quiet]
- * Exit codes (DESIGN §4): 0 all hold, 1 invariant violated, 2 SLO missed, 3 could not run (the
+ * Exit codes (docs/summaries.md): 0 all hold, 1 invariant violated, 2 SLO missed, 3 could not run (the
  * requested --json/--html still written, saying why), 130/143 interrupted by SIGINT/SIGTERM: the
  * load ends at that simulated instant, the run heals, settles, is checked and reported as
  * interrupted; a second signal exits at once.

@@ -70,7 +70,7 @@ export interface SimResult {
 
 /**
  * With sim.cell_users below the population, one cell of that many users is simulated in detail
- * (DESIGN §5): per-user rates stay, aggregate rates shrink with the cell; the capacity model
+ * (simulator/README.md, "Cells"): per-user rates stay, aggregate rates shrink with the cell; the capacity model
  * scales back to the whole population.
  */
 export function cellOf(scenario: Scenario): { scenario: Scenario; scale: number } {
@@ -86,7 +86,7 @@ export function cellOf(scenario: Scenario): { scenario: Scenario; scale: number 
  * Runs one scenario in the simulator: builds the simulated cluster and population, runs the
  * safety phase (load and faults) and the liveness phase (heal, stop load, everything queued must
  * reach the online devices within liveness_bound_s), checks the history with the one checker, and
- * returns the run summary (DESIGN's keys, kind "sim").
+ * returns the run summary (the shared keys of docs/summaries.md, kind "sim").
  */
 export async function runSimulation(options: SimOptions): Promise<SimResult> {
   const wallStart = performance.now();

@@ -3,7 +3,7 @@ import { mixSeed } from '../engine/streams.js';
 import { CellsError, CellsErrorCodes } from './cells-errors.js';
 
 /**
- * Cell `index` of `count`: the population split into `count` independent cells (DESIGN §5), each
+ * Cell `index` of `count`: the population split into `count` independent cells (simulator/README.md, "Split runs"), each
  * run as its own job through the real code, on the whole deployment's servers with the other
  * cells as background load, and merged afterwards (merge-cells.ts). Together the cells put every
  * user of the population through the real code.

@@ -16,7 +16,7 @@ import { mergeCells, type MergedCells } from './merge-cells.js';
 import { formatDuration, shortenScenario } from '../shorten-scenario.js';
 
 /*
- * Runs a scenario's population as independent cells (DESIGN §5) and merges them into one report:
+ * Runs a scenario's population as independent cells (simulator/README.md, "Split runs") and merges them into one report:
  *   npm run sim:cells -- scenarios/<file>.yaml --cells N [--parallel P] [--out-dir DIR] [--seed N]
  *                        [--duration-s S] [--json FILE] [--html FILE] [--capacity] [--quiet]
  * Each cell is a job of its own, `npm run sim -- <file> --cell i/N --json DIR/cell-i.json`, run P

@@ -29,7 +29,7 @@ export interface MergeOptions {
 }
 
 /**
- * One report for a population run as independent cells (DESIGN §5): every cell put its users
+ * One report for a population run as independent cells (simulator/README.md, "Split runs"): every cell put its users
  * through the real code on the whole deployment's servers, with the other cells as background.
  * Counts add up; latency and staleness come from the cells' histograms added together, so the
  * population's percentiles are exact; invariants add up (each cell's history was checked whole);

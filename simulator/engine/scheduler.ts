@@ -6,7 +6,7 @@ import type { SimTask, SimTime } from '../../system/adapters/virtual/sim-time.js
  * (instant, insertion order). Time is quantised to `tickMs` (1 ms by default): every task of one
  * instant runs back to back, and only then are pending promise continuations drained (one
  * setImmediate turn), so the cost of draining the microtask queue is paid once per instant rather
- * than once per event (DESIGN §6). Same seed, same tasks, same order: the run is deterministic.
+ * than once per event (simulator/README.md, "How it works"). Same seed, same tasks, same order: the run is deterministic.
  *
  * Work that completes in real time (token signing and checking run on WebCrypto's thread pool) is
  * held (hold()): the instant does not end until all of it has finished, and the outcomes are then

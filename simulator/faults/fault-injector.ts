@@ -4,7 +4,7 @@ import type { Workload } from '../workload/workload.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { PlannedFault } from './fault-plan.js';
 
-/** A fault's outcome for the summary (DESIGN: faults [{kind, target, at_s, healed_s, recovered_s}]). */
+/** A fault's outcome for the summary (docs/summaries.md: faults [{kind, target, at_s, healed_s, recovered_s}]). */
 export interface FaultRecord {
   kind: string;
   target: string;

@@ -32,7 +32,7 @@ export interface SimWorldOptions {
   /**
    * A cell run's background: the other cells' load on the same servers, `copies` requests per
    * request of the cell (population ÷ cell − 1), at the cell's rate over `windowMs`
-   * (BACKGROUND_WINDOW_MS when absent). Absent: none. DESIGN §5.
+   * (BACKGROUND_WINDOW_MS when absent). Absent: none. See simulator/README.md, "Cells".
    */
   background?: { copies: number; windowMs?: number };
   /** WAL seam, per gateway (see GatewayDeps.wrapMessageStore). */

@@ -12,7 +12,7 @@ export interface DemoSummaryInput {
   wallSeconds: number;
 }
 
-/** The demo's run summary: DESIGN's shared keys plus what the demo exercised. */
+/** The demo's run summary: the shared keys of docs/summaries.md plus what the demo exercised. */
 export function buildDemoSummary(input: DemoSummaryInput): RunSummary {
   const { result, check, latency } = input;
   const counts = { sent: 0, acked: 0, delivered: 0 };

@@ -19,7 +19,7 @@ const WINDOW_BINS = 10;
 const SIZE_SAMPLES = 4_096;
 
 /**
- * The rest of the population's load on one pool of servers, for a cell run (DESIGN §5: a sample
+ * The rest of the population's load on one pool of servers, for a cell run (simulator/README.md, "Cells": a sample
  * of the population with its share of the infrastructure). The cell runs on the whole
  * deployment's servers; the other cells' requests to those servers are generated as a Poisson
  * stream at `copies` times the cell's own request rate (measured over the last window), each
