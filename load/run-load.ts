@@ -202,12 +202,15 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
     observer.connections(fleet.online.length);
     measurements.measureFromMs = trafficStartMs + scenario.warmup_s * 1000;
     let last = { sent: 0, acked: 0, delivered: 0, errors: 0 };
-    // The driver's own event-loop delay, for the report: a saturated driver would make the system look slow.
-    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-    loopDelay.enable();
+    // The driver's own event-loop delay, for the report (only when one is recorded): a saturated
+    // driver would make the system look slow.
+    const loopDelay = recorderObserver ? monitorEventLoopDelay({ resolution: 10 }) : undefined;
+    loopDelay?.enable();
     const takeSample = () => {
-      recorderObserver?.driverLag(Math.round(loopDelay.percentile(99) / 1e4) / 100);
-      loopDelay.reset();
+      if (loopDelay && recorderObserver) {
+        recorderObserver.driverLag(Math.round(loopDelay.percentile(99) / 1e4) / 100);
+        loopDelay.reset();
+      }
       const atS = Math.round((nowEpochMs() - trafficStartMs) / 100) / 10;
       const now = { sent: measurements.sent, acked: measurements.acked, delivered: measurements.deliveredLive + measurements.deliveredSync, errors: measurements.errorCount };
       const point: LoadSample = {
@@ -273,7 +276,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
     clearInterval(sampler);
     sampler = undefined;
     takeSample();
-    loopDelay.disable();
+    loopDelay?.disable();
     settledAtMs = nowEpochMs();
   } finally {
     clearInterval(keepAlive);
