@@ -456,6 +456,24 @@ describe('send', () => {
     t.client.close();
   });
 
+  it('tells the app when an overloaded server refused a send, and re-sends it with the same clientMessageId after the hint', async () => {
+    const t = await connected();
+    const retries: Array<{ code: string; retryAfterMs: number; clientMessageId: string }> = [];
+    t.client.on('retrying', (info) => retries.push(info));
+    void t.client.send(DM, 'x');
+    const frame = t.conn.lastOfType('send')!;
+    t.conn.push({ type: 'error', rid: frame.rid, code: 'OVERLOADED', message: 'busy', retryable: true, retryAfterMs: 700, inReplyTo: 'send' });
+    await flush();
+    expect(retries).toEqual([{ conversationId: DM, clientMessageId: frame.clientMessageId, code: 'OVERLOADED', retryAfterMs: 700 }]);
+    await t.clock.advance(699);
+    expect(t.conn.framesOfType('send')).toHaveLength(1);
+    await t.clock.advance(1);
+    const resent = t.conn.framesOfType('send');
+    expect(resent).toHaveLength(2);
+    expect(resent[1]!.clientMessageId).toBe(frame.clientMessageId);
+    t.client.close();
+  });
+
   it('refuses a message whose frame exceeds frameBytesMax instead of re-sending it forever', async () => {
     const t = setup();
     const connecting = t.client.connect();

@@ -64,6 +64,11 @@ export type ChatClientEvents = {
   disconnected: (info: DisconnectInfo) => void;
   /** Errors no promise is waiting for: failed connection attempts, unsolicited error frames. */
   error: (error: ChatClientError) => void;
+  /**
+   * The server refused a send for now (OVERLOADED, RATE_LIMITED, STORAGE_UNAVAILABLE, …): it stays
+   * in the outbox and is sent again after `retryAfterMs`; its promise is still pending.
+   */
+  retrying: (info: { conversationId: ConversationId; clientMessageId: ClientMessageId; code: string; retryAfterMs: number }) => void;
 };
 
 export type ConnectionState = 'idle' | 'connecting' | 'authenticating' | 'connected' | 'reconnecting' | 'closed';
@@ -827,6 +832,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       error.retryAfterMs ??
       backoffDelayMs(send.attempt, this.o.reconnectMinDelayMs, this.o.reconnectMaxDelayMs, this.o.random.nextFloat());
     this.retryLater(send, delayMs);
+    this.emit('retrying', { conversationId: send.conversationId, clientMessageId: send.clientMessageId, code: error.code, retryAfterMs: delayMs });
   }
 
   // ---------- sync (gap repair and catch-up) ----------

@@ -37,6 +37,7 @@ export const ErrorCodes = {
   KEY_PACKAGE_LIMIT: 'The device already holds keyPackagesPerDeviceMax unclaimed KeyPackages.',
   MLS_EPOCH_CONFLICT: "The MLS commit was made for an epoch that is not the conversation's current one (another commit won the race).",
   AUTH_UNAVAILABLE: 'The keys that verify tokens could not be fetched (the key set URL did not answer); retry later.',
+  OVERLOADED: 'The gateway is past its capacity and refused the send unprocessed; retry after the hinted delay.',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
@@ -65,6 +66,7 @@ const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'SHUTTING_DOWN',
   'INTERNAL',
   'AUTH_UNAVAILABLE',
+  'OVERLOADED',
 ]);
 
 export function isChatError(value: unknown): value is ChatError {

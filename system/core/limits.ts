@@ -106,6 +106,27 @@ export interface Limits {
   jwksCacheMaxAgeMs: number;
   /** A token naming a key the cached set lacks refetches the set, but at most once per this interval (unknown key ids cannot force a fetch storm). */
   jwksRefetchCooldownMs: number;
+  /**
+   * Most sends one gateway holds unanswered (numbering, storing, forwarding to an owner); beyond
+   * it new sends are refused with OVERLOADED (retryable): memory stays bounded under any load.
+   */
+  sendsInFlightMax: number;
+  /**
+   * Overload is a standing queue: when every send a gateway answered during one admission window
+   * waited longer than this, the next window refuses new sends with OVERLOADED. The quickest send
+   * of a window is the measure, so a few sends stuck behind one slow owner do not trip it.
+   */
+  sendQueueDelayMsMax: number;
+  /** Length of one admission window (see sendQueueDelayMsMax). */
+  sendAdmissionWindowMs: number;
+  /**
+   * Fewest sends answered in one window for its verdict to count: a real standing queue answers
+   * many; one or two slow answers (a process resumed after a pause, a clock that jumped) are no
+   * evidence of overload.
+   */
+  sendAdmissionAnswersMin: number;
+  /** Mean retry hint of an OVERLOADED answer; each answer draws its hint between half and one and a half times this, so refused clients do not return together. */
+  overloadRetryAfterMs: number;
 }
 
 export const defaultLimits: Readonly<Limits> = Object.freeze({
@@ -164,6 +185,13 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
   jwksFetchTimeoutMs: 5_000,
   jwksCacheMaxAgeMs: 10 * 60 * 1000,
   jwksRefetchCooldownMs: 30_000,
+  // A gateway answers a send in milliseconds when it keeps up; 2 s of queueing is far past the
+  // latency objective, and above what a slow backend alone causes (the 500 ms latency drill).
+  sendsInFlightMax: 4096,
+  sendQueueDelayMsMax: 2_000,
+  sendAdmissionWindowMs: 1_000,
+  sendAdmissionAnswersMin: 8,
+  overloadRetryAfterMs: 1_000,
 });
 
 export function resolveLimits(overrides: Partial<Limits> = {}): Limits {

@@ -4,6 +4,7 @@ import { isDirectConversation, type ClientMessageId, type ConversationId, type S
 import type { KeyedSerializer } from '../core/keyed-serializer.js';
 import type { Caller } from './caller.js';
 import type { CoreDeps } from './deps.js';
+import { SendAdmission, type AdmissionTicket } from './send-admission.js';
 import type { Fanout } from './fanout.js';
 import type { MediaService } from './media-service.js';
 import { membersAt, type Membership } from './membership.js';
@@ -62,8 +63,11 @@ interface AcceptOptions {
 
 /** Accepts chat messages: checks, numbers, stores and fans them out (1:1 and groups alike). */
 export class ChatService {
+  /** Refuses sends with OVERLOADED while this gateway is past its capacity. */
+  readonly admission: SendAdmission;
+
   constructor(
-    private readonly deps: Pick<CoreDeps, 'clock' | 'limits' | 'messages' | 'conversations' | 'metrics'>,
+    private readonly deps: Pick<CoreDeps, 'clock' | 'limits' | 'random' | 'messages' | 'conversations' | 'metrics'>,
     private readonly serializer: KeyedSerializer,
     private readonly membership: Membership,
     private readonly fanout: Fanout,
@@ -71,7 +75,9 @@ export class ChatService {
     private readonly routing: OwnerRouting,
     private readonly epochGuard?: MlsEpochGuard,
     private readonly writeAhead?: WriteAhead,
-  ) {}
+  ) {
+    this.admission = new SendAdmission(deps);
+  }
 
   /**
    * Enters the conversation's serializer synchronously, so sends from one connection keep their
@@ -84,9 +90,15 @@ export class ChatService {
     if (bodyBytes > bodyBytesMax) {
       return Promise.reject(new ChatError('MESSAGE_TOO_LARGE', `message body is ${bodyBytes} bytes; ${limitName} is ${bodyBytesMax}`));
     }
+    let ticket: AdmissionTicket;
+    try {
+      ticket = this.admission.admit();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     // This node's serializer also orders what it forwards, so one connection's sends reach the
     // owner in the order they arrived.
-    return this.serializer.run(request.conversationId, () => this.queueOrRoute(caller, request));
+    return this.serializer.run(request.conversationId, () => this.queueOrRoute(caller, request)).finally(() => this.admission.finished(ticket));
   }
 
   /** A send forwarded by another node, which found this node to be the conversation's owner. */
