@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { directConversationId } from '../system/core/ids.js';
+import type { ResetInfo } from './client.js';
 import { ChatClientError } from './errors.js';
+import type { ChatClientOptions } from './options.js';
 import {
   acceptConnection,
   connected,
@@ -11,6 +13,7 @@ import {
   message,
   setup,
   welcomeFrame,
+  type Harness,
 } from './testing/harness.js';
 
 const DM = directConversationId('alice', 'bob');
@@ -746,5 +749,145 @@ describe('robustness', () => {
     expect(disconnects).toEqual([false]);
     expect(t.errors.at(-1)).toMatchObject({ code: 'DEVICE_UNKNOWN' });
     expect(t.clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('server log reset (welcome.incarnation)', () => {
+  /** A welcome naming the server log's incarnation. */
+  function welcomeOf(t: Harness, incarnation: string | undefined) {
+    const frame = welcomeFrame(t.clock);
+    return incarnation === undefined ? frame : { ...frame, incarnation };
+  }
+
+  /** Connected to a log of incarnation `first` that has delivered DM seqs 1…3. */
+  async function connectedWithHistory(options: Partial<ChatClientOptions> = {}, first = 'log-a') {
+    const t = setup(options);
+    const resets: ResetInfo[] = [];
+    const order: string[] = [];
+    t.client.on('reset', (info) => {
+      resets.push(info);
+      order.push('reset');
+    });
+    t.client.on('connected', () => order.push('connected'));
+    const connecting = t.client.connect();
+    await flush();
+    t.net.last.push(welcomeOf(t, first));
+    await connecting;
+    for (const seq of [1, 2, 3]) t.net.last.push(eventFrame(message(DM, seq)));
+    expect(t.seqs()).toEqual([1, 2, 3]);
+    return { ...t, resets, order };
+  }
+
+  /** Drops the connection and answers the reconnect with a welcome naming `incarnation`. */
+  async function reconnectTo(t: Harness, incarnation: string | undefined) {
+    t.net.last.drop(1006);
+    await t.clock.advance(1_000);
+    await flush();
+    const conn = t.net.last;
+    conn.push(welcomeOf(t, incarnation));
+    await flush();
+    return conn;
+  }
+
+  it('remembers the incarnation of the welcome', async () => {
+    const t = await connectedWithHistory();
+    expect(t.client.incarnation).toBe('log-a');
+    expect(t.client.welcome?.incarnation).toBe('log-a');
+    t.client.close();
+  });
+
+  it('a new incarnation drops the cursors, so the new log’s seq 1 is delivered, not taken for a duplicate', async () => {
+    const t = await connectedWithHistory();
+    const conn = await reconnectTo(t, 'log-b');
+    expect(t.resets).toEqual([{ previousIncarnation: 'log-a', incarnation: 'log-b', cursors: { [DM]: 3 } }]);
+    expect(t.order).toEqual(['connected', 'reset', 'connected']);
+    expect(t.client.incarnation).toBe('log-b');
+    expect(t.client.getCursor(DM)).toBeUndefined();
+    expect(t.client.getCursors()).toEqual({});
+    // No catch-up from the old cursor: seq 3 means nothing in the new log.
+    expect(conn.framesOfType('sync')).toEqual([]);
+
+    const fresh = { ...message(DM, 1), clientMessageId: 'after-restart-1' };
+    conn.push(eventFrame(fresh));
+    conn.push(eventFrame({ ...message(DM, 2), clientMessageId: 'after-restart-2' }));
+    expect(t.events.slice(3).map((e) => [e.event.seq, e.event.kind === 'message' && e.event.clientMessageId])).toEqual([
+      [1, 'after-restart-1'],
+      [2, 'after-restart-2'],
+    ]);
+    expect(conn.framesOfType('ack').map((a) => a.seq)).toEqual([1, 2]);
+    expect(t.client.getCursor(DM)).toBe(2);
+    t.client.close();
+  });
+
+  it('the same incarnation (or a welcome without one) keeps the cursors: seq 1 again is a duplicate', async () => {
+    for (const incarnation of ['log-a', undefined]) {
+      const t = await connectedWithHistory();
+      const conn = await reconnectTo(t, incarnation);
+      expect(t.resets).toEqual([]);
+      expect(t.client.incarnation).toBe('log-a');
+      expect(conn.framesOfType('sync').map((s) => [s.conversationId, s.afterSeq])).toEqual([[DM, 3]]);
+      conn.push(eventFrame(message(DM, 1)));
+      expect(t.seqs()).toEqual([1, 2, 3]);
+      t.client.close();
+    }
+  });
+
+  it('drops cursors from a previous run when the first welcome names another incarnation than theirs', async () => {
+    const t = setup({ cursors: { [DM]: 5 }, incarnation: 'log-a' });
+    const resets: ResetInfo[] = [];
+    t.client.on('reset', (info) => resets.push(info));
+    const connecting = t.client.connect();
+    await flush();
+    t.net.last.push(welcomeOf(t, 'log-b'));
+    await connecting;
+    expect(resets).toEqual([{ previousIncarnation: 'log-a', incarnation: 'log-b', cursors: { [DM]: 5 } }]);
+    expect(t.net.last.framesOfType('sync')).toEqual([]);
+    t.net.last.push(eventFrame(message(DM, 1)));
+    expect(t.seqs()).toEqual([1]);
+    t.client.close();
+  });
+
+  it('keeps cursors from a previous run of the same incarnation', async () => {
+    const t = setup({ cursors: { [DM]: 5 }, incarnation: 'log-a' });
+    const connecting = t.client.connect();
+    await flush();
+    t.net.last.push(welcomeOf(t, 'log-a'));
+    await connecting;
+    expect(t.net.last.framesOfType('sync').map((s) => s.afterSeq)).toEqual([5]);
+    t.client.close();
+  });
+
+  it('sends unacknowledged messages to the new log, a queued one on timers again', async () => {
+    const t = await connectedWithHistory({ sendTimeoutMs: 1_000 });
+    const sending = t.client.send(DM, 'held by the old log', { clientMessageId: 'q-1' });
+    t.net.last.push({ type: 'queued', conversationId: DM, clientMessageId: 'q-1', serverTimeMs: 2_000_000, duplicate: false });
+    await t.clock.advance(1_000);
+    expect(t.net.last.framesOfType('send')).toHaveLength(1); // queued: durable there, no timer
+    const conn = await reconnectTo(t, 'log-b');
+    expect(conn.framesOfType('send').map((f) => f.clientMessageId)).toEqual(['q-1']);
+    await t.clock.advance(1_000);
+    expect(conn.framesOfType('send').map((f) => f.clientMessageId)).toEqual(['q-1', 'q-1']);
+    conn.push(sentFrame(DM, 'q-1', 1));
+    await expect(sending).resolves.toMatchObject({ seq: 1 });
+    expect(t.client.getCursor(DM)).toBe(1);
+    t.client.close();
+  });
+
+  it('forgets receipt watermarks and pending reads of the old log', async () => {
+    const t = await connectedWithHistory();
+    const receipts: number[] = [];
+    t.client.on('receipt', (r) => receipts.push(r.upToSeq));
+    t.net.last.push({ type: 'receipt', conversationId: DM, state: 'read', upToSeq: 3, userId: 'bob', deviceId: 'bob-phone' });
+    t.net.last.drop(1006);
+    t.client.markRead(DM, 3); // offline: kept for the reconnect
+    await t.clock.advance(1_000);
+    await flush();
+    const conn = t.net.last;
+    conn.push(welcomeOf(t, 'log-b'));
+    await flush();
+    expect(conn.framesOfType('read')).toEqual([]);
+    conn.push({ type: 'receipt', conversationId: DM, state: 'read', upToSeq: 1, userId: 'bob', deviceId: 'bob-phone' });
+    expect(receipts).toEqual([3, 1]);
+    t.client.close();
   });
 });

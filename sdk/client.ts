@@ -41,6 +41,19 @@ export interface GroupChange {
   seq: Seq;
 }
 
+/** The server's log started over: what the client kept per conversation was dropped. */
+export interface ResetInfo {
+  /** The incarnation the client knew (from an earlier welcome, or the `incarnation` option). */
+  previousIncarnation: string;
+  /** The incarnation of the log the client is connected to now. */
+  incarnation: string;
+  /**
+   * The cursors dropped, per conversation: the app's copy of those conversations came from the old
+   * log, whose seqs the new one reuses. Sends not yet acknowledged are kept and sent to the new log.
+   */
+  cursors: Record<ConversationId, Seq>;
+}
+
 export interface DisconnectInfo {
   code: number;
   reason: string;
@@ -61,6 +74,13 @@ export type ChatClientEvents = {
   receipt: (receipt: ReceiptInfo) => void;
   presence: (presence: PresenceInfo) => void;
   connected: (welcome: WelcomeInfo) => void;
+  /**
+   * The welcome named another server log incarnation than the one the client knew: the log was
+   * reset (an embedded server restarted with empty stores). Cursors, held events, receipt
+   * watermarks and pending reads were dropped, so events of the new log, from seq 1 again, are
+   * delivered instead of being taken for duplicates. Emitted before `connected`.
+   */
+  reset: (info: ResetInfo) => void;
   disconnected: (info: DisconnectInfo) => void;
   /** Errors no promise is waiting for: failed connection attempts, unsolicited error frames. */
   error: (error: ChatClientError) => void;
@@ -140,6 +160,8 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   private flaps = 0;
   private connectedAtMs = 0;
   private welcomeFrame: WelcomeInfo | undefined;
+  /** The server log incarnation the cursors belong to (last welcome's, or the option's). */
+  private incarnationValue: string | undefined;
   private everConnected = false;
   private connectWaiter: Deferred<WelcomeInfo> | undefined;
   private connectTimer: TimerHandle | undefined;
@@ -169,6 +191,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       },
       options.cursors,
     );
+    this.incarnationValue = options.incarnation;
   }
 
   // ---------- state ----------
@@ -193,6 +216,14 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   /** Messages sent and not yet acknowledged by the server. */
   get pendingSendCount(): number {
     return this.outbox.size;
+  }
+
+  /**
+   * The incarnation of the server log this client's cursors belong to (from the last welcome that
+   * named one). Persist it with getCursors() and pass both back as options.
+   */
+  get incarnation(): string | undefined {
+    return this.incarnationValue;
   }
 
   /** Highest seq observed in order, per conversation: persist it to resume after a restart. */
@@ -287,6 +318,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     }
     this.record({ type: 'connect', atMs: this.o.clock.nowMs(), userId: frame.userId, deviceId: frame.deviceId });
     this.armHeartbeat();
+    const reset = this.noteIncarnation(frame.incarnation);
 
     // Restore what the server keeps per connection, then catch up. Sends go first, in their
     // original order: they are what the user is waiting for.
@@ -300,10 +332,29 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     for (const send of this.outbox.values()) this.transmit(send);
     this.ordering.resumeAll();
 
+    if (reset) this.emit('reset', reset);
     const waiter = this.connectWaiter;
     this.connectWaiter = undefined;
     waiter?.resolve(frame);
     this.emit('connected', frame);
+  }
+
+  /**
+   * Remembers the welcome's log incarnation. Another one than the client knew means the server's
+   * log started over: its seqs restart at 1 and it has forgotten every acknowledged send, so what
+   * the client keeps about the old log is dropped (see the 'reset' event). A welcome without one
+   * (an older server) changes nothing.
+   */
+  private noteIncarnation(incarnation: string | undefined): ResetInfo | undefined {
+    if (incarnation === undefined) return undefined;
+    const previousIncarnation = this.incarnationValue;
+    this.incarnationValue = incarnation;
+    if (previousIncarnation === undefined || previousIncarnation === incarnation) return undefined;
+    const cursors = this.ordering.reset();
+    this.outbox.forgetServerState();
+    this.receiptWatermarks.clear();
+    this.pendingReads = undefined;
+    return { previousIncarnation, incarnation, cursors };
   }
 
   /** A connection attempt (open or auth) failed: back off and try the next URL. */

@@ -13,6 +13,7 @@ export type {
   MediaUrl,
   PresenceInfo,
   ReceiptInfo,
+  ResetInfo,
   SendOptions,
   SyncPage,
   WelcomeInfo,

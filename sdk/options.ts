@@ -22,6 +22,11 @@ export interface ChatClientOptions {
   history?: HistorySink;
   /** Per-conversation cursors from a previous run of this device (see getCursors()). */
   cursors?: Readonly<Record<ConversationId, Seq>>;
+  /**
+   * The server log incarnation those cursors belong to (`incarnation` of a previous run). When the
+   * first welcome names another one, the cursors are dropped (the 'reset' event).
+   */
+  incarnation?: string;
   /** Prefix of generated client message ids until the server has told us our device id. */
   deviceId?: string;
   /** Acknowledge every event handed to the app (default true). */

@@ -191,6 +191,18 @@ export class Ordering {
     }
   }
 
+  /**
+   * The server's log started over (a new incarnation in `welcome`): its seqs mean nothing here any
+   * more. Forgets every conversation's cursor, held events and sync state, so the new log's events
+   * (from seq 1 again) are delivered rather than dropped as duplicates. Returns the cursors it
+   * dropped.
+   */
+  reset(): Record<ConversationId, Seq> {
+    const dropped = this.cursors();
+    this.conversations.clear();
+    return dropped;
+  }
+
   /** The connection dropped: running syncs are lost (their answers will never come). */
   resetInFlight(): void {
     for (const state of this.conversations.values()) state.syncing = false;

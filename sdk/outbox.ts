@@ -86,6 +86,16 @@ export class Outbox {
     }
   }
 
+  /**
+   * The server's log started over (a new incarnation): what the old one knew of these sends is
+   * gone. A `queued` mark (durable in a write-ahead log) no longer holds, so they are re-sent on
+   * timers again; their idempotency keys are new to the new log, which will number them afresh.
+   * The sends stay, in order, to be sent to the new log.
+   */
+  forgetServerState(): void {
+    for (const send of this.byKey.values()) send.queued = false;
+  }
+
   /** markHandled: the rejection must not surface as unhandled if the app dropped the promise. */
   rejectAll(error: ChatClientError, markHandled = false): void {
     const sends = this.values();

@@ -113,6 +113,8 @@ export class SimGateway {
       wal: this.wal,
     });
     this.node = new GatewayNode(this.core, this.router);
+    // The stored incarnation (the first start draws it from this core's seeded stream).
+    this.core.incarnation.start().catch(() => undefined);
   }
 
   resetStats(): void {

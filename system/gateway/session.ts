@@ -245,7 +245,10 @@ export class Session {
     this.route = route;
     this.draining = true;
     this.host.attach(this.connection.id, this);
+    let incarnation: string;
     try {
+      // Read at gateway start; only a session that beat the start waits for it here.
+      incarnation = core.incarnation.current ?? (await core.incarnation.start());
       // Register before draining: anything accepted from now on is routed here live, anything
       // accepted before is already in the inbox (the fan-out queues before it looks up routes).
       await core.deps.registry.put(caller, route, limits.registryTtlMs);
@@ -262,6 +265,7 @@ export class Session {
       userId: caller.userId,
       deviceId: caller.deviceId,
       nodeId: this.host.nodeId,
+      incarnation,
       serverTimeMs: clock.nowMs(),
       heartbeatIntervalMs: limits.heartbeatIntervalMs,
       limits: { ...limits },

@@ -222,6 +222,12 @@ export const serverFrameSchemas = {
     userId,
     deviceId,
     nodeId: z.string(),
+    /**
+     * The incarnation of the server's log: the same for as long as the stored conversations last,
+     * new when the server starts over from an empty log (docs/protocol.md, section 7.9). Optional
+     * in the schema only because older servers did not send it.
+     */
+    incarnation: z.string().min(1).max(64).optional(),
     serverTimeMs: z.number(),
     heartbeatIntervalMs: z.number(),
     limits: z.record(z.string(), z.unknown()),

@@ -11,6 +11,7 @@ import { DeviceRoutes } from './device-routes.js';
 import { Fanout } from './fanout.js';
 import { GroupService } from './group-service.js';
 import { KeyDirectoryService } from './key-directory-service.js';
+import { LogIncarnation } from './log-incarnation.js';
 import { mlsKeyPackageInspector } from './key-package-inspector.js';
 import { MediaService } from './media-service.js';
 import { Membership } from './membership.js';
@@ -40,6 +41,8 @@ export class ChatCore {
   readonly routes: DeviceRoutes;
   /** Present when the world gives the core a write-ahead log (production; the simulator may). */
   readonly writeAhead: WriteAhead | undefined;
+  /** The incarnation of the log, sent in `welcome` (read at gateway start: `incarnation.start()`). */
+  readonly incarnation: LogIncarnation;
 
   constructor(readonly deps: CoreDeps) {
     // One serializer for messages and membership changes: both take the conversation's next seq.
@@ -58,6 +61,7 @@ export class ChatCore {
     this.sync = new SyncService(deps, this.membership);
     this.presence = new PresenceService(deps);
     this.keys = new KeyDirectoryService(deps, deps.keyPackageInspector ?? mlsKeyPackageInspector);
+    this.incarnation = new LogIncarnation(deps);
   }
 
   /** Carries out a request another node forwarded because this node owns the conversation (OwnerRouting). */

@@ -6,6 +6,7 @@ import type { ConversationOwners } from '../ports/conversation-owners.js';
 import type { ConversationStore } from '../ports/conversation-store.js';
 import type { DirectoryStore } from '../ports/directory-store.js';
 import type { GroupEpochStore } from '../ports/group-epoch-store.js';
+import type { IncarnationStore } from '../ports/incarnation-store.js';
 import type { InboxStore } from '../ports/inbox-store.js';
 import type { KeyPackageStore } from '../ports/key-package-store.js';
 import type { MessageStore } from '../ports/message-store.js';
@@ -56,6 +57,12 @@ export interface CoreDeps {
    * cannot fail).
    */
   wal?: WriteAheadLog;
+  /**
+   * Where the log's incarnation is kept (sent in `welcome`; ports/incarnation-store.ts): durably
+   * beside the log in production, in memory beside the in-memory stores elsewhere. Absent: every
+   * core draws its own, as a log that lives only as long as this process would.
+   */
+  incarnations?: IncarnationStore;
   /**
    * Which node numbers each conversation, when several nodes share the stores (production).
    * Absent: this node appends to every conversation itself (embedded, simulated).

@@ -27,6 +27,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     ...(metrics ? { metrics } : {}),
     ...(options.verbose ? { log: consoleLogger(nodeId) } : {}),
   });
+  await world.core.incarnation.start();
   const running = await startServer({
     node: world.node,
     host: options.host ?? '127.0.0.1',

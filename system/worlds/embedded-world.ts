@@ -6,6 +6,7 @@ import { MemoryConversationStore } from '../adapters/memory/memory-conversation-
 import { MemoryDirectoryStore } from '../adapters/memory/memory-directory-store.js';
 import { MemoryGroupEpochStore } from '../adapters/memory/memory-group-epoch-store.js';
 import { MemoryInboxStore } from '../adapters/memory/memory-inbox-store.js';
+import { MemoryIncarnationStore } from '../adapters/memory/memory-incarnation-store.js';
 import { MemoryKeyPackageStore } from '../adapters/memory/memory-key-package-store.js';
 import { MemoryMessageStore } from '../adapters/memory/memory-message-store.js';
 import { MemoryPresenceStore } from '../adapters/memory/memory-presence-store.js';
@@ -57,6 +58,8 @@ export function createMemoryStores(clock: Clock) {
     directory: new MemoryDirectoryStore(),
     keyPackages: new MemoryKeyPackageStore(),
     groupEpochs: new MemoryGroupEpochStore(),
+    // The log's incarnation lives and dies with the log: new stores, new incarnation.
+    incarnations: new MemoryIncarnationStore(),
     registry: new MemoryConnectionRegistry(clock),
     presence: new MemoryPresenceStore(clock),
   };
@@ -97,6 +100,8 @@ export function buildEmbeddedWorld(options: EmbeddedWorldOptions = {}) {
     log: options.log ?? silentLogger,
   });
   const node = new GatewayNode(core, router, options.peerUrls ? { peerUrls: options.peerUrls } : {});
+  // Read (or, with new stores, drawn) now, so the first welcome need not wait; memory cannot fail.
+  core.incarnation.start().catch(() => undefined);
   return { core, node, router, stores, blobs, push };
 }
 

@@ -80,6 +80,7 @@ export async function buildProductionWorld(config: ProductionConfig, options: { 
     directory: redis.cacheDirectory(cassandra.directory),
     keyPackages: cassandra.keyPackages,
     groupEpochs: cassandra.groupEpochs,
+    incarnations: cassandra.incarnations,
     registry: redis.registry,
     router: redis.router,
     presence: redis.presence,
@@ -89,6 +90,17 @@ export async function buildProductionWorld(config: ProductionConfig, options: { 
     log,
     wal,
   });
+  try {
+    // Stored at the keyspace's first start, the same for every gateway and every restart after.
+    log.info('log incarnation', { incarnation: await core.incarnation.start() });
+  } catch (error) {
+    await wal.close();
+    await redis.close();
+    await cassandra.close();
+    blobs.close();
+    await closePush();
+    throw error;
+  }
   await redis.ownerCalls.start((call) => core.handleOwnerCall(call));
   await keeper.start();
   const node = new GatewayNode(core, localRouter, { peerUrls: config.peerUrls });

@@ -18,12 +18,15 @@ import {
   directoryStoreContract,
   groupEpochStoreContract,
   inboxStoreContract,
+  incarnationStoreContract,
   keyPackageStoreContract,
   messageStoreContract,
   receiptStoreContract,
 } from '../../ports/contracts/index.js';
-import { bytesBase64, chatDraft, membershipDraft, range, seqsOf, uniqueGroupId } from '../../ports/contracts/support.js';
+import { bytesBase64, chatDraft, membershipDraft, range, seqsOf, uniqueGroupId, uniqueHex } from '../../ports/contracts/support.js';
 import type { CassandraConfig } from './cassandra-config.js';
+import type { IncarnationStore } from '../../ports/incarnation-store.js';
+import { CassandraIncarnationStore } from './cassandra-incarnation-store.js';
 import { CassandraMessageStore } from './cassandra-message-store.js';
 import { createCassandraStores, type CassandraStores } from './cassandra-stores.js';
 import { Cql, createDriverClient } from './cql.js';
@@ -75,6 +78,24 @@ receiptStoreContract('CassandraReceiptStore', async () => ({ store: (await store
 directoryStoreContract('CassandraDirectoryStore', async () => ({ store: (await stores(config())).directory }));
 keyPackageStoreContract('CassandraKeyPackageStore', async () => ({ store: (await stores(config())).keyPackages }));
 groupEpochStoreContract('CassandraGroupEpochStore', async () => ({ store: (await stores(config())).groupEpochs }));
+// Each open() names its own storage_settings row (storage with no incarnation yet); reopen() is a
+// new store on the same row, alternately through a second driver client: another gateway process.
+incarnationStoreContract('CassandraIncarnationStore', async () => {
+  const first = await stores(config());
+  const second = await createCassandraStores(config(), { migrate: false });
+  const rows = new Map<IncarnationStore, string>();
+  let turn = 0;
+  return {
+    open: async () => {
+      const row = `log_incarnation_test_${uniqueHex()}`;
+      const store = new CassandraIncarnationStore(first.cql, row);
+      rows.set(store, row);
+      return store;
+    },
+    reopen: async (store) => new CassandraIncarnationStore((turn++ % 2 === 0 ? second : first).cql, rows.get(store)!),
+    cleanup: () => second.close(),
+  };
+});
 
 describe('CassandraMessageStore across processes', () => {
   // Two factories = two driver clients with their own pools and in-process state: two gateways.

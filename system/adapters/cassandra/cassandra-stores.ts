@@ -1,6 +1,6 @@
 /**
  * The composition root's entry point: one driver client (its own connection pool), the schema
- * migrated, and the five stores on it.
+ * migrated, and the stores on it.
  *
  *   const stores = await createCassandraStores({ contactPoints: ['127.0.0.1:19042'], localDataCenter: 'datacenter1' });
  *   … stores.messages.append(draft) …
@@ -11,6 +11,7 @@ import { CassandraConversationStore } from './cassandra-conversation-store.js';
 import { resolveCassandraConfig, type CassandraConfig, type CassandraSettings } from './cassandra-config.js';
 import { CassandraDirectoryStore } from './cassandra-directory-store.js';
 import { CassandraGroupEpochStore } from './cassandra-group-epoch-store.js';
+import { CassandraIncarnationStore } from './cassandra-incarnation-store.js';
 import { CassandraInboxStore } from './cassandra-inbox-store.js';
 import { CassandraKeyPackageStore } from './cassandra-key-package-store.js';
 import { CassandraMessageStore } from './cassandra-message-store.js';
@@ -27,6 +28,8 @@ export interface CassandraStores {
   directory: CassandraDirectoryStore;
   keyPackages: CassandraKeyPackageStore;
   groupEpochs: CassandraGroupEpochStore;
+  /** The log's incarnation (a `storage_settings` row, stored at the keyspace's first start). */
+  incarnations: CassandraIncarnationStore;
   /** The resolved settings (defaults applied). */
   settings: CassandraSettings;
   /** What the startup migration did (undefined when `migrate: false`). */
@@ -74,6 +77,7 @@ export async function createCassandraStores(config: CassandraConfig, options: Cr
     directory: new CassandraDirectoryStore(cql),
     keyPackages: new CassandraKeyPackageStore(cql),
     groupEpochs: new CassandraGroupEpochStore(cql),
+    incarnations: new CassandraIncarnationStore(cql),
     settings,
     migration,
     client,

@@ -2,6 +2,7 @@
 export { CASSANDRA_DEFAULTS, resolveCassandraConfig, type CassandraConfig, type CassandraSettings, type ConsistencyName, type SerialConsistencyName } from './cassandra-config.js';
 export { CassandraConversationStore } from './cassandra-conversation-store.js';
 export { CassandraDirectoryStore } from './cassandra-directory-store.js';
+export { CassandraIncarnationStore, LOG_INCARNATION_SETTING } from './cassandra-incarnation-store.js';
 export { CassandraInboxStore } from './cassandra-inbox-store.js';
 export { CassandraKeyPackageStore } from './cassandra-key-package-store.js';
 export { CassandraGroupEpochStore } from './cassandra-group-epoch-store.js';

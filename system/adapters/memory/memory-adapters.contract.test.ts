@@ -12,6 +12,7 @@ import {
   directoryStoreContract,
   groupEpochStoreContract,
   inboxStoreContract,
+  incarnationStoreContract,
   keyPackageStoreContract,
   messageStoreContract,
   presenceStoreContract,
@@ -30,6 +31,7 @@ import { MemoryConversationStore } from './memory-conversation-store.js';
 import { MemoryDirectoryStore } from './memory-directory-store.js';
 import { MemoryGroupEpochStore } from './memory-group-epoch-store.js';
 import { MemoryInboxStore } from './memory-inbox-store.js';
+import { MemoryIncarnationStore } from './memory-incarnation-store.js';
 import { MemoryKeyPackageStore } from './memory-key-package-store.js';
 import { MemoryMessageStore } from './memory-message-store.js';
 import { MemoryPresenceStore } from './memory-presence-store.js';
@@ -52,6 +54,12 @@ directoryStoreContract('MemoryDirectoryStore', async () => ({ store: new MemoryD
 keyPackageStoreContract('MemoryKeyPackageStore', async () => ({ store: new MemoryKeyPackageStore() }));
 
 groupEpochStoreContract('MemoryGroupEpochStore', async () => ({ store: new MemoryGroupEpochStore() }));
+
+// The memory store's storage is the object itself: another handle on it is the same object.
+incarnationStoreContract('MemoryIncarnationStore', async () => ({
+  open: async () => new MemoryIncarnationStore(),
+  reopen: async (store) => store,
+}));
 
 connectionRegistryContract('MemoryConnectionRegistry (manual clock)', async () => {
   const clock = new ManualClock();

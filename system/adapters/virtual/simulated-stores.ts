@@ -3,6 +3,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { ConnectionRegistry } from '../../ports/connection-registry.js';
 import type { ConversationStore } from '../../ports/conversation-store.js';
 import type { DirectoryStore } from '../../ports/directory-store.js';
+import type { IncarnationStore } from '../../ports/incarnation-store.js';
 import type { InboxStore } from '../../ports/inbox-store.js';
 import type { MessageStore } from '../../ports/message-store.js';
 import type { PresenceState, PresenceStore, Unsubscribe } from '../../ports/presence-store.js';
@@ -12,6 +13,7 @@ import { MemoryConnectionRegistry } from '../memory/memory-connection-registry.j
 import { MemoryConversationStore } from '../memory/memory-conversation-store.js';
 import { MemoryDirectoryStore } from '../memory/memory-directory-store.js';
 import { MemoryInboxStore } from '../memory/memory-inbox-store.js';
+import { MemoryIncarnationStore } from '../memory/memory-incarnation-store.js';
 import { MemoryMessageStore } from '../memory/memory-message-store.js';
 import { MemoryPresenceStore } from '../memory/memory-presence-store.js';
 import { MemoryReceiptStore } from '../memory/memory-receipt-store.js';
@@ -71,6 +73,8 @@ export class SimulatedBackends {
   readonly receipts = new MemoryReceiptStore();
   readonly directory = new MemoryDirectoryStore();
   readonly blobs = new SimulatedObjectStore();
+  /** The log's incarnation, kept like Cassandra keeps it: gateway crashes and restarts do not change it. */
+  readonly incarnations = new MemoryIncarnationStore();
   private registryState: MemoryConnectionRegistry;
   private presenceState: MemoryPresenceStore;
   /** Presence watches survive a Redis restart the way a reconnecting subscriber's do. */
@@ -127,6 +131,7 @@ export interface SimulatedPorts {
   inbox: InboxStore;
   receipts: ReceiptStore;
   directory: DirectoryStore;
+  incarnations: IncarnationStore;
   registry: ConnectionRegistry;
   presence: PresenceStore;
   blobs: BlobStore;
@@ -160,6 +165,8 @@ export function simulatedPorts(backends: SimulatedBackends, tiers: TierSet, call
       ),
       b.deviceListVersions,
     ),
+    // Read once per gateway start, straight from the backends (its one request is not modelled).
+    incarnations: b.incarnations,
     registry: throughTier('registry', () => b.registry, tiers.redis, ['put', 'remove', 'lookup', ['lookupMany', perItem]], callerAlive),
     presence: {
       markOnline: presenceCalls.markOnline,

@@ -19,3 +19,4 @@ export type { Disposable, TimeControl } from './support.js';
 export { keyPackageStoreContract, type KeyPackageStoreSubject } from './key-package-store.contract.js';
 export { groupEpochStoreContract, type GroupEpochStoreSubject } from './group-epoch-store.contract.js';
 export { writeAheadLogContract, type WriteAheadLogSubject } from './write-ahead-log.contract.js';
+export { incarnationStoreContract, type IncarnationStoreSubject } from './incarnation-store.contract.js';
