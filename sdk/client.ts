@@ -1025,9 +1025,12 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     await this.request({ type: 'device_unlink', rid: this.nextRid(), deviceId }, 'ok');
   }
 
-  /** A signed URL to PUT media into the conversation (see uploadMedia in media.ts). */
-  requestUpload(conversationId: ConversationId, sizeBytes: number, contentType: string): Promise<MediaUrl> {
-    return this.request({ type: 'media_upload', rid: this.nextRid(), conversationId, sizeBytes, contentType }, 'media_url');
+  /**
+   * A signed URL to PUT media into the conversation: it takes only the bytes whose SHA-256
+   * (base64) is `sha256`, once (see uploadMedia in media.ts, which computes it).
+   */
+  requestUpload(conversationId: ConversationId, sizeBytes: number, contentType: string, sha256: string): Promise<MediaUrl> {
+    return this.request({ type: 'media_upload', rid: this.nextRid(), conversationId, sizeBytes, contentType, sha256 }, 'media_url');
   }
 
   /** A signed URL to GET media of the conversation (see downloadMedia in media.ts). */

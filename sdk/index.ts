@@ -30,7 +30,7 @@ export { RealClock, realClock } from './real-clock.js';
 export { cryptoRandom } from './real-random.js';
 export { HistoryRecorder, deliverRecord } from './history-recorder.js';
 export type { HistorySink } from './history-recorder.js';
-export { uploadMedia, downloadMedia } from './media.js';
+export { uploadMedia, downloadMedia, uploadHeaders, sha256Base64 } from './media.js';
 export type { FetchLike, MediaOptions } from './media.js';
 export { bodyToBase64, base64ToBytes, base64ToText } from './encoding.js';
 export { directConversationId } from '../system/core/ids.js';

@@ -450,7 +450,8 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
     }
     const rid = `m${++this.ridCounter}`;
     (this.uploads ??= new Map()).set(rid, done);
-    this.write('media_upload', { type: 'media_upload', rid, conversationId, sizeBytes, contentType: 'image/jpeg' });
+    // Simulated media has no bytes; the simulated store keeps sizes only and ignores the checksum.
+    this.write('media_upload', { type: 'media_upload', rid, conversationId, sizeBytes, contentType: 'image/jpeg', sha256: SIMULATED_MEDIA_SHA256 });
   }
 
   /** Upload-URL requests in flight by rid; created on first use. */
@@ -529,6 +530,8 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
 
 /** As the SDK's connectTimeoutMs default. */
 const CONNECT_TIMEOUT_MS = 10_000;
+/** The `sha256` a virtual device declares on media_upload (of the empty string; it is never checked). */
+const SIMULATED_MEDIA_SHA256 = '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=';
 
 /** The protocol's heartbeat interval (welcome frames carry it; every simulated gateway uses the default). */
 export const HEARTBEAT_INTERVAL_MS = 30_000;

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { directConversationId, downloadMedia, uploadMedia, type ChatClientError } from '../../sdk/index.js';
+import { directConversationId, downloadMedia, sha256Base64, uploadHeaders, uploadMedia, type ChatClientError, type FetchLike } from '../../sdk/index.js';
 import { E2E, waitUntil, type TestClient } from './support.js';
 
 let t: E2E | undefined;
@@ -41,7 +41,7 @@ describe('e2e: a non-member can neither send nor read', () => {
       expect(await codeOf(mallory.client.sync(id, 0))).toBe('NOT_A_MEMBER');
       expect(await codeOf(mallory.client.history(id))).toBe('NOT_A_MEMBER');
       expect(await codeOf(mallory.client.receipts(id))).toBe('NOT_A_MEMBER');
-      expect(await codeOf(mallory.client.requestUpload(id, 10, 'image/png'))).toBe('NOT_A_MEMBER');
+      expect(await codeOf(mallory.client.requestUpload(id, 10, 'image/png', await sha256Base64(new Uint8Array(10))))).toBe('NOT_A_MEMBER');
     }
     expect(await codeOf(mallory.client.addMembers(group.conversationId, ['mallory']))).toMatch(/^NOT_A/);
 
@@ -149,7 +149,7 @@ describe('e2e: media', () => {
     expect(carol.delivered.every((d) => d.event.conversationId === carolDm)).toBe(true);
 
     // A signed URL is bound to its method: the upload URL does not serve the bytes.
-    const upload = await alice.client.requestUpload(dm, 4, 'image/png');
+    const upload = await alice.client.requestUpload(dm, 4, 'image/png', await sha256Base64(new Uint8Array(4)));
     const forged = await fetch(upload.url, { method: 'GET' });
     expect(forged.status).toBe(403);
 
@@ -158,3 +158,73 @@ describe('e2e: media', () => {
     t.expectNoViolations();
   });
 });
+
+describe('e2e: sent media is immutable', () => {
+  it('after the send, a PUT of other bytes to the still-valid upload URL is refused and the recipient gets the original bytes', async () => {
+    t = await E2E.start();
+    const alice = await t.connect('alice', 'phone');
+    const bob = await t.connect('bob', 'phone');
+    const dm = directConversationId('alice', 'bob');
+    const original = new Uint8Array(randomBytes(32 * 1024));
+    const replacement = new Uint8Array(randomBytes(original.byteLength));
+
+    // uploadMedia as is, but keeping the signed URL the way a misbehaving client would.
+    let uploadUrl = '';
+    const keepUrl: FetchLike = (url, init) => {
+      if (init.method === 'PUT') uploadUrl = url;
+      return (globalThis.fetch as unknown as FetchLike)(url, init);
+    };
+    const ref = await uploadMedia(alice.client, dm, original, 'image/png', { fetch: keepUrl });
+    const sent = await alice.client.send(dm, 'the real picture', { media: ref });
+    expect(uploadUrl).not.toBe('');
+
+    // The URL is still valid (mediaUrlTtlMs), but nothing goes through it any more: not with
+    // the declared checksum, not with the replacement's own, not without the headers at all.
+    const declaredHeaders = uploadHeaders('image/png', await sha256Base64(original));
+    const statuses = [
+      await put(uploadUrl, replacement, declaredHeaders),
+      await put(uploadUrl, replacement, uploadHeaders('image/png', await sha256Base64(replacement))),
+      await put(uploadUrl, replacement, { 'Content-Type': 'image/png' }),
+      await put(uploadUrl, original, declaredHeaders),
+    ];
+    expect(statuses).toEqual([412, 403, 403, 412]);
+
+    await waitUntil(() => bob.client.getCursor(dm) === sent.seq, 'bob to get the picture message');
+    const downloaded = await downloadMedia(bob.client, dm, ref.objectKey);
+    expect(Buffer.from(downloaded).equals(Buffer.from(original))).toBe(true);
+
+    t.quiesce(devicesOf(alice, bob));
+    t.expectNoViolations();
+  });
+
+  it('an upload of other bytes than the declared checksum is refused, and a send pointing at it finds nothing', async () => {
+    t = await E2E.start();
+    const alice = await t.connect('alice', 'phone');
+    const bob = await t.connect('bob', 'phone');
+    const dm = directConversationId('alice', 'bob');
+    const declared = new Uint8Array(randomBytes(4096));
+    const actual = new Uint8Array(randomBytes(4096));
+
+    const upload = await alice.client.requestUpload(dm, declared.byteLength, 'image/png', await sha256Base64(declared));
+    // Other bytes: BadDigest, whether the PUT carries the declared checksum or the bytes' own.
+    expect(await put(upload.url, actual, uploadHeaders('image/png', await sha256Base64(declared)))).toBe(400);
+    expect(await put(upload.url, actual, uploadHeaders('image/png', await sha256Base64(actual)))).toBe(403);
+    const media = { objectKey: upload.objectKey, contentType: 'image/png', sizeBytes: declared.byteLength };
+    expect(await codeOf(alice.client.send(dm, 'not there', { media }))).toBe('MEDIA_NOT_FOUND');
+
+    // The declared bytes go through, and then the message can be sent.
+    expect(await put(upload.url, declared, uploadHeaders('image/png', await sha256Base64(declared)))).toBe(200);
+    const sent = await alice.client.send(dm, 'there now', { media });
+    await waitUntil(() => bob.client.getCursor(dm) === sent.seq, 'bob to get the message');
+    expect(Buffer.from(await downloadMedia(bob.client, dm, upload.objectKey)).equals(Buffer.from(declared))).toBe(true);
+
+    t.quiesce(devicesOf(alice, bob));
+    t.expectNoViolations();
+  });
+});
+
+async function put(url: string, bytes: Uint8Array, headers: Record<string, string>): Promise<number> {
+  const response = await fetch(url, { method: 'PUT', body: new Uint8Array(bytes), headers });
+  await response.arrayBuffer();
+  return response.status;
+}

@@ -269,7 +269,7 @@ const cases: BadInputCase[] = [
     name: 'media upload above mediaBytesMax',
     code: 'MEDIA_TOO_LARGE',
     run: ({ world, alice }) =>
-      frameFrom(alice, { type: 'media_upload', rid: 'm', conversationId: ALICE_BOB, sizeBytes: world.core.deps.limits.mediaBytesMax + 1, contentType: 'image/png' }),
+      frameFrom(alice, { type: 'media_upload', rid: 'm', conversationId: ALICE_BOB, sizeBytes: world.core.deps.limits.mediaBytesMax + 1, contentType: 'image/png', sha256: '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' }),
   },
 ];
 

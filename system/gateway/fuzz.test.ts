@@ -92,7 +92,7 @@ const plausibleFrame: fc.Arbitrary<string> = fc.oneof(
   fc.record({ rid, conversationId, userIds: someUsers }).map((f) => frame({ type: 'group_add', ...f })),
   fc.record({ type: fc.constantFrom('group_remove', 'group_admin'), rid, conversationId, userId: fc.constantFrom(...userIds), admin: fc.boolean() }).map(frame),
   fc.record({ type: fc.constantFrom('presence_subscribe', 'presence_unsubscribe'), rid, userIds: someUsers }).map(frame),
-  fc.record({ rid, conversationId, sizeBytes: fc.integer({ min: -1, max: 20_000_000 }), contentType: fc.constantFrom('image/png', 'text/html', '') }).map((f) => frame({ type: 'media_upload', ...f })),
+  fc.record({ rid, conversationId, sizeBytes: fc.integer({ min: -1, max: 20_000_000 }), contentType: fc.constantFrom('image/png', 'text/html', ''), sha256: fc.constantFrom('47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=', 'not-a-digest') }).map((f) => frame({ type: 'media_upload', ...f })),
   fc.record({ rid, conversationId, objectKey: fc.constantFrom(...objectKeys) }).map((f) => frame({ type: 'media_download', ...f })),
   fc.record({ rid, token: fc.constantFrom('tok', null, '') }).map((f) => frame({ type: 'push_token', ...f })),
   fc.record({ rid, deviceId: fc.constantFrom('phone', 'other', '') }).map((f) => frame({ type: 'device_unlink', ...f })),

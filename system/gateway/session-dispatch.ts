@@ -93,7 +93,7 @@ export async function dispatchRequest(ctx: RequestContext, frame: ClientFrame): 
       return { type: 'heartbeat_ack', serverTimeMs: core.deps.clock.nowMs() };
     }
     case 'media_upload':
-      return mediaUrl(frame.rid, await core.media.requestUpload(caller, frame.conversationId, frame.sizeBytes, frame.contentType));
+      return mediaUrl(frame.rid, await core.media.requestUpload(caller, frame.conversationId, frame.sizeBytes, frame.contentType, frame.sha256));
     case 'media_download':
       return mediaUrl(frame.rid, await core.media.requestDownload(caller, frame.conversationId, frame.objectKey));
     case 'push_token':

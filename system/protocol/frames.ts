@@ -126,6 +126,8 @@ export const mediaUploadFrame = z.object({
   conversationId,
   sizeBytes: z.number().int().min(1),
   contentType,
+  /** SHA-256 of the exact bytes to upload, base64: the upload URL takes only these bytes, once. */
+  sha256: z.string().regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, 'sha256 is the base64 of a 32-byte SHA-256 digest (44 characters)'),
 });
 export const mediaDownloadFrame = z.object({ type: z.literal('media_download'), rid, conversationId, objectKey });
 

@@ -160,7 +160,7 @@ describe('GroupService through sessions', () => {
     expect(bob.framesOf('event', mark)).toEqual([]);
     // Nor may he remove, add or leave.
     expect((await bob.requestError({ type: 'group_leave', conversationId: group })).code).toBe('NOT_A_MEMBER');
-    expect((await bob.requestError({ type: 'media_upload', conversationId: group, sizeBytes: 10, contentType: 'image/png' })).code).toBe('NOT_A_MEMBER');
+    expect((await bob.requestError({ type: 'media_upload', conversationId: group, sizeBytes: 10, contentType: 'image/png', sha256: '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' })).code).toBe('NOT_A_MEMBER');
   });
 
   it('a member who leaves gets the left event and nothing after; a re-added member reads only its stretches', async () => {

@@ -16,6 +16,10 @@ export interface SignedUrl {
  * Media goes straight between clients and object storage through short-lived signed URLs; the
  * server only decides who may upload into or download from a conversation. Object keys start
  * with the conversation id, so a key proves which conversation its media belongs to.
+ *
+ * Every upload URL is content-bound and write-once (the uploader declares the SHA-256 of its
+ * bytes): the store takes only those bytes, and only while the fresh key is empty, so the object a
+ * message points at is the one its sender uploaded and never changes afterwards.
  */
 export class MediaService {
   constructor(
@@ -23,7 +27,7 @@ export class MediaService {
     private readonly membership: Membership,
   ) {}
 
-  async requestUpload(caller: Caller, conversationId: ConversationId, sizeBytes: number, contentType: string): Promise<SignedUrl> {
+  async requestUpload(caller: Caller, conversationId: ConversationId, sizeBytes: number, contentType: string, sha256: string): Promise<SignedUrl> {
     if (sizeBytes > this.deps.limits.mediaBytesMax) {
       throw new ChatError('MEDIA_TOO_LARGE', `media is ${sizeBytes} bytes; mediaBytesMax is ${this.deps.limits.mediaBytesMax}`);
     }
@@ -33,7 +37,7 @@ export class MediaService {
     await this.membership.requireMember(conversationId, caller.userId);
     const objectKey = `${keyPrefix(conversationId)}${this.deps.random.hex(16)}`;
     const expiresAtMs = this.deps.clock.nowMs() + this.deps.limits.mediaUrlTtlMs;
-    const url = await this.guard(() => this.deps.blobs.signUpload(objectKey, { sizeBytes, contentType }, expiresAtMs));
+    const url = await this.guard(() => this.deps.blobs.signUpload(objectKey, { sizeBytes, contentType, sha256 }, expiresAtMs));
     return { objectKey, url, method: 'PUT', expiresAtMs };
   }
 

@@ -1,9 +1,9 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { BlobInfo, BlobStore } from '../../ports/blob-store.js';
+import { CHECKSUM_SHA256_HEADER, type BlobStore, type StoredBlobInfo, type UploadTerms } from '../../ports/blob-store.js';
 import type { Clock } from '../../ports/clock.js';
 
-interface StoredBlob extends BlobInfo {
+interface StoredBlob extends StoredBlobInfo {
   bytes: Buffer;
 }
 
@@ -19,6 +19,12 @@ export interface EmbeddedBlobStoreOptions {
 /**
  * The embedded world's object store: objects in memory, served by the system's own HTTP server
  * under /media/ with HMAC-signed, expiring URLs (the same contract as S3 presigned URLs).
+ *
+ * A content-bound upload URL (`sha256` given) behaves like the S3 adapter's: the PUT must carry
+ * the signed checksum in `x-amz-checksum-sha256` and `If-None-Match: *` (403 otherwise, as S3
+ * answers a missing signed header), its bytes must hash to it (400 `BadDigest`, nothing stored),
+ * and nothing may be stored under the key yet (412 `PreconditionFailed`), so an object never
+ * changes once it exists. Refusals start with S3's error code.
  */
 export class EmbeddedBlobStore implements BlobStore {
   private readonly objects = new Map<string, StoredBlob>();
@@ -37,8 +43,9 @@ export class EmbeddedBlobStore implements BlobStore {
     this.baseUrl = url.replace(/\/$/, '');
   }
 
-  async signUpload(objectKey: string, info: BlobInfo, expiresAtMs: number): Promise<string> {
-    const query = new URLSearchParams({ op: 'put', exp: String(expiresAtMs), len: String(info.sizeBytes), ct: info.contentType });
+  async signUpload(objectKey: string, terms: UploadTerms, expiresAtMs: number): Promise<string> {
+    const query = new URLSearchParams({ op: 'put', exp: String(expiresAtMs), len: String(terms.sizeBytes), ct: terms.contentType });
+    if (terms.sha256 !== undefined) query.set('sha256', terms.sha256);
     query.set('sig', this.sign(objectKey, query));
     return `${this.baseUrl}${this.pathPrefix}${encodeURI(objectKey)}?${query}`;
   }
@@ -49,9 +56,12 @@ export class EmbeddedBlobStore implements BlobStore {
     return `${this.baseUrl}${this.pathPrefix}${encodeURI(objectKey)}?${query}`;
   }
 
-  async stat(objectKey: string): Promise<BlobInfo | undefined> {
+  async stat(objectKey: string): Promise<StoredBlobInfo | undefined> {
     const blob = this.objects.get(objectKey);
-    return blob && { sizeBytes: blob.sizeBytes, contentType: blob.contentType };
+    if (!blob) return undefined;
+    const info: StoredBlobInfo = { sizeBytes: blob.sizeBytes, contentType: blob.contentType };
+    if (blob.sha256 !== undefined) info.sha256 = blob.sha256;
+    return info;
   }
 
   /** Handles PUT/GET on a signed URL. Returns false when the path is not ours. */
@@ -80,9 +90,17 @@ export class EmbeddedBlobStore implements BlobStore {
   private receive(objectKey: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): void {
     const expectedBytes = Number(query.get('len'));
     const contentType = query.get('ct') ?? 'application/octet-stream';
+    const sha256 = query.get('sha256') ?? undefined;
     if ((req.headers['content-type'] ?? '') !== contentType) return reply(res, 400, `content-type must be ${contentType}`);
+    if (sha256 !== undefined) {
+      // The checksum and the write-once condition are part of what the URL signs, as in S3.
+      if (req.headers[CHECKSUM_SHA256_HEADER] !== sha256) return reply(res, 403, `SignatureDoesNotMatch: ${CHECKSUM_SHA256_HEADER} must be the signed checksum`);
+      if (req.headers['if-none-match'] !== '*') return reply(res, 403, 'SignatureDoesNotMatch: if-none-match must be *');
+      if (this.objects.has(objectKey)) return reply(res, 412, 'PreconditionFailed: an object is already stored under this key');
+    }
     if (this.usedBytes + expectedBytes > this.capacityBytes) return reply(res, 507, 'embedded media store is full');
     const chunks: Buffer[] = [];
+    const hash = createHash('sha256');
     let received = 0;
     req.on('data', (chunk: Buffer) => {
       received += chunk.length;
@@ -92,13 +110,21 @@ export class EmbeddedBlobStore implements BlobStore {
         return;
       }
       chunks.push(chunk);
+      hash.update(chunk);
     });
     req.on('end', () => {
       if (res.headersSent) return;
       if (received !== expectedBytes) return reply(res, 400, `body is ${received} bytes; the URL was signed for ${expectedBytes}`);
+      const blob: StoredBlob = { bytes: Buffer.concat(chunks), sizeBytes: received, contentType };
+      if (sha256 !== undefined) {
+        if (hash.digest('base64') !== sha256) return reply(res, 400, 'BadDigest: the body does not match the signed SHA-256 checksum');
+        // A concurrent PUT of the same URL may have finished first.
+        if (this.objects.has(objectKey)) return reply(res, 412, 'PreconditionFailed: an object is already stored under this key');
+        blob.sha256 = sha256;
+      }
       const previous = this.objects.get(objectKey);
       if (previous) this.usedBytes -= previous.sizeBytes;
-      this.objects.set(objectKey, { bytes: Buffer.concat(chunks), sizeBytes: received, contentType });
+      this.objects.set(objectKey, blob);
       this.usedBytes += received;
       reply(res, 200, 'stored');
     });

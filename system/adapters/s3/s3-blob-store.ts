@@ -6,7 +6,7 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ChatError } from '../../core/errors.js';
-import type { BlobInfo, BlobStore } from '../../ports/blob-store.js';
+import { CHECKSUM_SHA256_HEADER, type BlobStore, type StoredBlobInfo, type UploadTerms } from '../../ports/blob-store.js';
 import type { Clock } from '../../ports/clock.js';
 import { systemClock } from '../node/system-clock.js';
 
@@ -91,12 +91,28 @@ export class S3BlobStore implements BlobStore {
    * A PUT URL bound to this key, this exact Content-Length and this Content-Type: S3 recomputes
    * the signature from the request's own headers, so another size or type fails with 403
    * SignatureDoesNotMatch before anything is stored.
+   *
+   * With `sha256` the URL is content-bound and write-once: `x-amz-checksum-sha256` and
+   * `If-None-Match: *` are signed as headers, so the PUT must carry exactly them (403 without),
+   * S3 checks the body against the checksum (400 BadDigest, nothing stored) and stores only if the
+   * key is free (412 PreconditionFailed). The checksum must stay a header: left in the query
+   * string (the presigner's default for x-amz-* headers), versitygw v1.8.0 ignores it and stores
+   * any bytes.
    */
-  async signUpload(objectKey: string, info: BlobInfo, expiresAtMs: number): Promise<string> {
-    const command = new PutObjectCommand({ Bucket: this.bucket, Key: objectKey, ContentLength: info.sizeBytes, ContentType: info.contentType });
+  async signUpload(objectKey: string, terms: UploadTerms, expiresAtMs: number): Promise<string> {
+    const bound = terms.sha256 !== undefined;
+    const command = new PutObjectCommand({
+      Bucket: this.bucket,
+      Key: objectKey,
+      ContentLength: terms.sizeBytes,
+      ContentType: terms.contentType,
+      ...(bound ? { ChecksumSHA256: terms.sha256, IfNoneMatch: '*' } : {}),
+    });
     // The presigner never signs content-type unless told to (then any type would be accepted).
+    const signableHeaders = new Set(bound ? ['content-type', 'if-none-match'] : ['content-type']);
+    const unhoistableHeaders = new Set(bound ? [CHECKSUM_SHA256_HEADER] : []);
     return this.presign(expiresAtMs, 'signUpload', objectKey, (options) =>
-      getSignedUrl(this.client, command, { ...options, signableHeaders: new Set(['content-type']) }),
+      getSignedUrl(this.client, command, { ...options, signableHeaders, unhoistableHeaders }),
     );
   }
 
@@ -106,11 +122,17 @@ export class S3BlobStore implements BlobStore {
     return this.presign(expiresAtMs, 'signDownload', objectKey, (options) => getSignedUrl(this.client, command, options));
   }
 
-  /** HeadObject: 404 means nothing was uploaded; any other failure is STORAGE_UNAVAILABLE, never "absent". */
-  async stat(objectKey: string): Promise<BlobInfo | undefined> {
+  /**
+   * HeadObject: 404 means nothing was uploaded; any other failure is STORAGE_UNAVAILABLE, never
+   * "absent". With ChecksumMode the answer carries the SHA-256 S3 verified at upload (content-bound
+   * uploads only).
+   */
+  async stat(objectKey: string): Promise<StoredBlobInfo | undefined> {
     try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey }));
-      return { sizeBytes: head.ContentLength ?? 0, contentType: head.ContentType ?? DEFAULT_CONTENT_TYPE };
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey, ChecksumMode: 'ENABLED' }));
+      const info: StoredBlobInfo = { sizeBytes: head.ContentLength ?? 0, contentType: head.ContentType ?? DEFAULT_CONTENT_TYPE };
+      if (head.ChecksumSHA256) info.sha256 = head.ChecksumSHA256;
+      return info;
     } catch (error) {
       // A HEAD answer has no body, so a missing bucket is a 404 too (indistinguishable from a missing key).
       if (isNotFound(error)) return undefined;

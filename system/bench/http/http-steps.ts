@@ -4,8 +4,9 @@
  * (the embedded world signs them for its own blob server), and, when the S3 variables are set,
  * URLs signed by the production S3 adapter, which clients use against the S3 server directly.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { ChatClient } from '../../../sdk/client.js';
+import { uploadHeaders } from '../../../sdk/media.js';
 import { S3BlobStore, s3ConfigFromEnv } from '../../adapters/s3/s3-blob-store.js';
 
 export class HttpBenchSetupError extends Error {
@@ -60,12 +61,15 @@ export async function gatewaySteps(gateway: { httpUrl: string; wsUrl: string }, 
   const uploadUrls: string[] = [];
   let downloadUrl: string;
   const media = randomBytes(mediaBytes);
+  const mediaSha256 = createHash('sha256').update(media).digest('base64');
   try {
     await client.connect();
     const { conversationId } = await client.createGroup('bench-http', []);
-    for (let i = 0; i < connections; i++) uploadUrls.push((await client.requestUpload(conversationId, mediaBytes, MEDIA_CONTENT_TYPE)).url);
-    const downloaded = await client.requestUpload(conversationId, mediaBytes, MEDIA_CONTENT_TYPE);
-    await checkedFetch('embedded media upload', downloaded.url, { method: 'PUT', headers: { 'content-type': MEDIA_CONTENT_TYPE }, body: new Uint8Array(media) });
+    // Upload URLs are write-once (docs/protocol.md, section 7.7): after a connection's first PUT
+    // its URL answers 412, so the media-upload step measures mostly that refusal.
+    for (let i = 0; i < connections; i++) uploadUrls.push((await client.requestUpload(conversationId, mediaBytes, MEDIA_CONTENT_TYPE, mediaSha256)).url);
+    const downloaded = await client.requestUpload(conversationId, mediaBytes, MEDIA_CONTENT_TYPE, mediaSha256);
+    await checkedFetch('embedded media upload', downloaded.url, { method: 'PUT', headers: uploadHeaders(MEDIA_CONTENT_TYPE, mediaSha256), body: new Uint8Array(media) });
     downloadUrl = (await client.requestDownload(conversationId, downloaded.objectKey)).url;
   } finally {
     client.close();
@@ -73,7 +77,7 @@ export async function gatewaySteps(gateway: { httpUrl: string; wsUrl: string }, 
   return [
     { name: 'token', server: 'gateway', method: 'POST', url: `${gateway.httpUrl}/dev/token`, headers: jsonHeaders, body: tokenRequestBody(userId), underChatLoad: false },
     { name: 'media-download', server: 'gateway', method: 'GET', url: downloadUrl, headers: {}, underChatLoad: false },
-    { name: 'media-upload', server: 'gateway', method: 'PUT', url: uploadUrls[0]!, urlPerConnection: uploadUrls, headers: { 'content-type': MEDIA_CONTENT_TYPE }, body: media, underChatLoad: false },
+    { name: 'media-upload', server: 'gateway', method: 'PUT', url: uploadUrls[0]!, urlPerConnection: uploadUrls, headers: uploadHeaders(MEDIA_CONTENT_TYPE, mediaSha256), body: media, underChatLoad: false },
     { name: 'metrics', server: 'gateway', method: 'GET', url: `${gateway.httpUrl}/metrics`, headers: {}, underChatLoad: true },
   ];
 }

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { BlobStore } from '../blob-store.js';
+import { uploadHeaders, type BlobStore } from '../blob-store.js';
 import { patternBytes, uniqueGroupId, uniqueHex, useSubject, type Disposable, type TimeControl } from './support.js';
 
 export interface BlobStoreSubject extends Disposable, TimeControl {
@@ -28,9 +29,13 @@ async function request(url: string, init: RequestInit = {}): Promise<Outcome> {
   }
 }
 
-function put(url: string, body: Uint8Array, contentType: string): Promise<Outcome> {
+function put(url: string, body: Uint8Array, contentType: string, headers: Record<string, string> = { 'content-type': contentType }): Promise<Outcome> {
   // A fresh ArrayBuffer-backed copy: fetch's BodyInit does not take views of shared buffers.
-  return request(url, { method: 'PUT', body: new Uint8Array(body), headers: { 'content-type': contentType } });
+  return request(url, { method: 'PUT', body: new Uint8Array(body), headers });
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('base64');
 }
 
 /** Refused: an error status, or the server dropping the connection (e.g. mid oversized upload). */
@@ -59,7 +64,10 @@ function retarget(url: string, fromKey: string, toKey: string): string {
 /**
  * The BlobStore contract, through the signed URLs themselves (global fetch): an upload URL takes
  * exactly the signed size and type until it expires, a download URL serves the bytes, and a URL
- * is good for its own key and method only.
+ * is good for its own key and method only. A content-bound upload URL (with `sha256`, as the media
+ * service always signs them) takes only the bytes of that checksum, with the headers
+ * `uploadHeaders` names, and only while nothing is stored under the key: a stored object never
+ * changes.
  */
 export function blobStoreContract(name: string, make: () => Promise<BlobStoreSubject>): void {
   describe(name, () => {
@@ -159,6 +167,79 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreSub
       expect(await store().stat(c)).toBeUndefined();
       const uploadUrl = await store().signUpload(a, { sizeBytes: bytes.length, contentType: type }, longExpiry());
       expectRefused(await request(uploadUrl));
+    });
+
+    describe('content-bound, write-once upload URLs', () => {
+      /** A URL bound to these bytes, and the headers its PUT must carry. */
+      async function bound(key: string, bytes: Buffer, contentType = type) {
+        const terms = { sizeBytes: bytes.length, contentType, sha256: sha256(bytes) };
+        return { url: await store().signUpload(key, terms, longExpiry()), headers: uploadHeaders(terms) };
+      }
+
+      it('takes the declared bytes with the declared headers; stat reports the verified checksum', async () => {
+        const { a } = keys();
+        const bytes = patternBytes(5000, 30);
+        const { url, headers } = await bound(a, bytes, 'video/mp4');
+        expectAccepted(await put(url, bytes, 'video/mp4', headers));
+        expect(await store().stat(a)).toEqual({ sizeBytes: 5000, contentType: 'video/mp4', sha256: sha256(bytes) });
+        const outcome = await request(await store().signDownload(a, longExpiry()));
+        expect(outcome.status !== 'network-error' && outcome.bytes.equals(bytes)).toBe(true);
+      });
+
+      it('other bytes of the same size are refused, whichever checksum the PUT claims; nothing is stored', async () => {
+        const { a } = keys();
+        const declared = patternBytes(4096, 31);
+        const other = Buffer.from(declared);
+        other[100] = other[100]! ^ 0xff;
+        const { url, headers } = await bound(a, declared);
+        expectRefused(await put(url, other, type, headers));
+        expectRefused(await put(url, other, type, uploadHeaders({ contentType: type, sha256: sha256(other) })));
+        expect(await store().stat(a)).toBeUndefined();
+        expectAccepted(await put(url, declared, type, headers)); // the URL still takes the declared bytes
+      });
+
+      it('a PUT without the checksum or the If-None-Match header is refused', async () => {
+        const { a } = keys();
+        const bytes = patternBytes(300, 32);
+        const { url, headers } = await bound(a, bytes);
+        expectRefused(await put(url, bytes, type, { 'content-type': type }));
+        const { 'if-none-match': _condition, ...withoutCondition } = headers;
+        expectRefused(await put(url, bytes, type, withoutCondition));
+        const { 'x-amz-checksum-sha256': _checksum, ...withoutChecksum } = headers;
+        expectRefused(await put(url, bytes, type, withoutChecksum));
+        expect(await store().stat(a)).toBeUndefined();
+      });
+
+      it('is write-once: once an object is stored, its URL takes nothing more, and the first bytes stay', async () => {
+        const { a } = keys();
+        const first = patternBytes(2048, 33);
+        const second = patternBytes(2048, 34);
+        const { url, headers } = await bound(a, first);
+        expectAccepted(await put(url, first, type, headers));
+        const again = await put(url, first, type, headers);
+        expectRefused(again);
+        if (again.status !== 'network-error') expect(again.status).toBe(412);
+        expectRefused(await put(url, second, type, headers));
+        expectRefused(await put(url, second, type, uploadHeaders({ contentType: type, sha256: sha256(second) })));
+        // A second URL for the same key (the media service never signs one) cannot replace it either.
+        const other = await bound(a, second);
+        const replaced = await put(other.url, second, type, other.headers);
+        expectRefused(replaced);
+        if (replaced.status !== 'network-error') expect(replaced.status).toBe(412);
+        expect(await store().stat(a)).toEqual({ sizeBytes: 2048, contentType: type, sha256: sha256(first) });
+        const outcome = await request(await store().signDownload(a, longExpiry()));
+        expect(outcome.status !== 'network-error' && outcome.bytes.equals(first)).toBe(true);
+      });
+
+      it('of two concurrent PUTs of one URL, one stores and the other is refused', async () => {
+        const { a } = keys();
+        const bytes = patternBytes(64 * 1024, 35);
+        const { url, headers } = await bound(a, bytes);
+        const outcomes = await Promise.all([put(url, bytes, type, headers), put(url, bytes, type, headers)]);
+        const accepted = outcomes.filter((o) => o.status !== 'network-error' && o.status >= 200 && o.status < 300);
+        expect(accepted).toHaveLength(1);
+        expect(await store().stat(a)).toEqual({ sizeBytes: bytes.length, contentType: type, sha256: sha256(bytes) });
+      });
     });
 
     it('expired URLs are refused', async () => {
