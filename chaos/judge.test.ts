@@ -5,7 +5,7 @@ import type { RunSummary } from '../checker/run-summary.js';
 import type { LoadSample } from '../load/run-load.js';
 import type { FaultRecord } from './faults/fault-schedule.js';
 import { parseDrillText } from './format/read-drill.js';
-import { judge } from './run-drill.js';
+import { judge, surgeRecords } from './run-drill.js';
 
 const source = fileURLToPath(new URL('./judge-test.yaml', import.meta.url));
 const drillText = `
@@ -49,6 +49,7 @@ function samples(): LoadSample[] {
       ackedPerS: 10,
       deliveredPerS: down ? 0 : 10,
       errorsPerS: 0,
+      refusedPerS: 0,
       deliverP50Ms: down ? null : 20,
       deliverP99Ms: down ? null : 50,
       ackP99Ms: 10,
@@ -74,9 +75,10 @@ function crash(overrides: Partial<FaultRecord> = {}): FaultRecord {
   return { kind: 'gateway_crash', target: 'gateway-1', how: 'kill -9', planned_at_s: 6, planned_heal_s: 9, at_s: 6, healed_s: 9.5, recoveryFrom: 'injected', ...overrides };
 }
 
-async function judged(options: { violations?: number; records?: FaultRecord[]; aborted?: string; timeSeries?: LoadSample[] } = {}) {
-  const drill = await parseDrillText(drillText, source);
+async function judged(options: { violations?: number; records?: FaultRecord[]; aborted?: string; timeSeries?: LoadSample[]; text?: string; peakRssBytes?: number[] } = {}) {
+  const drill = await parseDrillText(options.text ?? drillText, source);
   return judge(drill, {
+    gatewayPeakRssBytes: options.peakRssBytes,
     runId: 'r',
     targetKind: 'local',
     topologyLines: ['gateway-0: …'],
@@ -121,5 +123,27 @@ describe('a drill’s verdict', () => {
     expect(result.exitCode).toBe(3);
     expect(result.error).toContain('no such process');
     expect(result.summary.faults_not_run).toEqual([{ kind: 'gateway_crash', target: 'gateway-1', planned_at_s: 12 }]);
+  });
+
+  it('judges a surge like a fault healed at its end, and each gateway’s peak memory against the drill’s bound', async () => {
+    const text = drillText.replace(/faults:\n.*\n/, 'surges:\n  - { at_s: 6, duration_s: 3, multiplier: 3 }\nmemory: { gateway_peak_rss_mb_max: 300 }\n');
+    const drill = await parseDrillText(text, source);
+    const records = surgeRecords(drill, samples());
+    expect(records).toEqual([expect.objectContaining({ kind: 'load_surge', target: 'clients', at_s: 6, healed_s: 9, recoveryFrom: 'healed' })]);
+    const MB = 1024 * 1024;
+    const within = await judged({ text, records, peakRssBytes: [200 * MB, 250.4 * MB] });
+    expect(within.faults[0]).toMatchObject({ kind: 'load_surge', recovery_measured_from: 'healed' });
+    expect(within.summary.gateway_peak_rss_mb).toEqual([200, 250.4]);
+    expect(within.summary.slo.objectives.find((o) => o.name === 'gateway.peak_rss_mb')).toMatchObject({ actual: 250.4, passed: true });
+    const over = await judged({ text, records, peakRssBytes: [200 * MB, 301 * MB] });
+    expect(over.summary.slo.objectives.find((o) => o.name === 'gateway.peak_rss_mb')).toMatchObject({ actual: 301, passed: false });
+    expect(over.exitCode).toBe(2);
+    const unknown = await judged({ text, records });
+    expect(unknown.summary.slo.objectives.find((o) => o.name === 'gateway.peak_rss_mb')).toMatchObject({ actual: null, passed: false });
+  });
+
+  it('leaves a surge the run never reached uninjected', async () => {
+    const drill = await parseDrillText(drillText.replace(/faults:\n.*\n/, 'surges:\n  - { at_s: 6, duration_s: 3, multiplier: 3 }\n'), source);
+    expect(surgeRecords(drill, samples().slice(0, 4))).toEqual([expect.objectContaining({ at_s: null, healed_s: null })]);
   });
 });

@@ -64,6 +64,7 @@ async function main(): Promise<number> {
   if (values.target !== 'local' && values.target !== 'compose') throw new ChaosError(ChaosErrorCodes.BAD_ARGUMENTS, `--target is local or compose, not "${values.target}"`);
   const drill = await readDrill(positionals[0]!);
   drillName = drill.name;
+  if (values.target === 'compose' && drill.topology.world === 'embedded') throw new ChaosError(ChaosErrorCodes.BAD_ARGUMENTS, `${drill.name} runs the embedded world, which --target compose does not have`);
   const log = values.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
   const runId = `${drill.name.slice(0, 20)}-${Date.now().toString(36)}`;
   const topology = (): Promise<Topology> =>
@@ -77,7 +78,7 @@ async function main(): Promise<number> {
             tokenSecret: values['token-secret'] ?? process.env.CHAT_TOKEN_SECRET,
           }),
         )
-      : startLocalTopology({ runId, gateways: drill.gateways, cassandra: drill.topology.cassandra, redis: drill.topology.redis, limits: drill.topology.limits, log });
+      : startLocalTopology({ runId, world: drill.topology.world, gateways: drill.gateways, cassandra: drill.topology.cassandra, redis: drill.topology.redis, limits: drill.topology.limits, log });
   log(`drill ${drill.name}: ${drill.faults.length} fault(s), load ${drill.scenario.name} for ${drill.scenario.duration_s} s on ${drill.gateways} gateway(s), target ${values.target}`);
   const progress = values.quiet ? undefined : progressPrinter(process.stderr);
   // Ctrl-C ends the drill the orderly way: faults healed, the load settled and judged, private

@@ -122,7 +122,9 @@ export async function runDrill(drill: Drill, options: RunDrillOptions): Promise<
     }
     clearTimeout(maxDurationTimer);
     await activeSchedule.healAll();
+    const peaks = topology.gateways.map((g) => g.peakRssBytes?.());
     return judge(drill, {
+      gatewayPeakRssBytes: peaks.every((p): p is number => p !== undefined) ? peaks : undefined,
       runId,
       targetKind: options.targetKind,
       topologyLines: topology.describe(),
@@ -130,7 +132,7 @@ export async function runDrill(drill: Drill, options: RunDrillOptions): Promise<
       history: result.history,
       timeSeries: result.timeSeries,
       originMs: originMs ?? result.trafficStartedAtMs,
-      records: activeSchedule.records,
+      records: [...activeSchedule.records, ...surgeRecords(drill, result.timeSeries)],
       aborted: monitor.reason,
       wallS: (Date.now() - wallStartMs) / 1000,
     });
@@ -141,7 +143,30 @@ export async function runDrill(drill: Drill, options: RunDrillOptions): Promise<
   }
 }
 
+/**
+ * The drill's surges as fault records, for the judge: the load driver ran them (scenario spikes),
+ * from the traffic's start, so they began and ended on schedule unless the run ended first.
+ */
+export function surgeRecords(drill: Drill, timeSeries: readonly LoadSample[]): FaultRecord[] {
+  const lastS = timeSeries.length > 0 ? timeSeries[timeSeries.length - 1]!.atS : 0;
+  return drill.surges.map((s) => {
+    const endS = s.at_s + s.duration_s;
+    return {
+      kind: 'load_surge',
+      target: 'clients',
+      how: `offered load ×${s.multiplier} for ${s.duration_s} s (the load driver)`,
+      planned_at_s: s.at_s,
+      planned_heal_s: endS,
+      at_s: lastS >= s.at_s ? s.at_s : null,
+      healed_s: lastS >= endS ? endS : null,
+      recoveryFrom: 'healed',
+    };
+  });
+}
+
 interface JudgeInput {
+  /** Peak resident set of each gateway (every incarnation), when the topology can tell. */
+  gatewayPeakRssBytes?: number[] | undefined;
   runId: string;
   targetKind: string;
   topologyLines: string[];
@@ -205,6 +230,12 @@ export function judge(drill: Drill, input: JudgeInput): DrillResult {
       passed: f.time_to_recover_s !== null && f.time_to_recover_s <= rule.bound_s,
     });
   }
+  const peakRssMb = input.gatewayPeakRssBytes?.map((b) => Math.round((b / (1024 * 1024)) * 10) / 10);
+  if (drill.memory) {
+    const limitMb = drill.memory.gateway_peak_rss_mb_max;
+    const worst = peakRssMb && peakRssMb.length > 0 ? Math.max(...peakRssMb) : null;
+    objectives.push({ name: 'gateway.peak_rss_mb', target: `< ${limitMb} MB`, actual: worst, passed: worst !== null && worst < limitMb });
+  }
   objectives.push({ name: 'drill.not_aborted', target: 'no abort', actual: input.aborted ? 1 : 0, passed: input.aborted === undefined });
 
   const notRun = input.records.filter((r) => r.at_s === null).map((r) => ({ kind: r.kind, target: r.target, planned_at_s: r.planned_at_s }));
@@ -234,6 +265,8 @@ export function judge(drill: Drill, input: JudgeInput): DrillResult {
         }
       : null,
     recovery_rule: rule,
+    gateway_peak_rss_mb: peakRssMb ?? null,
+    surges: drill.surges,
     steady_state_latency_ms: { ack: latencyFigures(steady.ack), deliver: latencyFigures(steady.deliver), counts: { ack: steady.ack.count, deliver: steady.deliver.count } },
     timeline: input.timeSeries.map((s) => ({
       at_s: s.atS,
@@ -242,6 +275,7 @@ export function judge(drill: Drill, input: JudgeInput): DrillResult {
       acked_per_s: s.ackedPerS,
       delivered_per_s: s.deliveredPerS,
       errors_per_s: s.errorsPerS,
+      refused_per_s: s.refusedPerS,
       deliver_p50_ms: s.deliverP50Ms,
       deliver_p99_ms: s.deliverP99Ms,
       ack_p99_ms: s.ackP99Ms,

@@ -24,6 +24,8 @@ export interface FleetHandlers {
   receipt(device: VirtualDevice, receipt: ReceiptInfo): void;
   connections(open: number): void;
   error(code: string): void;
+  /** The server refused a send for now (OVERLOADED, RATE_LIMITED, …); the client re-sends it. */
+  refused(code: string): void;
 }
 
 export interface FleetOptions {
@@ -88,6 +90,7 @@ export class DeviceFleet {
     client.on('connected', () => this.markOnline(device));
     client.on('disconnected', () => this.markOffline(device));
     client.on('error', (error) => this.options.handlers.error(`client:${error.code}`));
+    client.on('retrying', (info) => this.options.handlers.refused(info.code));
     this.options.onClient?.(device, client);
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {

@@ -78,6 +78,8 @@ export class LoadMeasurements {
   /** Sends that our own churn closed before their ack (not errors: the user went away). */
   abandoned = 0;
   readonly errors = new Map<string, number>();
+  /** Send attempts the server refused for now, by code: the client re-sends them, so they are not errors. */
+  readonly refused = new Map<string, number>();
   /** Epoch ms before which scheduled messages are warm-up: counted, not timed. */
   measureFromMs = Number.POSITIVE_INFINITY;
 
@@ -86,6 +88,12 @@ export class LoadMeasurements {
   get errorCount(): number {
     let n = 0;
     for (const v of this.errors.values()) n += v;
+    return n;
+  }
+
+  get refusedCount(): number {
+    let n = 0;
+    for (const v of this.refused.values()) n += v;
     return n;
   }
 
@@ -122,6 +130,10 @@ export class LoadMeasurements {
   onError(code: string): void {
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
     this.observer?.error(code);
+  }
+
+  onRefused(code: string): void {
+    this.refused.set(code, (this.refused.get(code) ?? 0) + 1);
   }
 
   resetWindows(): void {

@@ -123,6 +123,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
       receipt: (device, receipt) => handlersTo.traffic?.onReceipt(device, receipt),
       connections: (open) => observer.connections(open),
       error: (code) => measurements.onError(code),
+      refused: (code) => measurements.onRefused(code),
     },
   });
   const traffic = new TrafficGenerator({
@@ -201,7 +202,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
     if (recorderObserver) recorderObserver.originMs = trafficStartMs;
     observer.connections(fleet.online.length);
     measurements.measureFromMs = trafficStartMs + scenario.warmup_s * 1000;
-    let last = { sent: 0, acked: 0, delivered: 0, errors: 0 };
+    let last = { sent: 0, acked: 0, delivered: 0, errors: 0, refused: 0 };
     // The driver's own event-loop delay, for the report (only when one is recorded): a saturated
     // driver would make the system look slow.
     const loopDelay = recorderObserver ? monitorEventLoopDelay({ resolution: 10 }) : undefined;
@@ -212,7 +213,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
         loopDelay.reset();
       }
       const atS = Math.round((nowEpochMs() - trafficStartMs) / 100) / 10;
-      const now = { sent: measurements.sent, acked: measurements.acked, delivered: measurements.deliveredLive + measurements.deliveredSync, errors: measurements.errorCount };
+      const now = { sent: measurements.sent, acked: measurements.acked, delivered: measurements.deliveredLive + measurements.deliveredSync, errors: measurements.errorCount, refused: measurements.refusedCount };
       const point: LoadSample = {
         atS,
         connections: fleet.online.length,
@@ -221,6 +222,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
         ackedPerS: now.acked - last.acked,
         deliveredPerS: now.delivered - last.delivered,
         errorsPerS: now.errors - last.errors,
+        refusedPerS: now.refused - last.refused,
         deliverP50Ms: measurements.deliver.windowPercentile(50),
         deliverP99Ms: measurements.deliver.windowPercentile(99),
         ackP99Ms: measurements.ack.windowPercentile(99),

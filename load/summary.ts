@@ -75,6 +75,7 @@ export function buildLoadSummary(input: LoadSummaryInput): RunSummary {
     receipt_latency_ms: latencyFigures(input.latency.receipt),
     upload_latency_ms: latencyFigures(input.latency.upload),
     errors: Object.fromEntries(m.errors),
+    refused_sends: Object.fromEntries(m.refused),
     error_rate: Math.round(input.errorRate * 1e6) / 1e6,
     abandoned_sends: m.abandoned,
     connect_failures: input.connectFailures,

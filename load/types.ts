@@ -51,6 +51,8 @@ export interface LoadSample {
   ackedPerS: number;
   deliveredPerS: number;
   errorsPerS: number;
+  /** Sends the servers refused for now (OVERLOADED, RATE_LIMITED, …) and the clients will re-send: not errors. */
+  refusedPerS: number;
   deliverP50Ms: number | null;
   deliverP99Ms: number | null;
   ackP99Ms: number | null;

@@ -477,6 +477,24 @@ describe('send', () => {
     t.client.close();
   });
 
+  it('backs off exponentially above the hint when the same send is refused again and again (no retry storm)', async () => {
+    const t = await connected();
+    void t.client.send(DM, 'x');
+    const gapsMs: number[] = [];
+    let lastAtMs = t.clock.nowMs();
+    for (let refusal = 0; refusal < 7; refusal++) {
+      const frames = t.conn.framesOfType('send');
+      t.conn.push({ type: 'error', rid: frames[frames.length - 1]!.rid, code: 'OVERLOADED', message: 'busy', retryable: true, retryAfterMs: 100, inReplyTo: 'send' });
+      while (t.conn.framesOfType('send').length === frames.length) await t.clock.advance(50);
+      gapsMs.push(t.clock.nowMs() - lastAtMs);
+      lastAtMs = t.clock.nowMs();
+    }
+    expect(gapsMs[0]).toBeGreaterThanOrEqual(100); // never sooner than the hint
+    expect(gapsMs[6]).toBeGreaterThanOrEqual(4_000); // the 7th attempt waits at least 250 ms × 2^5 ÷ 2
+    expect(gapsMs[6]).toBeGreaterThan(gapsMs[1]! * 4);
+    t.client.close();
+  });
+
   it('refuses a message whose frame exceeds frameBytesMax instead of re-sending it forever', async () => {
     const t = setup();
     const connecting = t.client.connect();

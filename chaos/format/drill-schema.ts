@@ -59,8 +59,27 @@ export const drillFault = z
   });
 export type DrillFault = z.infer<typeof drillFault>;
 
+/**
+ * A surge of offered load: the load driver multiplies its rate for a while (a scenario spike the
+ * drill adds). Judged like a fault: recovery is measured from the surge's end.
+ */
+export const drillSurge = z
+  .object({
+    at_s: z.number().nonnegative().describe('Seconds after the traffic starts.'),
+    duration_s: z.number().positive().describe('How long the surge lasts.'),
+    multiplier: z.number().min(1).describe('Offered load during the surge, as a multiple of the drill’s rate (3: three times).'),
+  })
+  .strict();
+export type DrillSurge = z.infer<typeof drillSurge>;
+
+export const DRILL_WORLDS = ['production', 'embedded'] as const;
+
 export const drillTopology = z
   .object({
+    world: z
+      .enum(DRILL_WORLDS)
+      .default('production')
+      .describe('production: gateways on Cassandra and Redis (behind the fault proxy). embedded: one gateway process with everything in memory (no backends, so only gateway faults and surges).'),
     gateways: z.number().int().min(1).max(16).optional().describe('Gateway processes; defaults to the scenario’s topology.gateways.'),
     cassandra: z
       .enum(['shared', 'private'])
@@ -115,14 +134,27 @@ export const drillSchema = z
       .strict()
       .default({})
       .describe('Changes to the scenario for this drill.'),
-    topology: drillTopology.default({ cassandra: 'shared', redis: 'private', limits: [] }),
+    topology: drillTopology.default({ world: 'production', cassandra: 'shared', redis: 'private', limits: [] }),
     steady_state: slo.optional().describe('The SLOs that hold outside fault windows; defaults to the scenario’s slo section.'),
-    faults: z.array(drillFault).min(1),
+    faults: z.array(drillFault).default([]).describe('Infrastructure faults; a drill needs at least one fault or one surge.'),
+    surges: z.array(drillSurge).default([]).describe('Surges of offered load (overload drills).'),
+    memory: z
+      .object({ gateway_peak_rss_mb_max: z.number().positive().describe('Each gateway process’s peak resident memory (VmHWM) must stay under this.') })
+      .strict()
+      .optional()
+      .describe('Memory objective: judged from each gateway process’s peak resident set, every incarnation included.'),
     abort: abortRule.default({ for_s: 10 }),
     recovery: recoveryRule.default({ throughput_within: 0.3, baseline_p99_factor: 2, window_s: 3, hold_s: 5, bound_s: 60 }),
   })
   .strict()
   .superRefine((d, ctx) => {
+    if (d.faults.length === 0 && d.surges.length === 0) ctx.addIssue({ code: 'custom', path: ['faults'], message: 'a drill needs at least one fault or one surge' });
+    if (d.topology.world === 'embedded') {
+      if (d.topology.gateways !== undefined && d.topology.gateways !== 1) ctx.addIssue({ code: 'custom', path: ['topology', 'gateways'], message: 'the embedded world is one gateway process' });
+      d.faults.forEach((f, i) => {
+        if (!f.kind.startsWith('gateway_')) ctx.addIssue({ code: 'custom', path: ['faults', i, 'kind'], message: `${f.kind} needs backends; the embedded world has none (gateway faults and surges only)` });
+      });
+    }
     d.faults.forEach((f, i) => {
       if (f.kind === 'redis_restart' && d.topology.redis === 'shared') {
         ctx.addIssue({ code: 'custom', path: ['faults', i, 'kind'], message: 'redis_restart needs topology.redis: private (the shared Redis is never restarted by a drill)' });

@@ -4,7 +4,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { defaultTargetOf, parseScenario, readScenario, ScenarioError, type Scenario } from '../../scenarios/format/index.js';
 import { ChaosError, ChaosErrorCodes } from '../errors.js';
-import { drillSchema, type DrillFault, type DrillFile } from './drill-schema.js';
+import { drillSchema, type DrillFault, type DrillFile, type DrillSurge } from './drill-schema.js';
 
 /** A fault with its target filled in. */
 export type ResolvedFault = DrillFault & { target: string };
@@ -21,6 +21,9 @@ export interface Drill {
   topology: DrillFile['topology'] & { gateways: number };
   steadyState: Scenario['slo'];
   faults: ResolvedFault[];
+  /** Surges of offered load; already added to the scenario's spikes, listed here to be judged. */
+  surges: DrillSurge[];
+  memory: DrillFile['memory'];
   abort: DrillFile['abort'] & { max_duration_s: number };
   recovery: DrillFile['recovery'] & { deliver_p99_ms: number };
 }
@@ -42,7 +45,7 @@ export function parseDrillFile(document: unknown, source: string): DrillFile {
 /** Combines a validated drill file with its (already read) scenario; checks what spans both. */
 export function resolveDrill(file: DrillFile, source: string, scenarioPath: string, baseScenario: Scenario): Drill {
   const o = file.overrides;
-  const gateways = file.topology.gateways ?? baseScenario.topology.gateways;
+  const gateways = file.topology.world === 'embedded' ? 1 : (file.topology.gateways ?? baseScenario.topology.gateways);
   const merged = {
     ...baseScenario,
     seed: o.seed ?? baseScenario.seed,
@@ -56,6 +59,11 @@ export function resolveDrill(file: DrillFile, source: string, scenarioPath: stri
     topology: { gateways },
     faults: [],
   };
+  if (file.surges.length > 0) {
+    const traffic = { ...merged.traffic };
+    traffic.spikes = [...traffic.spikes, ...file.surges.map((s) => ({ at_s: s.at_s, duration_s: s.duration_s, multiplier: s.multiplier }))];
+    merged.traffic = traffic;
+  }
   let scenario: Scenario;
   try {
     scenario = parseScenario(merged, `${scenarioPath} with the overrides of ${source}`);
@@ -79,6 +87,14 @@ export function resolveDrill(file: DrillFile, source: string, scenarioPath: stri
     }
     return { ...f, target };
   });
+  file.surges.forEach((s, i) => {
+    if (s.at_s + s.duration_s + file.recovery.hold_s > scenario.duration_s) {
+      problems.push(`surges.${i}: ends at ${s.at_s + s.duration_s} s, leaving less than recovery.hold_s (${file.recovery.hold_s} s) of load before the run ends (${scenario.duration_s} s) to see it recover`);
+    }
+    if (s.at_s < scenario.warmup_s + file.recovery.window_s) {
+      problems.push(`surges.${i}.at_s: ${s.at_s} s leaves no steady state before it (warm-up ${scenario.warmup_s} s + recovery.window_s ${file.recovery.window_s} s)`);
+    }
+  });
   if (gateways < 2 && faults.some((f) => f.kind === 'gateway_crash' && f.duration_s === 0)) {
     problems.push('a gateway_crash that never restarts needs at least 2 gateways, or nothing is left to fail over to');
   }
@@ -94,6 +110,8 @@ export function resolveDrill(file: DrillFile, source: string, scenarioPath: stri
     topology: { ...file.topology, gateways },
     steadyState,
     faults,
+    surges: file.surges,
+    memory: file.memory,
     abort: { ...file.abort, max_duration_s: file.abort.max_duration_s ?? 3 * (scenario.duration_s + scenario.liveness_bound_s) },
     recovery: { ...file.recovery, deliver_p99_ms: file.recovery.deliver_p99_ms ?? steadyState.deliver_p99_ms },
   };

@@ -18,7 +18,7 @@ export function drillCharts(samples: readonly LoadSample[], latencyThresholds: R
       series: [series('deliver p50', (s) => s.deliverP50Ms), series('deliver p99', (s) => s.deliverP99Ms), series('ack p99', (s) => s.ackP99Ms)],
       thresholds: [...(latencyThresholds.deliver ?? []), ...(latencyThresholds.ack ?? [])],
     },
-    { title: 'Errors', unit: 'errors/s', area: true, series: [series('errors', (s) => s.errorsPerS)] },
+    { title: 'Errors and refused sends', unit: 'per s', area: true, series: [series('errors', (s) => s.errorsPerS), series('refused, re-sent (OVERLOADED, …)', (s) => s.refusedPerS)] },
     { title: 'Connected devices', unit: 'devices', series: [series('connections', (s) => s.connections)] },
   ];
 }

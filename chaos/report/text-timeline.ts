@@ -18,7 +18,7 @@ export function formatTimeline(samples: readonly LoadSample[], faults: readonly 
   samples = samples.slice(0, last + 1);
   if (samples.length === 0) return 'timeline: no samples';
   const stepS = Math.max(1, Math.ceil(samples.length / TIMELINE_ROWS_MAX));
-  const lines = [`timeline (${stepS} s per row; ▼ fault injected, ▲ healed, ✓ recovered)`, '     t   offered  delivered  errors  p99 ms  connections  marks'];
+  const lines = [`timeline (${stepS} s per row; ▼ fault injected, ▲ healed, ✓ recovered)`, '     t   offered  delivered  errors  refused  p99 ms  connections  marks'];
   for (let i = 0; i < samples.length; i += stepS) {
     const step = samples.slice(i, i + stepS);
     const fromS = step[0]!.atS - 1;
@@ -34,7 +34,7 @@ export function formatTimeline(samples: readonly LoadSample[], faults: readonly 
       if (inStep(f.recovered_s)) marks.push(`✓ ${name}`);
     }
     lines.push(
-      `${toS.toFixed(0).padStart(6)}  ${cell(mean((s) => s.offeredPerS), 8)}  ${cell(mean((s) => s.deliveredPerS), 9)}  ${cell(mean((s) => s.errorsPerS), 6)}  ${cell(p99s.length > 0 ? Math.max(...p99s) : null, 6)}  ${cell(step[step.length - 1]!.connections, 11)}  ${marks.join(', ')}`,
+      `${toS.toFixed(0).padStart(6)}  ${cell(mean((s) => s.offeredPerS), 8)}  ${cell(mean((s) => s.deliveredPerS), 9)}  ${cell(mean((s) => s.errorsPerS), 6)}  ${cell(mean((s) => s.refusedPerS), 7)}  ${cell(p99s.length > 0 ? Math.max(...p99s) : null, 6)}  ${cell(step[step.length - 1]!.connections, 11)}  ${marks.join(', ')}`,
     );
   }
   return lines.join('\n');

@@ -13,6 +13,7 @@ function samples(delivered: number[], p99: Array<number | null>, offered = 10): 
     ackedPerS: offered,
     deliveredPerS: d,
     errorsPerS: 0,
+    refusedPerS: 0,
     deliverP50Ms: p99[i] === null ? null : p99[i]! / 2,
     deliverP99Ms: p99[i]!,
     ackP99Ms: null,

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { startChildServer, type ChildServer } from '../../system/cluster/child-server.js';
 import { ChaosError, ChaosErrorCodes } from '../errors.js';
 import type { GatewayControl } from './topology.js';
@@ -20,6 +21,8 @@ export interface GatewaySpec {
    */
   walRoot: string;
   limits: string[];
+  /** production (default) or embedded: everything in memory, one process. */
+  world?: 'production' | 'embedded';
 }
 
 /**
@@ -27,7 +30,7 @@ export interface GatewaySpec {
  * on a fixed port, because a restarted gateway must come back where its clients look for it.
  */
 export function gatewayArgs(spec: Omit<GatewaySpec, 'env'>): string[] {
-  const args = ['--world', 'production', '--port', String(spec.port), '--host', HOST, '--node-id', `gw-${spec.index + 1}`, '--dev-tokens', ...(process.env.CHAOS_GATEWAY_VERBOSE ? [] : ['--quiet'])];
+  const args = ['--world', spec.world ?? 'production', '--port', String(spec.port), '--host', HOST, '--node-id', `gw-${spec.index + 1}`, '--dev-tokens', ...(process.env.CHAOS_GATEWAY_VERBOSE ? [] : ['--quiet'])];
   for (const limit of spec.limits) args.push('--limit', limit);
   return args;
 }
@@ -43,9 +46,22 @@ function waitForExit(server: ChildServer): Promise<void> {
   });
 }
 
+/** A process's peak resident set from /proc (Linux); undefined where there is none. */
+export function peakRssOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** One gateway child process that a drill may kill, restart, pause and resume. */
 export class GatewayProcess implements GatewayControl {
   private paused = false;
+  /** The highest peak resident set of the earlier processes of this gateway (before kills). */
+  private earlierPeakRssBytes = 0;
 
   private constructor(
     private readonly spec: GatewaySpec,
@@ -72,8 +88,16 @@ export class GatewayProcess implements GatewayControl {
     return this.server.process.pid;
   }
 
+  /** The largest peak resident set (VmHWM) of this gateway's processes so far, every incarnation included. */
+  peakRssBytes(): number | undefined {
+    const current = exited(this.server) ? undefined : peakRssOf(this.server.process.pid);
+    const peak = Math.max(this.earlierPeakRssBytes, current ?? 0);
+    return peak > 0 ? peak : undefined;
+  }
+
   async kill(): Promise<void> {
     if (exited(this.server)) return;
+    this.earlierPeakRssBytes = Math.max(this.earlierPeakRssBytes, peakRssOf(this.server.process.pid) ?? 0);
     this.server.process.kill('SIGKILL');
     await waitForExit(this.server);
     this.paused = false;

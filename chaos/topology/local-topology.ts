@@ -17,6 +17,8 @@ export interface LocalTopologyOptions {
   cassandra: 'shared' | 'private';
   redis: 'shared' | 'private';
   limits: string[];
+  /** production (default): gateways on Cassandra and Redis; embedded: one gateway process, all in memory. */
+  world?: 'production' | 'embedded';
   /** Keyspace for the gateways; drills share one so its tables are created once. */
   keyspace?: string;
   log?: (line: string) => void;
@@ -44,6 +46,7 @@ export async function startLocalTopology(options: LocalTopologyOptions): Promise
     fs.rmSync(root, { recursive: true, force: true });
   };
   const lines: string[] = [];
+  if (options.world === 'embedded') return startEmbeddedGateway(options, root, closeAll, cleanups, lines);
   try {
     const sharedNames = [...(options.cassandra === 'shared' ? ['cassandra'] : []), ...(options.redis === 'shared' ? ['redis'] : [])];
     // Settings of the shared services (S3 among them); only the ones the drill uses are started.
@@ -109,6 +112,43 @@ export async function startLocalTopology(options: LocalTopologyOptions): Promise
       cassandra,
       redis,
       proxy,
+      describe: () => [...lines],
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+/** The embedded world: one gateway process with every store in memory; no backends, no proxy. */
+async function startEmbeddedGateway(
+  options: LocalTopologyOptions,
+  root: string,
+  closeAll: () => Promise<void>,
+  cleanups: Array<() => Promise<void>>,
+  lines: string[],
+): Promise<Topology> {
+  try {
+    const tokenSecret = randomBytes(24).toString('base64url');
+    const port = await freePort();
+    const gateway = await GatewayProcess.start({
+      index: 0,
+      port,
+      env: { ...process.env, CHAT_TOKEN_SECRET: tokenSecret },
+      limits: options.limits,
+      walRoot: path.join(root, 'wal'),
+      world: 'embedded',
+    });
+    cleanups.push(() => gateway.stop());
+    lines.push(`gateway-0: embedded world (every store in memory), process ${gateway.pid} on ${gateway.wsUrl}`);
+    return {
+      targets: [gateway.wsUrl],
+      tokenSecret,
+      gateways: [gateway],
+      cassandra: undefined,
+      redis: undefined,
+      proxy: undefined,
       describe: () => [...lines],
       close: closeAll,
     };

@@ -14,6 +14,8 @@ export interface GatewayControl {
   /** SIGSTOP (or `docker pause`): the process holds its sockets but answers nothing. */
   pause(): Promise<void>;
   resume(): Promise<void>;
+  /** Peak resident memory of the gateway's processes so far, in bytes; undefined where it cannot be read (containers). */
+  peakRssBytes?(): number | undefined;
 }
 
 /** A backend process or container the drill may stop and start. */
