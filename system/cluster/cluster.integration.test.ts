@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkHistory, formatViolation } from '../../checker/index.js';
 import { serviceEnv } from '../../infra/local/services-api.js';
-import { ChatClient, HistoryRecorder, directConversationId, type ConversationEvent } from '../../sdk/index.js';
+import { ChatClient, HistoryRecorder, directConversationId, type ConversationEvent, type ResetInfo } from '../../sdk/index.js';
 import { startCluster, type Cluster } from './cluster.js';
 import { waitFor } from './fault-test-support.js';
 
@@ -36,8 +36,9 @@ describe('several gateways on Cassandra and Redis', () => {
     await cluster?.stop();
   });
 
-  function client(userId: string, urls: string[], deviceId = 'phone'): { client: ChatClient; events: ConversationEvent[] } {
+  function client(userId: string, urls: string[], deviceId = 'phone'): { client: ChatClient; events: ConversationEvent[]; resets: ResetInfo[] } {
     const events: ConversationEvent[] = [];
+    const resets: ResetInfo[] = [];
     const c = new ChatClient({
       urls,
       token: () => devToken(cluster.httpUrls[0]!, userId, deviceId),
@@ -46,8 +47,9 @@ describe('several gateways on Cassandra and Redis', () => {
       reconnectMaxDelayMs: 500,
     });
     c.on('event', (e) => events.push(e));
+    c.on('reset', (r) => resets.push(r));
     clients.push(c);
-    return { client: c, events };
+    return { client: c, events, resets };
   }
 
   it('delivers across gateways in order, groups span gateways, and a SIGKILLed gateway loses nothing', async () => {
@@ -60,6 +62,10 @@ describe('several gateways on Cassandra and Redis', () => {
     const b = client(bob, [url2, url3]);
     const c = client(carol, [url3]);
     await Promise.all([a.client.connect(), b.client.connect(), c.client.connect()]);
+    // One log, one incarnation, whichever gateway answers (stored in the keyspace at its first start).
+    const incarnation = a.client.incarnation;
+    expect(incarnation).toMatch(/^[0-9a-f]{32}$/);
+    expect([b.client.incarnation, c.client.incarnation]).toEqual([incarnation, incarnation]);
     const dm = directConversationId(alice, bob);
 
     await Promise.all(Array.from({ length: 20 }, (_, i) => a.client.send(dm, `before ${i}`)));
@@ -76,6 +82,9 @@ describe('several gateways on Cassandra and Redis', () => {
     await waitFor(() => b.events.filter((e) => e.conversationId === dm).length === 40, 'bob to resume on gw-3 and get everything', 30_000);
     const seqs = b.events.filter((e) => e.conversationId === dm).map((e) => e.seq);
     expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    // The log outlived its gateway: no reset, the same incarnation on the gateway bob moved to.
+    expect(b.resets).toEqual([]);
+    expect(b.client.incarnation).toBe(incarnation);
 
     history.record({
       type: 'quiesce',
