@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ChatError } from '../core/errors.js';
 import { defaultLimits } from '../core/limits.js';
 import { groupConversationId, type DeviceAddress } from '../core/ids.js';
 import { MemoryConnectionRegistry } from '../adapters/memory/memory-connection-registry.js';
@@ -34,7 +35,15 @@ function counted<T extends object>(store: string, target: T, calls: string[]): T
  * A group of 6 users with 2 devices each: phones connected, laptops offline (the even users'
  * laptops with a push token).
  */
-async function groupWorld(options: { beforeQueueing?: (stores: { registry: MemoryConnectionRegistry; inbox: MemoryInboxStore }) => Promise<void> } = {}) {
+async function groupWorld(
+  options: {
+    beforeQueueing?: (stores: { registry: MemoryConnectionRegistry; inbox: MemoryInboxStore }) => Promise<void>;
+    /** Replaces the router's delivery (a failing Redis). */
+    deliver?: (route: Route, frame: ServerFrame) => Promise<void>;
+    /** Each receipts.list answers after a timer, as a store across the network does. */
+    slowReceipts?: boolean;
+  } = {},
+) {
   const clock = new ManualClock();
   const calls: string[] = [];
   const directory = new MemoryDirectoryStore();
@@ -56,13 +65,20 @@ async function groupWorld(options: { beforeQueueing?: (stores: { registry: Memor
     directory: counted('directory', directory, calls),
     registry: counted('registry', registry, calls),
     inbox: counted('inbox', withHookBeforeQueueing(inbox, () => options.beforeQueueing?.({ registry, inbox })), calls),
-    receipts,
-    router: { deliver: async (route: Route, frame: ServerFrame) => void delivered.push({ route, frame }) },
+    receipts: options.slowReceipts ? slowLists(receipts) : receipts,
+    router: { deliver: options.deliver ?? (async (route: Route, frame: ServerFrame) => void delivered.push({ route, frame })) },
     metrics,
   };
   const notifier = new PushNotifier({ clock, push, directory, metrics, limits: defaultLimits });
   const routes = new DeviceRoutes({ ...deps, clock, limits: defaultLimits }, notifier);
   return { fanout: new Fanout(deps, routes, notifier), users, calls, inbox, receipts, push, delivered, fanoutCounts };
+}
+
+/** The receipt store, with `list` answering after a timer (a macrotask later, as over a network). */
+function slowLists(receipts: MemoryReceiptStore): MemoryReceiptStore {
+  const slow = Object.create(receipts) as MemoryReceiptStore;
+  slow.list = (conversationId) => new Promise((resolve) => setTimeout(() => resolve(receipts.list(conversationId)), 5));
+  return slow;
 }
 
 /** The inbox, with `hook` run just before each enqueue takes effect (to interleave another actor there). */
@@ -127,6 +143,24 @@ describe('Fanout', () => {
     expect(await queuedDevices(w.inbox, ['u1', 'u2'])).toEqual(['u1/laptop', 'u2/phone']);
     expect(w.delivered.map((d) => d.route.connectionId)).toEqual(['c-u2']);
     expect(w.push.sent).toEqual([]);
+  });
+
+  it('a retried fan-out whose live delivery fails while it re-reads the watermarks fails, with no rejection left unhandled', async () => {
+    // Found by the seed swarm (npm run sim:swarm -- scenarios/swarm-small.yaml --seed 3 --faults 2):
+    // during a Redis restart a delivery on a kept route rejected while the retry re-read the
+    // watermarks, before anything awaited it; an unhandled rejection ends a Node process.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const w = await groupWorld({ deliver: () => Promise.reject(new ChatError('STORAGE_UNAVAILABLE', 'redis is unreachable')), slowReceipts: true });
+      const event = chatEvent(groupConversationId('g1'), 1);
+      await expect(w.fanout.distribute(event, ['u1', 'u2'], undefined, { retry: true })).rejects.toThrow('redis is unreachable');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 
   it('a device that connects while the event is being queued gets it, live or from its inbox', async () => {

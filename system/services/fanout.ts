@@ -48,8 +48,11 @@ export class Fanout {
       if (route) routed.push(this.routes.deliver(device, route, frame));
       else if (device.pushToken) this.pushNotifier.notify({ userId: device.userId, deviceId: device.deviceId }, device.pushToken, event.conversationId);
     }
-    if (options.retry) await this.unqueueAcknowledgedSince(event, acknowledged!);
-    await Promise.all(routed);
+    // Awaited together with the deliveries already under way: a delivery that fails (Redis
+    // unreachable) while the watermarks are read again must already have its handler, or the
+    // rejection is unhandled and the gateway process exits (found by the seed swarm:
+    // npm run sim:swarm -- scenarios/swarm-small.yaml --seed 3 --faults 2).
+    await Promise.all([options.retry ? this.unqueueAcknowledgedSince(event, acknowledged!) : undefined, ...routed]);
     this.deps.metrics.fanout(devices.length);
     return devices.length;
   }
