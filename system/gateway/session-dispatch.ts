@@ -10,6 +10,8 @@ import type { SendRequest } from '../services/chat-service.js';
 import type { SignedUrl } from '../services/media-service.js';
 
 export interface RequestContext {
+  /** When the frame came off the socket: its wait for a turn counts toward admission control. */
+  receivedAtMs: number;
   core: ChatCore;
   caller: Caller;
   route: Route;
@@ -35,7 +37,7 @@ export async function dispatchRequest(ctx: RequestContext, frame: ClientFrame): 
       const request: SendRequest = { conversationId: frame.conversationId, clientMessageId: frame.clientMessageId, bodyBase64: frame.body };
       if (frame.media) request.media = frame.media;
       if (frame.mls) request.mls = frame.mls;
-      const result = await core.chat.send(caller, request);
+      const result = await core.chat.send(caller, request, ctx.receivedAtMs);
       if (result.queued) {
         const { queued: _queued, ...fields } = result;
         return withRid<'queued'>({ type: 'queued', ...fields }, frame.rid);

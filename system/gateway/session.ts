@@ -96,7 +96,7 @@ export class Session {
   }
 
   /** A text frame from the client. Never throws: every failure becomes an error frame. */
-  handleText(raw: string): void {
+  handleText(raw: string, receivedAtMs?: number): void {
     if (this.state === 'closed') return;
     const { deps } = this.host.core;
     this.lastInboundMs = deps.clock.nowMs();
@@ -125,7 +125,7 @@ export class Session {
       void this.authenticate(frame);
       return;
     }
-    this.dispatch(frame);
+    this.dispatch(frame, receivedAtMs ?? this.lastInboundMs);
   }
 
   /** Token-bucket rate limit per connection; a long run of rejected frames closes it. */
@@ -320,13 +320,14 @@ export class Session {
 
   // ---------- requests ----------
 
-  private dispatch(frame: ClientFrame): void {
+  /** receivedAtMs: when the frame came off the socket (it may have waited for its turn since). */
+  private dispatch(frame: ClientFrame, receivedAtMs: number): void {
     if (frame.type === 'auth') {
       this.sendError(new ChatError('ALREADY_AUTHENTICATED', 'this connection is already authenticated'), frame.rid, 'auth');
       return;
     }
     this.inflightRequests++;
-    dispatchRequest(this.requestContext(), frame)
+    dispatchRequest(this.requestContext(receivedAtMs), frame)
       .then(
         (reply) => {
           // The fan-out skips the sending device: its own seq is known here from the answer only.
@@ -341,8 +342,9 @@ export class Session {
       });
   }
 
-  private requestContext() {
+  private requestContext(receivedAtMs: number) {
     return {
+      receivedAtMs,
       core: this.host.core,
       caller: this.caller!,
       route: this.route!,

@@ -58,7 +58,9 @@ function bindSession(node: GatewayNode, ws: WebSocket, socket: Socket): void {
       return;
     }
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString();
-    inbound.push(() => session.handleText(text));
+    // Time spent waiting for the connection's turn counts as queueing for admission control.
+    const receivedAtMs = node.core.deps.clock.nowMs();
+    inbound.push(() => session.handleText(text, receivedAtMs));
   });
   socket.on('drain', () => session.handleWritable());
   ws.on('close', (code) => {

@@ -83,7 +83,7 @@ export class ChatService {
    * Enters the conversation's serializer synchronously, so sends from one connection keep their
    * arrival order (the sender's order is part of the ordering guarantee).
    */
-  send(caller: Caller, request: SendRequest): Promise<SendOutcome> {
+  send(caller: Caller, request: SendRequest, receivedAtMs?: number): Promise<SendOutcome> {
     const bodyBytes = base64DecodedBytes(request.bodyBase64);
     const handshake = request.mls !== undefined && request.mls.kind !== 'application';
     const [limitName, bodyBytesMax] = handshake ? ['mlsHandshakeBytesMax', this.deps.limits.mlsHandshakeBytesMax] : ['messageBytesMax', this.deps.limits.messageBytesMax];
@@ -92,7 +92,7 @@ export class ChatService {
     }
     let ticket: AdmissionTicket;
     try {
-      ticket = this.admission.admit();
+      ticket = this.admission.admit(receivedAtMs);
     } catch (error) {
       return Promise.reject(error as Error);
     }

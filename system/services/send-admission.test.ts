@@ -109,4 +109,14 @@ describe('SendAdmission', () => {
     admission.finished(tickets[0]!);
     expect(() => admission.admit()).not.toThrow();
   });
+
+  it('counts the time a frame waited for its connection’s turn as queueing', async () => {
+    const { clock, admission } = setup();
+    const receivedAtMs = clock.nowMs();
+    await clock.advance(400); // the frames sat in the input queue; the store answers at once
+    const tickets = [admission.admit(receivedAtMs), admission.admit(receivedAtMs), admission.admit(receivedAtMs)];
+    for (const ticket of tickets) admission.finished(ticket);
+    await clock.advance(1_000);
+    expect(admission.isRefusing).toBe(true);
+  });
 });

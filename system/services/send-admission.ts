@@ -39,8 +39,11 @@ export class SendAdmission {
     return this.refusing;
   }
 
-  /** Takes a send, or throws OVERLOADED (nothing was done with it). */
-  admit(): AdmissionTicket {
+  /**
+   * Takes a send, or throws OVERLOADED (nothing was done with it). receivedAtMs: when its frame
+   * came off the socket, so the wait for the connection's turn counts as queueing too.
+   */
+  admit(receivedAtMs?: number): AdmissionTicket {
     const { limits } = this.deps;
     const nowMs = this.deps.clock.nowMs();
     this.roll(nowMs);
@@ -51,7 +54,7 @@ export class SendAdmission {
       throw this.overloaded(`every send answered in the last ${limits.sendAdmissionWindowMs} ms waited over ${limits.sendQueueDelayMsMax} ms`);
     }
     this.inFlight++;
-    return { startedAtMs: nowMs };
+    return { startedAtMs: Math.min(nowMs, receivedAtMs ?? nowMs) };
   }
 
   /** An admitted send was answered (stored, queued or refused by a check). */
