@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { startChildServer, type ChildServer } from '../../cluster/child-server.js';
 import { runPairLoad } from '../pair-load.js';
 import { processCpuMs } from '../process-cpu.js';
-import { runStep, type StepFigures, type StepLoad } from './autocannon-step.js';
+import { runStep, type StepFigures, type StepLoad, type StepTarget } from './autocannon-step.js';
 import { gatewaySteps, s3Steps, type HttpStep } from './http-steps.js';
 
 /** Defaults keep a whole run near half a minute; raise --duration-s for figures worth recording. */
@@ -75,9 +75,9 @@ async function responseBytesOf(step: HttpStep): Promise<number> {
 }
 
 /** Runs a step with the server's CPU time per request when its pid is known (S3 is not ours). */
-async function measure(step: HttpStep, urls: readonly string[], load: StepLoad, pid: number | undefined): Promise<StepRow['system']> {
+async function measure(step: HttpStep, target: StepTarget, load: StepLoad, pid: number | undefined): Promise<StepRow['system']> {
   const cpuBeforeMs = processCpuMs(pid);
-  const figures = await runStep(step, urls, load);
+  const figures = await runStep(step, target, load);
   const cpuAfterMs = processCpuMs(pid);
   if (cpuBeforeMs === undefined || cpuAfterMs === undefined || figures.requests === 0) return figures;
   return { ...figures, serverCpuUsPerRequest: ((cpuAfterMs - cpuBeforeMs) * 1000) / figures.requests };
@@ -95,7 +95,7 @@ async function measureUnderChatLoad(step: HttpStep, gateway: ChildServer, load: 
     warmupMs: 500,
     settleMs: 500,
     // No CPU per request here: the gateway's CPU in this window is mostly the chat load's.
-    onMeasureStart: () => (figures = measure(step, [step.url], load, undefined)),
+    onMeasureStart: () => (figures = measure(step, { url: step.url }, load, undefined)),
   });
   if (!figures) throw new Error(`${step.name}: the chat load never started`);
   return figures;
@@ -127,9 +127,8 @@ async function main(): Promise<void> {
   const gateway = await startChildServer(new URL('../../main.ts', import.meta.url).pathname, ['--port', '0', '--quiet']);
   const bare = await startChildServer(new URL('./bare-http-server.ts', import.meta.url).pathname, []);
   try {
-    const { connections } = options.load;
-    let steps = await gatewaySteps({ httpUrl: gateway.httpUrl!, wsUrl: gateway.wsUrl }, options.mediaBytes, connections);
-    if (options.s3) steps.push(...(await s3Steps(options.mediaBytes, connections)));
+    let steps = await gatewaySteps({ httpUrl: gateway.httpUrl!, wsUrl: gateway.wsUrl }, options.mediaBytes, options.load);
+    if (options.s3) steps.push(...(await s3Steps(options.mediaBytes, options.load, (name) => !options.only || options.only.includes(name))));
     if (options.only) {
       const unknown = options.only.filter((name) => !steps.some((s) => s.name === name));
       if (unknown.length > 0) throw new HttpBenchUsageError(`--steps: unknown ${unknown.join(', ')}; known: ${steps.map((s) => s.name).join(', ')}`);
@@ -142,8 +141,13 @@ async function main(): Promise<void> {
       const pid = step.server === 'gateway' ? gateway.process.pid : undefined;
       const chatLoadRate = step.underChatLoad ? options.chatLoadRate : 0;
       const system =
-        chatLoadRate > 0 ? await measureUnderChatLoad(step, gateway, options.load, chatLoadRate) : await measure(step, step.urlPerConnection ?? [step.url], options.load, pid);
-      const bareResult = await measure(step, [`${bare.httpUrl}/bytes/${responseBytes}`], options.load, bare.process.pid);
+        chatLoadRate > 0 ? await measureUnderChatLoad(step, gateway, options.load, chatLoadRate) : await measure(step, { url: step.url, ...(step.urlPerRequest ? { urlPerRequest: step.urlPerRequest } : {}) }, options.load, pid);
+      // An upload step's bare run makes as many requests, each built for itself, as the system's.
+      const bareUrl = `${bare.httpUrl}/bytes/${responseBytes}`;
+      const bareResult = await measure(step, { url: bareUrl, ...(step.urlPerRequest ? { urlPerRequest: step.urlPerRequest.map(() => bareUrl) } : {}) }, options.load, bare.process.pid);
+      if (step.urlPerRequest && system.durationS < options.load.durationS) {
+        process.stderr.write(`bench:http ${step.name}: its ${step.urlPerRequest.length} upload URLs were used up after ${system.durationS} of ${options.load.durationS} s\n`);
+      }
       rows.push({ step: step.name, server: step.server, method: step.method, responseBytes, chatLoadRate, system, bare: bareResult });
     }
     process.stdout.write(formatTable(rows, options));
