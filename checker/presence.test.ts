@@ -22,6 +22,8 @@ describe('presence', () => {
       .presence(alice, 'bob', false, 70_000)
       .connect(bob, 100_000)
       .presence(alice, 'bob', false, 101_000) // connected for 1 s only: within grace
+      .presence(alice, 'bob', false, 149_999) // its disconnect was recorded 1 ms later: within grace
+      .disconnect(bob, 150_000)
       .presence(alice, 'bob', true, 99_000) // shown just before the connect: within grace
       .build();
     expect(presence(h)).toEqual([]);

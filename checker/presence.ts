@@ -26,7 +26,7 @@ interface UserIntervals {
  * - `online: true` is wrong when no device of u had a connection [c, d] with c ≤ t + grace and
  *   d ≥ t − ttl − grace (d = ∞ while still connected).
  * - `online: false` is wrong when some device of u was continuously connected from before
- *   t − grace through t: a connection with c ≤ t − grace and d > t.
+ *   t − grace through t + grace: a connection with c ≤ t − grace and d > t + grace.
  *
  * Connections come from each device's connect/disconnect events in history order (a connect
  * while already connected is ignored; a disconnect closes the open connection). Subjects with no
@@ -66,7 +66,10 @@ export function checkPresence(index: HistoryIndex, options: CheckOptions, sink: 
       // Some connection started by t − grace and still open after t.
       const k = conns ? lastStartAtOrBefore(conns.intervals, t - grace) : -1;
       const best = k >= 0 ? conns!.intervals[conns!.prefixMaxEnd[k]!]! : undefined;
-      if (!best || best.end <= t) continue;
+      // A device recorded as disconnecting just after its watchers saw it go offline is the same
+      // race as a connect seen late: the server learns of a close before the closing client's
+      // history does, so the grace applies at this end too.
+      if (!best || best.end <= t + grace) continue;
       const connect = history[best.connectIdx] as ConnectEvent;
       sink.report(() => {
         const witness: HistoryEvent[] = [connect, e];

@@ -26,6 +26,8 @@ export class StreamingChecker {
   private readonly conversations = new Map<string, ConversationState>();
   private readonly users = new Map<string, UserPresence>();
   private readonly pendingOnline: PresenceObservedEvent[] = [];
+  /** `online: false` observations waiting out the grace, with the connection starts that would make them wrong. */
+  private readonly pendingOffline: Array<{ e: PresenceObservedEvent; starts: number[] }> = [];
   private pendingHead = 0;
   private readonly sinks: Record<InvariantName, ViolationSink>;
   private readonly ttl: number;
@@ -321,17 +323,13 @@ export class StreamingChecker {
     }
     const user = this.users.get(e.subjectUserId);
     if (!user) return;
-    const t = e.atMs;
-    const since = user.open.find((start) => start <= t - this.grace);
-    if (since === undefined) return;
-    this.sinks.presence.report(() => ({
-      message: `${e.userId}/${e.deviceId} was shown ${e.subjectUserId} offline at ${t} ms, but a device of ${e.subjectUserId} has been connected since ${since} ms`,
-      userId: e.subjectUserId,
-      witness: [e],
-    }));
+    // Judged once the grace has passed: the connection may still be recorded as closed within it.
+    const starts = user.open.filter((start) => start <= e.atMs - this.grace);
+    if (starts.length > 0) this.pendingOffline.push({ e, starts });
   }
 
   private flushPresence(nowMs: number): void {
+    if (this.pendingOffline.length > 0) this.flushOffline(nowMs);
     const pending = this.pendingOnline;
     while (this.pendingHead < pending.length && pending[this.pendingHead]!.atMs + this.grace <= nowMs) {
       const e = pending[this.pendingHead++]!;
@@ -350,6 +348,27 @@ export class StreamingChecker {
       pending.splice(0, this.pendingHead);
       this.pendingHead = 0;
     }
+  }
+
+  /**
+   * An offline observation is wrong if a connection open since before t − grace is still open
+   * after t + grace. Observations arrive in time order, so only the oldest ones can be due.
+   */
+  private flushOffline(nowMs: number): void {
+    const pending = this.pendingOffline;
+    let head = 0;
+    while (head < pending.length && pending[head]!.e.atMs + this.grace < nowMs) {
+      const { e, starts } = pending[head++]!;
+      const open = this.users.get(e.subjectUserId)?.open ?? [];
+      const since = starts.find((start) => open.includes(start));
+      if (since === undefined) continue;
+      this.sinks.presence.report(() => ({
+        message: `${e.userId}/${e.deviceId} was shown ${e.subjectUserId} offline at ${e.atMs} ms, but a device of ${e.subjectUserId} has been connected since ${since} ms`,
+        userId: e.subjectUserId,
+        witness: [e],
+      }));
+    }
+    if (head > 0) pending.splice(0, head);
   }
 
   private hasDevices(userId: string): boolean {
