@@ -490,8 +490,9 @@ describe('send', () => {
       lastAtMs = t.clock.nowMs();
     }
     expect(gapsMs[0]).toBeGreaterThanOrEqual(100); // never sooner than the hint
-    expect(gapsMs[6]).toBeGreaterThanOrEqual(4_000); // the 7th attempt waits at least 250 ms × 2^5 ÷ 2
+    expect(gapsMs[6]).toBeGreaterThanOrEqual(2_500); // the 7th attempt: 250 ms × 2^6, capped at 5 s, equal jitter
     expect(gapsMs[6]).toBeGreaterThan(gapsMs[1]! * 4);
+    expect(Math.max(...gapsMs)).toBeLessThanOrEqual(5_000 + 50); // sendRetryMaxDelayMs caps the wait
     t.client.close();
   });
 

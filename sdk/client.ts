@@ -881,7 +881,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     }
     // The server's hint is a floor; a send refused again and again backs off exponentially above
     // it, so a crowd of refused clients cannot turn an overload into a retry storm.
-    const backoffMs = backoffDelayMs(send.attempt, this.o.reconnectMinDelayMs, this.o.reconnectMaxDelayMs, this.o.random.nextFloat());
+    const backoffMs = backoffDelayMs(send.attempt, this.o.reconnectMinDelayMs, this.o.sendRetryMaxDelayMs, this.o.random.nextFloat());
     const delayMs = Math.max(error.retryAfterMs ?? 0, backoffMs);
     this.retryLater(send, delayMs);
     this.emit('retrying', { conversationId: send.conversationId, clientMessageId: send.clientMessageId, code: error.code, retryAfterMs: delayMs });

@@ -40,6 +40,12 @@ export interface ChatClientOptions {
   /** Reconnect backoff bounds (defaults 250 and 15000). */
   reconnectMinDelayMs?: number;
   reconnectMaxDelayMs?: number;
+  /**
+   * Longest wait before re-sending a message the server refused for now (OVERLOADED, RATE_LIMITED, …;
+   * default 5000): repeated refusals back off exponentially from reconnectMinDelayMs up to this, and
+   * never sooner than the server's hint.
+   */
+  sendRetryMaxDelayMs?: number;
   /** Consecutive failed connection attempts before giving up for good (default unlimited). */
   maxReconnectAttempts?: number;
   /**
@@ -67,6 +73,7 @@ export interface ResolvedOptions {
   connectTimeoutMs: number;
   reconnectMinDelayMs: number;
   reconnectMaxDelayMs: number;
+  sendRetryMaxDelayMs: number;
   maxReconnectAttempts: number;
   idleTimeoutMs: number | undefined;
   syncRetryDelayMs: number;
@@ -92,6 +99,7 @@ export function resolveOptions(options: ChatClientOptions): ResolvedOptions {
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     reconnectMinDelayMs: min,
     reconnectMaxDelayMs: Math.max(min, options.reconnectMaxDelayMs ?? 15_000),
+    sendRetryMaxDelayMs: Math.max(min, options.sendRetryMaxDelayMs ?? 5_000),
     maxReconnectAttempts: options.maxReconnectAttempts ?? Number.POSITIVE_INFINITY,
     idleTimeoutMs: options.idleTimeoutMs,
     syncRetryDelayMs: options.syncRetryDelayMs ?? 1_000,
