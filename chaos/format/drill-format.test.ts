@@ -35,7 +35,7 @@ describe('drill format', () => {
   it('every shipped drill validates and is named after its file', async () => {
     const shipped = (await readdir(chaosDir)).filter((f) => f.endsWith('.yaml')).map((f) => `${chaosDir}${f}`);
     const ci = (await readdir(`${chaosDir}ci`)).filter((f) => f.endsWith('.yaml')).map((f) => `${chaosDir}ci/${f}`);
-    expect(shipped.map((f) => f.slice(chaosDir.length)).sort()).toEqual(['cassandra-outage-30s.yaml', 'game-day.yaml', 'gateway-kill.yaml', 'network-latency-500ms.yaml', 'overload-3x.yaml', 'redis-restart.yaml']);
+    expect(shipped.map((f) => f.slice(chaosDir.length)).sort()).toEqual(['cassandra-outage-30s.yaml', 'game-day.yaml', 'gateway-kill.yaml', 'network-latency-500ms.yaml', 'overload-3x.yaml', 'overload-embedded.yaml', 'redis-restart.yaml']);
     for (const file of [...shipped, ...ci]) {
       const drill = await readDrill(file);
       expect(file.endsWith(`/${drill.name}.yaml`)).toBe(true);
