@@ -96,6 +96,33 @@ export class FaultInjector {
     for (const r of this.records) if (r.healed_s !== null && r.recovered_s === null && isRecovered(r)) r.recovered_s = this.nowS();
   }
 
+  /**
+   * How many active faults hold each switch (a gateway down, a tier down or partitioned, a
+   * gateway's clients cut off). Faults of a schedule may overlap on one target (two Cassandra
+   * outages, a crash of gateway-1 during a crash of every gateway): the switch turns on with the
+   * first and off with the last, so healing one does not end the other early.
+   */
+  private readonly holds = new Map<string, number>();
+  /** Extra latency of every active network_latency fault, per tier: overlapping ones add up. */
+  private readonly tierLatencyMs = new Map<string, number>();
+  /** The shares of the active slow_consumer faults. */
+  private readonly slowShares: number[] = [];
+
+  private hold(key: string, on: () => void, off: () => void): () => void {
+    const count = this.holds.get(key) ?? 0;
+    this.holds.set(key, count + 1);
+    if (count === 0) on();
+    return () => {
+      const left = (this.holds.get(key) ?? 1) - 1;
+      if (left > 0) {
+        this.holds.set(key, left);
+        return;
+      }
+      this.holds.delete(key);
+      off();
+    };
+  }
+
   /** Returns a function that starts the fault and returns its healer. */
   private resolve(f: PlannedFault): () => () => void {
     const { world, workload } = this;
@@ -105,9 +132,15 @@ export class FaultInjector {
       case 'gateway_crash': {
         const gws = this.gatewaysOf(f.target);
         return () => {
-          for (const g of gws) g.crash(linkNotice);
+          const releases = gws.map((g) =>
+            this.hold(
+              `crash:${g.nodeId}`,
+              () => g.crash(linkNotice),
+              () => g.restart(),
+            ),
+          );
           return () => {
-            for (const g of gws) g.restart();
+            for (const release of releases) release();
           };
         };
       }
@@ -120,23 +153,33 @@ export class FaultInjector {
         };
       }
       case 'cassandra_outage': {
-        const tier = this.tierOf(f.target === 'cassandra' ? 'cassandra' : f.target);
-        return () => {
-          tier.setDown(true);
-          return () => tier.setDown(false);
-        };
+        const name = f.target === 'cassandra' ? 'cassandra' : f.target;
+        const tier = this.tierOf(name);
+        return () =>
+          this.hold(
+            `down:${name}`,
+            () => tier.setDown(true),
+            () => tier.setDown(false),
+          );
       }
       case 'redis_restart': {
         const tier = this.tierOf('redis');
         return () => {
-          tier.setDown(true);
-          world.backends.loseRedisState();
-          return () => {
-            tier.setDown(false);
-            // Each gateway's Redis client reconnects and the gateway re-announces its sessions
-            // (production-world.ts: RedisAdapters.onReconnected → GatewayNode.reannounceSessions).
-            for (const g of world.gateways) if (g.isAlive) void g.node.reannounceSessions();
-          };
+          // Redis loses its state at every restart, also one that begins while it is already down.
+          if ((this.holds.get('down:redis') ?? 0) > 0) world.backends.loseRedisState();
+          return this.hold(
+            'down:redis',
+            () => {
+              tier.setDown(true);
+              world.backends.loseRedisState();
+            },
+            () => {
+              tier.setDown(false);
+              // Each gateway's Redis client reconnects and the gateway re-announces its sessions
+              // (production-world.ts: RedisAdapters.onReconnected → GatewayNode.reannounceSessions).
+              for (const g of world.gateways) if (g.isAlive) void g.node.reannounceSessions();
+            },
+          );
         };
       }
       case 'network_latency': {
@@ -148,39 +191,59 @@ export class FaultInjector {
           };
         }
         const tier = this.tierOf(f.target);
+        const add = (ms: number) => {
+          const total = (this.tierLatencyMs.get(f.target) ?? 0) + ms;
+          this.tierLatencyMs.set(f.target, total);
+          tier.setExtraLatencyMs(total);
+        };
         return () => {
-          tier.setExtraLatencyMs(extra);
-          return () => tier.setExtraLatencyMs(0);
+          add(extra);
+          return () => add(-extra);
         };
       }
       case 'network_partition': {
         if (f.target === 'clients' || f.target.startsWith('gateway')) {
           const gws = f.target === 'clients' ? world.gateways : this.gatewaysOf(f.target);
           return () => {
-            for (const g of gws) {
-              workload.blockedGateways.add(g.nodeId);
-              // Connections break only when heartbeats stop answering: both ends notice late.
-              g.cutClients(() => 30_000);
-            }
+            const releases = gws.map((g) =>
+              this.hold(
+                `cut-off:${g.nodeId}`,
+                () => {
+                  workload.blockedGateways.add(g.nodeId);
+                  // Connections break only when heartbeats stop answering: both ends notice late.
+                  g.cutClients(() => 30_000);
+                },
+                () => workload.blockedGateways.delete(g.nodeId),
+              ),
+            );
             return () => {
-              for (const g of gws) workload.blockedGateways.delete(g.nodeId);
+              for (const release of releases) release();
             };
           };
         }
         const tier = this.tierOf(f.target);
-        return () => {
-          tier.setPartitioned(true);
-          return () => tier.setPartitioned(false);
-        };
+        return () =>
+          this.hold(
+            `partition:${f.target}`,
+            () => tier.setPartitioned(true),
+            () => tier.setPartitioned(false),
+          );
       }
       case 'slow_consumer': {
         const share = f.share ?? 0.01;
         return () => {
-          workload.slowShare = share;
-          const slowed = workload.slowDown(share);
+          this.slowShares.push(share);
+          workload.slowShare = Math.max(...this.slowShares);
+          workload.slowDown(share);
           return () => {
+            this.slowShares.splice(this.slowShares.indexOf(share), 1);
+            if (this.slowShares.length > 0) {
+              workload.slowShare = Math.max(...this.slowShares);
+              return;
+            }
+            // Every slow device reads normally again, also those that came online during the fault.
             workload.slowShare = 0;
-            for (const vd of slowed) vd.setSlowRead(0);
+            workload.healSlowReaders();
           };
         };
       }

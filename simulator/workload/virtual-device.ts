@@ -30,6 +30,8 @@ export interface PersistedDevice {
   cursors: Record<ConversationId, Seq>;
   outbox: PendingSend[];
   counter: number;
+  /** The highest receipt watermarks seen (the SDK keeps them for its client's lifetime); absent when none. */
+  receiptMarks?: Map<string, number>;
 }
 
 /** What devices need from the simulation around them. */
@@ -89,6 +91,15 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
   wanted = true;
   /** Bytes/s this device reads at while a slow_consumer fault covers it (0 = normal). */
   slowReadBytesPerS = 0;
+  /**
+   * Highest receipt watermarks seen per (conversation, device), as the SDK keeps them: one at
+   * or below it is stale (two gateways announced raises out of order, e.g. one that was paused)
+   * and is dropped (docs/protocol.md, "Receipts"). Created on first use, kept while the device is
+   * offline (PersistedDevice), as the SDK's client keeps it: an ack that reaches a gateway below
+   * the stored watermark after a reconnect is announced again, to a sender that may have been
+   * offline in between.
+   */
+  private receiptMarks: Map<string, number> | undefined;
 
   constructor(
     private readonly host: DeviceHost,
@@ -102,6 +113,7 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
     this.ordering = new Ordering(this, persisted?.cursors);
     this.counter = persisted?.counter ?? 0;
     for (const send of persisted?.outbox ?? []) this.outbox.set(send.clientMessageId, send);
+    this.receiptMarks = persisted?.receiptMarks;
   }
 
   get isConnected(): boolean {
@@ -128,7 +140,8 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
       any = true;
       break;
     }
-    return any || this.counter > 0 ? { cursors, outbox, counter: this.counter } : undefined;
+    if (!any && this.counter === 0 && !this.receiptMarks) return undefined;
+    return this.receiptMarks ? { cursors, outbox, counter: this.counter, receiptMarks: this.receiptMarks } : { cursors, outbox, counter: this.counter };
   }
 
   /** slow_consumer: from now on this device reads its socket at `bytesPerS` (0 = normally). */
@@ -257,7 +270,15 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
       case 'queued':
         this.onQueued(frame);
         return;
-      case 'receipt':
+      case 'receipt': {
+        // One entry per (conversation, device): delivered and read packed into one number.
+        const key = `${frame.conversationId} ${frame.userId}/${frame.deviceId}`;
+        const marks = (this.receiptMarks ??= new Map());
+        const packed = marks.get(key) ?? 0;
+        const delivered = packed % RECEIPT_SEQ_SPAN;
+        const read = Math.floor(packed / RECEIPT_SEQ_SPAN);
+        if (frame.upToSeq <= (frame.state === 'read' ? read : delivered)) return;
+        marks.set(key, frame.state === 'read' ? frame.upToSeq * RECEIPT_SEQ_SPAN + delivered : read * RECEIPT_SEQ_SPAN + frame.upToSeq);
         this.host.record({
           type: 'receipt',
           atMs: this.host.time.nowMs(),
@@ -270,6 +291,7 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
           byDeviceId: frame.deviceId,
         });
         return;
+      }
       case 'presence':
         this.host.record({
           type: 'presence',
@@ -527,6 +549,9 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
     this.connection?.fromClient(type, JSON.stringify(frame));
   }
 }
+
+/** Receipt watermarks are packed as read × span + delivered (seqs of one conversation stay far below 2^26). */
+const RECEIPT_SEQ_SPAN = 2 ** 26;
 
 /** As the SDK's connectTimeoutMs default. */
 const CONNECT_TIMEOUT_MS = 10_000;

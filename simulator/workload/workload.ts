@@ -484,6 +484,11 @@ export class Workload implements DeviceHost {
     return slowed;
   }
 
+  /** slow_consumer healed: every slow device reads normally again (also those that came online while it lasted). */
+  healSlowReaders(): void {
+    for (const vd of this.live) if (vd && vd.slowReadBytesPerS > 0) vd.setSlowRead(0);
+  }
+
   // ---------- liveness ----------
 
   /**

@@ -72,7 +72,9 @@ export class SimConnection implements Connection {
       });
       return;
     }
-    this.time.schedule(arrival - now, () => {
+    // A reader that was slow reads what it left unread first: frames stay in order (TCP).
+    const readAt = Math.max(arrival, this.readReadyMs);
+    this.time.schedule(readAt - now, () => {
       if (!this.clientGone) this.client.onFrame(frame);
     });
   }

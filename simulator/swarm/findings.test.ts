@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { readScenario } from '../../scenarios/format/index.js';
+import type { ServerFrame } from '../../system/protocol/frames.js';
+import { Scheduler } from '../engine/scheduler.js';
+import { runSimulation } from '../run-simulation.js';
+import { tinyScenario } from '../testing/tiny-scenario.js';
+import { VirtualDevice, type DeviceHost } from '../workload/virtual-device.js';
+import type { Workload } from '../workload/workload.js';
+import { SimConnection, type ClientEndpoint } from '../world/sim-connection.js';
+import type { SimGateway } from '../world/sim-gateway.js';
+import type { SimWorld } from '../world/sim-world.js';
+import { seedOutcome } from './run-seed.js';
+import { drawSchedule, parseFaultIndexes, parseKinds, scenarioWithSchedule, type ScheduleOptions } from './schedule.js';
+import { DEFAULT_SCHEDULE_OPTIONS } from './schedule.js';
+
+/*
+ * What the seed swarm found (simulator/README.md, "Seed swarm"), each with the seed that showed it.
+ * The seeds are run as the swarm runs them; a change of timing anywhere may make a seed miss its
+ * case, so each finding also has a test of its own that does not depend on the seed.
+ */
+
+const SWARM_SMALL = 'scenarios/swarm-small.yaml';
+
+async function swarmSeed(seed: number, faults?: string, options: ScheduleOptions = DEFAULT_SCHEDULE_OPTIONS) {
+  const scenario = await readScenario(SWARM_SMALL);
+  const drawn = drawSchedule(scenario, seed, options);
+  const kept = faults !== undefined ? parseFaultIndexes(faults, drawn.length) : drawn.map((_, i) => i);
+  return seedOutcome(scenario, { seed, schedule: kept.map((i) => drawn[i]!) });
+}
+
+/** A device host that records what the device records and nothing else. */
+function recordingHost(): DeviceHost & { recorded: Array<{ type: string; upToSeq?: number; state?: string }> } {
+  const recorded: Array<{ type: string; upToSeq?: number; state?: string }> = [];
+  return { time: new Scheduler(), record: (e: { type: string }) => void recorded.push(e), recorded } as unknown as DeviceHost & { recorded: typeof recorded };
+}
+
+const receipt = (upToSeq: number, state: 'delivered' | 'read' = 'delivered'): ServerFrame =>
+  ({ type: 'receipt', conversationId: 'grp:g1', state, upToSeq, userId: 'u6', deviceId: 'd1' }) as ServerFrame;
+
+describe('seed swarm findings', () => {
+  it('unhandled rejection in a retried fan-out during a Redis restart (swarm-small seed 3, fault 2) — fixed in system/services/fanout.ts', async () => {
+    const outcome = await swarmSeed(3, '2');
+    expect(outcome.invariants).not.toContain('unhandled-rejection');
+  });
+
+  it('stale receipt watermarks: the virtual devices drop them as the SDK does (seed 3 fault 0: a paused gateway; seed 23: Redis latency; seed 16: a re-announcement after a reconnect)', async () => {
+    expect((await swarmSeed(3, '0')).invariants).not.toContain('receipts');
+    expect((await swarmSeed(23)).invariants).not.toContain('receipts');
+    expect((await swarmSeed(16, undefined, { maxFaults: 4, kinds: parseKinds('gateway_crash,cassandra_outage,redis_restart,surge') })).invariants).not.toContain('receipts');
+
+    // The rule itself: per (conversation, device, state), a watermark at or below the highest
+    // seen is not recorded, also after the device was offline (the app's client keeps them).
+    const host = recordingHost();
+    const device = new VirtualDevice(host, 0, 10, 0, undefined);
+    for (const frame of [receipt(134), receipt(175), receipt(171), receipt(3, 'read'), receipt(2, 'read'), receipt(175)]) device.onFrame(frame);
+    expect(host.recorded.map((e) => `${e.state} ${e.upToSeq}`)).toEqual(['delivered 134', 'delivered 175', 'read 3']);
+    const again = new VirtualDevice(host, 0, 10, 0, device.persist());
+    for (const frame of [receipt(172), receipt(181), receipt(3, 'read'), receipt(9, 'read')]) again.onFrame(frame);
+    expect(host.recorded.map((e) => `${e.state} ${e.upToSeq}`).slice(3)).toEqual(['delivered 181', 'read 9']);
+  });
+
+  it('a slow_consumer fault heals every device it slowed, also those that came online while it lasted (seed 49, faults 0-2, showed a reader still slow seconds later)', async () => {
+    expect((await swarmSeed(49, '0,1,2')).invariants).not.toContain('presence');
+    let slowAfterHealing: number | undefined;
+    let slowDuring = 0;
+    const scenario = tinyScenario('faults:\n  - { kind: slow_consumer, at_s: 2, duration_s: 4, share: 0.5 }\n', { durationS: 10 });
+    const probe = (_world: SimWorld, workload: Workload) => {
+      const count = () => workload.live.filter((vd) => vd !== undefined && vd.slowReadBytesPerS > 0).length;
+      workload.time.schedule(5_500, () => void (slowDuring = count()));
+      workload.time.schedule(7_000, () => void (slowAfterHealing = count()));
+    };
+    await runSimulation({ scenario, seed: 4, plant: probe });
+    expect(slowDuring).toBeGreaterThan(0);
+    expect(slowAfterHealing).toBe(0);
+  });
+
+  it('a reader that stops being slow still reads its frames in order (TCP)', async () => {
+    const time = new Scheduler();
+    const gateway = { cpu: { reserve: () => time.nowMs() }, costs: { frameOutMs: 0 }, framesOut: 0, isAlive: true, connectionGone: () => undefined } as unknown as SimGateway;
+    const read: number[] = [];
+    const client: ClientEndpoint = { onFrame: (frame) => void read.push((frame as { serverTimeMs: number }).serverTimeMs), onClosed: () => undefined };
+    const connection = new SimConnection('c1', gateway, time, { oneWayMs: () => 10 }, client);
+    connection.readBytesPerS = 2_000; // 120-byte frames: 60 ms each
+    for (const n of [1, 2, 3]) connection.send({ type: 'heartbeat_ack', serverTimeMs: n });
+    connection.readBytesPerS = 0;
+    connection.send({ type: 'heartbeat_ack', serverTimeMs: 4 });
+    await time.run(1_000);
+    expect(read).toEqual([1, 2, 3, 4]);
+  });
+
+  it('overlapping faults on one target: the target stays faulty until the last of them heals', async () => {
+    const scenario = tinyScenario(
+      'faults:\n' +
+        '  - { kind: cassandra_outage, at_s: 2, duration_s: 2 }\n' +
+        '  - { kind: cassandra_outage, at_s: 3, duration_s: 3 }\n' +
+        '  - { kind: gateway_crash, target: gateway-1, at_s: 2, duration_s: 4 }\n' +
+        '  - { kind: gateway_crash, target: gateway-1, at_s: 3, duration_s: 1 }\n',
+      { durationS: 10 },
+    );
+    const seen: string[] = [];
+    const probe = (world: SimWorld, workload: Workload) => {
+      for (const atS of [4.5, 5.5, 6.5]) {
+        workload.time.schedule(atS * 1000, () => void seen.push(`${atS}: cassandra ${world.tiers.cassandra.isAvailable ? 'up' : 'down'}, gateway-1 ${world.gateways[1]!.isAlive ? 'up' : 'down'}`));
+      }
+    };
+    const result = await runSimulation({ scenario, seed: 2, plant: probe });
+    expect(seen).toEqual(['4.5: cassandra down, gateway-1 down', '5.5: cassandra down, gateway-1 down', '6.5: cassandra up, gateway-1 up']);
+    expect(result.summary.sim).toMatchObject({ liveness: { converged: true } });
+  });
+
+  it('the schedule a swarm seed runs is what npm run sim would run from the same faults written in the scenario', async () => {
+    const scenario = await readScenario(SWARM_SMALL);
+    const schedule = drawSchedule(scenario, 7);
+    const viaSwarm = await seedOutcome(scenario, { seed: 7, schedule });
+    const written = await runSimulation({ scenario: scenarioWithSchedule(scenario, schedule), seed: 7 });
+    expect(viaSwarm.traceHash).toBe(written.traceHash);
+  });
+});
