@@ -23,7 +23,7 @@ async function runCiDrill(file: string): Promise<{ result: DrillResult; json: Re
   const result = await runDrill(drill, {
     runId,
     targetKind: 'local',
-    topology: () => startLocalTopology({ runId, gateways: drill.gateways, cassandra: drill.topology.cassandra, redis: drill.topology.redis, limits: drill.topology.limits }),
+    topology: () => startLocalTopology({ runId, world: drill.topology.world, gateways: drill.gateways, cassandra: drill.topology.cassandra, redis: drill.topology.redis, limits: drill.topology.limits }),
   });
   const out = await mkdtemp(path.join(os.tmpdir(), 'chaos-test-'));
   await writeDrillOutputs(drill, result, { json: path.join(out, 'summary.json'), html: path.join(out, 'report.html') });
@@ -59,4 +59,13 @@ describe('chaos drills on the local real topology', () => {
   it('cassandra outage (short, through the fault proxy): nothing lost, reordered or duplicated', async () => {
     expectCarriedOutWithoutViolations(await runCiDrill('cassandra-outage-short.yaml'), 'cassandra_outage');
   }, 180_000);
+
+  it('overload (short): a surge past the gateways\' admission limits is refused with OVERLOADED and re-sent, nothing lost, memory bounded', async () => {
+    const run = await runCiDrill('overload-short.yaml');
+    expectCarriedOutWithoutViolations(run, 'load_surge');
+    const refused = run.result.summary.refused_sends as Record<string, number>;
+    expect(refused.OVERLOADED).toBeGreaterThan(0);
+    expect(run.result.summary.gateway_peak_rss_mb).toEqual([expect.any(Number), expect.any(Number)]);
+    expect(run.result.summary.slo.objectives.find((o) => o.name === 'gateway.peak_rss_mb')).toMatchObject({ passed: true });
+  }, 150_000);
 });
