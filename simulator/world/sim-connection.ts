@@ -36,8 +36,14 @@ export class SimConnection implements Connection {
   private paused = false;
   private heldInbound: Array<{ type: string; text: string }> | undefined;
   private unreadBytes = 0;
-  private readReadyMs = 0;
-  readBytesPerS = 0;
+  /** Frames that reached a slow reader's socket and wait to be read, oldest first. */
+  private readonly unread: Array<{ frame: ServerFrame; size: number; arrivalMs: number }> = [];
+  /** When the reader finished its last read; the next one starts no earlier. */
+  private lastReadMs = 0;
+  /** Bumped when the read rate changes: a read scheduled at the old rate is dropped and planned again. */
+  private readGeneration = 0;
+  private readScheduled = false;
+  private readRate = 0;
 
   constructor(
     readonly id: string,
@@ -60,22 +66,50 @@ export class SimConnection implements Connection {
     const arrival = Math.max(this.toClientLastMs, doneAt + this.link.oneWayMs());
     this.toClientLastMs = arrival;
     this.gateway.framesOut++;
-    if (this.readBytesPerS > 0) {
-      // A slow reader: the frame is read only when the ones before it have been.
+    if (this.readRate > 0 || this.unread.length > 0) {
+      // A slow reader (or one still reading what it left unread): the frame is read only when the ones before it have been.
       const size = estimateFrameBytes(frame);
       this.unreadBytes += size;
-      this.readReadyMs = Math.max(this.readReadyMs, arrival) + (size / this.readBytesPerS) * 1000;
-      this.time.schedule(this.readReadyMs - now, () => {
-        this.unreadBytes -= size;
-        if (!this.clientGone) this.client.onFrame(frame);
-        if (this.paused && !this.serverClosed && this.gateway.isAlive) this.session.handleWritable();
-      });
+      this.unread.push({ frame, size, arrivalMs: arrival });
+      this.scheduleRead();
       return;
     }
-    // A reader that was slow reads what it left unread first: frames stay in order (TCP).
-    const readAt = Math.max(arrival, this.readReadyMs);
-    this.time.schedule(readAt - now, () => {
+    this.time.schedule(arrival - now, () => {
       if (!this.clientGone) this.client.onFrame(frame);
+    });
+  }
+
+  /** Bytes/s the client reads at (0 = as fast as frames arrive). A reader that speeds up reads its backlog at the new rate. */
+  get readBytesPerS(): number {
+    return this.readRate;
+  }
+
+  set readBytesPerS(bytesPerS: number) {
+    if (bytesPerS === this.readRate) return;
+    this.readRate = bytesPerS;
+    this.readGeneration++;
+    this.readScheduled = false;
+    this.lastReadMs = Math.min(this.lastReadMs, this.time.nowMs());
+    this.scheduleRead();
+  }
+
+  /** Plans the read of the oldest unread frame: when it has arrived and the reads before it are done. */
+  private scheduleRead(): void {
+    const head = this.unread[0];
+    if (this.readScheduled || !head) return;
+    this.readScheduled = true;
+    const generation = this.readGeneration;
+    const start = Math.max(head.arrivalMs, this.lastReadMs);
+    const readAt = this.readRate > 0 ? start + (head.size / this.readRate) * 1000 : start;
+    this.time.schedule(Math.max(0, readAt - this.time.nowMs()), () => {
+      if (generation !== this.readGeneration) return;
+      this.readScheduled = false;
+      const read = this.unread.shift()!;
+      this.lastReadMs = readAt;
+      this.unreadBytes -= read.size;
+      if (!this.clientGone) this.client.onFrame(read.frame);
+      if (this.paused && !this.serverClosed && this.gateway.isAlive) this.session.handleWritable();
+      this.scheduleRead();
     });
   }
 
