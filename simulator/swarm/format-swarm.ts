@@ -37,14 +37,15 @@ export function formatSwarmReport(report: SwarmReport, options: { maxListed?: nu
   const byInvariant = Object.entries(report.failures_by_invariant)
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');
-  lines.push(`  passed ${report.passed} · failed ${report.failed}${report.failed > 0 ? ` (${byInvariant})` : ''}`);
+  const known = report.known_failures > 0 ? `; ${report.known_failures} of them only ${report.run.known.join(', ')} (known, not failing the run)` : '';
+  lines.push(`  passed ${report.passed} · failed ${report.failed}${report.failed > 0 ? ` (${byInvariant})` : ''}${known}`);
   if (report.shrink.shrunk > 0 || report.shrink.not_shrunk > 0) {
     lines.push(`  shrunk ${report.shrink.shrunk} failing schedule(s) in ${report.shrink.runs} re-runs${report.shrink.not_shrunk > 0 ? `; ${report.shrink.not_shrunk} not shrunk (--shrink-max)` : ''}`);
   }
   const listed = report.failures.slice(0, options.maxListed ?? 50);
   if (listed.length > 0) lines.push('', 'failing seeds:');
   for (const f of listed) {
-    lines.push(`  seed ${f.seed} · ${f.invariants.join(', ')} · ${firstLine(f.message)}`);
+    lines.push(`  seed ${f.seed} · ${f.invariants.join(', ')}${f.known ? ' (known)' : ''} · ${firstLine(f.message)}`);
     lines.push(`    schedule (${f.faults.length}): ${formatSchedule(f.faults)}`);
     lines.push(`    reproduce: ${f.reproduce}`);
     if (f.shrunk) {

@@ -73,6 +73,7 @@ export function mergeSwarmReports(reports: readonly SwarmReport[]): SwarmReport 
     seeds,
     passed: sum((r) => r.passed),
     failed: sum((r) => r.failed),
+    known_failures: sum((r) => r.known_failures ?? 0),
     failures_by_invariant: addCounts((r) => r.failures_by_invariant),
     failures,
     faults: {
@@ -92,6 +93,6 @@ export function mergeSwarmReports(reports: readonly SwarmReport[]): SwarmReport 
     cores: sum((r) => r.cores),
     load_average: { start: Math.max(...all.map((r) => r.load_average.start)), end: Math.max(...all.map((r) => r.load_average.end)) },
     reproduce: all[0]!.reproduce.replace(/ --slice \d+\/\d+$/, ''),
-    exit_code: failures.length > 0 ? 1 : 0,
+    exit_code: failures.some((f) => !f.known) ? 1 : 0,
   };
 }

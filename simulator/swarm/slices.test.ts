@@ -10,11 +10,12 @@ function sliceReport(run: { first: number; count: number }, index: number, count
   const failures = failing.filter((s) => s >= seeds.first && s < seeds.first + seeds.count);
   return {
     kind: 'sim-swarm',
-    run: { scenario: 'swarm-small', scenario_file: 'scenarios/swarm-small.yaml', first_seed: run.first, seeds: run.count, max_faults: 4, kinds: ['gateway_crash'], plant_bug: null },
+    run: { scenario: 'swarm-small', scenario_file: 'scenarios/swarm-small.yaml', first_seed: run.first, seeds: run.count, max_faults: 4, kinds: ['gateway_crash'], plant_bug: null, known: [] },
     slice: { index, count },
     seeds,
     passed: seeds.count - failures.length,
     failed: failures.length,
+    known_failures: 0,
     failures_by_invariant: failures.length > 0 ? { durability: failures.length } : {},
     failures: failures.map((seed) => ({ seed, invariants: ['durability'], faults: [], reproduce: `npm run sim:swarm -- scenarios/swarm-small.yaml --seed ${seed}` })),
     faults: { drawn: seeds.count * 2, by_kind: { gateway_crash: seeds.count * 2 }, seeds_with_overlap: 1 },
@@ -80,6 +81,23 @@ describe('seed swarm slices', () => {
     expect(merged.slice_wall_s).toBe(46);
     expect(merged.exit_code).toBe(1);
     expect(merged.reproduce).toBe('npm run sim:swarm -- scenarios/swarm-small.yaml --seeds 1003');
+  });
+
+  it('a run whose failing seeds broke only --known invariants exits 0, and says how many there were', () => {
+    const run = { first: 1, count: 10 };
+    const known = (r: SwarmReport): SwarmReport => ({
+      ...r,
+      run: { ...r.run, known: ['durability'] },
+      known_failures: r.failed,
+      failures: r.failures.map((f) => ({ ...f, known: true })),
+      exit_code: 0,
+    });
+    const merged = mergeSwarmReports([0, 1].map((i) => known(sliceReport(run, i, 2, [3, 8]))));
+    expect(merged.failed).toBe(2);
+    expect(merged.known_failures).toBe(2);
+    expect(merged.exit_code).toBe(0);
+    const mixed = mergeSwarmReports([known(sliceReport(run, 0, 2, [3])), { ...sliceReport(run, 1, 2, [8]), run: { ...sliceReport(run, 1, 2).run, known: ['durability'] } }]);
+    expect(mixed.exit_code).toBe(1);
   });
 
   it('refuses a missing, repeated or foreign slice, or one that does not cover its seeds', () => {

@@ -12,22 +12,22 @@ import { PLANTED_BUGS, plantedBugNamed } from './planted-bugs.js';
 import { failedInvariantsOf, runSeed } from './run-seed.js';
 import { DEFAULT_MAX_FAULTS, SWARM_KINDS, drawSchedule, parseFaultIndexes, parseKinds, scheduleAsYaml, type ScheduleOptions } from './schedule.js';
 import { sliceFrom, SwarmArgumentError } from './slices.js';
-import { runSwarm, seedCommand, type SwarmProgress, type SwarmReport } from './swarm.js';
+import { parseKnown, runSwarm, seedCommand, type SwarmProgress, type SwarmReport } from './swarm.js';
 
 /*
  * The seed swarm (simulator/README.md, "Seed swarm"):
  *   npm run sim:swarm -- scenarios/<file>.yaml --seeds N [--first-seed S] [--parallel P] [--json FILE]
  *                        [--slice i/n | --slices n] [--max-faults K] [--kinds a,b] [--plant-bug NAME]
- *                        [--shrink-max M] [--shrink-runs R] [--seed-timeout-s T] [--quiet]
+ *                        [--known a,b] [--shrink-max M] [--shrink-runs R] [--seed-timeout-s T] [--quiet]
  *   npm run sim:swarm -- scenarios/<file>.yaml --seed S [--faults i,j|none] [same schedule flags] [--json F] [--html F]
  *   npm run sim:swarm -- merge FILE... [--json FILE]
- * Exit codes: 0 every seed held, 1 a seed failed (an invariant violated, or not caught up after
- * healing), 3 could not run (bad flags, unreadable scenario, slices that do not make one run).
+ * Exit codes: 0 every seed held (or failed only --known invariants), 1 a seed failed (an invariant
+ * violated, not caught up after healing, a rejection left unhandled), 3 could not run (bad flags, unreadable scenario, slices that do not make one run).
  */
 
 const USAGE = [
   'usage: npm run sim:swarm -- scenarios/<file>.yaml --seeds N [--first-seed S] [--parallel P] [--json FILE]',
-  '         [--slice i/n | --slices n] [--max-faults K] [--kinds a,b] [--plant-bug NAME] [--shrink-max M] [--shrink-runs R] [--seed-timeout-s T] [--quiet]',
+  '         [--slice i/n | --slices n] [--max-faults K] [--kinds a,b] [--plant-bug NAME] [--known a,b] [--shrink-max M] [--shrink-runs R] [--seed-timeout-s T] [--quiet]',
   '       npm run sim:swarm -- scenarios/<file>.yaml --seed S [--faults i,j|none] [--max-faults K] [--kinds a,b] [--plant-bug NAME] [--json FILE] [--html FILE]',
   '       npm run sim:swarm -- merge FILE... [--json FILE]',
   `kinds: ${SWARM_KINDS.join(', ')}; planted bugs: ${Object.keys(PLANTED_BUGS).join(', ')}`,
@@ -47,6 +47,7 @@ async function main(): Promise<number> {
         'max-faults': { type: 'string' },
         kinds: { type: 'string' },
         'plant-bug': { type: 'string' },
+        known: { type: 'string' },
         'shrink-max': { type: 'string' },
         'shrink-runs': { type: 'string' },
         'seed-timeout-s': { type: 'string' },
@@ -106,6 +107,7 @@ async function main(): Promise<number> {
           slice,
           schedule,
           plantBug,
+          known: values.known !== undefined ? parseKnown(values.known) : undefined,
           shrinkMax: values['shrink-max'] !== undefined ? nonNegativeInt(values['shrink-max'], '--shrink-max') : 10,
           shrinkRuns: values['shrink-runs'] !== undefined ? positiveInt(values['shrink-runs'], '--shrink-runs') : 64,
           ...(values.quiet ? {} : { onProgress: printProgress }),

@@ -15,6 +15,8 @@ export interface SwarmRunIdentity {
   max_faults: number;
   kinds: string[];
   plant_bug: string | null;
+  /** Invariants whose failures are known findings: listed, but they do not fail the run. */
+  known: string[];
 }
 
 export interface ShrunkSchedule {
@@ -35,6 +37,8 @@ export interface ShrunkSchedule {
 export interface SwarmFailure {
   seed: number;
   invariants: string[];
+  /** Every invariant it broke is a known one (--known): reported, not failing the run. */
+  known?: boolean;
   message?: string;
   faults: SwarmFault[];
   reproduce: string;
@@ -53,6 +57,8 @@ export interface SwarmReport {
   seeds: SeedRange;
   passed: number;
   failed: number;
+  /** Of the failed seeds, those that broke only --known invariants. */
+  known_failures: number;
   failures_by_invariant: Record<string, number>;
   failures: SwarmFailure[];
   faults: {
@@ -86,6 +92,8 @@ export interface SwarmOptions {
   slice?: SwarmSlice | undefined;
   schedule: ScheduleOptions;
   plantBug?: string | undefined;
+  /** Invariants whose failures are known findings (reported, exit 0 when nothing else fails). */
+  known?: readonly string[] | undefined;
   /** Failing seeds to shrink (the first of each kind of failure first, then in seed order); 0 = none. */
   shrinkMax: number;
   /** Re-runs allowed per shrunk seed. */
@@ -134,6 +142,20 @@ export function headlineOf(invariants: readonly string[]): string {
     return i < 0 ? HEADLINE_ORDER.length : i;
   };
   return [...invariants].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))[0] ?? 'unknown';
+}
+
+/** What --known may name: the checker's invariants and the swarm's own kinds of failure. */
+export const FAILURE_NAMES = [...HEADLINE_ORDER];
+
+/** `--known a,b`: names of FAILURE_NAMES. */
+export function parseKnown(text: string): string[] {
+  const names = text
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n.length > 0);
+  const unknown = names.filter((n) => !FAILURE_NAMES.includes(n));
+  if (names.length === 0 || unknown.length > 0) throw new RangeError(`--known takes a comma-separated list of ${FAILURE_NAMES.join(', ')}; got "${text}"`);
+  return [...new Set(names)].sort();
 }
 
 /** Whether two entries of a schedule are active at the same moment (a crash that stays down lasts to the end). */
@@ -187,15 +209,17 @@ export async function runSwarm(options: SwarmOptions, executor: SeedExecutor): P
   outcomes.sort((a, b) => a.outcome.seed - b.outcome.seed);
 
   const failing = outcomes.filter((o) => o.outcome.failed);
+  const known = new Set(options.known ?? []);
   const failures: SwarmFailure[] = failing.map(({ outcome, schedule }) => ({
     seed: outcome.seed,
     invariants: outcome.invariants,
+    ...(known.size > 0 && outcome.invariants.every((name) => known.has(name)) ? { known: true } : {}),
     ...(outcome.message !== undefined ? { message: outcome.message } : {}),
     faults: schedule,
     reproduce: seedCommand(options, outcome.seed),
   }));
 
-  // Shrink: the first failure of each kind first, then the rest in seed order, up to shrinkMax.
+  // Shrink: the first failure of each kind first (unknown ones before known ones), then the rest in seed order, up to shrinkMax.
   const signature = (f: SwarmFailure) => f.invariants.join('+');
   const seen = new Set<string>();
   const firsts: SwarmFailure[] = [];
@@ -205,7 +229,8 @@ export async function runSwarm(options: SwarmOptions, executor: SeedExecutor): P
     else firsts.push(f);
     seen.add(signature(f));
   }
-  const toShrink = [...firsts, ...rest].slice(0, options.shrinkMax);
+  const byKnown = (list: SwarmFailure[]) => [...list.filter((f) => !f.known), ...list.filter((f) => f.known)];
+  const toShrink = [...byKnown(firsts), ...byKnown(rest)].slice(0, options.shrinkMax);
   let shrinkRuns = 0;
   let shrunkDone = 0;
   done = 0;
@@ -254,6 +279,7 @@ export async function runSwarm(options: SwarmOptions, executor: SeedExecutor): P
     seeds: range,
     passed: outcomes.length - failures.length,
     failed: failures.length,
+    known_failures: failures.filter((f) => f.known).length,
     failures_by_invariant: failuresByInvariant,
     failures,
     faults: { drawn, by_kind: Object.fromEntries(Object.entries(byKind).sort()), seeds_with_overlap: overlapping },
@@ -266,11 +292,11 @@ export async function runSwarm(options: SwarmOptions, executor: SeedExecutor): P
     cores: availableParallelism(),
     load_average: { start: round(loadStart), end: round(loadavg()[0]!) },
     reproduce: swarmCommand(options),
-    exit_code: failures.length > 0 ? 1 : 0,
+    exit_code: failures.some((f) => !f.known) ? 1 : 0,
   };
 }
 
-export function runIdentity(options: Pick<SwarmOptions, 'scenario' | 'scenarioFile' | 'seeds' | 'schedule' | 'plantBug'>): SwarmRunIdentity {
+export function runIdentity(options: Pick<SwarmOptions, 'scenario' | 'scenarioFile' | 'seeds' | 'schedule' | 'plantBug' | 'known'>): SwarmRunIdentity {
   return {
     scenario: options.scenario.name,
     scenario_file: options.scenarioFile,
@@ -279,14 +305,16 @@ export function runIdentity(options: Pick<SwarmOptions, 'scenario' | 'scenarioFi
     max_faults: options.schedule.maxFaults,
     kinds: [...options.schedule.kinds],
     plant_bug: options.plantBug ?? null,
+    known: [...(options.known ?? [])].sort(),
   };
 }
 
 /** The command that runs this swarm (or this slice of it) again. */
-export function swarmCommand(options: Pick<SwarmOptions, 'scenarioFile' | 'seeds' | 'slice' | 'schedule' | 'plantBug'>): string {
+export function swarmCommand(options: Pick<SwarmOptions, 'scenarioFile' | 'seeds' | 'slice' | 'schedule' | 'plantBug' | 'known'>): string {
   const parts = ['npm run sim:swarm --', options.scenarioFile, '--seeds', String(options.seeds.count)];
   if (options.seeds.first !== 1) parts.push('--first-seed', String(options.seeds.first));
   parts.push(...scheduleFlags(options));
+  if (options.known && options.known.length > 0) parts.push('--known', [...options.known].sort().join(','));
   if (options.slice) parts.push('--slice', formatSlice(options.slice));
   return parts.join(' ');
 }
