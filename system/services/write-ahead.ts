@@ -40,7 +40,11 @@ export class WriteAhead {
   /** Pending entries by id; Map order is log order, so the first is the oldest. */
   private readonly byId = new Map<number, WalEntry>();
   private replayTimer: TimerHandle | undefined;
-  private replaying: Promise<void> | undefined;
+  /**
+   * The replay running per conversation. Each conversation replays on its own, so one whose log
+   * keeps growing (a busy sender queueing behind it) never holds back another's first entry.
+   */
+  private readonly replaying = new Map<ConversationId, Promise<void>>();
   private retryDelayMs: number;
   private stopped = false;
 
@@ -87,17 +91,19 @@ export class WriteAhead {
     this.stopped = true;
     this.replayTimer?.cancel();
     this.replayTimer = undefined;
-    while (this.replaying) await this.replaying;
+    while (this.replaying.size > 0) await Promise.all(this.replaying.values());
   }
 
-  /** Replays until the log is empty or the store refuses; exposed for tests and shutdown. */
-  replayNow(): Promise<void> {
-    if (!this.replaying) {
-      this.replaying = this.replayAll().finally(() => {
-        this.replaying = undefined;
-      });
+  /**
+   * Starts replaying every conversation with logged entries and no replay running; resolves when
+   * every replay running then has drained its conversation or met the store down. Exposed for
+   * tests and shutdown.
+   */
+  async replayNow(): Promise<void> {
+    for (const conversationId of this.byConversation.keys()) {
+      if (!this.replaying.has(conversationId)) this.startReplay(conversationId);
     }
-    return this.replaying;
+    await Promise.all(this.replaying.values());
   }
 
   private scheduleReplay(delayMs: number): void {
@@ -108,17 +114,15 @@ export class WriteAhead {
     });
   }
 
-  private async replayAll(): Promise<void> {
-    // Conversations replay concurrently, each strictly in log order.
-    const conversations = [...this.byConversation.keys()];
-    const results = await Promise.all(conversations.map((c) => this.replayConversation(c)));
-    if (results.includes('store-down')) {
-      this.retryDelayMs = Math.min(this.retryDelayMs * 2, this.deps.limits.walReplayRetryMaxMs);
-    } else {
-      this.retryDelayMs = this.deps.limits.walReplayRetryMs;
-    }
-    this.reportState();
-    this.scheduleReplay(this.retryDelayMs);
+  /** Conversations replay concurrently, each strictly in log order; a refused one waits for the next timer. */
+  private startReplay(conversationId: ConversationId): void {
+    const run = this.replayConversation(conversationId).then((outcome) => {
+      this.replaying.delete(conversationId);
+      this.retryDelayMs = outcome === 'store-down' ? Math.min(this.retryDelayMs * 2, this.deps.limits.walReplayRetryMaxMs) : this.deps.limits.walReplayRetryMs;
+      this.reportState();
+      this.scheduleReplay(this.retryDelayMs);
+    });
+    this.replaying.set(conversationId, run);
   }
 
   private async replayConversation(conversationId: ConversationId): Promise<'drained' | 'store-down'> {
