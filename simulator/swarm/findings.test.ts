@@ -28,10 +28,11 @@ async function swarmSeed(seed: number, faults?: string, options: ScheduleOptions
   return seedOutcome(scenario, { seed, schedule: kept.map((i) => drawn[i]!) });
 }
 
-/** A device host that records what the device records and nothing else. */
-function recordingHost(): DeviceHost & { recorded: Array<{ type: string; upToSeq?: number; state?: string }> } {
-  const recorded: Array<{ type: string; upToSeq?: number; state?: string }> = [];
-  return { time: new Scheduler(), record: (e: { type: string }) => void recorded.push(e), recorded } as unknown as DeviceHost & { recorded: typeof recorded };
+/** A device host that records what the device records; everything else it is asked does nothing. */
+function recordingHost(): DeviceHost & { recorded: Array<{ type: string; upToSeq?: number; state?: string; seq?: number }> } {
+  const recorded: Array<{ type: string; upToSeq?: number; state?: string; seq?: number }> = [];
+  const known: Record<string, unknown> = { time: new Scheduler(), record: (e: { type: string }) => void recorded.push(e), recorded, random: () => 0.5 };
+  return new Proxy(known, { get: (target, key: string) => (key in target ? target[key] : () => undefined) }) as unknown as DeviceHost & { recorded: typeof recorded };
 }
 
 const receipt = (upToSeq: number, state: 'delivered' | 'read' = 'delivered'): ServerFrame =>
@@ -57,6 +58,31 @@ describe('seed swarm findings', () => {
     const again = new VirtualDevice(host, 0, 10, 0, device.persist());
     for (const frame of [receipt(172), receipt(181), receipt(3, 'read'), receipt(9, 'read')]) again.onFrame(frame);
     expect(host.recorded.map((e) => `${e.state} ${e.upToSeq}`).slice(3)).toEqual(['delivered 181', 'read 9']);
+  });
+
+  it('a send whose seq came before the events ahead of it stays in the outbox if the session ends first (seeds 680 and 424: a Redis restart, then a Cassandra outage)', async () => {
+    // Replayed from the write-ahead log, a device's logged messages came back numbered 2, 3, 4
+    // before seq 1; their acks waited for seq 1, the session ended, and the sends were gone with
+    // it: the checker saw messages queued that never got a seq, although they were stored.
+    expect((await swarmSeed(680, '2,3')).invariants).not.toContain('durability');
+    expect((await swarmSeed(424, '1,2')).invariants).not.toContain('durability');
+
+    const host = recordingHost();
+    const device = new VirtualDevice(host, 0, 8, 0, undefined);
+    const conversationId = 'dm:u23:u8';
+    const own = (seq: number, clientMessageId: string): ServerFrame =>
+      ({ type: 'event', event: { kind: 'message', conversationId, seq, senderUserId: 'u8', senderDeviceId: 'd0', clientMessageId, bodyBase64: 'eA==', serverTimeMs: 1 } }) as ServerFrame;
+    device.outbox.set('m2', { conversationId, clientMessageId: 'm2', body: 'eA==', media: undefined, attempt: 1, rid: 'r2', firstSentAtMs: 0, queued: true });
+    device.onFrame(own(1, 'before'));
+    // The replay numbers m2 at 3 while seq 2 has not arrived: its ack waits for seq 2.
+    device.onFrame(own(3, 'm2'));
+    expect(host.recorded.filter((e) => e.type === 'ack')).toEqual([]);
+    expect(device.outbox.size).toBe(0);
+    expect(device.persist()?.outbox.map((send) => send.clientMessageId)).toEqual(['m2']);
+    // Once seq 2 is there, the ack is recorded and the send is no longer kept.
+    device.onFrame(own(2, 'between'));
+    expect(host.recorded.filter((e) => e.type === 'ack').map((e) => e.seq)).toEqual([3]);
+    expect(device.persist()?.outbox).toEqual([]);
   });
 
   it('a slow_consumer fault heals every device it slowed, also those that came online while it lasted (seed 49, faults 0-2, showed a reader still slow seconds later)', async () => {

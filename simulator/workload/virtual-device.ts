@@ -100,6 +100,8 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
    * offline in between.
    */
   private receiptMarks: Map<string, number> | undefined;
+  /** Sends answered with a seq whose ack waits for earlier events (Ordering holds it); created on first use. */
+  private heldAcks: Map<string, PendingSend> | undefined;
 
   constructor(
     private readonly host: DeviceHost,
@@ -134,7 +136,12 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
 
   persist(): PersistedDevice | undefined {
     const cursors = this.ordering.cursors();
-    const outbox = [...this.outbox.values()];
+    // A send whose seq came while events before it were missing has no ack recorded yet (the
+    // order holds it until the gap is filled): it goes back into the outbox, so that the next
+    // session learns its seq again (a re-send answered as a duplicate, or its own copy by sync)
+    // and records the ack then. Dropped with the session, a message logged during an outage
+    // looked lost to the checker although it was stored and delivered.
+    const outbox = [...this.outbox.values(), ...(this.heldAcks?.values() ?? [])];
     let any = outbox.length > 0;
     for (const _ in cursors) {
       any = true;
@@ -358,8 +365,11 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
     const send = this.outbox.get(frame.clientMessageId);
     if (send && send.conversationId === frame.conversationId) this.outbox.delete(frame.clientMessageId);
     const accepted = send && send.conversationId === frame.conversationId ? send : undefined;
+    // Until its ack is recorded (in order), the send is held: a session that ends first keeps it.
+    if (accepted) (this.heldAcks ??= new Map()).set(accepted.clientMessageId, accepted);
     const recordAck = accepted
       ? () => {
+          this.heldAcks?.delete(accepted.clientMessageId);
           this.host.record({
             type: 'ack',
             atMs: this.host.time.nowMs(),
