@@ -42,6 +42,14 @@ export interface Limits {
   connectionFramesPerTurnMax: number;
   /** Longest time one connection's frames may hold the event loop in one turn, in ms (checked between frames). */
   connectionTurnMsMax: number;
+  /**
+   * Inbound bytes one connection may send per second, steady: past its budget the gateway stops
+   * reading that socket until the budget has refilled (TCP backpressure; nothing is refused), so
+   * one client streaming frames near frameBytesMax cannot take the process's time from the others.
+   */
+  connectionInboundBytesPerSecond: number;
+  /** Inbound bytes one connection may send in a burst before connectionInboundBytesPerSecond applies. */
+  connectionInboundBurstBytes: number;
   /** When the socket's send buffer passes this, the gateway stops reading from the client. */
   sendBufferPauseBytes: number;
   /** When the socket's send buffer passes this, the client is a slow consumer and is closed. */
@@ -148,6 +156,10 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
   // wait behind a flooding connection to a couple of milliseconds per turn.
   connectionFramesPerTurnMax: 16,
   connectionTurnMsMax: 2,
+  // A chat client sends a few KiB/s; the largest legitimate bursts (a KeyPackage upload, an MLS
+  // commit for a full group) are a few hundred KiB, so 4 frames of frameBytesMax fit the burst.
+  connectionInboundBytesPerSecond: 1024 * 1024,
+  connectionInboundBurstBytes: 1024 * 1024,
   sendBufferPauseBytes: 1 * 1024 * 1024,
   sendBufferBytesMax: 4 * 1024 * 1024,
   pageEventsMax: 500,

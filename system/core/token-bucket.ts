@@ -22,6 +22,16 @@ export class TokenBucket {
     return true;
   }
 
+  /**
+   * Spends n tokens at once, going into debt if there are fewer (a byte budget: the bytes already
+   * arrived). Returns how long until the balance is back to zero (0 when there is no debt).
+   */
+  spend(n: number): number {
+    this.refill();
+    this.tokens -= n;
+    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.ratePerSecond) * 1000);
+  }
+
   /** How long until the next token is available. */
   msUntilNext(): number {
     this.refill();

@@ -39,6 +39,9 @@ describe('backpressure over real sockets', () => {
         sendBufferBytesMax: SEND_BUFFER_MAX_BYTES,
         rateFramesPerSecond: 100_000,
         rateBurstFrames: 100_000,
+        // The sender streams ~9 MB as fast as it can: its inbound byte budget is not under test here.
+        connectionInboundBytesPerSecond: 1_000_000_000,
+        connectionInboundBurstBytes: 1_000_000_000,
       },
     });
     const auth = server.world.core.auth;

@@ -21,7 +21,8 @@ afterEach(async () => {
 
 describe('fairness under hostile input', () => {
   it('an unrelated pair gets all its messages in order while a client floods the worst frames at its rate limit', async () => {
-    e2e = await E2E.start();
+    // The byte budget would stretch the flood's ~20 MB over 20 s; it has its own test below.
+    e2e = await E2E.start({ limits: { connectionInboundBytesPerSecond: 64 * 1024 * 1024, connectionInboundBurstBytes: 64 * 1024 * 1024 } });
     const { limits } = e2e.server.world.core.deps;
     const alice = await e2e.raw('alice', 'phone');
     const bob = await e2e.raw('bob', 'phone');
@@ -76,4 +77,24 @@ describe('fairness under hostile input', () => {
       clearInterval(flood);
     }
   }, 60_000);
+
+  it('reads a connection past its inbound byte budget only as the budget refills, and still answers every frame it sent', async () => {
+    const budgetBytes = 256 * 1024;
+    e2e = await E2E.start({ limits: { connectionInboundBytesPerSecond: budgetBytes, connectionInboundBurstBytes: budgetBytes } });
+    const { limits } = e2e.server.world.core.deps;
+    const mallory = await e2e.raw('mallory', 'laptop', { record: false });
+    // Sends whose bodies are over messageBytesMax: each ~100 KB frame is answered MESSAGE_TOO_LARGE.
+    const body = Buffer.alloc(limits.messageBytesMax + 10_000, 1).toString('base64');
+    const frames = 8;
+    const startedAtMs = Date.now();
+    for (let i = 0; i < frames; i++) mallory.socket.send(JSON.stringify({ type: 'send', rid: `big${i}`, conversationId: 'dm:alice:mallory', clientMessageId: `b${i}`, body }));
+    const answered = () => mallory.frames.filter((m) => m.type === 'error' && m.code === 'MESSAGE_TOO_LARGE').length;
+    await waitUntil(() => answered() === frames, 'an answer to every oversized send', 20_000);
+    // ~8 × 100 KB sent at once against a 256 KiB burst refilling at 256 KiB/s: at least ~1.7 s
+    // pass before the last frame is read (a lower bound; a slow machine only adds to it).
+    const totalBytes = frames * JSON.stringify({ type: 'send', rid: 'big0', conversationId: 'dm:alice:mallory', clientMessageId: 'b0', body }).length;
+    const minimumMs = ((totalBytes - budgetBytes - body.length) / budgetBytes) * 1000;
+    expect(Date.now() - startedAtMs).toBeGreaterThanOrEqual(minimumMs);
+    expect(mallory.closeCode).toBeUndefined();
+  }, 30_000);
 });

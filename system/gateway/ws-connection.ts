@@ -11,6 +11,7 @@ export class WsConnection implements Connection {
   /** Reading stops while either the session (its send buffer is full) or the inbound backlog asks. */
   private pausedForSendBuffer = false;
   private pausedForBacklog = false;
+  private pausedForByteBudget = false;
 
   constructor(
     readonly id: string,
@@ -54,8 +55,14 @@ export class WsConnection implements Connection {
     this.applyReading();
   }
 
+  /** The connection spent its inbound byte budget: read no more until it has refilled. */
+  holdForByteBudget(held: boolean): void {
+    this.pausedForByteBudget = held;
+    this.applyReading();
+  }
+
   private applyReading(): void {
-    if (this.pausedForSendBuffer || this.pausedForBacklog) this.ws.pause();
+    if (this.pausedForSendBuffer || this.pausedForBacklog || this.pausedForByteBudget) this.ws.pause();
     else this.ws.resume();
   }
 

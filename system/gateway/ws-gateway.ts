@@ -1,6 +1,8 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { TokenBucket } from '../core/token-bucket.js';
+import type { TimerHandle } from '../ports/clock.js';
 import { CloseCodes } from '../protocol/version.js';
 import type { GatewayNode } from './gateway-node.js';
 import { TurnBudgetQueue } from './turn-budget-queue.js';
@@ -52,7 +54,20 @@ function bindSession(node: GatewayNode, ws: WebSocket, socket: Socket): void {
     { itemsPerTurnMax: limits.connectionFramesPerTurnMax, turnMsMax: limits.connectionTurnMsMax },
     { backlogged: () => connection.holdForBacklog(true), caughtUp: () => connection.holdForBacklog(false) },
   );
+  // Bytes are budgeted per connection too: frames near frameBytesMax cost the process far more to
+  // receive and check than the frame limit suggests, so a connection past its byte budget is not
+  // read until the budget refills.
+  const bytes = new TokenBucket(node.core.deps.clock, limits.connectionInboundBytesPerSecond, limits.connectionInboundBurstBytes);
+  let byteHold: TimerHandle | undefined;
   ws.on('message', (data, isBinary) => {
+    const waitMs = bytes.spend(Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer | ArrayBuffer).byteLength);
+    if (waitMs > 0 && !byteHold) {
+      connection.holdForByteBudget(true);
+      byteHold = node.core.deps.clock.setTimer(waitMs, () => {
+        byteHold = undefined;
+        connection.holdForByteBudget(false);
+      });
+    }
     if (isBinary) {
       inbound.push(() => session.handleBinary());
       return;
@@ -68,4 +83,5 @@ function bindSession(node: GatewayNode, ws: WebSocket, socket: Socket): void {
     inbound.push(() => session.handleClose(reason));
   });
   ws.on('error', () => inbound.push(() => session.handleClose('socket_error')));
+  ws.on('close', () => byteHold?.cancel());
 }
