@@ -216,6 +216,25 @@ describe('ordering and de-duplication', () => {
     t.client.close();
   });
 
+  it('a conversation without a cursor whose only pending send is queued syncs from its link point for an event above seq 1', async () => {
+    // Found by the seed swarm (npm run sim:swarm -- scenarios/swarm-small.yaml --seed 1167 --faults 0,1):
+    // the write-ahead log's replay of our message (seq 1) reached a connection that had already
+    // pushed seq 2, which drops lower seqs; waiting for our send's seq instead of syncing, the
+    // conversation never started and the send stayed unacknowledged until the next reconnect.
+    const t = await connected();
+    const sending = t.client.send(DM, 'logged');
+    const send = t.conn.lastOfType('send')!;
+    t.conn.push({ type: 'queued', rid: send.rid, conversationId: DM, clientMessageId: String(send.clientMessageId), serverTimeMs: 2_000_000, duplicate: false });
+    t.conn.push(eventFrame(message(DM, 2)));
+    const syncs = t.conn.framesOfType('sync');
+    expect(syncs).toEqual([{ type: 'sync', rid: expect.any(String), conversationId: DM, afterSeq: 0, fromLink: true }]);
+    const own = { ...message(DM, 1, 'alice'), senderDeviceId: 'phone', clientMessageId: String(send.clientMessageId) };
+    t.conn.push({ type: 'sync_result', rid: syncs[0]!.rid, conversationId: DM, events: [own, message(DM, 2)], hasMore: false, lastSeq: 2 });
+    await expect(sending).resolves.toMatchObject({ seq: 1 });
+    expect(t.seqs()).toEqual([2]);
+    t.client.close();
+  });
+
   it('drops a duplicate but acks it again', async () => {
     const t = await connected();
     t.conn.push(eventFrame(message(DM, 1)));

@@ -187,7 +187,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       {
         deliver: (event, via) => this.deliver(event, via),
         requestSync: (conversationId, afterSeq, fromLink) => this.requestSyncPage(conversationId, afterSeq, fromLink),
-        hasPendingSend: (conversationId) => this.outbox.hasConversation(conversationId),
+        hasPendingSend: (conversationId) => this.outbox.awaitsAnswer(conversationId),
       },
       options.cursors,
     );

@@ -17,8 +17,11 @@ export interface OrderingSink {
    */
   requestSync(conversationId: ConversationId, afterSeq: Seq, fromLink?: boolean): boolean;
   /**
-   * Whether one of our own sends to the conversation is still unacknowledged. A conversation
-   * without a cursor does not start while one is: its seq may come before the events seen so far.
+   * Whether one of our own sends to the conversation still waits for its answer. A conversation
+   * without a cursor does not start while one does: its seq may come before the events seen so
+   * far. A send the server queued (write-ahead log) must not count: its seq comes only as its own
+   * copy, which a connection that already pushed a higher seq drops, so waiting for it could last
+   * until the next reconnect; the sync from the link point fetches it instead.
    */
   hasPendingSend?(conversationId: ConversationId): boolean;
 }

@@ -56,9 +56,12 @@ export class Outbox {
     return this.byRid.get(rid);
   }
 
-  /** Whether a send to the conversation is unacknowledged. */
-  hasConversation(conversationId: ConversationId): boolean {
-    for (const send of this.byKey.values()) if (send.conversationId === conversationId) return true;
+  /**
+   * Whether a send to the conversation waits for its answer (`sent`). A queued one does not: its
+   * seq comes as its own copy of the message, pushed or by sync.
+   */
+  awaitsAnswer(conversationId: ConversationId): boolean {
+    for (const send of this.byKey.values()) if (send.conversationId === conversationId && !send.queued) return true;
     return false;
   }
 

@@ -85,6 +85,15 @@ describe('seed swarm findings', () => {
     expect(device.persist()?.outbox).toEqual([]);
   });
 
+  it('a queued send does not keep a conversation without a cursor from syncing (seed 1167: a Cassandra outage, then a Redis partition) — fixed in sdk/ and the virtual devices', async () => {
+    // The replay of the device's logged message (seq 1) reached its connection after seq 2 had,
+    // and a connection drops lower seqs; the device waited for its send's seq instead of syncing
+    // from its link point, and stayed stuck (durability and liveness) until it reconnected.
+    const outcome = await swarmSeed(1167, '0,1');
+    expect(outcome.invariants).not.toContain('durability');
+    expect(outcome.invariants).not.toContain('liveness');
+  });
+
   it('a slow_consumer fault heals every device it slowed, also those that came online while it lasted (seed 49, faults 0-2, showed a reader still slow seconds later)', async () => {
     expect((await swarmSeed(49, '0,1,2')).invariants).not.toContain('presence');
     let slowAfterHealing: number | undefined;

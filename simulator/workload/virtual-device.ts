@@ -452,7 +452,8 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
   }
 
   hasPendingSend(conversationId: ConversationId): boolean {
-    for (const send of this.outbox.values()) if (send.conversationId === conversationId) return true;
+    // As the SDK (Outbox.awaitsAnswer): a queued send's seq comes as its own copy or by sync.
+    for (const send of this.outbox.values()) if (send.conversationId === conversationId && !send.queued) return true;
     return false;
   }
 
