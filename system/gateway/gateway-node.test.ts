@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayNode } from './gateway-node.js';
+import { ChatError } from '../core/errors.js';
 import { directConversationId } from '../core/ids.js';
 import { connectDevice, createTestWorld, settle } from '../testing/in-process-client.js';
 
@@ -45,5 +46,35 @@ describe('GatewayNode.reannounceSessions (Redis came back empty)', () => {
     await bob.sendMessage(directConversationId('alice', 'bob'), 'after-restart');
     await settle();
     expect(alice.seqs(directConversationId('alice', 'bob'))).toEqual([1]);
+  });
+
+  it('tries again a session whose re-announcement failed (Redis not answering yet), until a heartbeat interval has passed', async () => {
+    const world = createTestWorld();
+    await connectDevice(world, 'alice', 'phone');
+    await connectDevice(world, 'bob', 'phone');
+    const { registry, presence } = world.core.deps;
+    const [route] = await registry.lookup('alice');
+    await registry.remove({ userId: 'alice', deviceId: 'phone' }, route!.route);
+    await presence.markOffline({ userId: 'alice', deviceId: 'phone' });
+    const put = registry.put.bind(registry);
+    let refusals = 2;
+    registry.put = (device, r, ttlMs) => (device.userId === 'alice' && refusals-- > 0 ? Promise.reject(new ChatError('STORAGE_UNAVAILABLE', 'redis did not answer')) : put(device, r, ttlMs));
+
+    const reannounced = world.node.reannounceSessions();
+    await settle();
+    expect(await registry.lookup('alice')).toEqual([]);
+    await world.clock.advance(500); // the second try fails too
+    await settle();
+    expect(await registry.lookup('alice')).toEqual([]);
+    await world.clock.advance(1_000);
+    expect(await reannounced).toEqual({ sessions: 2, failed: 0 });
+    expect(await registry.lookup('alice')).toEqual([route]);
+    expect((await presence.get('alice')).online).toBe(true);
+
+    // Redis refusing for longer than a heartbeat interval: the heartbeats take over.
+    refusals = Infinity;
+    const givenUp = world.node.reannounceSessions();
+    for (let waited = 0; waited <= 32_000; waited += 500) await world.clock.advance(500);
+    expect(await givenUp).toEqual({ sessions: 2, failed: 1 });
   });
 });

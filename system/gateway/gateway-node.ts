@@ -12,6 +12,8 @@ export interface LocalDelivery {
 
 /** Sessions re-announced at once after a Redis restart (each is two Redis calls and an inbox read). */
 const REANNOUNCE_CONCURRENCY = 64;
+/** First wait before re-announcing the sessions that failed to; doubles each time (see reannounceSessions). */
+const REANNOUNCE_RETRY_FIRST_MS = 500;
 
 export interface GatewayNodeOptions {
   /** Other gateways' URLs, offered to clients in `goaway` when this node shuts down. */
@@ -65,17 +67,34 @@ export class GatewayNode implements SessionHost {
 
   /**
    * After the registry and presence store lost their state (a Redis restart), every open session
-   * puts its route and presence back and sweeps its inbox, a few at a time. Failures are left to
-   * the sessions' next heartbeats, which do the same.
+   * puts its route and presence back and sweeps its inbox, a few at a time. Sessions whose
+   * re-announcement failed (Redis back but not answering every request yet: timeouts, a partition
+   * right after the restart) try again after REANNOUNCE_RETRY_FIRST_MS, then twice as long each
+   * time, until a heartbeat interval has passed; from then on their heartbeats do the same. Left to
+   * the heartbeats at once, such a device stayed unroutable and showed offline for up to 30 s (the
+   * seed swarm: a Redis restart followed by a Redis partition, swarm-small seed 197).
+   * Resolves with the sessions that were never put back.
    */
   async reannounceSessions(): Promise<{ sessions: number; failed: number }> {
-    const sessions = [...this.sessions];
-    let failed = 0;
-    for (let i = 0; i < sessions.length; i += REANNOUNCE_CONCURRENCY) {
-      const results = await Promise.allSettled(sessions.slice(i, i + REANNOUNCE_CONCURRENCY).map((s) => s.reannounce()));
-      failed += results.filter((r) => r.status === 'rejected').length;
+    const all = [...this.sessions];
+    const { clock, limits } = this.core.deps;
+    const startedMs = clock.nowMs();
+    let pending = all;
+    let delayMs = REANNOUNCE_RETRY_FIRST_MS;
+    for (;;) {
+      const failed: Session[] = [];
+      for (let i = 0; i < pending.length; i += REANNOUNCE_CONCURRENCY) {
+        const batch = pending.slice(i, i + REANNOUNCE_CONCURRENCY);
+        const results = await Promise.allSettled(batch.map((s) => s.reannounce()));
+        results.forEach((result, j) => {
+          if (result.status === 'rejected') failed.push(batch[j]!);
+        });
+      }
+      pending = failed.filter((s) => this.sessions.has(s));
+      if (pending.length === 0 || clock.nowMs() + delayMs - startedMs > limits.heartbeatIntervalMs) return { sessions: all.length, failed: pending.length };
+      await new Promise<void>((resolve) => clock.setTimer(delayMs, resolve));
+      delayMs *= 2;
     }
-    return { sessions: sessions.length, failed };
   }
 
   openSession(connection: Connection): Session {
