@@ -10,6 +10,9 @@ import type { Limits } from '../core/limits.js';
 import { hostileFrames, type HostileFrame } from '../testing/hostile-frames.js';
 import type { FloodReply, FloodRequest, FloodSetup } from './hostile-flood.js';
 
+/** Bytes a hostile client lets wait in its own send buffer before it stops writing (as a socket would). */
+const CLIENT_BACKLOG_BYTES_MAX = 1024 * 1024;
+
 interface HostileClient {
   ws: WebSocket;
   limits: Limits;
@@ -40,7 +43,8 @@ port.on('message', (request: FloodRequest) => {
 /**
  * Each client sends on a fixed schedule at its rateFramesPerSecond (catching up after a late
  * timer, as a determined attacker would), starting at a different frame so all kinds are in
- * flight at once.
+ * flight at once, as long as the server reads what it sent (its send buffer under
+ * CLIENT_BACKLOG_BYTES_MAX).
  */
 function startFlood(kinds: HostileFrame[]): NodeJS.Timeout {
   const startedMs = performance.now();
@@ -51,6 +55,9 @@ function startFlood(kinds: HostileFrame[]): NodeJS.Timeout {
       const intervalMs = 1000 / client.limits.rateFramesPerSecond;
       const due = Math.floor((performance.now() - startedMs) / intervalMs) + 1;
       for (; sentBy[index]! < due; sentBy[index]!++) {
+        // A client cannot push faster than the server reads: past this backlog its writes would only
+        // pile up in its own memory, and masking them would burn the cores the server shares here.
+        if (client.ws.bufferedAmount > CLIENT_BACKLOG_BYTES_MAX) break;
         const frame = kinds[(sentBy[index]! + index * 7) % kinds.length]!;
         client.ws.send(frame.text);
         framesSent++;
