@@ -17,6 +17,9 @@ import type { CoreDeps } from './deps.js';
 
 export type ReplayOutcome = 'stored' | 'duplicate';
 
+/** A conversation whose replays keep being refused is logged at most this often. */
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
+
 /** Replays one entry through the accept path; throws STORAGE_UNAVAILABLE while the store is still down. */
 export type ReplayEntry = (entry: WalEntry) => Promise<ReplayOutcome>;
 
@@ -46,6 +49,8 @@ export class WriteAhead {
    */
   private readonly replaying = new Map<ConversationId, Promise<void>>();
   private retryDelayMs: number;
+  /** When a refused replay was last logged, per conversation (a long outage must not flood the log). */
+  private readonly refusalLoggedAtMs = new Map<ConversationId, number>();
   private stopped = false;
 
   constructor(
@@ -133,7 +138,10 @@ export class WriteAhead {
         const outcome = await this.replayEntry(entry);
         this.deps.metrics.walReplayed(outcome);
       } catch (error) {
-        if (isStoreOutage(error)) return 'store-down';
+        if (isStoreOutage(error)) {
+          this.noteRefusal(conversationId, entry, error);
+          return 'store-down';
+        }
         if (!isPermanentRefusal(error)) {
           // Anything else (a Redis timeout, a dropped connection, an unexpected error) may pass: keep
           // the entry and try again later. Dropping it would lose a message the sender was told is safe.
@@ -160,6 +168,20 @@ export class WriteAhead {
     }
   }
 
+  /** A replay the store (or the conversation's owner) refused for now: said at most once per conversation per walReplayLogIntervalMs. */
+  private noteRefusal(conversationId: ConversationId, entry: WalEntry, error: unknown): void {
+    const nowMs = this.deps.clock.nowMs();
+    const lastMs = this.refusalLoggedAtMs.get(conversationId);
+    if (lastMs !== undefined && nowMs - lastMs < REFUSAL_LOG_INTERVAL_MS) return;
+    this.refusalLoggedAtMs.set(conversationId, nowMs);
+    this.deps.log.info('write-ahead log replay refused for now; will retry', {
+      conversationId,
+      clientMessageId: entry.clientMessageId,
+      waitingEntries: this.byConversation.get(conversationId)?.length ?? 0,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+
   private track(entry: WalEntry): void {
     const list = this.byConversation.get(entry.conversationId);
     if (list) list.push(entry);
@@ -171,7 +193,10 @@ export class WriteAhead {
   private untrack(entry: WalEntry): void {
     const list = this.byConversation.get(entry.conversationId);
     if (list && list[0]?.id === entry.id) list.shift();
-    if (list && list.length === 0) this.byConversation.delete(entry.conversationId);
+    if (list && list.length === 0) {
+      this.byConversation.delete(entry.conversationId);
+      this.refusalLoggedAtMs.delete(entry.conversationId);
+    }
     this.byKey.delete(idempotencyKey(entry));
     this.byId.delete(entry.id);
   }
