@@ -38,6 +38,12 @@ export interface CassandraStores {
   client: Client;
   /** The statement layer the stores share (for stores composed by the caller, e.g. the owned log). */
   cql: Cql;
+  /**
+   * A statement layer on a connection of its own, for work that must not wait behind the traffic:
+   * slot lease renewals. Under a surge the shared connection holds thousands of queued writes, and
+   * a renewal stuck behind them lets the lease lapse, which stops every conversation of the slot.
+   */
+  controlCql: Cql;
   /** Waits for background writes (and group-commit batches), then closes every connection. Idempotent. */
   close(): Promise<void>;
 }
@@ -67,6 +73,14 @@ export async function createCassandraStores(config: CassandraConfig, options: Cr
     throw error;
   }
   const cql = new Cql(client, settings);
+  const controlClient = createDriverClient(settings);
+  try {
+    await controlClient.connect();
+  } catch (error) {
+    await client.shutdown().catch(() => undefined);
+    throw toStorageError(error, `connect to ${settings.contactPoints.join(',')}`);
+  }
+  const controlCql = new Cql(controlClient, settings);
   const messages = new CassandraMessageStore(cql);
   let closing: Promise<void> | undefined;
   return {
@@ -82,12 +96,13 @@ export async function createCassandraStores(config: CassandraConfig, options: Cr
     migration,
     client,
     cql,
+    controlCql,
     close() {
       closing ??= (async () => {
         await messages.drain();
         // Writes still waiting for the end of their turn, and group-commit batches in flight.
         await cql.flush();
-        await client.shutdown();
+        await Promise.all([client.shutdown(), controlClient.shutdown()]);
       })();
       return closing;
     },
