@@ -44,7 +44,8 @@ describe('drill format', () => {
   });
 
   it('applies the overrides to the scenario, clears its faults and resolves defaults', async () => {
-    const drill = await parseDrillText(minimal.replace('duration_s: 30', 'duration_s: 30, messages_per_s: 7, users: 40, liveness_bound_s: 9'), source);
+    const drill = await parseDrillText(minimal.replace('duration_s: 30', 'duration_s: 30, messages_per_s: 7, users: 40, liveness_bound_s: 9, warmup_s: 4'), source);
+    expect(drill.scenario.warmup_s).toBe(4);
     expect(drill.scenario.duration_s).toBe(30);
     expect(drill.scenario.traffic.messages_per_s).toBe(7);
     expect(drill.scenario.population.users).toBe(40);

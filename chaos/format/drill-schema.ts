@@ -130,6 +130,7 @@ export const drillSchema = z
         users: z.number().int().positive().optional(),
         seed: z.number().int().nonnegative().optional(),
         liveness_bound_s: z.number().positive().optional(),
+        warmup_s: z.number().nonnegative().optional().describe('Seconds at the start whose messages are not timed (a freshly started cluster settles).'),
       })
       .strict()
       .default({})

@@ -51,6 +51,7 @@ export function resolveDrill(file: DrillFile, source: string, scenarioPath: stri
     seed: o.seed ?? baseScenario.seed,
     duration_s: o.duration_s ?? baseScenario.duration_s,
     liveness_bound_s: o.liveness_bound_s ?? baseScenario.liveness_bound_s,
+    warmup_s: o.warmup_s ?? baseScenario.warmup_s,
     population: { ...baseScenario.population, users: o.users ?? baseScenario.population.users },
     traffic:
       o.messages_per_s === undefined
