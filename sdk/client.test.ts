@@ -235,6 +235,25 @@ describe('ordering and de-duplication', () => {
     t.client.close();
   });
 
+  it('takes its own message seen by sync as the answer to a send still in its outbox', async () => {
+    // Found by the seed swarm (npm run sim:swarm -- scenarios/swarm-small.yaml --seed 2516 --faults 0,1):
+    // the send was stored but its answer lost (the fan-out failed in a Redis restart); a sync
+    // brought it back, yet the outbox kept it, and the re-send, queued during a Cassandra outage,
+    // waited for a copy the replay's fan-out skipped (this device had acknowledged that seq).
+    const t = await connected();
+    t.conn.push(eventFrame(message(DM, 1)));
+    const sending = t.client.send(DM, 'answer lost');
+    const send = t.conn.lastOfType('send')!;
+    t.conn.push({ type: 'error', rid: send.rid, code: 'STORAGE_UNAVAILABLE', message: 'redis did not answer', retryable: true });
+    t.conn.push(eventFrame(message(DM, 3)));
+    const sync = t.conn.lastOfType('sync')!;
+    const own = { ...message(DM, 2, 'alice'), senderDeviceId: 'phone', clientMessageId: String(send.clientMessageId) };
+    t.conn.push({ type: 'sync_result', rid: sync.rid, conversationId: DM, events: [own, message(DM, 3)], hasMore: false, lastSeq: 3 });
+    await expect(sending).resolves.toMatchObject({ seq: 2 });
+    expect(t.seqs()).toEqual([1, 3]);
+    t.client.close();
+  });
+
   it('drops a duplicate but acks it again', async () => {
     const t = await connected();
     t.conn.push(eventFrame(message(DM, 1)));

@@ -626,10 +626,13 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   /** pushed: the event came in an `event` frame (live, or replayed from the inbox: `queued`). */
   private onEvent(event: ConversationEvent, via: Via, pushed = false): void {
-    if (this.isOwnQueuedMessage(event)) {
-      // A message the server had queued (write-ahead log) comes back numbered: that is its ack.
-      // Usually pushed (the replay fans it out to the sender too); by sync when this device had
-      // already acknowledged later events, so the replay's fan-out passed it by.
+    if (this.isOwnPendingMessage(event)) {
+      // A message of ours still in the outbox comes back numbered: that is its ack. A queued one
+      // (write-ahead log) usually pushed, as the replay fans it out to the sender too; by sync when
+      // this device had already acknowledged later events, so the replay's fan-out passed it by.
+      // One whose answer was lost (its fan-out failed after the append) by sync: without taking
+      // it as the ack, a re-send queued by a store outage would wait for a copy the replay's
+      // fan-out passes by (this device acknowledged the seq already), unacknowledged for good.
       this.onSent({ type: 'sent', conversationId: event.conversationId, clientMessageId: event.clientMessageId, seq: event.seq, serverTimeMs: event.serverTimeMs, duplicate: false });
       // A pushed copy also sits in this device's inbox.
       if (pushed && this.o.autoAck) this.ackInOrder(event.conversationId, event.seq);
@@ -653,11 +656,11 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     this.emit('event', event, via);
   }
 
-  private isOwnQueuedMessage(event: ConversationEvent): event is Extract<ConversationEvent, { kind: 'message' }> {
+  private isOwnPendingMessage(event: ConversationEvent): event is Extract<ConversationEvent, { kind: 'message' }> {
     const welcome = this.welcomeFrame;
     if (event.kind !== 'message' || !welcome) return false;
     if (event.senderUserId !== welcome.userId || event.senderDeviceId !== welcome.deviceId) return false;
-    return this.outbox.get(event.conversationId, event.clientMessageId)?.queued === true;
+    return this.outbox.get(event.conversationId, event.clientMessageId) !== undefined;
   }
 
   private onQueued(frame: ServerFrameOf<'queued'>): void {

@@ -331,8 +331,9 @@ export class VirtualDevice implements ClientEndpoint, OrderingSink {
 
   /** pushed: came in an `event` frame (an inbox copy to acknowledge), not in a sync page. */
   private onEvent(event: ConversationEvent, via: Via, pushed: boolean): void {
-    if (event.kind === 'message' && event.senderUserId === this.userId && event.senderDeviceId === this.deviceId && this.outbox.get(event.clientMessageId)?.queued) {
-      // Our write-ahead-logged message, numbered by the replay: that is its ack (as the SDK does).
+    if (event.kind === 'message' && event.senderUserId === this.userId && event.senderDeviceId === this.deviceId && this.outbox.get(event.clientMessageId)?.conversationId === event.conversationId) {
+      // Our message, still in the outbox, comes back numbered (the write-ahead log's replay, or a
+      // sync after its answer was lost): that is its ack, as the SDK takes it.
       this.onSent({ type: 'sent', conversationId: event.conversationId, clientMessageId: event.clientMessageId, seq: event.seq, serverTimeMs: event.serverTimeMs, duplicate: false });
       if (pushed) this.ackInOrder(event.conversationId, event.seq);
       return;
