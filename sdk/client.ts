@@ -633,7 +633,9 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       // One whose answer was lost (its fan-out failed after the append) by sync: without taking
       // it as the ack, a re-send queued by a store outage would wait for a copy the replay's
       // fan-out passes by (this device acknowledged the seq already), unacknowledged for good.
-      this.onSent({ type: 'sent', conversationId: event.conversationId, clientMessageId: event.clientMessageId, seq: event.seq, serverTimeMs: event.serverTimeMs, duplicate: false });
+      // Not queued: an earlier attempt was stored and its answer lost, so this answer is a duplicate's.
+      const duplicate = this.outbox.get(event.conversationId, event.clientMessageId)?.queued !== true;
+      this.onSent({ type: 'sent', conversationId: event.conversationId, clientMessageId: event.clientMessageId, seq: event.seq, serverTimeMs: event.serverTimeMs, duplicate });
       // A pushed copy also sits in this device's inbox.
       if (pushed && this.o.autoAck) this.ackInOrder(event.conversationId, event.seq);
       return;

@@ -19,7 +19,7 @@ export const WAL_AGE_LIMIT_S = 60;
  * RATE_LIMITED, which is the client going too fast). Client mistakes (INVALID_FIELD, NOT_A_MEMBER,
  * TOKEN_EXPIRED, …) are answered correctly and must not page anyone.
  */
-export const SERVER_FAULT_ERROR_CODES = ['INTERNAL', 'STORAGE_UNAVAILABLE', 'AUTH_UNAVAILABLE', 'SHUTTING_DOWN'] as const satisfies readonly ErrorCode[];
+export const SERVER_FAULT_ERROR_CODES = ['INTERNAL', 'STORAGE_UNAVAILABLE', 'AUTH_UNAVAILABLE', 'SHUTTING_DOWN', 'OVERLOADED'] as const satisfies readonly ErrorCode[];
 
 /**
  * Close reasons (chat_connections_closed_total{reason}) that mean a connection was dropped rather
