@@ -13,7 +13,7 @@ import { readDrill } from './format/read-drill.js';
 import { writeDrillOutputs } from './report/outputs.js';
 import { formatFaults } from './report/text-timeline.js';
 import { runDrill, type DrillResult } from './run-drill.js';
-import { startLocalTopology } from './topology/local-topology.js';
+import { startDrillTopology } from './topology/local-topology.js';
 
 const ciDir = fileURLToPath(new URL('./ci/', import.meta.url));
 
@@ -23,7 +23,7 @@ async function runCiDrill(file: string): Promise<{ result: DrillResult; json: Re
   const result = await runDrill(drill, {
     runId,
     targetKind: 'local',
-    topology: () => startLocalTopology({ runId, world: drill.topology.world, gateways: drill.gateways, cassandra: drill.topology.cassandra, redis: drill.topology.redis, limits: drill.topology.limits }),
+    topology: () => startDrillTopology(drill, runId),
   });
   const out = await mkdtemp(path.join(os.tmpdir(), 'chaos-test-'));
   await writeDrillOutputs(drill, result, { json: path.join(out, 'summary.json'), html: path.join(out, 'report.html') });

@@ -25,7 +25,7 @@ import { writeDrillOutputs } from './report/outputs.js';
 import { formatFaults, formatTimeline } from './report/text-timeline.js';
 import { runDrill } from './run-drill.js';
 import { composeTopology } from './topology/compose-topology.js';
-import { startLocalTopology } from './topology/local-topology.js';
+import { startDrillTopology } from './topology/local-topology.js';
 import type { Topology } from './topology/topology.js';
 
 const USAGE =
@@ -78,7 +78,7 @@ async function main(): Promise<number> {
             tokenSecret: values['token-secret'] ?? process.env.CHAT_TOKEN_SECRET,
           }),
         )
-      : startLocalTopology({ runId, world: drill.topology.world, gateways: drill.gateways, cassandra: drill.topology.cassandra, redis: drill.topology.redis, limits: drill.topology.limits, log });
+      : startDrillTopology(drill, runId, log);
   log(`drill ${drill.name}: ${drill.faults.length} fault(s), load ${drill.scenario.name} for ${drill.scenario.duration_s} s on ${drill.gateways} gateway(s), target ${values.target}`);
   const progress = values.quiet ? undefined : progressPrinter(process.stderr);
   // Ctrl-C ends the drill the orderly way: faults healed, the load settled and judged, private

@@ -9,6 +9,7 @@ import { GatewayProcess } from './gateway-process.js';
 import { freePort } from './ports.js';
 import { PrivateBackend } from './private-backend.js';
 import type { Topology } from './topology.js';
+import type { Drill } from '../format/read-drill.js';
 
 export interface LocalTopologyOptions {
   runId: string;
@@ -22,6 +23,12 @@ export interface LocalTopologyOptions {
   /** Keyspace for the gateways; drills share one so its tables are created once. */
   keyspace?: string;
   log?: (line: string) => void;
+}
+
+/** The local topology a drill asks for (its world, gateways, backends and limits). */
+export function startDrillTopology(drill: Drill, runId: string, log?: (line: string) => void): Promise<Topology> {
+  const { world, cassandra, redis, limits } = drill.topology;
+  return startLocalTopology({ runId, world, gateways: drill.gateways, cassandra, redis, limits, ...(log ? { log } : {}) });
 }
 
 /** Where a running backend listens, from a `host:port` contact point or a redis:// URL. */

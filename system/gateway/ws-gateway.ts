@@ -79,9 +79,9 @@ function bindSession(node: GatewayNode, ws: WebSocket, socket: Socket): void {
   });
   socket.on('drain', () => session.handleWritable());
   ws.on('close', (code) => {
+    byteHold?.cancel();
     const reason = code === CloseCodes.NORMAL || code === 1005 ? 'client_closed' : `closed_${code}`;
     inbound.push(() => session.handleClose(reason));
   });
   ws.on('error', () => inbound.push(() => session.handleClose('socket_error')));
-  ws.on('close', () => byteHold?.cancel());
 }
