@@ -1,15 +1,17 @@
 /**
  * `npm run load`: the live load driver.
  *
- *   npm run load -- scenarios/<file>.yaml [--target ws://… …] [--duration-s S] [--slo NAME=VALUE …]
+ *   npm run load -- scenarios/<file>.yaml [--target ws://… …] [--seed N] [--duration-s S] [--slo NAME=VALUE …]
  *                   [--json FILE] [--junit FILE] [--html FILE] [--history FILE]
  *                   [--shard i/n --run-id ID] [--metrics-port N] [--prometheus URL [--prometheus-selector 'job="chat"']]
  *                   [--out prometheus-remote-write=URL]
  *                   [--token-secret S | env CHAT_TOKEN_SECRET] [--faults refuse|skip] [--quiet]
  *
- * Without --target it starts the reference system in-process (embedded world). Exit codes: 0 all
- * invariants and SLOs hold, 1 an invariant was violated, 2 an SLO was missed, 3 the run could not
- * be carried out (bad scenario or option, target unreachable), 130/143 interrupted by SIGINT/SIGTERM
+ * Without --target it starts the reference system in-process (embedded world). The population comes
+ * from the scenario's seed, or --seed, as in `npm run sim`: the same scenario and seed give the same
+ * users, devices, contacts and groups (scenarios/plan). Exit codes: 0 all invariants and SLOs hold,
+ * 1 an invariant was violated, 2 an SLO was missed, 3 the run could not be carried out (bad
+ * scenario or option, target unreachable), 130/143 interrupted by SIGINT/SIGTERM
  * (the traffic ends, the run settles and is checked, every output is written, marked interrupted;
  * a second signal exits at once). Exit 3 still writes the requested --json/--junit/--html with the reason.
  */
@@ -32,7 +34,7 @@ import { OutSpecError, parseOutSpecs } from './out-spec.js';
 import { raiseOpenFileLimitHint } from './file-limit.js';
 
 const USAGE =
-  'usage: npm run load -- <scenario.yaml> [--target ws://…]… [--duration-s S] [--slo NAME=VALUE]… [--json FILE] [--junit FILE] ' +
+  'usage: npm run load -- <scenario.yaml> [--target ws://…]… [--seed N] [--duration-s S] [--slo NAME=VALUE]… [--json FILE] [--junit FILE] ' +
   '[--html FILE] [--history FILE] [--shard i/n --run-id ID] [--metrics-port N] [--prometheus URL] [--prometheus-selector SEL] ' +
   '[--out prometheus-remote-write=URL] ' +
   '[--token-secret S] [--faults refuse|skip] [--quiet]';
@@ -43,6 +45,7 @@ function parseCli() {
       allowPositionals: true,
       options: {
         target: { type: 'string', multiple: true, default: [] },
+        seed: { type: 'string' },
         'duration-s': { type: 'string' },
         slo: { type: 'string', multiple: true, default: [] },
         json: { type: 'string' },
@@ -88,8 +91,12 @@ const interrupts = watchInterrupts({ doing: 'ending the traffic, settling and ch
 let exitCode: number = ExitCodes.COULD_NOT_RUN;
 try {
   if (positionals.length !== 1) badOption(`give exactly one scenario file\n${USAGE}`);
-  const scenario = await readScenario(positionals[0]!);
-  scenarioName = scenario.name;
+  const read = await readScenario(positionals[0]!);
+  scenarioName = read.name;
+  const seed = number('seed', values.seed, 0);
+  if (seed !== undefined && !Number.isSafeInteger(seed)) badOption(`--seed needs a non-negative integer, got "${values.seed}"`);
+  // --seed replaces the scenario's seed everywhere (plan, traffic, summary), as in `npm run sim`.
+  const scenario = seed !== undefined ? { ...read, seed } : read;
   const shard = values.shard ? parseShard(values.shard) : undefined;
   const slo = values.slo.map(parseSloOverride); // validated before anything starts
   const remoteWrite = parseOutSpecs(values.out).find((out) => out.kind === 'prometheus-remote-write');
