@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { directConversationId } from '../../system/core/ids.js';
-import { E2E } from '../../system/e2e/support.js';
+import { E2E } from '../../e2e/support.js';
 import { PlaintextScanner } from '../../system/testing/plaintext-scan.js';
 import { RecordingLogger } from '../../system/testing/in-process-client.js';
 import { confidentialityScenario, mlsDevice } from './testing.js';

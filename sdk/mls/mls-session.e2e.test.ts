@@ -8,7 +8,7 @@ import type { ChatMessageEvent } from '../../system/core/events.js';
 import type { Session } from '../../system/gateway/session.js';
 import type { ServerFrame } from '../../system/protocol/frames.js';
 import { directConversationId } from '../../system/core/ids.js';
-import { E2E, waitUntil } from '../../system/e2e/support.js';
+import { E2E, waitUntil } from '../../e2e/support.js';
 import { MlsSessionError, downloadEncryptedMedia, openMedia, sendEncryptedMedia } from './index.js';
 import { expectTexts, mlsDevice, offlineSwitch, type MlsDevice } from './testing.js';
 

@@ -3,7 +3,7 @@
  * decrypted and refused.
  */
 import type { ChatClientOptions } from '../options.js';
-import { E2E, waitUntil, type TestClient } from '../../system/e2e/support.js';
+import { E2E, waitUntil, type TestClient } from '../../e2e/support.js';
 import { directConversationId } from '../../system/core/ids.js';
 import { MlsSession, sendEncryptedMedia, type DecryptedMessage, type MlsSessionOptions, type RejectedMessage } from './index.js';
 

@@ -13,12 +13,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ChatClient } from '../../../sdk/client.js';
 import { uploadHeaders } from '../../../sdk/media.js';
-import { EmbeddedBlobStore } from '../../adapters/memory/embedded-blob-store.js';
-import { systemClock } from '../../adapters/node/system-clock.js';
-import { S3BlobStore, s3ConfigFromEnv } from '../../adapters/s3/s3-blob-store.js';
-import type { ConversationId } from '../../core/ids.js';
-import { keyPrefix } from '../../services/media-service.js';
-import { EMBEDDED_DEV_SECRET } from '../../worlds/embedded-world.js';
+import { EmbeddedBlobStore } from '../../../system/adapters/memory/embedded-blob-store.js';
+import { systemClock } from '../../../system/adapters/node/system-clock.js';
+import { S3BlobStore, s3ConfigFromEnv } from '../../../system/adapters/s3/s3-blob-store.js';
+import type { ConversationId } from '../../../system/core/ids.js';
+import { keyPrefix } from '../../../system/services/media-service.js';
+import { EMBEDDED_DEV_SECRET } from '../../../system/worlds/embedded-world.js';
 import type { StepLoad } from './autocannon-step.js';
 
 export class HttpBenchSetupError extends Error {

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { startTsWorker } from '../adapters/node/ts-worker.js';
+import { startTsWorker } from '../../system/adapters/node/ts-worker.js';
 
 export interface FloodSetup {
   wsUrl: string;

@@ -3,21 +3,21 @@
  * hands frames to whichever node holds the connection: the smallest multi-node deployment, for the
  * graceful-shutdown test (node A's `goaway` points clients at node B).
  */
-import { JwtTokenAuthority } from '../adapters/jwt/jwt-token-authority.js';
-import { sharedSecretTokenSettings } from '../adapters/jwt/jwt-settings.js';
-import { EmbeddedBlobStore } from '../adapters/memory/embedded-blob-store.js';
-import { LocalRouter } from '../adapters/memory/local-router.js';
-import { RecordingPushSender } from '../adapters/memory/recording-push-sender.js';
-import { cryptoRandom } from '../adapters/node/crypto-random.js';
-import { systemClock } from '../adapters/node/system-clock.js';
-import { resolveLimits, type Limits } from '../core/limits.js';
-import { GatewayNode } from '../gateway/gateway-node.js';
-import { silentLogger } from '../ports/logger.js';
-import { noopMetrics } from '../ports/metrics.js';
-import type { Router } from '../ports/router.js';
-import { startServer, type RunningServer } from '../server.js';
-import { ChatCore } from '../services/chat-core.js';
-import { EMBEDDED_DEV_SECRET, createMemoryStores } from '../worlds/embedded-world.js';
+import { JwtTokenAuthority } from '../system/adapters/jwt/jwt-token-authority.js';
+import { sharedSecretTokenSettings } from '../system/adapters/jwt/jwt-settings.js';
+import { EmbeddedBlobStore } from '../system/adapters/memory/embedded-blob-store.js';
+import { LocalRouter } from '../system/adapters/memory/local-router.js';
+import { RecordingPushSender } from '../system/adapters/memory/recording-push-sender.js';
+import { cryptoRandom } from '../system/adapters/node/crypto-random.js';
+import { systemClock } from '../system/adapters/node/system-clock.js';
+import { resolveLimits, type Limits } from '../system/core/limits.js';
+import { GatewayNode } from '../system/gateway/gateway-node.js';
+import { silentLogger } from '../system/ports/logger.js';
+import { noopMetrics } from '../system/ports/metrics.js';
+import type { Router } from '../system/ports/router.js';
+import { startServer, type RunningServer } from '../system/server.js';
+import { ChatCore } from '../system/services/chat-core.js';
+import { EMBEDDED_DEV_SECRET, createMemoryStores } from '../system/worlds/embedded-world.js';
 
 export interface ClusterNode {
   nodeId: string;

@@ -4,7 +4,7 @@
  * busy and idle time, the functions with the most self time, self time by package or project file,
  * and which code's calls the socket writes (writev, writeBuffer, writeUtf8String) were made for.
  *
- *   npx tsx system/bench/cpu-profile-summary.ts out/cpuprof/*.cpuprofile [--top 25]
+ *   npx tsx load/bench/cpu-profile-summary.ts out/cpuprof/*.cpuprofile [--top 25]
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -25,7 +25,7 @@ const IDLE = '(idle)';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
 if (positionals.length === 0) {
-  process.stderr.write('usage: npx tsx system/bench/cpu-profile-summary.ts FILE.cpuprofile... [--top N]\n');
+  process.stderr.write('usage: npx tsx load/bench/cpu-profile-summary.ts FILE.cpuprofile... [--top N]\n');
   process.exit(3);
 }
 const top = Number(values.top);

@@ -6,12 +6,12 @@
  * Cassandra runs in system/cluster/cassandra-outage.integration.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkHistory } from '../../checker/index.js';
-import { directConversationId } from '../../sdk/index.js';
-import { MemoryWriteAheadLog } from '../adapters/memory/memory-write-ahead-log.js';
-import type { MessageStore } from '../ports/message-store.js';
-import type { MemoryStores } from '../worlds/embedded-world.js';
-import { OutageMessageStore } from '../testing/outage-message-store.js';
+import { checkHistory } from '../checker/index.js';
+import { directConversationId } from '../sdk/index.js';
+import { MemoryWriteAheadLog } from '../system/adapters/memory/memory-write-ahead-log.js';
+import type { MessageStore } from '../system/ports/message-store.js';
+import type { MemoryStores } from '../system/worlds/embedded-world.js';
+import { OutageMessageStore } from '../system/testing/outage-message-store.js';
 import { E2E, waitUntil } from './support.js';
 
 describe('write-ahead log on a message-store outage', () => {

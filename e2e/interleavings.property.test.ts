@@ -11,11 +11,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkHistory, formatViolation, type CheckResult } from '../../checker/index.js';
-import { directConversationId } from '../../sdk/index.js';
-import type { ConversationEvent } from '../core/events.js';
-import type { AppendResult } from '../ports/message-store.js';
-import { settle } from '../testing/in-process-client.js';
+import { checkHistory, formatViolation, type CheckResult } from '../checker/index.js';
+import { directConversationId } from '../sdk/index.js';
+import type { ConversationEvent } from '../system/core/events.js';
+import type { AppendResult } from '../system/ports/message-store.js';
+import { settle } from '../system/testing/in-process-client.js';
 import { Simulation, runArb, runSteps } from './simulation.js';
 
 function describeViolations(result: CheckResult): string[] {

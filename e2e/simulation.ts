@@ -7,10 +7,10 @@
  */
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { ChatClient, HistoryRecorder, directConversationId } from '../../sdk/index.js';
-import { SeededRandom } from '../adapters/virtual/seeded-random.js';
-import type { ConversationId } from '../core/ids.js';
-import { createTestWorld, settle, type TestWorld } from '../testing/in-process-client.js';
+import { ChatClient, HistoryRecorder, directConversationId } from '../sdk/index.js';
+import { SeededRandom } from '../system/adapters/virtual/seeded-random.js';
+import type { ConversationId } from '../system/core/ids.js';
+import { createTestWorld, settle, type TestWorld } from '../system/testing/in-process-client.js';
 import { memoryTransportFactory, type MemoryTransport } from './memory-transport.js';
 
 // ---------- the cast ----------

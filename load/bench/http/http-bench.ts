@@ -12,7 +12,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startChildServer, type ChildServer } from '../../cluster/child-server.js';
+import { startChildServer, type ChildServer } from '../../../system/cluster/child-server.js';
 import { runPairLoad } from '../pair-load.js';
 import { processCpuMs } from '../process-cpu.js';
 import { runStep, type StepFigures, type StepLoad, type StepTarget } from './autocannon-step.js';
@@ -124,7 +124,7 @@ function formatTable(rows: StepRow[], options: ReturnType<typeof parseOptions>):
 
 async function main(): Promise<void> {
   const options = parseOptions();
-  const gateway = await startChildServer(new URL('../../main.ts', import.meta.url).pathname, ['--port', '0', '--quiet']);
+  const gateway = await startChildServer(new URL('../../../system/main.ts', import.meta.url).pathname, ['--port', '0', '--quiet']);
   const bare = await startChildServer(new URL('./bare-http-server.ts', import.meta.url).pathname, []);
   try {
     let steps = await gatewaySteps({ httpUrl: gateway.httpUrl!, wsUrl: gateway.wsUrl }, options.mediaBytes, options.load);

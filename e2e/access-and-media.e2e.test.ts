@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { directConversationId, downloadMedia, sha256Base64, uploadHeaders, uploadMedia, type ChatClientError, type FetchLike } from '../../sdk/index.js';
+import { directConversationId, downloadMedia, sha256Base64, uploadHeaders, uploadMedia, type ChatClientError, type FetchLike } from '../sdk/index.js';
 import { E2E, waitUntil, type TestClient } from './support.js';
 
 let t: E2E | undefined;

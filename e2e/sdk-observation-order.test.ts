@@ -5,9 +5,9 @@
  * duplicate replayed from the inbox is acknowledged again so it leaves the inbox.
  */
 import { describe, expect, it } from 'vitest';
-import { checkHistory, formatViolation } from '../../checker/index.js';
-import { eventFrame, message, connected } from '../../sdk/testing/harness.js';
-import { directConversationId } from '../core/ids.js';
+import { checkHistory, formatViolation } from '../checker/index.js';
+import { eventFrame, message, connected } from '../sdk/testing/harness.js';
+import { directConversationId } from '../system/core/ids.js';
 
 const DM = directConversationId('alice', 'bob');
 

@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startChildServer } from '../cluster/child-server.js';
+import { startChildServer } from '../../system/cluster/child-server.js';
 import type { LoadResult } from './open-model.js';
 import { runPairLoad } from './pair-load.js';
 
@@ -31,7 +31,7 @@ for (const rate of rates) {
   const relayServer = await startChildServer(new URL('./bare-relay-server.ts', import.meta.url).pathname, []);
   const relay = await runPairLoad({ target: 'relay', wsUrl: relayServer.wsUrl, pairs, ratePerSecond: rate, durationMs });
   await relayServer.stop();
-  const systemServer = await startChildServer(new URL('../main.ts', import.meta.url).pathname, ['--port', '0', '--quiet', ...BENCH_LIMITS]);
+  const systemServer = await startChildServer(new URL('../../system/main.ts', import.meta.url).pathname, ['--port', '0', '--quiet', ...BENCH_LIMITS]);
   const system = await runPairLoad({ target: 'system', wsUrl: systemServer.wsUrl, httpUrl: systemServer.httpUrl!, pairs, ratePerSecond: rate, durationMs });
   await systemServer.stop();
   rows.push({ rate, relay, system });

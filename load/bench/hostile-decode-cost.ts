@@ -2,14 +2,14 @@
  * How long the gateway's decoder takes over each hostile frame (system/testing/hostile-frames.ts),
  * in this process, without sockets: the work one frame can cause before it is refused.
  *
- *   npx tsx system/bench/hostile-decode-cost.ts [--rounds 10] [--top 15]
+ *   npx tsx load/bench/hostile-decode-cost.ts [--rounds 10] [--top 15]
  *
  * Prints the slowest frames (ms per decode, frame length) and the time one round of every frame takes.
  */
 import { parseArgs } from 'node:util';
-import { defaultLimits } from '../core/limits.js';
-import { decodeClientFrame } from '../protocol/codec.js';
-import { hostileFrames } from '../testing/hostile-frames.js';
+import { defaultLimits } from '../../system/core/limits.js';
+import { decodeClientFrame } from '../../system/protocol/codec.js';
+import { hostileFrames } from '../../system/testing/hostile-frames.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '10' }, top: { type: 'string', default: '15' } } });
 const rounds = Number(values.rounds);

@@ -6,8 +6,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
-import type { Limits } from '../core/limits.js';
-import { hostileFrames, type HostileFrame } from '../testing/hostile-frames.js';
+import type { Limits } from '../../system/core/limits.js';
+import { hostileFrames, type HostileFrame } from '../../system/testing/hostile-frames.js';
 import type { FloodReply, FloodRequest, FloodSetup } from './hostile-flood.js';
 
 /** Bytes a hostile client lets wait in its own send buffer before it stops writing (as a socket would). */

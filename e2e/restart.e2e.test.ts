@@ -7,8 +7,8 @@
  * incarnation and nothing is reset.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChatClient, directConversationId, type ConversationEvent, type ResetInfo } from '../../sdk/index.js';
-import { startEmbeddedServer, type EmbeddedServer, type EmbeddedServerOptions } from '../worlds/embedded-server.js';
+import { ChatClient, directConversationId, type ConversationEvent, type ResetInfo } from '../sdk/index.js';
+import { startEmbeddedServer, type EmbeddedServer, type EmbeddedServerOptions } from '../system/worlds/embedded-server.js';
 import { waitUntil } from './support.js';
 
 const DM = directConversationId('alice', 'bob');

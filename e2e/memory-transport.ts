@@ -8,11 +8,11 @@
  * at once (frames in flight are lost), `blackhole()` silently loses everything the server sends
  * from now on (e.g. the `sent` of a stored message: a lost ack).
  */
-import type { ClientTransport, TransportFactory } from '../../sdk/transport.js';
-import type { GatewayNode } from '../gateway/gateway-node.js';
-import type { Session } from '../gateway/session.js';
-import type { Connection } from '../ports/connection.js';
-import type { ServerFrame } from '../protocol/frames.js';
+import type { ClientTransport, TransportFactory } from '../sdk/transport.js';
+import type { GatewayNode } from '../system/gateway/gateway-node.js';
+import type { Session } from '../system/gateway/session.js';
+import type { Connection } from '../system/ports/connection.js';
+import type { ServerFrame } from '../system/protocol/frames.js';
 
 /** Close code a client observes when the network drops (as `ws` reports an abnormal closure). */
 export const ABNORMAL_CLOSURE = 1006;

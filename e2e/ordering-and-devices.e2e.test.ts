@@ -4,7 +4,7 @@
  * device reads the past through history).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { base64ToText, directConversationId, type SendResult } from '../../sdk/index.js';
+import { base64ToText, directConversationId, type SendResult } from '../sdk/index.js';
 import { E2E, waitUntil, type TestClient } from './support.js';
 
 let t: E2E | undefined;

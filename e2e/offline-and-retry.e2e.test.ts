@@ -3,9 +3,9 @@
  * order, and a send whose ack was lost is retried without duplicating the message.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { directConversationId, type ChatMessageEvent } from '../../sdk/index.js';
-import type { ServerFrameOf } from '../protocol/frames.js';
-import { CloseCodes } from '../protocol/version.js';
+import { directConversationId, type ChatMessageEvent } from '../sdk/index.js';
+import type { ServerFrameOf } from '../system/protocol/frames.js';
+import { CloseCodes } from '../system/protocol/version.js';
 import { E2E, b64, waitUntil, type TestClient } from './support.js';
 
 let t: E2E | undefined;

@@ -5,10 +5,10 @@
  * again every message arrives once, in order, and the checker finds no violation.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkHistory } from '../../checker/index.js';
-import { directConversationId } from '../../sdk/index.js';
-import type { ConversationEventDraft } from '../core/events.js';
-import type { AppendResult, MessageStore } from '../ports/message-store.js';
+import { checkHistory } from '../checker/index.js';
+import { directConversationId } from '../sdk/index.js';
+import type { ConversationEventDraft } from '../system/core/events.js';
+import type { AppendResult, MessageStore } from '../system/ports/message-store.js';
 import { E2E, waitUntil } from './support.js';
 
 /** Test-only: a message store whose appends take `delayMs` longer while it is set. */

@@ -5,7 +5,7 @@
  */
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEmbeddedServer, type EmbeddedServer } from '../worlds/embedded-server.js';
+import { startEmbeddedServer, type EmbeddedServer } from '../system/worlds/embedded-server.js';
 
 const SEND_BUFFER_MAX_BYTES = 256 * 1024;
 const BODY_BYTES = 16 * 1024;

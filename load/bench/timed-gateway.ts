@@ -23,12 +23,12 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import driver from 'cassandra-driver';
 import { Pipeline, Redis, type Command } from 'ioredis';
-import { parseLimitOverrides } from '../core/limits.js';
-import { PromMetrics } from '../metrics/prom-metrics.js';
-import type { CoreDeps } from '../services/deps.js';
-import { startServer } from '../server.js';
-import { productionConfigFromEnv } from '../worlds/production-config.js';
-import { buildProductionWorld } from '../worlds/production-world.js';
+import { parseLimitOverrides } from '../../system/core/limits.js';
+import { PromMetrics } from '../../system/metrics/prom-metrics.js';
+import type { CoreDeps } from '../../system/services/deps.js';
+import { startServer } from '../../system/server.js';
+import { productionConfigFromEnv } from '../../system/worlds/production-config.js';
+import { buildProductionWorld } from '../../system/worlds/production-world.js';
 import { countsSince, NO_SCOPE, RequestCounter, statementShape } from './request-counts.js';
 import { StageTimer } from './stage-timer.js';
 

@@ -5,11 +5,11 @@
  * Prints p50/p99 of both phases and the p99 ratio (the goal: at most 2×). The server runs in its
  * own process with its default limits, the hostile clients on their own thread, the pair here.
  *
- *   npx tsx system/bench/hostile-clients.ts [--hostile 4] [--pair-rate 40] [--duration-s 10] [--warmup-s 2] [--json FILE]
+ *   npx tsx load/bench/hostile-clients.ts [--hostile 4] [--pair-rate 40] [--duration-s 10] [--warmup-s 2] [--json FILE]
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startChildServer } from '../cluster/child-server.js';
+import { startChildServer } from '../../system/cluster/child-server.js';
 import { startHostileFlood, type FloodStats } from './hostile-flood.js';
 import type { LoadResult } from './open-model.js';
 import { runPairLoad } from './pair-load.js';
@@ -32,7 +32,7 @@ const warmupMs = Number(values['warmup-s']) * 1000;
 /** The p99 the pair may reach under attack, as a multiple of its baseline. */
 const P99_RATIO_GOAL = 2;
 
-const server = await startChildServer(new URL('../main.ts', import.meta.url).pathname, ['--port', '0', '--quiet']);
+const server = await startChildServer(new URL('../../system/main.ts', import.meta.url).pathname, ['--port', '0', '--quiet']);
 try {
   const pairLoad = () => runPairLoad({ target: 'system', wsUrl: server.wsUrl, httpUrl: server.httpUrl!, pairs: 1, ratePerSecond: pairRate, durationMs, warmupMs });
   const baseline = await pairLoad();

@@ -4,15 +4,15 @@
  * conversations at nearly the same time — both ends of a chat answering at once, through
  * different gateways. Prints append latency and the Cassandra statements per append by kind.
  *
- *   npx tsx system/bench/append-race.ts [--conversations 20] [--rounds 15] [--gap-ms 10] [--pause-ms 200]
+ *   npx tsx load/bench/append-race.ts [--conversations 20] [--rounds 15] [--gap-ms 10] [--pause-ms 200]
  *
  * Uses the local services' variables (npm run services -- env) and keyspace chat_bench.
  */
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import driver from 'cassandra-driver';
-import { createCassandraStores } from '../adapters/cassandra/cassandra-stores.js';
-import type { ConversationEventDraft } from '../core/events.js';
+import { createCassandraStores } from '../../system/adapters/cassandra/cassandra-stores.js';
+import type { ConversationEventDraft } from '../../system/core/events.js';
 import { formatStages, StageTimer } from './stage-timer.js';
 
 const { values } = parseArgs({

@@ -3,7 +3,7 @@
  * connections and heartbeats, expiring after its TTL when a client vanishes without closing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { directConversationId, type PresenceInfo, type ReceiptInfo } from '../../sdk/index.js';
+import { directConversationId, type PresenceInfo, type ReceiptInfo } from '../sdk/index.js';
 import { E2E, waitUntil, type TestClient } from './support.js';
 
 let t: E2E | undefined;

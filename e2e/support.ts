@@ -5,13 +5,13 @@
  */
 import WebSocket from 'ws';
 import { expect } from 'vitest';
-import { checkHistory, formatViolation, type CheckOptions, type HistoryEvent } from '../../checker/index.js';
-import { ChatClient, HistoryRecorder, type ChatClientOptions, type ConversationEvent, type Via } from '../../sdk/index.js';
-import type { Session } from '../gateway/session.js';
-import type { Connection } from '../ports/connection.js';
-import type { ServerFrame, ServerFrameOf } from '../protocol/frames.js';
-import { PROTOCOL_VERSION } from '../protocol/version.js';
-import { startEmbeddedServer, type EmbeddedServer, type EmbeddedServerOptions } from '../worlds/embedded-server.js';
+import { checkHistory, formatViolation, type CheckOptions, type HistoryEvent } from '../checker/index.js';
+import { ChatClient, HistoryRecorder, type ChatClientOptions, type ConversationEvent, type Via } from '../sdk/index.js';
+import type { Session } from '../system/gateway/session.js';
+import type { Connection } from '../system/ports/connection.js';
+import type { ServerFrame, ServerFrameOf } from '../system/protocol/frames.js';
+import { PROTOCOL_VERSION } from '../system/protocol/version.js';
+import { startEmbeddedServer, type EmbeddedServer, type EmbeddedServerOptions } from '../system/worlds/embedded-server.js';
 
 /** Polls `condition` (every few ms) until it holds; fails with `what` after `timeoutMs`. */
 export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 3_000): Promise<void> {

@@ -2,10 +2,10 @@
  * A hostile, authenticated client sending the costliest frame of every type at its full rate
  * limit must not disturb anyone else: an unrelated pair talking at the same time gets every
  * message, in order, and the hostile client gets its documented error for each frame. How long
- * the pair waits is the benchmark's business (system/bench/hostile-clients.ts), not a test's.
+ * the pair waits is the benchmark's business (load/bench/hostile-clients.ts), not a test's.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { hostileFrames } from '../testing/hostile-frames.js';
+import { hostileFrames } from '../system/testing/hostile-frames.js';
 import { b64, E2E, waitUntil } from './support.js';
 
 const PAIR_MESSAGES = 60;
