@@ -19,7 +19,7 @@ import { ExitCodes, exitCodeOf, formatSummary } from '../checker/run-summary.js'
 import { codeOfError, runNameOfFile, writeCouldNotRunOutputs, type CouldNotRunPaths } from '../cli/could-not-run.js';
 import { watchInterrupts } from '../cli/interrupts.js';
 import { progressPrinter } from '../load/progress.js';
-import { ChaosError, ChaosErrorCodes } from './errors.js';
+import { ChaosErrorCodes } from './error-codes.js';
 import { readDrill } from './format/read-drill.js';
 import { writeDrillOutputs } from './report/outputs.js';
 import { formatFaults, formatTimeline } from './report/text-timeline.js';
@@ -27,6 +27,7 @@ import { runDrill } from './run-drill.js';
 import { composeTopology } from './topology/compose-topology.js';
 import { startDrillTopology } from './topology/local-topology.js';
 import type { Topology } from './topology/topology.js';
+import { ToolError } from '../cli/tool-error.js';
 
 const USAGE =
   'usage: npm run chaos -- <drill.yaml> [--json FILE] [--html FILE] [--quiet] [--target local|compose] ' +
@@ -48,7 +49,7 @@ function parseCli() {
       },
     });
   } catch (error) {
-    throw new ChaosError(ChaosErrorCodes.BAD_ARGUMENTS, `${(error as Error).message}\n${USAGE}`);
+    throw new ToolError(ChaosErrorCodes.BAD_ARGUMENTS, `${(error as Error).message}\n${USAGE}`);
   }
 }
 
@@ -60,11 +61,11 @@ async function main(): Promise<number> {
   const { values, positionals } = parseCli();
   couldNotRunOutputs = { json: values.json, html: values.html };
   drillName = runNameOfFile(positionals[0]);
-  if (positionals.length !== 1) throw new ChaosError(ChaosErrorCodes.BAD_ARGUMENTS, `give exactly one drill file\n${USAGE}`);
-  if (values.target !== 'local' && values.target !== 'compose') throw new ChaosError(ChaosErrorCodes.BAD_ARGUMENTS, `--target is local or compose, not "${values.target}"`);
+  if (positionals.length !== 1) throw new ToolError(ChaosErrorCodes.BAD_ARGUMENTS, `give exactly one drill file\n${USAGE}`);
+  if (values.target !== 'local' && values.target !== 'compose') throw new ToolError(ChaosErrorCodes.BAD_ARGUMENTS, `--target is local or compose, not "${values.target}"`);
   const drill = await readDrill(positionals[0]!);
   drillName = drill.name;
-  if (values.target === 'compose' && drill.topology.world === 'embedded') throw new ChaosError(ChaosErrorCodes.BAD_ARGUMENTS, `${drill.name} runs the embedded world, which --target compose does not have`);
+  if (values.target === 'compose' && drill.topology.world === 'embedded') throw new ToolError(ChaosErrorCodes.BAD_ARGUMENTS, `${drill.name} runs the embedded world, which --target compose does not have`);
   const log = values.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
   const runId = `${drill.name.slice(0, 20)}-${Date.now().toString(36)}`;
   const topology = (): Promise<Topology> =>
@@ -114,7 +115,7 @@ try {
   process.exitCode = await main();
 } catch (error) {
   const message = (error as Error).message;
-  process.stderr.write(`${error instanceof ChaosError ? `${error.code}: ` : ''}${message}\n`);
+  process.stderr.write(`${error instanceof ToolError ? `${error.code}: ` : ''}${message}\n`);
   // A drill that could not be carried out still leaves the outputs it was asked for, saying why.
   await writeCouldNotRunOutputs(couldNotRunOutputs, { kind: 'chaos', scenario: drillName, code: codeOfError(error), message }, `Chaos drill · ${drillName}`).catch((writeError: unknown) => {
     process.stderr.write(`could not write the outputs either: ${(writeError as Error).message}\n`);

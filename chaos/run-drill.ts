@@ -9,7 +9,7 @@ import { latencyFigures, type RunSummary } from '../checker/run-summary.js';
 import type { Objective } from '../checker/slo.js';
 import { nowEpochMs } from '../load/measurements.js';
 import { LoadError, runLoad, type LoadSample, type RunLoadOptions } from '../load/run-load.js';
-import { ChaosError, ChaosErrorCodes } from './errors.js';
+import { ChaosErrorCodes } from './error-codes.js';
 import { faultAction, type FaultAction } from './faults/fault-injector.js';
 import { FaultSchedule, type FaultRecord } from './faults/fault-schedule.js';
 import type { Drill } from './format/read-drill.js';
@@ -17,6 +17,7 @@ import { AbortMonitor } from './timeline/abort-monitor.js';
 import { baselineOf, recoveredAt, recoveryP99LimitMs, type Baseline } from './timeline/recovery.js';
 import { steadyStateLatency, type DisturbedWindow } from './timeline/steady-state.js';
 import type { Topology } from './topology/topology.js';
+import { ToolError } from '../cli/tool-error.js';
 
 export interface RunDrillOptions {
   /** Starts (or attaches to) the system under test; closed by runDrill when it is done. */
@@ -69,8 +70,8 @@ export async function runDrill(drill: Drill, options: RunDrillOptions): Promise<
     try {
       actions = drill.faults.map((f) => faultAction(f, topology));
     } catch (error) {
-      if (error instanceof ChaosError) throw error;
-      throw new ChaosError(ChaosErrorCodes.FAULT_NOT_INJECTABLE, (error as Error).message);
+      if (error instanceof ToolError) throw error;
+      throw new ToolError(ChaosErrorCodes.FAULT_NOT_INJECTABLE, (error as Error).message);
     }
     const activeSchedule = new FaultSchedule(drill.faults, actions, log);
     schedule = activeSchedule;
@@ -117,7 +118,7 @@ export async function runDrill(drill: Drill, options: RunDrillOptions): Promise<
         },
       });
     } catch (error) {
-      if (error instanceof LoadError) throw new ChaosError(ChaosErrorCodes.LOAD_FAILED, `${error.code}: ${error.message}`, { cause: error });
+      if (error instanceof LoadError) throw new ToolError(ChaosErrorCodes.LOAD_FAILED, `${error.code}: ${error.message}`, { cause: error });
       throw error;
     }
     clearTimeout(maxDurationTimer);

@@ -7,7 +7,7 @@ export { EXIT_CODE_MEANINGS, renderHtmlReport, renderTable } from './render-html
 export { writeHtmlReport } from './write-html-report.js';
 export { TIME_SERIES_DEFAULTS, TimeSeriesRecorder, type RecorderChartOptions, type TimeSeriesRecorderOptions } from './time-series-recorder.js';
 export { CHART_LAYOUT, chartXDomain, renderChartSvg, xPixelOf } from './svg-chart.js';
-export { ReportError, ReportErrorCodes, type ReportErrorCode } from './report-errors.js';
+export { ReportErrorCodes, type ReportErrorCode } from './report-error-codes.js';
 export { escapeText } from './escape.js';
 export { formatReportNumber } from './format-number.js';
 export { sloLatencyThresholds } from './slo-thresholds.js';

@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { ReportError, ReportErrorCodes } from './report-errors.js';
+import { ReportErrorCodes } from './report-error-codes.js';
 import { renderHtmlReport } from './render-html-report.js';
 import { sloLatencyThresholds } from './slo-thresholds.js';
 import { TimeSeriesRecorder } from './time-series-recorder.js';
+import { ToolError } from '../cli/tool-error.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
     fn();
   } catch (error) {
-    return error instanceof ReportError ? error.code : `not a ReportError: ${String(error)}`;
+    return error instanceof ToolError ? error.code : `not a ToolError: ${String(error)}`;
   }
   return undefined;
 }

@@ -1,6 +1,7 @@
 import * as hdr from 'hdr-histogram-js';
-import { ReportError, ReportErrorCodes } from './report-errors.js';
+import { ReportErrorCodes } from './report-error-codes.js';
 import type { ChartPoint, ChartSeries, ChartThreshold, ReportChart } from './report-input.js';
+import { ToolError } from '../cli/tool-error.js';
 
 /*
  * Per-interval figures for the report's charts, recorded cheaply while a run goes on:
@@ -57,13 +58,13 @@ interface GaugeBucket {
 
 function checkTime(atS: number): void {
   if (!Number.isFinite(atS) || atS < 0) {
-    throw new ReportError(ReportErrorCodes.BAD_TIME, `time must be a finite number of seconds >= 0, got ${atS}`);
+    throw new ToolError(ReportErrorCodes.BAD_TIME, `time must be a finite number of seconds >= 0, got ${atS}`);
   }
 }
 
 function checkValue(name: string, value: number, nonNegative: boolean): void {
   if (!Number.isFinite(value) || (nonNegative && value < 0)) {
-    throw new ReportError(ReportErrorCodes.BAD_VALUE, `${name}: value must be a finite number${nonNegative ? ' >= 0' : ''}, got ${value}`);
+    throw new ToolError(ReportErrorCodes.BAD_VALUE, `${name}: value must be a finite number${nonNegative ? ' >= 0' : ''}, got ${value}`);
   }
 }
 
@@ -84,13 +85,13 @@ export class TimeSeriesRecorder {
     this.bucketsMax = options.bucketsMax ?? TIME_SERIES_DEFAULTS.bucketsMax;
     const latencyMsMax = options.latencyMsMax ?? TIME_SERIES_DEFAULTS.latencyMsMax;
     if (!(this.interval > 0) || !Number.isFinite(this.interval)) {
-      throw new ReportError(ReportErrorCodes.BAD_OPTION, `intervalS must be a positive number, got ${options.intervalS}`);
+      throw new ToolError(ReportErrorCodes.BAD_OPTION, `intervalS must be a positive number, got ${options.intervalS}`);
     }
     if (!Number.isInteger(this.bucketsMax) || this.bucketsMax < 2) {
-      throw new ReportError(ReportErrorCodes.BAD_OPTION, `bucketsMax must be an integer >= 2, got ${options.bucketsMax}`);
+      throw new ToolError(ReportErrorCodes.BAD_OPTION, `bucketsMax must be an integer >= 2, got ${options.bucketsMax}`);
     }
     if (!(latencyMsMax >= 1) || !Number.isFinite(latencyMsMax)) {
-      throw new ReportError(ReportErrorCodes.BAD_OPTION, `latencyMsMax must be a number >= 1, got ${options.latencyMsMax}`);
+      throw new ToolError(ReportErrorCodes.BAD_OPTION, `latencyMsMax must be a number >= 1, got ${options.latencyMsMax}`);
     }
     this.latencyUsMax = Math.round(latencyMsMax * 1000);
   }
@@ -174,7 +175,7 @@ export class TimeSeriesRecorder {
   /** A latency percentile (0–100) per bucket in ms; buckets without samples are gaps. */
   latencySeries(name: string, percentile: number, seriesName = `${name} p${percentile}`): ChartSeries {
     if (!(percentile >= 0 && percentile <= 100)) {
-      throw new ReportError(ReportErrorCodes.BAD_OPTION, `percentile must be within 0..100, got ${percentile}`);
+      throw new ToolError(ReportErrorCodes.BAD_OPTION, `percentile must be within 0..100, got ${percentile}`);
     }
     const buckets = this.latencies.get(name) ?? [];
     const points: ChartPoint[] = [];

@@ -9,10 +9,10 @@ import { FaultNotSupportedError } from './faults/fault-injector.js';
 import { formatSimDetails } from './report/format-details.js';
 import { runSimulation, type SimProgress, type SimResult } from './run-simulation.js';
 import { formatCellSlice, parseCellSlice, usersOfCell, type CellSlice } from './cells/cell-slice.js';
-import { CellsError } from './cells/cells-errors.js';
 import { shortenScenario, shorteningNotes } from './shorten-scenario.js';
 import { SIM_PROGRESS_SEPARATOR, simProgressSegments } from './sim-progress.js';
 import { progressLinePrinter } from '../cli/progress-line.js';
+import { ToolError } from '../cli/tool-error.js';
 
 /*
  * npm run sim -- scenarios/<file>.yaml [--seed N] [--json FILE] [--html FILE] [--check-determinism]
@@ -76,7 +76,7 @@ async function main(): Promise<number> {
       usersOfCell(scenario.population.users, cell);
     }
   } catch (error) {
-    if (error instanceof CellsError) return couldNotRun(error.code, error.message);
+    if (error instanceof ToolError) return couldNotRun(error.code, error.message);
     throw error;
   }
 

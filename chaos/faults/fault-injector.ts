@@ -1,7 +1,8 @@
-import { ChaosError, ChaosErrorCodes } from '../errors.js';
+import { ChaosErrorCodes } from '../error-codes.js';
 import type { ResolvedFault } from '../format/read-drill.js';
 import type { LinkName } from '../proxy/fault-proxy.js';
 import type { Topology } from '../topology/topology.js';
+import { ToolError } from '../../cli/tool-error.js';
 
 /** How one fault is carried out on one topology: inject now, heal later. */
 export interface FaultAction {
@@ -21,8 +22,8 @@ function gatewayIndex(target: string): number {
   return Number(/^gateway-(\d+)$/.exec(target)![1]);
 }
 
-function notInjectable(fault: ResolvedFault, why: string): ChaosError {
-  return new ChaosError(ChaosErrorCodes.FAULT_NOT_INJECTABLE, `${fault.kind} on ${fault.target} cannot be injected here: ${why}`);
+function notInjectable(fault: ResolvedFault, why: string): ToolError {
+  return new ToolError(ChaosErrorCodes.FAULT_NOT_INJECTABLE, `${fault.kind} on ${fault.target} cannot be injected here: ${why}`);
 }
 
 /** Maps a fault of the shared vocabulary onto the topology's controls; throws FAULT_NOT_INJECTABLE when it has none. */

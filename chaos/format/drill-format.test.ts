@@ -1,9 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ChaosErrorCodes, type ChaosError } from '../errors.js';
+import { ChaosErrorCodes } from '../error-codes.js';
 import { parseDrillText, readDrill } from './read-drill.js';
 import { DRILL_JSON_SCHEMA_PATH, drillJsonSchemaText } from './write-json-schema.js';
+import type { ToolError } from '../../cli/tool-error.js';
 
 const chaosDir = fileURLToPath(new URL('..', import.meta.url));
 /** Drill text is parsed as if it lived in chaos/, so the scenario path resolves like a shipped drill's. */
@@ -18,11 +19,11 @@ faults:
   - { kind: gateway_crash, target: gateway-1, at_s: 10, duration_s: 5 }
 `;
 
-async function errorOf(text: string, at = source): Promise<ChaosError> {
+async function errorOf(text: string, at = source): Promise<ToolError> {
   try {
     await parseDrillText(text, at);
   } catch (error) {
-    return error as ChaosError;
+    return error as ToolError;
   }
   throw new Error('expected the drill to be rejected');
 }

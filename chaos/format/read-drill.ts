@@ -3,8 +3,9 @@ import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { defaultTargetOf, parseScenario, readScenario, ScenarioError, type Scenario } from '../../scenarios/format/index.js';
-import { ChaosError, ChaosErrorCodes } from '../errors.js';
+import { ChaosErrorCodes } from '../error-codes.js';
 import { drillSchema, type DrillFault, type DrillFile, type DrillSurge } from './drill-schema.js';
+import { ToolError } from '../../cli/tool-error.js';
 
 /** A fault with its target filled in. */
 export type ResolvedFault = DrillFault & { target: string };
@@ -32,13 +33,13 @@ function describeIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `  - ${issue.path.length > 0 ? issue.path.join('.') : '(top level)'}: ${issue.message}`).join('\n');
 }
 
-function invalid(source: string, problems: string[]): ChaosError {
-  return new ChaosError(ChaosErrorCodes.DRILL_INVALID, `${source}: not a valid drill:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+function invalid(source: string, problems: string[]): ToolError {
+  return new ToolError(ChaosErrorCodes.DRILL_INVALID, `${source}: not a valid drill:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
 }
 
 export function parseDrillFile(document: unknown, source: string): DrillFile {
   const result = drillSchema.safeParse(document);
-  if (!result.success) throw new ChaosError(ChaosErrorCodes.DRILL_INVALID, `${source}: not a valid drill:\n${describeIssues(result.error)}`);
+  if (!result.success) throw new ToolError(ChaosErrorCodes.DRILL_INVALID, `${source}: not a valid drill:\n${describeIssues(result.error)}`);
   return result.data;
 }
 
@@ -69,7 +70,7 @@ export function resolveDrill(file: DrillFile, source: string, scenarioPath: stri
   try {
     scenario = parseScenario(merged, `${scenarioPath} with the overrides of ${source}`);
   } catch (error) {
-    if (error instanceof ScenarioError) throw new ChaosError(ChaosErrorCodes.DRILL_INVALID, error.message);
+    if (error instanceof ScenarioError) throw new ToolError(ChaosErrorCodes.DRILL_INVALID, error.message);
     throw error;
   }
   const problems: string[] = [];
@@ -124,7 +125,7 @@ export async function parseDrillText(text: string, source: string): Promise<Dril
     document = parseYaml(text);
   } catch (error) {
     const detail = error instanceof YAMLParseError ? error.message : String(error);
-    throw new ChaosError(ChaosErrorCodes.DRILL_NOT_YAML, `${source}: not YAML: ${detail}`);
+    throw new ToolError(ChaosErrorCodes.DRILL_NOT_YAML, `${source}: not YAML: ${detail}`);
   }
   const file = parseDrillFile(document, source);
   const scenarioPath = path.resolve(path.dirname(path.resolve(source)), file.scenario);
@@ -132,7 +133,7 @@ export async function parseDrillText(text: string, source: string): Promise<Dril
   try {
     scenario = await readScenario(scenarioPath);
   } catch (error) {
-    if (error instanceof ScenarioError) throw new ChaosError(ChaosErrorCodes.DRILL_INVALID, `${source}: its scenario: ${error.message}`);
+    if (error instanceof ScenarioError) throw new ToolError(ChaosErrorCodes.DRILL_INVALID, `${source}: its scenario: ${error.message}`);
     throw error;
   }
   return resolveDrill(file, source, scenarioPath, scenario);
@@ -143,7 +144,7 @@ export async function readDrill(source: string): Promise<Drill> {
   try {
     text = await readFile(source, 'utf8');
   } catch (error) {
-    throw new ChaosError(ChaosErrorCodes.DRILL_UNREADABLE, `${source}: cannot read: ${(error as Error).message}`);
+    throw new ToolError(ChaosErrorCodes.DRILL_UNREADABLE, `${source}: cannot read: ${(error as Error).message}`);
   }
   return parseDrillText(text, source);
 }

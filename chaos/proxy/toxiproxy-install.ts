@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../infra/local/config.js';
 import { findCommand, runLogged } from '../../infra/local/install.js';
-import { ChaosError, ChaosErrorCodes } from '../errors.js';
+import { ChaosErrorCodes } from '../error-codes.js';
+import { ToolError } from '../../cli/tool-error.js';
 
 /** The module path of the server command; in v2 the package is cmd/server (binary `server`). */
 const MODULE = 'github.com/Shopify/toxiproxy/v2/cmd/server';
@@ -32,13 +33,13 @@ export function ensureToxiproxy(log: (line: string) => void = () => {}): Promise
 async function findOrBuild(log: (line: string) => void): Promise<string> {
   const explicit = process.env.CHAOS_TOXIPROXY_BIN;
   if (explicit) {
-    if (!fs.existsSync(explicit)) throw new ChaosError(ChaosErrorCodes.PROXY_UNAVAILABLE, `CHAOS_TOXIPROXY_BIN=${explicit} does not exist`);
+    if (!fs.existsSync(explicit)) throw new ToolError(ChaosErrorCodes.PROXY_UNAVAILABLE, `CHAOS_TOXIPROXY_BIN=${explicit} does not exist`);
     return explicit;
   }
   const binary = toxiproxyBinaryPath();
   if (fs.existsSync(binary)) return binary;
   const go = findCommand('go');
-  if (!go) throw new ChaosError(ChaosErrorCodes.PROXY_UNAVAILABLE, 'the `go` command is needed to build toxiproxy (Go 1.22 or newer)');
+  if (!go) throw new ToolError(ChaosErrorCodes.PROXY_UNAVAILABLE, 'the `go` command is needed to build toxiproxy (Go 1.22 or newer)');
   const logFile = path.join(path.dirname(binary), '..', `toxiproxy-${TOXIPROXY_VERSION}-install.log`);
   log(`building toxiproxy ${TOXIPROXY_VERSION} with go install (log: ${logFile})`);
   try {
@@ -48,8 +49,8 @@ async function findOrBuild(log: (line: string) => void): Promise<string> {
       timeoutMs: TOXIPROXY_INSTALL_TIMEOUT_MS,
     });
   } catch (error) {
-    throw new ChaosError(ChaosErrorCodes.PROXY_UNAVAILABLE, `could not build toxiproxy: ${(error as Error).message}`);
+    throw new ToolError(ChaosErrorCodes.PROXY_UNAVAILABLE, `could not build toxiproxy: ${(error as Error).message}`);
   }
-  if (!fs.existsSync(binary)) throw new ChaosError(ChaosErrorCodes.PROXY_UNAVAILABLE, `go install finished but ${binary} is missing`);
+  if (!fs.existsSync(binary)) throw new ToolError(ChaosErrorCodes.PROXY_UNAVAILABLE, `go install finished but ${binary} is missing`);
   return binary;
 }

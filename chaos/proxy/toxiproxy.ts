@@ -5,10 +5,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { ChaosError, ChaosErrorCodes } from '../errors.js';
+import { ChaosErrorCodes } from '../error-codes.js';
 import { freePort, waitForPort } from '../topology/ports.js';
 import type { FaultProxy, LinkAddress, LinkName, NetworkToxics, PartitionMode } from './fault-proxy.js';
 import { ensureToxiproxy } from './toxiproxy-install.js';
+import { ToolError } from '../../cli/tool-error.js';
 
 const HOST = '127.0.0.1';
 const API_TIMEOUT_MS = 5_000;
@@ -63,7 +64,7 @@ export class Toxiproxy implements FaultProxy {
       await waitForPort(port, START_TIMEOUT_MS);
     } catch (error) {
       child.kill('SIGKILL');
-      throw new ChaosError(ChaosErrorCodes.PROXY_UNAVAILABLE, `toxiproxy did not listen on ${port} (log: ${options.logFile})`, { cause: error });
+      throw new ToolError(ChaosErrorCodes.PROXY_UNAVAILABLE, `toxiproxy did not listen on ${port} (log: ${options.logFile})`, { cause: error });
     }
     return new Toxiproxy(child, `http://${HOST}:${port}`);
   }
@@ -117,10 +118,10 @@ export class Toxiproxy implements FaultProxy {
         signal: AbortSignal.timeout(API_TIMEOUT_MS),
       });
     } catch (error) {
-      throw new ChaosError(ChaosErrorCodes.PROXY_UNAVAILABLE, `toxiproxy ${method} ${path} failed: ${(error as Error).message}`, { cause: error });
+      throw new ToolError(ChaosErrorCodes.PROXY_UNAVAILABLE, `toxiproxy ${method} ${path} failed: ${(error as Error).message}`, { cause: error });
     }
     const text = await response.text();
-    if (!response.ok) throw new ChaosError(ChaosErrorCodes.PROXY_UNAVAILABLE, `toxiproxy ${method} ${path} answered ${response.status}: ${text.trim()}`);
+    if (!response.ok) throw new ToolError(ChaosErrorCodes.PROXY_UNAVAILABLE, `toxiproxy ${method} ${path} answered ${response.status}: ${text.trim()}`);
     return text === '' ? undefined : JSON.parse(text);
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ResolvedFault } from '../format/read-drill.js';
 import { faultAction } from '../faults/fault-injector.js';
-import { ChaosErrorCodes } from '../errors.js';
+import { ChaosErrorCodes } from '../error-codes.js';
 import { composeCommand, composeTopology } from './compose-topology.js';
 
 /** The compose target is untested against a real engine here: these tests pin the command lines. */

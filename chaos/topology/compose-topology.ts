@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { ChaosError, ChaosErrorCodes } from '../errors.js';
+import { ChaosErrorCodes } from '../error-codes.js';
 import type { BackendControl, GatewayControl, Topology } from './topology.js';
+import { ToolError } from '../../cli/tool-error.js';
 
 /*
  * The docker-compose staging (docker-compose.yml at the root): faults through the docker CLI on
@@ -29,7 +30,7 @@ export const COMPOSE_COMMAND_TIMEOUT_MS = 5 * 60_000;
 export const execRunner: CommandRunner = (argv) =>
   new Promise((resolve, reject) => {
     execFile(argv[0]!, argv.slice(1), { timeout: COMPOSE_COMMAND_TIMEOUT_MS }, (error, _stdout, stderr) => {
-      if (error) reject(new ChaosError(ChaosErrorCodes.INJECTION_FAILED, `${argv.join(' ')} failed: ${stderr.trim() || error.message}`));
+      if (error) reject(new ToolError(ChaosErrorCodes.INJECTION_FAILED, `${argv.join(' ')} failed: ${stderr.trim() || error.message}`));
       else resolve();
     });
   });
@@ -66,7 +67,7 @@ export function composeBackendControl(options: ComposeOptions, service: 'cassand
 export function composeTopology(options: ComposeOptions, run: CommandRunner = execRunner): Topology {
   const targets = options.targets ?? Array.from({ length: options.gateways }, (_, i) => `ws://127.0.0.1:${8081 + i}/ws`);
   if (targets.length < options.gateways) {
-    throw new ChaosError(ChaosErrorCodes.BAD_ARGUMENTS, `the drill needs ${options.gateways} gateway(s) but ${targets.length} compose target URL(s) were given`);
+    throw new ToolError(ChaosErrorCodes.BAD_ARGUMENTS, `the drill needs ${options.gateways} gateway(s) but ${targets.length} compose target URL(s) were given`);
   }
   const where = composeCommand(options).slice(2).join(' ') || '(default project)';
   return {

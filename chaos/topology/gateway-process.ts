@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { startChildServer, type ChildServer } from '../../system/cluster/child-server.js';
-import { ChaosError, ChaosErrorCodes } from '../errors.js';
+import { ChaosErrorCodes } from '../error-codes.js';
 import type { GatewayControl } from './topology.js';
+import { ToolError } from '../../cli/tool-error.js';
 
 const MAIN_SCRIPT = new URL('../../system/main.ts', import.meta.url).pathname;
 const HOST = '127.0.0.1';
@@ -76,7 +77,7 @@ export class GatewayProcess implements GatewayControl {
     try {
       return await startChildServer(MAIN_SCRIPT, gatewayArgs(spec), { ...spec.env, CHAT_WAL_DIR: path.join(spec.walRoot, `gw-${spec.index + 1}`) });
     } catch (error) {
-      throw new ChaosError(ChaosErrorCodes.TOPOLOGY_FAILED, `gateway-${spec.index} did not start on port ${spec.port}: ${(error as Error).message}`, { cause: error });
+      throw new ToolError(ChaosErrorCodes.TOPOLOGY_FAILED, `gateway-${spec.index} did not start on port ${spec.port}: ${(error as Error).message}`, { cause: error });
     }
   }
 
@@ -109,7 +110,7 @@ export class GatewayProcess implements GatewayControl {
    * RESTART_RETRY_MS until RESTART_GIVE_UP_MS have passed.
    */
   async restart(): Promise<void> {
-    if (!exited(this.server)) throw new ChaosError(ChaosErrorCodes.INJECTION_FAILED, `gateway-${this.spec.index} is still running; kill it first`);
+    if (!exited(this.server)) throw new ToolError(ChaosErrorCodes.INJECTION_FAILED, `gateway-${this.spec.index} is still running; kill it first`);
     const deadline = Date.now() + RESTART_GIVE_UP_MS;
     let attempts = 0;
     for (;;) {
@@ -119,7 +120,7 @@ export class GatewayProcess implements GatewayControl {
         return;
       } catch (error) {
         if (Date.now() + RESTART_RETRY_MS >= deadline) {
-          throw new ChaosError(ChaosErrorCodes.INJECTION_FAILED, `${(error as Error).message} (${attempts} attempt(s) in ${RESTART_GIVE_UP_MS / 1000} s)`, { cause: error });
+          throw new ToolError(ChaosErrorCodes.INJECTION_FAILED, `${(error as Error).message} (${attempts} attempt(s) in ${RESTART_GIVE_UP_MS / 1000} s)`, { cause: error });
         }
         await new Promise((resolve) => setTimeout(resolve, RESTART_RETRY_MS));
       }
@@ -127,7 +128,7 @@ export class GatewayProcess implements GatewayControl {
   }
 
   async pause(): Promise<void> {
-    if (exited(this.server)) throw new ChaosError(ChaosErrorCodes.INJECTION_FAILED, `gateway-${this.spec.index} is not running`);
+    if (exited(this.server)) throw new ToolError(ChaosErrorCodes.INJECTION_FAILED, `gateway-${this.spec.index} is not running`);
     this.server.process.kill('SIGSTOP');
     this.paused = true;
   }

@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type LocalConfig } from '../../infra/local/config.js';
 import { stopServices, upServices } from '../../infra/local/services-api.js';
-import { ChaosError, ChaosErrorCodes } from '../errors.js';
+import { ChaosErrorCodes } from '../error-codes.js';
 import { freePort } from './ports.js';
 import type { BackendControl } from './topology.js';
+import { ToolError } from '../../cli/tool-error.js';
 
 /**
  * A Cassandra or Redis of the drill's own, started by the same code as the shared local services
@@ -36,7 +37,7 @@ export class PrivateBackend implements BackendControl {
     try {
       await upServices([this.service], { config: this.config });
     } catch (error) {
-      throw new ChaosError(ChaosErrorCodes.TOPOLOGY_FAILED, `private ${this.service} did not start: ${(error as Error).message}`, { cause: error });
+      throw new ToolError(ChaosErrorCodes.TOPOLOGY_FAILED, `private ${this.service} did not start: ${(error as Error).message}`, { cause: error });
     }
   }
 

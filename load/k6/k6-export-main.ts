@@ -9,8 +9,9 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExitCodes } from '../../checker/run-summary.js';
 import { readScenario, ScenarioError } from '../../scenarios/format/index.js';
-import { K6ExportError, K6ExportErrorCodes } from './export/k6-export-errors.js';
+import { K6ExportErrorCodes } from './export/k6-export-error-codes.js';
 import { writeK6Script } from './export/write-k6-script.js';
+import { ToolError } from '../../cli/tool-error.js';
 
 const USAGE = 'usage: npm run k6:export -- scenarios/<file>.yaml --out FILE.ts';
 
@@ -24,12 +25,12 @@ function parseOptions(): { scenarioPath: string; outPath: string } {
   try {
     parsed = parseArgs({ allowPositionals: true, options: { out: { type: 'string' } } });
   } catch (error) {
-    throw new K6ExportError(K6ExportErrorCodes.BAD_OPTION, `${(error as Error).message}\n${USAGE}`);
+    throw new ToolError(K6ExportErrorCodes.BAD_OPTION, `${(error as Error).message}\n${USAGE}`);
   }
   const [scenarioPath, ...extra] = parsed.positionals;
-  if (!scenarioPath || extra.length > 0) throw new K6ExportError(K6ExportErrorCodes.BAD_OPTION, `give exactly one scenario file\n${USAGE}`);
-  if (!parsed.values.out) throw new K6ExportError(K6ExportErrorCodes.BAD_OPTION, `give --out FILE.ts\n${USAGE}`);
-  if (!parsed.values.out.endsWith('.ts')) throw new K6ExportError(K6ExportErrorCodes.BAD_OPTION, `--out names a TypeScript file (*.ts), not ${parsed.values.out}`);
+  if (!scenarioPath || extra.length > 0) throw new ToolError(K6ExportErrorCodes.BAD_OPTION, `give exactly one scenario file\n${USAGE}`);
+  if (!parsed.values.out) throw new ToolError(K6ExportErrorCodes.BAD_OPTION, `give --out FILE.ts\n${USAGE}`);
+  if (!parsed.values.out.endsWith('.ts')) throw new ToolError(K6ExportErrorCodes.BAD_OPTION, `--out names a TypeScript file (*.ts), not ${parsed.values.out}`);
   return { scenarioPath, outPath: parsed.values.out };
 }
 
@@ -39,6 +40,6 @@ try {
   const written = await writeK6Script(scenario, basename(scenarioPath), outPath);
   process.stdout.write(`wrote ${written.scriptPath} and ${written.sessionModulePath}\nrun it: k6 run ${written.scriptPath} -e CHAT_WS_URL=ws://HOST:PORT/ws\n`);
 } catch (error) {
-  if (error instanceof ScenarioError || error instanceof K6ExportError) fail(`could not export: ${error.message}`);
+  if (error instanceof ScenarioError || error instanceof ToolError) fail(`could not export: ${error.message}`);
   fail(`could not export: ${(error as Error).stack ?? String(error)}`);
 }

@@ -1,4 +1,5 @@
-import { CapacityError, CapacityErrorCodes } from './capacity-errors.js';
+import { CapacityErrorCodes } from './capacity-error-codes.js';
+import { ToolError } from '../../cli/tool-error.js';
 
 /*
  * Everything the capacity model takes that a scenario does not say: what one node of each tier can
@@ -92,7 +93,7 @@ export const ASSUMPTION_SOURCES: Readonly<Record<keyof CapacityAssumptions, stri
   heartbeatIntervalS: 'design card: "Heartbeat interval: 30 seconds"',
 });
 
-/** Throws CapacityError BAD_ASSUMPTION naming the first figure that cannot be used. */
+/** Throws ToolError BAD_ASSUMPTION naming the first figure that cannot be used. */
 export function validateAssumptions(a: CapacityAssumptions): void {
   const positive: Array<keyof CapacityAssumptions> = [
     'connectionsPerGateway',
@@ -107,21 +108,21 @@ export function validateAssumptions(a: CapacityAssumptions): void {
   for (const key of positive) {
     const v = a[key];
     if (!Number.isFinite(v) || v <= 0) {
-      throw new CapacityError(CapacityErrorCodes.BAD_ASSUMPTION, `${key} must be a positive number (capacity per node cannot be ${v})`);
+      throw new ToolError(CapacityErrorCodes.BAD_ASSUMPTION, `${key} must be a positive number (capacity per node cannot be ${v})`);
     }
   }
   const nonNegative: Array<keyof CapacityAssumptions> = ['redisBytesPerConnection', 'messageOverheadBytes', 'logWritesPerMessage'];
   for (const key of nonNegative) {
     const v = a[key];
-    if (!Number.isFinite(v) || v < 0) throw new CapacityError(CapacityErrorCodes.BAD_ASSUMPTION, `${key} must be a number >= 0, got ${v}`);
+    if (!Number.isFinite(v) || v < 0) throw new ToolError(CapacityErrorCodes.BAD_ASSUMPTION, `${key} must be a number >= 0, got ${v}`);
   }
   if (!Number.isInteger(a.replicationFactor) || a.replicationFactor < 1) {
-    throw new CapacityError(CapacityErrorCodes.BAD_ASSUMPTION, `replicationFactor must be an integer >= 1, got ${a.replicationFactor}`);
+    throw new ToolError(CapacityErrorCodes.BAD_ASSUMPTION, `replicationFactor must be an integer >= 1, got ${a.replicationFactor}`);
   }
   if (!Number.isFinite(a.headroom) || a.headroom < 1) {
-    throw new CapacityError(CapacityErrorCodes.BAD_ASSUMPTION, `headroom must be >= 1 (1.5 = 50% spare), got ${a.headroom}`);
+    throw new ToolError(CapacityErrorCodes.BAD_ASSUMPTION, `headroom must be >= 1 (1.5 = 50% spare), got ${a.headroom}`);
   }
   if (!Number.isFinite(a.peakToAverage) || a.peakToAverage < 1) {
-    throw new CapacityError(CapacityErrorCodes.BAD_ASSUMPTION, `peakToAverage must be >= 1, got ${a.peakToAverage}`);
+    throw new ToolError(CapacityErrorCodes.BAD_ASSUMPTION, `peakToAverage must be >= 1, got ${a.peakToAverage}`);
   }
 }

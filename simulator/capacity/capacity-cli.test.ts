@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCapacityCli } from './capacity-cli.js';
-import { CapacityErrorCodes } from './capacity-errors.js';
+import { CapacityErrorCodes } from './capacity-error-codes.js';
 import { parseMeasuredCapacity } from './measured-capacity.js';
 
 describe('npm run capacity', () => {

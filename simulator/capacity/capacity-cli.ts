@@ -2,11 +2,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readScenario, ScenarioError } from '../../scenarios/format/index.js';
-import { ReportError, writeHtmlReport } from '../../reports/index.js';
+import { writeHtmlReport } from '../../reports/index.js';
 import { ASSUMPTION_SOURCES, DEFAULT_CAPACITY_ASSUMPTIONS, type CapacityAssumptions } from './capacity-assumptions.js';
-import { CapacityError, CapacityErrorCodes } from './capacity-errors.js';
+import { CapacityErrorCodes } from './capacity-error-codes.js';
 import { capacityComparisonTable, compareCapacity, formatCapacityComparison, type CapacityComparison } from './compare-capacity.js';
 import { readMeasuredCapacity, type MeasuredCapacity } from './measured-capacity.js';
+import { ToolError } from '../../cli/tool-error.js';
 
 /*
  * npm run capacity -- scenarios/<file>.yaml [--measured FILE.json] [--assume name=value …] [--json OUT] [--html OUT]
@@ -25,13 +26,13 @@ export function parseAssumptionOverrides(pairs: readonly string[]): Partial<Capa
     const match = /^([A-Za-z]+)=(.+)$/.exec(pair);
     const name = match?.[1] as keyof CapacityAssumptions | undefined;
     if (!match || !name || !(name in DEFAULT_CAPACITY_ASSUMPTIONS)) {
-      throw new CapacityError(
+      throw new ToolError(
         CapacityErrorCodes.BAD_ARGUMENTS,
         `--assume ${pair}: expected name=value with a name from: ${Object.keys(DEFAULT_CAPACITY_ASSUMPTIONS).join(', ')}`,
       );
     }
     const value = Number(match[2]);
-    if (!Number.isFinite(value)) throw new CapacityError(CapacityErrorCodes.BAD_ARGUMENTS, `--assume ${pair}: ${match[2]} is not a number`);
+    if (!Number.isFinite(value)) throw new ToolError(CapacityErrorCodes.BAD_ARGUMENTS, `--assume ${pair}: ${match[2]} is not a number`);
     out[name] = value;
   }
   return out;
@@ -93,7 +94,7 @@ export async function runCapacityCli(argv: string[]): Promise<number> {
     }
     return EXIT_OK;
   } catch (error) {
-    if (error instanceof CapacityError || error instanceof ScenarioError || error instanceof ReportError) {
+    if (error instanceof ToolError || error instanceof ScenarioError) {
       console.error(`capacity: could not plan (${error.code}): ${error.message}`);
       return EXIT_COULD_NOT_RUN;
     }

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseScenario, readScenario, type Scenario, type ScenarioInput } from '../../scenarios/format/index.js';
 import { DEFAULT_CAPACITY_ASSUMPTIONS, DESIGN_CARD_ASSUMPTIONS, type CapacityAssumptions } from './capacity-assumptions.js';
-import { CapacityError, CapacityErrorCodes } from './capacity-errors.js';
+import { CapacityErrorCodes } from './capacity-error-codes.js';
 import { compareCapacity } from './compare-capacity.js';
 import { deriveCapacity, scenarioPeakMultiplier } from './derive-capacity.js';
 import { DESIGN_CARD_FIGURES, DESIGN_CARD_TOLERANCE } from './design-card.js';
+import { ToolError } from '../../cli/tool-error.js';
 
 /** The design card's inputs, written out here so the test does not depend on the shipped file. */
 const seedInput: ScenarioInput = {
@@ -30,7 +31,7 @@ function capacityErrorCode(fn: () => unknown): string | undefined {
   try {
     fn();
   } catch (error) {
-    return error instanceof CapacityError ? error.code : `not a CapacityError: ${String(error)}`;
+    return error instanceof ToolError ? error.code : `not a ToolError: ${String(error)}`;
   }
   return undefined;
 }

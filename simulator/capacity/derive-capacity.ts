@@ -1,6 +1,7 @@
 import { baseMessagesPerS, curveMultiplierAt, meanDevicesPerUser, meanOf, spikeMultiplierAt, type Scenario } from '../../scenarios/format/index.js';
 import { validateAssumptions, type CapacityAssumptions } from './capacity-assumptions.js';
-import { CapacityError, CapacityErrorCodes } from './capacity-errors.js';
+import { CapacityErrorCodes } from './capacity-error-codes.js';
+import { ToolError } from '../../cli/tool-error.js';
 
 /*
  * The capacity model (issue 4, item 9): from a scenario's population and rates and per-node
@@ -103,7 +104,7 @@ function groupMembersMean(scenario: Scenario): number {
   const hot = scenario.groups.hot;
   const hotShare = hot.reduce((sum, h) => sum + h.traffic_share, 0);
   if (hotShare > 1 + 1e-9) {
-    throw new CapacityError(CapacityErrorCodes.BAD_SCENARIO, `groups.hot traffic shares add up to ${hotShare}, more than 1`);
+    throw new ToolError(CapacityErrorCodes.BAD_SCENARIO, `groups.hot traffic shares add up to ${hotShare}, more than 1`);
   }
   const hotMembers = hot.reduce((sum, h) => sum + h.traffic_share * h.size, 0);
   return hotMembers + (1 - hotShare) * meanOf(scenario.groups.size);
@@ -112,7 +113,7 @@ function groupMembersMean(scenario: Scenario): number {
 export function capacityInputsOf(scenario: Scenario): CapacityInputs {
   const t = scenario.traffic;
   const messagesPerDay = baseMessagesPerS(scenario) * SECONDS_PER_DAY;
-  if (!(messagesPerDay > 0)) throw new CapacityError(CapacityErrorCodes.BAD_SCENARIO, `${scenario.name}: the scenario sends no messages`);
+  if (!(messagesPerDay > 0)) throw new ToolError(CapacityErrorCodes.BAD_SCENARIO, `${scenario.name}: the scenario sends no messages`);
   return {
     users: scenario.population.users,
     devicesPerUser: meanDevicesPerUser(scenario),
@@ -143,7 +144,7 @@ function tierNeed(byLimit: Record<string, number>, headroom: number): TierNeed {
   return { count: Math.max(1, Math.ceil(need * headroom - 1e-9)), boundBy, byLimit };
 }
 
-/** Derives what each tier needs for a scenario. Pure; throws CapacityError on unusable assumptions or scenarios. */
+/** Derives what each tier needs for a scenario. Pure; throws ToolError on unusable assumptions or scenarios. */
 export function deriveCapacity(scenario: Scenario, assumptions: CapacityAssumptions): CapacityPlan {
   validateAssumptions(assumptions);
   const a = assumptions;

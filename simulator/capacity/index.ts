@@ -9,7 +9,7 @@ export {
   type CapacityAssumptions,
   type PerNodeCapacity,
 } from './capacity-assumptions.js';
-export { CapacityError, CapacityErrorCodes, type CapacityErrorCode } from './capacity-errors.js';
+export { CapacityErrorCodes, type CapacityErrorCode } from './capacity-error-codes.js';
 export {
   capacityInputsOf,
   deriveCapacity,

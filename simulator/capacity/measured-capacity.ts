@@ -1,7 +1,8 @@
 import { readJsonFile } from '../read-json-file.js';
 import { z } from 'zod';
 import type { PerNodeCapacity } from './capacity-assumptions.js';
-import { CapacityError, CapacityErrorCodes } from './capacity-errors.js';
+import { CapacityErrorCodes } from './capacity-error-codes.js';
+import { ToolError } from '../../cli/tool-error.js';
 
 /*
  * Per-node capacity somebody measured (the simulator, a load run, a staging cluster), as given to
@@ -29,12 +30,12 @@ export function parseMeasuredCapacity(document: unknown, source: string): Measur
   const result = measuredCapacitySchema.safeParse(document);
   if (!result.success) {
     const issues = result.error.issues.map((i) => `  - ${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`).join('\n');
-    throw new CapacityError(CapacityErrorCodes.BAD_MEASURED_FILE, `${source}: not a measured-capacity file:\n${issues}`);
+    throw new ToolError(CapacityErrorCodes.BAD_MEASURED_FILE, `${source}: not a measured-capacity file:\n${issues}`);
   }
   return result.data;
 }
 
 export async function readMeasuredCapacity(path: string): Promise<MeasuredCapacity> {
-  const document = await readJsonFile(path, (message) => new CapacityError(CapacityErrorCodes.BAD_MEASURED_FILE, message));
+  const document = await readJsonFile(path, (message) => new ToolError(CapacityErrorCodes.BAD_MEASURED_FILE, message));
   return parseMeasuredCapacity(document, path);
 }

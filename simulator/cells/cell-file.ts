@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { RunSummary } from '../../checker/run-summary.js';
 import type { SeriesPoint } from '../report/collector.js';
-import { CellsError, CellsErrorCodes } from './cells-errors.js';
+import { CellsErrorCodes } from './cells-error-codes.js';
 import { readJsonFile } from '../read-json-file.js';
+import { ToolError } from '../../cli/tool-error.js';
 
 const latency = z.object({ hdr_base64: z.string().min(1), max_ms: z.number().nonnegative(), count: z.number().int().nonnegative() });
 
@@ -55,12 +56,12 @@ export function parseCellFile(value: unknown, source: string): CellRun {
   const parsed = cellFileSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new CellsError(CellsErrorCodes.BAD_SUMMARY, `${source}: not a cell job's summary (npm run sim -- … --cell i/n --json FILE): ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+    throw new ToolError(CellsErrorCodes.BAD_SUMMARY, `${source}: not a cell job's summary (npm run sim -- … --cell i/n --json FILE): ${issue.path.join('.') || '(top)'}: ${issue.message}`);
   }
   return { source, run: value as CellFile };
 }
 
 export async function readCellFile(path: string): Promise<CellRun> {
-  const value = await readJsonFile(path, (message) => new CellsError(CellsErrorCodes.BAD_SUMMARY, message));
+  const value = await readJsonFile(path, (message) => new ToolError(CellsErrorCodes.BAD_SUMMARY, message));
   return parseCellFile(value, path);
 }

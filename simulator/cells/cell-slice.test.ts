@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { tinyScenario } from '../testing/tiny-scenario.js';
 import { parseCellSlice, scenarioOfCell, seedOfCell, usersOfCell } from './cell-slice.js';
-import { CellsErrorCodes } from './cells-errors.js';
+import { CellsErrorCodes } from './cells-error-codes.js';
 import { mergeSeries } from './merge-series.js';
 import type { SeriesPoint } from '../report/collector.js';
 

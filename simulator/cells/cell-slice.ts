@@ -1,6 +1,7 @@
 import type { Scenario } from '../../scenarios/format/index.js';
 import { mixSeed } from '../engine/streams.js';
-import { CellsError, CellsErrorCodes } from './cells-errors.js';
+import { CellsErrorCodes } from './cells-error-codes.js';
+import { ToolError } from '../../cli/tool-error.js';
 
 /**
  * Cell `index` of `count`: the population split into `count` independent cells (simulator/README.md, "Split runs"), each
@@ -19,7 +20,7 @@ export function parseCellSlice(text: string): CellSlice {
   const index = match ? Number(match[1]) : NaN;
   const count = match ? Number(match[2]) : NaN;
   if (!match || !Number.isSafeInteger(index) || !Number.isSafeInteger(count) || count < 1 || index >= count) {
-    throw new CellsError(CellsErrorCodes.BAD_SLICE, `--cell needs i/n with 0 <= i < n, got "${text}"`);
+    throw new ToolError(CellsErrorCodes.BAD_SLICE, `--cell needs i/n with 0 <= i < n, got "${text}"`);
   }
   return { index, count };
 }
@@ -30,7 +31,7 @@ export function formatCellSlice(slice: CellSlice): string {
 
 /** Users of one cell: the population split as evenly as it goes (the first cells take the remainder). */
 export function usersOfCell(population: number, slice: CellSlice): number {
-  if (slice.count > population) throw new CellsError(CellsErrorCodes.BAD_SLICE, `${slice.count} cells is more than the ${population} users`);
+  if (slice.count > population) throw new ToolError(CellsErrorCodes.BAD_SLICE, `${slice.count} cells is more than the ${population} users`);
   const base = Math.floor(population / slice.count);
   return base + (slice.index < population % slice.count ? 1 : 0);
 }

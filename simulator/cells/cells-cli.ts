@@ -10,10 +10,11 @@ import { readScenario, ScenarioError, type Scenario } from '../../scenarios/form
 import { formatSimDetails } from '../report/format-details.js';
 import { readCellFile, type CellRun } from './cell-file.js';
 import { usersOfCell } from './cell-slice.js';
-import { CellsError, CellsErrorCodes } from './cells-errors.js';
+import { CellsErrorCodes } from './cells-error-codes.js';
 import { formatCellsTable } from './format-cells.js';
 import { mergeCells, type MergedCells } from './merge-cells.js';
 import { formatDuration, shortenScenario } from '../shorten-scenario.js';
+import { ToolError } from '../../cli/tool-error.js';
 
 /*
  * Runs a scenario's population as independent cells (simulator/README.md, "Split runs") and merges them into one report:
@@ -61,19 +62,19 @@ async function main(): Promise<number> {
     return ExitCodes.OK;
   }
   try {
-    if (positionals.length < 1) throw new CellsError(CellsErrorCodes.BAD_ARGUMENTS, 'give the scenario file first');
+    if (positionals.length < 1) throw new ToolError(CellsErrorCodes.BAD_ARGUMENTS, 'give the scenario file first');
     const file = positionals[0]!;
     const scenario = await readScenario(file);
     let merged: MergedCells;
     if (values.merge) {
-      if (positionals.length < 2) throw new CellsError(CellsErrorCodes.BAD_ARGUMENTS, '--merge needs the cells\' summary files after the scenario');
+      if (positionals.length < 2) throw new ToolError(CellsErrorCodes.BAD_ARGUMENTS, '--merge needs the cells\' summary files after the scenario');
       if (values.cells !== undefined || values['duration-s'] !== undefined || values.seed !== undefined) {
-        throw new CellsError(CellsErrorCodes.BAD_ARGUMENTS, '--merge takes the files as they are: --cells, --seed and --duration-s belong to the run');
+        throw new ToolError(CellsErrorCodes.BAD_ARGUMENTS, '--merge takes the files as they are: --cells, --seed and --duration-s belong to the run');
       }
       const runs = await Promise.all(positionals.slice(1).map((p) => readCellFile(p)));
       merged = mergeCells(scenarioAsRun(scenario, runs), runs);
     } else {
-      if (positionals.length !== 1) throw new CellsError(CellsErrorCodes.BAD_ARGUMENTS, `one scenario file, got ${positionals.length} (merging files needs --merge)`);
+      if (positionals.length !== 1) throw new ToolError(CellsErrorCodes.BAD_ARGUMENTS, `one scenario file, got ${positionals.length} (merging files needs --merge)`);
       merged = await runCells(file, scenario, values);
     }
     console.log(formatSummary(merged.summary));
@@ -87,8 +88,8 @@ async function main(): Promise<number> {
     }
     return merged.exitCode;
   } catch (error) {
-    if (error instanceof CellsError || error instanceof ScenarioError) {
-      console.error(`${error instanceof CellsError ? `${error.code}: ` : ''}${error.message}`);
+    if (error instanceof ToolError || error instanceof ScenarioError) {
+      console.error(`${error instanceof ToolError ? `${error.code}: ` : ''}${error.message}`);
       return ExitCodes.COULD_NOT_RUN;
     }
     throw error;
@@ -114,7 +115,7 @@ interface RunValues {
 /** Runs every cell as a child process of the simulator CLI, `parallel` at a time, then merges their files. */
 async function runCells(file: string, scenario: Scenario, values: RunValues): Promise<MergedCells> {
   const count = positiveInt(values.cells, '--cells');
-  if (count === undefined) throw new CellsError(CellsErrorCodes.BAD_ARGUMENTS, '--cells N is required (or --merge FILE...)');
+  if (count === undefined) throw new ToolError(CellsErrorCodes.BAD_ARGUMENTS, '--cells N is required (or --merge FILE...)');
   usersOfCell(scenario.population.users, { index: 0, count });
   const parallel = positiveInt(values.parallel, '--parallel') ?? Math.max(1, availableParallelism());
   const seed = values.seed !== undefined ? nonNegativeInt(values.seed, '--seed') : scenario.seed;
@@ -149,7 +150,7 @@ async function runCells(file: string, scenario: Scenario, values: RunValues): Pr
     }
   };
   await Promise.all(Array.from({ length: Math.min(parallel, count) }, worker));
-  if (failures.length > 0) throw new CellsError(CellsErrorCodes.CELL_FAILED, failures.join('\n'));
+  if (failures.length > 0) throw new ToolError(CellsErrorCodes.CELL_FAILED, failures.join('\n'));
   const runs = await Promise.all(files.map((f) => readCellFile(f)));
   const durationOverride = values['duration-s'] !== undefined ? ` --duration-s ${values['duration-s']}` : '';
   return mergeCells(scenarioAsRun(scenario, runs), runs, {
@@ -175,13 +176,13 @@ function runChild(args: string[], logPath: string): Promise<number | null> {
 function positiveInt(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) throw new CellsError(CellsErrorCodes.BAD_ARGUMENTS, `${flag} needs a positive integer, got "${text}"`);
+  if (!Number.isSafeInteger(n) || n < 1) throw new ToolError(CellsErrorCodes.BAD_ARGUMENTS, `${flag} needs a positive integer, got "${text}"`);
   return n;
 }
 
 function nonNegativeInt(text: string, flag: string): number {
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 0) throw new CellsError(CellsErrorCodes.BAD_ARGUMENTS, `${flag} needs a non-negative integer, got "${text}"`);
+  if (!Number.isSafeInteger(n) || n < 0) throw new ToolError(CellsErrorCodes.BAD_ARGUMENTS, `${flag} needs a non-negative integer, got "${text}"`);
   return n;
 }
 

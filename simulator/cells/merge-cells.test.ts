@@ -3,7 +3,7 @@ import { RunCollector } from '../report/collector.js';
 import { runSimulation } from '../run-simulation.js';
 import { tinyScenario } from '../testing/tiny-scenario.js';
 import { parseCellFile, type CellRun } from './cell-file.js';
-import { CellsErrorCodes } from './cells-errors.js';
+import { CellsErrorCodes } from './cells-error-codes.js';
 import { mergeCells } from './merge-cells.js';
 import { mergeSeries } from './merge-series.js';
 

@@ -8,8 +8,9 @@ import { newHdr, percentilesOfHdr, type EncodedLatency, type SeriesPoint } from 
 import { judgeSlos } from '../report/judge-slos.js';
 import { LogHistogram } from '../report/log-histogram.js';
 import type { CellFile, CellRun } from './cell-file.js';
-import { CellsError, CellsErrorCodes } from './cells-errors.js';
+import { CellsErrorCodes } from './cells-error-codes.js';
 import { mergeSeries } from './merge-series.js';
+import { ToolError } from '../../cli/tool-error.js';
 
 export interface MergedCells {
   summary: RunSummary;
@@ -197,27 +198,27 @@ export function mergeCells(scenario: Scenario, runs: readonly CellRun[], options
 
 /** The cells sorted by index, after checking they are all there, once each, from one run of this scenario. */
 function checkComplete(scenario: Scenario, runs: readonly CellRun[]): CellFile[] {
-  if (runs.length === 0) throw new CellsError(CellsErrorCodes.INCOMPLETE, 'no cell summaries to merge');
+  if (runs.length === 0) throw new ToolError(CellsErrorCodes.INCOMPLETE, 'no cell summaries to merge');
   const { run: first, source: firstSource } = runs[0]!;
   const count = first.cell.count;
   const byIndex = new Map<number, CellRun>();
   for (const { run, source } of runs) {
     const mismatch = (what: string, a: unknown, b: unknown) =>
-      new CellsError(CellsErrorCodes.MIXED_RUNS, `${source} is from another run than ${firstSource}: ${what} ${String(b)} against ${String(a)}`);
-    if (run.scenario !== scenario.name) throw new CellsError(CellsErrorCodes.MIXED_RUNS, `${source} ran scenario "${run.scenario}", not "${scenario.name}"`);
-    if (run.cell.of_users !== scenario.population.users) throw new CellsError(CellsErrorCodes.MIXED_RUNS, `${source} split ${run.cell.of_users} users, the scenario has ${scenario.population.users}`);
+      new ToolError(CellsErrorCodes.MIXED_RUNS, `${source} is from another run than ${firstSource}: ${what} ${String(b)} against ${String(a)}`);
+    if (run.scenario !== scenario.name) throw new ToolError(CellsErrorCodes.MIXED_RUNS, `${source} ran scenario "${run.scenario}", not "${scenario.name}"`);
+    if (run.cell.of_users !== scenario.population.users) throw new ToolError(CellsErrorCodes.MIXED_RUNS, `${source} split ${run.cell.of_users} users, the scenario has ${scenario.population.users}`);
     if (run.seed !== first.seed) throw mismatch('seed', first.seed, run.seed);
     if (run.cell.count !== count) throw mismatch('cell count', count, run.cell.count);
     if (run.cell.duration_s !== first.cell.duration_s) throw mismatch('duration_s', first.cell.duration_s, run.cell.duration_s);
-    if (run.cell.index >= count) throw new CellsError(CellsErrorCodes.BAD_SUMMARY, `${source}: cell ${run.cell.index} of ${count} does not exist`);
+    if (run.cell.index >= count) throw new ToolError(CellsErrorCodes.BAD_SUMMARY, `${source}: cell ${run.cell.index} of ${count} does not exist`);
     const earlier = byIndex.get(run.cell.index);
-    if (earlier) throw new CellsError(CellsErrorCodes.INCOMPLETE, `cell ${run.cell.index}/${count} given twice: ${earlier.source} and ${source}`);
+    if (earlier) throw new ToolError(CellsErrorCodes.INCOMPLETE, `cell ${run.cell.index}/${count} given twice: ${earlier.source} and ${source}`);
     byIndex.set(run.cell.index, { run, source });
   }
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byIndex.has(i));
   if (missing.length > 0) {
     const shown = missing.slice(0, 10).map((i) => `${i}/${count}`).join(', ');
-    throw new CellsError(CellsErrorCodes.INCOMPLETE, `${missing.length} of ${count} cells missing: ${shown}${missing.length > 10 ? ', …' : ''}`);
+    throw new ToolError(CellsErrorCodes.INCOMPLETE, `${missing.length} of ${count} cells missing: ${shown}${missing.length > 10 ? ', …' : ''}`);
   }
   return [...byIndex.keys()].sort((a, b) => a - b).map((i) => byIndex.get(i)!.run);
 }

@@ -2,8 +2,9 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Scenario } from '../../../scenarios/format/index.js';
-import { K6ExportError, K6ExportErrorCodes } from './k6-export-errors.js';
+import { K6ExportErrorCodes } from './k6-export-error-codes.js';
 import { renderK6Script, SESSION_MODULE_FILE } from './render-k6-script.js';
+import { ToolError } from '../../../cli/tool-error.js';
 
 /** The protocol module every exported script imports, as it lives in the project. */
 export const SESSION_MODULE_PATH = fileURLToPath(new URL(`../script/${SESSION_MODULE_FILE}`, import.meta.url));
@@ -24,7 +25,7 @@ export async function writeK6Script(scenario: Scenario, source: string, outPath:
     await writeFile(outPath, renderK6Script(scenario, source));
     await copyFile(SESSION_MODULE_PATH, sessionModulePath);
   } catch (error) {
-    throw new K6ExportError(K6ExportErrorCodes.UNWRITABLE, `cannot write ${outPath}: ${(error as Error).message}`);
+    throw new ToolError(K6ExportErrorCodes.UNWRITABLE, `cannot write ${outPath}: ${(error as Error).message}`);
   }
   return { scriptPath: outPath, sessionModulePath };
 }

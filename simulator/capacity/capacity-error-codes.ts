@@ -10,13 +10,3 @@ export const CapacityErrorCodes = {
   BAD_ARGUMENTS: 'CAPACITY_BAD_ARGUMENTS',
 } as const;
 export type CapacityErrorCode = (typeof CapacityErrorCodes)[keyof typeof CapacityErrorCodes];
-
-export class CapacityError extends Error {
-  constructor(
-    readonly code: CapacityErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CapacityError';
-  }
-}

@@ -14,13 +14,3 @@ export const CellsErrorCodes = {
   CELL_FAILED: 'CELLS_CELL_FAILED',
 } as const;
 export type CellsErrorCode = (typeof CellsErrorCodes)[keyof typeof CellsErrorCodes];
-
-export class CellsError extends Error {
-  constructor(
-    readonly code: CellsErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CellsError';
-  }
-}

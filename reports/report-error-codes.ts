@@ -10,13 +10,3 @@ export const ReportErrorCodes = {
   WRITE_FAILED: 'REPORT_WRITE_FAILED',
 } as const;
 export type ReportErrorCode = (typeof ReportErrorCodes)[keyof typeof ReportErrorCodes];
-
-export class ReportError extends Error {
-  constructor(
-    readonly code: ReportErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ReportError';
-  }
-}

@@ -19,14 +19,3 @@ export const ChaosErrorCodes = {
   BAD_ARGUMENTS: 'CHAOS_BAD_ARGUMENTS',
 } as const;
 export type ChaosErrorCode = (typeof ChaosErrorCodes)[keyof typeof ChaosErrorCodes];
-
-export class ChaosError extends Error {
-  override readonly name = 'ChaosError';
-  constructor(
-    readonly code: ChaosErrorCode,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}

@@ -4,13 +4,3 @@ export const K6ExportErrorCodes = {
   UNWRITABLE: 'K6_EXPORT_UNWRITABLE',
 } as const;
 export type K6ExportErrorCode = (typeof K6ExportErrorCodes)[keyof typeof K6ExportErrorCodes];
-
-export class K6ExportError extends Error {
-  constructor(
-    readonly code: K6ExportErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'K6ExportError';
-  }
-}
