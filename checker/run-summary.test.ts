@@ -8,7 +8,7 @@ const latency = (p99: number, count = 100): Percentiles => ({ p50: p99 / 4, p95:
 function summary(violations: number, deliverP99: number): RunSummary {
   const lat = { ack: latency(10), deliver: latency(deliverP99) };
   return {
-    kind: 'demo',
+    kind: 'load',
     scenario: 'unit',
     seed: 1,
     users: 2,

@@ -30,7 +30,7 @@ export const INTERRUPTED_EXIT_CODES = Object.freeze({ SIGINT: 130, SIGTERM: 143 
 
 /** The shared core of every run summary (docs/summaries.md); commands add their own keys. */
 export interface RunSummary {
-  kind: 'demo' | 'sim' | 'load' | 'chaos';
+  kind: 'sim' | 'load' | 'chaos';
   scenario: string;
   seed: number;
   users: number;

@@ -37,6 +37,8 @@ export interface FleetOptions {
   validateFrames: boolean;
   /** Watch the presence of the user's contacts after every connect. */
   presence: boolean;
+  /** Register a push token after every connect (as an app does at start). */
+  pushTokens?: boolean;
   handlers: FleetHandlers;
   /** Called with every new client after the fleet's own listeners, before it connects (MLS sessions attach here). */
   onClient?: (device: VirtualDevice, client: ChatClient) => void;
@@ -115,6 +117,7 @@ export class DeviceFleet {
     if (this.options.presence && device.user.contacts.length > 0) {
       client.subscribePresence(device.user.contacts).catch(() => undefined);
     }
+    if (this.options.pushTokens) client.setPushToken(`push-${device.user.userId}-${device.deviceId}`).catch(() => undefined);
   }
 
   disconnect(device: VirtualDevice): void {

@@ -6,8 +6,11 @@
  *                   [--shard i/n --run-id ID] [--metrics-port N] [--prometheus URL [--prometheus-selector 'job="chat"']]
  *                   [--out prometheus-remote-write=URL]
  *                   [--token-secret S | env CHAT_TOKEN_SECRET] [--faults refuse|skip] [--quiet]
+ *                   [--serve [--port N]] [--help]
+ *   npm start -- [the same options]       (= npm run load -- scenarios/demo.yaml …)
  *
- * Without --target it starts the reference system in-process (embedded world). The population comes
+ * Without --target it starts the reference system in-process (embedded world); with --serve that
+ * system stays up after the run, for clients of your own, until Ctrl-C. The population comes
  * from the scenario's seed, or --seed, as in `npm run sim`: the same scenario and seed give the same
  * users, devices, contacts and groups (scenarios/plan). Exit codes: 0 all invariants and SLOs hold,
  * 1 an invariant was violated, 2 an SLO was missed, 3 the run could not be carried out (bad
@@ -16,6 +19,7 @@
  * a second signal exits at once). Exit 3 still writes the requested --json/--junit/--html with the reason.
  */
 import { parseArgs } from 'node:util';
+import { startEmbeddedTarget, type EmbeddedTarget } from './embedded-target.js';
 import { ExitCodes, exitCodeOf, formatSummary } from '../checker/run-summary.js';
 import { codeOfError, runNameOfFile, writeCouldNotRunOutputs } from '../cli/could-not-run.js';
 import { watchInterrupts } from '../cli/interrupts.js';
@@ -37,7 +41,10 @@ const USAGE =
   'usage: npm run load -- <scenario.yaml> [--target ws://…]… [--seed N] [--duration-s S] [--slo NAME=VALUE]… [--json FILE] [--junit FILE] ' +
   '[--html FILE] [--history FILE] [--shard i/n --run-id ID] [--metrics-port N] [--prometheus URL] [--prometheus-selector SEL] ' +
   '[--out prometheus-remote-write=URL] ' +
-  '[--token-secret S] [--faults refuse|skip] [--quiet]';
+  '[--token-secret S] [--faults refuse|skip] [--quiet] [--serve [--port N]] [--help]\n' +
+  '       npm start -- [the same options, without the scenario]: the load driver on scenarios/demo.yaml against the embedded system\n' +
+  '  --serve       keep the embedded system up after the run for clients of your own (prints its URL; Ctrl-C stops it)\n' +
+  '  --port N      the embedded system\'s port with --serve (default: a free one)';
 
 function parseCli() {
   try {
@@ -61,6 +68,9 @@ function parseCli() {
         'token-secret': { type: 'string' },
         faults: { type: 'string' },
         quiet: { type: 'boolean', default: false },
+        serve: { type: 'boolean', default: false },
+        port: { type: 'string' },
+        help: { type: 'boolean', default: false },
         // Test-only: lose the Nth live delivery in the recorded history (proves the gate catches it).
         'test-drop-delivery': { type: 'string' },
       },
@@ -73,6 +83,10 @@ function parseCli() {
 }
 
 const { values, positionals } = parseCli();
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(ExitCodes.OK);
+}
 const outputs = { json: values.json, junit: values.junit, html: values.html };
 let scenarioName = runNameOfFile(positionals[0]);
 
@@ -89,6 +103,7 @@ function number(name: string, raw: string | undefined, min: number): number | un
 
 const interrupts = watchInterrupts({ doing: 'ending the traffic, settling and checking what ran' });
 let exitCode: number = ExitCodes.COULD_NOT_RUN;
+let served: EmbeddedTarget | undefined;
 try {
   if (positionals.length !== 1) badOption(`give exactly one scenario file\n${USAGE}`);
   const read = await readScenario(positionals[0]!);
@@ -106,12 +121,17 @@ try {
   const metricsPort = number('metrics-port', values['metrics-port'], 0);
   const dropNth = number('test-drop-delivery', values['test-drop-delivery'], 1);
   const tokenSecret = values['token-secret'] ?? process.env.CHAT_TOKEN_SECRET;
+  const port = number('port', values.port, 0);
+  if (values.serve && values.target.length > 0) badOption('--serve keeps the embedded system up: leave out --target');
+  if (port !== undefined && !values.serve) badOption('--port goes with --serve');
   const hint = raiseOpenFileLimitHint(Math.ceil(scenario.population.users * meanDevicesPerUser(scenario)));
   if (hint) process.stderr.write(`· ${hint}\n`);
 
   const quiet = values.quiet;
   const progress = progressPrinter(process.stderr);
   const series = values.html ? new TimeSeriesRecorder() : undefined;
+  // Started here, not by the run, so that it outlives the run.
+  if (values.serve) served = await startEmbeddedTarget(port !== undefined ? { port } : {});
   const result = await runLoad(scenario, {
     ...(values.target.length > 0 ? { targets: values.target } : {}),
     ...(durationS !== undefined ? { durationS } : {}),
@@ -125,6 +145,7 @@ try {
     ...(values.faults ? { faults: values.faults as 'refuse' | 'skip' } : {}),
     ...(dropNth !== undefined ? { plantDroppedDelivery: dropNth } : {}),
     ...(series ? { timeSeries: series } : {}),
+    ...(served ? { embedded: served } : {}),
     signal: interrupts.signal,
     slo: Object.fromEntries(slo.map((s) => [s.name, String(s.limit)])),
     log: (line) => {
@@ -160,4 +181,20 @@ try {
   });
   exitCode = ExitCodes.COULD_NOT_RUN;
 }
+if (served && exitCode !== ExitCodes.COULD_NOT_RUN && !interrupts.interruption()) await serveUntilSignal(served);
+await served?.stop();
 process.exit(exitCode);
+
+/** `--serve`: the embedded system stays up for clients of your own until SIGINT or SIGTERM. */
+async function serveUntilSignal(target: EmbeddedTarget): Promise<void> {
+  interrupts.dispose();
+  process.stdout.write(
+    `\nthe embedded system stays up for your own clients: ${target.wsUrl}\n` +
+      `tokens: curl -s -XPOST ${target.httpUrl}/dev/token -d '{"userId":"alice","deviceId":"phone"}'\n` +
+      'Ctrl-C stops it\n',
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+}

@@ -22,6 +22,7 @@ import { RemoteWritePusher } from './remote-write.js';
 import { startEmbeddedTarget, type EmbeddedTarget } from './embedded-target.js';
 import { LoadError, LoadErrorCodes } from './errors.js';
 import { LoadMeasurements, nowEpochMs } from './measurements.js';
+import { MediaDownloads } from './media-downloads.js';
 import { RecorderObserver, fanOut } from './recorder-observer.js';
 import { buildPlan, planForShard, type PlannedGroup } from './plan.js';
 import { EncryptionLayer, codeOf } from './encryption.js';
@@ -59,6 +60,11 @@ export interface RunLoadOptions extends LoadOptions {
   runId?: string;
   /** Label matchers added to every PromQL selector (e.g. `job="chat"`). */
   prometheusSelector?: string;
+  /**
+   * An embedded target the caller started and stops (`--serve` keeps it up after the run); used
+   * instead of starting one when there are no `targets`.
+   */
+  embedded?: EmbeddedTarget;
 }
 
 export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}): Promise<LoadRunResult> {
@@ -87,7 +93,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
   let targets = options.targets ?? [];
   let tokenFor: TokenProvider | undefined = options.tokenFor;
   if (targets.length === 0) {
-    embedded = await startEmbeddedTarget();
+    embedded = options.embedded ?? (await startEmbeddedTarget());
     targets = [embedded.wsUrl];
     tokenFor ??= signedTokenProvider(embedded.tokenSecret);
     log(`embedded system on ${embedded.wsUrl} (one gateway; scenario topology ${scenario.topology.gateways})`);
@@ -108,6 +114,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
   const shardPlan = planForShard(plan, shard);
   const encryption = scenario.traffic.encrypted_share > 0 ? new EncryptionLayer(planEncryption(scenario, plan, shard), measurements, log) : undefined;
 
+  const downloads = new MediaDownloads(live.media_downloads, random, measurements, (id) => encryption?.isEncryptedConversation(id) ?? false);
   // The fleet's handlers reach the traffic generator, which needs the fleet: tied after both exist.
   const handlersTo: { traffic?: TrafficGenerator } = {};
   const fleet = new DeviceFleet(shardPlan.users, {
@@ -117,9 +124,13 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
     ...(live.source_addresses ? { sourceAddresses: live.source_addresses } : {}),
     validateFrames: live.validate_frames,
     presence: live.presence,
+    pushTokens: live.push_tokens,
     ...(encryption ? { onClient: (device, client) => encryption.attach(device, client) } : {}),
     handlers: {
-      event: (device, event, via) => handlersTo.traffic?.onEvent(device, event, via),
+      event: (device, event, via) => {
+        handlersTo.traffic?.onEvent(device, event, via);
+        downloads.onEvent(device, event);
+      },
       receipt: (device, receipt) => handlersTo.traffic?.onReceipt(device, receipt),
       connections: (open) => observer.connections(open),
       error: (code) => measurements.onError(code),
@@ -162,6 +173,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
   let scheduled = 0;
   let quiescence: QuiescenceResult = { quiesced: false, behind: 0, waitedMs: 0, examples: [] };
   let sampler: ReturnType<typeof setInterval> | undefined;
+  let pushesRecorded: number | undefined;
   // SDK timers are unref'd; this keeps the process alive while a connect is only waiting to retry.
   const keepAlive = setInterval(() => undefined, 1000);
 
@@ -269,6 +281,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
     const settling = fleet.devices.flatMap((d) => (d.client ? [{ client: d.client, sentTo: d.sentTo }] : []));
     quiescence = await waitForQuiescence(settling, scenario.liveness_bound_s * 1000);
     if (encryption) await encryption.drain(DECRYPT_DRAIN_MS);
+    await downloads.stop();
     log(quiescence.quiesced ? `settled in ${(quiescence.waitedMs / 1000).toFixed(1)} s` : `not settled after ${scenario.liveness_bound_s} s: ${quiescence.behind} device(s) behind, e.g. ${quiescence.examples.join('; ')}`);
     history.record({
       type: 'quiesce',
@@ -285,10 +298,13 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
     if (sampler) clearInterval(sampler);
     churn.stop();
     await traffic.stop();
+    await downloads.stop();
     fleet.closeAll();
     await remoteWrite?.stop();
     await metrics.close();
-    if (embedded) await embedded.stop();
+    // Read before it stops: pushes are the one outcome the clients cannot see.
+    if (embedded) pushesRecorded = await embedded.stats().then((s) => s.pushesRecorded, () => undefined);
+    if (embedded && embedded !== options.embedded) await embedded.stop();
   }
 
   // --- check and gate
@@ -334,6 +350,8 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
     connectFailures,
     quiescence,
     historyEvents: events.length,
+    media: { uploaded: latency.upload.count, ...downloads.tally },
+    ...(pushesRecorded !== undefined ? { pushesRecorded } : {}),
     faultsSkipped: faultHandling === 'skip' ? scenario.faults : [],
     ...(prometheus ? { prometheus: { url: prometheus.url, queries: prometheus.queries } } : {}),
     ...(dropper?.dropped ? { plantedDrop: dropper.dropped } : {}),

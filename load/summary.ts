@@ -6,6 +6,7 @@ import type { Scenario, ScheduledFault } from '../scenarios/format/index.js';
 import { formatEvent } from '../checker/format.js';
 import { describeDecryptFailure, type DecryptFailure, type EncryptionReport } from './encryption.js';
 import type { LoadMeasurements } from './measurements.js';
+import type { MediaDownloadTally } from './media-downloads.js';
 import type { PrometheusEvaluation } from './prometheus-slo.js';
 import { shardLabel } from './shard.js';
 import type { LatencyFiguresMs, ShardSpec } from './types.js';
@@ -32,6 +33,10 @@ export interface LoadSummaryInput {
   connectFailures: Record<string, number>;
   quiescence: { quiesced: boolean; behind: number; waitedMs: number; examples: string[] };
   historyEvents: number;
+  /** Media uploaded by senders and fetched by recipients (live.media_downloads). */
+  media: { uploaded: number } & MediaDownloadTally;
+  /** Pushes the embedded target's push sender recorded (embedded runs only: other targets do not say). */
+  pushesRecorded?: number;
   faultsSkipped: ScheduledFault[];
   prometheus?: { url: string; queries: PrometheusEvaluation['queries'] };
   plantedDrop?: HistoryEvent;
@@ -81,6 +86,8 @@ export function buildLoadSummary(input: LoadSummaryInput): RunSummary {
     connect_failures: input.connectFailures,
     groups: input.groups,
     churn: input.churn,
+    media: input.media,
+    ...(input.pushesRecorded !== undefined ? { pushes_recorded: input.pushesRecorded } : {}),
     quiesced: input.quiescence.quiesced,
     settle_s: round1(input.quiescence.waitedMs / 1000),
     ...(input.quiescence.quiesced ? {} : { behind_at_settle: { devices: input.quiescence.behind, examples: input.quiescence.examples } }),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readScenario } from '../../scenarios/format/index.js';
-import { startServerThread, type ServerThread } from '../../system/demo/server-thread.js';
+import { startServerThread, type ServerThread } from '../embedded-server-thread.js';
 import { ChatMetricNames as exporterMetricNames } from './export/chat-metric-names.js';
 import { writeK6Script } from './export/write-k6-script.js';
 import { evaluateThresholds } from './node-adapter/evaluate-thresholds.js';

@@ -23,6 +23,20 @@ export const liveSection = z
         'A scenario with faults as a plain load run: refuse (exit 3, the default) or skip them (listed in the summary as skipped). `npm run chaos` injects them.',
       ),
     presence: z.boolean().optional().describe('Each device watches the presence of its user’s 1:1 contacts (default true).'),
+    media_downloads: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe(
+        'Share of received plaintext media messages the recipient device downloads, checking the length against the declared size (default 0). Live only: the simulator’s media has sizes, no bytes to fetch.',
+      ),
+    push_tokens: z
+      .boolean()
+      .optional()
+      .describe(
+        'Each device registers a push token when it connects, so members offline at a send get a push; the embedded target reports how many it recorded (default false). Live only: the simulator ignores it.',
+      ),
     validate_frames: z.boolean().optional().describe('zod-check every server frame in the clients; costs driver CPU (default false).'),
   })
   .strict()
@@ -35,6 +49,8 @@ export interface ResolvedLiveSection {
   faults: 'refuse' | 'skip';
   presence: boolean;
   validate_frames: boolean;
+  media_downloads: number;
+  push_tokens: boolean;
 }
 
 export const LIVE_DEFAULTS: Readonly<Omit<ResolvedLiveSection, 'source_addresses'>> = Object.freeze({
@@ -42,6 +58,8 @@ export const LIVE_DEFAULTS: Readonly<Omit<ResolvedLiveSection, 'source_addresses
   faults: 'refuse',
   presence: true,
   validate_frames: false,
+  media_downloads: 0,
+  push_tokens: false,
 });
 
 export function resolveLiveSection(live: LiveSection | undefined): ResolvedLiveSection {
@@ -50,6 +68,8 @@ export function resolveLiveSection(live: LiveSection | undefined): ResolvedLiveS
     faults: live?.faults ?? LIVE_DEFAULTS.faults,
     presence: live?.presence ?? LIVE_DEFAULTS.presence,
     validate_frames: live?.validate_frames ?? LIVE_DEFAULTS.validate_frames,
+    media_downloads: live?.media_downloads ?? LIVE_DEFAULTS.media_downloads,
+    push_tokens: live?.push_tokens ?? LIVE_DEFAULTS.push_tokens,
     ...(live?.source_addresses ? { source_addresses: live.source_addresses } : {}),
   };
 }

@@ -17,7 +17,7 @@ export interface EmbeddedServer extends RunningServer {
   metrics?: PromMetrics;
 }
 
-/** The embedded system listening on a local port: what `npm start` and the e2e tests run. */
+/** The embedded system listening on a local port: what the load driver without `--target` (`npm start`) and the e2e tests run. */
 export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): Promise<EmbeddedServer> {
   const nodeId = options.nodeId ?? 'node-1';
   const metrics = options.prometheus === false ? undefined : new PromMetrics({ nodeId });

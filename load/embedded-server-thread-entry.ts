@@ -1,11 +1,11 @@
 /**
- * Worker-thread side of the demo's server: the embedded system on its own event loop, so the
- * hundreds of virtual clients on the main thread do not stall it (in production they would be
- * on other machines).
+ * Worker-thread side of the embedded target (embedded-server-thread.ts): the embedded system on
+ * its own event loop, so the hundreds of virtual clients on the main thread do not stall it (in
+ * production they would be on other machines).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { startEmbeddedServer } from '../worlds/embedded-server.js';
-import type { ServerThreadReply, ServerThreadRequest } from './server-thread.js';
+import { startEmbeddedServer } from '../system/worlds/embedded-server.js';
+import type { ServerThreadReply, ServerThreadRequest } from './embedded-server-thread.js';
 
 const options = (workerData as { data: { port: number } }).data;
 const server = await startEmbeddedServer({ port: options.port });

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { startTsWorker } from '../adapters/node/ts-worker.js';
+import { startTsWorker } from '../system/adapters/node/ts-worker.js';
 
 export type ServerThreadRequest = { type: 'stats' } | { type: 'stop' };
 export type ServerThreadReply =
@@ -19,7 +19,7 @@ const READY_TIMEOUT_MS = 30_000;
 
 /** The embedded system in a worker thread of this process. */
 export async function startServerThread(options: { port: number }): Promise<ServerThread> {
-  const worker = startTsWorker(new URL('./server-thread-entry.ts', import.meta.url), options);
+  const worker = startTsWorker(new URL('./embedded-server-thread-entry.ts', import.meta.url), options);
   const next = <T extends ServerThreadReply['type']>(type: T, timeoutMs: number) =>
     new Promise<Extract<ServerThreadReply, { type: T }>>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`server thread sent no "${type}" within ${timeoutMs} ms`)), timeoutMs);
