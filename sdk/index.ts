@@ -19,7 +19,7 @@ export type {
   WelcomeInfo,
 } from './client.js';
 export type { ChatClientOptions } from './options.js';
-export type { SendResult } from './outbox.js';
+export type { SendResult } from './core/outbox.js';
 export type { Via } from './ordering.js';
 export { ChatClientError, ClientErrorCodes, isChatClientError } from './errors.js';
 export type { ChatClientErrorCode, ClientErrorCode } from './errors.js';

@@ -1,6 +1,7 @@
 import type { ConversationId, Seq } from '../system/core/ids.js';
 import type { Clock } from '../system/ports/clock.js';
 import type { Random } from '../system/ports/random.js';
+import type { ClientCoreConfig } from './core/ports.js';
 import type { HistorySink } from './history-recorder.js';
 import { realClock } from './real-clock.js';
 import { cryptoRandom } from './real-random.js';
@@ -59,25 +60,12 @@ export interface ChatClientOptions {
   validateFrames?: boolean;
 }
 
-export interface ResolvedOptions {
-  urls: readonly string[];
+/** The options with their defaults: the client core's configuration, and the ports ChatClient wires it to. */
+export interface ResolvedOptions extends ClientCoreConfig {
   token: string | (() => Promise<string>);
   clock: Clock;
   random: Random;
   transportFactory: TransportFactory;
-  history: HistorySink | undefined;
-  deviceId: string | undefined;
-  autoAck: boolean;
-  sendTimeoutMs: number;
-  requestTimeoutMs: number;
-  connectTimeoutMs: number;
-  reconnectMinDelayMs: number;
-  reconnectMaxDelayMs: number;
-  sendRetryMaxDelayMs: number;
-  maxReconnectAttempts: number;
-  idleTimeoutMs: number | undefined;
-  syncRetryDelayMs: number;
-  validateFrames: boolean;
 }
 
 let defaultTransportFactory: TransportFactory | undefined;
@@ -104,5 +92,8 @@ export function resolveOptions(options: ChatClientOptions): ResolvedOptions {
     idleTimeoutMs: options.idleTimeoutMs,
     syncRetryDelayMs: options.syncRetryDelayMs ?? 1_000,
     validateFrames: options.validateFrames ?? true,
+    catchUpOnConnect: true,
+    tokenRefreshes: typeof options.token === 'function',
+    recordsLink: true,
   };
 }

@@ -1,7 +1,7 @@
 import type { ConversationId } from '../../system/core/ids.js';
 import type { ChatClient } from '../client.js';
 import { downloadMedia, uploadMedia, type MediaOptions } from '../media.js';
-import type { SendResult } from '../outbox.js';
+import type { SendResult } from '../core/outbox.js';
 import { openMedia, sealMedia } from './media-crypto.js';
 import type { MlsSession } from './mls-session.js';
 import type { EncryptedMedia } from './payload.js';

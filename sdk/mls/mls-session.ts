@@ -25,7 +25,7 @@ import { mlsIdentity } from '../../system/protocol/mls.js';
 import type { ChatClient } from '../client.js';
 import { Emitter } from '../emitter.js';
 import { isChatClientError } from '../errors.js';
-import type { SendResult } from '../outbox.js';
+import type { SendResult } from '../core/outbox.js';
 import { realClock } from '../real-clock.js';
 import { cryptoRandom } from '../real-random.js';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
