@@ -1,0 +1,856 @@
+import type { HistoryEvent } from '../../checker/history.js';
+import type { ConversationEvent, MediaRef } from '../../system/core/events.js';
+import type { ClientMessageId, ConversationId, Seq } from '../../system/core/ids.js';
+import type { TimerHandle } from '../../system/ports/clock.js';
+import type { ClientFrame, ServerFrame, ServerFrameOf, ServerFrameType } from '../../system/protocol/frames.js';
+import { CloseCodes, PROTOCOL_VERSION } from '../../system/protocol/version.js';
+import { backoffDelayMs } from '../backoff.js';
+import { ChatClientError, type ChatClientErrorCode } from '../errors.js';
+import { deliverRecord } from '../history-recorder.js';
+import { Ordering, type OrderingSink, type Via } from '../ordering.js';
+import { decodeServerFrame } from './decode-frame.js';
+import { GatewayRotation } from './gateway-rotation.js';
+import { Outbox, type MlsMarker, type PendingSend } from './outbox.js';
+import type { ClientCoreConfig, ClientCoreHost, ConnectionState, ResetInfo, SavedClientState, WelcomeInfo } from './ports.js';
+import { ReceiptWatermarks } from './receipt-watermarks.js';
+import { RequestTable } from './request-table.js';
+import { encodeSendFrame } from './send-frame.js';
+
+/** Close codes after which reconnecting cannot help (someone else's decision, or our identity is gone). */
+const FATAL_CLOSE_CODES: ReadonlyMap<number, ChatClientErrorCode> = new Map<number, ChatClientErrorCode>([
+  [CloseCodes.AUTH_FAILED, 'TOKEN_INVALID'],
+  [CloseCodes.DEVICE_UNLINKED, 'DEVICE_UNKNOWN'],
+  [CloseCodes.REPLACED, 'CLOSED'],
+]);
+
+/**
+ * A welcomed connection that ends sooner than this counts as a flap: the next reconnect backs off
+ * further instead of starting over, so a node that accepts and then drops clients is not hammered.
+ */
+const STABLE_CONNECTION_MS = 10_000;
+
+/** Default idle timeout, in heartbeat intervals (the server's own zombie timeout is 2.5). */
+const IDLE_TIMEOUT_HEARTBEATS = 2.5;
+
+export interface NewSendOptions {
+  /** The idempotency key; generated when absent. */
+  clientMessageId?: ClientMessageId;
+  media?: MediaRef;
+  mls?: MlsMarker;
+}
+
+/**
+ * One device's protocol logic, sans I/O: the auth handshake, heartbeats and dead-connection
+ * detection, reconnect with jittered backoff (and a `goaway`'s hint), the outbox re-sent with the
+ * same clientMessageId until answered, in-order de-duplicated delivery with gap and link-point
+ * sync (Ordering), cumulative acks, receipts with stale watermarks dropped, error routing, the
+ * frameBytesMax check, and the server log's incarnation. It is fed connection events, frames and
+ * timer expiries, and emits frames, timer requests and callbacks through its ClientCoreHost.
+ *
+ * The SDK's ChatClient is its Promise/emitter/socket face; the simulator's virtual devices run the
+ * same core on simulated connections in virtual time. Not re-entrant from the host's callbacks
+ * except through the documented methods (send, request, ack, markRead, close, suspend).
+ */
+export class ClientCore implements OrderingSink {
+  private readonly ordering: Ordering;
+  private requestTable: RequestTable | undefined;
+  private readonly outbox = new Outbox();
+  private readonly receiptMarks: ReceiptWatermarks;
+  /** Sends answered with a seq whose history `ack` waits for earlier events (the order holds it); made on first use. */
+  private heldAcks: Set<PendingSend> | undefined;
+  private readonly rotation: GatewayRotation;
+
+  private stateValue: ConnectionState = 'idle';
+  /** Bumped whenever the current connection is abandoned: its late callbacks are ignored. */
+  private generation = 0;
+  /** Consecutive failed connection attempts. */
+  private failures = 0;
+  /** Consecutive connections that ended before STABLE_CONNECTION_MS. */
+  private flaps = 0;
+  private connectedAtMs = 0;
+  private lastFrameAtMs = 0;
+  private welcomeFrame: WelcomeInfo | undefined;
+  /** The server log incarnation the cursors belong to (last welcome's, or the saved one). */
+  private incarnationValue: string | undefined;
+  private everConnected = false;
+  private connectTimer: TimerHandle | undefined;
+  private heartbeatTimer: TimerHandle | undefined;
+  private reconnectTimer: TimerHandle | undefined;
+  private goawayTimer: TimerHandle | undefined;
+  private syncRetryTimer: TimerHandle | undefined;
+  /** Set by `goaway`: the next reconnect waits until then instead of backing off. */
+  private reconnectNotBeforeMs: number | undefined;
+  /** Acks gathered while handling one frame, sent (highest seq per conversation) at its end. */
+  private ackBatch: Map<ConversationId, Seq> | undefined;
+  /** Reads made while offline, sent after the next welcome. */
+  private pendingReads: Map<ConversationId, Seq> | undefined;
+  private ridCounter = 0;
+  private messageCounter = 0;
+
+  constructor(
+    private readonly host: ClientCoreHost,
+    private readonly config: ClientCoreConfig,
+    saved?: Partial<SavedClientState>,
+  ) {
+    this.ordering = new Ordering(this, saved?.cursors);
+    this.receiptMarks = new ReceiptWatermarks(saved?.receiptMarks);
+    this.incarnationValue = saved?.incarnation;
+    this.rotation = new GatewayRotation(config.urls);
+    for (const send of saved?.outbox ?? []) {
+      send.timer = undefined;
+      this.outbox.add(send);
+    }
+  }
+
+  // ---------- state ----------
+
+  get state(): ConnectionState {
+    return this.stateValue;
+  }
+
+  get isConnected(): boolean {
+    return this.stateValue === 'connected';
+  }
+
+  /** The server's welcome of the current (or last) connection. */
+  get welcome(): WelcomeInfo | undefined {
+    return this.welcomeFrame;
+  }
+
+  get incarnation(): string | undefined {
+    return this.incarnationValue;
+  }
+
+  /** Messages sent and not yet acknowledged by the server. */
+  get pendingSendCount(): number {
+    return this.outbox.size;
+  }
+
+  /** Requests (sync pages included) waiting for their answer. */
+  get pendingRequestCount(): number {
+    return this.requestTable?.size ?? 0;
+  }
+
+  /** The id of the current connection attempt: the host passes it back with what the connection reports. */
+  get connectionId(): number {
+    return this.generation;
+  }
+
+  cursor(conversationId: ConversationId): Seq | undefined {
+    return this.ordering.cursor(conversationId);
+  }
+
+  cursors(): Record<ConversationId, Seq> {
+    return this.ordering.cursors();
+  }
+
+  findSend(conversationId: ConversationId, clientMessageId: ClientMessageId): PendingSend | undefined {
+    return this.outbox.get(conversationId, clientMessageId);
+  }
+
+  /**
+   * What to keep to resume later: cursors, receipt watermarks, and every send without a recorded
+   * ack. A send whose seq came while events before it were missing has no ack recorded yet (the
+   * order holds it until the gap is filled): it goes back into the outbox, so that the next run
+   * learns its seq again (a re-send answered as a duplicate, or its own copy by sync) and records
+   * the ack then. Dropped, a message logged during an outage would look lost to the checker
+   * although it was stored and delivered.
+   */
+  save(): SavedClientState {
+    const outbox = this.outbox.values();
+    if (this.heldAcks) for (const send of this.heldAcks) outbox.push(send);
+    for (const send of outbox) {
+      send.timer?.cancel();
+      send.timer = undefined;
+    }
+    const saved: SavedClientState = { cursors: this.ordering.cursors(), outbox, incarnation: this.incarnationValue };
+    const marks = this.receiptMarks.saved;
+    if (marks) saved.receiptMarks = marks;
+    return saved;
+  }
+
+  // ---------- connection lifecycle ----------
+
+  /** Starts connecting (from idle); reconnects by itself from then on. */
+  connect(): void {
+    if (this.stateValue === 'idle') this.startAttempt();
+  }
+
+  /**
+   * Stops for good: closes the connection, cancels every timer, fails requests and sends with
+   * `error`. report: also hand `error` to host.error (not for the app's own close()).
+   */
+  close(error: ChatClientError, report: boolean): void {
+    if (this.stateValue === 'closed') return;
+    const wasConnected = this.stateValue === 'connected';
+    this.stateValue = 'closed';
+    this.dropConnection(1000, 'client closed');
+    this.cancelRetryTimers();
+    this.requestTable?.failAll(error);
+    for (const send of this.outbox.takeAll()) this.host.sendFailed(send, error, true);
+    this.host.stopped(error);
+    if (wasConnected) this.noteDisconnected(1000, error.message, false);
+    if (report) this.host.error(error);
+  }
+
+  /**
+   * The app goes offline and keeps its state (save() it, or connect() again later): the connection
+   * is closed and no reconnect follows; unsent messages stay in the outbox.
+   */
+  suspend(): void {
+    if (this.stateValue === 'closed') return;
+    const wasConnected = this.stateValue === 'connected';
+    this.stateValue = 'idle';
+    this.dropConnection(1000, 'client closed');
+    this.cancelRetryTimers();
+    this.reconnectNotBeforeMs = undefined;
+    if (wasConnected) this.noteDisconnected(1000, 'client closed', false);
+  }
+
+  private startAttempt(): void {
+    const generation = ++this.generation;
+    this.stateValue = 'connecting';
+    this.connectTimer = this.host.clock.setTimer(this.config.connectTimeoutMs, () => {
+      this.connectTimer = undefined;
+      if (generation !== this.generation) return;
+      this.attemptFailed(new ChatClientError('TIMEOUT', `no welcome within ${this.config.connectTimeoutMs} ms`));
+    });
+    const { attempt, url } = this.rotation.next();
+    this.host.openConnection(generation, url, attempt);
+  }
+
+  /** The host's connection `connectionId` is open, and `token` is ours: authenticate. */
+  connectionOpened(connectionId: number, token: string): void {
+    if (connectionId !== this.generation || this.stateValue !== 'connecting') return;
+    this.stateValue = 'authenticating';
+    this.writeFrame({ type: 'auth', v: PROTOCOL_VERSION, token });
+  }
+
+  /** The host could not open connection `connectionId` (or get a token for it). */
+  connectionFailed(connectionId: number, error: ChatClientError): void {
+    if (connectionId === this.generation && (this.stateValue === 'connecting' || this.stateValue === 'authenticating')) this.attemptFailed(error);
+  }
+
+  /** Connection `connectionId` ended (server close, network, crash). */
+  connectionClosed(connectionId: number, code: number, reason: string): void {
+    if (connectionId !== this.generation) return;
+    if (this.stateValue === 'connected') {
+      this.connectionLost(code, reason);
+      return;
+    }
+    if (this.stateValue !== 'connecting' && this.stateValue !== 'authenticating') return;
+    const fatal = FATAL_CLOSE_CODES.get(code);
+    if (fatal) {
+      this.close(new ChatClientError(fatal, `connection closed during connect: ${code} ${reason}`, { retryable: false }), true);
+      return;
+    }
+    this.attemptFailed(new ChatClientError('CONNECT_FAILED', `connection closed during connect: ${code} ${reason}`));
+  }
+
+  private onWelcome(frame: WelcomeInfo): void {
+    if (this.stateValue !== 'authenticating') return;
+    this.connectTimer?.cancel();
+    this.connectTimer = undefined;
+    this.welcomeFrame = frame;
+    this.stateValue = 'connected';
+    this.failures = 0;
+    const nowMs = this.host.clock.nowMs();
+    this.connectedAtMs = nowMs;
+    this.lastFrameAtMs = nowMs;
+    if (!this.everConnected) {
+      this.everConnected = true;
+      if (this.config.recordsLink) this.record({ type: 'device', atMs: nowMs, userId: frame.userId, deviceId: frame.deviceId });
+    }
+    this.record({ type: 'connect', atMs: nowMs, userId: frame.userId, deviceId: frame.deviceId });
+    this.armHeartbeat();
+    const reset = this.noteIncarnation(frame.incarnation);
+
+    // Restore what the server keeps per connection, then catch up. Sends go first, in their
+    // original order: they are what the user is waiting for.
+    const watched = this.host.watchedUsers();
+    if (watched) {
+      const userIds = [...watched];
+      if (userIds.length > 0) this.writeFrame({ type: 'presence_subscribe', userIds });
+    }
+    if (this.pendingReads) {
+      for (const [conversationId, seq] of this.pendingReads) this.writeFrame({ type: 'read', conversationId, seq });
+      this.pendingReads = undefined;
+    }
+    for (const send of this.outbox.values()) this.transmit(send);
+    if (this.config.catchUpOnConnect) this.ordering.resumeAll();
+    else this.ordering.retryWanted();
+    this.host.connected(frame, reset);
+  }
+
+  /**
+   * Remembers the welcome's log incarnation. Another one than the client knew means the server's
+   * log started over: its seqs restart at 1 and it has forgotten every acknowledged send, so what
+   * the client keeps about the old log is dropped. A welcome without one (an older server)
+   * changes nothing.
+   */
+  private noteIncarnation(incarnation: string | undefined): ResetInfo | undefined {
+    if (incarnation === undefined) return undefined;
+    const previousIncarnation = this.incarnationValue;
+    this.incarnationValue = incarnation;
+    if (previousIncarnation === undefined || previousIncarnation === incarnation) return undefined;
+    const cursors = this.ordering.reset();
+    this.outbox.forgetServerState();
+    this.receiptMarks.clear();
+    this.pendingReads = undefined;
+    return { previousIncarnation, incarnation, cursors };
+  }
+
+  /** A connection attempt (open or auth) failed: back off and try the next gateway. */
+  private attemptFailed(error: ChatClientError): void {
+    this.dropConnection();
+    this.failures++;
+    if (this.failures >= this.config.maxReconnectAttempts) {
+      this.close(
+        new ChatClientError('CONNECT_FAILED', `gave up after ${this.failures} attempts: ${error.message}`, { retryable: false, cause: error }),
+        true,
+      );
+      return;
+    }
+    this.host.error(error);
+    if (this.stateValue === 'closed' || this.stateValue === 'idle') return;
+    this.scheduleReconnect();
+  }
+
+  /** The server refused our auth frame. */
+  private authFailed(error: ChatClientError): void {
+    // A long-lived client's token expires; the host hands out a fresh one on the next attempt.
+    // On the very first connect an expired token is the caller's bug: report it.
+    const refreshable = error.code === 'TOKEN_EXPIRED' && this.config.tokenRefreshes && this.everConnected;
+    if (error.retryable || refreshable) this.attemptFailed(error);
+    else this.close(error, true);
+  }
+
+  /** An established connection ended (server close, network, idle timeout, goaway). */
+  private connectionLost(code: number, reason: string): void {
+    this.dropConnection();
+    this.stateValue = 'reconnecting';
+    this.flaps = this.host.clock.nowMs() - this.connectedAtMs < STABLE_CONNECTION_MS ? this.flaps + 1 : 0;
+    const fatal = FATAL_CLOSE_CODES.get(code);
+    this.noteDisconnected(code, reason, fatal === undefined);
+    if (this.stateValue !== 'reconnecting') return; // the host closed or suspended the client meanwhile
+    if (fatal) {
+      this.close(new ChatClientError(fatal, `connection closed: ${code} ${reason}`, { retryable: false }), true);
+      return;
+    }
+    this.scheduleReconnect();
+  }
+
+  /** Bookkeeping when a welcomed connection ends. */
+  private noteDisconnected(code: number, reason: string, willReconnect: boolean): void {
+    const welcome = this.welcomeFrame;
+    if (welcome) this.record({ type: 'disconnect', atMs: this.host.clock.nowMs(), userId: welcome.userId, deviceId: welcome.deviceId });
+    // Answers to requests sent on the lost connection will never come. Requests are not
+    // replayed (a group change is not idempotent); sends are, from the outbox.
+    this.requestTable?.failAll(new ChatClientError('DISCONNECTED', `connection lost (${code} ${reason})`));
+    this.outbox.cancelTimers();
+    this.ordering.resetInFlight();
+    this.syncRetryTimer?.cancel();
+    this.syncRetryTimer = undefined;
+    this.host.disconnected({ code, reason, willReconnect });
+  }
+
+  private scheduleReconnect(): void {
+    this.stateValue = 'reconnecting';
+    let delayMs: number;
+    if (this.reconnectNotBeforeMs !== undefined) {
+      delayMs = Math.max(0, this.reconnectNotBeforeMs - this.host.clock.nowMs());
+      this.reconnectNotBeforeMs = undefined;
+    } else {
+      delayMs = backoffDelayMs(this.failures + this.flaps, this.config.reconnectMinDelayMs, this.config.reconnectMaxDelayMs, this.host.random.nextFloat());
+    }
+    this.reconnectTimer?.cancel();
+    this.reconnectTimer = this.host.clock.setTimer(delayMs, () => {
+      this.reconnectTimer = undefined;
+      if (this.stateValue === 'reconnecting') this.startAttempt();
+    });
+  }
+
+  /** Abandons the current connection (if any) and its timers; state is the caller's business. */
+  private dropConnection(code = 1000, reason = ''): void {
+    this.generation++;
+    this.connectTimer?.cancel();
+    this.connectTimer = undefined;
+    this.heartbeatTimer?.cancel();
+    this.heartbeatTimer = undefined;
+    this.goawayTimer?.cancel();
+    this.goawayTimer = undefined;
+    this.ackBatch = undefined;
+    this.host.closeConnection(code, reason);
+  }
+
+  private cancelRetryTimers(): void {
+    this.reconnectTimer?.cancel();
+    this.reconnectTimer = undefined;
+    this.syncRetryTimer?.cancel();
+    this.syncRetryTimer = undefined;
+    this.outbox.cancelTimers();
+  }
+
+  // ---------- heartbeat and liveness ----------
+
+  private armHeartbeat(): void {
+    const intervalMs = this.welcomeFrame?.heartbeatIntervalMs ?? 0;
+    if (!(intervalMs > 0)) return;
+    const generation = this.generation;
+    this.heartbeatTimer = this.host.clock.setTimer(intervalMs, () => {
+      this.heartbeatTimer = undefined;
+      if (generation !== this.generation || this.stateValue !== 'connected') return;
+      // The server answers every heartbeat, so silence means the path is dead even if TCP has
+      // not noticed (a partition): reconnect rather than wait for the OS.
+      const idleMs = this.config.idleTimeoutMs ?? intervalMs * IDLE_TIMEOUT_HEARTBEATS;
+      if (idleMs > 0 && this.host.clock.nowMs() - this.lastFrameAtMs >= idleMs) {
+        this.connectionLost(CloseCodes.HEARTBEAT_TIMEOUT, 'no frame from the server');
+        return;
+      }
+      this.writeFrame({ type: 'heartbeat' });
+      this.armHeartbeat();
+    });
+  }
+
+  private onGoaway(frame: ServerFrameOf<'goaway'>): void {
+    if (frame.reason === 'device_unlinked') {
+      // The server closes with DEVICE_UNLINKED right after; reconnecting would only be refused.
+      this.close(new ChatClientError('DEVICE_UNKNOWN', 'this device was unlinked', { retryable: false }), true);
+      return;
+    }
+    this.rotation.redirect(frame.urls);
+    const delayMs = Math.max(0, frame.reconnectAfterMs);
+    this.reconnectNotBeforeMs = this.host.clock.nowMs() + delayMs;
+    // Keep using this connection while the node drains; move when the hint says (or earlier,
+    // if the node closes first — then the reconnect still waits for the hint).
+    const generation = this.generation;
+    this.goawayTimer?.cancel();
+    this.goawayTimer = this.host.clock.setTimer(delayMs, () => {
+      this.goawayTimer = undefined;
+      if (generation === this.generation && this.stateValue === 'connected') {
+        this.connectionLost(CloseCodes.GOING_AWAY, `goaway: ${frame.reason}`);
+      }
+    });
+  }
+
+  // ---------- inbound frames ----------
+
+  /** A text frame arrived on connection `connectionId` (decoded, and validated if configured). */
+  receiveText(connectionId: number, text: string): void {
+    if (connectionId !== this.generation) return;
+    this.lastFrameAtMs = this.host.clock.nowMs();
+    const decoded = decodeServerFrame(text, this.config.validateFrames);
+    if (decoded.error) {
+      if (decoded.rid === undefined || !this.requestTable?.fail(decoded.rid, decoded.error)) this.host.error(decoded.error);
+      return;
+    }
+    if (decoded.frame) this.handleFrame(decoded.frame);
+  }
+
+  /** A frame arrived on connection `connectionId` already as an object (the simulator's connections). */
+  receiveFrame(connectionId: number, frame: ServerFrame): void {
+    if (connectionId !== this.generation) return;
+    this.lastFrameAtMs = this.host.clock.nowMs();
+    this.handleFrame(frame);
+  }
+
+  private handleFrame(frame: ServerFrame): void {
+    try {
+      this.dispatch(frame);
+    } finally {
+      this.flushAcks();
+    }
+  }
+
+  private dispatch(frame: ServerFrame): void {
+    switch (frame.type) {
+      case 'welcome':
+        this.onWelcome(frame);
+        return;
+      case 'event':
+        // Events replayed from the offline inbox are catch-up, not live delivery.
+        this.onEvent(frame.event, frame.queued ? 'sync' : 'live', true);
+        return;
+      case 'sent':
+        this.onSent(frame);
+        return;
+      case 'queued':
+        this.onQueued(frame);
+        return;
+      case 'receipt':
+        if (!this.receiptMarks.raise(frame)) return;
+        this.recordFromDevice({
+          type: 'receipt',
+          conversationId: frame.conversationId,
+          state: frame.state,
+          upToSeq: frame.upToSeq,
+          byUserId: frame.userId,
+          byDeviceId: frame.deviceId,
+        });
+        this.host.receipt(frame);
+        return;
+      case 'presence':
+        this.recordFromDevice({ type: 'presence', subjectUserId: frame.userId, online: frame.online });
+        this.host.presence(frame);
+        return;
+      case 'error':
+        this.onErrorFrame(frame);
+        return;
+      case 'goaway':
+        this.onGoaway(frame);
+        return;
+      case 'heartbeat_ack':
+        return;
+      case 'sync_result':
+      case 'history_result':
+      case 'conversations_result':
+      case 'receipts_result':
+      case 'group_result':
+      case 'media_url':
+      case 'ok':
+      case 'kp_status':
+      case 'kp_claimed':
+        this.requestTable?.settle(frame.rid, frame);
+        return;
+    }
+  }
+
+  /** pushed: the event came in an `event` frame (live, or replayed from the inbox: `queued`). */
+  private onEvent(event: ConversationEvent, via: Via, pushed = false): void {
+    if (this.isOwnPendingMessage(event)) {
+      // A message of ours still in the outbox comes back numbered: that is its ack. A queued one
+      // (write-ahead log) usually pushed, as the replay fans it out to the sender too; by sync when
+      // this device had already acknowledged later events, so the replay's fan-out passed it by.
+      // One whose answer was lost (its fan-out failed after the append) by sync: without taking
+      // it as the ack, a re-send queued by a store outage would wait for a copy the replay's
+      // fan-out passes by (this device acknowledged the seq already), unacknowledged for good.
+      // Not queued: an earlier attempt was stored and its answer lost, so this answer is a duplicate's.
+      const duplicate = this.outbox.get(event.conversationId, event.clientMessageId)?.queued !== true;
+      this.onSent({ type: 'sent', conversationId: event.conversationId, clientMessageId: event.clientMessageId, seq: event.seq, serverTimeMs: event.serverTimeMs, duplicate });
+      // A pushed copy also sits in this device's inbox.
+      if (pushed && this.config.autoAck) this.ackInOrder(event.conversationId, event.seq);
+      return;
+    }
+    const outcome = this.ordering.observe(event.conversationId, event.seq, event, via);
+    // A pushed duplicate means the server still thinks we lack it (inbox redelivery after a
+    // reconnect, or a push that raced a sync): ack again so it leaves the inbox.
+    if (outcome === 'duplicate' && pushed && this.config.autoAck) this.ackInOrder(event.conversationId, event.seq);
+  }
+
+  /** Events a request fetched (sync, history): handed to the app through the ordering path. */
+  observeFetched(events: readonly ConversationEvent[]): void {
+    for (const event of events) this.onEvent(event, 'sync');
+  }
+
+  /** Acks a pushed copy as far as it is in order (Ordering.ackableThrough). */
+  private ackInOrder(conversationId: ConversationId, seq: Seq): void {
+    const through = this.ordering.ackableThrough(conversationId, seq);
+    if (through > 0) this.queueAck(conversationId, through);
+  }
+
+  private isOwnPendingMessage(event: ConversationEvent): event is Extract<ConversationEvent, { kind: 'message' }> {
+    const welcome = this.welcomeFrame;
+    if (event.kind !== 'message' || !welcome) return false;
+    if (event.senderUserId !== welcome.userId || event.senderDeviceId !== welcome.deviceId) return false;
+    return this.outbox.get(event.conversationId, event.clientMessageId) !== undefined;
+  }
+
+  private onQueued(frame: ServerFrameOf<'queued'>): void {
+    const send = this.outbox.get(frame.conversationId, frame.clientMessageId);
+    if (!send || send.queued) return; // already known to be queued (a repeated answer)
+    send.queued = true;
+    // Durable on the server: no timer re-sends; a reconnect still does (see PendingSend.queued).
+    send.timer?.cancel();
+    send.timer = undefined;
+    this.recordFromDevice({ type: 'queued', conversationId: frame.conversationId, clientMessageId: frame.clientMessageId });
+    this.host.sendQueued(send, frame.serverTimeMs);
+  }
+
+  private onSent(frame: ServerFrameOf<'sent'>): void {
+    const send = this.outbox.get(frame.conversationId, frame.clientMessageId);
+    if (send) {
+      this.outbox.remove(send);
+      (this.heldAcks ??= new Set()).add(send);
+    }
+    // The history `ack` is recorded when the message takes its place in this device's order of
+    // the conversation: at once, unless events before it have not arrived yet (a `sent` may
+    // overtake an event with a lower seq), so the device's observations never go backwards.
+    // Until then the send is held (see save()).
+    const recordAck = send
+      ? () => {
+          this.heldAcks?.delete(send);
+          this.recordFromDevice({ type: 'ack', conversationId: frame.conversationId, clientMessageId: frame.clientMessageId, seq: frame.seq });
+        }
+      : undefined;
+    // Our own message occupies its seq in our view of the conversation (the server does not
+    // echo it to this device); observing it keeps the gap logic from waiting for it.
+    this.ordering.observe(frame.conversationId, frame.seq, undefined, 'live', recordAck);
+    if (!send) return; // the answer to an attempt we already had an answer for
+    this.host.sendAccepted(send, {
+      conversationId: frame.conversationId,
+      clientMessageId: frame.clientMessageId,
+      seq: frame.seq,
+      serverTimeMs: frame.serverTimeMs,
+      duplicate: frame.duplicate,
+    });
+  }
+
+  private onErrorFrame(frame: ServerFrameOf<'error'>): void {
+    const error = ChatClientError.fromFrame(frame);
+    if (this.stateValue === 'authenticating' && (frame.rid === undefined || frame.inReplyTo === 'auth')) {
+      this.authFailed(error);
+      return;
+    }
+    if (frame.rid !== undefined) {
+      if (this.requestTable?.fail(frame.rid, error)) return;
+      const send = this.outbox.getByRid(frame.rid);
+      if (send) {
+        this.sendFailed(send, error);
+        return;
+      }
+    }
+    // Unmatched: a rate-limit rejection (the server rejects before reading the rid), a failed
+    // ack/read, or a late answer. Any send it concerns is re-sent by its timeout.
+    this.host.error(error);
+  }
+
+  // ---------- OrderingSink (called by Ordering, not by apps) ----------
+
+  deliver(event: ConversationEvent, via: Via): void {
+    if (this.config.history) this.record(deliverRecord(this.host.clock.nowMs(), this.welcomeFrame, event, via));
+    if (this.config.autoAck) this.queueAck(event.conversationId, event.seq);
+    this.host.delivered(event, via);
+  }
+
+  /**
+   * Ordering wants the events after afterSeq (or, fromLink, from this device's link point); pages
+   * until the server says there are no more.
+   */
+  requestSync(conversationId: ConversationId, afterSeq: Seq, fromLink = false): boolean {
+    if (this.stateValue !== 'connected') return false;
+    const rid = this.nextRid();
+    this.requests.add(
+      rid,
+      'sync_result',
+      this.config.requestTimeoutMs,
+      (frame) => this.onSyncPage(frame as ServerFrameOf<'sync_result'>, afterSeq),
+      (error) => this.onSyncFailed(conversationId, error),
+    );
+    this.writeFrame(fromLink ? { type: 'sync', rid, conversationId, afterSeq, fromLink } : { type: 'sync', rid, conversationId, afterSeq });
+    return true;
+  }
+
+  hasPendingSend(conversationId: ConversationId): boolean {
+    return this.outbox.awaitsAnswer(conversationId);
+  }
+
+  // ---------- sync (gap repair and catch-up) ----------
+
+  private onSyncPage(page: ServerFrameOf<'sync_result'>, afterSeq: Seq): void {
+    this.observeFetched(page.events);
+    const lastSeq = page.events[page.events.length - 1]?.seq;
+    // An empty page with hasMore cannot make progress: treat it as the end rather than loop.
+    if (page.hasMore && lastSeq !== undefined && lastSeq > afterSeq) {
+      if (this.requestSync(page.conversationId, lastSeq)) return;
+      this.ordering.syncFinished(page.conversationId, false);
+      return;
+    }
+    this.ordering.syncFinished(page.conversationId, true);
+  }
+
+  private onSyncFailed(conversationId: ConversationId, error: ChatClientError): void {
+    if (error.retryable) {
+      // Timeout, STORAGE_UNAVAILABLE, ... (or DISCONNECTED: the reconnect resumes every sync).
+      this.ordering.syncFinished(conversationId, false);
+      if (error.code !== 'DISCONNECTED' && this.stateValue === 'connected') {
+        this.scheduleSyncRetry(error.retryAfterMs ?? this.config.syncRetryDelayMs);
+      }
+      return;
+    }
+    // Refused for good (e.g. NOT_A_MEMBER after removal): hand over what is held.
+    this.ordering.syncFinished(conversationId, true);
+    this.flushAcks();
+  }
+
+  private scheduleSyncRetry(delayMs: number): void {
+    if (this.syncRetryTimer) return;
+    this.syncRetryTimer = this.host.clock.setTimer(delayMs, () => {
+      this.syncRetryTimer = undefined;
+      if (this.stateValue === 'connected') this.ordering.retryWanted();
+    });
+  }
+
+  // ---------- requests ----------
+
+  private get requests(): RequestTable {
+    return (this.requestTable ??= new RequestTable(this.host.clock));
+  }
+
+  /**
+   * Sends a frame with a rid; `onAnswer` gets the answer of type `expect`, `onError` the
+   * rid-matched error frame, TIMEOUT, DISCONNECTED, or (at once) NOT_CONNECTED / CLOSED. Both run
+   * synchronously while the answer is handled, so deliveries they cause keep frame order.
+   */
+  request<T extends ServerFrameType>(
+    frame: ClientFrame & { rid: string },
+    expect: T,
+    onAnswer: (answer: ServerFrameOf<T>) => void,
+    onError: (error: ChatClientError) => void,
+  ): void {
+    if (this.stateValue !== 'connected') {
+      onError(
+        this.stateValue === 'closed' ? closedError() : new ChatClientError('NOT_CONNECTED', `cannot send ${frame.type}: not connected`),
+      );
+      return;
+    }
+    this.requests.add(frame.rid, expect, this.config.requestTimeoutMs, onAnswer as (answer: ServerFrame) => void, onError);
+    this.writeFrame(frame);
+  }
+
+  nextRid(): string {
+    return (++this.ridCounter).toString(36);
+  }
+
+  // ---------- sending messages ----------
+
+  /** A new pending send (not in the outbox yet: submit() it). */
+  newSend(conversationId: ConversationId, bodyBase64: string, options: NewSendOptions = {}): PendingSend {
+    return {
+      rid: this.nextRid(),
+      conversationId,
+      clientMessageId: options.clientMessageId ?? this.newClientMessageId(),
+      bodyBase64,
+      media: options.media,
+      mls: options.mls,
+      createdAtMs: this.host.clock.nowMs(),
+      attempt: 0,
+      queued: false,
+      timer: undefined,
+    };
+  }
+
+  /**
+   * Puts the send in the outbox and sends it now, or once connected; it is re-sent with the same
+   * clientMessageId after every send timeout and every reconnect until the server answers.
+   */
+  submit(send: PendingSend): void {
+    if (this.stateValue === 'closed') {
+      this.host.sendFailed(send, closedError(), false);
+      return;
+    }
+    this.outbox.add(send);
+    if (this.stateValue === 'connected') this.transmit(send);
+  }
+
+  /** `${deviceId}-${counter}-${random}`: unique per device, and across restarts by the random part. */
+  private newClientMessageId(): ClientMessageId {
+    const prefix = this.welcomeFrame?.deviceId ?? this.config.deviceId ?? 'c';
+    return `${prefix}-${++this.messageCounter}-${this.host.random.hex(6)}`;
+  }
+
+  private transmit(send: PendingSend): void {
+    const text = encodeSendFrame(send, this.welcomeFrame?.limits.frameBytesMax);
+    if (typeof text !== 'string') {
+      this.outbox.remove(send);
+      this.ordering.sendSettled(send.conversationId);
+      this.host.sendFailed(send, text, false);
+      return;
+    }
+    send.attempt++;
+    this.recordFromDevice({ type: 'send', conversationId: send.conversationId, clientMessageId: send.clientMessageId, attempt: send.attempt });
+    this.host.writeFrame('send', text);
+    // A queued message is durable on a server already: this re-send only puts it ahead of newer ones.
+    if (!send.queued) this.retryLater(send, this.config.sendTimeoutMs);
+  }
+
+  /** Re-sends after delayMs unless answered first; while offline, the reconnect re-sends instead. */
+  private retryLater(send: PendingSend, delayMs: number): void {
+    send.timer?.cancel();
+    send.timer = this.host.clock.setTimer(delayMs, () => {
+      send.timer = undefined;
+      if (this.outbox.has(send) && this.stateValue === 'connected') this.transmit(send);
+    });
+  }
+
+  private sendFailed(send: PendingSend, error: ChatClientError): void {
+    if (!error.retryable) {
+      this.outbox.remove(send);
+      this.ordering.sendSettled(send.conversationId);
+      this.host.sendFailed(send, error, false);
+      return;
+    }
+    // The server's hint is a floor; a send refused again and again backs off exponentially above
+    // it, so a crowd of refused clients cannot turn an overload into a retry storm.
+    const backoffMs = backoffDelayMs(send.attempt, this.config.reconnectMinDelayMs, this.config.sendRetryMaxDelayMs, this.host.random.nextFloat());
+    const delayMs = Math.max(error.retryAfterMs ?? 0, backoffMs);
+    this.retryLater(send, delayMs);
+    this.host.sendRetrying(send, error, delayMs);
+  }
+
+  // ---------- acks and reads ----------
+
+  private queueAck(conversationId: ConversationId, seq: Seq): void {
+    const batch = (this.ackBatch ??= new Map());
+    const previous = batch.get(conversationId);
+    if (previous === undefined || seq > previous) batch.set(conversationId, seq);
+  }
+
+  /**
+   * Acks are cumulative on the server (everything up to seq leaves the inbox), so one ack per
+   * conversation per inbound frame suffices: a 500-event sync page costs one ack, not 500,
+   * which keeps clients well inside the per-connection rate limit.
+   */
+  private flushAcks(): void {
+    const batch = this.ackBatch;
+    if (!batch) return;
+    this.ackBatch = undefined;
+    if (this.stateValue !== 'connected') return;
+    for (const [conversationId, seq] of batch) this.writeFrame({ type: 'ack', conversationId, seq });
+  }
+
+  /** Acknowledges delivery up to seq (only needed without autoAck). Dropped when offline. */
+  ack(conversationId: ConversationId, seq: Seq): void {
+    if (this.stateValue === 'connected') this.writeFrame({ type: 'ack', conversationId, seq });
+  }
+
+  /** Marks the conversation read up to seq; kept and sent after the next welcome when offline. */
+  markRead(conversationId: ConversationId, seq: Seq): void {
+    if (this.stateValue === 'connected') {
+      this.writeFrame({ type: 'read', conversationId, seq });
+      return;
+    }
+    if (this.stateValue === 'closed') return;
+    const reads = (this.pendingReads ??= new Map());
+    reads.set(conversationId, Math.max(seq, reads.get(conversationId) ?? 0));
+  }
+
+  /** Writes a frame without a rid (presence renewals and the like); dropped when offline. */
+  write(frame: ClientFrame): void {
+    if (this.stateValue === 'connected') this.writeFrame(frame);
+  }
+
+  // ---------- plumbing ----------
+
+  private writeFrame(frame: ClientFrame): void {
+    this.host.writeFrame(frame.type, JSON.stringify(frame));
+  }
+
+  private record(event: HistoryEvent): void {
+    this.config.history?.record(event);
+  }
+
+  /** Records an observation of this device, now (atMs, userId and deviceId filled in). */
+  private recordFromDevice(event: DistributiveOmit<HistoryEvent, 'atMs' | 'userId' | 'deviceId'>): void {
+    const history = this.config.history;
+    if (!history) return;
+    const welcome = this.welcomeFrame;
+    history.record({ ...event, atMs: this.host.clock.nowMs(), userId: welcome?.userId ?? '', deviceId: welcome?.deviceId ?? '' } as HistoryEvent);
+  }
+}
+
+/** Omit over each member of a union (plain Omit would merge the members). */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export function closedError(): ChatClientError {
+  return new ChatClientError('CLOSED', 'the client is closed');
+}
