@@ -78,7 +78,7 @@ function alternatives(choices: readonly string[]): string {
   return choices.length <= 1 ? (choices[0] ?? '') : `${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}`;
 }
 
-/** parseArgs explains some mistakes over two lines; a bad argument is reported in one. */
+/** parseArgs adds advice on positionals that start with '-' to an unknown option; a bad argument is reported in one short line. */
 function oneLine(text: string): string {
-  return text.split('\n')[0]!.trim();
+  return text.split('\n')[0]!.replace(/\. To specify a positional argument .*$/, '').trim();
 }

@@ -14,24 +14,35 @@ import path from 'node:path';
 import { loadConfig } from '../local/config.js';
 import { ensureCommand } from '../local/install.js';
 import { prometheusConfig } from '../local/prometheus.js';
-import { AlertRulesStaleError, PromtoolFailedError } from './errors.js';
+import { ExitCodes } from '../../checker/run-summary.js';
+import { defineCommand, EXIT_OK } from '../../cli/command-spec.js';
+import { runCommand } from '../../cli/run-command.js';
+import { ToolError } from '../../cli/tool-error.js';
+import { AlertsErrorCodes } from './error-codes.js';
 import { ALERTS_DIR, SLO_RULES_PATH, SLO_RULES_TESTS_PATH } from './rule-file-paths.js';
 import { sloRuleFileText } from './slo-rule-file.js';
 
+/** Every failure of this tool exits 1, as it always has (a CI step that checks rules fails on any non-zero). */
+const CHECK_FAILED = ExitCodes.INVARIANT_VIOLATED;
+
 function checkGeneratedFileIsCurrent(): void {
   if (fs.readFileSync(SLO_RULES_PATH, 'utf8') !== sloRuleFileText()) {
-    throw new AlertRulesStaleError(`${path.relative(process.cwd(), SLO_RULES_PATH)} is not what the SLO definitions generate: run \`npm run alerts:write\` and commit it`);
+    throw new ToolError(
+      AlertsErrorCodes.RULES_STALE,
+      `${path.relative(process.cwd(), SLO_RULES_PATH)} is not what the SLO definitions generate: run \`npm run alerts:write\` and commit it`,
+      { exitCode: CHECK_FAILED },
+    );
   }
 }
 
 function runPromtool(promtool: string, args: string[]): void {
   console.log(`$ promtool ${args.join(' ')}`);
   const result = spawnSync(promtool, args, { cwd: ALERTS_DIR, stdio: 'inherit' });
-  if (result.error) throw new PromtoolFailedError(`promtool could not run: ${result.error.message}`);
-  if (result.status !== 0) throw new PromtoolFailedError(`\`promtool ${args.join(' ')}\` exited with ${result.status ?? result.signal}`);
+  if (result.error) throw new ToolError(AlertsErrorCodes.PROMTOOL_FAILED, `promtool could not run: ${result.error.message}`, { exitCode: CHECK_FAILED });
+  if (result.status !== 0) throw new ToolError(AlertsErrorCodes.PROMTOOL_FAILED, `\`promtool ${args.join(' ')}\` exited with ${result.status ?? result.signal}`, { exitCode: CHECK_FAILED });
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   checkGeneratedFileIsCurrent();
   const config = loadConfig();
   const promtool = await ensureCommand('prometheus', 'promtool', 'prometheus', path.join(config.root, 'prometheus', 'install.log'));
@@ -46,12 +57,19 @@ async function main(): Promise<void> {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
   console.log('alert rules: generated file current, promtool checks and unit tests pass');
+  return ExitCodes.OK;
 }
 
-try {
-  await main();
-} catch (error) {
-  const code = (error as { code?: unknown }).code;
-  console.error(`${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message}`);
-  process.exitCode = 1;
-}
+await runCommand(
+  defineCommand({
+    name: 'alerts:test',
+    purpose: 'checks the SLO recording and alerting rules: generated file current, promtool check rules, promtool unit tests, the local Prometheus config',
+    options: {},
+    exitCodes: [
+      EXIT_OK,
+      { code: CHECK_FAILED, meaning: 'a check failed: ALERTS_RULES_STALE (run npm run alerts:write) or ALERTS_PROMTOOL_FAILED (promtool output above), or promtool could not be installed' },
+      { code: ExitCodes.COULD_NOT_RUN, meaning: 'bad command line' },
+    ],
+  }),
+  main,
+);

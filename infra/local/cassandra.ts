@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
 import { HOST, jitFlags, type CassandraJit, type LocalConfig } from './config.js';
-import { InstallError } from './errors.js';
+import { serviceError, ServicesErrorCodes } from './error-codes.js';
 import { aptInstall, ensureCommand, findCommand, runLogged } from './install.js';
 import { canConnect } from './process.js';
 import type { ServiceContext, ServiceDefinition } from './service.js';
@@ -37,7 +37,7 @@ export const cassandra: ServiceDefinition = {
       timeoutMs: 15 * 60_000,
     });
     if (!fs.existsSync(path.join(dir, 'lib', `cassandra-all-${version}.jar`))) {
-      throw new InstallError('cassandra', `mvn finished but cassandra-all-${version}.jar is not in ${dir}/lib`, ctx.installLog);
+      throw serviceError(ServicesErrorCodes.INSTALL_FAILED, 'cassandra', `mvn finished but cassandra-all-${version}.jar is not in ${dir}/lib`, ctx.installLog);
     }
     // Written last: a download interrupted half way is redone on the next `up`.
     fs.writeFileSync(path.join(dir, '.complete'), `${new Date().toISOString()}\n`);
@@ -254,7 +254,7 @@ async function findOrInstallJava17(ctx: ServiceContext): Promise<string> {
   ctx.log('no JDK 17 found; installing openjdk-17-jre-headless…');
   await aptInstall('cassandra', ['openjdk-17-jre-headless'], ctx.installLog);
   const installed = findJava17(ctx.config.cassandra.java);
-  if (!installed) throw new InstallError('cassandra', 'installed openjdk-17-jre-headless but found no Java 17', ctx.installLog);
+  if (!installed) throw serviceError(ServicesErrorCodes.INSTALL_FAILED, 'cassandra', 'installed openjdk-17-jre-headless but found no Java 17', ctx.installLog);
   return installed;
 }
 

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from './errors.js';
+import { servicesError, ServicesErrorCodes } from './error-codes.js';
 
 export const SERVICE_NAMES = ['cassandra', 'redis', 's3', 'prometheus'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -116,28 +116,28 @@ function port(env: Env, key: string, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1024 || value > 65535) {
-    throw new ConfigError(`${key}=${raw} is not a port number between 1024 and 65535`);
+    throw servicesError(ServicesErrorCodes.BAD_CONFIG, `${key}=${raw} is not a port number between 1024 and 65535`);
   }
   return value;
 }
 
 function heap(env: Env, key: string, fallback: string): string {
   const raw = env[key] || fallback;
-  if (!/^\d+[mMgG]$/.test(raw)) throw new ConfigError(`${key}=${raw} must look like 768m or 1g`);
+  if (!/^\d+[mMgG]$/.test(raw)) throw servicesError(ServicesErrorCodes.BAD_CONFIG, `${key}=${raw} must look like 768m or 1g`);
   return raw;
 }
 
 function oneOf<T extends string>(env: Env, key: string, allowed: readonly T[], fallback: T): T {
   const raw = env[key];
   if (raw === undefined || raw === '') return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${key}=${raw} must be one of ${allowed.join(', ')}`);
+  if (!(allowed as readonly string[]).includes(raw)) throw servicesError(ServicesErrorCodes.BAD_CONFIG, `${key}=${raw} must be one of ${allowed.join(', ')}`);
   return raw as T;
 }
 
 /** A Prometheus duration such as 500ms, 1s or 5s. */
 function duration(env: Env, key: string, fallback: string): string {
   const raw = env[key] || fallback;
-  if (!/^[1-9]\d*(ms|s|m)$/.test(raw)) throw new ConfigError(`${key}=${raw} must be a Prometheus duration such as 1s, 500ms or 1m`);
+  if (!/^[1-9]\d*(ms|s|m)$/.test(raw)) throw servicesError(ServicesErrorCodes.BAD_CONFIG, `${key}=${raw} must be a Prometheus duration such as 1s, 500ms or 1m`);
   return raw;
 }
 
@@ -146,7 +146,7 @@ function flag(env: Env, key: string): boolean | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (['1', 'true', 'yes'].includes(raw)) return true;
   if (['0', 'false', 'no'].includes(raw)) return false;
-  throw new ConfigError(`${key}=${raw} must be 1/true/yes or 0/false/no`);
+  throw servicesError(ServicesErrorCodes.BAD_CONFIG, `${key}=${raw} must be 1/true/yes or 0/false/no`);
 }
 
 /** Parses "host:port,host:port"; an empty string means no application targets. */
@@ -157,7 +157,7 @@ export function scrapeTargets(raw: string): string[] {
     .filter((t) => t !== '');
   for (const target of targets) {
     if (!/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(target)) {
-      throw new ConfigError(`PROMETHEUS_SCRAPE_TARGETS entry "${target}" must be host:port`);
+      throw servicesError(ServicesErrorCodes.BAD_CONFIG, `PROMETHEUS_SCRAPE_TARGETS entry "${target}" must be host:port`);
     }
   }
   return targets;

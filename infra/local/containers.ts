@@ -16,7 +16,7 @@ import { GenericContainer, Wait, type StartedTestContainer, type WaitStrategy } 
 import { cassandra } from './cassandra.js';
 import { loadConfig, type LocalConfig, type ServiceName } from './config.js';
 import { configWithPorts, containerSpecs, isLoopbackHost, type ContainerSpec, type ContainerWait } from './container-specs.js';
-import { ContainerHostError, HealthTimeoutError, ServicesFailedError } from './errors.js';
+import { serviceError, servicesError, servicesFailed, ServicesErrorCodes } from './error-codes.js';
 import { prometheus } from './prometheus.js';
 import { redis } from './redis.js';
 import { serviceContext, type ServiceDefinition } from './service.js';
@@ -50,7 +50,7 @@ export async function startContainers(options: ContainersOptions = {}): Promise<
   const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ service: specs[i]?.service ?? '?', error: s.reason as unknown }] : []));
   if (failures.length > 0) {
     await stop();
-    throw new ServicesFailedError(failures);
+    throw servicesFailed(failures);
   }
   try {
     const hostPorts = publishedPorts(started);
@@ -106,7 +106,8 @@ function publishedPorts(started: StartedService[]): Record<ServiceName, number> 
   for (const { spec, container } of started) {
     const host = container.getHost();
     if (!isLoopbackHost(host)) {
-      throw new ContainerHostError(
+      throw servicesError(
+        ServicesErrorCodes.CONTAINER_HOST_NOT_LOCAL,
         `${spec.service}: the container engine publishes ports on ${host}; the tests talk to 127.0.0.1 only, so use an engine on this machine or CHAT_TEST_SERVICES=local`,
       );
     }
@@ -128,7 +129,7 @@ async function confirmHealthy(definition: ServiceDefinition, config: LocalConfig
     } catch (error) {
       if (Date.now() >= deadline) {
         const reason = error instanceof Error ? error.message : String(error);
-        throw new HealthTimeoutError(definition.name, `container is up but its health probe still fails after ${HEALTH_RETRY_MS} ms: ${reason}`, undefined, { cause: error });
+        throw serviceError(ServicesErrorCodes.HEALTH_TIMEOUT, definition.name, `container is up but its health probe still fails after ${HEALTH_RETRY_MS} ms: ${reason}`, undefined, { cause: error });
       }
       await new Promise((resolve) => setTimeout(resolve, HEALTH_RETRY_INTERVAL_MS));
     }

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { InstallError } from './errors.js';
+import { serviceError, ServicesErrorCodes } from './error-codes.js';
 import { tailFile } from './process.js';
 
 /** Absolute path of an executable on PATH, or undefined. */
@@ -31,7 +31,7 @@ export interface RunOptions {
 
 /**
  * Runs a command to completion with stdout+stderr appended to logFile. Rejects with an
- * InstallError naming the log (and quoting its tail) on a non-zero exit or timeout.
+ * SERVICES_INSTALL_FAILED naming the log (and quoting its tail) on a non-zero exit or timeout.
  */
 export function runLogged(service: string, command: string, args: string[], logFile: string, options: RunOptions): Promise<void> {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
@@ -45,7 +45,7 @@ export function runLogged(service: string, command: string, args: string[], logF
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
     const fail = (what: string) =>
-      reject(new InstallError(service, `\`${command} ${args.join(' ')}\` ${what}\n${tailFile(logFile, 15)}`, logFile));
+      reject(serviceError(ServicesErrorCodes.INSTALL_FAILED, service, `\`${command} ${args.join(' ')}\` ${what}\n${tailFile(logFile, 15)}`, logFile));
     child.once('error', (err) => {
       clearTimeout(timer);
       fail(`could not start: ${err.message}`);
@@ -68,10 +68,10 @@ let aptUpdated = false;
 export function aptInstall(service: string, packages: string[], logFile: string): Promise<void> {
   const next = aptQueue.then(async () => {
     if (process.getuid?.() !== 0) {
-      throw new InstallError(service, `needs Debian packages ${packages.join(' ')}: run as root, or install them yourself`);
+      throw serviceError(ServicesErrorCodes.INSTALL_FAILED, service, `needs Debian packages ${packages.join(' ')}: run as root, or install them yourself`);
     }
     if (!findCommand('apt-get')) {
-      throw new InstallError(service, `needs ${packages.join(' ')} but apt-get is not available: install them yourself`);
+      throw serviceError(ServicesErrorCodes.INSTALL_FAILED, service, `needs ${packages.join(' ')} but apt-get is not available: install them yourself`);
     }
     const env = { DEBIAN_FRONTEND: 'noninteractive' };
     if (!aptUpdated) {
@@ -94,6 +94,6 @@ export async function ensureCommand(service: string, command: string, aptPackage
   if (found) return found;
   await aptInstall(service, [aptPackage], logFile);
   const installed = findCommand(command);
-  if (!installed) throw new InstallError(service, `installed ${aptPackage} but \`${command}\` is still not on PATH`, logFile);
+  if (!installed) throw serviceError(ServicesErrorCodes.INSTALL_FAILED, service, `installed ${aptPackage} but \`${command}\` is still not on PATH`, logFile);
   return installed;
 }

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HOST } from './config.js';
-import { HealthTimeoutError, PortInUseError, ProcessExitedError, SettingsChangedError, StopError } from './errors.js';
+import { serviceError, ServicesErrorCodes } from './error-codes.js';
 import { withLock } from './lock.js';
 import {
   canConnect,
@@ -52,7 +52,8 @@ export async function upService(def: ServiceDefinition, ctx: ServiceContext): Pr
     const started = record === undefined;
     let logOffset = 0;
     if (record?.port !== undefined && record.port !== port) {
-      throw new SettingsChangedError(
+      throw serviceError(
+        ServicesErrorCodes.SETTINGS_CHANGED,
         def.name,
         `already running (pid ${record.pid}) on port ${record.port}, but port ${port} was asked for; run \`down ${def.name}\` first`,
       );
@@ -61,7 +62,7 @@ export async function upService(def: ServiceDefinition, ctx: ServiceContext): Pr
       // No process of ours: a listener on the port belongs to someone else, and we would
       // either fail to bind or, worse, health-check their server and call it ours.
       if (await canConnect(HOST, port)) {
-        throw new PortInUseError(def.name, `port ${HOST}:${port} is already in use by a process that is not ours; stop it or choose another port`);
+        throw serviceError(ServicesErrorCodes.PORT_IN_USE, def.name, `port ${HOST}:${port} is already in use by a process that is not ours; stop it or choose another port`);
       }
       const spec = await def.prepare(ctx);
       ctx.log(`starting (${path.basename(spec.command)}), log: ${ctx.logFile}`);
@@ -89,7 +90,7 @@ async function waitHealthy(def: ServiceDefinition, ctx: ServiceContext, record: 
   let lastError = 'no health check has run yet';
   for (;;) {
     if (!isAlive(record)) {
-      throw new ProcessExitedError(def.name, `process ${record.pid} exited before it became healthy. Last log lines:\n${tailFile(ctx.logFile, 20, logOffset)}`, ctx.logFile);
+      throw serviceError(ServicesErrorCodes.PROCESS_EXITED, def.name, `process ${record.pid} exited before it became healthy. Last log lines:\n${tailFile(ctx.logFile, 20, logOffset)}`, ctx.logFile);
     }
     try {
       return await def.health(ctx);
@@ -97,7 +98,8 @@ async function waitHealthy(def: ServiceDefinition, ctx: ServiceContext, record: 
       lastError = err instanceof Error ? err.message : String(err);
     }
     if (Date.now() >= deadline) {
-      throw new HealthTimeoutError(
+      throw serviceError(
+        ServicesErrorCodes.HEALTH_TIMEOUT,
         def.name,
         `not healthy ${Math.round(def.startTimeoutMs / 1000)}s after start (pid ${record.pid}); last check: ${lastError}`,
         ctx.logFile,
@@ -118,7 +120,7 @@ export async function downService(def: ServiceDefinition, ctx: ServiceContext): 
   return withLock(def.name, lockFile(ctx), LOCK_WAIT_MS, async () => {
     const result = await stopRecorded(ctx.pidFile, def.stopGraceMs);
     if (result.stillAlive) {
-      throw new StopError(def.name, `process ${result.pid} survived SIGTERM and SIGKILL`, ctx.logFile);
+      throw serviceError(ServicesErrorCodes.STOP_FAILED, def.name, `process ${result.pid} survived SIGTERM and SIGKILL`, ctx.logFile);
     }
     return { service: def.name, outcome: result.outcome, ...(result.pid !== undefined ? { pid: result.pid } : {}) };
   });

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LockTimeoutError } from './errors.js';
+import { serviceError, ServicesErrorCodes } from './error-codes.js';
 import { isAlive, pidRecordFor, readPidFile, writePidFile } from './process.js';
 
 export async function withLock<T>(service: string, lockFile: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
@@ -14,7 +14,8 @@ export async function withLock<T>(service: string, lockFile: string, timeoutMs: 
     if (tryAcquire(lockFile)) break;
     if (Date.now() >= deadline) {
       const holder = readPidFile(lockFile);
-      throw new LockTimeoutError(
+      throw serviceError(
+        ServicesErrorCodes.LOCK_TIMEOUT,
         service,
         `another process (pid ${holder?.pid ?? '?'}) held ${lockFile} for more than ${Math.round(timeoutMs / 1000)}s`,
       );

@@ -5,7 +5,7 @@
  * starting or pointing at local processes; that is how integration suites which call
  * ensureServices(['redis']) end up on the containers without knowing about them.
  */
-import { ConfigError } from './errors.js';
+import { servicesError, ServicesErrorCodes } from './error-codes.js';
 import type { ServiceEnv } from './services-api.js';
 
 /** Names who provided the services ("containers"); unset: the local processes are the services. */
@@ -31,7 +31,7 @@ export function providedServiceEnv(env: Env): ServiceEnv | undefined {
   if (provider === undefined || provider === '') return undefined;
   const missing = SERVICE_ENV_KEYS.filter((key) => !env[key]);
   if (missing.length > 0) {
-    throw new ConfigError(`${PROVIDED_MARKER}=${provider} is set, but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not`);
+    throw servicesError(ServicesErrorCodes.BAD_CONFIG, `${PROVIDED_MARKER}=${provider} is set, but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not`);
   }
   return Object.fromEntries(SERVICE_ENV_KEYS.map((key) => [key, env[key] ?? ''])) as unknown as ServiceEnv;
 }

@@ -7,7 +7,7 @@
  */
 import { cassandra } from './cassandra.js';
 import { HOST, SERVICE_NAMES, loadConfig, type LocalConfig, type ServiceName } from './config.js';
-import { ConfigError, ServicesFailedError } from './errors.js';
+import { servicesError, servicesFailed, ServicesErrorCodes } from './error-codes.js';
 import { downService, serviceStatus, upService, type DownResult, type StatusResult, type UpResult } from './lifecycle.js';
 import { prometheus } from './prometheus.js';
 import { providedServiceEnv } from './provided-services.js';
@@ -75,7 +75,7 @@ export function parseServiceNames(names: readonly string[]): ServiceName[] {
   if (names.length === 0) return [...SERVICE_NAMES];
   const unknown = names.filter((n) => !(SERVICE_NAMES as readonly string[]).includes(n));
   if (unknown.length > 0) {
-    throw new ConfigError(`unknown service ${unknown.join(', ')}; known: ${SERVICE_NAMES.join(', ')}`);
+    throw servicesError(ServicesErrorCodes.BAD_CONFIG, `unknown service ${unknown.join(', ')}; known: ${SERVICE_NAMES.join(', ')}`);
   }
   return [...new Set(names as ServiceName[])];
 }
@@ -83,7 +83,7 @@ export function parseServiceNames(names: readonly string[]): ServiceName[] {
 /**
  * Installs, starts and health-checks the named services (all when empty), in parallel.
  * Resolves with the connection settings once every one is healthy; rejects with a
- * ServicesFailedError carrying each failure otherwise.
+ * SERVICES_SOME_FAILED carrying each failure otherwise.
  */
 export async function ensureServices(names: readonly string[] = [], options: ServicesOptions = {}): Promise<ServiceEnv> {
   if (options.config === undefined) {
@@ -122,6 +122,6 @@ async function forEachService<T>(
   const selected = parseServiceNames(names);
   const settled = await Promise.allSettled(selected.map((name) => action(DEFINITIONS[name], serviceContext(config, name, log))));
   const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ service: selected[i] ?? '?', error: s.reason as unknown }] : []));
-  if (failures.length > 0) throw new ServicesFailedError(failures);
+  if (failures.length > 0) throw servicesFailed(failures);
   return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
 }

@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { cassandraYaml, dataDirs, dependencyPom, jvmArgs } from './cassandra.js';
 import { loadConfig, scrapeTargets } from './config.js';
 import { containerSpecs } from './container-specs.js';
-import { ConfigError } from './errors.js';
+import { ServicesErrorCodes } from './error-codes.js';
 import { isAlive, pidRecordFor, readPidFile, tailFile, writePidFile } from './process.js';
 import { prometheusConfig } from './prometheus.js';
 import { redisArgs } from './redis.js';
@@ -51,9 +51,9 @@ describe('config and env', () => {
     expect(env.S3_BUCKET).toBe('other');
   });
 
-  it('rejects bad values with a ConfigError naming the variable', () => {
+  it('rejects bad values with SERVICES_BAD_CONFIG naming the variable', () => {
     expect(() => loadConfig({ LOCAL_REDIS_PORT: 'tcp://172.17.0.2:6379' })).toThrow(/LOCAL_REDIS_PORT/);
-    expect(() => loadConfig({ LOCAL_CASSANDRA_HEAP: 'lots' })).toThrow(ConfigError);
+    expect(() => loadConfig({ LOCAL_CASSANDRA_HEAP: 'lots' })).toThrow(expect.objectContaining({ code: ServicesErrorCodes.BAD_CONFIG }));
     expect(() => loadConfig({ LOCAL_CASSANDRA_JIT: 'C2' })).toThrow(/LOCAL_CASSANDRA_JIT=C2 must be one of c1, tiered/);
     expect(() => scrapeTargets('127.0.0.1:8080,not a target')).toThrow(/PROMETHEUS_SCRAPE_TARGETS/);
     expect(() => parseServiceNames(['redis', 'mysql'])).toThrow(/unknown service mysql/);

@@ -8,7 +8,7 @@
  *
  * Pure: the caller probes for an engine (only when the mode needs one) and passes the answer in.
  */
-import { ConfigError, ContainerEngineMissingError } from './errors.js';
+import { servicesError, ServicesErrorCodes } from './error-codes.js';
 
 export const TEST_SERVICES_MODES = ['auto', 'local', 'containers', 'none'] as const;
 export type TestServicesMode = (typeof TEST_SERVICES_MODES)[number];
@@ -33,7 +33,7 @@ export function parseTestServicesMode(raw: string | undefined): TestServicesMode
   if (raw === undefined || raw === '') return 'auto';
   // Exact spelling only: vitest.config.ts compares with 'none' as written, and the two must agree.
   if ((TEST_SERVICES_MODES as readonly string[]).includes(raw)) return raw as TestServicesMode;
-  throw new ConfigError(`CHAT_TEST_SERVICES=${raw} is not one of ${TEST_SERVICES_MODES.join(', ')}`);
+  throw servicesError(ServicesErrorCodes.BAD_CONFIG, `CHAT_TEST_SERVICES=${raw} is not one of ${TEST_SERVICES_MODES.join(', ')}`);
 }
 
 /** Only these modes look for a container engine; `local` and `none` never pay for the probe. */
@@ -43,16 +43,17 @@ export function needsEngineProbe(mode: TestServicesMode): boolean {
 
 /**
  * Picks the path. `engine` is required for the modes that need a probe; for `containers`
- * without an engine it throws ContainerEngineMissingError instead of quietly falling back,
+ * without an engine it throws SERVICES_CONTAINER_ENGINE_MISSING instead of quietly falling back,
  * because someone who asked for containers wants to know they did not get them.
  */
 export function selectTestServices(mode: TestServicesMode, engine?: EngineProbe): TestServicesChoice {
   if (mode === 'none') return { path: 'none', reason: 'CHAT_TEST_SERVICES=none: unit tests only, no services' };
   if (mode === 'local') return { path: 'local', reason: 'CHAT_TEST_SERVICES=local' };
-  if (engine === undefined) throw new ConfigError(`CHAT_TEST_SERVICES=${mode} needs a container-engine probe result`);
+  if (engine === undefined) throw servicesError(ServicesErrorCodes.BAD_CONFIG, `CHAT_TEST_SERVICES=${mode} needs a container-engine probe result`);
   if (mode === 'containers') {
     if (!engine.present) {
-      throw new ContainerEngineMissingError(
+      throw servicesError(
+        ServicesErrorCodes.CONTAINER_ENGINE_MISSING,
         `CHAT_TEST_SERVICES=containers, but no container engine answered (${engine.detail}); ` +
           'start Docker (or set DOCKER_HOST), or use CHAT_TEST_SERVICES=local',
       );

@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { loadConfig, REPO_ROOT } from './config.js';
 import { engineHints, type EngineHintSources } from './container-engine.js';
 import { CONTAINER_PORTS, configWithPorts, containerPrometheusConfig, containerSpecs, isLoopbackHost, type ContainerSpec } from './container-specs.js';
-import { ConfigError, ContainerEngineMissingError } from './errors.js';
+import { ServicesErrorCodes } from './error-codes.js';
 import { announceServices, PROVIDED_MARKER, providedServiceEnv } from './provided-services.js';
 import { ensureServices, serviceEnv, type ServiceEnv } from './services-api.js';
 import { needsEngineProbe, parseTestServicesMode, selectTestServices } from './test-services-mode.js';
@@ -24,10 +24,10 @@ describe('CHAT_TEST_SERVICES', () => {
   });
 
   it('rejects anything else with the list of modes', () => {
-    expect(() => parseTestServicesMode('docker')).toThrow(ConfigError);
+    expect(() => parseTestServicesMode('docker')).toThrow(expect.objectContaining({ code: ServicesErrorCodes.BAD_CONFIG }));
     expect(() => parseTestServicesMode('docker')).toThrow(/CHAT_TEST_SERVICES=docker is not one of auto, local, containers, none/);
     // vitest.config.ts compares with 'none' exactly, so a differently spelled value must not half-work.
-    expect(() => parseTestServicesMode('NONE')).toThrow(ConfigError);
+    expect(() => parseTestServicesMode('NONE')).toThrow(expect.objectContaining({ code: ServicesErrorCodes.BAD_CONFIG }));
   });
 
   it('probes for an engine only in auto and containers', () => {
@@ -51,13 +51,13 @@ describe('CHAT_TEST_SERVICES', () => {
 
   it('containers without an engine fails clearly instead of falling back', () => {
     expect(selectTestServices('containers', ENGINE).path).toBe('containers');
-    expect(() => selectTestServices('containers', NO_ENGINE)).toThrow(ContainerEngineMissingError);
+    expect(() => selectTestServices('containers', NO_ENGINE)).toThrow(expect.objectContaining({ code: ServicesErrorCodes.CONTAINER_ENGINE_MISSING }));
     expect(() => selectTestServices('containers', NO_ENGINE)).toThrow(/no container engine answered \(no DOCKER_HOST, no Docker socket\).*CHAT_TEST_SERVICES=local/);
   });
 
   it('refuses to guess when a mode that needs a probe got none', () => {
-    expect(() => selectTestServices('auto')).toThrow(ConfigError);
-    expect(() => selectTestServices('containers')).toThrow(ConfigError);
+    expect(() => selectTestServices('auto')).toThrow(expect.objectContaining({ code: ServicesErrorCodes.BAD_CONFIG }));
+    expect(() => selectTestServices('containers')).toThrow(expect.objectContaining({ code: ServicesErrorCodes.BAD_CONFIG }));
   });
 });
 
@@ -199,7 +199,7 @@ describe('services announced through the environment', () => {
 
   it('must be complete', () => {
     const { REDIS_URL: _redis, S3_BUCKET: _bucket, ...partial } = announceServices(containerEnv, 'containers');
-    expect(() => providedServiceEnv(partial)).toThrow(ConfigError);
+    expect(() => providedServiceEnv(partial)).toThrow(expect.objectContaining({ code: ServicesErrorCodes.BAD_CONFIG }));
     expect(() => providedServiceEnv(partial)).toThrow(/CHAT_SERVICES_PROVIDED=containers is set, but REDIS_URL, S3_BUCKET are not/);
   });
 
@@ -207,7 +207,7 @@ describe('services announced through the environment', () => {
     for (const [key, value] of Object.entries(announceServices(containerEnv, 'containers'))) vi.stubEnv(key, value);
     expect(serviceEnv()).toEqual(containerEnv);
     await expect(ensureServices(['redis', 'cassandra'])).resolves.toEqual(containerEnv);
-    await expect(ensureServices(['mysql'])).rejects.toThrow(ConfigError);
+    await expect(ensureServices(['mysql'])).rejects.toThrow(expect.objectContaining({ code: ServicesErrorCodes.BAD_CONFIG }));
     // An explicit config still means the local processes it describes.
     expect(serviceEnv(loadConfig({})).REDIS_URL).toBe('redis://127.0.0.1:16379');
   });

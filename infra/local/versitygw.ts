@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HOST, type LocalConfig } from './config.js';
-import { InstallError } from './errors.js';
+import { serviceError, ServicesErrorCodes } from './error-codes.js';
 import { findCommand, runLogged } from './install.js';
 import type { ServiceDefinition } from './service.js';
 
@@ -28,7 +28,7 @@ export const versitygw: ServiceDefinition = {
     const go = findCommand('go');
     if (!go) {
       // Debian's golang is too old for versitygw; the machine image ships a current Go.
-      throw new InstallError('s3', 'the `go` command is needed to build versitygw; install Go 1.24 or newer');
+      throw serviceError(ServicesErrorCodes.INSTALL_FAILED, 's3', 'the `go` command is needed to build versitygw; install Go 1.24 or newer');
     }
     const version = ctx.config.s3.versitygwVersion;
     ctx.log(`building versitygw ${version} with go install (a few minutes on 2 cores)…`);
@@ -38,7 +38,7 @@ export const versitygw: ServiceDefinition = {
       env: { GOBIN: gobin, GOFLAGS: '-buildvcs=false' },
       timeoutMs: 20 * 60_000,
     });
-    if (!fs.existsSync(binary)) throw new InstallError('s3', `go install finished but ${binary} is missing`, ctx.installLog);
+    if (!fs.existsSync(binary)) throw serviceError(ServicesErrorCodes.INSTALL_FAILED, 's3', `go install finished but ${binary} is missing`, ctx.installLog);
   },
 
   async prepare(ctx) {
