@@ -8,7 +8,7 @@ import type { MessageStore } from '../system/ports/message-store.js';
 import { StreamingCheck } from './check/streaming-check.js';
 import { HistoryTap } from './check/history-tap.js';
 import { compareCapacity, formatCapacityComparison, type CapacityComparison } from './capacity/index.js';
-import { Scheduler } from './engine/scheduler.js';
+import { Scheduler } from '../system/adapters/virtual/scheduler.js';
 import { judgeSlos } from './report/judge-slos.js';
 import { measuredCapacityOf } from './report/measured-capacity.js';
 import { FaultInjector, type FaultRecord } from './faults/fault-injector.js';
@@ -16,7 +16,7 @@ import { planFaults } from './faults/fault-plan.js';
 import { RunCollector, type SeriesPoint } from './report/collector.js';
 import { Workload } from './workload/workload.js';
 import { formatCellSlice, scenarioOfCell, seedOfCell, type CellSlice } from './cells/cell-slice.js';
-import { SimWorld } from './world/sim-world.js';
+import { SimWorld } from '../system/worlds/simulated/sim-world.js';
 
 export interface SimOptions {
   scenario: Scenario;

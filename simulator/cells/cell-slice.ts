@@ -1,5 +1,5 @@
 import type { Scenario } from '../../scenarios/format/index.js';
-import { mixSeed } from '../engine/streams.js';
+import { mixSeed } from '../../system/adapters/virtual/seed-streams.js';
 import { CellsErrorCodes } from './cells-error-codes.js';
 import { ToolError } from '../../cli/tool-error.js';
 

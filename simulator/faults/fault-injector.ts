@@ -1,7 +1,7 @@
 import type { ServiceTier } from '../../system/adapters/virtual/service-tier.js';
-import type { Scheduler } from '../engine/scheduler.js';
+import type { Scheduler } from '../../system/adapters/virtual/scheduler.js';
 import type { Workload } from '../workload/workload.js';
-import type { SimWorld } from '../world/sim-world.js';
+import type { SimWorld } from '../../system/worlds/simulated/sim-world.js';
 import type { PlannedFault } from './fault-plan.js';
 
 /** A fault's outcome for the summary (docs/summaries.md: faults [{kind, target, at_s, healed_s, recovered_s}]). */

@@ -1,6 +1,6 @@
 import { defaultTargetOf, type FaultKind, type Scenario } from '../../scenarios/format/index.js';
 import { exponential } from '../engine/sample.js';
-import { streamOf } from '../engine/streams.js';
+import { streamOf } from '../../system/adapters/virtual/seed-streams.js';
 
 /** One fault as it will run: times in seconds from the start of the load. */
 export interface PlannedFault {

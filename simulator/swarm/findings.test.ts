@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { readScenario } from '../../scenarios/format/index.js';
 import type { ServerFrame } from '../../system/protocol/frames.js';
-import { Scheduler } from '../engine/scheduler.js';
+import { Scheduler } from '../../system/adapters/virtual/scheduler.js';
 import { runSimulation } from '../run-simulation.js';
 import { tinyScenario } from '../testing/tiny-scenario.js';
 import { VirtualDevice, type DeviceHost } from '../workload/virtual-device.js';
 import type { Workload } from '../workload/workload.js';
-import { SimConnection, type ClientEndpoint } from '../world/sim-connection.js';
-import type { SimGateway } from '../world/sim-gateway.js';
-import type { SimWorld } from '../world/sim-world.js';
+import { SimConnection, type ClientEndpoint } from '../../system/worlds/simulated/sim-connection.js';
+import type { SimGateway } from '../../system/worlds/simulated/sim-gateway.js';
+import type { SimWorld } from '../../system/worlds/simulated/sim-world.js';
 import { seedOutcome } from './run-seed.js';
 import { drawSchedule, parseFaultIndexes, parseKinds, scenarioWithSchedule, type ScheduleOptions } from './schedule.js';
 import { DEFAULT_SCHEDULE_OPTIONS } from './schedule.js';

@@ -1,7 +1,7 @@
 import type { ConversationId } from '../../system/core/ids.js';
 import type { MessageStore } from '../../system/ports/message-store.js';
 import type { Workload } from '../workload/workload.js';
-import type { SimWorld } from '../world/sim-world.js';
+import type { SimWorld } from '../../system/worlds/simulated/sim-world.js';
 import { forgetIdempotency } from '../testing/planted-bugs.js';
 
 /*

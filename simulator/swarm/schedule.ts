@@ -1,6 +1,6 @@
 import { FAULT_KINDS, defaultTargetOf, type FaultKind, type Scenario, type ScheduledFault } from '../../scenarios/format/index.js';
 import type { Uniform } from '../engine/sample.js';
-import { streamOf } from '../engine/streams.js';
+import { streamOf } from '../../system/adapters/virtual/seed-streams.js';
 
 /*
  * A seed's fault schedule in the seed swarm (simulator/README.md, "Seed swarm"): which faults,

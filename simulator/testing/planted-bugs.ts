@@ -1,7 +1,7 @@
 import type { ConversationEvent } from '../../system/core/events.js';
 import type { DeviceAddress } from '../../system/core/ids.js';
 import type { Workload } from '../workload/workload.js';
-import type { SimWorld } from '../world/sim-world.js';
+import type { SimWorld } from '../../system/worlds/simulated/sim-world.js';
 
 /**
  * Test-only adapter bugs the simulator must catch (issue: "a planted bug is caught"). Each

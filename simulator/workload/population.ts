@@ -1,6 +1,6 @@
 import type { Scenario } from '../../scenarios/format/index.js';
 import { sample, type Uniform } from '../engine/sample.js';
-import { mixSeed } from '../engine/streams.js';
+import { mixSeed } from '../../system/adapters/virtual/seed-streams.js';
 
 /**
  * Every virtual user in compact typed arrays: how many devices, how active, which groups. An

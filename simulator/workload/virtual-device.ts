@@ -6,8 +6,8 @@ import type { ServerFrame, ServerFrameOf } from '../../system/protocol/frames.js
 import { PROTOCOL_VERSION } from '../../system/protocol/version.js';
 import { backoffDelayMs } from '../../sdk/backoff.js';
 import { deliverRecord } from '../../sdk/history-recorder.js';
-import type { Scheduler } from '../engine/scheduler.js';
-import type { ClientEndpoint, SimConnection } from '../world/sim-connection.js';
+import type { Scheduler } from '../../system/adapters/virtual/scheduler.js';
+import type { ClientEndpoint, SimConnection } from '../../system/worlds/simulated/sim-connection.js';
 
 /** A send the device has not had acknowledged yet (kept across reconnects and offline spells). */
 export interface PendingSend {

@@ -4,11 +4,11 @@ import type { SeededRandom } from '../../system/adapters/virtual/seeded-random.j
 import type { ConversationEvent } from '../../system/core/events.js';
 import { directConversationId, type Seq } from '../../system/core/ids.js';
 import { exponential, sample } from '../engine/sample.js';
-import type { Scheduler } from '../engine/scheduler.js';
-import { mixSeed, streamOf } from '../engine/streams.js';
+import type { Scheduler } from '../../system/adapters/virtual/scheduler.js';
+import { mixSeed, streamOf } from '../../system/adapters/virtual/seed-streams.js';
 import type { RunCollector } from '../report/collector.js';
-import type { ClientLink, SimConnection } from '../world/sim-connection.js';
-import type { SimWorld } from '../world/sim-world.js';
+import type { ClientLink, SimConnection } from '../../system/worlds/simulated/sim-connection.js';
+import type { SimWorld } from '../../system/worlds/simulated/sim-world.js';
 import { Population } from './population.js';
 import { HEARTBEAT_INTERVAL_MS, VirtualDevice, type DeviceHost, type PendingSend, type PersistedDevice } from './virtual-device.js';
 import { WeightedSlots } from './weighted-slots.js';

@@ -1,5 +1,5 @@
-import type { BackgroundLoad } from '../../system/adapters/virtual/background-load.js';
-import type { SimTime } from '../../system/adapters/virtual/sim-time.js';
+import type { BackgroundLoad } from '../../adapters/virtual/background-load.js';
+import type { SimTime } from '../../adapters/virtual/sim-time.js';
 
 /** The scheduler's view the CPU needs: virtual time and its resolution. */
 export type TickedTime = SimTime & { readonly tickMs: number };

@@ -1,4 +1,4 @@
-import { SeededRandom } from '../../system/adapters/virtual/seeded-random.js';
+import { SeededRandom } from './seeded-random.js';
 
 /**
  * One seed drives every choice of a run. Each subsystem (workload, network, faults, each

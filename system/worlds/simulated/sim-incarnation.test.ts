@@ -3,10 +3,10 @@
  * for every gateway, unchanged by a gateway crash and restart, drawn from the run's seed.
  */
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../../system/ports/logger.js';
-import { noopMetrics } from '../../system/ports/metrics.js';
-import { Scheduler } from '../engine/scheduler.js';
-import { tinyScenario } from '../testing/tiny-scenario.js';
+import { silentLogger } from '../../ports/logger.js';
+import { noopMetrics } from '../../ports/metrics.js';
+import { Scheduler } from '../../adapters/virtual/scheduler.js';
+import { tinyScenario } from '../../../simulator/testing/tiny-scenario.js';
 import { SimWorld } from './sim-world.js';
 
 async function worldOf(seed: number): Promise<SimWorld> {

@@ -1,7 +1,7 @@
-import type { Session } from '../../system/gateway/session.js';
-import type { Connection } from '../../system/ports/connection.js';
-import type { ServerFrame } from '../../system/protocol/frames.js';
-import type { Scheduler } from '../engine/scheduler.js';
+import type { Session } from '../../gateway/session.js';
+import type { Connection } from '../../ports/connection.js';
+import type { ServerFrame } from '../../protocol/frames.js';
+import type { Scheduler } from '../../adapters/virtual/scheduler.js';
 import type { SimGateway } from './sim-gateway.js';
 
 /** What the client end of a simulated connection hears. */

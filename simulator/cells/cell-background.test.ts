@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { BACKGROUND_WINDOW_MS, BackgroundLoad } from '../../system/adapters/virtual/background-load.js';
 import { SeededRandom } from '../../system/adapters/virtual/seeded-random.js';
 import { ServiceTier } from '../../system/adapters/virtual/service-tier.js';
-import { Scheduler } from '../engine/scheduler.js';
+import { Scheduler } from '../../system/adapters/virtual/scheduler.js';
 import { runSimulation } from '../run-simulation.js';
 import { tinyScenario } from '../testing/tiny-scenario.js';
-import { GatewayCpu } from './gateway-cpu.js';
+import { GatewayCpu } from '../../system/worlds/simulated/gateway-cpu.js';
 
 /** Background requests of `load` due by `untilMs`, as [atMs, size] pairs. */
 function drained(load: BackgroundLoad, untilMs: number): Array<[number, number]> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ServiceTier } from '../../system/adapters/virtual/service-tier.js';
-import { Scheduler } from '../engine/scheduler.js';
+import { ServiceTier } from './service-tier.js';
+import { Scheduler } from './scheduler.js';
 
 /** A tier of one server, 10 ms per request, no network delay; 20 requests arrive at once, then one more at 150 ms. */
 async function burst(dropQueuedAfterMs?: number) {

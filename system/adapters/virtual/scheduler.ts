@@ -1,5 +1,5 @@
-import { HeldWorkQueue, type RealTimeWorkGate } from '../../system/adapters/virtual/held-token-authority.js';
-import type { SimTask, SimTime } from '../../system/adapters/virtual/sim-time.js';
+import { HeldWorkQueue, type RealTimeWorkGate } from './held-token-authority.js';
+import type { SimTask, SimTime } from './sim-time.js';
 
 /**
  * The simulator's event scheduler and virtual clock: a binary heap of tasks ordered by
