@@ -3,7 +3,7 @@ import { meanOf } from '../scenarios/format/index.js';
 import { isChatClientError } from '../sdk/index.js';
 import type { Random } from '../system/ports/random.js';
 import type { DeviceFleet, VirtualDevice } from './device-fleet.js';
-import { sample } from './sampling.js';
+import { sample } from '../scenarios/plan/index.js';
 
 /** Above this online share, devices simply stay connected (offline gaps would be ~0 s). */
 const ALWAYS_ONLINE_SHARE = 0.999;

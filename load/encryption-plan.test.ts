@@ -51,7 +51,8 @@ describe('planEncryption', () => {
     const plan = buildPlan(scenario, 'r');
     const e = planEncryption(scenario, plan);
     expect(e.userIds.size).toBe(plan.users.length);
-    expect(e.groupIndexes.has(0)).toBe(false);
+    const hot = plan.groups.find((g) => g.trafficShare !== undefined)!;
+    expect(e.groupIndexes.has(hot.index)).toBe(false);
     expect(e.groupsOverDeviceBound).toBe(1);
     expect(e.groupIndexes.size).toBe(plan.groups.length - 1);
   });

@@ -20,18 +20,29 @@ describe('population plan', () => {
     expect(buildPlan(scenario, 'r1').users[0]!.userId).toBe('r1-u0');
   });
 
-  it('follows the scenario: users, 1–2 devices, groups with distinct members, the hot group first', () => {
+  it('follows the scenario: users, 1–2 devices, groups with distinct members, the hot group last', () => {
     const plan = buildPlan(scenario, 'r1');
     expect(plan.users).toHaveLength(101);
     expect(new Set(plan.users.map((u) => u.deviceIds.length))).toEqual(new Set([1, 2]));
-    expect(plan.groups).toHaveLength(1 + 10);
-    expect(plan.groups[0]).toMatchObject({ trafficShare: 0.5 });
-    expect(plan.groups[0]!.memberIndexes.length + 1).toBe(40);
+    expect(plan.groups).toHaveLength(10 + 1);
+    expect(plan.groups.map((g) => g.trafficShare)).toEqual([...Array<undefined>(10), 0.5]);
+    expect(plan.groups[10]!.memberIndexes.length + 1).toBe(40);
     for (const group of plan.groups) {
       const members = [group.creatorIndex, ...group.memberIndexes];
       expect(new Set(members).size).toBe(members.length);
     }
-    for (const user of plan.users) expect(user.contacts).not.toContain(user.userId);
+    for (const user of plan.users) {
+      expect(user.contacts).not.toContain(user.userId);
+      expect(new Set(user.contacts).size).toBe(user.contacts.length);
+      expect(user.contacts.length).toBeGreaterThan(0);
+      expect(user.contacts.length).toBeLessThanOrEqual(scenario.population.contacts_per_user);
+    }
+  });
+
+  it('depends on the seed, not on the run id (which only names the users)', () => {
+    const withoutIds = (runId: string) => buildPlan(scenario, runId).users.map((u) => ({ ...u, userId: '', contacts: u.contacts.map((c) => c.replace(runId, '')) }));
+    expect(withoutIds('r1')).toEqual(withoutIds('r2'));
+    expect(buildPlan({ ...scenario, seed: scenario.seed + 1 }, 'r1').groups).not.toEqual(buildPlan(scenario, 'r1').groups);
   });
 
   it('splits users between shards without overlap or loss, and rate shares add up to 1', () => {

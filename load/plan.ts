@@ -1,13 +1,14 @@
 import type { Scenario } from '../scenarios/format/index.js';
-import { SeededRandom } from '../system/adapters/virtual/seeded-random.js';
-import { pickWeighted, sample } from './sampling.js';
+import { PlannedPopulation } from '../scenarios/plan/index.js';
 import { ownsUser } from './shard.js';
 import type { ShardSpec } from './types.js';
 
 /*
- * The population plan: who exists, how many devices each has, how active each is, whom they talk
- * to, and which groups exist with which members. It is a pure function of (scenario, run id), so
- * every shard of a run computes the same plan and takes its own users from it.
+ * The population plan as the load driver drives it: who exists, how many devices each has, how
+ * active each is, whom they talk to, and which groups exist with which members. It is the shared
+ * plan of the scenario and seed (scenarios/plan: the same population `npm run sim` simulates) as
+ * objects, with user ids that carry the run id. Every shard of a run computes the same plan and
+ * takes its own users from it.
  */
 
 export interface PlannedUser {
@@ -16,13 +17,12 @@ export interface PlannedUser {
   deviceIds: string[];
   /** Relative send activity (the scenario's `traffic.activity`, mean ≈ 1). */
   activity: number;
-  /** 1:1 partners this user writes to. */
+  /** 1:1 partners this user writes to, most frequent first (distinct; never the user). */
   contacts: string[];
 }
 
 export interface PlannedGroup {
   index: number;
-  name: string;
   /** Creates the group and is its admin; the group belongs to the shard that owns this user. */
   creatorIndex: number;
   /** Members besides the creator. */
@@ -32,12 +32,12 @@ export interface PlannedGroup {
 }
 
 export interface PopulationPlan {
+  /** The compact shared plan the objects below are built from. */
+  population: PlannedPopulation;
   users: PlannedUser[];
+  /** Ordinary groups first, then the hot ones (the shared plan's order and indexes). */
   groups: PlannedGroup[];
 }
-
-/** 1:1 partners per user: enough for variety, few enough that conversations build real history. */
-export const CONTACTS_PER_USER = 4;
 
 const DEVICE_NAMES = ['phone', 'laptop', 'tablet', 'desktop', 'watch', 'web'];
 
@@ -50,55 +50,28 @@ export function userIdOf(runId: string, index: number): string {
   return `${runId}-u${index}`;
 }
 
+/** The plan of `scenario` with its seed (main.ts puts --seed into the scenario). */
 export function buildPlan(scenario: Scenario, runId: string): PopulationPlan {
-  const random = new SeededRandom(scenario.seed);
-  const count = scenario.population.users;
-  const devicesCumulative: number[] = [];
-  scenario.population.devices_per_user.reduce((sum, share, i) => (devicesCumulative[i] = sum + share), 0);
-
+  const population = new PlannedPopulation(scenario, scenario.seed);
   const users: PlannedUser[] = [];
-  for (let index = 0; index < count; index++) {
-    const deviceCount = pickWeighted(devicesCumulative, random) + 1;
+  for (let index = 0; index < population.users; index++) {
+    const contacts = new Set<string>();
+    for (let k = 0; k < population.contactCount; k++) contacts.add(userIdOf(runId, population.contact(index, k)));
     users.push({
       index,
       userId: userIdOf(runId, index),
-      deviceIds: Array.from({ length: deviceCount }, (_, d) => deviceName(d)),
-      activity: sample(scenario.traffic.activity, random),
-      contacts: [],
+      deviceIds: Array.from({ length: population.devicesOf(index) }, (_, d) => deviceName(d)),
+      activity: population.activity[index]!,
+      contacts: [...contacts],
     });
   }
-  for (const user of users) {
-    const wanted = Math.min(CONTACTS_PER_USER, count - 1);
-    const contacts = new Set<string>();
-    // Neighbours first (a ring keeps every user someone's contact), then random picks.
-    if (wanted > 0) contacts.add(users[(user.index + 1) % count]!.userId);
-    while (contacts.size < wanted) {
-      const other = users[Math.floor(random.nextFloat() * count)]!;
-      if (other.index !== user.index) contacts.add(other.userId);
-    }
-    user.contacts = [...contacts];
-  }
-
   const groups: PlannedGroup[] = [];
-  const addGroup = (size: number, trafficShare?: number) => {
-    const members = new Set<number>();
-    const wanted = Math.max(2, Math.min(count, Math.round(size)));
-    while (members.size < wanted) members.add(Math.floor(random.nextFloat() * count));
-    const [creatorIndex, ...memberIndexes] = [...members];
-    groups.push({
-      index: groups.length,
-      name: `${scenario.name} group ${groups.length}`,
-      creatorIndex: creatorIndex!,
-      memberIndexes,
-      ...(trafficShare !== undefined ? { trafficShare } : {}),
-    });
-  };
-  if (count >= 2) {
-    for (const hot of scenario.groups.hot) addGroup(hot.size, hot.traffic_share);
-    const regular = Math.round(scenario.groups.per_user * count);
-    for (let g = 0; g < regular; g++) addGroup(sample(scenario.groups.size, random));
+  for (let index = 0; index < population.groupCount; index++) {
+    const [creatorIndex, ...memberIndexes] = population.membersOf(index);
+    const trafficShare = population.trafficShareOf(index);
+    groups.push({ index, creatorIndex: creatorIndex!, memberIndexes, ...(trafficShare !== undefined ? { trafficShare } : {}) });
   }
-  return { users, groups };
+  return { population, users, groups };
 }
 
 /** The part of the plan one shard drives. */

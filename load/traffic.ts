@@ -6,7 +6,7 @@ import type { DeviceFleet, VirtualDevice } from './device-fleet.js';
 import type { EncryptionLayer } from './encryption.js';
 import { nowEpochMs, type LoadMeasurements } from './measurements.js';
 import type { PlannedGroup, PopulationPlan, ShardPlan } from './plan.js';
-import { pickWeighted, sample } from './sampling.js';
+import { pickContactRank, pickWeighted, sample } from '../scenarios/plan/index.js';
 
 /** Bodies carry their scheduled send time first, so any driver process can time the delivery. */
 const BODY_PREFIX = /^t=(\d+(?:\.\d+)?);/;
@@ -237,7 +237,7 @@ export class TrafficGenerator {
     const groups = toGroup ? this.userGroups.get(user.userId) : undefined;
     if (groups && groups.length > 0) return { device, conversationId: groups[Math.floor(random.nextFloat() * groups.length)]! };
     if (user.contacts.length === 0) return undefined;
-    const partner = user.contacts[Math.floor(random.nextFloat() * user.contacts.length)]!;
+    const partner = user.contacts[pickContactRank(user.contacts.length, random)]!;
     return { device, conversationId: directConversationId(user.userId, partner) };
   }
 

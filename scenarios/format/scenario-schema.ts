@@ -26,6 +26,7 @@ export const population = z
     session_length_s: distribution
       .default({ kind: 'exponential', mean: 600 })
       .describe('How long a device stays connected; offline gaps follow from online_share.'),
+    contacts_per_user: z.number().int().positive().max(64).default(8).describe('1:1 partners each user writes to (a small social graph).'),
   })
   .strict();
 

@@ -89,7 +89,6 @@ export const simSection = z
         retry_delay_ms: positive.default(1_000).describe('Wait before re-sending after a retryable error.'),
         reconnect_min_ms: positive.default(250).describe('Reconnect backoff floor (the SDK default); doubles per attempt with jitter.'),
         reconnect_max_ms: positive.default(15_000).describe('Reconnect backoff ceiling (the SDK default).'),
-        contacts_per_user: z.number().int().positive().max(64).default(8).describe('1:1 partners each user picks from (a small social graph).'),
         presence_watch_contacts: z.number().int().nonnegative().max(64).default(0).describe('Contacts whose presence each connected device watches.'),
       })
       .strict()

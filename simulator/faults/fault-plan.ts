@@ -1,5 +1,5 @@
 import { defaultTargetOf, type FaultKind, type Scenario } from '../../scenarios/format/index.js';
-import { exponential } from '../engine/sample.js';
+import { exponential } from '../../scenarios/plan/index.js';
 import { streamOf } from '../../system/adapters/virtual/seed-streams.js';
 
 /** One fault as it will run: times in seconds from the start of the load. */

@@ -1,5 +1,5 @@
 import { FAULT_KINDS, defaultTargetOf, type FaultKind, type Scenario, type ScheduledFault } from '../../scenarios/format/index.js';
-import type { Uniform } from '../engine/sample.js';
+import type { Uniform } from '../../scenarios/plan/index.js';
 import { streamOf } from '../../system/adapters/virtual/seed-streams.js';
 
 /*

@@ -1,4 +1,4 @@
-import type { Uniform } from '../engine/sample.js';
+import type { Uniform } from '../../scenarios/plan/index.js';
 
 /**
  * A set of slots with weights, supporting add, remove and weighted draws in O(log n) (a Fenwick

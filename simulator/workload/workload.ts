@@ -3,7 +3,7 @@ import { meanOf, messagesPerSAt, type Scenario } from '../../scenarios/format/in
 import type { SeededRandom } from '../../system/adapters/virtual/seeded-random.js';
 import type { ConversationEvent } from '../../system/core/events.js';
 import { directConversationId, type Seq } from '../../system/core/ids.js';
-import { exponential, sample } from '../engine/sample.js';
+import { exponential, sample } from '../../scenarios/plan/index.js';
 import type { Scheduler } from '../../system/adapters/virtual/scheduler.js';
 import { mixSeed, streamOf } from '../../system/adapters/virtual/seed-streams.js';
 import type { RunCollector } from '../report/collector.js';
@@ -83,7 +83,7 @@ export class Workload implements DeviceHost {
     this.collector = collector;
     this.rng = streamOf(seed, 'workload');
     this.netRng = streamOf(seed, 'client-links');
-    this.population = new Population(scenario, streamOf(seed, 'population'), seed);
+    this.population = new Population(scenario, seed);
     const c = scenario.sim.clients;
     this.sendTimeoutMs = c.send_timeout_ms;
     this.retryDelayMs = c.retry_delay_ms;

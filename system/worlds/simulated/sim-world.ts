@@ -14,7 +14,7 @@ import type { MessageStore } from '../../ports/message-store.js';
 import type { TokenAuthority } from '../../ports/token-authority.js';
 import type { Metrics } from '../../ports/metrics.js';
 import { ChatCore } from '../../services/chat-core.js';
-import { exponential, sample } from '../../../simulator/engine/sample.js';
+import { exponential, sample } from '../../../scenarios/plan/index.js';
 import type { Scheduler } from '../../adapters/virtual/scheduler.js';
 import { streamOf } from '../../adapters/virtual/seed-streams.js';
 import type { SeededRandom } from '../../adapters/virtual/seeded-random.js';

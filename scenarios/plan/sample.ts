@@ -1,10 +1,16 @@
-import type { Distribution } from '../../scenarios/format/index.js';
+import type { Distribution } from '../format/index.js';
 
-/** A uniform source in [0, 1): the seeded streams of the run. */
+/*
+ * Draws from the scenario's distributions, for the simulator and the load driver alike: pure
+ * functions of (distribution, uniform source), so a seed gives the same draws in both tools.
+ */
+
+/** A uniform source in [0, 1): a seeded stream (SeededRandom, or anything with its nextFloat). */
 export interface Uniform {
   nextFloat(): number;
 }
 
+/** Zipf tables are built once per distribution object: cumulative weights over min..max. */
 const zipfTables = new WeakMap<object, Float64Array>();
 
 /** Draws one value of a scenario distribution. */
@@ -30,15 +36,8 @@ export function sample(d: Distribution, rng: Uniform): number {
         cdf = zipfCdf(d.exponent, d.min, d.max);
         zipfTables.set(d, cdf);
       }
-      const u = rng.nextFloat();
-      let lo = 0;
-      let hi = cdf.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (cdf[mid]! > u) hi = mid;
-        else lo = mid + 1;
-      }
-      return d.min + lo;
+      // The first rank whose cumulative share exceeds the draw.
+      return d.min + firstAbove(cdf, rng.nextFloat());
     }
   }
 }
@@ -48,7 +47,7 @@ export function exponential(mean: number, rng: Uniform): number {
 }
 
 /** Box–Muller; one draw per call keeps the stream's use simple and deterministic. */
-export function standardNormal(rng: Uniform): number {
+function standardNormal(rng: Uniform): number {
   const u1 = 1 - rng.nextFloat();
   const u2 = rng.nextFloat();
   return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
@@ -67,7 +66,29 @@ function zipfCdf(exponent: number, min: number, max: number): Float64Array {
   return cdf;
 }
 
-/** An integer in [0, n). */
-export function pickIndex(n: number, rng: Uniform): number {
-  return Math.floor(rng.nextFloat() * n);
+/** First index whose cumulative value is > x (binary search over a non-decreasing array). */
+function firstAbove(cumulative: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = cumulative.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cumulative[mid]! > x) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** Picks an index with probability proportional to its weight, given cumulative weights. */
+export function pickWeighted(cumulative: ArrayLike<number>, rng: Uniform): number {
+  const total = cumulative[cumulative.length - 1] ?? 0;
+  return firstAbove(cumulative, rng.nextFloat() * total);
+}
+
+/**
+ * Which of a user's `contactCount` partners a 1:1 message goes to: rank k ~ count × u², so the
+ * low ranks (the user's most frequent partners) get most messages.
+ */
+export function pickContactRank(contactCount: number, rng: Uniform): number {
+  const u = rng.nextFloat();
+  return Math.floor(contactCount * u * u);
 }

@@ -1,0 +1,2 @@
+export * from './planned-population.js';
+export * from './sample.js';
