@@ -10,6 +10,14 @@ import tseslint from 'typescript-eslint';
  */
 const deterministicCore = ['system/core/**/*.ts', 'system/services/**/*.ts', 'system/protocol/**/*.ts', 'system/ports/**/*.ts', 'checker/**/*.ts', 'system/gateway/session*.ts'];
 
+/*
+ * `system/` holds the server alone. Its clients and tools (the SDK, the load driver, the simulator)
+ * build on it, never the other way round: end-to-end tests live in `e2e/`, benchmarks in
+ * `load/bench/`, the simulator's workload in `simulator/`. Tests inside `system/` may use the SDK.
+ */
+const serverFiles = ['system/**/*.ts'];
+const toolImports = [{ group: ['**/sdk/**', '**/load/**', '**/simulator/**'], message: 'system/ holds the server: it imports nothing from sdk/, load/ or simulator/ (tests excepted).' }];
+
 const bannedIo = ['net', 'node:net', 'dgram', 'node:dgram', 'http', 'node:http', 'https', 'node:https', 'fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'ws', 'tls', 'node:tls', 'child_process', 'node:child_process'];
 
 export default tseslint.config(
@@ -19,6 +27,13 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: serverFiles,
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: toolImports }],
     },
   },
   {
@@ -49,7 +64,8 @@ export default tseslint.config(
         'error',
         {
           paths: bannedIo.map((name) => ({ name, message: 'Core code does no I/O: go through a port.' })),
-          patterns: [{ group: ['**/adapters/**'], message: 'Core code depends on ports, never on adapters.' }],
+          // This block's rule replaces the one above for these files, so the server rule is repeated.
+          patterns: [{ group: ['**/adapters/**'], message: 'Core code depends on ports, never on adapters.' }, ...toolImports],
         },
       ],
     },
