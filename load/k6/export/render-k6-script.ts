@@ -46,6 +46,7 @@ export function renderK6Script(scenario: Scenario, source: string): string {
     messageTimeoutMs,
     messageBytes: messageBytesOf(scenario),
     readShare: scenario.traffic.reads.share,
+    contactsPerUser: scenario.population.contacts_per_user,
   };
   return `/*
  * k6 script for the chatload scenario "${scenario.name}" (${commentText(source)}, seed ${scenario.seed}).

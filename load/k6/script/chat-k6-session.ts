@@ -62,13 +62,14 @@ export interface ChatScenarioTraffic {
   messageTimeoutMs: number;
   messageBytes: number;
   readShare: number;
+  /** The scenario's population.contacts_per_user: each device writes to this many neighbours. */
+  contactsPerUser: number;
 }
 
 export interface ChatSettings extends ChatScenarioTraffic {
   wsUrl: string;
   tokenUrl: string;
   runId: string;
-  contactsPerUser: number;
 }
 
 /** Typed failure with a stable code; thrown from setup() so k6 stops before any traffic. */
@@ -83,8 +84,6 @@ export class ChatK6Error extends Error {
 }
 
 const DEFAULT_WS_URL = 'ws://127.0.0.1:8080/ws';
-/** The load driver gives each user four 1:1 contacts; so does this script. */
-const CONTACTS_PER_USER = 4;
 
 /** The gateway's HTTP origin from its WebSocket URL (k6 has no URL global): ws://h:p/ws → http://h:p. */
 export function httpOriginOf(wsUrl: string): string {
@@ -112,7 +111,6 @@ export function chatSettingsFromEnv(traffic: ChatScenarioTraffic): ChatSettings 
     users: Math.max(2, Math.floor(numberFromEnv('CHAT_USERS', traffic.users))),
     warmupMs: numberFromEnv('CHAT_WARMUP_MS', traffic.warmupMs),
     messageTimeoutMs: numberFromEnv('CHAT_MESSAGE_TIMEOUT_MS', traffic.messageTimeoutMs),
-    contactsPerUser: CONTACTS_PER_USER,
   };
 }
 
