@@ -83,9 +83,13 @@ type ValueOf<S extends OptionSpec> = S extends BooleanOption
       ? S extends { default: number }
         ? number
         : number | undefined
-      : S extends { default: string }
-        ? string
-        : string | undefined;
+      : S extends { choices: readonly (infer Choice extends string)[] }
+        ? S extends { default: string }
+          ? Choice
+          : Choice | undefined
+        : S extends { default: string }
+          ? string
+          : string | undefined;
 
 /** The parsed values of a command's options, typed from its declaration. */
 export type OptionValues<Options extends OptionSpecs> = { -readonly [Name in keyof Options]: ValueOf<Options[Name]> };
