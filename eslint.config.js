@@ -8,7 +8,9 @@ import tseslint from 'typescript-eslint';
  * (Clock, Random, stores, Connection). Adapters, composition roots, the gateway's socket layer,
  * tools and tests are exempt.
  */
-const deterministicCore = ['system/core/**/*.ts', 'system/services/**/*.ts', 'system/protocol/**/*.ts', 'system/ports/**/*.ts', 'checker/**/*.ts', 'system/gateway/session*.ts'];
+// The client core (sdk/core, with the ordering and backoff it uses) is held to the same rule: the
+// SDK runs it on real sockets and timers, the simulator's virtual devices in virtual time.
+const deterministicCore = ['system/core/**/*.ts', 'system/services/**/*.ts', 'system/protocol/**/*.ts', 'system/ports/**/*.ts', 'checker/**/*.ts', 'system/gateway/session*.ts', 'sdk/core/**/*.ts', 'sdk/ordering.ts', 'sdk/backoff.ts'];
 
 /*
  * `system/` holds the server alone. Its clients and tools (the SDK, the load driver, the simulator)
