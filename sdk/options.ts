@@ -1,6 +1,7 @@
 import type { ConversationId, Seq } from '../system/core/ids.js';
 import type { Clock } from '../system/ports/clock.js';
 import type { Random } from '../system/ports/random.js';
+import { clientCoreConfig } from './core/config.js';
 import type { ClientCoreConfig } from './core/ports.js';
 import type { HistorySink } from './history-recorder.js';
 import { realClock } from './real-clock.js';
@@ -72,28 +73,27 @@ let defaultTransportFactory: TransportFactory | undefined;
 
 export function resolveOptions(options: ChatClientOptions): ResolvedOptions {
   if (options.urls.length === 0) throw new TypeError('ChatClient needs at least one gateway url');
-  const min = options.reconnectMinDelayMs ?? 250;
   return {
-    urls: [...options.urls],
+    ...clientCoreConfig({
+      urls: [...options.urls],
+      history: options.history,
+      deviceId: options.deviceId,
+      autoAck: options.autoAck,
+      sendTimeoutMs: options.sendTimeoutMs,
+      requestTimeoutMs: options.requestTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs,
+      reconnectMinDelayMs: options.reconnectMinDelayMs,
+      reconnectMaxDelayMs: options.reconnectMaxDelayMs,
+      sendRetryMaxDelayMs: options.sendRetryMaxDelayMs,
+      maxReconnectAttempts: options.maxReconnectAttempts,
+      idleTimeoutMs: options.idleTimeoutMs,
+      syncRetryDelayMs: options.syncRetryDelayMs,
+      validateFrames: options.validateFrames,
+      tokenRefreshes: typeof options.token === 'function',
+    }),
     token: options.token,
     clock: options.clock ?? realClock,
     random: options.random ?? cryptoRandom,
     transportFactory: options.transportFactory ?? (defaultTransportFactory ??= wsTransportFactory()),
-    history: options.history,
-    deviceId: options.deviceId,
-    autoAck: options.autoAck ?? true,
-    sendTimeoutMs: options.sendTimeoutMs ?? 5_000,
-    requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
-    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-    reconnectMinDelayMs: min,
-    reconnectMaxDelayMs: Math.max(min, options.reconnectMaxDelayMs ?? 15_000),
-    sendRetryMaxDelayMs: Math.max(min, options.sendRetryMaxDelayMs ?? 5_000),
-    maxReconnectAttempts: options.maxReconnectAttempts ?? Number.POSITIVE_INFINITY,
-    idleTimeoutMs: options.idleTimeoutMs,
-    syncRetryDelayMs: options.syncRetryDelayMs ?? 1_000,
-    validateFrames: options.validateFrames ?? true,
-    catchUpOnConnect: true,
-    tokenRefreshes: typeof options.token === 'function',
-    recordsLink: true,
   };
 }

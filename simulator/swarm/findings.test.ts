@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readScenario } from '../../scenarios/format/index.js';
-import type { ServerFrame } from '../../system/protocol/frames.js';
 import { Scheduler } from '../../system/adapters/virtual/scheduler.js';
 import { runSimulation } from '../run-simulation.js';
 import { tinyScenario } from '../testing/tiny-scenario.js';
-import { VirtualDevice, type DeviceHost } from '../workload/virtual-device.js';
 import type { Workload } from '../workload/workload.js';
 import { SimConnection, type ClientEndpoint } from '../../system/worlds/simulated/sim-connection.js';
 import type { SimGateway } from '../../system/worlds/simulated/sim-gateway.js';
@@ -28,16 +26,6 @@ async function swarmSeed(seed: number, faults?: string, options: ScheduleOptions
   return seedOutcome(scenario, { seed, schedule: kept.map((i) => drawn[i]!) });
 }
 
-/** A device host that records what the device records; everything else it is asked does nothing. */
-function recordingHost(): DeviceHost & { recorded: Array<{ type: string; upToSeq?: number; state?: string; seq?: number }> } {
-  const recorded: Array<{ type: string; upToSeq?: number; state?: string; seq?: number }> = [];
-  const known: Record<string, unknown> = { time: new Scheduler(), record: (e: { type: string }) => void recorded.push(e), recorded, random: () => 0.5 };
-  return new Proxy(known, { get: (target, key: string) => (key in target ? target[key] : () => undefined) }) as unknown as DeviceHost & { recorded: typeof recorded };
-}
-
-const receipt = (upToSeq: number, state: 'delivered' | 'read' = 'delivered'): ServerFrame =>
-  ({ type: 'receipt', conversationId: 'grp:g1', state, upToSeq, userId: 'u6', deviceId: 'd1' }) as ServerFrame;
-
 describe('seed swarm findings', () => {
   it('unhandled rejection in a retried fan-out during a Redis restart (swarm-small seed 3, fault 2) — fixed in system/services/fanout.ts', async () => {
     const outcome = await swarmSeed(3, '2');
@@ -49,15 +37,7 @@ describe('seed swarm findings', () => {
     expect((await swarmSeed(23)).invariants).not.toContain('receipts');
     expect((await swarmSeed(16, undefined, { maxFaults: 4, kinds: parseKinds('gateway_crash,cassandra_outage,redis_restart,surge') })).invariants).not.toContain('receipts');
 
-    // The rule itself: per (conversation, device, state), a watermark at or below the highest
-    // seen is not recorded, also after the device was offline (the app's client keeps them).
-    const host = recordingHost();
-    const device = new VirtualDevice(host, 0, 10, 0, undefined);
-    for (const frame of [receipt(134), receipt(175), receipt(171), receipt(3, 'read'), receipt(2, 'read'), receipt(175)]) device.onFrame(frame);
-    expect(host.recorded.map((e) => `${e.state} ${e.upToSeq}`)).toEqual(['delivered 134', 'delivered 175', 'read 3']);
-    const again = new VirtualDevice(host, 0, 10, 0, device.persist());
-    for (const frame of [receipt(172), receipt(181), receipt(3, 'read'), receipt(9, 'read')]) again.onFrame(frame);
-    expect(host.recorded.map((e) => `${e.state} ${e.upToSeq}`).slice(3)).toEqual(['delivered 181', 'read 9']);
+    // The rule itself is the client core's (sdk/core/client-core.test.ts, 'receipts'), which the virtual devices run.
   });
 
   it('a send whose seq came before the events ahead of it stays in the outbox if the session ends first (seeds 680 and 424: a Redis restart, then a Cassandra outage)', async () => {
@@ -66,23 +46,7 @@ describe('seed swarm findings', () => {
     // it: the checker saw messages queued that never got a seq, although they were stored.
     expect((await swarmSeed(680, '2,3')).invariants).not.toContain('durability');
     expect((await swarmSeed(424, '1,2')).invariants).not.toContain('durability');
-
-    const host = recordingHost();
-    const device = new VirtualDevice(host, 0, 8, 0, undefined);
-    const conversationId = 'dm:u23:u8';
-    const own = (seq: number, clientMessageId: string): ServerFrame =>
-      ({ type: 'event', event: { kind: 'message', conversationId, seq, senderUserId: 'u8', senderDeviceId: 'd0', clientMessageId, bodyBase64: 'eA==', serverTimeMs: 1 } }) as ServerFrame;
-    device.outbox.set('m2', { conversationId, clientMessageId: 'm2', body: 'eA==', media: undefined, attempt: 1, rid: 'r2', firstSentAtMs: 0, queued: true });
-    device.onFrame(own(1, 'before'));
-    // The replay numbers m2 at 3 while seq 2 has not arrived: its ack waits for seq 2.
-    device.onFrame(own(3, 'm2'));
-    expect(host.recorded.filter((e) => e.type === 'ack')).toEqual([]);
-    expect(device.outbox.size).toBe(0);
-    expect(device.persist()?.outbox.map((send) => send.clientMessageId)).toEqual(['m2']);
-    // Once seq 2 is there, the ack is recorded and the send is no longer kept.
-    device.onFrame(own(2, 'between'));
-    expect(host.recorded.filter((e) => e.type === 'ack').map((e) => e.seq)).toEqual([3]);
-    expect(device.persist()?.outbox).toEqual([]);
+    // The rule itself is the client core's (sdk/core/client-core.test.ts, 'saves a send whose seq came before…').
   });
 
   it('a queued send does not keep a conversation without a cursor from syncing (seed 1167: a Cassandra outage, then a Redis partition) — fixed in sdk/ and the virtual devices', async () => {

@@ -1,6 +1,11 @@
 import type { HistoryEvent } from '../../checker/history.js';
 import { meanOf, messagesPerSAt, type Scenario } from '../../scenarios/format/index.js';
+import { clientCoreConfig } from '../../sdk/core/config.js';
+import type { ClientCoreConfig } from '../../sdk/core/ports.js';
 import type { SeededRandom } from '../../system/adapters/virtual/seeded-random.js';
+import { SimClock } from '../../system/adapters/virtual/sim-clock.js';
+import type { Clock } from '../../system/ports/clock.js';
+import type { Random } from '../../system/ports/random.js';
 import type { ConversationEvent } from '../../system/core/events.js';
 import { directConversationId, type Seq } from '../../system/core/ids.js';
 import { exponential, sample } from '../../scenarios/plan/index.js';
@@ -10,7 +15,7 @@ import type { RunCollector } from '../report/collector.js';
 import type { ClientLink, SimConnection } from '../../system/worlds/simulated/sim-connection.js';
 import type { SimWorld } from '../../system/worlds/simulated/sim-world.js';
 import { Population } from './population.js';
-import { HEARTBEAT_INTERVAL_MS, VirtualDevice, type DeviceHost, type PendingSend, type PersistedDevice } from './virtual-device.js';
+import { VirtualDevice, type DeviceHost, type PendingSend, type PersistedDevice } from './virtual-device.js';
 import { WeightedSlots } from './weighted-slots.js';
 
 /** A pre-made base64 body long enough for any message size the scenario draws (bodies are opaque). */
@@ -37,11 +42,9 @@ export interface WorkloadOptions {
 export class Workload implements DeviceHost {
   readonly population: Population;
   readonly time: Scheduler;
-  readonly sendTimeoutMs: number;
-  readonly retryDelayMs: number;
-  readonly reconnectMinMs: number;
-  readonly reconnectMaxMs: number;
-  readonly heartbeatTimeoutMs: number;
+  readonly clientConfig: ClientCoreConfig;
+  readonly clock: Clock;
+  readonly random: Random;
   private readonly scenario: Scenario;
   private readonly world: SimWorld;
   private readonly collector: RunCollector;
@@ -85,11 +88,23 @@ export class Workload implements DeviceHost {
     this.netRng = streamOf(seed, 'client-links');
     this.population = new Population(scenario, seed);
     const c = scenario.sim.clients;
-    this.sendTimeoutMs = c.send_timeout_ms;
-    this.retryDelayMs = c.retry_delay_ms;
-    this.reconnectMinMs = c.reconnect_min_ms;
-    this.reconnectMaxMs = c.reconnect_max_ms;
-    this.heartbeatTimeoutMs = options.heartbeatTimeoutMs;
+    // The SDK's client core with the scenario's client settings. Virtual devices leave catch-up
+    // to the offline inbox (as a push-woken app does), and their links were recorded at set-up.
+    this.clientConfig = clientCoreConfig({
+      sendTimeoutMs: c.send_timeout_ms,
+      syncRetryDelayMs: c.retry_delay_ms,
+      sendRetryMaxDelayMs: c.retry_delay_ms,
+      reconnectMinDelayMs: c.reconnect_min_ms,
+      reconnectMaxDelayMs: c.reconnect_max_ms,
+      idleTimeoutMs: options.heartbeatTimeoutMs,
+      validateFrames: false,
+      catchUpOnConnect: false,
+      tokenRefreshes: true,
+      recordsLink: false,
+      history: this,
+    });
+    this.clock = new SimClock(time, 0);
+    this.random = this.rng;
     const maxBody = 4096 * 2;
     let body = '';
     while (body.length < maxBody) body += BODY_ALPHABET;
@@ -393,10 +408,6 @@ export class Workload implements DeviceHost {
     this.options.record(event);
   }
 
-  random(): number {
-    return this.rng.nextFloat();
-  }
-
   messageDelivered(device: VirtualDevice, event: ConversationEvent, via: 'live' | 'sync'): void {
     if (event.kind !== 'message') return;
     const now = this.time.nowMs();
@@ -420,7 +431,7 @@ export class Workload implements DeviceHost {
   messageAcked(device: VirtualDevice, send: PendingSend): void {
     const now = this.time.nowMs();
     const encryptMs = this.isEncryptedUser(device.userIndex) ? this.scenario.sim.mls.encrypt_us / 1000 : 0;
-    this.collector.ackObserved(now, now - send.firstSentAtMs + encryptMs);
+    this.collector.ackObserved(now, now - send.createdAtMs + encryptMs);
   }
 
   /**
@@ -530,4 +541,3 @@ export class Workload implements DeviceHost {
   }
 }
 
-export { HEARTBEAT_INTERVAL_MS };
