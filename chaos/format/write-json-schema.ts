@@ -1,6 +1,6 @@
-import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { runWriteGeneratedFile } from '../../cli/write-generated-file.js';
 import { drillSchema } from './drill-schema.js';
 
 /** The JSON schema editors use to autocomplete drill files; generated, never edited by hand. */
@@ -12,6 +12,10 @@ export function drillJsonSchemaText(): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await writeFile(DRILL_JSON_SCHEMA_PATH, drillJsonSchemaText());
-  console.log(`wrote ${DRILL_JSON_SCHEMA_PATH}`);
+  await runWriteGeneratedFile({
+    name: 'chaos:schema',
+    purpose: 'regenerates chaos/drill.schema.json, the JSON schema editors use to autocomplete drill files',
+    path: DRILL_JSON_SCHEMA_PATH,
+    text: drillJsonSchemaText,
+  });
 }

@@ -1,6 +1,6 @@
-import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { runWriteGeneratedFile } from '../../cli/write-generated-file.js';
 import { scenarioSchema } from './scenario-schema.js';
 
 /** The JSON schema editors use to autocomplete scenario files; generated, never edited by hand. */
@@ -12,6 +12,10 @@ export function scenarioJsonSchemaText(): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await writeFile(SCENARIO_JSON_SCHEMA_PATH, scenarioJsonSchemaText());
-  console.log(`wrote ${SCENARIO_JSON_SCHEMA_PATH}`);
+  await runWriteGeneratedFile({
+    name: 'scenarios:schema',
+    purpose: 'regenerates scenarios/scenario.schema.json, the JSON schema editors use to autocomplete scenario files',
+    path: SCENARIO_JSON_SCHEMA_PATH,
+    text: scenarioJsonSchemaText,
+  });
 }
