@@ -55,7 +55,7 @@ describe('npm run capacity', () => {
     await writeFile(measured, JSON.stringify({ framesPerGatewayPerS: 0 }));
     expect(await runCapacityCli(['scenarios/seed-capacity.yaml', '--measured', measured])).toBe(3);
     expect(err.join('\n')).toMatch(/SCENARIO_UNREADABLE/);
-    expect(err.join('\n')).toMatch(/CAPACITY_BAD_ASSUMPTION\): connectionsPerGateway must be a positive number/);
+    expect(err.join('\n')).toMatch(/CAPACITY_BAD_ASSUMPTION: connectionsPerGateway must be a positive number/);
     expect(err.join('\n')).toMatch(/CAPACITY_BAD_ARGUMENTS/);
     expect(err.join('\n')).toMatch(/CAPACITY_BAD_MEASURED_FILE.*\n.*framesPerGatewayPerS/);
   });

@@ -1,8 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { readScenario, ScenarioError } from '../../scenarios/format/index.js';
 import { writeHtmlReport } from '../../reports/index.js';
+import { ExitCodes } from '../../checker/run-summary.js';
+import { defineCommand } from '../../cli/command-spec.js';
+import { executeCommand } from '../../cli/run-command.js';
 import { ASSUMPTION_SOURCES, DEFAULT_CAPACITY_ASSUMPTIONS, type CapacityAssumptions } from './capacity-assumptions.js';
 import { CapacityErrorCodes } from './capacity-error-codes.js';
 import { capacityComparisonTable, compareCapacity, formatCapacityComparison, type CapacityComparison } from './compare-capacity.js';
@@ -10,14 +12,25 @@ import { readMeasuredCapacity, type MeasuredCapacity } from './measured-capacity
 import { ToolError } from '../../cli/tool-error.js';
 
 /*
- * npm run capacity -- scenarios/<file>.yaml [--measured FILE.json] [--assume name=value …] [--json OUT] [--html OUT]
- * Prints the capacity plan of a scenario: the design card's figures, the model with the card's
- * assumptions, with the defaults, and with measured per-node capacity. Exit 0, or 3 with a reason.
+ * npm run capacity: prints the capacity plan of a scenario: the design card's figures, the model
+ * with the card's assumptions, with the defaults, and with measured per-node capacity.
  */
-
-const USAGE = 'usage: npm run capacity -- scenarios/<file>.yaml [--measured FILE.json] [--assume name=value …] [--json OUT] [--html OUT]';
-const EXIT_OK = 0;
-const EXIT_COULD_NOT_RUN = 3;
+const capacityCommand = defineCommand({
+  name: 'capacity',
+  purpose: "what each tier needs for a scenario: the design card's figures, the model with the card's assumptions, the defaults and measured per-node capacity",
+  positionals: [{ name: 'scenario.yaml', description: 'the scenario file (e.g. scenarios/seed-capacity.yaml)' }],
+  options: {
+    measured: { type: 'string', placeholder: 'FILE.json', description: 'measured per-node capacity (docs/capacity.md)' },
+    assume: { type: 'string', multiple: true, placeholder: 'name=value', description: `override an assumption: ${Object.keys(DEFAULT_CAPACITY_ASSUMPTIONS).join(', ')}` },
+    json: { type: 'string', placeholder: 'FILE', description: 'write the comparison as JSON' },
+    html: { type: 'string', placeholder: 'FILE', description: 'write it as an HTML report' },
+  },
+  exitCodes: [
+    { code: ExitCodes.OK, meaning: 'planned' },
+    { code: ExitCodes.COULD_NOT_RUN, meaning: 'bad arguments, scenario, assumption or measured file (CAPACITY_* and scenario codes)' },
+  ],
+  badArgumentsCode: CapacityErrorCodes.BAD_ARGUMENTS,
+});
 
 /** `--assume headroom=1.2 --assume replicationFactor=2` → overrides of the default assumptions. */
 export function parseAssumptionOverrides(pairs: readonly string[]): Partial<CapacityAssumptions> {
@@ -54,50 +67,35 @@ async function writeJson(path: string, value: unknown): Promise<void> {
   await writeFile(path, JSON.stringify(value, null, 2) + '\n', 'utf8');
 }
 
-/** Runs the command; returns its exit code (0, or 3 with the reason on stderr). */
-export async function runCapacityCli(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { measured: { type: 'string' }, assume: { type: 'string', multiple: true }, json: { type: 'string' }, html: { type: 'string' } },
-    });
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    return EXIT_COULD_NOT_RUN;
-  }
-  if (args.positionals.length !== 1) {
-    console.error(`give exactly one scenario file\n${USAGE}`);
-    return EXIT_COULD_NOT_RUN;
-  }
-  try {
-    const scenario = await readScenario(args.positionals[0]!);
-    const overrides = parseAssumptionOverrides(args.values.assume ?? []);
-    const measured = args.values.measured !== undefined ? await readMeasuredCapacity(args.values.measured) : undefined;
-    const comparison = compareCapacity(scenario, { assumptions: overrides, ...(measured ? { measured } : {}) });
-    console.log(formatCapacityComparison(comparison));
-    console.log('');
-    console.log(formatAssumptions(comparison, overrides, measured));
-    if (args.values.json) await writeJson(args.values.json, comparison);
-    if (args.values.html) {
-      await writeHtmlReport(args.values.html, {
-        title: `Capacity plan: ${scenario.name}`,
-        tables: [capacityComparisonTable(comparison)],
-        notes: [
-          "The design card column quotes the card's table; the next column is this model with the card's own assumptions and reproduces it.",
-          ...Object.entries(comparison.plans.defaults.assumptions).map(
-            ([k, v]) => `${k} = ${v}: ${k in overrides ? 'given with --assume' : ASSUMPTION_SOURCES[k as keyof CapacityAssumptions]}`,
-          ),
-        ],
-      });
-    }
-    return EXIT_OK;
-  } catch (error) {
-    if (error instanceof ToolError || error instanceof ScenarioError) {
-      console.error(`capacity: could not plan (${error.code}): ${error.message}`);
-      return EXIT_COULD_NOT_RUN;
-    }
-    throw error;
-  }
+/** Runs the command on `argv`; returns its exit code (0, or 3 with the reason on stderr). */
+export async function runCapacityCli(argv: readonly string[]): Promise<number> {
+  const code = await executeCommand(
+    capacityCommand,
+    async ({ values, positionals: [scenarioPath] }) => {
+      const scenario = await readScenario(scenarioPath!);
+      const overrides = parseAssumptionOverrides(values.assume);
+      const measured = values.measured !== undefined ? await readMeasuredCapacity(values.measured) : undefined;
+      const comparison = compareCapacity(scenario, { assumptions: overrides, ...(measured ? { measured } : {}) });
+      console.log(formatCapacityComparison(comparison));
+      console.log('');
+      console.log(formatAssumptions(comparison, overrides, measured));
+      if (values.json) await writeJson(values.json, comparison);
+      if (values.html) {
+        await writeHtmlReport(values.html, {
+          title: `Capacity plan: ${scenario.name}`,
+          tables: [capacityComparisonTable(comparison)],
+          notes: [
+            "The design card column quotes the card's table; the next column is this model with the card's own assumptions and reproduces it.",
+            ...Object.entries(comparison.plans.defaults.assumptions).map(
+              ([k, v]) => `${k} = ${v}: ${k in overrides ? 'given with --assume' : ASSUMPTION_SOURCES[k as keyof CapacityAssumptions]}`,
+            ),
+          ],
+        });
+      }
+      return ExitCodes.OK;
+    },
+    { argv, out: (text) => console.log(text.trimEnd()), err: (text) => console.error(text.trimEnd()) },
+    { knownErrors: [ScenarioError] },
+  );
+  return code ?? ExitCodes.OK;
 }
