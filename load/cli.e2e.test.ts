@@ -52,9 +52,10 @@ describe('npm run load against the embedded system', () => {
     expect(await readFile(html, 'utf8')).toContain('ci-small');
   }, 40_000);
 
-  it('fails the gate with exit 2 on an unreachable objective', async () => {
-    const run = await runLoadCli([SCENARIO, '--slo', 'deliver.p99=0.001ms', '--duration-s', '4']);
+  it('fails the gate with exit 2 on an unreachable objective; --seed replaces the scenario\'s seed', async () => {
+    const run = await runLoadCli([SCENARIO, '--seed', '11', '--slo', 'deliver.p99=0.001ms', '--duration-s', '4']);
     expect(run.stdout, run.stderr).toMatch(/FAIL {2}deliver\.p99 .*target < 0\.001 ms/);
+    expect(run.stdout).toContain(' · seed 11 · ');
     expect(run.code).toBe(2);
   }, 40_000);
 
@@ -105,6 +106,12 @@ describe('npm run load refuses what it cannot run (exit 3)', () => {
     const run = await runLoadCli([join(dir, 'no-such-scenario.yaml'), '--json', json]);
     expect(run.code).toBe(3);
     expect(JSON.parse(await readFile(json, 'utf8'))).toMatchObject({ kind: 'load', scenario: 'no-such-scenario', exit_code: 3 });
+  });
+
+  it('a --seed that is not a non-negative integer', async () => {
+    const run = await runLoadCli([SCENARIO, '--seed', 'x']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/--seed/);
   });
 
   it('an unknown objective, naming the known ones', async () => {
