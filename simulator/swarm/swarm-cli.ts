@@ -1,8 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
 import { formatViolation } from '../../checker/format.js';
 import { ExitCodes, formatSummary } from '../../checker/run-summary.js';
+import { defineCommand, type OptionValues } from '../../cli/command-spec.js';
+import { runCommand } from '../../cli/run-command.js';
 import { readScenario, ScenarioError, type Scenario } from '../../scenarios/format/index.js';
 import { FaultNotSupportedError } from '../faults/fault-injector.js';
 import { inProcessExecutor, workerPoolExecutor, type SeedExecutor } from './executor.js';
@@ -15,127 +16,113 @@ import { sliceFrom, SwarmArgumentError } from './slices.js';
 import { parseKnown, runSwarm, seedCommand, type SwarmProgress, type SwarmReport } from './swarm.js';
 
 /*
- * The seed swarm (simulator/README.md, "Seed swarm"):
- *   npm run sim:swarm -- scenarios/<file>.yaml --seeds N [--first-seed S] [--parallel P] [--json FILE]
- *                        [--slice i/n | --slices n] [--max-faults K] [--kinds a,b] [--plant-bug NAME]
- *                        [--known a,b] [--shrink-max M] [--shrink-runs R] [--seed-timeout-s T] [--quiet]
- *   npm run sim:swarm -- scenarios/<file>.yaml --seed S [--faults i,j|none] [same schedule flags] [--json F] [--html F]
- *   npm run sim:swarm -- merge FILE... [--json FILE]
- * Exit codes: 0 every seed held (or failed only --known invariants), 1 a seed failed (an invariant
- * violated, not caught up after healing, a rejection left unhandled), 3 could not run (bad flags, unreadable scenario, slices that do not make one run).
+ * The seed swarm (simulator/README.md, "Seed swarm"): many seeds, each with a fault schedule drawn
+ * from the seed; one seed with its schedule (what a failing seed's reproduce command runs); or the
+ * merge of an Indexed Job's slices. The command line: `npm run sim:swarm -- --help`.
  */
 
-const USAGE = [
-  'usage: npm run sim:swarm -- scenarios/<file>.yaml --seeds N [--first-seed S] [--parallel P] [--json FILE]',
-  '         [--slice i/n | --slices n] [--max-faults K] [--kinds a,b] [--plant-bug NAME] [--known a,b] [--shrink-max M] [--shrink-runs R] [--seed-timeout-s T] [--quiet]',
-  '       npm run sim:swarm -- scenarios/<file>.yaml --seed S [--faults i,j|none] [--max-faults K] [--kinds a,b] [--plant-bug NAME] [--json FILE] [--html FILE]',
-  '       npm run sim:swarm -- merge FILE... [--json FILE]',
-  `kinds: ${SWARM_KINDS.join(', ')}; planted bugs: ${Object.keys(PLANTED_BUGS).join(', ')}`,
-].join('\n');
+const command = defineCommand({
+  name: 'sim:swarm',
+  purpose: 'the seed swarm: simulator seeds of a scenario, each with a fault schedule drawn from the seed; failing seeds shrunk and printed with the command that reruns them',
+  positionals: [{ name: 'scenario.yaml', description: 'the scenario (e.g. scenarios/swarm-small.yaml); or `merge` then the slices\' JSON files', variadic: true }],
+  forms: [
+    '<scenario.yaml> --seed S [--faults i,j|none] [--max-faults K] [--kinds a,b] [--plant-bug NAME] [--json FILE] [--html FILE]',
+    'merge FILE... [--json FILE]',
+  ],
+  options: {
+    seeds: { type: 'number', integer: true, min: 1, description: 'how many seeds to run (required for a swarm)' },
+    'first-seed': { type: 'number', integer: true, min: 0, default: 1, description: 'the first seed' },
+    parallel: { type: 'number', integer: true, min: 1, description: 'worker processes (default: the available cores)' },
+    slice: { type: 'string', placeholder: 'i/n', description: 'run slice i of n of the seeds (an Indexed Job pod)' },
+    slices: { type: 'string', placeholder: 'n', description: 'n slices, this one from JOB_COMPLETION_INDEX' },
+    'max-faults': { type: 'number', integer: true, min: 1, default: DEFAULT_MAX_FAULTS, description: 'most faults a schedule draws' },
+    kinds: { type: 'string', placeholder: 'a,b', description: `fault kinds to draw from (default all: ${SWARM_KINDS.join(', ')})` },
+    'plant-bug': { type: 'string', placeholder: 'NAME', description: `run against a deliberately broken variant: ${Object.keys(PLANTED_BUGS).join(', ')}` },
+    known: { type: 'string', placeholder: 'a,b', description: 'invariants already known to fail: reported, not failing the run' },
+    'shrink-max': { type: 'number', integer: true, min: 0, default: 10, description: 'failing seeds to shrink' },
+    'shrink-runs': { type: 'number', integer: true, min: 1, default: 64, description: 'runs one shrink may take' },
+    'seed-timeout-s': { type: 'number', integer: true, min: 1, default: 300, description: 'a worker seed running longer fails' },
+    seed: { type: 'number', integer: true, min: 0, description: 'run this one seed with its drawn schedule' },
+    faults: { type: 'string', placeholder: 'i,j|none', description: 'with --seed: keep only these entries of the drawn schedule' },
+    json: { type: 'string', placeholder: 'FILE', description: 'write the report (or the one seed\'s summary) as JSON' },
+    html: { type: 'string', placeholder: 'FILE', description: 'with --seed: write an HTML report' },
+    quiet: { type: 'boolean', description: 'no progress line' },
+  },
+  exitCodes: [
+    { code: ExitCodes.OK, meaning: 'every seed held (or failed only --known invariants)' },
+    { code: ExitCodes.INVARIANT_VIOLATED, meaning: 'a seed failed: an invariant violated, not caught up after healing, a rejection left unhandled' },
+    { code: ExitCodes.COULD_NOT_RUN, meaning: 'could not run: bad flags, unreadable scenario, slices that do not make one run' },
+  ],
+  badArgumentsCode: 'SWARM_BAD_ARGUMENTS',
+});
 
-async function main(): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      allowPositionals: true,
-      options: {
-        seeds: { type: 'string' },
-        'first-seed': { type: 'string' },
-        parallel: { type: 'string' },
-        slice: { type: 'string' },
-        slices: { type: 'string' },
-        'max-faults': { type: 'string' },
-        kinds: { type: 'string' },
-        'plant-bug': { type: 'string' },
-        known: { type: 'string' },
-        'shrink-max': { type: 'string' },
-        'shrink-runs': { type: 'string' },
-        'seed-timeout-s': { type: 'string' },
-        seed: { type: 'string' },
-        faults: { type: 'string' },
-        json: { type: 'string' },
-        html: { type: 'string' },
-        quiet: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-    });
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    return ExitCodes.COULD_NOT_RUN;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return ExitCodes.OK;
-  }
-  try {
-    if (positionals[0] === 'merge') return await merge(positionals.slice(1), values.json);
-    if (positionals.length !== 1) throw new SwarmArgumentError(`give exactly one scenario file (or: merge FILE...)\n${USAGE}`);
-    const file = positionals[0]!;
-    const scenario = await readScenario(file);
-    const schedule: ScheduleOptions = {
-      maxFaults: values['max-faults'] !== undefined ? positiveInt(values['max-faults'], '--max-faults') : DEFAULT_MAX_FAULTS,
-      kinds: values.kinds !== undefined ? parseKinds(values.kinds) : SWARM_KINDS,
-    };
-    const plantBug = values['plant-bug'];
-    if (plantBug !== undefined) plantedBugNamed(plantBug);
-    if (values.seed !== undefined) {
-      if (values.seeds !== undefined || values.slice !== undefined || values.slices !== undefined) throw new SwarmArgumentError('--seed runs one seed; --seeds, --slice and --slices belong to a swarm');
-      return await oneSeed(file, scenario, nonNegativeInt(values.seed, '--seed'), schedule, plantBug, values);
-    }
-    if (values.faults !== undefined || values.html !== undefined) throw new SwarmArgumentError('--faults and --html go with --seed S (one seed)');
-    if (values.seeds === undefined) throw new SwarmArgumentError(`--seeds N is required (or --seed S for one seed)\n${USAGE}`);
-    const seeds = { first: values['first-seed'] !== undefined ? nonNegativeInt(values['first-seed'], '--first-seed') : 1, count: positiveInt(values.seeds, '--seeds') };
-    const slice = sliceFrom(values, process.env);
-    const parallel = values.parallel !== undefined ? positiveInt(values.parallel, '--parallel') : Math.max(1, availableParallelism());
-    const executor: SeedExecutor =
-      parallel === 1
-        ? inProcessExecutor(scenario)
-        : workerPoolExecutor({
-            size: parallel,
-            scenario,
-            seedTimeoutMs: (values['seed-timeout-s'] !== undefined ? positiveInt(values['seed-timeout-s'], '--seed-timeout-s') : 300) * 1000,
-            seedsPerWorker: 2_000,
-          });
-    let report: SwarmReport;
+await runCommand(
+  command,
+  async ({ values, positionals }) => {
     try {
-      report = await runSwarm(
-        {
-          scenario,
-          scenarioFile: file,
-          seeds,
-          slice,
-          schedule,
-          plantBug,
-          known: values.known !== undefined ? parseKnown(values.known) : undefined,
-          shrinkMax: values['shrink-max'] !== undefined ? nonNegativeInt(values['shrink-max'], '--shrink-max') : 10,
-          shrinkRuns: values['shrink-runs'] !== undefined ? positiveInt(values['shrink-runs'], '--shrink-runs') : 64,
-          ...(values.quiet ? {} : { onProgress: printProgress }),
-        },
-        executor,
-      );
-    } finally {
-      await executor.close();
+      return await swarm(values, positionals);
+    } catch (error) {
+      // parseKinds and friends say what is wrong with a list with a RangeError.
+      if (error instanceof RangeError) throw new SwarmArgumentError(error.message);
+      throw error;
     }
-    if (!values.quiet) process.stderr.write('\n');
-    console.log(formatSwarmReport(report));
-    if (values.json) await writeFile(values.json, `${JSON.stringify(report, null, 2)}\n`);
-    return report.exit_code;
-  } catch (error) {
-    if (error instanceof ScenarioError || error instanceof SwarmMergeError || error instanceof SwarmArgumentError) {
-      console.error(`${error.code}: ${error.message}`);
-      return ExitCodes.COULD_NOT_RUN;
-    }
-    if (error instanceof RangeError) {
-      console.error(`SWARM_BAD_ARGUMENTS: ${error.message}`);
-      return ExitCodes.COULD_NOT_RUN;
-    }
-    if (error instanceof FaultNotSupportedError) {
-      console.error(`${error.code}: ${error.message}`);
-      return ExitCodes.COULD_NOT_RUN;
-    }
-    throw error;
+  },
+  { knownErrors: [ScenarioError, SwarmMergeError, SwarmArgumentError, FaultNotSupportedError] },
+);
+
+async function swarm(values: OptionValues<typeof command.options>, positionals: string[]): Promise<number> {
+  if (positionals[0] === 'merge') return await merge(positionals.slice(1), values.json);
+  if (positionals.length !== 1) throw new SwarmArgumentError('give exactly one scenario file (or: merge FILE...)');
+  const file = positionals[0]!;
+  const scenario = await readScenario(file);
+  const schedule: ScheduleOptions = {
+    maxFaults: values['max-faults'],
+    kinds: values.kinds !== undefined ? parseKinds(values.kinds) : SWARM_KINDS,
+  };
+  const plantBug = values['plant-bug'];
+  if (plantBug !== undefined) plantedBugNamed(plantBug);
+  if (values.seed !== undefined) {
+    if (values.seeds !== undefined || values.slice !== undefined || values.slices !== undefined) throw new SwarmArgumentError('--seed runs one seed; --seeds, --slice and --slices belong to a swarm');
+    return await oneSeed(file, scenario, values.seed, schedule, plantBug, values);
   }
+  if (values.faults !== undefined || values.html !== undefined) throw new SwarmArgumentError('--faults and --html go with --seed S (one seed)');
+  if (values.seeds === undefined) throw new SwarmArgumentError('--seeds N is required (or --seed S for one seed)');
+  const seeds = { first: values['first-seed'], count: values.seeds };
+  const slice = sliceFrom(values, process.env);
+  const parallel = values.parallel ?? Math.max(1, availableParallelism());
+  const executor: SeedExecutor =
+    parallel === 1
+      ? inProcessExecutor(scenario)
+      : workerPoolExecutor({
+          size: parallel,
+          scenario,
+          seedTimeoutMs: values['seed-timeout-s'] * 1000,
+          seedsPerWorker: 2_000,
+        });
+  let report: SwarmReport;
+  try {
+    report = await runSwarm(
+      {
+        scenario,
+        scenarioFile: file,
+        seeds,
+        slice,
+        schedule,
+        plantBug,
+        known: values.known !== undefined ? parseKnown(values.known) : undefined,
+        shrinkMax: values['shrink-max'],
+        shrinkRuns: values['shrink-runs'],
+        ...(values.quiet ? {} : { onProgress: printProgress }),
+      },
+      executor,
+    );
+  } finally {
+    await executor.close();
+  }
+  if (!values.quiet) process.stderr.write('\n');
+  console.log(formatSwarmReport(report));
+  if (values.json) await writeFile(values.json, `${JSON.stringify(report, null, 2)}\n`);
+  return report.exit_code;
 }
 
 function printProgress(p: SwarmProgress): void {
@@ -184,23 +171,3 @@ async function merge(files: string[], json: string | undefined): Promise<number>
   if (json) await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);
   return report.exit_code;
 }
-
-function positiveInt(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) throw new SwarmArgumentError(`${flag} needs a positive integer, got "${text}"`);
-  return n;
-}
-
-function nonNegativeInt(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 0) throw new SwarmArgumentError(`${flag} needs a non-negative integer, got "${text}"`);
-  return n;
-}
-
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`sim:swarm failed: ${(error as Error)?.stack ?? String(error)}`);
-    process.exit(ExitCodes.COULD_NOT_RUN);
-  },
-);
