@@ -1,4 +1,3 @@
-import type { HistoryEvent } from '../../checker/history.js';
 import type { ConversationEvent, MediaRef } from '../../system/core/events.js';
 import type { ClientMessageId, ConversationId, Seq } from '../../system/core/ids.js';
 import type { TimerHandle } from '../../system/ports/clock.js';
@@ -9,6 +8,7 @@ import { ChatClientError, type ChatClientErrorCode } from '../errors.js';
 import { deliverRecord } from '../history-recorder.js';
 import { Ordering, type OrderingSink, type Via } from '../ordering.js';
 import { decodeServerFrame } from './decode-frame.js';
+import { recordAck, recordConnection, recordPresence, recordQueued, recordReceipt, recordSend } from './device-history.js';
 import { GatewayRotation } from './gateway-rotation.js';
 import { Outbox, type MlsMarker, type PendingSend } from './outbox.js';
 import type { ClientCoreConfig, ClientCoreHost, ConnectionState, ResetInfo, SavedClientState, WelcomeInfo } from './ports.js';
@@ -257,11 +257,12 @@ export class ClientCore implements OrderingSink {
     const nowMs = this.host.clock.nowMs();
     this.connectedAtMs = nowMs;
     this.lastFrameAtMs = nowMs;
+    const history = this.config.history;
     if (!this.everConnected) {
       this.everConnected = true;
-      if (this.config.recordsLink) this.record({ type: 'device', atMs: nowMs, userId: frame.userId, deviceId: frame.deviceId });
+      if (history && this.config.recordsLink) recordConnection(history, 'device', nowMs, frame);
     }
-    this.record({ type: 'connect', atMs: nowMs, userId: frame.userId, deviceId: frame.deviceId });
+    if (history) recordConnection(history, 'connect', nowMs, frame);
     this.armHeartbeat();
     const reset = this.noteIncarnation(frame.incarnation);
 
@@ -269,7 +270,7 @@ export class ClientCore implements OrderingSink {
     // original order: they are what the user is waiting for.
     const watched = this.host.watchedUsers();
     if (watched) {
-      const userIds = [...watched];
+      const userIds = Array.isArray(watched) ? (watched as string[]) : [...watched];
       if (userIds.length > 0) this.writeFrame({ type: 'presence_subscribe', userIds });
     }
     if (this.pendingReads) {
@@ -343,7 +344,8 @@ export class ClientCore implements OrderingSink {
   /** Bookkeeping when a welcomed connection ends. */
   private noteDisconnected(code: number, reason: string, willReconnect: boolean): void {
     const welcome = this.welcomeFrame;
-    if (welcome) this.record({ type: 'disconnect', atMs: this.host.clock.nowMs(), userId: welcome.userId, deviceId: welcome.deviceId });
+    const history = this.config.history;
+    if (welcome && history) recordConnection(history, 'disconnect', this.host.clock.nowMs(), welcome);
     // Answers to requests sent on the lost connection will never come. Requests are not
     // replayed (a group change is not idempotent); sends are, from the outbox.
     this.requestTable?.failAll(new ChatClientError('DISCONNECTED', `connection lost (${code} ${reason})`));
@@ -479,18 +481,11 @@ export class ClientCore implements OrderingSink {
         return;
       case 'receipt':
         if (!this.receiptMarks.raise(frame)) return;
-        this.recordFromDevice({
-          type: 'receipt',
-          conversationId: frame.conversationId,
-          state: frame.state,
-          upToSeq: frame.upToSeq,
-          byUserId: frame.userId,
-          byDeviceId: frame.deviceId,
-        });
+        if (this.config.history) recordReceipt(this.config.history, this.host.clock.nowMs(), this.welcomeFrame, frame);
         this.host.receipt(frame);
         return;
       case 'presence':
-        this.recordFromDevice({ type: 'presence', subjectUserId: frame.userId, online: frame.online });
+        if (this.config.history) recordPresence(this.config.history, this.host.clock.nowMs(), this.welcomeFrame, frame);
         this.host.presence(frame);
         return;
       case 'error':
@@ -562,7 +557,7 @@ export class ClientCore implements OrderingSink {
     // Durable on the server: no timer re-sends; a reconnect still does (see PendingSend.queued).
     send.timer?.cancel();
     send.timer = undefined;
-    this.recordFromDevice({ type: 'queued', conversationId: frame.conversationId, clientMessageId: frame.clientMessageId });
+    if (this.config.history) recordQueued(this.config.history, this.host.clock.nowMs(), this.welcomeFrame, send);
     this.host.sendQueued(send, frame.serverTimeMs);
   }
 
@@ -576,15 +571,16 @@ export class ClientCore implements OrderingSink {
     // the conversation: at once, unless events before it have not arrived yet (a `sent` may
     // overtake an event with a lower seq), so the device's observations never go backwards.
     // Until then the send is held (see save()).
-    const recordAck = send
+    const onObserved = send
       ? () => {
           this.heldAcks?.delete(send);
-          this.recordFromDevice({ type: 'ack', conversationId: frame.conversationId, clientMessageId: frame.clientMessageId, seq: frame.seq });
+          const history = this.config.history;
+          if (history) recordAck(history, this.host.clock.nowMs(), this.welcomeFrame, frame.conversationId, frame.clientMessageId, frame.seq);
         }
       : undefined;
     // Our own message occupies its seq in our view of the conversation (the server does not
     // echo it to this device); observing it keeps the gap logic from waiting for it.
-    this.ordering.observe(frame.conversationId, frame.seq, undefined, 'live', recordAck);
+    this.ordering.observe(frame.conversationId, frame.seq, undefined, 'live', onObserved);
     if (!send) return; // the answer to an attempt we already had an answer for
     this.host.sendAccepted(send, {
       conversationId: frame.conversationId,
@@ -617,7 +613,7 @@ export class ClientCore implements OrderingSink {
   // ---------- OrderingSink (called by Ordering, not by apps) ----------
 
   deliver(event: ConversationEvent, via: Via): void {
-    if (this.config.history) this.record(deliverRecord(this.host.clock.nowMs(), this.welcomeFrame, event, via));
+    if (this.config.history) this.config.history.record(deliverRecord(this.host.clock.nowMs(), this.welcomeFrame, event, via));
     if (this.config.autoAck) this.queueAck(event.conversationId, event.seq);
     this.host.delivered(event, via);
   }
@@ -757,7 +753,7 @@ export class ClientCore implements OrderingSink {
       return;
     }
     send.attempt++;
-    this.recordFromDevice({ type: 'send', conversationId: send.conversationId, clientMessageId: send.clientMessageId, attempt: send.attempt });
+    if (this.config.history) recordSend(this.config.history, this.host.clock.nowMs(), this.welcomeFrame, send);
     this.host.writeFrame('send', text);
     // A queued message is durable on a server already: this re-send only puts it ahead of newer ones.
     if (!send.queued) this.retryLater(send, this.config.sendTimeoutMs);
@@ -834,22 +830,7 @@ export class ClientCore implements OrderingSink {
   private writeFrame(frame: ClientFrame): void {
     this.host.writeFrame(frame.type, JSON.stringify(frame));
   }
-
-  private record(event: HistoryEvent): void {
-    this.config.history?.record(event);
-  }
-
-  /** Records an observation of this device, now (atMs, userId and deviceId filled in). */
-  private recordFromDevice(event: DistributiveOmit<HistoryEvent, 'atMs' | 'userId' | 'deviceId'>): void {
-    const history = this.config.history;
-    if (!history) return;
-    const welcome = this.welcomeFrame;
-    history.record({ ...event, atMs: this.host.clock.nowMs(), userId: welcome?.userId ?? '', deviceId: welcome?.deviceId ?? '' } as HistoryEvent);
-  }
 }
-
-/** Omit over each member of a union (plain Omit would merge the members). */
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export function closedError(): ChatClientError {
   return new ChatClientError('CLOSED', 'the client is closed');

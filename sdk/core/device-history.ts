@@ -1,0 +1,61 @@
+import type { ConversationId, Seq } from '../../system/core/ids.js';
+import type { ServerFrameOf } from '../../system/protocol/frames.js';
+import type { HistorySink } from '../history-recorder.js';
+import type { PendingSend } from './outbox.js';
+
+/** The device an observation is about (the welcome's): unknown before the first welcome. */
+type Device = { userId: string; deviceId: string } | undefined;
+
+/*
+ * The checker's history events a client core records (field names as in checker/history.ts), one
+ * object each: a simulated run records several per message.
+ */
+
+export function recordConnection(sink: HistorySink, type: 'device' | 'connect' | 'disconnect', atMs: number, device: NonNullable<Device>): void {
+  sink.record({ type, atMs, userId: device.userId, deviceId: device.deviceId });
+}
+
+export function recordSend(sink: HistorySink, atMs: number, device: Device, send: PendingSend): void {
+  sink.record({
+    type: 'send',
+    atMs,
+    userId: device?.userId ?? '',
+    deviceId: device?.deviceId ?? '',
+    conversationId: send.conversationId,
+    clientMessageId: send.clientMessageId,
+    attempt: send.attempt,
+  });
+}
+
+export function recordQueued(sink: HistorySink, atMs: number, device: Device, send: PendingSend): void {
+  sink.record({
+    type: 'queued',
+    atMs,
+    userId: device?.userId ?? '',
+    deviceId: device?.deviceId ?? '',
+    conversationId: send.conversationId,
+    clientMessageId: send.clientMessageId,
+  });
+}
+
+export function recordAck(sink: HistorySink, atMs: number, device: Device, conversationId: ConversationId, clientMessageId: string, seq: Seq): void {
+  sink.record({ type: 'ack', atMs, userId: device?.userId ?? '', deviceId: device?.deviceId ?? '', conversationId, clientMessageId, seq });
+}
+
+export function recordReceipt(sink: HistorySink, atMs: number, device: Device, receipt: ServerFrameOf<'receipt'>): void {
+  sink.record({
+    type: 'receipt',
+    atMs,
+    userId: device?.userId ?? '',
+    deviceId: device?.deviceId ?? '',
+    conversationId: receipt.conversationId,
+    state: receipt.state,
+    upToSeq: receipt.upToSeq,
+    byUserId: receipt.userId,
+    byDeviceId: receipt.deviceId,
+  });
+}
+
+export function recordPresence(sink: HistorySink, atMs: number, device: Device, presence: ServerFrameOf<'presence'>): void {
+  sink.record({ type: 'presence', atMs, userId: device?.userId ?? '', deviceId: device?.deviceId ?? '', subjectUserId: presence.userId, online: presence.online });
+}
