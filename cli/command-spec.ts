@@ -34,6 +34,8 @@ export interface NumberOption extends OptionBase {
   /** Whole numbers only. */
   integer?: boolean;
   min?: number;
+  /** Strictly above this (e.g. 0 for a positive duration). */
+  above?: number;
   max?: number;
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { requestedOutputsOf } from './could-not-run.js';
 import { defineCommand, EXIT_COULD_NOT_RUN, EXIT_OK } from './command-spec.js';
 import { parseCommandLine } from './parse-command-line.js';
 import { executeCommand, type CommandBody } from './run-command.js';
@@ -12,6 +13,7 @@ const spec = defineCommand({
   options: {
     seed: { type: 'number', integer: true, min: 0, description: 'first seed' },
     rate: { type: 'number', min: 0.5, max: 10, default: 2, description: 'per second' },
+    'duration-s': { type: 'number', above: 0, description: 'how long' },
     target: { type: 'string', choices: ['local', 'compose'], default: 'local', description: 'where' },
     json: { type: 'string', placeholder: 'FILE', description: 'write the summary here' },
     assume: { type: 'string', multiple: true, placeholder: 'name=value', description: 'override an assumption' },
@@ -39,7 +41,7 @@ describe('parseCommandLine', () => {
     expect(line).toEqual({
       help: false,
       positionals: ['a.yaml'],
-      values: { seed: 7, rate: 2, target: 'compose', json: undefined, assume: ['x=1', 'y=2'], quiet: true },
+      values: { seed: 7, rate: 2, 'duration-s': undefined, target: 'compose', json: undefined, assume: ['x=1', 'y=2'], quiet: true },
     });
   });
 
@@ -49,6 +51,8 @@ describe('parseCommandLine', () => {
     expect(() => parseCommandLine(spec, ['a', '--rate', '11'])).toThrow('--rate needs a number from 0.5 to 10, got "11"');
     expect(() => parseCommandLine(spec, ['a', '--rate', ''])).toThrow('--rate needs a number from 0.5 to 10, got ""');
     expect(parseCommandLine(spec, ['a', '--rate', '10'])).toMatchObject({ values: { rate: 10 } });
+    expect(() => parseCommandLine(spec, ['a', '--duration-s', '0'])).toThrow('--duration-s needs a positive number, got "0"');
+    expect(parseCommandLine(spec, ['a', '--duration-s', '0.5'])).toMatchObject({ values: { 'duration-s': 0.5 } });
   });
 
   it('rejects an unknown option, a value outside the choices and a wrong count of positionals with the bad-arguments code', () => {
@@ -138,5 +142,11 @@ describe('executeCommand', () => {
     expect(bug.code).toBe(3);
     expect(bug.err).toMatch(/^demo:tool failed: TypeError: x is undefined\n {4}at /);
     expect(bug.failures).toEqual(['COULD_NOT_RUN']);
+  });
+});
+
+describe('requestedOutputsOf', () => {
+  it('finds the outputs and the file on a line with options it does not know or cannot read', () => {
+    expect(requestedOutputsOf(['s.yaml', '--seed', 'x', '--json', 'o.json', '--html=o.html', '--quiet'])).toEqual({ json: 'o.json', junit: undefined, html: 'o.html', file: 's.yaml' });
   });
 });

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname } from 'node:path';
+import { parseArgs } from 'node:util';
 import { ExitCodes, type RunSummary } from '../checker/run-summary.js';
 import { couldNotRunJunitXml } from '../load/junit.js';
 import { writeHtmlReport } from '../reports/index.js';
@@ -22,6 +23,21 @@ export interface CouldNotRunPaths {
   json?: string | undefined;
   junit?: string | undefined;
   html?: string | undefined;
+}
+
+/**
+ * The outputs a command line asks for (--json, --junit, --html) and its first argument (the run's
+ * file), read leniently: a run refused for a bad argument elsewhere on the line still writes them.
+ */
+export function requestedOutputsOf(argv: readonly string[]): CouldNotRunPaths & { file: string | undefined } {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    options: { json: { type: 'string' }, junit: { type: 'string' }, html: { type: 'string' } },
+    strict: false,
+    allowPositionals: true,
+  });
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  return { json: text(values.json), junit: text(values.junit), html: text(values.html), file: positionals[0] };
 }
 
 /** The name a run is reported under when its file could not be read: the file's name without its extension. */

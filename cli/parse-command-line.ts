@@ -47,15 +47,17 @@ export function parseCommandLine<Options extends OptionSpecs>(spec: CommandSpec<
 
 function parseNumber(text: string, flag: string, option: NumberOption, bad: (message: string) => Error): number {
   const value = text.trim() === '' ? Number.NaN : Number(text);
-  const ok = Number.isFinite(value) && (!option.integer || Number.isSafeInteger(value)) && (option.min === undefined || value >= option.min) && (option.max === undefined || value <= option.max);
+  const ok = Number.isFinite(value) && (!option.integer || Number.isSafeInteger(value)) && (option.min === undefined || value >= option.min) && (option.above === undefined || value > option.above) && (option.max === undefined || value <= option.max);
   if (!ok) throw bad(`${flag} needs ${describeNumber(option)}, got "${text}"`);
   return value;
 }
 
 /** "a positive integer", "a non-negative integer", "a number from 0 to 1", … (also used by the usage text). */
-export function describeNumber(option: Pick<NumberOption, 'integer' | 'min' | 'max'>): string {
+export function describeNumber(option: Pick<NumberOption, 'integer' | 'min' | 'above' | 'max'>): string {
   const kind = option.integer ? 'integer' : 'number';
   const { min, max } = option;
+  if (option.above === 0 && max === undefined) return `a positive ${kind}`;
+  if (option.above !== undefined) return `${option.integer ? 'an integer' : 'a number'} > ${option.above}${max !== undefined ? ` and ≤ ${max}` : ''}`;
   if (min !== undefined && max !== undefined) return `${option.integer ? 'an integer' : 'a number'} from ${min} to ${max}`;
   if (min === 1 && option.integer) return 'a positive integer';
   if (min === 0) return `a non-negative ${kind}`;

@@ -41,7 +41,7 @@ function optionSyntax(name: string, option: OptionSpec): string {
 
 function optionDescription(option: OptionSpec): string {
   const facts: string[] = [];
-  if (option.type === 'number' && (option.integer || option.min !== undefined || option.max !== undefined)) facts.push(describeNumber(option));
+  if (option.type === 'number' && (option.integer || option.min !== undefined || option.above !== undefined || option.max !== undefined)) facts.push(describeNumber(option));
   if (option.type === 'string' && !option.multiple && option.choices) facts.push(option.choices.join(' | '));
   if (option.type === 'string' && option.multiple) facts.push('repeatable');
   if ((option.type === 'number' || (option.type === 'string' && !option.multiple)) && option.default !== undefined) facts.push(`default ${option.default}`);

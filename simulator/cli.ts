@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { ExitCodes, exitCodeOf, formatSummary } from '../checker/run-summary.js';
-import { runNameOfFile, writeCouldNotRunOutputs, type CouldNotRunPaths } from '../cli/could-not-run.js';
+import { ExitCodes, exitCodeOf, formatSummary, INTERRUPTED_EXIT_CODES } from '../checker/run-summary.js';
+import { requestedOutputsOf, runNameOfFile, writeCouldNotRunOutputs } from '../cli/could-not-run.js';
+import { defineCommand, type ParsedCommandLine } from '../cli/command-spec.js';
+import { runCommand } from '../cli/run-command.js';
 import { watchInterrupts } from '../cli/interrupts.js';
 import { formatViolation } from '../checker/format.js';
 import { readScenario, ScenarioError, type Scenario } from '../scenarios/format/index.js';
@@ -12,79 +13,64 @@ import { formatCellSlice, parseCellSlice, usersOfCell, type CellSlice } from './
 import { shortenScenario, shorteningNotes } from './shorten-scenario.js';
 import { SIM_PROGRESS_SEPARATOR, simProgressSegments } from './sim-progress.js';
 import { progressLinePrinter } from '../cli/progress-line.js';
-import { ToolError } from '../cli/tool-error.js';
 
 /*
- * npm run sim -- scenarios/<file>.yaml [--seed N] [--json FILE] [--html FILE] [--check-determinism]
- *               [--duration-s S] [--users N] [--cell-users N] [--cell i/n] [--quiet]
- * Exit codes (docs/summaries.md): 0 all hold, 1 invariant violated, 2 SLO missed, 3 could not run (the
- * requested --json/--html still written, saying why), 130/143 interrupted by SIGINT/SIGTERM: the
- * load ends at that simulated instant, the run heals, settles, is checked and reported as
- * interrupted; a second signal exits at once.
+ * npm run sim: the real core on simulated adapters in virtual time. On SIGINT/SIGTERM the load
+ * ends at that simulated instant, the run heals, settles, is checked and reported as interrupted
+ * (exit 130/143); a second signal exits at once. The command line: `npm run sim -- --help`.
  */
 
-const USAGE = 'usage: npm run sim -- scenarios/<file>.yaml [--seed N] [--json FILE] [--html FILE] [--check-determinism] [--duration-s S] [--users N] [--cell-users N] [--cell i/n] [--capacity] [--quiet]';
+const command = defineCommand({
+  name: 'sim',
+  purpose: 'runs a scenario through the real core on simulated adapters in virtual time, checks it and prints the summary',
+  positionals: [{ name: 'scenario.yaml', description: 'the scenario file (scenarios/README.md)' }],
+  options: {
+    seed: { type: 'number', integer: true, min: 0, description: "the seed (default the scenario's)" },
+    json: { type: 'string', placeholder: 'FILE', description: 'write the summary as JSON (docs/summaries.md)' },
+    html: { type: 'string', placeholder: 'FILE', description: 'write a self-contained HTML report' },
+    'check-determinism': { type: 'boolean', description: 'run the seed twice; different trace hashes are a violation' },
+    'duration-s': { type: 'number', above: 0, placeholder: 'S', description: 'shorten the scenario (faults after the end are dropped, with a warning)' },
+    users: { type: 'number', integer: true, min: 1, description: 'override the population' },
+    'cell-users': { type: 'number', integer: true, min: 1, description: 'users simulated in detail (the rest is background load)' },
+    cell: { type: 'string', placeholder: 'i/n', description: 'run cell i of n of a split run (npm run sim:cells merges them)' },
+    capacity: { type: 'boolean', description: 'print the capacity plan after the summary' },
+    quiet: { type: 'boolean', description: 'no progress line' },
+  },
+  exitCodes: [
+    { code: ExitCodes.OK, meaning: 'every invariant and SLO holds' },
+    { code: ExitCodes.INVARIANT_VIOLATED, meaning: 'an invariant was violated (the summary names it, with the command that reproduces it)' },
+    { code: ExitCodes.SLO_MISSED, meaning: 'an SLO was missed' },
+    { code: ExitCodes.COULD_NOT_RUN, meaning: 'could not run; the requested --json/--html are still written, saying why' },
+    { code: INTERRUPTED_EXIT_CODES.SIGINT, meaning: 'interrupted by SIGINT (143: SIGTERM); settled, checked, outputs marked interrupted' },
+  ],
+  badArgumentsCode: 'SIM_BAD_ARGUMENTS',
+});
 
-async function main(): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      allowPositionals: true,
-      options: {
-        seed: { type: 'string' },
-        json: { type: 'string' },
-        html: { type: 'string' },
-        'check-determinism': { type: 'boolean', default: false },
-        'duration-s': { type: 'string' },
-        users: { type: 'string' },
-        'cell-users': { type: 'string' },
-        cell: { type: 'string' },
-        quiet: { type: 'boolean', default: false },
-        capacity: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-    });
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    return ExitCodes.COULD_NOT_RUN;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return ExitCodes.OK;
-  }
-  couldNotRunOutputs = { json: values.json, html: values.html };
-  couldNotRunName = runNameOfFile(positionals[0]);
-  if (positionals.length !== 1) return couldNotRun('SIM_BAD_ARGUMENTS', `give exactly one scenario file\n${USAGE}`);
-  const file = positionals[0]!;
-  let scenario: Scenario;
-  let overrideNotes: string[];
-  try {
-    ({ scenario, notes: overrideNotes } = applyOverrides(await readScenario(file), values));
-  } catch (error) {
-    if (error instanceof ScenarioError) return couldNotRun(error.code, error.message);
-    if (error instanceof OverrideError) return couldNotRun('SIM_BAD_ARGUMENTS', error.message);
-    throw error;
-  }
+/** The run's name in the outputs of a run that could not be carried out: the file's, then the scenario's once read. */
+let couldNotRunName = runNameOfFile(requestedOutputsOf(process.argv.slice(2)).file);
+
+await runCommand(command, main, {
+  knownErrors: [ScenarioError, FaultNotSupportedError],
+  // A run that cannot be carried out still writes the --json/--html it was asked for, saying why.
+  onFailure: ({ code, message }) =>
+    writeCouldNotRunOutputs(requestedOutputsOf(process.argv.slice(2)), { kind: 'sim', scenario: couldNotRunName, code, message }, `Simulation: ${couldNotRunName}`),
+});
+
+async function main({ values, positionals: [file] }: ParsedCommandLine<typeof command.options>): Promise<number> {
+  const { scenario, notes: overrideNotes } = applyOverrides(await readScenario(file!), values);
   couldNotRunName = scenario.name;
-  const seed = values.seed !== undefined ? parseNonNegativeInt(values.seed, '--seed') : scenario.seed;
-  if (typeof seed === 'string') return couldNotRun('SIM_BAD_ARGUMENTS', seed);
+  const seed = values.seed ?? scenario.seed;
   let cell: CellSlice | undefined;
-  try {
-    if (values.cell !== undefined) {
-      cell = parseCellSlice(values.cell);
-      usersOfCell(scenario.population.users, cell);
-    }
-  } catch (error) {
-    if (error instanceof ToolError) return couldNotRun(error.code, error.message);
-    throw error;
+  if (values.cell !== undefined) {
+    cell = parseCellSlice(values.cell);
+    usersOfCell(scenario.population.users, cell);
   }
 
   const reproduceCommand = (s: number) => {
-    const parts = ['npm run sim --', file, '--seed', String(s)];
-    if (values['duration-s'] !== undefined) parts.push('--duration-s', values['duration-s']);
-    if (values.users !== undefined) parts.push('--users', values.users);
-    if (values['cell-users'] !== undefined) parts.push('--cell-users', values['cell-users']);
+    const parts = ['npm run sim --', file!, '--seed', String(s)];
+    if (values['duration-s'] !== undefined) parts.push('--duration-s', String(values['duration-s']));
+    if (values.users !== undefined) parts.push('--users', String(values.users));
+    if (values['cell-users'] !== undefined) parts.push('--cell-users', String(values['cell-users']));
     if (cell) parts.push('--cell', formatCellSlice(cell));
     return parts.join(' ');
   };
@@ -120,12 +106,9 @@ async function main(): Promise<number> {
         result.exitCode = ExitCodes.INVARIANT_VIOLATED;
       }
     }
-  } catch (error) {
+  } finally {
     progress?.end();
-    if (error instanceof FaultNotSupportedError) return couldNotRun(error.code, error.message);
-    throw error;
   }
-  progress?.end();
 
   console.log(formatSummary(result.summary));
   console.log(formatSimDetails(result));
@@ -143,27 +126,6 @@ async function main(): Promise<number> {
   return result.exitCode;
 }
 
-class OverrideError extends Error {}
-
-/** The number, or what is wrong with the text. */
-function parseNonNegativeInt(text: string, flag: string): number | string {
-  const n = Number(text);
-  return Number.isSafeInteger(n) && n >= 0 ? n : `${flag} needs a non-negative integer, got "${text}"`;
-}
-
-/** Where a run that cannot be carried out still writes what was asked for, once the options are read. */
-let couldNotRunOutputs: CouldNotRunPaths = {};
-let couldNotRunName = 'unknown';
-
-/** Prints why the run cannot be carried out, writes the requested --json/--html saying so, and gives exit 3. */
-async function couldNotRun(code: string, message: string): Promise<number> {
-  console.error(code.startsWith('SIM_') ? message : `${code}: ${message}`);
-  await writeCouldNotRunOutputs(couldNotRunOutputs, { kind: 'sim', scenario: couldNotRunName, code, message }, `Simulation: ${couldNotRunName}`).catch((error: unknown) => {
-    console.error(`could not write the outputs either: ${(error as Error).message}`);
-  });
-  return ExitCodes.COULD_NOT_RUN;
-}
-
 /**
  * --duration-s and --users shrink a scenario for a quick run (CI); faults after the end are
  * dropped, and the notes say which. --cell-users sets the cell (the whole population, or more,
@@ -172,32 +134,16 @@ async function couldNotRun(code: string, message: string): Promise<number> {
  */
 function applyOverrides(
   scenario: Scenario,
-  values: { 'duration-s'?: string | undefined; users?: string | undefined; 'cell-users'?: string | undefined },
+  values: { 'duration-s': number | undefined; users: number | undefined; 'cell-users': number | undefined },
 ): { scenario: Scenario; notes: string[] } {
   let out = scenario;
   const notes: string[] = [];
-  if (values['duration-s'] !== undefined) {
-    const d = Number(values['duration-s']);
-    if (!(d > 0)) throw new OverrideError(`--duration-s needs a positive number, got "${values['duration-s']}"`);
-    notes.push(...shorteningNotes(out, d));
-    out = shortenScenario(out, d);
+  const durationS = values['duration-s'];
+  if (durationS !== undefined) {
+    notes.push(...shorteningNotes(out, durationS));
+    out = shortenScenario(out, durationS);
   }
-  if (values.users !== undefined) {
-    const u = Number(values.users);
-    if (!Number.isSafeInteger(u) || u < 1) throw new OverrideError(`--users needs a positive integer, got "${values.users}"`);
-    out = { ...out, population: { ...out.population, users: u } };
-  }
-  if (values['cell-users'] !== undefined) {
-    const c = Number(values['cell-users']);
-    if (!Number.isSafeInteger(c) || c < 1) throw new OverrideError(`--cell-users needs a positive integer, got "${values['cell-users']}"`);
-    out = { ...out, sim: { ...out.sim, cell_users: c } };
-  }
+  if (values.users !== undefined) out = { ...out, population: { ...out.population, users: values.users } };
+  if (values['cell-users'] !== undefined) out = { ...out, sim: { ...out.sim, cell_users: values['cell-users'] } };
   return { scenario: out, notes };
 }
-
-main().then(
-  (code) => process.exit(code),
-  async (error: unknown) => {
-    process.exit(await couldNotRun('SIM_FAILED', `simulator failed: ${(error as Error)?.stack ?? String(error)}`));
-  },
-);
