@@ -27,9 +27,10 @@ describe('npm start: the load driver on scenarios/demo.yaml', () => {
     expect(scenario.traffic.encrypted_share).toBeGreaterThan(0);
     expect(scenario.groups.hot.map((g) => g.size)).toContain(48);
     expect(scenario.live).toMatchObject({ media_downloads: 1, push_tokens: true });
+    expect(scenario.live.membership_changes).toBeGreaterThan(0);
   });
 
-  it('exercises groups, churn, receipts, presence, media, pushes and the encrypted share, checked clean', { timeout: 120_000 }, async () => {
+  it('exercises groups and membership changes, churn, receipts, presence, media, pushes and the encrypted share, checked clean', { timeout: 120_000 }, async () => {
     const scenario = await readScenario(DEMO_SCENARIO);
     const { summary, history } = await runLoad(scenario, { durationS: SHORTENED_DURATION_S, runId: 'demo-test' });
 
@@ -45,6 +46,12 @@ describe('npm start: the load driver on scenarios/demo.yaml', () => {
     const groupSizes = new Set(history.flatMap((e) => (e.type === 'deliver' && e.op === 'created' ? [e.memberUserIds?.length] : [])));
     expect(groupSizes).toContain(48);
     expect(count(history, (e) => e.type === 'deliver' && e.kind === 'message' && !isDirectConversation(e.conversationId))).toBeGreaterThan(0);
+    // Membership changed under traffic: members added and removed, and the members saw it.
+    const membership = summary.membership_changes as { added: number; removed: number };
+    expect(membership.added).toBeGreaterThan(0);
+    expect(membership.removed).toBeGreaterThan(0);
+    expect(count(history, (e) => e.type === 'deliver' && e.op === 'added')).toBeGreaterThan(0);
+    expect(count(history, (e) => e.type === 'deliver' && e.op === 'removed')).toBeGreaterThan(0);
 
     // Churn: devices went offline and came back during the traffic.
     const churn = summary.churn as { disconnects: number; reconnects: number };

@@ -20,13 +20,15 @@ const EXAMPLES_MAX = 5;
  * Quiescent: no client has an unacknowledged send, and every device's cursor has reached the
  * last seq of every conversation the server lists for its user. One `conversations` request per
  * device and check, so it holds for any target speaking the protocol and stays cheap for
- * thousands of devices. (A group the user was removed from would stay "behind": the driver does
- * not remove members.)
+ * thousands of devices. A group the user was removed from (live.membership_changes) is left
+ * out: nothing after the removal is theirs to read, so their cursor stays below its last seq.
  */
 export interface SettlingDevice {
   client: ChatClient;
   /** Conversations this device has sent to (its app knows them even without a cursor). */
   sentTo: ReadonlySet<string>;
+  /** Whether the device's user was removed from this group (and not added back). */
+  removedFrom?: (conversationId: string) => boolean;
 }
 
 export async function waitForQuiescence(devices: readonly SettlingDevice[], timeoutMs: number, signal?: AbortSignal): Promise<QuiescenceResult> {
@@ -72,7 +74,7 @@ async function lagOf(device: SettlingDevice): Promise<string | undefined> {
   const client = device.client;
   try {
     const conversations = await client.conversations();
-    const lagging = conversations.filter((c) => (client.getCursor(c.conversationId) ?? 0) < c.lastSeq);
+    const lagging = conversations.filter((c) => (client.getCursor(c.conversationId) ?? 0) < c.lastSeq && !device.removedFrom?.(c.conversationId));
     for (const c of lagging) {
       if (client.getCursor(c.conversationId) === undefined && device.sentTo.has(c.conversationId)) await client.sync(c.conversationId, 0);
     }

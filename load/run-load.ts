@@ -23,6 +23,7 @@ import { startEmbeddedTarget, type EmbeddedTarget } from './embedded-target.js';
 import { LoadError, LoadErrorCodes } from './errors.js';
 import { LoadMeasurements, nowEpochMs } from './measurements.js';
 import { MediaDownloads } from './media-downloads.js';
+import { MembershipChanges } from './membership-changes.js';
 import { RecorderObserver, fanOut } from './recorder-observer.js';
 import { buildPlan, planForShard, type PlannedGroup } from './plan.js';
 import { EncryptionLayer, codeOf } from './encryption.js';
@@ -149,6 +150,18 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
     ...(options.plaintextMarker ? { plaintextMarker: options.plaintextMarker } : {}),
   });
   handlersTo.traffic = traffic;
+  const membershipChanges =
+    live.membership_changes > 0
+      ? new MembershipChanges({
+          count: live.membership_changes,
+          durationS,
+          groups: shardPlan.groupsToCreate.filter((g) => g.trafficShare === undefined && !encryption?.plan.groupIndexes.has(g.index)),
+          userIds: plan.users.map((u) => u.userId),
+          fleet,
+          traffic,
+          random,
+        })
+      : undefined;
   const churn = new Churn(fleet, scenario, random, (device) => encryption?.isEncryptedUser(device.user.userId) ?? false);
   const metricsUrl = options.metricsPort !== undefined ? await metrics.serve(options.metricsPort) : undefined;
   if (metricsUrl) log(`driver metrics on ${metricsUrl}`);
@@ -208,6 +221,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
 
     // --- traffic
     churn.start();
+    membershipChanges?.start();
     enter('traffic');
     log(`traffic for ${durationS} s${options.signal?.aborted ? ' (interrupted: ending at once)' : ''}`);
     trafficStartMs = nowEpochMs();
@@ -274,11 +288,12 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
     // --- settle: everyone back online, wait until every queued message is delivered.
     enter('settle');
     churn.stop();
+    await membershipChanges?.stop();
     await traffic.stop();
     const offline = fleet.devices.filter((d) => !d.client);
     connectAttempts += offline.length;
     await fleet.connectAll(offline, live.connect_concurrency, CONNECT_TIMEOUT_MS, () => measurements.onError('connect:settle'));
-    const settling = fleet.devices.flatMap((d) => (d.client ? [{ client: d.client, sentTo: d.sentTo }] : []));
+    const settling = fleet.devices.flatMap((d) => (d.client ? [{ client: d.client, sentTo: d.sentTo, removedFrom: (id: string) => traffic.isRemovedFrom(d.user.userId, id) }] : []));
     quiescence = await waitForQuiescence(settling, scenario.liveness_bound_s * 1000);
     if (encryption) await encryption.drain(DECRYPT_DRAIN_MS);
     await downloads.stop();
@@ -297,6 +312,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
     clearInterval(keepAlive);
     if (sampler) clearInterval(sampler);
     churn.stop();
+    await membershipChanges?.stop();
     await traffic.stop();
     await downloads.stop();
     fleet.closeAll();
@@ -351,6 +367,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
     quiescence,
     historyEvents: events.length,
     media: { uploaded: latency.upload.count, ...downloads.tally },
+    ...(membershipChanges ? { membershipChanges: membershipChanges.tally } : {}),
     ...(pushesRecorded !== undefined ? { pushesRecorded } : {}),
     faultsSkipped: faultHandling === 'skip' ? scenario.faults : [],
     ...(prometheus ? { prometheus: { url: prometheus.url, queries: prometheus.queries } } : {}),

@@ -7,6 +7,7 @@ import { formatEvent } from '../checker/format.js';
 import { describeDecryptFailure, type DecryptFailure, type EncryptionReport } from './encryption.js';
 import type { LoadMeasurements } from './measurements.js';
 import type { MediaDownloadTally } from './media-downloads.js';
+import type { MembershipChangeTally } from './membership-changes.js';
 import type { PrometheusEvaluation } from './prometheus-slo.js';
 import { shardLabel } from './shard.js';
 import type { LatencyFiguresMs, ShardSpec } from './types.js';
@@ -35,6 +36,8 @@ export interface LoadSummaryInput {
   historyEvents: number;
   /** Media uploaded by senders and fetched by recipients (live.media_downloads). */
   media: { uploaded: number } & MediaDownloadTally;
+  /** Members added and removed during the traffic (live.membership_changes). */
+  membershipChanges?: MembershipChangeTally;
   /** Pushes the embedded target's push sender recorded (embedded runs only: other targets do not say). */
   pushesRecorded?: number;
   faultsSkipped: ScheduledFault[];
@@ -87,6 +90,7 @@ export function buildLoadSummary(input: LoadSummaryInput): RunSummary {
     groups: input.groups,
     churn: input.churn,
     media: input.media,
+    ...(input.membershipChanges ? { membership_changes: input.membershipChanges } : {}),
     ...(input.pushesRecorded !== undefined ? { pushes_recorded: input.pushesRecorded } : {}),
     quiesced: input.quiescence.quiesced,
     settle_s: round1(input.quiescence.waitedMs / 1000),

@@ -62,6 +62,8 @@ export class TrafficGenerator {
   readonly groupIds = new Map<number, string>();
   /** Groups each user knows about (conversation ids). */
   private readonly userGroups = new Map<string, string[]>();
+  /** Groups each user was removed from and not added back to (conversation ids). */
+  private readonly removedFrom = new Map<string, Set<string>>();
   private readonly activityCumulative: number[] = [];
   private readonly hotGroups: Array<{ group: PlannedGroup; cumulativeShare: number; shardMembers: string[] }> = [];
   private readonly devicesByUser = new Map<string, VirtualDevice[]>();
@@ -93,10 +95,26 @@ export class TrafficGenerator {
     this.groupIds.set(groupIndex, conversationId);
     this.o.encryption?.noteGroup(groupIndex, conversationId, memberUserIds);
     for (const userId of memberUserIds) {
+      this.removedFrom.get(userId)?.delete(conversationId);
       const known = this.userGroups.get(userId);
       if (!known) this.userGroups.set(userId, [conversationId]);
       else if (!known.includes(conversationId)) known.push(conversationId);
     }
+  }
+
+  /** A user no longer in a group (removed, or left): they stop choosing it. */
+  forgetMember(conversationId: string, userId: string): void {
+    const known = this.userGroups.get(userId);
+    const at = known ? known.indexOf(conversationId) : -1;
+    if (at >= 0) known!.splice(at, 1);
+    const removed = this.removedFrom.get(userId);
+    if (removed) removed.add(conversationId);
+    else this.removedFrom.set(userId, new Set([conversationId]));
+  }
+
+  /** Whether the user was removed from the group (and not added back): its later events are not theirs. */
+  isRemovedFrom(userId: string, conversationId: string): boolean {
+    return this.removedFrom.get(userId)?.has(conversationId) ?? false;
   }
 
   /** Sends one message scheduled at `scheduledAtMs` (epoch ms); never waits for the answer. */
@@ -127,6 +145,8 @@ export class TrafficGenerator {
       } else if (event.op === 'added') {
         const id = [...this.groupIds.entries()].find(([, c]) => c === event.conversationId);
         if (id) this.learnGroup(id[0], event.conversationId, event.userIds);
+      } else if (event.op === 'removed' || event.op === 'left') {
+        for (const userId of event.userIds) this.forgetMember(event.conversationId, userId);
       }
       return;
     }

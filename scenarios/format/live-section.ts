@@ -31,6 +31,15 @@ export const liveSection = z
       .describe(
         'Share of received plaintext media messages the recipient device downloads, checking the length against the declared size (default 0). Live only: the simulator’s media has sizes, no bytes to fetch.',
       ),
+    membership_changes: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(10_000)
+      .optional()
+      .describe(
+        'Membership changes during the traffic, spread evenly: each time the admin of an ordinary plaintext group adds a user who is not a member and removes one who is (default 0). Live only: the simulator ignores it.',
+      ),
     push_tokens: z
       .boolean()
       .optional()
@@ -50,6 +59,7 @@ export interface ResolvedLiveSection {
   presence: boolean;
   validate_frames: boolean;
   media_downloads: number;
+  membership_changes: number;
   push_tokens: boolean;
 }
 
@@ -59,6 +69,7 @@ export const LIVE_DEFAULTS: Readonly<Omit<ResolvedLiveSection, 'source_addresses
   presence: true,
   validate_frames: false,
   media_downloads: 0,
+  membership_changes: 0,
   push_tokens: false,
 });
 
@@ -69,6 +80,7 @@ export function resolveLiveSection(live: LiveSection | undefined): ResolvedLiveS
     presence: live?.presence ?? LIVE_DEFAULTS.presence,
     validate_frames: live?.validate_frames ?? LIVE_DEFAULTS.validate_frames,
     media_downloads: live?.media_downloads ?? LIVE_DEFAULTS.media_downloads,
+    membership_changes: live?.membership_changes ?? LIVE_DEFAULTS.membership_changes,
     push_tokens: live?.push_tokens ?? LIVE_DEFAULTS.push_tokens,
     ...(live?.source_addresses ? { source_addresses: live.source_addresses } : {}),
   };
