@@ -4,8 +4,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { ExitCodes, formatSummary } from '../../checker/run-summary.js';
+import { defineCommand, type OptionValues } from '../../cli/command-spec.js';
+import { runCommand } from '../../cli/run-command.js';
 import { readScenario, ScenarioError, type Scenario } from '../../scenarios/format/index.js';
 import { formatSimDetails } from '../report/format-details.js';
 import { readCellFile, type CellRun } from './cell-file.js';
@@ -17,52 +18,45 @@ import { formatDuration, shortenScenario } from '../shorten-scenario.js';
 import { ToolError } from '../../cli/tool-error.js';
 
 /*
- * Runs a scenario's population as independent cells (simulator/README.md, "Split runs") and merges them into one report:
- *   npm run sim:cells -- scenarios/<file>.yaml --cells N [--parallel P] [--out-dir DIR] [--seed N]
- *                        [--duration-s S] [--json FILE] [--html FILE] [--capacity] [--quiet]
- * Each cell is a job of its own, `npm run sim -- <file> --cell i/N --json DIR/cell-i.json`, run P
- * at a time on this machine. Cells run elsewhere (one per Kubernetes Indexed Job pod, say) are
- * merged from their files:
- *   npm run sim:cells -- scenarios/<file>.yaml --merge DIR/cell-*.json [--json FILE] [--html FILE]
- * Exit codes as the simulator's: 0 all hold, 1 invariant violated, 2 SLO missed, 3 could not run.
+ * Runs a scenario's population as independent cells (simulator/README.md, "Split runs") and merges
+ * them into one report. Each cell is a job of its own, `npm run sim -- <file> --cell i/N --json
+ * DIR/cell-i.json`, run P at a time on this machine; cells run elsewhere (one per Kubernetes Indexed
+ * Job pod, say) are merged from their files with --merge. The command line: `npm run sim:cells -- --help`.
  */
-
-const USAGE =
-  'usage: npm run sim:cells -- scenarios/<file>.yaml --cells N [--parallel P] [--out-dir DIR] [--seed N] [--duration-s S] [--json FILE] [--html FILE] [--capacity] [--quiet]\n' +
-  '       npm run sim:cells -- scenarios/<file>.yaml --merge FILE... [--json FILE] [--html FILE] [--capacity]';
 
 const SIM_CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli.ts');
 
-async function main(): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      allowPositionals: true,
-      options: {
-        cells: { type: 'string' },
-        parallel: { type: 'string' },
-        'out-dir': { type: 'string' },
-        seed: { type: 'string' },
-        'duration-s': { type: 'string' },
-        merge: { type: 'boolean', default: false },
-        json: { type: 'string' },
-        html: { type: 'string' },
-        capacity: { type: 'boolean', default: false },
-        quiet: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-    });
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    return ExitCodes.COULD_NOT_RUN;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return ExitCodes.OK;
-  }
-  try {
-    if (positionals.length < 1) throw new ToolError(CellsErrorCodes.BAD_ARGUMENTS, 'give the scenario file first');
+const command = defineCommand({
+  name: 'sim:cells',
+  purpose: "runs a scenario's whole population as independent simulator cells and merges them exactly into one report",
+  positionals: [{ name: 'scenario.yaml', description: 'the scenario; with --merge, followed by the cells\' summary files', variadic: true }],
+  forms: ['<scenario.yaml> --merge FILE... [--json FILE] [--html FILE] [--capacity]'],
+  options: {
+    cells: { type: 'number', integer: true, min: 1, description: 'how many cells (required unless --merge)' },
+    parallel: { type: 'number', integer: true, min: 1, description: 'cells at a time (default: the available cores)' },
+    'out-dir': { type: 'string', placeholder: 'DIR', description: "where the cells' files go (default out/cells/<scenario>)" },
+    seed: { type: 'number', integer: true, min: 0, description: "the seed (default the scenario's)" },
+    'duration-s': { type: 'number', above: 0, placeholder: 'S', description: 'shorten the scenario in every cell' },
+    merge: { type: 'boolean', description: "merge the cells' summary files given after the scenario instead of running" },
+    json: { type: 'string', placeholder: 'FILE', description: 'write the merged summary as JSON' },
+    html: { type: 'string', placeholder: 'FILE', description: 'write an HTML report' },
+    capacity: { type: 'boolean', description: 'print the capacity plan after the summary' },
+    quiet: { type: 'boolean', description: 'no line per finished cell' },
+  },
+  exitCodes: [
+    { code: ExitCodes.OK, meaning: 'every invariant and SLO holds' },
+    { code: ExitCodes.INVARIANT_VIOLATED, meaning: 'an invariant was violated in a cell' },
+    { code: ExitCodes.SLO_MISSED, meaning: 'an SLO was missed' },
+    { code: ExitCodes.COULD_NOT_RUN, meaning: 'could not run: bad arguments, a cell that could not run, files that do not make one run (CELLS_* codes)' },
+  ],
+  badArgumentsCode: CellsErrorCodes.BAD_ARGUMENTS,
+});
+
+type CellsValues = OptionValues<typeof command.options>;
+
+await runCommand(
+  command,
+  async ({ values, positionals }) => {
     const file = positionals[0]!;
     const scenario = await readScenario(file);
     let merged: MergedCells;
@@ -87,14 +81,9 @@ async function main(): Promise<number> {
       await writeSimHtml(values.html, merged, merged.capacity);
     }
     return merged.exitCode;
-  } catch (error) {
-    if (error instanceof ToolError || error instanceof ScenarioError) {
-      console.error(`${error instanceof ToolError ? `${error.code}: ` : ''}${error.message}`);
-      return ExitCodes.COULD_NOT_RUN;
-    }
-    throw error;
-  }
-}
+  },
+  { knownErrors: [ScenarioError] },
+);
 
 /** The scenario as the cells ran it: a --duration-s the cells were given shortens it here too. */
 function scenarioAsRun(scenario: Scenario, runs: readonly CellRun[]): Scenario {
@@ -103,25 +92,16 @@ function scenarioAsRun(scenario: Scenario, runs: readonly CellRun[]): Scenario {
   return shortenScenario(scenario, durationS);
 }
 
-interface RunValues {
-  cells?: string | undefined;
-  parallel?: string | undefined;
-  'out-dir'?: string | undefined;
-  seed?: string | undefined;
-  'duration-s'?: string | undefined;
-  quiet?: boolean | undefined;
-}
-
 /** Runs every cell as a child process of the simulator CLI, `parallel` at a time, then merges their files. */
-async function runCells(file: string, scenario: Scenario, values: RunValues): Promise<MergedCells> {
-  const count = positiveInt(values.cells, '--cells');
+async function runCells(file: string, scenario: Scenario, values: CellsValues): Promise<MergedCells> {
+  const count = values.cells;
   if (count === undefined) throw new ToolError(CellsErrorCodes.BAD_ARGUMENTS, '--cells N is required (or --merge FILE...)');
   usersOfCell(scenario.population.users, { index: 0, count });
-  const parallel = positiveInt(values.parallel, '--parallel') ?? Math.max(1, availableParallelism());
-  const seed = values.seed !== undefined ? nonNegativeInt(values.seed, '--seed') : scenario.seed;
+  const parallel = values.parallel ?? Math.max(1, availableParallelism());
+  const seed = values.seed ?? scenario.seed;
   const outDir = resolve(values['out-dir'] ?? join('out', 'cells', scenario.name));
   await mkdir(outDir, { recursive: true });
-  const shared = ['--seed', String(seed), ...(values['duration-s'] !== undefined ? ['--duration-s', values['duration-s']] : [])];
+  const shared = ['--seed', String(seed), ...(values['duration-s'] !== undefined ? ['--duration-s', String(values['duration-s'])] : [])];
 
   const started = performance.now();
   const files: string[] = [];
@@ -172,24 +152,3 @@ function runChild(args: string[], logPath: string): Promise<number | null> {
     });
   });
 }
-
-function positiveInt(text: string | undefined, flag: string): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) throw new ToolError(CellsErrorCodes.BAD_ARGUMENTS, `${flag} needs a positive integer, got "${text}"`);
-  return n;
-}
-
-function nonNegativeInt(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 0) throw new ToolError(CellsErrorCodes.BAD_ARGUMENTS, `${flag} needs a non-negative integer, got "${text}"`);
-  return n;
-}
-
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`sim:cells failed: ${(error as Error)?.stack ?? String(error)}`);
-    process.exit(ExitCodes.COULD_NOT_RUN);
-  },
-);
