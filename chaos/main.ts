@@ -1,22 +1,14 @@
 /**
- * `npm run chaos`: runs one chaos drill and reports it.
- *
- *   npm run chaos -- chaos/<drill>.yaml [--json FILE] [--html FILE] [--quiet]
- *                    [--target local|compose] [--compose-project P] [--compose-file F]
- *                    [--compose-url ws://… …] [--token-secret S]
- *
- * `local` (default) starts the topology itself: N gateway processes on the local Cassandra and
- * Redis with a fault proxy in between (see chaos/README.md). Exit codes: 0 every invariant and
- * SLO held and every fault recovered in time, 1 an invariant was violated (lost, reordered,
- * duplicated…), 2 an SLO was missed (steady state, recovery bound, or the drill aborted), 3 the
- * drill could not be carried out (bad file, topology would not start, a fault could not be injected;
- * the requested --json/--html are still written, saying why), 130/143 interrupted by SIGINT/SIGTERM
- * (faults healed, the load settled and judged, outputs written marked interrupted; a second
- * signal exits at once).
+ * `npm run chaos`: runs one chaos drill and reports it. `local` (default) starts the topology
+ * itself: N gateway processes on the local Cassandra and Redis with a fault proxy in between (see
+ * chaos/README.md). On SIGINT/SIGTERM the faults are healed, the load settled and judged and the
+ * outputs written marked interrupted; a second signal exits at once. The command line and exit
+ * codes: `npm run chaos -- --help`.
  */
-import { parseArgs } from 'node:util';
-import { ExitCodes, exitCodeOf, formatSummary } from '../checker/run-summary.js';
-import { codeOfError, runNameOfFile, writeCouldNotRunOutputs, type CouldNotRunPaths } from '../cli/could-not-run.js';
+import { ExitCodes, exitCodeOf, formatSummary, INTERRUPTED_EXIT_CODES } from '../checker/run-summary.js';
+import { requestedOutputsOf, runNameOfFile, writeCouldNotRunOutputs } from '../cli/could-not-run.js';
+import { defineCommand, type ParsedCommandLine } from '../cli/command-spec.js';
+import { runCommand } from '../cli/run-command.js';
 import { watchInterrupts } from '../cli/interrupts.js';
 import { progressPrinter } from '../load/progress.js';
 import { ChaosErrorCodes } from './error-codes.js';
@@ -29,40 +21,39 @@ import { startDrillTopology } from './topology/local-topology.js';
 import type { Topology } from './topology/topology.js';
 import { ToolError } from '../cli/tool-error.js';
 
-const USAGE =
-  'usage: npm run chaos -- <drill.yaml> [--json FILE] [--html FILE] [--quiet] [--target local|compose] ' +
-  '[--compose-project P] [--compose-file F] [--compose-url ws://…]… [--token-secret S]';
+const command = defineCommand({
+  name: 'chaos',
+  purpose: 'runs a chaos drill: steady state, faults, abort rule, recovery times, invariants and SLOs judged',
+  positionals: [{ name: 'drill.yaml', description: 'the drill file (chaos/README.md)' }],
+  options: {
+    json: { type: 'string', placeholder: 'FILE', description: 'write the summary as JSON (docs/summaries.md)' },
+    html: { type: 'string', placeholder: 'FILE', description: 'write a self-contained HTML report' },
+    quiet: { type: 'boolean', description: 'no progress or drill log' },
+    target: { type: 'string', choices: ['local', 'compose'], default: 'local', description: 'start the topology here, or drill the docker-compose one' },
+    'compose-project': { type: 'string', placeholder: 'P', description: 'with --target compose: the compose project' },
+    'compose-file': { type: 'string', placeholder: 'F', description: 'with --target compose: the compose file' },
+    'compose-url': { type: 'string', multiple: true, placeholder: 'ws://…', description: "with --target compose: the gateways' URLs" },
+    'token-secret': { type: 'string', placeholder: 'S', description: "with --target compose: the gateways' token secret (default CHAT_TOKEN_SECRET)" },
+  },
+  exitCodes: [
+    { code: ExitCodes.OK, meaning: 'every invariant and SLO held and every fault recovered in time' },
+    { code: ExitCodes.INVARIANT_VIOLATED, meaning: 'an invariant was violated (lost, reordered, duplicated…)' },
+    { code: ExitCodes.SLO_MISSED, meaning: 'an SLO was missed: steady state, recovery bound, or the drill aborted' },
+    { code: ExitCodes.COULD_NOT_RUN, meaning: 'could not be carried out (bad file, topology would not start, a fault could not be injected); --json/--html still written, saying why' },
+    { code: INTERRUPTED_EXIT_CODES.SIGINT, meaning: 'interrupted by SIGINT (143: SIGTERM): faults healed, the load settled and judged, outputs marked interrupted' },
+  ],
+  badArgumentsCode: ChaosErrorCodes.BAD_ARGUMENTS,
+});
 
-function parseCli() {
-  try {
-    return parseArgs({
-      allowPositionals: true,
-      options: {
-        json: { type: 'string' },
-        html: { type: 'string' },
-        quiet: { type: 'boolean', default: false },
-        target: { type: 'string', default: 'local' },
-        'compose-project': { type: 'string' },
-        'compose-file': { type: 'string' },
-        'compose-url': { type: 'string', multiple: true, default: [] },
-        'token-secret': { type: 'string' },
-      },
-    });
-  } catch (error) {
-    throw new ToolError(ChaosErrorCodes.BAD_ARGUMENTS, `${(error as Error).message}\n${USAGE}`);
-  }
-}
+/** The drill's name in the outputs of a drill that could not be carried out: the file's, then the drill's once read. */
+let drillName = runNameOfFile(requestedOutputsOf(process.argv.slice(2)).file);
 
-/** Where a drill that cannot be carried out still writes what was asked for, once the options are read. */
-let couldNotRunOutputs: CouldNotRunPaths = {};
-let drillName = 'unknown';
+await runCommand(command, main, {
+  // A drill that could not be carried out still leaves the outputs it was asked for, saying why.
+  onFailure: ({ code, message }) => writeCouldNotRunOutputs(requestedOutputsOf(process.argv.slice(2)), { kind: 'chaos', scenario: drillName, code, message }, `Chaos drill · ${drillName}`),
+});
 
-async function main(): Promise<number> {
-  const { values, positionals } = parseCli();
-  couldNotRunOutputs = { json: values.json, html: values.html };
-  drillName = runNameOfFile(positionals[0]);
-  if (positionals.length !== 1) throw new ToolError(ChaosErrorCodes.BAD_ARGUMENTS, `give exactly one drill file\n${USAGE}`);
-  if (values.target !== 'local' && values.target !== 'compose') throw new ToolError(ChaosErrorCodes.BAD_ARGUMENTS, `--target is local or compose, not "${values.target}"`);
+async function main({ values, positionals }: ParsedCommandLine<typeof command.options>): Promise<number> {
   const drill = await readDrill(positionals[0]!);
   drillName = drill.name;
   if (values.target === 'compose' && drill.topology.world === 'embedded') throw new ToolError(ChaosErrorCodes.BAD_ARGUMENTS, `${drill.name} runs the embedded world, which --target compose does not have`);
@@ -109,16 +100,4 @@ async function main(): Promise<number> {
     progress?.end();
     throw error;
   }
-}
-
-try {
-  process.exitCode = await main();
-} catch (error) {
-  const message = (error as Error).message;
-  process.stderr.write(`${error instanceof ToolError ? `${error.code}: ` : ''}${message}\n`);
-  // A drill that could not be carried out still leaves the outputs it was asked for, saying why.
-  await writeCouldNotRunOutputs(couldNotRunOutputs, { kind: 'chaos', scenario: drillName, code: codeOfError(error), message }, `Chaos drill · ${drillName}`).catch((writeError: unknown) => {
-    process.stderr.write(`could not write the outputs either: ${(writeError as Error).message}\n`);
-  });
-  process.exitCode = ExitCodes.COULD_NOT_RUN;
 }
