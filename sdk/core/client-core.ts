@@ -2,35 +2,18 @@ import type { ConversationEvent, MediaRef } from '../../system/core/events.js';
 import type { ClientMessageId, ConversationId, Seq } from '../../system/core/ids.js';
 import type { TimerHandle } from '../../system/ports/clock.js';
 import type { ClientFrame, ServerFrame, ServerFrameOf, ServerFrameType } from '../../system/protocol/frames.js';
-import { CloseCodes, PROTOCOL_VERSION } from '../../system/protocol/version.js';
 import { backoffDelayMs } from '../backoff.js';
-import { ChatClientError, type ChatClientErrorCode } from '../errors.js';
+import { ChatClientError } from '../errors.js';
 import { deliverRecord } from '../history-recorder.js';
 import { Ordering, type OrderingSink, type Via } from '../ordering.js';
+import { ClientConnection, closedError } from './client-connection.js';
 import { decodeServerFrame } from './decode-frame.js';
-import { recordAck, recordConnection, recordPresence, recordQueued, recordReceipt, recordSend } from './device-history.js';
-import { GatewayRotation } from './gateway-rotation.js';
+import { recordAck, recordPresence, recordQueued, recordReceipt, recordSend } from './device-history.js';
 import { Outbox, type MlsMarker, type PendingSend } from './outbox.js';
-import type { ClientCoreConfig, ClientCoreHost, ConnectionState, ResetInfo, SavedClientState, WelcomeInfo } from './ports.js';
+import type { ClientCoreConfig, ClientCoreHost, ResetInfo, SavedClientState, WelcomeInfo } from './ports.js';
 import { ReceiptWatermarks } from './receipt-watermarks.js';
 import { RequestTable } from './request-table.js';
 import { encodeSendFrame } from './send-frame.js';
-
-/** Close codes after which reconnecting cannot help (someone else's decision, or our identity is gone). */
-const FATAL_CLOSE_CODES: ReadonlyMap<number, ChatClientErrorCode> = new Map<number, ChatClientErrorCode>([
-  [CloseCodes.AUTH_FAILED, 'TOKEN_INVALID'],
-  [CloseCodes.DEVICE_UNLINKED, 'DEVICE_UNKNOWN'],
-  [CloseCodes.REPLACED, 'CLOSED'],
-]);
-
-/**
- * A welcomed connection that ends sooner than this counts as a flap: the next reconnect backs off
- * further instead of starting over, so a node that accepts and then drops clients is not hammered.
- */
-const STABLE_CONNECTION_MS = 10_000;
-
-/** Default idle timeout, in heartbeat intervals (the server's own zombie timeout is 2.5). */
-const IDLE_TIMEOUT_HEARTBEATS = 2.5;
 
 export interface NewSendOptions {
   /** The idempotency key; generated when absent. */
@@ -40,10 +23,10 @@ export interface NewSendOptions {
 }
 
 /**
- * One device's protocol logic, sans I/O: the auth handshake, heartbeats and dead-connection
- * detection, reconnect with jittered backoff (and a `goaway`'s hint), the outbox re-sent with the
- * same clientMessageId until answered, in-order de-duplicated delivery with gap and link-point
- * sync (Ordering), cumulative acks, receipts with stale watermarks dropped, error routing, the
+ * One device's protocol logic, sans I/O. The connection lifecycle (auth, heartbeats, reconnect
+ * backoff, `goaway`) is the ClientConnection it extends (client-connection.ts); this adds what
+ * flows over a connection: the outbox re-sent with the same clientMessageId until answered,
+ * in-order de-duplicated delivery with gap and link-point sync (Ordering), cumulative acks, receipts with stale watermarks dropped, error routing, the
  * frameBytesMax check, and the server log's incarnation. It is fed connection events, frames and
  * timer expiries, and emits frames, timer requests and callbacks through its ClientCoreHost.
  *
@@ -51,35 +34,16 @@ export interface NewSendOptions {
  * same core on simulated connections in virtual time. Not re-entrant from the host's callbacks
  * except through the documented methods (send, request, ack, markRead, close, suspend).
  */
-export class ClientCore implements OrderingSink {
+export class ClientCore extends ClientConnection implements OrderingSink {
   private readonly ordering: Ordering;
   private requestTable: RequestTable | undefined;
   private readonly outbox = new Outbox();
   private readonly receiptMarks: ReceiptWatermarks;
   /** Sends answered with a seq whose history `ack` waits for earlier events (the order holds it); made on first use. */
   private heldAcks: Set<PendingSend> | undefined;
-  private readonly rotation: GatewayRotation;
-
-  private stateValue: ConnectionState = 'idle';
-  /** Bumped whenever the current connection is abandoned: its late callbacks are ignored. */
-  private generation = 0;
-  /** Consecutive failed connection attempts. */
-  private failures = 0;
-  /** Consecutive connections that ended before STABLE_CONNECTION_MS. */
-  private flaps = 0;
-  private connectedAtMs = 0;
-  private lastFrameAtMs = 0;
-  private welcomeFrame: WelcomeInfo | undefined;
   /** The server log incarnation the cursors belong to (last welcome's, or the saved one). */
   private incarnationValue: string | undefined;
-  private everConnected = false;
-  private connectTimer: TimerHandle | undefined;
-  private heartbeatTimer: TimerHandle | undefined;
-  private reconnectTimer: TimerHandle | undefined;
-  private goawayTimer: TimerHandle | undefined;
   private syncRetryTimer: TimerHandle | undefined;
-  /** Set by `goaway`: the next reconnect waits until then instead of backing off. */
-  private reconnectNotBeforeMs: number | undefined;
   /** Acks gathered while handling one frame, sent (highest seq per conversation) at its end. */
   private ackBatch: Map<ConversationId, Seq> | undefined;
   /** Reads made while offline, sent after the next welcome. */
@@ -87,15 +51,11 @@ export class ClientCore implements OrderingSink {
   private ridCounter = 0;
   private messageCounter = 0;
 
-  constructor(
-    private readonly host: ClientCoreHost,
-    private readonly config: ClientCoreConfig,
-    saved?: Partial<SavedClientState>,
-  ) {
+  constructor(host: ClientCoreHost, config: ClientCoreConfig, saved?: Partial<SavedClientState>) {
+    super(host, config);
     this.ordering = new Ordering(this, saved?.cursors);
     this.receiptMarks = new ReceiptWatermarks(saved?.receiptMarks);
     this.incarnationValue = saved?.incarnation;
-    this.rotation = new GatewayRotation(config.urls);
     for (const send of saved?.outbox ?? []) {
       send.timer = undefined;
       this.outbox.add(send);
@@ -103,19 +63,6 @@ export class ClientCore implements OrderingSink {
   }
 
   // ---------- state ----------
-
-  get state(): ConnectionState {
-    return this.stateValue;
-  }
-
-  get isConnected(): boolean {
-    return this.stateValue === 'connected';
-  }
-
-  /** The server's welcome of the current (or last) connection. */
-  get welcome(): WelcomeInfo | undefined {
-    return this.welcomeFrame;
-  }
 
   get incarnation(): string | undefined {
     return this.incarnationValue;
@@ -129,11 +76,6 @@ export class ClientCore implements OrderingSink {
   /** Requests (sync pages included) waiting for their answer. */
   get pendingRequestCount(): number {
     return this.requestTable?.size ?? 0;
-  }
-
-  /** The id of the current connection attempt: the host passes it back with what the connection reports. */
-  get connectionId(): number {
-    return this.generation;
   }
 
   cursor(conversationId: ConversationId): Seq | undefined {
@@ -169,105 +111,11 @@ export class ClientCore implements OrderingSink {
     return saved;
   }
 
-  // ---------- connection lifecycle ----------
+  // ---------- connection hooks ----------
 
-  /** Starts connecting (from idle); reconnects by itself from then on. */
-  connect(): void {
-    if (this.stateValue === 'idle') this.startAttempt();
-  }
-
-  /**
-   * Stops for good: closes the connection, cancels every timer, fails requests and sends with
-   * `error`. report: also hand `error` to host.error (not for the app's own close()).
-   */
-  close(error: ChatClientError, report: boolean): void {
-    if (this.stateValue === 'closed') return;
-    const wasConnected = this.stateValue === 'connected';
-    this.stateValue = 'closed';
-    this.dropConnection(1000, 'client closed');
-    this.cancelRetryTimers();
-    this.requestTable?.failAll(error);
-    for (const send of this.outbox.takeAll()) this.host.sendFailed(send, error, true);
-    this.host.stopped(error);
-    if (wasConnected) this.noteDisconnected(1000, error.message, false);
-    if (report) this.host.error(error);
-  }
-
-  /**
-   * The app goes offline and keeps its state (save() it, or connect() again later): the connection
-   * is closed and no reconnect follows; unsent messages stay in the outbox.
-   */
-  suspend(): void {
-    if (this.stateValue === 'closed') return;
-    const wasConnected = this.stateValue === 'connected';
-    this.stateValue = 'idle';
-    this.dropConnection(1000, 'client closed');
-    this.cancelRetryTimers();
-    this.reconnectNotBeforeMs = undefined;
-    if (wasConnected) this.noteDisconnected(1000, 'client closed', false);
-  }
-
-  private startAttempt(): void {
-    const generation = ++this.generation;
-    this.stateValue = 'connecting';
-    this.connectTimer = this.host.clock.setTimer(this.config.connectTimeoutMs, () => {
-      this.connectTimer = undefined;
-      if (generation !== this.generation) return;
-      this.attemptFailed(new ChatClientError('TIMEOUT', `no welcome within ${this.config.connectTimeoutMs} ms`));
-    });
-    const { attempt, url } = this.rotation.next();
-    this.host.openConnection(generation, url, attempt);
-  }
-
-  /** The host's connection `connectionId` is open, and `token` is ours: authenticate. */
-  connectionOpened(connectionId: number, token: string): void {
-    if (connectionId !== this.generation || this.stateValue !== 'connecting') return;
-    this.stateValue = 'authenticating';
-    this.writeFrame({ type: 'auth', v: PROTOCOL_VERSION, token });
-  }
-
-  /** The host could not open connection `connectionId` (or get a token for it). */
-  connectionFailed(connectionId: number, error: ChatClientError): void {
-    if (connectionId === this.generation && (this.stateValue === 'connecting' || this.stateValue === 'authenticating')) this.attemptFailed(error);
-  }
-
-  /** Connection `connectionId` ended (server close, network, crash). */
-  connectionClosed(connectionId: number, code: number, reason: string): void {
-    if (connectionId !== this.generation) return;
-    if (this.stateValue === 'connected') {
-      this.connectionLost(code, reason);
-      return;
-    }
-    if (this.stateValue !== 'connecting' && this.stateValue !== 'authenticating') return;
-    const fatal = FATAL_CLOSE_CODES.get(code);
-    if (fatal) {
-      this.close(new ChatClientError(fatal, `connection closed during connect: ${code} ${reason}`, { retryable: false }), true);
-      return;
-    }
-    this.attemptFailed(new ChatClientError('CONNECT_FAILED', `connection closed during connect: ${code} ${reason}`));
-  }
-
-  private onWelcome(frame: WelcomeInfo): void {
-    if (this.stateValue !== 'authenticating') return;
-    this.connectTimer?.cancel();
-    this.connectTimer = undefined;
-    this.welcomeFrame = frame;
-    this.stateValue = 'connected';
-    this.failures = 0;
-    const nowMs = this.host.clock.nowMs();
-    this.connectedAtMs = nowMs;
-    this.lastFrameAtMs = nowMs;
-    const history = this.config.history;
-    if (!this.everConnected) {
-      this.everConnected = true;
-      if (history && this.config.recordsLink) recordConnection(history, 'device', nowMs, frame);
-    }
-    if (history) recordConnection(history, 'connect', nowMs, frame);
-    this.armHeartbeat();
+  /** After a welcome: restore what the server keeps per connection, then catch up. */
+  protected connectionRestored(frame: WelcomeInfo): void {
     const reset = this.noteIncarnation(frame.incarnation);
-
-    // Restore what the server keeps per connection, then catch up. Sends go first, in their
-    // original order: they are what the user is waiting for.
     const watched = this.host.watchedUsers();
     if (watched) {
       const userIds = Array.isArray(watched) ? (watched as string[]) : [...watched];
@@ -277,6 +125,7 @@ export class ClientCore implements OrderingSink {
       for (const [conversationId, seq] of this.pendingReads) this.writeFrame({ type: 'read', conversationId, seq });
       this.pendingReads = undefined;
     }
+    // Sends go before the catch-up, in their original order: they are what the user is waiting for.
     for (const send of this.outbox.values()) this.transmit(send);
     if (this.config.catchUpOnConnect) this.ordering.resumeAll();
     else this.ordering.retryWanted();
@@ -301,138 +150,31 @@ export class ClientCore implements OrderingSink {
     return { previousIncarnation, incarnation, cursors };
   }
 
-  /** A connection attempt (open or auth) failed: back off and try the next gateway. */
-  private attemptFailed(error: ChatClientError): void {
-    this.dropConnection();
-    this.failures++;
-    if (this.failures >= this.config.maxReconnectAttempts) {
-      this.close(
-        new ChatClientError('CONNECT_FAILED', `gave up after ${this.failures} attempts: ${error.message}`, { retryable: false, cause: error }),
-        true,
-      );
-      return;
-    }
-    this.host.error(error);
-    if (this.stateValue === 'closed' || this.stateValue === 'idle') return;
-    this.scheduleReconnect();
-  }
-
-  /** The server refused our auth frame. */
-  private authFailed(error: ChatClientError): void {
-    // A long-lived client's token expires; the host hands out a fresh one on the next attempt.
-    // On the very first connect an expired token is the caller's bug: report it.
-    const refreshable = error.code === 'TOKEN_EXPIRED' && this.config.tokenRefreshes && this.everConnected;
-    if (error.retryable || refreshable) this.attemptFailed(error);
-    else this.close(error, true);
-  }
-
-  /** An established connection ended (server close, network, idle timeout, goaway). */
-  private connectionLost(code: number, reason: string): void {
-    this.dropConnection();
-    this.stateValue = 'reconnecting';
-    this.flaps = this.host.clock.nowMs() - this.connectedAtMs < STABLE_CONNECTION_MS ? this.flaps + 1 : 0;
-    const fatal = FATAL_CLOSE_CODES.get(code);
-    this.noteDisconnected(code, reason, fatal === undefined);
-    if (this.stateValue !== 'reconnecting') return; // the host closed or suspended the client meanwhile
-    if (fatal) {
-      this.close(new ChatClientError(fatal, `connection closed: ${code} ${reason}`, { retryable: false }), true);
-      return;
-    }
-    this.scheduleReconnect();
-  }
-
-  /** Bookkeeping when a welcomed connection ends. */
-  private noteDisconnected(code: number, reason: string, willReconnect: boolean): void {
-    const welcome = this.welcomeFrame;
-    const history = this.config.history;
-    if (welcome && history) recordConnection(history, 'disconnect', this.host.clock.nowMs(), welcome);
-    // Answers to requests sent on the lost connection will never come. Requests are not
-    // replayed (a group change is not idempotent); sends are, from the outbox.
+  /** A welcomed connection ended: answers to requests sent on it will never come. */
+  protected connectionForgotten(code: number, reason: string): void {
+    // Requests are not replayed (a group change is not idempotent); sends are, from the outbox.
     this.requestTable?.failAll(new ChatClientError('DISCONNECTED', `connection lost (${code} ${reason})`));
     this.outbox.cancelTimers();
     this.ordering.resetInFlight();
     this.syncRetryTimer?.cancel();
     this.syncRetryTimer = undefined;
-    this.host.disconnected({ code, reason, willReconnect });
   }
 
-  private scheduleReconnect(): void {
-    this.stateValue = 'reconnecting';
-    let delayMs: number;
-    if (this.reconnectNotBeforeMs !== undefined) {
-      delayMs = Math.max(0, this.reconnectNotBeforeMs - this.host.clock.nowMs());
-      this.reconnectNotBeforeMs = undefined;
-    } else {
-      delayMs = backoffDelayMs(this.failures + this.flaps, this.config.reconnectMinDelayMs, this.config.reconnectMaxDelayMs, this.host.random.nextFloat());
-    }
-    this.reconnectTimer?.cancel();
-    this.reconnectTimer = this.host.clock.setTimer(delayMs, () => {
-      this.reconnectTimer = undefined;
-      if (this.stateValue === 'reconnecting') this.startAttempt();
-    });
+  protected abandonAll(error: ChatClientError): void {
+    this.requestTable?.failAll(error);
+    for (const send of this.outbox.takeAll()) this.host.sendFailed(send, error, true);
   }
 
-  /** Abandons the current connection (if any) and its timers; state is the caller's business. */
-  private dropConnection(code = 1000, reason = ''): void {
-    this.generation++;
-    this.connectTimer?.cancel();
-    this.connectTimer = undefined;
-    this.heartbeatTimer?.cancel();
-    this.heartbeatTimer = undefined;
-    this.goawayTimer?.cancel();
-    this.goawayTimer = undefined;
+  protected override dropConnection(code?: number, reason?: string): void {
     this.ackBatch = undefined;
-    this.host.closeConnection(code, reason);
+    super.dropConnection(code, reason);
   }
 
-  private cancelRetryTimers(): void {
-    this.reconnectTimer?.cancel();
-    this.reconnectTimer = undefined;
+  protected override cancelRetryTimers(): void {
+    super.cancelRetryTimers();
     this.syncRetryTimer?.cancel();
     this.syncRetryTimer = undefined;
     this.outbox.cancelTimers();
-  }
-
-  // ---------- heartbeat and liveness ----------
-
-  private armHeartbeat(): void {
-    const intervalMs = this.welcomeFrame?.heartbeatIntervalMs ?? 0;
-    if (!(intervalMs > 0)) return;
-    const generation = this.generation;
-    this.heartbeatTimer = this.host.clock.setTimer(intervalMs, () => {
-      this.heartbeatTimer = undefined;
-      if (generation !== this.generation || this.stateValue !== 'connected') return;
-      // The server answers every heartbeat, so silence means the path is dead even if TCP has
-      // not noticed (a partition): reconnect rather than wait for the OS.
-      const idleMs = this.config.idleTimeoutMs ?? intervalMs * IDLE_TIMEOUT_HEARTBEATS;
-      if (idleMs > 0 && this.host.clock.nowMs() - this.lastFrameAtMs >= idleMs) {
-        this.connectionLost(CloseCodes.HEARTBEAT_TIMEOUT, 'no frame from the server');
-        return;
-      }
-      this.writeFrame({ type: 'heartbeat' });
-      this.armHeartbeat();
-    });
-  }
-
-  private onGoaway(frame: ServerFrameOf<'goaway'>): void {
-    if (frame.reason === 'device_unlinked') {
-      // The server closes with DEVICE_UNLINKED right after; reconnecting would only be refused.
-      this.close(new ChatClientError('DEVICE_UNKNOWN', 'this device was unlinked', { retryable: false }), true);
-      return;
-    }
-    this.rotation.redirect(frame.urls);
-    const delayMs = Math.max(0, frame.reconnectAfterMs);
-    this.reconnectNotBeforeMs = this.host.clock.nowMs() + delayMs;
-    // Keep using this connection while the node drains; move when the hint says (or earlier,
-    // if the node closes first — then the reconnect still waits for the hint).
-    const generation = this.generation;
-    this.goawayTimer?.cancel();
-    this.goawayTimer = this.host.clock.setTimer(delayMs, () => {
-      this.goawayTimer = undefined;
-      if (generation === this.generation && this.stateValue === 'connected') {
-        this.connectionLost(CloseCodes.GOING_AWAY, `goaway: ${frame.reason}`);
-      }
-    });
   }
 
   // ---------- inbound frames ----------
@@ -825,13 +567,6 @@ export class ClientCore implements OrderingSink {
     if (this.stateValue === 'connected') this.writeFrame(frame);
   }
 
-  // ---------- plumbing ----------
-
-  private writeFrame(frame: ClientFrame): void {
-    this.host.writeFrame(frame.type, JSON.stringify(frame));
-  }
 }
 
-export function closedError(): ChatClientError {
-  return new ChatClientError('CLOSED', 'the client is closed');
-}
+export { closedError };
