@@ -8,7 +8,7 @@ import type { HistoryEvent } from '../checker/history.js';
 import { latencyFigures, type RunSummary } from '../checker/run-summary.js';
 import type { Objective } from '../checker/slo.js';
 import { nowEpochMs } from '../load/measurements.js';
-import { LoadError, runLoad, type LoadSample, type RunLoadOptions } from '../load/run-load.js';
+import { LoadErrorCodes, runLoad, type LoadSample, type RunLoadOptions } from '../load/run-load.js';
 import { ChaosErrorCodes } from './error-codes.js';
 import { faultAction, type FaultAction } from './faults/fault-injector.js';
 import { FaultSchedule, type FaultRecord } from './faults/fault-schedule.js';
@@ -18,6 +18,9 @@ import { baselineOf, recoveredAt, recoveryP99LimitMs, type Baseline } from './ti
 import { steadyStateLatency, type DisturbedWindow } from './timeline/steady-state.js';
 import type { Topology } from './topology/topology.js';
 import { ToolError } from '../cli/tool-error.js';
+
+/** The load driver's own refusals, reported as the drill's LOAD_FAILED. */
+const LOAD_ERROR_CODES: readonly string[] = Object.values(LoadErrorCodes);
 
 export interface RunDrillOptions {
   /** Starts (or attaches to) the system under test; closed by runDrill when it is done. */
@@ -118,7 +121,7 @@ export async function runDrill(drill: Drill, options: RunDrillOptions): Promise<
         },
       });
     } catch (error) {
-      if (error instanceof LoadError) throw new ToolError(ChaosErrorCodes.LOAD_FAILED, `${error.code}: ${error.message}`, { cause: error });
+      if (error instanceof ToolError && LOAD_ERROR_CODES.includes(error.code)) throw new ToolError(ChaosErrorCodes.LOAD_FAILED, `${error.code}: ${error.message}`, { cause: error });
       throw error;
     }
     clearTimeout(maxDurationTimer);

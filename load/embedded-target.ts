@@ -1,6 +1,7 @@
 import { EMBEDDED_DEV_SECRET } from '../system/worlds/embedded-world.js';
 import { startServerThread, type ServerThread } from './embedded-server-thread.js';
-import { LoadError, LoadErrorCodes } from './errors.js';
+import { LoadErrorCodes } from './error-codes.js';
+import { ToolError } from '../cli/tool-error.js';
 
 export interface EmbeddedTarget {
   wsUrl: string;
@@ -22,7 +23,7 @@ export async function startEmbeddedTarget(options: { port?: number } = {}): Prom
   try {
     server = await startServerThread({ port: options.port ?? 0 });
   } catch (error) {
-    throw new LoadError(LoadErrorCodes.EMBEDDED_START_FAILED, `could not start the embedded system: ${(error as Error).message}`);
+    throw new ToolError(LoadErrorCodes.EMBEDDED_START_FAILED, `could not start the embedded system: ${(error as Error).message}`);
   }
   return { wsUrl: server.wsUrl, httpUrl: server.httpUrl, tokenSecret: EMBEDDED_DEV_SECRET, stats: () => server.stats(), stop: () => server.stop() };
 }

@@ -3,7 +3,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { HistoryEvent } from '../checker/history.js';
-import { LoadError, LoadErrorCodes } from './errors.js';
+import { LoadErrorCodes } from './error-codes.js';
+import { ToolError } from '../cli/tool-error.js';
 
 /** First line of a history file: what produced it, so a merge can check the shards belong together. */
 export interface HistoryFileHeader {
@@ -45,8 +46,8 @@ export async function readHistoryFile(path: string): Promise<{ header: HistoryFi
       }
     }
   } catch (error) {
-    throw new LoadError(LoadErrorCodes.BAD_HISTORY_FILE, `${path}${lineNumber > 0 ? `:${lineNumber}` : ''}: ${(error as Error).message}`);
+    throw new ToolError(LoadErrorCodes.BAD_HISTORY_FILE, `${path}${lineNumber > 0 ? `:${lineNumber}` : ''}: ${(error as Error).message}`);
   }
-  if (!header) throw new LoadError(LoadErrorCodes.BAD_HISTORY_FILE, `${path}: empty history file`);
+  if (!header) throw new ToolError(LoadErrorCodes.BAD_HISTORY_FILE, `${path}: empty history file`);
   return { header, events };
 }

@@ -26,7 +26,7 @@ import { watchInterrupts } from '../cli/interrupts.js';
 import { meanDevicesPerUser, readScenario, ScenarioError } from '../scenarios/format/index.js';
 import { TimeSeriesRecorder } from '../reports/index.js';
 import { loadReportCharts } from './report-charts.js';
-import { LoadError, LoadErrorCodes } from './errors.js';
+import { LoadErrorCodes } from './error-codes.js';
 import { writeHistoryFile } from './history-file.js';
 import { writeOutputs } from './outputs.js';
 import { progressPrinter } from './progress.js';
@@ -36,6 +36,7 @@ import { parseShard, shardLabel, ShardSpecError } from './shard.js';
 import { SloSpecError, parseSloOverride } from './slo-gate.js';
 import { OutSpecError, parseOutSpecs } from './out-spec.js';
 import { raiseOpenFileLimitHint } from './file-limit.js';
+import { ToolError } from '../cli/tool-error.js';
 
 const USAGE =
   'usage: npm run load -- <scenario.yaml> [--target ws://…]… [--seed N] [--duration-s S] [--slo NAME=VALUE]… [--json FILE] [--junit FILE] ' +
@@ -91,7 +92,7 @@ const outputs = { json: values.json, junit: values.junit, html: values.html };
 let scenarioName = runNameOfFile(positionals[0]);
 
 function badOption(message: string): never {
-  throw new LoadError(LoadErrorCodes.BAD_OPTION, message);
+  throw new ToolError(LoadErrorCodes.BAD_OPTION, message);
 }
 
 function number(name: string, raw: string | undefined, min: number): number | undefined {
@@ -173,7 +174,7 @@ try {
   }
   exitCode = exitCodeOf(result.summary);
 } catch (error) {
-  const known = error instanceof ScenarioError || error instanceof LoadError || error instanceof SloSpecError || error instanceof ShardSpecError || error instanceof OutSpecError;
+  const known = error instanceof ScenarioError || error instanceof ToolError || error instanceof SloSpecError || error instanceof ShardSpecError || error instanceof OutSpecError;
   const message = known ? (error as Error).message : ((error as Error).stack ?? String(error));
   process.stderr.write(`could not run: ${message}\n`);
   await writeCouldNotRunOutputs(outputs, { kind: 'load', scenario: scenarioName, code: codeOfError(error), message }, `Load run · ${scenarioName}`).catch((writeError: unknown) => {

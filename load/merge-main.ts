@@ -9,11 +9,11 @@
 import { parseArgs } from 'node:util';
 import { ExitCodes, exitCodeOf, formatSummary } from '../checker/run-summary.js';
 import { readScenario, ScenarioError } from '../scenarios/format/index.js';
-import { LoadError } from './errors.js';
 import { readHistoryFile } from './history-file.js';
 import { mergeHistories, mergedSummary, missingShards } from './merge.js';
 import { writeOutputs } from './outputs.js';
 import { SloSpecError, objectivesOf, parseSloOverride, withOverrides } from './slo-gate.js';
+import { ToolError } from '../cli/tool-error.js';
 
 const USAGE = 'usage: npm run load:merge -- FILE… [--scenario FILE] [--slo NAME=VALUE]… [--allow-missing] [--json FILE] [--junit FILE] [--html FILE]';
 
@@ -56,6 +56,6 @@ try {
   await writeOutputs(summary, { json: values.json, junit: values.junit, html: values.html });
   process.exit(exitCodeOf(summary));
 } catch (error) {
-  if (error instanceof ScenarioError || error instanceof LoadError || error instanceof SloSpecError) fail(`could not merge: ${error.message}`);
+  if (error instanceof ScenarioError || error instanceof ToolError || error instanceof SloSpecError) fail(`could not merge: ${error.message}`);
   fail(`could not merge: ${(error as Error).stack ?? String(error)}`);
 }

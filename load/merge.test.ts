@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../checker/history.js';
-import { LoadError } from './errors.js';
 import { readHistoryFile, writeHistoryFile, type HistoryFileHeader } from './history-file.js';
 import { junitXml } from './junit.js';
 import { mergedSummary, mergeHistories, missingShards } from './merge.js';
+import { ToolError } from '../cli/tool-error.js';
 
 const header = (shard: string): HistoryFileHeader => ({ format: 'chatload-history', version: 1, scenario: 's', run_id: 'r', shard, seed: 1, events: 0 });
 const conv = 'dm:a:b';
@@ -54,14 +54,14 @@ describe('merging shard histories', () => {
 
   it('refuses histories of different runs or a shard given twice, and names missing shards', () => {
     const [a, b] = shards(true);
-    expect(() => mergeHistories([a!, { ...b!, header: { ...b!.header, run_id: 'other' } }])).toThrow(LoadError);
+    expect(() => mergeHistories([a!, { ...b!, header: { ...b!.header, run_id: 'other' } }])).toThrow(ToolError);
     expect(() => mergeHistories([a!, a!])).toThrow(/given twice/);
     expect(missingShards([header('0/3'), header('2/3')])).toEqual(['1/3']);
   });
 });
 
 describe('history files', () => {
-  it('round-trip, and a file that is not a history is a LoadError naming the line', async () => {
+  it('round-trip, and a file that is not a history is a ToolError naming the line', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'load-history-'));
     const [a] = shards(true);
     await writeHistoryFile(join(dir, 'h.ndjson'), { scenario: 's', run_id: 'r', shard: '0/2', seed: 1, events: a!.events.length }, a!.events);

@@ -1,9 +1,10 @@
 import { checkHistory, latencySamples, percentiles } from '../checker/index.js';
 import type { History, HistoryEvent, QuiesceEvent } from '../checker/history.js';
 import { latencyFigures, summarizeViolations, type RunSummary } from '../checker/run-summary.js';
-import { LoadError, LoadErrorCodes } from './errors.js';
+import { LoadErrorCodes } from './error-codes.js';
 import type { HistoryFileHeader } from './history-file.js';
 import { evaluateObjectives, type ObjectiveSpec } from './slo-gate.js';
+import { ToolError } from '../cli/tool-error.js';
 
 export interface ShardHistory {
   header: HistoryFileHeader;
@@ -19,14 +20,14 @@ export interface ShardHistory {
  * Times come from each driver's wall clock: keep the machines' clocks in sync (NTP).
  */
 export function mergeHistories(shards: readonly ShardHistory[]): History {
-  if (shards.length === 0) throw new LoadError(LoadErrorCodes.BAD_HISTORY_FILE, 'no history files to merge');
+  if (shards.length === 0) throw new ToolError(LoadErrorCodes.BAD_HISTORY_FILE, 'no history files to merge');
   const first = shards[0]!.header;
   const seen = new Set<string>();
   for (const { header } of shards) {
     if (header.run_id !== first.run_id || header.scenario !== first.scenario) {
-      throw new LoadError(LoadErrorCodes.BAD_HISTORY_FILE, `histories of different runs: ${first.scenario}/${first.run_id} and ${header.scenario}/${header.run_id}`);
+      throw new ToolError(LoadErrorCodes.BAD_HISTORY_FILE, `histories of different runs: ${first.scenario}/${first.run_id} and ${header.scenario}/${header.run_id}`);
     }
-    if (seen.has(header.shard)) throw new LoadError(LoadErrorCodes.BAD_HISTORY_FILE, `shard ${header.shard} given twice`);
+    if (seen.has(header.shard)) throw new ToolError(LoadErrorCodes.BAD_HISTORY_FILE, `shard ${header.shard} given twice`);
     seen.add(header.shard);
   }
   const quiesces: QuiesceEvent[] = [];

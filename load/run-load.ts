@@ -20,7 +20,7 @@ import { DeviceFleet } from './device-fleet.js';
 import { DriverMetrics } from './driver-metrics.js';
 import { RemoteWritePusher } from './remote-write.js';
 import { startEmbeddedTarget, type EmbeddedTarget } from './embedded-target.js';
-import { LoadError, LoadErrorCodes } from './errors.js';
+import { LoadErrorCodes } from './error-codes.js';
 import { LoadMeasurements, nowEpochMs } from './measurements.js';
 import { MediaDownloads } from './media-downloads.js';
 import { MembershipChanges } from './membership-changes.js';
@@ -39,9 +39,10 @@ import { devTokenProvider, httpUrlOf, signedTokenProvider } from './tokens.js';
 import { TrafficGenerator, groupNameOf } from './traffic.js';
 import type { LoadOptions, LoadProgress, LoadRunResult, LoadSample, TokenProvider } from './types.js';
 import { exitCodeOf } from '../checker/run-summary.js';
+import { ToolError } from '../cli/tool-error.js';
 
 export type * from './types.js';
-export { LoadError, LoadErrorCodes } from './errors.js';
+export { LoadErrorCodes } from './error-codes.js';
 
 /** Groups created at once during setup. */
 const GROUP_CREATE_CONCURRENCY = 16;
@@ -74,10 +75,10 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
   const live = resolveLiveSection(scenario.live);
   const shard = options.shard ?? WHOLE_RUN;
   const durationS = options.durationS ?? scenario.duration_s;
-  if (!(durationS > 0)) throw new LoadError(LoadErrorCodes.BAD_OPTION, `duration must be > 0 s, got ${durationS}`);
+  if (!(durationS > 0)) throw new ToolError(LoadErrorCodes.BAD_OPTION, `duration must be > 0 s, got ${durationS}`);
   const faultHandling = options.faults ?? live.faults;
   if (scenario.faults.length > 0 && faultHandling === 'refuse') {
-    throw new LoadError(
+    throw new ToolError(
       LoadErrorCodes.FAULTS_NOT_INJECTED,
       `scenario ${scenario.name} lists ${scenario.faults.length} fault(s) (${scenario.faults.map((f) => f.kind).join(', ')}); ` +
         'the load driver does not inject faults: run it as a chaos drill (npm run chaos), or pass --faults skip to run the load without them',
@@ -85,10 +86,10 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
   }
   const sloSpecs = withOverrides(objectivesOf(scenario.slo), parseSloOverrides(options.slo ?? {}));
   if (shard.count > 1 && options.runId === undefined) {
-    throw new LoadError(LoadErrorCodes.BAD_OPTION, 'sharded runs need a --run-id shared by every shard (their users must agree)');
+    throw new ToolError(LoadErrorCodes.BAD_OPTION, 'sharded runs need a --run-id shared by every shard (their users must agree)');
   }
   const runId = options.runId ?? `${scenario.name.slice(0, 24)}-${Date.now().toString(36)}`;
-  if (!RUN_ID_PATTERN.test(runId)) throw new LoadError(LoadErrorCodes.BAD_OPTION, `run id must be 1-40 of A-Z a-z 0-9 _ . -, got "${runId}"`);
+  if (!RUN_ID_PATTERN.test(runId)) throw new ToolError(LoadErrorCodes.BAD_OPTION, `run id must be 1-40 of A-Z a-z 0-9 _ . -, got "${runId}"`);
 
   let embedded: EmbeddedTarget | undefined;
   let targets = options.targets ?? [];
@@ -197,7 +198,7 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
     if (first) {
       connectAttempts++;
       await fleet.connect(first, PROBE_TIMEOUT_MS).catch((error: unknown) => {
-        throw new LoadError(LoadErrorCodes.TARGET_UNREACHABLE, `cannot connect to ${targets.join(', ')}: ${(error as Error).message}`);
+        throw new ToolError(LoadErrorCodes.TARGET_UNREACHABLE, `cannot connect to ${targets.join(', ')}: ${(error as Error).message}`);
       });
     }
     connectAttempts += fleet.devices.length - 1;

@@ -1,4 +1,4 @@
-/** Stable codes for runs that cannot be carried out; the CLI exits 3 on every one of them. */
+/** Stable codes for load runs that cannot be carried out, thrown as ToolError (cli/README.md); the CLI exits 3 on every one of them. */
 export const LoadErrorCodes = {
   FAULTS_NOT_INJECTED: 'LOAD_FAULTS_NOT_INJECTED',
   TARGET_UNREACHABLE: 'LOAD_TARGET_UNREACHABLE',
@@ -7,13 +7,3 @@ export const LoadErrorCodes = {
   BAD_HISTORY_FILE: 'LOAD_BAD_HISTORY_FILE',
 } as const;
 export type LoadErrorCode = (typeof LoadErrorCodes)[keyof typeof LoadErrorCodes];
-
-export class LoadError extends Error {
-  constructor(
-    readonly code: LoadErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'LoadError';
-  }
-}
