@@ -5,5 +5,7 @@ export const LoadErrorCodes = {
   BAD_OPTION: 'LOAD_BAD_OPTION',
   EMBEDDED_START_FAILED: 'LOAD_EMBEDDED_START_FAILED',
   BAD_HISTORY_FILE: 'LOAD_BAD_HISTORY_FILE',
+  /** load:merge was given the histories of only some shards (and not --allow-missing). */
+  MISSING_SHARDS: 'LOAD_MISSING_SHARDS',
 } as const;
 export type LoadErrorCode = (typeof LoadErrorCodes)[keyof typeof LoadErrorCodes];
