@@ -57,6 +57,23 @@ describe('planEncryption', () => {
     expect(e.groupIndexes.size).toBe(plan.groups.length - 1);
   });
 
+  it('with live.encrypted_groups, draws the members of the smallest ordinary groups first, within the same number of users', () => {
+    const share = 0.2;
+    const scenario: Scenario = { ...withShare(share), live: { ...base.live, encrypted_groups: 2 } };
+    const plan = buildPlan(scenario, 'r');
+    const e = planEncryption(scenario, plan);
+    expect(e.userIds.size).toBe(Math.round(share * plan.users.length));
+    const smallestFirst = plan.groups.filter((g) => g.trafficShare === undefined).sort((a, b) => a.memberIndexes.length - b.memberIndexes.length || a.index - b.index);
+    for (const group of smallestFirst.slice(0, 2)) {
+      expect(e.groupIndexes.has(group.index)).toBe(true);
+      for (const i of membersOf(plan, group.index)) expect(e.userIds.has(plan.users[i]!.userId)).toBe(true);
+    }
+    // Without the knob (or at 0), the draw is the plain seeded one.
+    const plain = planEncryption(withShare(share), plan);
+    expect(planEncryption({ ...scenario, live: { ...base.live, encrypted_groups: 0 } }, plan)).toEqual(plain);
+    expect(plain.groupIndexes.size).toBeLessThan(e.groupIndexes.size);
+  });
+
   it('in a sharded run, encrypts only conversations whose users are all on one shard', () => {
     const scenario = withShare(1);
     const plan = buildPlan(scenario, 'r');

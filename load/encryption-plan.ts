@@ -1,4 +1,5 @@
 import type { Scenario } from '../scenarios/format/index.js';
+import { resolveLiveSection } from '../scenarios/format/live-section.js';
 import { directConversationId } from '../sdk/index.js';
 import { SeededRandom } from '../system/adapters/virtual/seeded-random.js';
 import type { PlannedGroup, PopulationPlan } from './plan.js';
@@ -10,7 +11,8 @@ import type { ShardSpec } from './types.js';
  *
  * The rule (load/README.md, "End-to-end encryption"):
  * - round(share × users) users are encrypted, drawn from the scenario's seed; all their devices run
- *   an MLS session.
+ *   an MLS session. With live.encrypted_groups = n, the members of the n smallest ordinary groups
+ *   that fit in that number are drawn first, so even a small share has MLS groups.
  * - A conversation is an MLS group when every one of its users is encrypted: a 1:1 between two
  *   encrypted users, a group whose members all are. Mixed conversations stay plaintext (a real app
  *   cannot encrypt to a user without MLS).
@@ -44,16 +46,18 @@ export function planEncryption(scenario: Scenario, plan: PopulationPlan, shard: 
   const count = Math.round(share * plan.users.length);
   // A seeded partial shuffle: exactly `count` users, a different set per seed.
   const random = new SeededRandom((scenario.seed ^ ENCRYPTION_SEED_SALT) >>> 0);
-  const order = plan.users.map((u) => u.index);
-  for (let i = 0; i < count; i++) {
+  // Shards own users by index modulo the shard count.
+  const sameShard = (indexes: readonly number[]) => indexes.every((i) => i % shard.count === indexes[0]! % shard.count);
+  const first = wholeGroupMembers(plan, resolveLiveSection(scenario.live).encrypted_groups, count, sameShard);
+  const drawnFirst = new Set(first);
+  const order = [...first, ...plan.users.map((u) => u.index).filter((i) => !drawnFirst.has(i))];
+  for (let i = first.length; i < count; i++) {
     const j = i + Math.floor(random.nextFloat() * (order.length - i));
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
   const encrypted = new Set(order.slice(0, count));
   const userIds = new Set([...encrypted].map((i) => plan.users[i]!.userId));
   const indexOf = new Map(plan.users.map((u) => [u.userId, u.index]));
-  // Shards own users by index modulo the shard count.
-  const sameShard = (indexes: readonly number[]) => indexes.every((i) => i % shard.count === indexes[0]! % shard.count);
 
   const direct = new Map<string, { conversationId: string; userIndexes: readonly [number, number] }>();
   for (const index of encrypted) {
@@ -78,6 +82,26 @@ export function planEncryption(scenario: Scenario, plan: PopulationPlan, shard: 
     else groupIndexes.add(group.index);
   }
   return { share, userIds, direct: [...direct.values()], groupIndexes, groupsOverDeviceBound };
+}
+
+/**
+ * The members of the `wanted` smallest ordinary (not hot) groups that can be all-encrypted: within
+ * the device bound, on one shard, and with their members fitting in `count` users in all.
+ */
+function wholeGroupMembers(plan: PopulationPlan, wanted: number, count: number, sameShard: (indexes: readonly number[]) => boolean): number[] {
+  const chosen = new Set<number>();
+  let groups = 0;
+  const smallestFirst = plan.groups.filter((g) => g.trafficShare === undefined).sort((a, b) => a.memberIndexes.length - b.memberIndexes.length || a.index - b.index);
+  for (const group of smallestFirst) {
+    if (groups >= wanted) break;
+    const members = membersOf(group);
+    const devices = members.reduce((n, i) => n + plan.users[i]!.deviceIds.length, 0);
+    const fresh = members.filter((i) => !chosen.has(i));
+    if (devices > ENCRYPTED_GROUP_DEVICES_MAX || !sameShard(members) || chosen.size + fresh.length > count) continue;
+    for (const i of fresh) chosen.add(i);
+    groups++;
+  }
+  return [...chosen];
 }
 
 function membersOf(group: PlannedGroup): number[] {

@@ -31,6 +31,15 @@ export const liveSection = z
       .describe(
         'Share of received plaintext media messages the recipient device downloads, checking the length against the declared size (default 0). Live only: the simulator’s media has sizes, no bytes to fetch.',
       ),
+    encrypted_groups: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(1_000)
+      .optional()
+      .describe(
+        'Make this many of the smallest ordinary groups end-to-end encrypted: their members are drawn first among the traffic.encrypted_share users (when they fit), so even a small share has MLS groups (default 0). Live only: the simulator draws its encrypted users its own way.',
+      ),
     membership_changes: z
       .number()
       .int()
@@ -59,6 +68,7 @@ export interface ResolvedLiveSection {
   presence: boolean;
   validate_frames: boolean;
   media_downloads: number;
+  encrypted_groups: number;
   membership_changes: number;
   push_tokens: boolean;
 }
@@ -69,6 +79,7 @@ export const LIVE_DEFAULTS: Readonly<Omit<ResolvedLiveSection, 'source_addresses
   presence: true,
   validate_frames: false,
   media_downloads: 0,
+  encrypted_groups: 0,
   membership_changes: 0,
   push_tokens: false,
 });
@@ -80,6 +91,7 @@ export function resolveLiveSection(live: LiveSection | undefined): ResolvedLiveS
     presence: live?.presence ?? LIVE_DEFAULTS.presence,
     validate_frames: live?.validate_frames ?? LIVE_DEFAULTS.validate_frames,
     media_downloads: live?.media_downloads ?? LIVE_DEFAULTS.media_downloads,
+    encrypted_groups: live?.encrypted_groups ?? LIVE_DEFAULTS.encrypted_groups,
     membership_changes: live?.membership_changes ?? LIVE_DEFAULTS.membership_changes,
     push_tokens: live?.push_tokens ?? LIVE_DEFAULTS.push_tokens,
     ...(live?.source_addresses ? { source_addresses: live.source_addresses } : {}),
