@@ -49,14 +49,15 @@ export abstract class ClientConnection {
   private goawayTimer: TimerHandle | undefined;
   /** Set by `goaway`: the next reconnect waits until then instead of backing off. */
   private reconnectNotBeforeMs: number | undefined;
-  private readonly rotation: GatewayRotation;
+  /** Attempts made so far (the host routes attempt n when there are no URLs). */
+  private attempts = 0;
+  /** Made on first use: only when there are URLs (or a goaway named some). */
+  private rotation: GatewayRotation | undefined;
 
   constructor(
     protected readonly host: ClientCoreHost,
     protected readonly config: ClientCoreConfig,
-  ) {
-    this.rotation = new GatewayRotation(config.urls);
-  }
+  ) {}
 
   // ---------- hooks for what flows over the connection ----------
 
@@ -164,8 +165,8 @@ export abstract class ClientConnection {
       if (generation !== this.generation) return;
       this.attemptFailed(new ChatClientError('TIMEOUT', `no welcome within ${this.config.connectTimeoutMs} ms`));
     });
-    const { attempt, url } = this.rotation.next();
-    this.host.openConnection(generation, url, attempt);
+    const url = this.rotation || this.config.urls.length > 0 ? (this.rotation ??= new GatewayRotation(this.config.urls)).next() : undefined;
+    this.host.openConnection(generation, url, this.attempts++);
   }
 
   protected onWelcome(frame: WelcomeInfo): void {
@@ -298,7 +299,7 @@ export abstract class ClientConnection {
       this.close(new ChatClientError('DEVICE_UNKNOWN', 'this device was unlinked', { retryable: false }), true);
       return;
     }
-    this.rotation.redirect(frame.urls);
+    if (frame.urls && frame.urls.length > 0) (this.rotation ??= new GatewayRotation(this.config.urls)).redirect(frame.urls);
     const delayMs = Math.max(0, frame.reconnectAfterMs);
     this.reconnectNotBeforeMs = this.host.clock.nowMs() + delayMs;
     // Keep using this connection while the node drains; move when the hint says (or earlier,

@@ -38,7 +38,8 @@ export class ClientCore extends ClientConnection implements OrderingSink {
   private readonly ordering: Ordering;
   private requestTable: RequestTable | undefined;
   private readonly outbox = new Outbox();
-  private readonly receiptMarks: ReceiptWatermarks;
+  /** Made on the first receipt (or restored). */
+  private receiptMarks: ReceiptWatermarks | undefined;
   /** Sends answered with a seq whose history `ack` waits for earlier events (the order holds it); made on first use. */
   private heldAcks: Set<PendingSend> | undefined;
   /** The server log incarnation the cursors belong to (last welcome's, or the saved one). */
@@ -54,7 +55,7 @@ export class ClientCore extends ClientConnection implements OrderingSink {
   constructor(host: ClientCoreHost, config: ClientCoreConfig, saved?: Partial<SavedClientState>) {
     super(host, config);
     this.ordering = new Ordering(this, saved?.cursors);
-    this.receiptMarks = new ReceiptWatermarks(saved?.receiptMarks);
+    if (saved?.receiptMarks) this.receiptMarks = new ReceiptWatermarks(saved.receiptMarks);
     this.incarnationValue = saved?.incarnation;
     for (const send of saved?.outbox ?? []) {
       send.timer = undefined;
@@ -106,7 +107,7 @@ export class ClientCore extends ClientConnection implements OrderingSink {
       send.timer = undefined;
     }
     const saved: SavedClientState = { cursors: this.ordering.cursors(), outbox, incarnation: this.incarnationValue };
-    const marks = this.receiptMarks.saved;
+    const marks = this.receiptMarks?.saved;
     if (marks) saved.receiptMarks = marks;
     return saved;
   }
@@ -145,7 +146,7 @@ export class ClientCore extends ClientConnection implements OrderingSink {
     if (previousIncarnation === undefined || previousIncarnation === incarnation) return undefined;
     const cursors = this.ordering.reset();
     this.outbox.forgetServerState();
-    this.receiptMarks.clear();
+    this.receiptMarks = undefined;
     this.pendingReads = undefined;
     return { previousIncarnation, incarnation, cursors };
   }
@@ -222,7 +223,7 @@ export class ClientCore extends ClientConnection implements OrderingSink {
         this.onQueued(frame);
         return;
       case 'receipt':
-        if (!this.receiptMarks.raise(frame)) return;
+        if (!(this.receiptMarks ??= new ReceiptWatermarks()).raise(frame)) return;
         if (this.config.history) recordReceipt(this.config.history, this.host.clock.nowMs(), this.welcomeFrame, frame);
         this.host.receipt(frame);
         return;

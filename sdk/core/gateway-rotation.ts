@@ -1,30 +1,28 @@
 /**
- * Which gateway a connection attempt goes to: round robin over the configured URLs, after any a
- * `goaway` suggested. With no URLs (the host routes attempts itself), the attempt number.
+ * Which gateway URL a connection attempt goes to: round robin over the configured URLs, after any
+ * a `goaway` suggested. Made only when there are URLs to rotate (the simulator routes attempts
+ * itself, by their number).
  */
 export class GatewayRotation {
   private nextIndex = 0;
-  /** Attempts made so far (the next one's number). */
-  private attempts = 0;
   /** URLs a `goaway` pointed at, tried before resuming the round robin. */
   private redirects: string[] | undefined;
 
   constructor(private readonly urls: readonly string[]) {}
 
-  /** The next attempt's number (from 0) and URL (undefined when none are configured). */
-  next(): { attempt: number; url: string | undefined } {
-    const attempt = this.attempts++;
+  /** The next attempt's URL (undefined when none are configured and no goaway named any). */
+  next(): string | undefined {
     const redirected = this.redirects?.shift();
     if (this.redirects?.length === 0) this.redirects = undefined;
-    if (redirected !== undefined) return { attempt, url: redirected };
-    if (this.urls.length === 0) return { attempt, url: undefined };
+    if (redirected !== undefined) return redirected;
+    if (this.urls.length === 0) return undefined;
     const url = this.urls[this.nextIndex % this.urls.length]!;
     this.nextIndex = (this.nextIndex + 1) % this.urls.length;
-    return { attempt, url };
+    return url;
   }
 
   /** A `goaway` listed other gateways: try them first. */
-  redirect(urls: readonly string[] | undefined): void {
-    if (urls && urls.length > 0) this.redirects = [...urls];
+  redirect(urls: readonly string[]): void {
+    if (urls.length > 0) this.redirects = [...urls];
   }
 }

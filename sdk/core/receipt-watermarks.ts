@@ -29,9 +29,4 @@ export class ReceiptWatermarks {
   get saved(): Map<string, number> | undefined {
     return this.marks;
   }
-
-  /** The server's log started over: its watermarks mean nothing for the new one. */
-  clear(): void {
-    this.marks = undefined;
-  }
 }

@@ -65,8 +65,6 @@ export class VirtualDevice implements ClientCoreHost, ClientEndpoint {
   readonly deviceId: string;
   private readonly core: ClientCore;
   private connection: SimConnection | undefined;
-  /** The core's id of the current connection (passed back with what it reports). */
-  private connectionId = 0;
   counter: number;
   /** Bytes/s this device reads at while a slow_consumer fault covers it (0 = normal). */
   slowReadBytesPerS = 0;
@@ -120,7 +118,9 @@ export class VirtualDevice implements ClientCoreHost, ClientEndpoint {
       }
       if (!any) return undefined;
     }
-    return { ...saved, counter: this.counter };
+    // One object literal per shape (a spread would build a slower, larger one): offline devices add up.
+    const { cursors, outbox, incarnation, receiptMarks } = saved;
+    return receiptMarks ? { cursors, outbox, incarnation, counter: this.counter, receiptMarks } : { cursors, outbox, incarnation, counter: this.counter };
   }
 
   /** slow_consumer: from now on this device reads its socket at `bytesPerS` (0 = normally). */
@@ -162,15 +162,17 @@ export class VirtualDevice implements ClientCoreHost, ClientEndpoint {
 
   // ---------- ClientEndpoint: what the simulated connection reports ----------
 
+  // A simulated connection reports nothing once the device closed it: what it reports is about
+  // the core's current connection.
   onFrame(frame: ServerFrame): void {
-    this.core.receiveFrame(this.connectionId, frame);
+    this.core.receiveFrame(this.core.connectionId, frame);
   }
 
   onClosed(code: number, reason: string): void {
     // A close always finds its connection closed already; one reported while the current
     // connection is open belongs to an earlier one (a cut noticed late).
     if (this.connection?.isOpen) return;
-    this.core.connectionClosed(this.connectionId, code, reason);
+    this.core.connectionClosed(this.core.connectionId, code, reason);
   }
 
   // ---------- ClientCoreHost: the core's ports ----------
@@ -182,7 +184,6 @@ export class VirtualDevice implements ClientCoreHost, ClientEndpoint {
       return;
     }
     this.connection = conn;
-    this.connectionId = connectionId;
     conn.readBytesPerS = this.slowReadBytesPerS;
     this.host.time.schedule(this.host.handshakeMs(), () => {
       if (this.connection !== conn) return;
