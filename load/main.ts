@@ -1,28 +1,20 @@
 /**
- * `npm run load`: the live load driver.
- *
- *   npm run load -- scenarios/<file>.yaml [--target ws://… …] [--seed N] [--duration-s S] [--slo NAME=VALUE …]
- *                   [--json FILE] [--junit FILE] [--html FILE] [--history FILE]
- *                   [--shard i/n --run-id ID] [--metrics-port N] [--prometheus URL [--prometheus-selector 'job="chat"']]
- *                   [--out prometheus-remote-write=URL]
- *                   [--token-secret S | env CHAT_TOKEN_SECRET] [--faults refuse|skip] [--quiet]
- *                   [--serve [--port N]] [--help]
- *   npm start -- [the same options]       (= npm run load -- scenarios/demo.yaml …)
+ * `npm run load`: the live load driver; `npm start` is `npm run load -- scenarios/demo.yaml`.
  *
  * Without --target it starts the reference system in-process (embedded world); with --serve that
  * system stays up after the run, for clients of your own, until Ctrl-C. The population comes
  * from the scenario's seed, or --seed, as in `npm run sim`: the same scenario and seed give the same
- * users, devices, contacts and groups (scenarios/plan). Exit codes: 0 all invariants and SLOs hold,
- * 1 an invariant was violated, 2 an SLO was missed, 3 the run could not be carried out (bad
- * scenario or option, target unreachable), 130/143 interrupted by SIGINT/SIGTERM
- * (the traffic ends, the run settles and is checked, every output is written, marked interrupted;
- * a second signal exits at once). Exit 3 still writes the requested --json/--junit/--html with the reason.
+ * users, devices, contacts and groups (scenarios/plan). On SIGINT/SIGTERM the traffic ends, the run
+ * settles and is checked, and every output is written, marked interrupted; a second signal exits
+ * at once. Exit 3 still writes the requested --json/--junit/--html with the reason. Options and
+ * exit codes: `npm run load -- --help`.
  */
-import { parseArgs } from 'node:util';
 import { startEmbeddedTarget, type EmbeddedTarget } from './embedded-target.js';
-import { ExitCodes, exitCodeOf, formatSummary } from '../checker/run-summary.js';
-import { codeOfError, runNameOfFile, writeCouldNotRunOutputs } from '../cli/could-not-run.js';
-import { watchInterrupts } from '../cli/interrupts.js';
+import { ExitCodes, exitCodeOf, formatSummary, INTERRUPTED_EXIT_CODES } from '../checker/run-summary.js';
+import { requestedOutputsOf, runNameOfFile, writeCouldNotRunOutputs } from '../cli/could-not-run.js';
+import { defineCommand, type ParsedCommandLine } from '../cli/command-spec.js';
+import { watchInterrupts, type InterruptWatch } from '../cli/interrupts.js';
+import { runCommand } from '../cli/run-command.js';
 import { meanDevicesPerUser, readScenario, ScenarioError } from '../scenarios/format/index.js';
 import { TimeSeriesRecorder } from '../reports/index.js';
 import { loadReportCharts } from './report-charts.js';
@@ -38,156 +30,138 @@ import { OutSpecError, parseOutSpecs } from './out-spec.js';
 import { raiseOpenFileLimitHint } from './file-limit.js';
 import { ToolError } from '../cli/tool-error.js';
 
-const USAGE =
-  'usage: npm run load -- <scenario.yaml> [--target ws://…]… [--seed N] [--duration-s S] [--slo NAME=VALUE]… [--json FILE] [--junit FILE] ' +
-  '[--html FILE] [--history FILE] [--shard i/n --run-id ID] [--metrics-port N] [--prometheus URL] [--prometheus-selector SEL] ' +
-  '[--out prometheus-remote-write=URL] ' +
-  '[--token-secret S] [--faults refuse|skip] [--quiet] [--serve [--port N]] [--help]\n' +
-  '       npm start -- [the same options, without the scenario]: the load driver on scenarios/demo.yaml against the embedded system\n' +
-  '  --serve       keep the embedded system up after the run for clients of your own (prints its URL; Ctrl-C stops it)\n' +
-  '  --port N      the embedded system\'s port with --serve (default: a free one)';
+const command = defineCommand({
+  name: 'load',
+  purpose: 'real WebSocket clients put open-model load on the system, the checker judges their histories, the SLO gate the latencies',
+  positionals: [{ name: 'scenario.yaml', description: 'the scenario file (scenarios/README.md)' }],
+  options: {
+    target: { type: 'string', multiple: true, placeholder: 'ws://…', description: 'gateway URLs to load (default: start the embedded system in-process)' },
+    seed: { type: 'number', integer: true, min: 0, description: "replaces the scenario's seed everywhere (plan, traffic, summary), as in npm run sim" },
+    'duration-s': { type: 'number', min: 0.1, placeholder: 'S', description: "the traffic phase's length (default the scenario's)" },
+    slo: { type: 'string', multiple: true, placeholder: 'NAME=VALUE', description: 'override an objective' },
+    json: { type: 'string', placeholder: 'FILE', description: 'write the summary as JSON (docs/summaries.md)' },
+    junit: { type: 'string', placeholder: 'FILE', description: 'write a JUnit report (one case per objective and invariant)' },
+    html: { type: 'string', placeholder: 'FILE', description: 'write a self-contained HTML report with charts' },
+    history: { type: 'string', placeholder: 'FILE', description: 'write the recorded history (for npm run load:merge)' },
+    shard: { type: 'string', placeholder: 'i/n', description: 'run the users whose index is i mod n (with --run-id)' },
+    'run-id': { type: 'string', placeholder: 'ID', description: 'the id every shard of one run shares' },
+    'metrics-port': { type: 'number', integer: true, min: 0, max: 65_535, description: "serve the driver's own /metrics on this port" },
+    prometheus: { type: 'string', placeholder: 'URL', description: "read the system's server-side figures from this Prometheus" },
+    'prometheus-selector': { type: 'string', placeholder: 'SEL', description: 'label selector of the gateways there (e.g. job="chat")' },
+    out: { type: 'string', multiple: true, placeholder: 'prometheus-remote-write=URL', description: "push the driver's metrics there" },
+    'token-secret': { type: 'string', placeholder: 'S', description: "the target's token secret (default CHAT_TOKEN_SECRET)" },
+    faults: { type: 'string', choices: ['refuse', 'skip'], description: 'a scenario with faults against a target that cannot inject them: refuse (default) or run without them' },
+    quiet: { type: 'boolean', description: 'no progress line' },
+    serve: { type: 'boolean', description: 'keep the embedded system up after the run for clients of your own (prints its URL; Ctrl-C stops it)' },
+    port: { type: 'number', integer: true, min: 0, max: 65_535, description: "the embedded system's port with --serve (default: a free one)" },
+    // Test-only: lose the Nth live delivery in the recorded history (proves the gate catches it).
+    'test-drop-delivery': { type: 'number', integer: true, min: 1, description: 'test only: lose the Nth live delivery in the recorded history' },
+  },
+  exitCodes: [
+    { code: ExitCodes.OK, meaning: 'every invariant and SLO holds' },
+    { code: ExitCodes.INVARIANT_VIOLATED, meaning: 'an invariant was violated' },
+    { code: ExitCodes.SLO_MISSED, meaning: 'an SLO was missed' },
+    { code: ExitCodes.COULD_NOT_RUN, meaning: 'could not run (bad scenario or option, target unreachable); --json/--junit/--html still written, saying why' },
+    { code: INTERRUPTED_EXIT_CODES.SIGINT, meaning: 'interrupted by SIGINT (143: SIGTERM): the traffic ended, the run settled and was checked, outputs marked interrupted' },
+  ],
+  badArgumentsCode: LoadErrorCodes.BAD_OPTION,
+  notes: ['npm start -- [the same options] runs this on scenarios/demo.yaml against the embedded system.'],
+});
 
-function parseCli() {
-  try {
-    return parseArgs({
-      allowPositionals: true,
-      options: {
-        target: { type: 'string', multiple: true, default: [] },
-        seed: { type: 'string' },
-        'duration-s': { type: 'string' },
-        slo: { type: 'string', multiple: true, default: [] },
-        json: { type: 'string' },
-        junit: { type: 'string' },
-        html: { type: 'string' },
-        history: { type: 'string' },
-        shard: { type: 'string' },
-        'run-id': { type: 'string' },
-        'metrics-port': { type: 'string' },
-        prometheus: { type: 'string' },
-        'prometheus-selector': { type: 'string' },
-        out: { type: 'string', multiple: true, default: [] },
-        'token-secret': { type: 'string' },
-        faults: { type: 'string' },
-        quiet: { type: 'boolean', default: false },
-        serve: { type: 'boolean', default: false },
-        port: { type: 'string' },
-        help: { type: 'boolean', default: false },
-        // Test-only: lose the Nth live delivery in the recorded history (proves the gate catches it).
-        'test-drop-delivery': { type: 'string' },
-      },
-    });
-  } catch (error) {
-    // Without readable options there are no output paths to write to.
-    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
-    process.exit(ExitCodes.COULD_NOT_RUN);
-  }
-}
-
-const { values, positionals } = parseCli();
-if (values.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(ExitCodes.OK);
-}
-const outputs = { json: values.json, junit: values.junit, html: values.html };
-let scenarioName = runNameOfFile(positionals[0]);
+/** The run's name in the outputs of a run that could not be carried out: the file's, then the scenario's once read. */
+let scenarioName = runNameOfFile(requestedOutputsOf(process.argv.slice(2)).file);
 
 function badOption(message: string): never {
   throw new ToolError(LoadErrorCodes.BAD_OPTION, message);
 }
 
-function number(name: string, raw: string | undefined, min: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min) badOption(`--${name} needs a number >= ${min}, got "${raw}"`);
-  return value;
-}
+await runCommand(command, main, {
+  knownErrors: [ScenarioError, SloSpecError, ShardSpecError, OutSpecError],
+  // A run that could not be carried out still writes the outputs it was asked for, saying why.
+  onFailure: ({ code, message }) => writeCouldNotRunOutputs(requestedOutputsOf(process.argv.slice(2)), { kind: 'load', scenario: scenarioName, code, message }, `Load run · ${scenarioName}`),
+});
 
-const interrupts = watchInterrupts({ doing: 'ending the traffic, settling and checking what ran' });
-let exitCode: number = ExitCodes.COULD_NOT_RUN;
-let served: EmbeddedTarget | undefined;
-try {
-  if (positionals.length !== 1) badOption(`give exactly one scenario file\n${USAGE}`);
-  const read = await readScenario(positionals[0]!);
-  scenarioName = read.name;
-  const seed = number('seed', values.seed, 0);
-  if (seed !== undefined && !Number.isSafeInteger(seed)) badOption(`--seed needs a non-negative integer, got "${values.seed}"`);
-  // --seed replaces the scenario's seed everywhere (plan, traffic, summary), as in `npm run sim`.
-  const scenario = seed !== undefined ? { ...read, seed } : read;
-  const shard = values.shard ? parseShard(values.shard) : undefined;
-  const slo = values.slo.map(parseSloOverride); // validated before anything starts
-  const remoteWrite = parseOutSpecs(values.out).find((out) => out.kind === 'prometheus-remote-write');
-  if (values.faults !== undefined && values.faults !== 'refuse' && values.faults !== 'skip') badOption(`--faults takes refuse or skip, not "${values.faults}"`);
-  for (const t of values.target) if (!/^wss?:\/\/./.test(t)) badOption(`--target takes a ws:// or wss:// URL, not "${t}"`);
-  const durationS = number('duration-s', values['duration-s'], 0.1);
-  const metricsPort = number('metrics-port', values['metrics-port'], 0);
-  const dropNth = number('test-drop-delivery', values['test-drop-delivery'], 1);
-  const tokenSecret = values['token-secret'] ?? process.env.CHAT_TOKEN_SECRET;
-  const port = number('port', values.port, 0);
-  if (values.serve && values.target.length > 0) badOption('--serve keeps the embedded system up: leave out --target');
-  if (port !== undefined && !values.serve) badOption('--port goes with --serve');
-  const hint = raiseOpenFileLimitHint(Math.ceil(scenario.population.users * meanDevicesPerUser(scenario)));
-  if (hint) process.stderr.write(`· ${hint}\n`);
+async function main({ values, positionals: [scenarioFile] }: ParsedCommandLine<typeof command.options>): Promise<number> {
+  const interrupts = watchInterrupts({ doing: 'ending the traffic, settling and checking what ran' });
+  let served: EmbeddedTarget | undefined;
+  let exitCode: number;
+  try {
+    const read = await readScenario(scenarioFile!);
+    scenarioName = read.name;
+    const seed = values.seed;
+    // --seed replaces the scenario's seed everywhere (plan, traffic, summary), as in `npm run sim`.
+    const scenario = seed !== undefined ? { ...read, seed } : read;
+    const shard = values.shard ? parseShard(values.shard) : undefined;
+    const slo = values.slo.map(parseSloOverride); // validated before anything starts
+    const remoteWrite = parseOutSpecs(values.out).find((out) => out.kind === 'prometheus-remote-write');
+    for (const t of values.target) if (!/^wss?:\/\/./.test(t)) badOption(`--target takes a ws:// or wss:// URL, not "${t}"`);
+    const durationS = values['duration-s'];
+    const metricsPort = values['metrics-port'];
+    const dropNth = values['test-drop-delivery'];
+    const tokenSecret = values['token-secret'] ?? process.env.CHAT_TOKEN_SECRET;
+    const port = values.port;
+    if (values.serve && values.target.length > 0) badOption('--serve keeps the embedded system up: leave out --target');
+    if (port !== undefined && !values.serve) badOption('--port goes with --serve');
+    const hint = raiseOpenFileLimitHint(Math.ceil(scenario.population.users * meanDevicesPerUser(scenario)));
+    if (hint) process.stderr.write(`· ${hint}\n`);
 
-  const quiet = values.quiet;
-  const progress = progressPrinter(process.stderr);
-  const series = values.html ? new TimeSeriesRecorder() : undefined;
-  // Started here, not by the run, so that it outlives the run.
-  if (values.serve) served = await startEmbeddedTarget(port !== undefined ? { port } : {});
-  const result = await runLoad(scenario, {
-    ...(values.target.length > 0 ? { targets: values.target } : {}),
-    ...(durationS !== undefined ? { durationS } : {}),
-    ...(shard ? { shard } : {}),
-    ...(values['run-id'] ? { runId: values['run-id'] } : {}),
-    ...(metricsPort !== undefined ? { metricsPort } : {}),
-    ...(remoteWrite ? { remoteWrite: { url: remoteWrite.url } } : {}),
-    ...(values.prometheus ? { prometheusUrl: values.prometheus } : {}),
-    ...(values['prometheus-selector'] ? { prometheusSelector: values['prometheus-selector'] } : {}),
-    ...(tokenSecret ? { tokenSecret } : {}),
-    ...(values.faults ? { faults: values.faults as 'refuse' | 'skip' } : {}),
-    ...(dropNth !== undefined ? { plantDroppedDelivery: dropNth } : {}),
-    ...(series ? { timeSeries: series } : {}),
-    ...(served ? { embedded: served } : {}),
-    signal: interrupts.signal,
-    slo: Object.fromEntries(slo.map((s) => [s.name, String(s.limit)])),
-    log: (line) => {
-      progress.end();
-      process.stderr.write(`· ${line}\n`);
-    },
-    onPhase: (phase) => interrupts.setPhase(phase),
-    ...(quiet ? {} : { onProgress: (p) => progress.update(p) }),
-  });
-  progress.end();
-  const interruption = interrupts.interruption();
-  if (interruption) result.summary.interrupted = interruption;
-  process.stdout.write(`${formatSummary(result.summary)}\n`);
-  const encryption = formatEncryption(result.summary);
-  if (encryption) process.stdout.write(`${encryption}\n`);
-  // Charts end when the settle phase did: deliveries land until then, after the traffic has ended.
-  const chartEndS = (result.settledAtMs - result.trafficStartedAtMs) / 1000;
-  await writeOutputs(result.summary, outputs, series ? { charts: loadReportCharts(series, result.summary, chartEndS) } : {});
-  if (values.history) {
-    await writeHistoryFile(
-      values.history,
-      { scenario: scenario.name, run_id: String(result.summary.run_id), shard: shardLabel(shard ?? { index: 0, count: 1 }), seed: scenario.seed, events: result.history.length },
-      result.history,
-    );
+    const quiet = values.quiet;
+    const progress = progressPrinter(process.stderr);
+    const series = values.html ? new TimeSeriesRecorder() : undefined;
+    // Started here, not by the run, so that it outlives the run.
+    if (values.serve) served = await startEmbeddedTarget(port !== undefined ? { port } : {});
+    const result = await runLoad(scenario, {
+      ...(values.target.length > 0 ? { targets: values.target } : {}),
+      ...(durationS !== undefined ? { durationS } : {}),
+      ...(shard ? { shard } : {}),
+      ...(values['run-id'] ? { runId: values['run-id'] } : {}),
+      ...(metricsPort !== undefined ? { metricsPort } : {}),
+      ...(remoteWrite ? { remoteWrite: { url: remoteWrite.url } } : {}),
+      ...(values.prometheus ? { prometheusUrl: values.prometheus } : {}),
+      ...(values['prometheus-selector'] ? { prometheusSelector: values['prometheus-selector'] } : {}),
+      ...(tokenSecret ? { tokenSecret } : {}),
+      ...(values.faults ? { faults: values.faults } : {}),
+      ...(dropNth !== undefined ? { plantDroppedDelivery: dropNth } : {}),
+      ...(series ? { timeSeries: series } : {}),
+      ...(served ? { embedded: served } : {}),
+      signal: interrupts.signal,
+      slo: Object.fromEntries(slo.map((s) => [s.name, String(s.limit)])),
+      log: (line) => {
+        progress.end();
+        process.stderr.write(`· ${line}\n`);
+      },
+      onPhase: (phase) => interrupts.setPhase(phase),
+      ...(quiet ? {} : { onProgress: (p) => progress.update(p) }),
+    });
+    progress.end();
+    const interruption = interrupts.interruption();
+    if (interruption) result.summary.interrupted = interruption;
+    process.stdout.write(`${formatSummary(result.summary)}\n`);
+    const encryption = formatEncryption(result.summary);
+    if (encryption) process.stdout.write(`${encryption}\n`);
+    // Charts end when the settle phase did: deliveries land until then, after the traffic has ended.
+    const chartEndS = (result.settledAtMs - result.trafficStartedAtMs) / 1000;
+    await writeOutputs(result.summary, { json: values.json, junit: values.junit, html: values.html }, series ? { charts: loadReportCharts(series, result.summary, chartEndS) } : {});
+    if (values.history) {
+      await writeHistoryFile(
+        values.history,
+        { scenario: scenario.name, run_id: String(result.summary.run_id), shard: shardLabel(shard ?? { index: 0, count: 1 }), seed: scenario.seed, events: result.history.length },
+        result.history,
+      );
+    }
+    exitCode = exitCodeOf(result.summary);
+  } catch (error) {
+    await served?.stop();
+    interrupts.dispose();
+    throw error;
   }
-  exitCode = exitCodeOf(result.summary);
-} catch (error) {
-  const known = error instanceof ScenarioError || error instanceof ToolError || error instanceof SloSpecError || error instanceof ShardSpecError || error instanceof OutSpecError;
-  const message = known ? (error as Error).message : ((error as Error).stack ?? String(error));
-  process.stderr.write(`could not run: ${message}\n`);
-  await writeCouldNotRunOutputs(outputs, { kind: 'load', scenario: scenarioName, code: codeOfError(error), message }, `Load run · ${scenarioName}`).catch((writeError: unknown) => {
-    process.stderr.write(`could not write the outputs either: ${(writeError as Error).message}\n`);
-  });
-  exitCode = ExitCodes.COULD_NOT_RUN;
+  if (served && !interrupts.interruption()) await serveUntilSignal(served, interrupts);
+  await served?.stop();
+  return exitCode;
 }
-if (served && exitCode !== ExitCodes.COULD_NOT_RUN && !interrupts.interruption()) await serveUntilSignal(served);
-await served?.stop();
-process.exit(exitCode);
 
 /** `--serve`: the embedded system stays up for clients of your own until SIGINT or SIGTERM. */
-async function serveUntilSignal(target: EmbeddedTarget): Promise<void> {
+async function serveUntilSignal(target: EmbeddedTarget, interrupts: InterruptWatch): Promise<void> {
   interrupts.dispose();
   process.stdout.write(
     `\nthe embedded system stays up for your own clients: ${target.wsUrl}\n` +
