@@ -87,6 +87,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
   private readonly core: ClientCore;
   private transport: ClientTransport | undefined;
   private connectWaiter: Deferred<WelcomeInfo> | undefined;
+  private welcomeFrame: WelcomeInfo | undefined;
   /** The promise of each send still in the core's outbox. */
   private readonly sendWaiters = new Map<PendingSend, Deferred<SendResult>>();
   private presenceSubscriptions: Set<UserId> | undefined;
@@ -105,15 +106,15 @@ export class ChatClient extends Emitter<ChatClientEvents> {
 
   /** The server's welcome of the current (or last) connection. */
   get welcome(): WelcomeInfo | undefined {
-    return this.core.welcome;
+    return this.welcomeFrame;
   }
 
   get userId(): UserId | undefined {
-    return this.core.welcome?.userId;
+    return this.welcomeFrame?.userId;
   }
 
   get deviceId(): DeviceId | undefined {
-    return this.core.welcome?.deviceId;
+    return this.welcomeFrame?.deviceId;
   }
 
   /** Messages sent and not yet acknowledged by the server. */
@@ -147,7 +148,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
    * attempts run out, or on close(). Calling it again while connecting returns the same promise.
    */
   connect(): Promise<WelcomeInfo> {
-    const welcome = this.core.welcome;
+    const welcome = this.welcomeFrame;
     if (this.core.state === 'closed') return Promise.reject(closedError());
     if (this.core.state === 'connected' && welcome) return Promise.resolve(welcome);
     const waiter = (this.connectWaiter ??= deferred<WelcomeInfo>());
@@ -174,6 +175,7 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       writeFrame: (_type, text) => this.transport?.send(text),
       watchedUsers: () => this.presenceSubscriptions,
       connected: (welcome, reset) => {
+        this.welcomeFrame = welcome;
         if (reset) this.emit('reset', reset);
         const waiter = this.connectWaiter;
         this.connectWaiter = undefined;

@@ -5,7 +5,7 @@ import { backoffDelayMs } from '../backoff.js';
 import { ChatClientError, type ChatClientErrorCode } from '../errors.js';
 import { recordConnection } from './device-history.js';
 import { GatewayRotation } from './gateway-rotation.js';
-import type { ClientCoreConfig, ClientCoreHost, ConnectionState, WelcomeInfo } from './ports.js';
+import type { ClientCoreConfig, ClientCoreHost, ConnectionState, DeviceAddress, WelcomeInfo } from './ports.js';
 
 /** Close codes after which reconnecting cannot help (someone else's decision, or our identity is gone). */
 const FATAL_CLOSE_CODES: ReadonlyMap<number, ChatClientErrorCode> = new Map<number, ChatClientErrorCode>([
@@ -35,7 +35,14 @@ export abstract class ClientConnection {
   protected stateValue: ConnectionState = 'idle';
   /** Bumped whenever the current connection is abandoned: its late callbacks are ignored. */
   protected generation = 0;
-  protected welcomeFrame: WelcomeInfo | undefined;
+  /**
+   * Who this device is, from the last welcome. The welcome itself is not kept (it carries a copy
+   * of every server limit): only what the core reads of it.
+   */
+  protected device: DeviceAddress | undefined;
+  /** The last welcome's frameBytesMax (undefined: the server named none). */
+  protected frameBytesMax: number | undefined;
+  private heartbeatIntervalMs = 0;
   protected lastFrameAtMs = 0;
   protected everConnected = false;
   /** Consecutive failed connection attempts. */
@@ -78,9 +85,9 @@ export abstract class ClientConnection {
     return this.stateValue === 'connected';
   }
 
-  /** The server's welcome of the current (or last) connection. */
-  get welcome(): WelcomeInfo | undefined {
-    return this.welcomeFrame;
+  /** The user and device of the current (or last) welcome. */
+  get deviceAddress(): DeviceAddress | undefined {
+    return this.device;
   }
 
   /** The id of the current connection attempt: the host passes it back with what the connection reports. */
@@ -173,7 +180,10 @@ export abstract class ClientConnection {
     if (this.stateValue !== 'authenticating') return;
     this.connectTimer?.cancel();
     this.connectTimer = undefined;
-    this.welcomeFrame = frame;
+    if (this.device?.userId !== frame.userId || this.device.deviceId !== frame.deviceId) this.device = { userId: frame.userId, deviceId: frame.deviceId };
+    this.heartbeatIntervalMs = frame.heartbeatIntervalMs;
+    const frameBytesMax = frame.limits.frameBytesMax;
+    this.frameBytesMax = typeof frameBytesMax === 'number' ? frameBytesMax : undefined;
     this.stateValue = 'connected';
     this.failures = 0;
     const nowMs = this.host.clock.nowMs();
@@ -231,9 +241,8 @@ export abstract class ClientConnection {
 
   /** Bookkeeping when a welcomed connection ends. */
   private noteDisconnected(code: number, reason: string, willReconnect: boolean): void {
-    const welcome = this.welcomeFrame;
     const history = this.config.history;
-    if (welcome && history) recordConnection(history, 'disconnect', this.host.clock.nowMs(), welcome);
+    if (this.device && history) recordConnection(history, 'disconnect', this.host.clock.nowMs(), this.device);
     this.connectionForgotten(code, reason);
     this.host.disconnected({ code, reason, willReconnect });
   }
@@ -275,7 +284,7 @@ export abstract class ClientConnection {
   // ---------- heartbeat and liveness ----------
 
   private armHeartbeat(): void {
-    const intervalMs = this.welcomeFrame?.heartbeatIntervalMs ?? 0;
+    const intervalMs = this.heartbeatIntervalMs;
     if (!(intervalMs > 0)) return;
     const generation = this.generation;
     this.heartbeatTimer = this.host.clock.setTimer(intervalMs, () => {

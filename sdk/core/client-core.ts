@@ -224,11 +224,11 @@ export class ClientCore extends ClientConnection implements OrderingSink {
         return;
       case 'receipt':
         if (!(this.receiptMarks ??= new ReceiptWatermarks()).raise(frame)) return;
-        if (this.config.history) recordReceipt(this.config.history, this.host.clock.nowMs(), this.welcomeFrame, frame);
+        if (this.config.history) recordReceipt(this.config.history, this.host.clock.nowMs(), this.device, frame);
         this.host.receipt(frame);
         return;
       case 'presence':
-        if (this.config.history) recordPresence(this.config.history, this.host.clock.nowMs(), this.welcomeFrame, frame);
+        if (this.config.history) recordPresence(this.config.history, this.host.clock.nowMs(), this.device, frame);
         this.host.presence(frame);
         return;
       case 'error':
@@ -287,7 +287,7 @@ export class ClientCore extends ClientConnection implements OrderingSink {
   }
 
   private isOwnPendingMessage(event: ConversationEvent): event is Extract<ConversationEvent, { kind: 'message' }> {
-    const welcome = this.welcomeFrame;
+    const welcome = this.device;
     if (event.kind !== 'message' || !welcome) return false;
     if (event.senderUserId !== welcome.userId || event.senderDeviceId !== welcome.deviceId) return false;
     return this.outbox.get(event.conversationId, event.clientMessageId) !== undefined;
@@ -300,7 +300,7 @@ export class ClientCore extends ClientConnection implements OrderingSink {
     // Durable on the server: no timer re-sends; a reconnect still does (see PendingSend.queued).
     send.timer?.cancel();
     send.timer = undefined;
-    if (this.config.history) recordQueued(this.config.history, this.host.clock.nowMs(), this.welcomeFrame, send);
+    if (this.config.history) recordQueued(this.config.history, this.host.clock.nowMs(), this.device, send);
     this.host.sendQueued(send, frame.serverTimeMs);
   }
 
@@ -318,7 +318,7 @@ export class ClientCore extends ClientConnection implements OrderingSink {
       ? () => {
           this.heldAcks?.delete(send);
           const history = this.config.history;
-          if (history) recordAck(history, this.host.clock.nowMs(), this.welcomeFrame, frame.conversationId, frame.clientMessageId, frame.seq);
+          if (history) recordAck(history, this.host.clock.nowMs(), this.device, frame.conversationId, frame.clientMessageId, frame.seq);
         }
       : undefined;
     // Our own message occupies its seq in our view of the conversation (the server does not
@@ -356,7 +356,7 @@ export class ClientCore extends ClientConnection implements OrderingSink {
   // ---------- OrderingSink (called by Ordering, not by apps) ----------
 
   deliver(event: ConversationEvent, via: Via): void {
-    if (this.config.history) this.config.history.record(deliverRecord(this.host.clock.nowMs(), this.welcomeFrame, event, via));
+    if (this.config.history) this.config.history.record(deliverRecord(this.host.clock.nowMs(), this.device, event, via));
     if (this.config.autoAck) this.queueAck(event.conversationId, event.seq);
     this.host.delivered(event, via);
   }
@@ -483,12 +483,12 @@ export class ClientCore extends ClientConnection implements OrderingSink {
 
   /** `${deviceId}-${counter}-${random}`: unique per device, and across restarts by the random part. */
   private newClientMessageId(): ClientMessageId {
-    const prefix = this.welcomeFrame?.deviceId ?? this.config.deviceId ?? 'c';
+    const prefix = this.device?.deviceId ?? this.config.deviceId ?? 'c';
     return `${prefix}-${++this.messageCounter}-${this.host.random.hex(6)}`;
   }
 
   private transmit(send: PendingSend): void {
-    const text = encodeSendFrame(send, this.welcomeFrame?.limits.frameBytesMax);
+    const text = encodeSendFrame(send, this.frameBytesMax);
     if (typeof text !== 'string') {
       this.outbox.remove(send);
       this.ordering.sendSettled(send.conversationId);
@@ -496,7 +496,7 @@ export class ClientCore extends ClientConnection implements OrderingSink {
       return;
     }
     send.attempt++;
-    if (this.config.history) recordSend(this.config.history, this.host.clock.nowMs(), this.welcomeFrame, send);
+    if (this.config.history) recordSend(this.config.history, this.host.clock.nowMs(), this.device, send);
     this.host.writeFrame('send', text);
     // A queued message is durable on a server already: this re-send only puts it ahead of newer ones.
     if (!send.queued) this.retryLater(send, this.config.sendTimeoutMs);

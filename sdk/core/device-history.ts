@@ -2,9 +2,10 @@ import type { ConversationId, Seq } from '../../system/core/ids.js';
 import type { ServerFrameOf } from '../../system/protocol/frames.js';
 import type { HistorySink } from '../history-recorder.js';
 import type { PendingSend } from './outbox.js';
+import type { DeviceAddress } from './ports.js';
 
 /** The device an observation is about (the welcome's): unknown before the first welcome. */
-type Device = { userId: string; deviceId: string } | undefined;
+type Device = DeviceAddress | undefined;
 
 /*
  * The checker's history events a client core records (field names as in checker/history.ts), one

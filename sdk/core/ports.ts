@@ -12,6 +12,12 @@ export type WelcomeInfo = ServerFrameOf<'welcome'>;
 export type ReceiptInfo = ServerFrameOf<'receipt'>;
 export type PresenceInfo = ServerFrameOf<'presence'>;
 
+/** A device as the server knows it (the welcome's userId and deviceId). */
+export interface DeviceAddress {
+  readonly userId: string;
+  readonly deviceId: string;
+}
+
 export type ConnectionState = 'idle' | 'connecting' | 'authenticating' | 'connected' | 'reconnecting' | 'closed';
 
 /** The server's log started over: what the client kept per conversation was dropped. */
