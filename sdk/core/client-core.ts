@@ -8,7 +8,7 @@ import { deliverRecord } from '../history-recorder.js';
 import { Ordering, type OrderingSink, type Via } from '../ordering.js';
 import { ClientConnection, closedError } from './client-connection.js';
 import { decodeServerFrame } from './decode-frame.js';
-import { recordAck, recordPresence, recordQueued, recordReceipt, recordSend } from './device-history.js';
+import { recordAck, recordPresence, recordReceipt, recordSend } from './device-history.js';
 import { Outbox, type MlsMarker, type PendingSend } from './outbox.js';
 import type { ClientCoreConfig, ClientCoreHost, ResetInfo, SavedClientState, WelcomeInfo } from './ports.js';
 import { ReceiptWatermarks } from './receipt-watermarks.js';
@@ -300,7 +300,7 @@ export class ClientCore extends ClientConnection implements OrderingSink {
     // Durable on the server: no timer re-sends; a reconnect still does (see PendingSend.queued).
     send.timer?.cancel();
     send.timer = undefined;
-    if (this.config.history) recordQueued(this.config.history, this.host.clock.nowMs(), this.device, send);
+    if (this.config.history) recordSend(this.config.history, 'queued', this.host.clock.nowMs(), this.device, send);
     this.host.sendQueued(send, frame.serverTimeMs);
   }
 
@@ -496,7 +496,7 @@ export class ClientCore extends ClientConnection implements OrderingSink {
       return;
     }
     send.attempt++;
-    if (this.config.history) recordSend(this.config.history, this.host.clock.nowMs(), this.device, send);
+    if (this.config.history) recordSend(this.config.history, 'send', this.host.clock.nowMs(), this.device, send);
     this.host.writeFrame('send', text);
     // A queued message is durable on a server already: this re-send only puts it ahead of newer ones.
     if (!send.queued) this.retryLater(send, this.config.sendTimeoutMs);

@@ -1,3 +1,4 @@
+import type { QueuedEvent, SendEvent } from '../../checker/history.js';
 import type { ConversationId, Seq } from '../../system/core/ids.js';
 import type { ServerFrameOf } from '../../system/protocol/frames.js';
 import type { HistorySink } from '../history-recorder.js';
@@ -16,27 +17,11 @@ export function recordConnection(sink: HistorySink, type: 'device' | 'connect' |
   sink.record({ type, atMs, userId: device.userId, deviceId: device.deviceId });
 }
 
-export function recordSend(sink: HistorySink, atMs: number, device: Device, send: PendingSend): void {
-  sink.record({
-    type: 'send',
-    atMs,
-    userId: device?.userId ?? '',
-    deviceId: device?.deviceId ?? '',
-    conversationId: send.conversationId,
-    clientMessageId: send.clientMessageId,
-    attempt: send.attempt,
-  });
-}
-
-export function recordQueued(sink: HistorySink, atMs: number, device: Device, send: PendingSend): void {
-  sink.record({
-    type: 'queued',
-    atMs,
-    userId: device?.userId ?? '',
-    deviceId: device?.deviceId ?? '',
-    conversationId: send.conversationId,
-    clientMessageId: send.clientMessageId,
-  });
+/** `send` per attempt (with its number), `queued` when the server logged it without a seq yet. */
+export function recordSend(sink: HistorySink, type: 'send' | 'queued', atMs: number, device: Device, send: PendingSend): void {
+  const event = { type, atMs, userId: device?.userId ?? '', deviceId: device?.deviceId ?? '', conversationId: send.conversationId, clientMessageId: send.clientMessageId } as SendEvent | QueuedEvent;
+  if (event.type === 'send') event.attempt = send.attempt;
+  sink.record(event);
 }
 
 export function recordAck(sink: HistorySink, atMs: number, device: Device, conversationId: ConversationId, clientMessageId: string, seq: Seq): void {
