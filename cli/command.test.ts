@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { requestedOutputsOf } from './could-not-run.js';
 import { defineCommand, EXIT_COULD_NOT_RUN, EXIT_OK } from './command-spec.js';
-import { parseCommandLine } from './parse-command-line.js';
+import { parseCommandLine, parseNumberList } from './parse-command-line.js';
 import { executeCommand, type CommandBody } from './run-command.js';
 import { ToolError } from './tool-error.js';
 import { usageText } from './usage-text.js';
@@ -69,6 +69,12 @@ describe('parseCommandLine', () => {
     expect(codeOf([])).toEqual(['DEMO_BAD_ARGUMENTS', 'missing <file.yaml>']);
     expect(codeOf(['a', 'b'])).toEqual(['DEMO_BAD_ARGUMENTS', 'too many arguments: expected <file.yaml>, got "a" "b"']);
     expect(codeOf(['a', '--json'])).toEqual(['DEMO_BAD_ARGUMENTS', expect.stringContaining('--json')]);
+  });
+
+  it('reads comma-separated lists of numbers, each checked', () => {
+    expect(parseNumberList(spec, 'rates', '25, 50,100', { integer: true, min: 1 })).toEqual([25, 50, 100]);
+    expect(() => parseNumberList(spec, 'rates', '25,0', { integer: true, min: 1 })).toThrow('--rates needs a positive integer, got "0"');
+    expect(() => parseNumberList(spec, 'rates', '25,,50', { integer: true, min: 1 })).toThrow('--rates takes a comma-separated list of positive integers, got "25,,50"');
   });
 
   it('answers --help and -h before checking anything else', () => {

@@ -45,7 +45,15 @@ export function parseCommandLine<Options extends OptionSpecs>(spec: CommandSpec<
   return { help: false, values: values as ParsedCommandLine<Options>['values'], positionals: parsed.positionals };
 }
 
-function parseNumber(text: string, flag: string, option: NumberOption, bad: (message: string) => Error): number {
+/** A comma-separated list of numbers (e.g. `--rates 25,50,100`), each checked as `option` says; a bad one is the command's bad argument. */
+export function parseNumberList(spec: CommandSpec<OptionSpecs>, name: string, text: string, option: Pick<NumberOption, 'integer' | 'min' | 'above' | 'max'>): number[] {
+  const bad = (message: string) => new ToolError(spec.badArgumentsCode ?? BAD_ARGUMENTS_CODE, message);
+  const items = text.split(',').map((item) => item.trim());
+  if (items.some((item) => item === '')) throw bad(`--${name} takes a comma-separated list of ${describeNumber(option).replace(/^an? /, '')}s, got "${text}"`);
+  return items.map((item) => parseNumber(item, `--${name}`, option, bad));
+}
+
+function parseNumber(text: string, flag: string, option: Pick<NumberOption, 'integer' | 'min' | 'above' | 'max'>, bad: (message: string) => Error): number {
   const value = text.trim() === '' ? Number.NaN : Number(text);
   const ok = Number.isFinite(value) && (!option.integer || Number.isSafeInteger(value)) && (option.min === undefined || value >= option.min) && (option.above === undefined || value > option.above) && (option.max === undefined || value <= option.max);
   if (!ok) throw bad(`${flag} needs ${describeNumber(option)}, got "${text}"`);

@@ -45,7 +45,6 @@ export async function executeCommand<Options extends OptionSpecs>(
   io: CommandIo,
   hooks: CommandHooks = {},
 ): Promise<number | undefined> {
-  const badArgumentsCode = spec.badArgumentsCode ?? BAD_ARGUMENTS_CODE;
   try {
     const line = parseCommandLine(spec, io.argv);
     if (line.help) {
@@ -55,29 +54,64 @@ export async function executeCommand<Options extends OptionSpecs>(
     const code = await body({ values: line.values, positionals: line.positionals });
     return code ?? undefined;
   } catch (error) {
-    const known = error instanceof ToolError || (hooks.knownErrors ?? []).some((type) => error instanceof type);
-    const code = known ? (error as { code: string }).code : 'COULD_NOT_RUN';
-    const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof ToolError) io.err(`${formatToolError(error)}\n`);
-    else if (known) io.err(`${code}: ${message}\n`);
-    else io.err(`${spec.name} failed: ${error instanceof Error ? (error.stack ?? message) : message}\n`);
-    if (known && code === badArgumentsCode) io.err(`\n${usageText(spec)}\n`);
-    if (hooks.onFailure) {
-      try {
-        await hooks.onFailure({ code, message, error });
-      } catch (hookError) {
-        io.err(`could not write the outputs either: ${(hookError as Error).message}\n`);
-      }
-    }
-    return error instanceof ToolError ? error.exitCode : ExitCodes.COULD_NOT_RUN;
+    return await reportFailure(spec, error, io, hooks);
   }
 }
+
+/** Prints a failure the way every command does (see executeCommand), runs onFailure, and gives the exit code. */
+async function reportFailure(spec: CommandSpec<OptionSpecs>, error: unknown, io: Pick<CommandIo, 'err'>, hooks: CommandHooks): Promise<number> {
+  const known = error instanceof ToolError || (hooks.knownErrors ?? []).some((type) => error instanceof type);
+  const code = known ? (error as { code: string }).code : 'COULD_NOT_RUN';
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof ToolError) io.err(`${formatToolError(error)}\n`);
+  else if (known) io.err(`${code}: ${message}\n`);
+  else io.err(`${spec.name} failed: ${error instanceof Error ? (error.stack ?? message) : message}\n`);
+  if (known && code === (spec.badArgumentsCode ?? BAD_ARGUMENTS_CODE)) io.err(`\n${usageText(spec)}\n`);
+  if (hooks.onFailure) {
+    try {
+      await hooks.onFailure({ code, message, error });
+    } catch (hookError) {
+      io.err(`could not write the outputs either: ${(hookError as Error).message}\n`);
+    }
+  }
+  return error instanceof ToolError ? error.exitCode : ExitCodes.COULD_NOT_RUN;
+}
+
+const processIo = { argv: process.argv.slice(2), out: (t: string) => void process.stdout.write(t), err: (t: string) => void process.stderr.write(t) };
 
 /**
  * The entry point of a command: runs it on this process's arguments and exits with its code
  * (process.exit, so a pool or socket the body left open does not keep a finished command alive).
  */
 export async function runCommand<Options extends OptionSpecs>(spec: CommandSpec<Options>, body: CommandBody<Options>, hooks: CommandHooks = {}): Promise<void> {
-  const code = await executeCommand(spec, body, { argv: process.argv.slice(2), out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) }, hooks);
+  const code = await executeCommand(spec, body, processIo, hooks);
   if (code !== undefined) process.exit(code);
+}
+
+/**
+ * For a script whose body runs at the top of its module (the benchmarks): parses this process's
+ * command line, answering --help (exit 0) and refusing a bad argument (exit 3) before anything
+ * starts, and reports any error the script throws later the way runCommand would (exit 3, or a
+ * ToolError's code).
+ */
+export function readCommandLine<Options extends OptionSpecs>(spec: CommandSpec<Options>, hooks: CommandHooks = {}): ParsedCommandLine<Options> {
+  let line;
+  try {
+    line = parseCommandLine(spec, processIo.argv);
+  } catch (error) {
+    // Only bad arguments fail here: refused before anything of the script runs.
+    processIo.err(`${formatToolError(error as ToolError)}\n\n${usageText(spec)}\n`);
+    process.exit(ExitCodes.COULD_NOT_RUN);
+  }
+  if (line.help) {
+    processIo.out(`${usageText(spec)}\n`);
+    process.exit(ExitCodes.OK);
+  }
+  let failing = false;
+  process.on('uncaughtException', (error) => {
+    if (failing) return;
+    failing = true;
+    void reportFailure(spec, error, processIo, hooks).then((code) => process.exit(code));
+  });
+  return { values: line.values, positionals: line.positionals };
 }
