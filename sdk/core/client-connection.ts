@@ -85,11 +85,6 @@ export abstract class ClientConnection {
     return this.stateValue === 'connected';
   }
 
-  /** The user and device of the current (or last) welcome. */
-  get deviceAddress(): DeviceAddress | undefined {
-    return this.device;
-  }
-
   /** The id of the current connection attempt: the host passes it back with what the connection reports. */
   get connectionId(): number {
     return this.generation;

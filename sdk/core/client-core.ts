@@ -563,10 +563,6 @@ export class ClientCore extends ClientConnection implements OrderingSink {
     reads.set(conversationId, Math.max(seq, reads.get(conversationId) ?? 0));
   }
 
-  /** Writes a frame without a rid (presence renewals and the like); dropped when offline. */
-  write(frame: ClientFrame): void {
-    if (this.stateValue === 'connected') this.writeFrame(frame);
-  }
 
 }
 
