@@ -19,6 +19,12 @@ export type {
   WelcomeInfo,
 } from './client.js';
 export type { ChatClientOptions } from './options.js';
+// The sans-I/O client core ChatClient is a face of: for a face of your own (another transport, virtual time).
+export { ClientCore } from './core/client-core.js';
+export type { NewSendOptions } from './core/client-core.js';
+export { clientCoreConfig } from './core/config.js';
+export type { ClientCoreConfig, ClientCoreHost, DeviceAddress, SavedClientState } from './core/ports.js';
+export type { PendingSend } from './core/outbox.js';
 export type { SendResult } from './core/outbox.js';
 export type { Via } from './ordering.js';
 export { ChatClientError, ClientErrorCodes, isChatClientError } from './errors.js';
