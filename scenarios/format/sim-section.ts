@@ -86,7 +86,7 @@ export const simSection = z
     clients: z
       .object({
         send_timeout_ms: positive.default(5_000).describe('A send without answer is re-sent (same clientMessageId) after this.'),
-        retry_delay_ms: positive.default(1_000).describe('Wait before re-sending after a retryable error.'),
+        retry_delay_ms: positive.default(1_000).describe("Wait before retrying a refused sync, and the longest jittered backoff before re-sending a refused send (never sooner than the server's hint)."),
         reconnect_min_ms: positive.default(250).describe('Reconnect backoff floor (the SDK default); doubles per attempt with jitter.'),
         reconnect_max_ms: positive.default(15_000).describe('Reconnect backoff ceiling (the SDK default).'),
         presence_watch_contacts: z.number().int().nonnegative().max(64).default(0).describe('Contacts whose presence each connected device watches.'),
