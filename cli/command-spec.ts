@@ -66,6 +66,8 @@ export interface CommandSpec<Options extends OptionSpecs = OptionSpecs> {
   name: string;
   /** One line: what the command does. */
   purpose: string;
+  /** How it is started when it has no npm script (default `npm run <name> --`). */
+  runAs?: string;
   positionals?: readonly PositionalSpec[];
   /** Further forms of the command line, after `npm run <name> --` (sub-commands, alternatives). */
   forms?: readonly string[];

@@ -10,7 +10,7 @@ export const CLI_CONVENTIONS_DOC = 'cli/README.md';
  * exit codes.
  */
 export function usageText(spec: CommandSpec<OptionSpecs>): string {
-  const prefix = `npm run ${spec.name} --`;
+  const prefix = spec.runAs ?? `npm run ${spec.name} --`;
   const positionals = (spec.positionals ?? []).map((p) => {
     const name = `<${p.name}>${p.variadic ? '…' : ''}`;
     return p.optional ? `[${name}]` : name;

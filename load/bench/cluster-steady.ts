@@ -3,11 +3,9 @@
  * processes on Cassandra and Redis — keeps deliver p99 < 200 ms under the load driver
  * (steady-1to1 at each rate), next to a bare `ws` relay at the same rates, measured in the same run.
  * Starts the local services when their variables are not set.
- *
- *   npx tsx load/bench/cluster-steady.ts [--gateways 3] [--users 500] [--rates 25,50,100,200] [--duration-s 20] [--json FILE]
+ * Options: `npx tsx load/bench/cluster-steady.ts --help`.
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { ensureServices } from '../../infra/local/services-api.js';
 import { readScenario } from '../../scenarios/format/index.js';
 import type { LoadResult } from './open-model.js';
@@ -17,19 +15,29 @@ import type { RunSummary } from '../../checker/run-summary.js';
 import { startChildServer } from '../../system/cluster/child-server.js';
 import { startCluster } from '../../system/cluster/cluster.js';
 import { runLoad } from '../run-load.js';
+import { ExitCodes } from '../../checker/run-summary.js';
+import { defineCommand, EXIT_COULD_NOT_RUN } from '../../cli/command-spec.js';
+import { parseNumberList } from '../../cli/parse-command-line.js';
+import { readCommandLine } from '../../cli/run-command.js';
 
-const { values } = parseArgs({
+const command = defineCommand({
+  name: 'cluster-steady',
+  runAs: 'npx tsx load/bench/cluster-steady.ts',
+  purpose: 'the largest steady 1:1 rate at which gateways on Cassandra and Redis keep deliver p99 < 200 ms, next to a bare ws relay',
   options: {
-    gateways: { type: 'string', default: '3' },
-    users: { type: 'string', default: '500' },
-    rates: { type: 'string', default: '25,50,100,200' },
-    'duration-s': { type: 'string', default: '20' },
-    json: { type: 'string' },
+    gateways: { type: 'number', integer: true, min: 1, max: 64, default: 3, description: 'gateway processes' },
+    users: { type: 'number', integer: true, min: 2, default: 500, description: 'users of steady-1to1' },
+    rates: { type: 'string', default: '25,50,100,200', placeholder: 'a,b,…', description: 'offered messages per second, one point each' },
+    'duration-s': { type: 'number', above: 0, default: 20, placeholder: 'S', description: 'seconds per rate' },
+    json: { type: 'string', placeholder: 'FILE', description: 'write the figures as JSON' },
   },
+  exitCodes: [{ code: ExitCodes.OK, meaning: 'measured' }, EXIT_COULD_NOT_RUN],
+  notes: ['Starts the local services when their variables are not set.'],
 });
-const rates = values.rates.split(',').map(Number);
-const durationS = Number(values['duration-s']);
-const users = Number(values.users);
+const { values } = readCommandLine(command);
+const rates = parseNumberList(command, 'rates', values.rates, { above: 0 });
+const durationS = values['duration-s'];
+const users = values.users;
 const BENCH_LIMITS = ['rateFramesPerSecond=1000000', 'rateBurstFrames=1000000'];
 const base = await readScenario(new URL('../../scenarios/steady-1to1.yaml', import.meta.url).pathname);
 
@@ -40,7 +48,7 @@ await relayServer.stop();
 
 const env = process.env.CASSANDRA_CONTACT_POINTS ? process.env : { ...process.env, ...(await ensureServices(['cassandra', 'redis', 's3'])) };
 const cluster = await startCluster({
-  nodes: Number(values.gateways),
+  nodes: values.gateways,
   world: 'production',
   basePort: 0,
   env: { ...env, CASSANDRA_KEYSPACE: env.CASSANDRA_KEYSPACE ?? 'chat_bench', REDIS_KEY_PREFIX: `loadbench-${Date.now().toString(36)}:` },

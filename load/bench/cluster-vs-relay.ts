@@ -3,11 +3,7 @@
  * for 1:1 traffic and for one big group (default 256 members), next to a bare `ws` relay doing
  * the same deliveries, measured in the same run. Starts the local services when their variables
  * are not set.
- *
- *   npm run bench:cluster -- [--gateways 3] [--pairs 50] [--rate-1to1 200] [--members 256]
- *                            [--rate-group 2] [--duration-s 10] [--json FILE]
- *                            [--traffic both|1to1|group] [--stage-timing DIR] [--cpu-prof DIR]
- *                            [--limit name=value …]   (gateway limit overrides, e.g. routeCacheTtlMs=0 to turn route keeping off)
+ * Options: `npm run bench:cluster -- --help`.
  *
  * --stage-timing runs instrumented gateways (timed-gateway.ts) and prints where a message's time
  * goes: every port call and Cassandra statement, merged over the gateways (figures also in DIR);
@@ -16,7 +12,6 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { ensureServices } from '../../infra/local/services-api.js';
 import { startChildServer } from '../../system/cluster/child-server.js';
 import { startCluster } from '../../system/cluster/cluster.js';
@@ -37,35 +32,43 @@ import {
   type ScopeCounts,
 } from './request-counts.js';
 import { formatStages, StageTimer, type EncodedStage } from './stage-timer.js';
+import { ExitCodes } from '../../checker/run-summary.js';
+import { BAD_ARGUMENTS_CODE, defineCommand, EXIT_COULD_NOT_RUN } from '../../cli/command-spec.js';
+import { readCommandLine } from '../../cli/run-command.js';
+import { ToolError } from '../../cli/tool-error.js';
 
-const { values } = parseArgs({
+const command = defineCommand({
+  name: 'bench:cluster',
+  purpose: 'gateway processes on Cassandra and Redis under 1:1 traffic and one big group, next to a bare ws relay doing the same deliveries, in the same run',
   options: {
-    gateways: { type: 'string', default: '3' },
-    pairs: { type: 'string', default: '50' },
-    'rate-1to1': { type: 'string', default: '200' },
-    members: { type: 'string', default: '256' },
-    'rate-group': { type: 'string', default: '2' },
-    'duration-s': { type: 'string', default: '10' },
-    json: { type: 'string' },
-    traffic: { type: 'string', default: 'both' },
-    'stage-timing': { type: 'string' },
-    'cpu-prof': { type: 'string' },
-    limit: { type: 'string', multiple: true, default: [] },
+    gateways: { type: 'number', integer: true, min: 1, max: 64, default: 3, description: 'gateway processes' },
+    pairs: { type: 'number', integer: true, min: 1, default: 50, description: '1:1 sender/receiver pairs' },
+    'rate-1to1': { type: 'number', above: 0, default: 200, description: 'offered 1:1 messages per second' },
+    members: { type: 'number', integer: true, min: 2, default: 256, description: 'members of the group' },
+    'rate-group': { type: 'number', above: 0, default: 2, description: 'offered group messages per second' },
+    'duration-s': { type: 'number', above: 0, default: 10, placeholder: 'S', description: 'seconds per traffic kind' },
+    json: { type: 'string', placeholder: 'FILE', description: 'write the figures as JSON' },
+    traffic: { type: 'string', choices: ['both', '1to1', 'group'], default: 'both', description: 'which traffic to run' },
+    'stage-timing': { type: 'string', placeholder: 'DIR', description: "instrumented gateways: where a message's time goes and what it costs (figures also in DIR)" },
+    'cpu-prof': { type: 'string', placeholder: 'DIR', description: 'with --stage-timing: CPU profiles of the timed gateways' },
+    limit: { type: 'string', multiple: true, placeholder: 'name=value', description: 'gateway limit override, e.g. routeCacheTtlMs=0 to turn route keeping off' },
   },
+  exitCodes: [{ code: ExitCodes.OK, meaning: 'measured' }, EXIT_COULD_NOT_RUN],
+  notes: ['Starts the local services when their variables are not set.'],
 });
-if (!['both', '1to1', 'group'].includes(values.traffic)) throw new Error('--traffic must be both, 1to1 or group');
+const { values } = readCommandLine(command);
 const run1to1 = values.traffic !== 'group';
 const runGroup = values.traffic !== '1to1';
 const stageDir = values['stage-timing'] ? path.resolve(values['stage-timing']) : undefined;
 if (stageDir) mkdirSync(stageDir, { recursive: true });
-if (values['cpu-prof'] && !stageDir) throw new Error('--cpu-prof needs --stage-timing (it profiles the timed gateways)');
+if (values['cpu-prof'] && !stageDir) throw new ToolError(BAD_ARGUMENTS_CODE, '--cpu-prof needs --stage-timing (it profiles the timed gateways)');
 if (values['cpu-prof']) mkdirSync(values['cpu-prof'], { recursive: true });
-const gateways = Number(values.gateways);
-const pairs = Number(values.pairs);
-const members = Number(values.members);
-const rate1to1 = Number(values['rate-1to1']);
-const rateGroup = Number(values['rate-group']);
-const durationMs = Number(values['duration-s']) * 1000;
+const gateways = values.gateways;
+const pairs = values.pairs;
+const members = values.members;
+const rate1to1 = values['rate-1to1'];
+const rateGroup = values['rate-group'];
+const durationMs = values['duration-s'] * 1000;
 const BENCH_LIMITS = ['rateFramesPerSecond=1000000', 'rateBurstFrames=1000000', ...values.limit];
 
 const relayServer = await startChildServer(new URL('./bare-relay-server.ts', import.meta.url).pathname, []);

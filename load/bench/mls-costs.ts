@@ -3,15 +3,13 @@
  * library calls (no network): per-message encrypt and decrypt time, ciphertext overhead, and the
  * cost of a commit that adds one member, for groups of 2, 16, 64 and 256 members. These are the
  * figures the simulator charges (docs/e2ee.md, "Cost model"); docs/benchmarks.md records a run.
- *
- *   npm run bench:mls -- [--sizes 2,16,64,256] [--messages 300] [--json FILE]
+ * Options: `npm run bench:mls -- --help`.
  *
  * Bounded: about a minute on a 2-core machine. Times are medians of the repetitions (µs), so a
  * noisy neighbour moves them less than a mean would.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   acceptAll,
   createApplicationMessage,
@@ -28,16 +26,24 @@ import {
 import { encodeEnvelope } from '../../sdk/mls/envelope.js';
 import { encodePayload } from '../../sdk/mls/payload.js';
 import { encodeKeyPackage, mlsSuite, newKeyPackage, utf8, type KeyPackagePair } from '../../sdk/mls/suite.js';
+import { ExitCodes } from '../../checker/run-summary.js';
+import { defineCommand, EXIT_COULD_NOT_RUN } from '../../cli/command-spec.js';
+import { parseNumberList } from '../../cli/parse-command-line.js';
+import { readCommandLine } from '../../cli/run-command.js';
 
-const { values } = parseArgs({
+const command = defineCommand({
+  name: 'bench:mls',
+  purpose: "what end-to-end encryption costs a device: MLS encrypt, decrypt, ciphertext overhead and an add-member commit, per group size",
   options: {
-    sizes: { type: 'string', default: '2,16,64,256' },
-    messages: { type: 'string', default: '300' },
-    json: { type: 'string' },
+    sizes: { type: 'string', default: '2,16,64,256', placeholder: 'a,b,…', description: 'group sizes (members)' },
+    messages: { type: 'number', integer: true, min: 1, default: 300, description: 'messages timed per group size' },
+    json: { type: 'string', placeholder: 'FILE', description: 'write the figures as JSON' },
   },
+  exitCodes: [{ code: ExitCodes.OK, meaning: 'measured' }, EXIT_COULD_NOT_RUN],
 });
-const sizes = values.sizes.split(',').map(Number);
-const messages = Number(values.messages);
+const { values } = readCommandLine(command);
+const sizes = parseNumberList(command, 'sizes', values.sizes, { integer: true, min: 2 });
+const messages = values.messages;
 const PAYLOAD_TEXT_BYTES = [16, 100, 1000];
 
 function median(samples: number[]): number {

@@ -2,29 +2,35 @@
  * Benchmark: delivered msgs/s and send→deliver latency for 1:1 traffic, the reference system
  * (embedded world, one gateway process) next to a bare `ws` relay, in the same run on the same
  * machine. Servers run in their own processes; the load runs in this one.
- *
- *   npm run bench -- [--pairs 50] [--rates 2000,5000,10000] [--duration-s 10] [--json FILE]
+ * Options: `npm run bench -- --help`.
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { startChildServer } from '../../system/cluster/child-server.js';
 import type { LoadResult } from './open-model.js';
 import { runPairLoad } from './pair-load.js';
+import { ExitCodes } from '../../checker/run-summary.js';
+import { defineCommand, EXIT_COULD_NOT_RUN } from '../../cli/command-spec.js';
+import { parseNumberList } from '../../cli/parse-command-line.js';
+import { readCommandLine } from '../../cli/run-command.js';
 
-const { values } = parseArgs({
+const command = defineCommand({
+  name: 'bench',
+  purpose: '1:1 traffic against the reference system (embedded world, one gateway process) and a bare ws relay, in the same run',
   options: {
-    pairs: { type: 'string', default: '50' },
-    rates: { type: 'string', default: '2000,5000,10000' },
-    'duration-s': { type: 'string', default: '10' },
-    json: { type: 'string' },
+    pairs: { type: 'number', integer: true, min: 1, default: 50, description: 'sender/receiver pairs (two connections each)' },
+    rates: { type: 'string', default: '2000,5000,10000', placeholder: 'a,b,…', description: 'offered messages per second, one point each' },
+    'duration-s': { type: 'number', above: 0, default: 10, placeholder: 'S', description: 'seconds per point' },
+    json: { type: 'string', placeholder: 'FILE', description: 'write the figures as JSON' },
   },
+  exitCodes: [{ code: ExitCodes.OK, meaning: 'measured (figures are printed, never judged)' }, EXIT_COULD_NOT_RUN],
 });
+const { values } = readCommandLine(command);
 
 /** The benchmark measures throughput, so per-connection rate limits are lifted. */
 const BENCH_LIMITS = ['--limit', 'rateFramesPerSecond=1000000', '--limit', 'rateBurstFrames=1000000'];
-const pairs = Number(values.pairs);
-const durationMs = Number(values['duration-s']) * 1000;
-const rates = values.rates.split(',').map(Number);
+const pairs = values.pairs;
+const durationMs = values['duration-s'] * 1000;
+const rates = parseNumberList(command, 'rates', values.rates, { integer: true, min: 1 });
 const rows: Array<{ rate: number; relay: LoadResult; system: LoadResult }> = [];
 
 for (const rate of rates) {

@@ -5,28 +5,41 @@
  * variables are set (URLs signed by the S3 adapter, requests straight to the S3 server, as clients
  * make them), and `/metrics` while a 1:1 WebSocket load runs on the gateway. Servers run in their
  * own processes; autocannon (and the chat load) run in this one.
- *
- *   npm run bench:http -- [--duration-s 3] [--connections 10] [--media-bytes 16384]
- *                         [--chat-load-rate 200] [--steps token,metrics,…] [--skip-s3] [--json FILE]
+ * Options: `npm run bench:http -- --help`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { startChildServer, type ChildServer } from '../../../system/cluster/child-server.js';
 import { runPairLoad } from '../pair-load.js';
 import { processCpuMs } from '../process-cpu.js';
 import { runStep, type StepFigures, type StepLoad, type StepTarget } from './autocannon-step.js';
 import { gatewaySteps, s3Steps, type HttpStep } from './http-steps.js';
+import { ExitCodes } from '../../../checker/run-summary.js';
+import { defineCommand, EXIT_COULD_NOT_RUN, type OptionValues } from '../../../cli/command-spec.js';
+import { runCommand } from '../../../cli/run-command.js';
+import { ToolError } from '../../../cli/tool-error.js';
 
 /** Defaults keep a whole run near half a minute; raise --duration-s for figures worth recording. */
 const DEFAULTS = { durationS: 3, connections: 10, mediaBytes: 16 * 1024, chatLoadRate: 200, chatLoadPairs: 10 };
 /** The chat load runs a little longer than the step it accompanies, so it covers all of it. */
 const CHAT_LOAD_MARGIN_MS = 500;
-const COULD_NOT_RUN = 3;
+const BAD_ARGUMENTS = 'BENCH_HTTP_USAGE';
 
-class HttpBenchUsageError extends Error {
-  readonly code = 'BENCH_HTTP_USAGE';
-}
+const command = defineCommand({
+  name: 'bench:http',
+  purpose: "the gateway's HTTP side under autocannon (token issue, media through signed URLs, S3, /metrics under chat load), next to a bare Node HTTP server in the same run",
+  options: {
+    'duration-s': { type: 'number', above: 0, default: DEFAULTS.durationS, placeholder: 'S', description: 'seconds per step and server' },
+    connections: { type: 'number', integer: true, min: 1, default: DEFAULTS.connections, description: 'autocannon connections' },
+    'media-bytes': { type: 'number', integer: true, min: 1, default: DEFAULTS.mediaBytes, description: 'size of the media downloaded and uploaded' },
+    'chat-load-rate': { type: 'number', min: 0, default: DEFAULTS.chatLoadRate, description: '1:1 msgs/s on the gateway during the /metrics step' },
+    steps: { type: 'string', placeholder: 'a,b,…', description: 'only these steps (token, metrics, …)' },
+    'skip-s3': { type: 'boolean', description: 'leave out the S3 steps even when S3_* is set' },
+    json: { type: 'string', placeholder: 'FILE', description: 'write the figures as JSON' },
+  },
+  exitCodes: [{ code: ExitCodes.OK, meaning: 'measured (failed requests are reported as a warning)' }, EXIT_COULD_NOT_RUN],
+  badArgumentsCode: BAD_ARGUMENTS,
+});
 
 interface StepRow {
   step: string;
@@ -38,28 +51,11 @@ interface StepRow {
   bare: StepFigures & { serverCpuUsPerRequest?: number };
 }
 
-function positive(name: string, text: string, allowZero = false): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) throw new HttpBenchUsageError(`--${name} takes a ${allowZero ? 'non-negative' : 'positive'} number, not "${text}"`);
-  return value;
-}
-
-function parseOptions() {
-  const { values } = parseArgs({
-    options: {
-      'duration-s': { type: 'string', default: String(DEFAULTS.durationS) },
-      connections: { type: 'string', default: String(DEFAULTS.connections) },
-      'media-bytes': { type: 'string', default: String(DEFAULTS.mediaBytes) },
-      'chat-load-rate': { type: 'string', default: String(DEFAULTS.chatLoadRate) },
-      steps: { type: 'string' },
-      'skip-s3': { type: 'boolean', default: false },
-      json: { type: 'string' },
-    },
-  });
+function parseOptions(values: OptionValues<typeof command.options>) {
   return {
-    load: { durationS: positive('duration-s', values['duration-s']), connections: Math.round(positive('connections', values.connections)) },
-    mediaBytes: Math.round(positive('media-bytes', values['media-bytes'])),
-    chatLoadRate: positive('chat-load-rate', values['chat-load-rate'], true),
+    load: { durationS: values['duration-s'], connections: values.connections },
+    mediaBytes: values['media-bytes'],
+    chatLoadRate: values['chat-load-rate'],
     only: values.steps?.split(',').map((s) => s.trim()),
     s3: !values['skip-s3'] && Boolean(process.env.S3_ENDPOINT),
     json: values.json,
@@ -122,8 +118,7 @@ function formatTable(rows: StepRow[], options: ReturnType<typeof parseOptions>):
   return `${lines.join('\n')}\n`;
 }
 
-async function main(): Promise<void> {
-  const options = parseOptions();
+async function main(options: ReturnType<typeof parseOptions>): Promise<void> {
   const gateway = await startChildServer(new URL('../../../system/main.ts', import.meta.url).pathname, ['--port', '0', '--quiet']);
   const bare = await startChildServer(new URL('./bare-http-server.ts', import.meta.url).pathname, []);
   try {
@@ -131,7 +126,7 @@ async function main(): Promise<void> {
     if (options.s3) steps.push(...(await s3Steps(options.mediaBytes, options.load, (name) => !options.only || options.only.includes(name))));
     if (options.only) {
       const unknown = options.only.filter((name) => !steps.some((s) => s.name === name));
-      if (unknown.length > 0) throw new HttpBenchUsageError(`--steps: unknown ${unknown.join(', ')}; known: ${steps.map((s) => s.name).join(', ')}`);
+      if (unknown.length > 0) throw new ToolError(BAD_ARGUMENTS, `--steps: unknown ${unknown.join(', ')}; known: ${steps.map((s) => s.name).join(', ')}`);
       steps = steps.filter((s) => options.only!.includes(s.name));
     }
     const rows: StepRow[] = [];
@@ -161,10 +156,7 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  await main();
-} catch (error) {
-  const code = (error as { code?: unknown }).code;
-  process.stderr.write(`bench:http: ${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message}\n`);
-  process.exitCode = COULD_NOT_RUN;
-}
+await runCommand(command, async ({ values }) => {
+  await main(parseOptions(values));
+  return ExitCodes.OK;
+});

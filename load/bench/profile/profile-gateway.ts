@@ -1,8 +1,6 @@
 /**
  * `npm run profile`: one gateway under a load scenario, profiled with clinic.js.
- *
- *   npm run profile -- doctor|flame|heapprofiler [scenario.yaml] [--duration-s 20]
- *                      [--world embedded|production] [--out-dir DIR] [--json FILE]
+ * Options: `npm run profile -- --help`.
  *
  * clinic starts the gateway (system/main.ts, with /dev/token), runs the load driver against it
  * once it listens, stops it when the load ends and writes its HTML report into --out-dir (default
@@ -14,42 +12,59 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ExitCodes, verdictCodeOf, type RunSummary } from '../../../checker/run-summary.js';
 import { clinicArgs, clinicEnv, clinicTools, doctorAnalysisOf, unusableTools, type ClinicTool, type ProfileRun } from './clinic-tools.js';
+import { defineCommand } from '../../../cli/command-spec.js';
+import { readCommandLine } from '../../../cli/run-command.js';
+import { ToolError } from '../../../cli/tool-error.js';
 
-const USAGE = 'usage: npm run profile -- doctor|flame|heapprofiler [scenario.yaml] [--duration-s N] [--world embedded|production] [--out-dir DIR] [--json FILE]';
 const DEFAULT_SCENARIO = 'scenarios/steady-1to1.yaml';
 
-function couldNotRun(message: string): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(ExitCodes.COULD_NOT_RUN);
-}
+/** Stable codes of `npm run profile` (cli/README.md); each exits 3. */
+const ProfileErrorCodes = {
+  BAD_ARGUMENTS: 'PROFILE_BAD_ARGUMENTS',
+  /** The clinic tool does not work here (the message says what to use instead). */
+  TOOL_UNUSABLE: 'PROFILE_TOOL_UNUSABLE',
+  /** Trace files of an interrupted clinic run would make clinic refuse to start. */
+  LEFTOVER_TRACES: 'PROFILE_LEFTOVER_TRACES',
+  NO_REPORT: 'PROFILE_NO_REPORT',
+} as const;
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
+const command = defineCommand({
+  name: 'profile',
+  purpose: 'one gateway under a scenario\'s load, profiled with clinic.js; writes the HTML report (docs/profiling.md)',
+  positionals: [
+    { name: 'tool', description: clinicTools.filter((t) => !unusableTools[t]).join(' | ') },
+    { name: 'scenario.yaml', description: `the load (default ${DEFAULT_SCENARIO})`, optional: true },
+  ],
   options: {
-    'duration-s': { type: 'string', default: '20' },
-    world: { type: 'string', default: 'embedded' },
-    'out-dir': { type: 'string' },
-    json: { type: 'string' },
+    'duration-s': { type: 'number', above: 0, default: 20, placeholder: 'S', description: 'seconds of load' },
+    world: { type: 'string', choices: ['embedded', 'production'], default: 'embedded', description: "the gateway's world (production reads CASSANDRA_*, REDIS_URL, S3_*)" },
+    'out-dir': { type: 'string', placeholder: 'DIR', description: 'where the report goes (default out/profile/<tool>)' },
+    json: { type: 'string', placeholder: 'FILE', description: 'write the run (report path, load figures, doctor verdict) as JSON' },
   },
+  exitCodes: [
+    { code: ExitCodes.OK, meaning: 'a report was written' },
+    { code: ExitCodes.COULD_NOT_RUN, meaning: 'none could be: the tool does not work here, the gateway did not start, clinic failed' },
+  ],
+  badArgumentsCode: ProfileErrorCodes.BAD_ARGUMENTS,
 });
+const { values, positionals } = readCommandLine(command);
 
-const tool = positionals[0] as ClinicTool | undefined;
-if (!tool || !clinicTools.includes(tool)) couldNotRun(USAGE);
+const tool = positionals[0] as ClinicTool;
+if (!clinicTools.includes(tool)) throw new ToolError(ProfileErrorCodes.BAD_ARGUMENTS, `unknown tool "${tool}"; one of ${clinicTools.join(', ')}`);
 const unusable = unusableTools[tool];
-if (unusable) couldNotRun(`${unusable.why}; ${unusable.instead}`);
+if (unusable) throw new ToolError(ProfileErrorCodes.TOOL_UNUSABLE, unusable.why, { hint: unusable.instead });
 const scenarioPath = positionals[1] ?? DEFAULT_SCENARIO;
-if (!existsSync(scenarioPath)) couldNotRun(`scenario ${scenarioPath} not found\n${USAGE}`);
-const durationS = Number(values['duration-s']);
-if (!(durationS > 0)) couldNotRun(`--duration-s must be a positive number of seconds\n${USAGE}`);
+if (!existsSync(scenarioPath)) throw new ToolError(ProfileErrorCodes.BAD_ARGUMENTS, `scenario ${scenarioPath} not found`);
+const durationS = values['duration-s'];
 const world = values.world;
-if (world !== 'embedded' && world !== 'production') couldNotRun(`--world must be embedded or production\n${USAGE}`);
 
 // clinic refuses to start while trace files of an earlier, interrupted run lie in the working folder.
 const leftoverTraces = readdirSync('.').filter((name) => /^node_trace\.\d+\.log$/.test(name));
-if (leftoverTraces.length > 0) couldNotRun(`${leftoverTraces.length} node_trace.*.log files from an interrupted clinic run are in ${process.cwd()}: remove them first`);
+if (leftoverTraces.length > 0) {
+  throw new ToolError(ProfileErrorCodes.LEFTOVER_TRACES, `${leftoverTraces.length} node_trace.*.log files from an interrupted clinic run are in ${process.cwd()}`, { hint: 'remove them first' });
+}
 
 const outDir = resolve(values['out-dir'] ?? join('out', 'profile', tool));
 mkdirSync(outDir, { recursive: true });
@@ -94,7 +109,7 @@ if (load) {
   process.stdout.write(`the load driver wrote no summary (${run.loadJsonPath}): did the gateway start?\n`);
 }
 // clinic exits 1 when its analysis failed; the HTML it may still write then shows no data.
-if (!report || clinicExit !== 0) couldNotRun(`clinic ${tool} wrote no report into ${outDir} (clinic exit ${clinicExit}, ${wallS.toFixed(1)} s)`);
+if (!report || clinicExit !== 0) throw new ToolError(ProfileErrorCodes.NO_REPORT, `clinic ${tool} wrote no report into ${outDir} (clinic exit ${clinicExit}, ${wallS.toFixed(1)} s)`);
 if (doctor) process.stdout.write(`clinic doctor: issue category "${doctor.issueCategory}"; per metric ${JSON.stringify(doctor.issues)}\n`);
 process.stdout.write(`clinic ${tool} report: ${report} (${wallS.toFixed(1)} s)\n`);
 
