@@ -123,10 +123,12 @@ export class DeviceFleet {
   disconnect(device: VirtualDevice): void {
     const client = device.client;
     if (!client) return;
-    device.cursors = client.getCursors();
     device.client = undefined;
     this.markOffline(device);
     client.close();
+    // Read after the close: closing can still hand the app events it held (a group the device was
+    // just added to, waiting for its first sync), and the next client must not deliver them again.
+    device.cursors = client.getCursors();
   }
 
   /** Connects many devices with at most `concurrency` attempts in flight; returns how many failed. */
