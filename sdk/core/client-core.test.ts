@@ -54,6 +54,13 @@ describe('client core: receipts', () => {
     for (const frame of [receipt(172), receipt(181), receipt(3, 'read'), receipt(9, 'read')]) again.push(frame);
     expect(recorded(again.host)).toEqual(['delivered 181', 'read 9']);
   });
+
+  it('keeps the two states apart for seqs past 2^26 as well', () => {
+    const { host, push } = welcomedCore();
+    const big = 2 ** 26 + 5;
+    for (const frame of [receipt(big), receipt(3, 'read'), receipt(big - 1), receipt(big + 1, 'read'), receipt(big, 'read'), receipt(big + 2)]) push(frame);
+    expect(recorded(host)).toEqual([`delivered ${big}`, 'read 3', `read ${big + 1}`, `delivered ${big + 2}`]);
+  });
 });
 
 describe('client core: heartbeat', () => {

@@ -89,7 +89,7 @@ export interface SavedClientState {
   /** The server log incarnation the cursors belong to. */
   incarnation: string | undefined;
   /** Receipt watermarks seen (absent when none): stale receipts stay dropped after a restart. */
-  receiptMarks?: Map<string, number>;
+  receiptMarks?: Map<string, number | [delivered: number, read: number]>;
 }
 
 /**
