@@ -5,9 +5,9 @@
  * outputs written marked interrupted; a second signal exits at once. The command line and exit
  * codes: `npm run chaos -- --help`.
  */
-import { ExitCodes, exitCodeOf, formatSummary, INTERRUPTED_EXIT_CODES } from '../checker/run-summary.js';
+import { exitCodeOf, formatSummary } from '../checker/run-summary.js';
 import { requestedOutputsOf, runNameOfFile, writeCouldNotRunOutputs } from '../cli/could-not-run.js';
-import { defineCommand, type ParsedCommandLine } from '../cli/command-spec.js';
+import { defineCommand, judgedRunExitCodes, type ParsedCommandLine } from '../cli/command-spec.js';
 import { runCommand } from '../cli/run-command.js';
 import { watchInterrupts } from '../cli/interrupts.js';
 import { progressPrinter } from '../load/progress.js';
@@ -35,13 +35,13 @@ const command = defineCommand({
     'compose-url': { type: 'string', multiple: true, placeholder: 'ws://…', description: "with --target compose: the gateways' URLs" },
     'token-secret': { type: 'string', placeholder: 'S', description: "with --target compose: the gateways' token secret (default CHAT_TOKEN_SECRET)" },
   },
-  exitCodes: [
-    { code: ExitCodes.OK, meaning: 'every invariant and SLO held and every fault recovered in time' },
-    { code: ExitCodes.INVARIANT_VIOLATED, meaning: 'an invariant was violated (lost, reordered, duplicated…)' },
-    { code: ExitCodes.SLO_MISSED, meaning: 'an SLO was missed: steady state, recovery bound, or the drill aborted' },
-    { code: ExitCodes.COULD_NOT_RUN, meaning: 'could not be carried out (bad file, topology would not start, a fault could not be injected); --json/--html still written, saying why' },
-    { code: INTERRUPTED_EXIT_CODES.SIGINT, meaning: 'interrupted by SIGINT (143: SIGTERM): faults healed, the load settled and judged, outputs marked interrupted' },
-  ],
+  exitCodes: judgedRunExitCodes({
+    ok: 'every invariant and SLO held and every fault recovered in time',
+    invariant: 'an invariant was violated (lost, reordered, duplicated…)',
+    slo: 'an SLO was missed: steady state, recovery bound, or the drill aborted',
+    couldNotRun: 'could not be carried out (bad file, topology would not start, a fault could not be injected); --json/--html still written, saying why',
+    interrupted: 'faults healed, the load settled and judged, outputs marked interrupted',
+  }),
   badArgumentsCode: ChaosErrorCodes.BAD_ARGUMENTS,
 });
 

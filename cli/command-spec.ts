@@ -1,3 +1,5 @@
+import { ExitCodes, INTERRUPTED_EXIT_CODES } from '../checker/run-summary.js';
+
 /*
  * What a command declares about itself (cli/README.md): its name, purpose, arguments, options and
  * exit codes. The scaffold parses the command line from it (parse-command-line.ts), writes the
@@ -109,6 +111,27 @@ export function defineCommand<const Options extends OptionSpecs>(spec: CommandSp
 }
 
 export const BAD_ARGUMENTS_CODE = 'CLI_BAD_ARGUMENTS';
+
+/** What each exit code of a judged run means for one command; the defaults are the run summaries' words. */
+export interface JudgedRunMeanings {
+  ok?: string;
+  invariant?: string;
+  slo?: string;
+  couldNotRun: string;
+  /** The line for 130/143, for a command that settles and reports when interrupted. */
+  interrupted?: string;
+}
+
+/** The exit codes of a command whose run the checker and the SLO gate judge (sim, load, chaos and their merges). */
+export function judgedRunExitCodes(meanings: JudgedRunMeanings): ExitCodeDoc[] {
+  return [
+    { code: ExitCodes.OK, meaning: meanings.ok ?? 'every invariant and SLO holds' },
+    { code: ExitCodes.INVARIANT_VIOLATED, meaning: meanings.invariant ?? 'an invariant was violated' },
+    { code: ExitCodes.SLO_MISSED, meaning: meanings.slo ?? 'an SLO was missed' },
+    { code: ExitCodes.COULD_NOT_RUN, meaning: meanings.couldNotRun },
+    ...(meanings.interrupted ? [{ code: INTERRUPTED_EXIT_CODES.SIGINT, meaning: `interrupted by SIGINT (143: SIGTERM): ${meanings.interrupted}` }] : []),
+  ];
+}
 
 /** Exit-code lines most commands share (checker/run-summary.ts ExitCodes). */
 export const EXIT_OK: ExitCodeDoc = { code: 0, meaning: 'done' };

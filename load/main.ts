@@ -10,9 +10,9 @@
  * exit codes: `npm run load -- --help`.
  */
 import { startEmbeddedTarget, type EmbeddedTarget } from './embedded-target.js';
-import { ExitCodes, exitCodeOf, formatSummary, INTERRUPTED_EXIT_CODES } from '../checker/run-summary.js';
+import { exitCodeOf, formatSummary } from '../checker/run-summary.js';
 import { requestedOutputsOf, runNameOfFile, writeCouldNotRunOutputs } from '../cli/could-not-run.js';
-import { defineCommand, type ParsedCommandLine } from '../cli/command-spec.js';
+import { defineCommand, judgedRunExitCodes, type ParsedCommandLine } from '../cli/command-spec.js';
 import { watchInterrupts, type InterruptWatch } from '../cli/interrupts.js';
 import { runCommand } from '../cli/run-command.js';
 import { meanDevicesPerUser, readScenario, ScenarioError } from '../scenarios/format/index.js';
@@ -57,13 +57,10 @@ const command = defineCommand({
     // Test-only: lose the Nth live delivery in the recorded history (proves the gate catches it).
     'test-drop-delivery': { type: 'number', integer: true, min: 1, description: 'test only: lose the Nth live delivery in the recorded history' },
   },
-  exitCodes: [
-    { code: ExitCodes.OK, meaning: 'every invariant and SLO holds' },
-    { code: ExitCodes.INVARIANT_VIOLATED, meaning: 'an invariant was violated' },
-    { code: ExitCodes.SLO_MISSED, meaning: 'an SLO was missed' },
-    { code: ExitCodes.COULD_NOT_RUN, meaning: 'could not run (bad scenario or option, target unreachable); --json/--junit/--html still written, saying why' },
-    { code: INTERRUPTED_EXIT_CODES.SIGINT, meaning: 'interrupted by SIGINT (143: SIGTERM): the traffic ended, the run settled and was checked, outputs marked interrupted' },
-  ],
+  exitCodes: judgedRunExitCodes({
+    couldNotRun: 'could not run (bad scenario or option, target unreachable); --json/--junit/--html still written, saying why',
+    interrupted: 'the traffic ended, the run settled and was checked, outputs marked interrupted',
+  }),
   badArgumentsCode: LoadErrorCodes.BAD_OPTION,
   notes: ['npm start -- [the same options] runs this on scenarios/demo.yaml against the embedded system.'],
 });

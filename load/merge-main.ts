@@ -3,8 +3,8 @@
  * The objectives are the scenario's when `--scenario` is given (else deliver p99 < 200 ms and zero
  * violations), with --slo overrides. The command line: `npm run load:merge -- --help`.
  */
-import { ExitCodes, exitCodeOf, formatSummary } from '../checker/run-summary.js';
-import { defineCommand } from '../cli/command-spec.js';
+import { exitCodeOf, formatSummary } from '../checker/run-summary.js';
+import { defineCommand, judgedRunExitCodes } from '../cli/command-spec.js';
 import { runCommand } from '../cli/run-command.js';
 import { ToolError } from '../cli/tool-error.js';
 import { readScenario, ScenarioError } from '../scenarios/format/index.js';
@@ -26,12 +26,7 @@ const command = defineCommand({
     junit: { type: 'string', placeholder: 'FILE', description: 'write a JUnit report' },
     html: { type: 'string', placeholder: 'FILE', description: 'write a self-contained HTML report' },
   },
-  exitCodes: [
-    { code: ExitCodes.OK, meaning: 'every invariant and SLO holds' },
-    { code: ExitCodes.INVARIANT_VIOLATED, meaning: 'an invariant was violated' },
-    { code: ExitCodes.SLO_MISSED, meaning: 'an SLO was missed' },
-    { code: ExitCodes.COULD_NOT_RUN, meaning: 'could not merge: a shard missing (LOAD_MISSING_SHARDS), a file that is not a history, shards of different runs' },
-  ],
+  exitCodes: judgedRunExitCodes({ couldNotRun: 'could not merge: a shard missing (LOAD_MISSING_SHARDS), a file that is not a history, shards of different runs' }),
   badArgumentsCode: LoadErrorCodes.BAD_OPTION,
 });
 

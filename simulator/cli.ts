@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
-import { ExitCodes, exitCodeOf, formatSummary, INTERRUPTED_EXIT_CODES } from '../checker/run-summary.js';
+import { ExitCodes, exitCodeOf, formatSummary } from '../checker/run-summary.js';
 import { requestedOutputsOf, runNameOfFile, writeCouldNotRunOutputs } from '../cli/could-not-run.js';
-import { defineCommand, type ParsedCommandLine } from '../cli/command-spec.js';
+import { defineCommand, judgedRunExitCodes, type ParsedCommandLine } from '../cli/command-spec.js';
 import { runCommand } from '../cli/run-command.js';
 import { watchInterrupts } from '../cli/interrupts.js';
 import { formatViolation } from '../checker/format.js';
@@ -36,13 +36,11 @@ const command = defineCommand({
     capacity: { type: 'boolean', description: 'print the capacity plan after the summary' },
     quiet: { type: 'boolean', description: 'no progress line' },
   },
-  exitCodes: [
-    { code: ExitCodes.OK, meaning: 'every invariant and SLO holds' },
-    { code: ExitCodes.INVARIANT_VIOLATED, meaning: 'an invariant was violated (the summary names it, with the command that reproduces it)' },
-    { code: ExitCodes.SLO_MISSED, meaning: 'an SLO was missed' },
-    { code: ExitCodes.COULD_NOT_RUN, meaning: 'could not run; the requested --json/--html are still written, saying why' },
-    { code: INTERRUPTED_EXIT_CODES.SIGINT, meaning: 'interrupted by SIGINT (143: SIGTERM); settled, checked, outputs marked interrupted' },
-  ],
+  exitCodes: judgedRunExitCodes({
+    invariant: 'an invariant was violated (the summary names it, with the command that reproduces it)',
+    couldNotRun: 'could not run; the requested --json/--html are still written, saying why',
+    interrupted: 'the load ended at that simulated instant; settled, checked, outputs marked interrupted',
+  }),
   badArgumentsCode: 'SIM_BAD_ARGUMENTS',
 });
 

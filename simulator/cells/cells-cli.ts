@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCodes, formatSummary } from '../../checker/run-summary.js';
-import { defineCommand, type OptionValues } from '../../cli/command-spec.js';
+import { defineCommand, judgedRunExitCodes, type OptionValues } from '../../cli/command-spec.js';
 import { runCommand } from '../../cli/run-command.js';
 import { readScenario, ScenarioError, type Scenario } from '../../scenarios/format/index.js';
 import { formatSimDetails } from '../report/format-details.js';
@@ -43,12 +43,10 @@ const command = defineCommand({
     capacity: { type: 'boolean', description: 'print the capacity plan after the summary' },
     quiet: { type: 'boolean', description: 'no line per finished cell' },
   },
-  exitCodes: [
-    { code: ExitCodes.OK, meaning: 'every invariant and SLO holds' },
-    { code: ExitCodes.INVARIANT_VIOLATED, meaning: 'an invariant was violated in a cell' },
-    { code: ExitCodes.SLO_MISSED, meaning: 'an SLO was missed' },
-    { code: ExitCodes.COULD_NOT_RUN, meaning: 'could not run: bad arguments, a cell that could not run, files that do not make one run (CELLS_* codes)' },
-  ],
+  exitCodes: judgedRunExitCodes({
+    invariant: 'an invariant was violated in a cell',
+    couldNotRun: 'could not run: bad arguments, a cell that could not run, files that do not make one run (CELLS_* codes)',
+  }),
   badArgumentsCode: CellsErrorCodes.BAD_ARGUMENTS,
 });
 
