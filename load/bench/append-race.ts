@@ -3,30 +3,36 @@
  * makes: two processes (two stores, each with its own driver client) append to the same
  * conversations at nearly the same time — both ends of a chat answering at once, through
  * different gateways. Prints append latency and the Cassandra statements per append by kind.
- *
- *   npx tsx load/bench/append-race.ts [--conversations 20] [--rounds 15] [--gap-ms 10] [--pause-ms 200]
+ * Options: `npx tsx load/bench/append-race.ts --help`.
  *
  * Uses the local services' variables (npm run services -- env) and keyspace chat_bench.
  */
-import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import driver from 'cassandra-driver';
 import { createCassandraStores } from '../../system/adapters/cassandra/cassandra-stores.js';
 import type { ConversationEventDraft } from '../../system/core/events.js';
 import { formatStages, StageTimer } from './stage-timer.js';
+import { defineCommand, EXIT_COULD_NOT_RUN, EXIT_OK } from '../../cli/command-spec.js';
+import { readCommandLine } from '../../cli/run-command.js';
 
-const { values } = parseArgs({
+const command = defineCommand({
+  name: 'append-race',
+  runAs: 'npx tsx load/bench/append-race.ts',
+  purpose: 'the Cassandra message store alone, two stores appending to the same conversations at nearly the same time: latency and statements per append',
   options: {
-    conversations: { type: 'string', default: '20' },
-    rounds: { type: 'string', default: '15' },
-    'gap-ms': { type: 'string', default: '10' },
-    'pause-ms': { type: 'string', default: '200' },
+    conversations: { type: 'number', integer: true, min: 1, default: 20, description: 'conversations appended to' },
+    rounds: { type: 'number', integer: true, min: 1, default: 15, description: 'rounds of appends' },
+    'gap-ms': { type: 'number', min: 0, default: 10, description: "between the two stores' appends" },
+    'pause-ms': { type: 'number', min: 0, default: 200, description: 'between rounds' },
   },
+  exitCodes: [EXIT_OK, EXIT_COULD_NOT_RUN],
+  notes: ['Uses the local services\' variables (npm run services -- env) and keyspace chat_bench.'],
 });
-const conversations = Number(values.conversations);
-const rounds = Number(values.rounds);
-const gapMs = Number(values['gap-ms']);
-const pauseMs = Number(values['pause-ms']);
+const { values } = readCommandLine(command);
+const conversations = values.conversations;
+const rounds = values.rounds;
+const gapMs = values['gap-ms'];
+const pauseMs = values['pause-ms'];
 const contactPoints = process.env.CASSANDRA_CONTACT_POINTS;
 if (!contactPoints) throw new Error('set the local services variables first: eval "$(npm run -s services -- env)"');
 

@@ -3,11 +3,11 @@
  * `npm run bench:cluster -- --stage-timing DIR --cpu-prof DIR` writes, one per gateway), summed:
  * busy and idle time, the functions with the most self time, self time by package or project file,
  * and which code's calls the socket writes (writev, writeBuffer, writeUtf8String) were made for.
- *
- *   npx tsx load/bench/cpu-profile-summary.ts out/cpuprof/*.cpuprofile [--top 25]
+ * Options: `npx tsx load/bench/cpu-profile-summary.ts --help`.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { defineCommand, EXIT_COULD_NOT_RUN, EXIT_OK } from '../../cli/command-spec.js';
+import { readCommandLine } from '../../cli/run-command.js';
 
 interface ProfileNode {
   id: number;
@@ -23,12 +23,16 @@ interface CpuProfile {
 const SOCKET_WRITES = new Set(['writev', 'writeBuffer', 'writeUtf8String']);
 const IDLE = '(idle)';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
-if (positionals.length === 0) {
-  process.stderr.write('usage: npx tsx load/bench/cpu-profile-summary.ts FILE.cpuprofile... [--top N]\n');
-  process.exit(3);
-}
-const top = Number(values.top);
+const command = defineCommand({
+  name: 'cpu-profile-summary',
+  runAs: 'npx tsx load/bench/cpu-profile-summary.ts',
+  purpose: 'where the CPU time of V8 CPU profiles went, summed: busy and idle, top functions, time by package or file, who the socket writes were for',
+  positionals: [{ name: 'FILE.cpuprofile', description: 'profiles (npm run bench:cluster -- --stage-timing DIR --cpu-prof DIR writes one per gateway)', variadic: true }],
+  options: { top: { type: 'number', integer: true, min: 1, default: 25, description: 'rows per table' } },
+  exitCodes: [EXIT_OK, EXIT_COULD_NOT_RUN],
+});
+const { values, positionals } = readCommandLine(command);
+const top = values.top;
 
 /** A path inside the project, or `pkg/<package>` for a dependency, or the V8/Node name. */
 function placeOf(url: string, functionName: string): string {

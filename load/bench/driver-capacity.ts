@@ -3,27 +3,34 @@
  * own process (so the driver process measures only itself); the driver's main-thread event-loop
  * utilisation (ELU) over the traffic phase is its share of one core.
  *
- *   npx tsx load/bench/driver-capacity.ts [--connections 5000] [--rates 500,1000,2000] [--duration-s 15] [--json FILE]
+ * Options: `npx tsx load/bench/driver-capacity.ts --help`.
  *
  * Connections: N devices held open (1 msg/s of traffic, heartbeats running): ELU and heap per connection.
  * Messages: 200 users at each rate: sent msgs/s ÷ ELU = msgs/s per driver core (while the target keeps up).
  */
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { parseScenario, type Scenario } from '../../scenarios/format/index.js';
 import { startChildServer } from '../../system/cluster/child-server.js';
 import { runLoad } from '../run-load.js';
+import { defineCommand, EXIT_COULD_NOT_RUN, EXIT_OK } from '../../cli/command-spec.js';
+import { parseNumberList } from '../../cli/parse-command-line.js';
+import { readCommandLine } from '../../cli/run-command.js';
 
-const { values } = parseArgs({
+const command = defineCommand({
+  name: 'driver-capacity',
+  runAs: 'npx tsx load/bench/driver-capacity.ts',
+  purpose: 'what one load-driver core holds (connections) and generates (msgs/s), against the embedded system in its own process',
   options: {
-    connections: { type: 'string', default: '5000' },
-    rates: { type: 'string', default: '500,1000,2000' },
-    'duration-s': { type: 'string', default: '15' },
-    json: { type: 'string' },
+    connections: { type: 'number', integer: true, min: 1, default: 5000, description: 'devices held open for the connection figures' },
+    rates: { type: 'string', default: '500,1000,2000', placeholder: 'a,b,…', description: 'offered msgs/s of 200 users, one point each' },
+    'duration-s': { type: 'number', above: 0, default: 15, placeholder: 'S', description: 'traffic seconds per point' },
+    json: { type: 'string', placeholder: 'FILE', description: 'write the figures as JSON' },
   },
+  exitCodes: [EXIT_OK, EXIT_COULD_NOT_RUN],
 });
-const durationS = Number(values['duration-s']);
+const { values } = readCommandLine(command);
+const durationS = values['duration-s'];
 const LIMITS = ['--limit', 'rateFramesPerSecond=1000000', '--limit', 'rateBurstFrames=1000000'];
 
 function scenarioFor(users: number, rate: number, groupShare: number): Scenario {
@@ -78,8 +85,8 @@ async function measure(users: number, rate: number) {
   }
 }
 
-const rows = [await measure(Number(values.connections), 1)];
-for (const rate of values.rates.split(',').map(Number)) rows.push(await measure(200, rate));
+const rows = [await measure(values.connections, 1)];
+for (const rate of parseNumberList(command, 'rates', values.rates, { above: 0 })) rows.push(await measure(200, rate));
 process.stdout.write('users  conns  offered/s  sent/s  driver ELU  msgs/s per core  heap B/conn  deliver p99 ms  violations\n');
 for (const r of rows) {
   process.stdout.write(

@@ -4,31 +4,36 @@
  * costliest frame of every type at their full rate limit (system/testing/hostile-frames.ts).
  * Prints p50/p99 of both phases and the p99 ratio (the goal: at most 2×). The server runs in its
  * own process with its default limits, the hostile clients on their own thread, the pair here.
- *
- *   npx tsx load/bench/hostile-clients.ts [--hostile 4] [--pair-rate 40] [--duration-s 10] [--warmup-s 2] [--json FILE]
+ * Options: `npx tsx load/bench/hostile-clients.ts --help`.
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { startChildServer } from '../../system/cluster/child-server.js';
 import { startHostileFlood, type FloodStats } from './hostile-flood.js';
 import type { LoadResult } from './open-model.js';
 import { runPairLoad } from './pair-load.js';
+import { defineCommand, EXIT_COULD_NOT_RUN, EXIT_OK } from '../../cli/command-spec.js';
+import { readCommandLine } from '../../cli/run-command.js';
 
-const { values } = parseArgs({
+const command = defineCommand({
+  name: 'hostile-clients',
+  runAs: 'npx tsx load/bench/hostile-clients.ts',
+  purpose: "does a hostile client slow everyone else? an unrelated pair's latency alone, then while hostile clients flood the costliest frames",
   options: {
-    hostile: { type: 'string', default: '4' },
+    hostile: { type: 'number', integer: true, min: 1, default: 4, description: 'hostile clients' },
     // Messages per second over both ends of the pair: 20 each, well within one client's limit.
-    'pair-rate': { type: 'string', default: '40' },
-    'duration-s': { type: 'string', default: '10' },
-    'warmup-s': { type: 'string', default: '2' },
-    json: { type: 'string' },
+    'pair-rate': { type: 'number', above: 0, default: 40, description: "the pair's msgs/s over both ends" },
+    'duration-s': { type: 'number', above: 0, default: 10, placeholder: 'S', description: 'seconds per phase' },
+    'warmup-s': { type: 'number', min: 0, default: 2, placeholder: 'S', description: 'seconds before measuring' },
+    json: { type: 'string', placeholder: 'FILE', description: 'write the figures as JSON' },
   },
+  exitCodes: [EXIT_OK, EXIT_COULD_NOT_RUN],
 });
+const { values } = readCommandLine(command);
 
-const hostileClients = Number(values.hostile);
-const pairRate = Number(values['pair-rate']);
-const durationMs = Number(values['duration-s']) * 1000;
-const warmupMs = Number(values['warmup-s']) * 1000;
+const hostileClients = values.hostile;
+const pairRate = values['pair-rate'];
+const durationMs = values['duration-s'] * 1000;
+const warmupMs = values['warmup-s'] * 1000;
 /** The p99 the pair may reach under attack, as a multiple of its baseline. */
 const P99_RATIO_GOAL = 2;
 

@@ -3,33 +3,38 @@
  * as background load on the same servers) reproduces a run of every user in detail. Runs the
  * same scenario, seed and population once in full detail and once per cell size, one after the
  * other in this process, and prints latency, utilisation, fan-out and cost side by side.
- *
- *   npx tsx simulator/bench/cell-fidelity.ts [--scenario scenarios/peak-hour.yaml] [--users 200000]
- *     [--cells 20000,10000] [--duration-s 120] [--cassandra-concurrency N] [--json FILE]
+ * Options: `npx tsx simulator/bench/cell-fidelity.ts --help`.
  *
  * --cassandra-concurrency shrinks the Cassandra tier so that it runs busy: agreement at low
  * utilisation proves little, since nothing queues.
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { readScenario, type Scenario } from '../../scenarios/format/index.js';
 import { runSimulation } from '../run-simulation.js';
 import { shortenScenario } from '../shorten-scenario.js';
+import { defineCommand, EXIT_COULD_NOT_RUN, EXIT_OK } from '../../cli/command-spec.js';
+import { parseNumberList } from '../../cli/parse-command-line.js';
+import { readCommandLine } from '../../cli/run-command.js';
 
-const { values } = parseArgs({
+const command = defineCommand({
+  name: 'cell-fidelity',
+  runAs: 'npx tsx simulator/bench/cell-fidelity.ts',
+  purpose: 'how closely cell runs of each size reproduce a run of every user in detail (latency, utilisation, fan-out, cost side by side)',
   options: {
-    scenario: { type: 'string', default: 'scenarios/peak-hour.yaml' },
-    users: { type: 'string', default: '200000' },
-    cells: { type: 'string', default: '20000,10000' },
-    'duration-s': { type: 'string', default: '120' },
-    'cassandra-concurrency': { type: 'string' },
-    json: { type: 'string' },
+    scenario: { type: 'string', default: 'scenarios/peak-hour.yaml', placeholder: 'FILE', description: 'the scenario' },
+    users: { type: 'number', integer: true, min: 1, default: 200_000, description: 'the population, every user in detail in the full run' },
+    cells: { type: 'string', default: '20000,10000', placeholder: 'a,b,…', description: 'cell sizes to compare' },
+    'duration-s': { type: 'number', above: 0, default: 120, placeholder: 'S', description: 'simulated seconds' },
+    'cassandra-concurrency': { type: 'number', integer: true, min: 1, description: 'shrink the Cassandra tier so that it runs busy' },
+    json: { type: 'string', placeholder: 'FILE', description: 'write the figures as JSON' },
   },
+  exitCodes: [EXIT_OK, EXIT_COULD_NOT_RUN],
 });
+const { values } = readCommandLine(command);
 
-const users = Number(values.users);
-const durationS = Number(values['duration-s']);
-const cells = values.cells.split(',').map(Number);
+const users = values.users;
+const durationS = values['duration-s'];
+const cells = parseNumberList(command, 'cells', values.cells, { integer: true, min: 1 });
 if (!(users > 0) || !(durationS > 0) || cells.some((c) => !(c > 0 && c < users))) {
   console.error('--users and --duration-s must be positive, every --cells size below --users');
   process.exit(3);
@@ -37,7 +42,7 @@ if (!(users > 0) || !(durationS > 0) || cells.some((c) => !(c > 0 && c < users))
 
 const base = await readScenario(values.scenario);
 function variant(cellUsers: number): Scenario {
-  const concurrency = values['cassandra-concurrency'] ? Number(values['cassandra-concurrency']) : base.sim.cassandra.concurrency;
+  const concurrency = values['cassandra-concurrency'] ?? base.sim.cassandra.concurrency;
   return {
     ...shortenScenario(base, durationS),
     population: { ...base.population, users },
