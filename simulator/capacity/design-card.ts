@@ -1,7 +1,7 @@
 /**
- * The back-of-envelope table of the system design card the project started from (its inputs and
- * results, as numbers; docs/capacity.md reproduces them). The card rounds: 100B / 86 400 s =
- * 1.157M msgs/s is written "~1.2M".
+ * The back-of-envelope table of the system design card the project started from (docs/design.md,
+ * "The design card it started from"): its inputs and results, as numbers; docs/capacity.md
+ * reproduces them. The card rounds: 100B / 86 400 s = 1.157M msgs/s is written "~1.2M".
  */
 export const DESIGN_CARD_FIGURES = Object.freeze({
   users: 2_000_000_000,
