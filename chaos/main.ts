@@ -6,7 +6,7 @@
  * codes: `npm run chaos -- --help`.
  */
 import { exitCodeOf, formatSummary } from '../checker/run-summary.js';
-import { requestedOutputsOf, runNameOfFile, writeCouldNotRunOutputs } from '../cli/could-not-run.js';
+import { outputsOnFailure } from '../cli/could-not-run.js';
 import { defineCommand, judgedRunExitCodes, type ParsedCommandLine } from '../cli/command-spec.js';
 import { runCommand } from '../cli/run-command.js';
 import { watchInterrupts } from '../cli/interrupts.js';
@@ -45,17 +45,14 @@ const command = defineCommand({
   badArgumentsCode: ChaosErrorCodes.BAD_ARGUMENTS,
 });
 
-/** The drill's name in the outputs of a drill that could not be carried out: the file's, then the drill's once read. */
-let drillName = runNameOfFile(requestedOutputsOf(process.argv.slice(2)).file);
+// A drill that could not be carried out still leaves the outputs it was asked for, saying why.
+const failure = outputsOnFailure('chaos', (name) => `Chaos drill · ${name}`);
 
-await runCommand(command, main, {
-  // A drill that could not be carried out still leaves the outputs it was asked for, saying why.
-  onFailure: ({ code, message }) => writeCouldNotRunOutputs(requestedOutputsOf(process.argv.slice(2)), { kind: 'chaos', scenario: drillName, code, message }, `Chaos drill · ${drillName}`),
-});
+await runCommand(command, main, { onFailure: failure.onFailure });
 
 async function main({ values, positionals }: ParsedCommandLine<typeof command.options>): Promise<number> {
   const drill = await readDrill(positionals[0]!);
-  drillName = drill.name;
+  failure.named(drill.name);
   if (values.target === 'compose' && drill.topology.world === 'embedded') throw new ToolError(ChaosErrorCodes.BAD_ARGUMENTS, `${drill.name} runs the embedded world, which --target compose does not have`);
   const log = values.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
   const runId = `${drill.name.slice(0, 20)}-${Date.now().toString(36)}`;

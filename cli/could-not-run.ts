@@ -40,6 +40,23 @@ export function requestedOutputsOf(argv: readonly string[]): CouldNotRunPaths & 
   return { json: text(values.json), junit: text(values.junit), html: text(values.html), file: positionals[0] };
 }
 
+/**
+ * What a run command (sim, load, chaos) does when it fails, before it exits: write the outputs its
+ * command line asked for, saying why, under the run's name as far as it is known (the file's until
+ * `named` tells the scenario's or drill's).
+ */
+export function outputsOnFailure(kind: RunSummary['kind'], title: (name: string) => string, argv: readonly string[] = process.argv.slice(2)) {
+  let name = runNameOfFile(requestedOutputsOf(argv).file);
+  return {
+    named(runName: string): void {
+      name = runName;
+    },
+    onFailure({ code, message }: { code: string; message: string }): Promise<void> {
+      return writeCouldNotRunOutputs(requestedOutputsOf(argv), { kind, scenario: name, code, message }, title(name));
+    },
+  };
+}
+
 /** The name a run is reported under when its file could not be read: the file's name without its extension. */
 export function runNameOfFile(path: string | undefined): string {
   return path ? basename(path, extname(path)) : 'unknown';

@@ -11,7 +11,7 @@
  */
 import { startEmbeddedTarget, type EmbeddedTarget } from './embedded-target.js';
 import { exitCodeOf, formatSummary } from '../checker/run-summary.js';
-import { requestedOutputsOf, runNameOfFile, writeCouldNotRunOutputs } from '../cli/could-not-run.js';
+import { outputsOnFailure } from '../cli/could-not-run.js';
 import { defineCommand, judgedRunExitCodes, type ParsedCommandLine } from '../cli/command-spec.js';
 import { watchInterrupts, type InterruptWatch } from '../cli/interrupts.js';
 import { runCommand } from '../cli/run-command.js';
@@ -65,8 +65,8 @@ const command = defineCommand({
   notes: ['npm start -- [the same options] runs this on scenarios/demo.yaml against the embedded system.'],
 });
 
-/** The run's name in the outputs of a run that could not be carried out: the file's, then the scenario's once read. */
-let scenarioName = runNameOfFile(requestedOutputsOf(process.argv.slice(2)).file);
+// A run that could not be carried out still writes the outputs it was asked for, saying why.
+const failure = outputsOnFailure('load', (name) => `Load run · ${name}`);
 
 function badOption(message: string): never {
   throw new ToolError(LoadErrorCodes.BAD_OPTION, message);
@@ -74,8 +74,7 @@ function badOption(message: string): never {
 
 await runCommand(command, main, {
   knownErrors: [ScenarioError, SloSpecError, ShardSpecError, OutSpecError],
-  // A run that could not be carried out still writes the outputs it was asked for, saying why.
-  onFailure: ({ code, message }) => writeCouldNotRunOutputs(requestedOutputsOf(process.argv.slice(2)), { kind: 'load', scenario: scenarioName, code, message }, `Load run · ${scenarioName}`),
+  onFailure: failure.onFailure,
 });
 
 async function main({ values, positionals: [scenarioFile] }: ParsedCommandLine<typeof command.options>): Promise<number> {
@@ -84,7 +83,7 @@ async function main({ values, positionals: [scenarioFile] }: ParsedCommandLine<t
   let exitCode: number;
   try {
     const read = await readScenario(scenarioFile!);
-    scenarioName = read.name;
+    failure.named(read.name);
     const seed = values.seed;
     // --seed replaces the scenario's seed everywhere (plan, traffic, summary), as in `npm run sim`.
     const scenario = seed !== undefined ? { ...read, seed } : read;

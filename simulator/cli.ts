@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { ExitCodes, exitCodeOf, formatSummary } from '../checker/run-summary.js';
-import { requestedOutputsOf, runNameOfFile, writeCouldNotRunOutputs } from '../cli/could-not-run.js';
+import { outputsOnFailure } from '../cli/could-not-run.js';
 import { defineCommand, judgedRunExitCodes, type ParsedCommandLine } from '../cli/command-spec.js';
 import { runCommand } from '../cli/run-command.js';
 import { watchInterrupts } from '../cli/interrupts.js';
@@ -44,19 +44,14 @@ const command = defineCommand({
   badArgumentsCode: 'SIM_BAD_ARGUMENTS',
 });
 
-/** The run's name in the outputs of a run that could not be carried out: the file's, then the scenario's once read. */
-let couldNotRunName = runNameOfFile(requestedOutputsOf(process.argv.slice(2)).file);
+// A run that cannot be carried out still writes the --json/--html it was asked for, saying why.
+const failure = outputsOnFailure('sim', (name) => `Simulation: ${name}`);
 
-await runCommand(command, main, {
-  knownErrors: [ScenarioError, FaultNotSupportedError],
-  // A run that cannot be carried out still writes the --json/--html it was asked for, saying why.
-  onFailure: ({ code, message }) =>
-    writeCouldNotRunOutputs(requestedOutputsOf(process.argv.slice(2)), { kind: 'sim', scenario: couldNotRunName, code, message }, `Simulation: ${couldNotRunName}`),
-});
+await runCommand(command, main, { knownErrors: [ScenarioError, FaultNotSupportedError], onFailure: failure.onFailure });
 
 async function main({ values, positionals: [file] }: ParsedCommandLine<typeof command.options>): Promise<number> {
   const { scenario, notes: overrideNotes } = applyOverrides(await readScenario(file!), values);
-  couldNotRunName = scenario.name;
+  failure.named(scenario.name);
   const seed = values.seed ?? scenario.seed;
   let cell: CellSlice | undefined;
   if (values.cell !== undefined) {
