@@ -62,12 +62,6 @@ export function runNameOfFile(path: string | undefined): string {
   return path ? basename(path, extname(path)) : 'unknown';
 }
 
-/** The stable code of an error, if it carries one. */
-export function codeOfError(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : 'COULD_NOT_RUN';
-}
-
 /** The --json document of a run that could not be carried out (docs/summaries.md). */
 export function couldNotRunDocument(run: CouldNotRun): Record<string, unknown> {
   return { kind: run.kind, scenario: run.scenario, exit_code: ExitCodes.COULD_NOT_RUN, could_not_run: { code: run.code, message: run.message } };
