@@ -286,6 +286,59 @@ describe('ordering and de-duplication', () => {
     t.client.close();
   });
 
+  it('close() while the first sync of a group it was just added to is pending hands nothing held to the app, and getCursors() leaves it out', async () => {
+    // Found by the load driver (npm start, membership changes and churn): the close failed the sync
+    // with CLOSED, which the client took for a refusal, so it handed the app the held events during
+    // the close; the device's next client, from cursors read before the close, delivered them again.
+    const t = await connected();
+    t.conn.push(eventFrame(membership(GROUP, 5, 'added', ['alice'])));
+    t.conn.push(eventFrame(message(GROUP, 6)));
+    expect(t.conn.framesOfType('sync')).toEqual([{ type: 'sync', rid: expect.any(String), conversationId: GROUP, afterSeq: 0, fromLink: true }]);
+    const cursorsBefore = t.client.getCursors();
+    t.client.close();
+    await flush();
+    expect(t.events).toEqual([]);
+    expect(t.history.events.filter((e) => e.type === 'deliver')).toEqual([]);
+    expect(t.client.getCursors()).toEqual(cursorsBefore);
+    expect(t.client.getCursors()[GROUP]).toBeUndefined();
+  });
+
+  it('close() from an event listener in the middle of a sync page: the rest of the page and what is held are not handed over', async () => {
+    const t = await connected();
+    t.conn.push(eventFrame(message(DM, 1)));
+    t.conn.push(eventFrame(message(DM, 5)));
+    t.client.on('event', (event) => {
+      if (event.seq === 2) t.client.close();
+    });
+    const sync = t.conn.lastOfType('sync')!;
+    t.conn.push({ type: 'sync_result', rid: sync.rid, conversationId: DM, events: [message(DM, 2), message(DM, 3), message(DM, 4)], hasMore: false, lastSeq: 5 });
+    expect(t.seqs()).toEqual([1, 2]);
+    expect(t.client.getCursors()).toEqual({ [DM]: 2 });
+  });
+
+  it('a connection lost during the first sync of a group: the sync is asked again after the reconnect, and the held events come once, in order', async () => {
+    const t = await connected();
+    t.conn.push(eventFrame(membership(GROUP, 5, 'added', ['alice'])));
+    t.conn.push(eventFrame(message(GROUP, 6)));
+    const first = t.conn.lastOfType('sync')!;
+    t.conn.drop(1006);
+    expect(t.events).toEqual([]);
+    await t.clock.advance(1_000);
+    const conn = await acceptConnection(t);
+    expect(conn).not.toBe(t.conn);
+    const syncs = conn.framesOfType('sync');
+    expect(syncs).toEqual([{ type: 'sync', rid: expect.any(String), conversationId: GROUP, afterSeq: 0, fromLink: true }]);
+    // The inbox replays what the lost connection pushed; the lost sync's answer never comes.
+    conn.push({ type: 'event', queued: true, event: membership(GROUP, 5, 'added', ['alice']) });
+    conn.push({ type: 'event', queued: true, event: message(GROUP, 6) });
+    expect(t.events).toEqual([]);
+    conn.push({ type: 'sync_result', rid: syncs[0]!.rid, conversationId: GROUP, events: [membership(GROUP, 5, 'added', ['alice']), message(GROUP, 6)], hasMore: false, lastSeq: 6 });
+    conn.push(eventFrame(message(GROUP, 7)));
+    expect(t.seqs()).toEqual([5, 6, 7]);
+    expect(first.rid).not.toBe(syncs[0]!.rid);
+    t.client.close();
+  });
+
   it('buffers past a gap, asks for one sync, and pages it until hasMore is false', async () => {
     const t = await connected();
     t.conn.push(eventFrame(message(DM, 1)));

@@ -57,6 +57,38 @@ describe('Ordering', () => {
     expect(h.ordering.cursor(C)).toBe(7);
   });
 
+  it('once halted hands nothing over and moves no cursor, even a complete sync or a loop halfway; resumed, it picks up where it stopped', () => {
+    const h = harness({ [C]: 1 });
+    h.live(3);
+    h.live(4);
+    h.live(5);
+    h.ordering.halt();
+    expect(h.live(2)).toBe('ignored');
+    h.ordering.syncFinished(C, true); // a close's CLOSED is not the server's last word
+    expect(h.seqs()).toEqual([]);
+    expect(h.ordering.cursor(C)).toBe(1);
+    expect(h.ordering.heldSeqs(C)).toEqual([3, 4, 5]);
+    h.ordering.resume();
+    h.ordering.retryWanted();
+    expect(h.syncs).toEqual([1, 1]);
+    // Halted from the app's listener halfway through the held run: the rest stays held.
+    const halfway = harness({ [C]: 1 });
+    const { ordering } = halfway;
+    halfway.live(3);
+    halfway.live(4);
+    halfway.live(5);
+    const original = halfway.delivered.push.bind(halfway.delivered);
+    halfway.delivered.push = (...items) => {
+      const n = original(...items);
+      if (items.some((d) => d.seq === 3)) ordering.halt();
+      return n;
+    };
+    halfway.synced(2);
+    expect(halfway.seqs()).toEqual([2, 3]);
+    expect(ordering.cursor(C)).toBe(3);
+    expect(ordering.heldSeqs(C)).toEqual([4, 5]);
+  });
+
   it('keeps an incomplete sync wanted until retried or resumed', () => {
     const h = harness({ [C]: 1 });
     h.live(3);

@@ -26,7 +26,8 @@ export interface OrderingSink {
   hasPendingSend?(conversationId: ConversationId): boolean;
 }
 
-export type ObserveOutcome = 'delivered' | 'duplicate' | 'buffered';
+/** ignored: the ordering is halted (see halt()); the event changed nothing and is not kept. */
+export type ObserveOutcome = 'delivered' | 'duplicate' | 'buffered' | 'ignored';
 
 /** A seq seen ahead of the cursor. `event` undefined = this client's own accepted send. */
 interface Held {
@@ -62,6 +63,8 @@ class ConversationOrder {
  */
 export class Ordering {
   private readonly conversations = new Map<ConversationId, ConversationOrder>();
+  /** See halt(). */
+  private halted = false;
 
   constructor(
     private readonly sink: OrderingSink,
@@ -94,6 +97,26 @@ export class Ordering {
     return out;
   }
 
+  /**
+   * The owner closed or went offline (suspend): from now on nothing is handed over and no cursor
+   * moves, until resume(). Events seen meanwhile (the rest of a sync page being handled when the
+   * app closed from a listener) are ignored; held events stay held, handed over loops stop where
+   * they are, and every sync stays wanted. So the cursors the owner saves never pass an event the
+   * app was not given, and what it was given is never given again by a client started from them.
+   */
+  halt(): void {
+    this.halted = true;
+  }
+
+  /** Back online (a new connection was welcomed): hand over again. */
+  resume(): void {
+    this.halted = false;
+  }
+
+  get isHalted(): boolean {
+    return this.halted;
+  }
+
   /** Seqs currently held behind a gap (for tests and diagnostics). */
   heldSeqs(conversationId: ConversationId): Seq[] {
     const held = this.conversations.get(conversationId)?.held;
@@ -113,6 +136,7 @@ export class Ordering {
     via: Via,
     onObserved?: () => void,
   ): ObserveOutcome {
+    if (this.halted) return 'ignored';
     const state = this.stateOf(conversationId);
     if (state.cursor === undefined) return this.observeWithoutCursor(conversationId, state, seq, event, via, onObserved);
     if (seq <= state.cursor) {
@@ -149,13 +173,14 @@ export class Ordering {
    * this device (stretches when its user was not a member): every seq held before the sync was
    * requested was already stored when the server answered, yet nothing filled the hole. So the
    * held events up to the horizon are handed over, skipping the holes. complete = false (timeout,
-   * disconnect, retryable error) leaves the sync wanted, for retryWanted()/resumeAll().
+   * disconnect, retryable error, or a halted ordering) leaves the sync wanted, for
+   * retryWanted()/resumeAll().
    */
   syncFinished(conversationId: ConversationId, complete: boolean): void {
     const state = this.conversations.get(conversationId);
     if (!state) return;
     state.syncing = false;
-    if (!complete) return;
+    if (!complete || this.halted) return;
     state.wantSync = false;
     const horizon = state.horizon;
     state.horizon = 0;
@@ -168,6 +193,8 @@ export class Ordering {
     if (held && state.cursor !== undefined) {
       const settled = [...held.keys()].filter((seq) => seq <= horizon).sort((a, b) => a - b);
       for (const seq of settled) {
+        // Halted by the app from a delivery: the rest stays held (release() wants a sync for it).
+        if (this.halted) break;
         const entry = held.get(seq)!;
         held.delete(seq);
         if (seq > state.cursor) this.advance(state, seq, entry.event, entry.via, entry.onObserved);
@@ -244,7 +271,7 @@ export class Ordering {
   /** Starts a cursorless conversation when what is held allows it (see observeWithoutCursor). */
   private tryBegin(conversationId: ConversationId, state: ConversationOrder): boolean {
     const held = state.held;
-    if (!held || held.size === 0) return false;
+    if (!held || held.size === 0 || this.halted) return false;
     const start = Math.min(...held.keys());
     if (start !== 1) {
       if (this.sink.hasPendingSend?.(conversationId)) return false;
@@ -270,7 +297,7 @@ export class Ordering {
   private release(conversationId: ConversationId, state: ConversationOrder): void {
     const held = state.held;
     if (!held) return;
-    for (;;) {
+    while (!this.halted) {
       const next = state.cursor! + 1;
       const entry = held.get(next);
       if (!entry) break;
@@ -290,7 +317,7 @@ export class Ordering {
    */
   private startSync(conversationId: ConversationId, state: ConversationOrder): void {
     state.wantSync = true;
-    if (state.syncing) return;
+    if (state.syncing || this.halted) return;
     if (state.cursor === undefined && (state.linkSynced || !state.held)) return;
     state.horizon = state.held ? Math.max(...state.held.keys()) : 0;
     state.syncing = true;

@@ -112,10 +112,29 @@ export class ClientCore extends ClientConnection implements OrderingSink {
     return saved;
   }
 
+  // ---------- what the app does ----------
+
+  /**
+   * Stops for good (see ClientConnection.close). Nothing is handed to the app any more, not even
+   * what a sync the close cuts short was holding: its cursors stay where they are, so a client
+   * started from them (saved before or after this) fetches those events again and delivers them once.
+   */
+  override close(error: ChatClientError, report: boolean): void {
+    if (this.stateValue !== 'closed') this.ordering.halt();
+    super.close(error, report);
+  }
+
+  /** Goes offline (see ClientConnection.suspend); nothing is handed over until the next welcome. */
+  override suspend(): void {
+    if (this.stateValue !== 'closed') this.ordering.halt();
+    super.suspend();
+  }
+
   // ---------- connection hooks ----------
 
   /** After a welcome: restore what the server keeps per connection, then catch up. */
   protected connectionRestored(frame: WelcomeInfo): void {
+    this.ordering.resume();
     const reset = this.noteIncarnation(frame.incarnation);
     const watched = this.host.watchedUsers();
     if (watched) {
@@ -255,6 +274,8 @@ export class ClientCore extends ClientConnection implements OrderingSink {
 
   /** pushed: the event came in an `event` frame (live, or replayed from the inbox: `queued`). */
   private onEvent(event: ConversationEvent, via: Via, pushed = false): void {
+    // Closed or suspended from a delivery while a page was handed over: the rest of it is moot.
+    if (this.ordering.isHalted) return;
     if (this.isOwnPendingMessage(event)) {
       // A message of ours still in the outbox comes back numbered: that is its ack. A queued one
       // (write-ahead log) usually pushed, as the replay fans it out to the sender too; by sync when
@@ -387,6 +408,11 @@ export class ClientCore extends ClientConnection implements OrderingSink {
 
   private onSyncPage(page: ServerFrameOf<'sync_result'>, afterSeq: Seq): void {
     this.observeFetched(page.events);
+    // The app closed or suspended from a delivery of this page: the page is not the last word.
+    if (this.stateValue !== 'connected') {
+      this.ordering.syncFinished(page.conversationId, false);
+      return;
+    }
     const lastSeq = page.events[page.events.length - 1]?.seq;
     // An empty page with hasMore cannot make progress: treat it as the end rather than loop.
     if (page.hasMore && lastSeq !== undefined && lastSeq > afterSeq) {
@@ -398,15 +424,20 @@ export class ClientCore extends ClientConnection implements OrderingSink {
   }
 
   private onSyncFailed(conversationId: ConversationId, error: ChatClientError): void {
-    if (error.retryable) {
+    // Only the server's answer on a live connection can refuse a sync for good. One the client
+    // ended itself (CLOSED by close() or a fatal close code, DISCONNECTED by a lost or suspended
+    // connection) is no answer at all: what it holds stays held with its cursor unchanged, and the
+    // sync stays wanted, asked again on the next connection. Taking CLOSED for a refusal handed a
+    // closing client's held events to the app, which the device's next client then delivered
+    // again; and it would skip a gap's missing events for good.
+    const cutShort = this.stateValue !== 'connected' || error.code === 'CLOSED' || error.code === 'DISCONNECTED';
+    if (error.retryable || cutShort) {
       // Timeout, STORAGE_UNAVAILABLE, ... (or DISCONNECTED: the reconnect resumes every sync).
       this.ordering.syncFinished(conversationId, false);
-      if (error.code !== 'DISCONNECTED' && this.stateValue === 'connected') {
-        this.scheduleSyncRetry(error.retryAfterMs ?? this.config.syncRetryDelayMs);
-      }
+      if (!cutShort) this.scheduleSyncRetry(error.retryAfterMs ?? this.config.syncRetryDelayMs);
       return;
     }
-    // Refused for good (e.g. NOT_A_MEMBER after removal): hand over what is held.
+    // Refused for good by the server (e.g. NOT_A_MEMBER after removal): hand over what is held.
     this.ordering.syncFinished(conversationId, true);
     this.flushAcks();
   }
