@@ -273,3 +273,27 @@ describe('client core: suspend and resume', () => {
     expect(again.host.framesOf('send').map((f) => [f.clientMessageId, f.rid])).toEqual([['kept', first.host.framesOf('send')[0]!.rid]]);
   });
 });
+
+describe('client core: when acks go out', () => {
+  // The simulator's connections hand a device many frames at one virtual instant; an ack per
+  // frame there doubled the acks (and the receipts and route look-ups behind them) of a
+  // simulated hour against the devices the simulator had before the client core.
+  const twoFramesAtOneInstant = (acksPerInstant: boolean) => {
+    const { host, push } = welcomedCore({ acksPerInstant }, {}, { cursors: { [DM]: 1 } });
+    push(eventFrame(message(DM, 2)));
+    push(eventFrame(message(DM, 3)));
+    return host;
+  };
+
+  it('at the end of each frame by default (the SDK)', () => {
+    const host = twoFramesAtOneInstant(false);
+    expect(host.framesOf('ack').map((f) => f.seq)).toEqual([2, 3]);
+  });
+
+  it('once per clock instant with acksPerInstant (the simulator): the highest seq of the conversation', async () => {
+    const host = twoFramesAtOneInstant(true);
+    expect(host.framesOf('ack')).toEqual([]);
+    await host.clock.advance(0);
+    expect(host.framesOf('ack').map((f) => f.seq)).toEqual([3]);
+  });
+});

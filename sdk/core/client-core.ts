@@ -222,7 +222,7 @@ export class ClientCore extends ClientConnection implements OrderingSink {
     try {
       this.dispatch(frame);
     } finally {
-      this.flushAcks();
+      if (!this.config.acksPerInstant) this.flushAcks();
     }
   }
 
@@ -560,14 +560,24 @@ export class ClientCore extends ClientConnection implements OrderingSink {
   // ---------- acks and reads ----------
 
   private queueAck(conversationId: ConversationId, seq: Seq): void {
-    const batch = (this.ackBatch ??= new Map());
+    let batch = this.ackBatch;
+    if (!batch) {
+      batch = this.ackBatch = new Map();
+      if (this.config.acksPerInstant) {
+        const fresh = batch;
+        // A dropped connection or an earlier flush replaces the batch: then this timer does nothing.
+        this.host.clock.setTimer(0, () => {
+          if (this.ackBatch === fresh) this.flushAcks();
+        });
+      }
+    }
     const previous = batch.get(conversationId);
     if (previous === undefined || seq > previous) batch.set(conversationId, seq);
   }
 
   /**
    * Acks are cumulative on the server (everything up to seq leaves the inbox), so one ack per
-   * conversation per inbound frame suffices: a 500-event sync page costs one ack, not 500,
+   * conversation per inbound frame (or per instant: acksPerInstant) suffices: a 500-event sync page costs one ack, not 500,
    * which keeps clients well inside the per-connection rate limit.
    */
   private flushAcks(): void {

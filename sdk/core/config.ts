@@ -23,6 +23,7 @@ export function clientCoreConfig(settings: Partial<ClientCoreConfig> = {}): Clie
     catchUpOnConnect: settings.catchUpOnConnect ?? true,
     tokenRefreshes: settings.tokenRefreshes ?? false,
     recordsLink: settings.recordsLink ?? true,
+    acksPerInstant: settings.acksPerInstant ?? false,
     history: settings.history,
   };
 }

@@ -75,6 +75,13 @@ export interface ClientCoreConfig {
   readonly catchUpOnConnect: boolean;
   /** Whether the host fetches a fresh token for every attempt (an expired one is then worth a retry). */
   readonly tokenRefreshes: boolean;
+  /**
+   * When the acks gathered from inbound frames go out: at the end of each frame (false, the SDK:
+   * a socket's frames arrive spread out), or once per clock instant from a zero-delay timer (true,
+   * the simulator: its connections hand a device many frames at one virtual instant, and an ack
+   * per frame would double the acks, receipts and route look-ups the server handles).
+   */
+  readonly acksPerInstant: boolean;
   /** Record the checker's `device` event on the first welcome (false when the host recorded the link itself). */
   readonly recordsLink: boolean;
   /** Where the checker's history events go (undefined: not recorded). */

@@ -101,6 +101,7 @@ export class Workload implements DeviceHost {
       catchUpOnConnect: false,
       tokenRefreshes: true,
       recordsLink: false,
+      acksPerInstant: true,
       history: this,
     });
     this.clock = new SimClock(time, 0);
