@@ -10,7 +10,17 @@ import tseslint from 'typescript-eslint';
  */
 // The client core (sdk/core, with the ordering and backoff it uses) is held to the same rule: the
 // SDK runs it on real sockets and timers, the simulator's virtual devices in virtual time.
-const deterministicCore = ['system/core/**/*.ts', 'system/services/**/*.ts', 'system/protocol/**/*.ts', 'system/ports/**/*.ts', 'checker/**/*.ts', 'system/gateway/session*.ts', 'sdk/core/**/*.ts', 'sdk/ordering.ts', 'sdk/backoff.ts'];
+const deterministicCore = [
+  'system/core/**/*.ts',
+  'system/services/**/*.ts',
+  'system/protocol/**/*.ts',
+  'system/ports/**/*.ts',
+  'checker/**/*.ts',
+  'system/gateway/session*.ts',
+  'sdk/core/**/*.ts',
+  'sdk/ordering.ts',
+  'sdk/backoff.ts',
+];
 
 /*
  * `system/` holds the server alone. Its clients and tools (the SDK, the load driver, the simulator)
@@ -18,9 +28,32 @@ const deterministicCore = ['system/core/**/*.ts', 'system/services/**/*.ts', 'sy
  * `load/bench/`, the simulator's workload in `simulator/`. Tests inside `system/` may use the SDK.
  */
 const serverFiles = ['system/**/*.ts'];
-const toolImports = [{ group: ['**/sdk/**', '**/load/**', '**/simulator/**'], message: 'system/ holds the server: it imports nothing from sdk/, load/ or simulator/ (tests excepted).' }];
+const toolImports = [
+  {
+    group: ['**/sdk/**', '**/load/**', '**/simulator/**'],
+    message: 'system/ holds the server: it imports nothing from sdk/, load/ or simulator/ (tests excepted).',
+  },
+];
 
-const bannedIo = ['net', 'node:net', 'dgram', 'node:dgram', 'http', 'node:http', 'https', 'node:https', 'fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'ws', 'tls', 'node:tls', 'child_process', 'node:child_process'];
+const bannedIo = [
+  'net',
+  'node:net',
+  'dgram',
+  'node:dgram',
+  'http',
+  'node:http',
+  'https',
+  'node:https',
+  'fs',
+  'node:fs',
+  'fs/promises',
+  'node:fs/promises',
+  'ws',
+  'tls',
+  'node:tls',
+  'child_process',
+  'node:child_process',
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '.services/**', 'coverage/**', 'out/**'] },
@@ -60,7 +93,10 @@ export default tseslint.config(
       ],
       'no-restricted-syntax': [
         'error',
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'new Date() reads ambient time: use the Clock port.' },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'new Date() reads ambient time: use the Clock port.',
+        },
       ],
       'no-restricted-imports': [
         'error',

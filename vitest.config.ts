@@ -1,7 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
 /** Suites that need the real services; `npm run test:unit` (CHAT_TEST_SERVICES=none) leaves them out. */
-const REAL_SERVICE_SUITES = ['system/adapters/cassandra/*.{contract,integration}.test.ts', 'system/adapters/cassandra/cassandra-confidentiality.test.ts', 'system/adapters/redis/**', 'system/adapters/s3/**', 'system/cluster/**', 'chaos/**/*.integration.test.ts', 'load/**/*.integration.test.ts', 'dashboards/**/*.integration.test.ts'];
+const REAL_SERVICE_SUITES = [
+  'system/adapters/cassandra/*.{contract,integration}.test.ts',
+  'system/adapters/cassandra/cassandra-confidentiality.test.ts',
+  'system/adapters/redis/**',
+  'system/adapters/s3/**',
+  'system/cluster/**',
+  'chaos/**/*.integration.test.ts',
+  'load/**/*.integration.test.ts',
+  'dashboards/**/*.integration.test.ts',
+];
 const withoutServices = process.env.CHAT_TEST_SERVICES === 'none';
 
 export default defineConfig({

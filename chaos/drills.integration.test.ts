@@ -60,7 +60,7 @@ describe('chaos drills on the local real topology', () => {
     expectCarriedOutWithoutViolations(await runCiDrill('cassandra-outage-short.yaml'), 'cassandra_outage');
   }, 180_000);
 
-  it('overload (short): a surge past the gateways\' admission limits is refused with OVERLOADED and re-sent, nothing lost, memory bounded', async () => {
+  it("overload (short): a surge past the gateways' admission limits is refused with OVERLOADED and re-sent, nothing lost, memory bounded", async () => {
     const run = await runCiDrill('overload-short.yaml');
     expectCarriedOutWithoutViolations(run, 'load_surge');
     const refused = run.result.summary.refused_sends as Record<string, number>;

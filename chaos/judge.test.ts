@@ -66,16 +66,47 @@ function history(): HistoryEvent[] {
     const latencyMs = s >= 6 && s < 9 ? 3000 : 40;
     events.push({ type: 'send', atMs, userId: 'a', deviceId: 'p', conversationId: 'dm:a:b', clientMessageId, attempt: 1 });
     events.push({ type: 'ack', atMs: atMs + 5, userId: 'a', deviceId: 'p', conversationId: 'dm:a:b', clientMessageId, seq: s });
-    events.push({ type: 'deliver', atMs: atMs + latencyMs, userId: 'b', deviceId: 'p', conversationId: 'dm:a:b', seq: s, kind: 'message', senderUserId: 'a', senderDeviceId: 'p', clientMessageId, via: 'live' });
+    events.push({
+      type: 'deliver',
+      atMs: atMs + latencyMs,
+      userId: 'b',
+      deviceId: 'p',
+      conversationId: 'dm:a:b',
+      seq: s,
+      kind: 'message',
+      senderUserId: 'a',
+      senderDeviceId: 'p',
+      clientMessageId,
+      via: 'live',
+    });
   }
   return events;
 }
 
 function crash(overrides: Partial<FaultRecord> = {}): FaultRecord {
-  return { kind: 'gateway_crash', target: 'gateway-1', how: 'kill -9', planned_at_s: 6, planned_heal_s: 9, at_s: 6, healed_s: 9.5, recoveryFrom: 'injected', ...overrides };
+  return {
+    kind: 'gateway_crash',
+    target: 'gateway-1',
+    how: 'kill -9',
+    planned_at_s: 6,
+    planned_heal_s: 9,
+    at_s: 6,
+    healed_s: 9.5,
+    recoveryFrom: 'injected',
+    ...overrides,
+  };
 }
 
-async function judged(options: { violations?: number; records?: FaultRecord[]; aborted?: string; timeSeries?: LoadSample[]; text?: string; peakRssBytes?: number[] } = {}) {
+async function judged(
+  options: {
+    violations?: number;
+    records?: FaultRecord[];
+    aborted?: string;
+    timeSeries?: LoadSample[];
+    text?: string;
+    peakRssBytes?: number[];
+  } = {},
+) {
   const drill = await parseDrillText(options.text ?? drillText, source);
   return judge(drill, {
     gatewayPeakRssBytes: options.peakRssBytes,
@@ -97,7 +128,15 @@ describe('a drill’s verdict', () => {
     const result = await judged();
     expect(result.exitCode).toBe(0);
     expect(result.faults).toEqual([
-      expect.objectContaining({ kind: 'gateway_crash', at_s: 6, healed_s: 9.5, recovered_s: 9, time_to_recover_s: 3, recovery_measured_from: 'injected', how: 'kill -9' }),
+      expect.objectContaining({
+        kind: 'gateway_crash',
+        at_s: 6,
+        healed_s: 9.5,
+        recovered_s: 9,
+        time_to_recover_s: 3,
+        recovery_measured_from: 'injected',
+        how: 'kill -9',
+      }),
     ]);
     expect(result.summary).toMatchObject({ kind: 'chaos', drill: 'judged', target: 'local', aborted: null });
     // The slow deliveries inside the fault window are not steady state: p99 is the 40 ms ones.
@@ -114,22 +153,32 @@ describe('a drill’s verdict', () => {
     const notRecovered = await judged({ timeSeries: never });
     expect(notRecovered.exitCode).toBe(2);
     expect(notRecovered.faults[0]!.recovered_s).toBeNull();
-    expect(notRecovered.summary.slo.objectives.find((o) => o.name.startsWith('recovery gateway_crash'))).toMatchObject({ actual: null, passed: false });
+    expect(notRecovered.summary.slo.objectives.find((o) => o.name.startsWith('recovery gateway_crash'))).toMatchObject({
+      actual: null,
+      passed: false,
+    });
     expect((await judged({ aborted: 'abort rule fired' })).exitCode).toBe(2);
   });
 
   it('exits 3 when a fault could not be injected, and lists faults that never ran', async () => {
-    const result = await judged({ records: [crash({ error: 'inject: no such process' }), crash({ at_s: null, healed_s: null, planned_at_s: 12 })] });
+    const result = await judged({
+      records: [crash({ error: 'inject: no such process' }), crash({ at_s: null, healed_s: null, planned_at_s: 12 })],
+    });
     expect(result.exitCode).toBe(3);
     expect(result.error).toContain('no such process');
     expect(result.summary.faults_not_run).toEqual([{ kind: 'gateway_crash', target: 'gateway-1', planned_at_s: 12 }]);
   });
 
   it('judges a surge like a fault healed at its end, and each gateway’s peak memory against the drill’s bound', async () => {
-    const text = drillText.replace(/faults:\n.*\n/, 'surges:\n  - { at_s: 6, duration_s: 3, multiplier: 3 }\nmemory: { gateway_peak_rss_mb_max: 300 }\n');
+    const text = drillText.replace(
+      /faults:\n.*\n/,
+      'surges:\n  - { at_s: 6, duration_s: 3, multiplier: 3 }\nmemory: { gateway_peak_rss_mb_max: 300 }\n',
+    );
     const drill = await parseDrillText(text, source);
     const records = surgeRecords(drill, samples());
-    expect(records).toEqual([expect.objectContaining({ kind: 'load_surge', target: 'clients', at_s: 6, healed_s: 9, recoveryFrom: 'healed' })]);
+    expect(records).toEqual([
+      expect.objectContaining({ kind: 'load_surge', target: 'clients', at_s: 6, healed_s: 9, recoveryFrom: 'healed' }),
+    ]);
     const MB = 1024 * 1024;
     const within = await judged({ text, records, peakRssBytes: [200 * MB, 250.4 * MB] });
     expect(within.faults[0]).toMatchObject({ kind: 'load_surge', recovery_measured_from: 'healed' });
@@ -143,7 +192,10 @@ describe('a drill’s verdict', () => {
   });
 
   it('leaves a surge the run never reached uninjected', async () => {
-    const drill = await parseDrillText(drillText.replace(/faults:\n.*\n/, 'surges:\n  - { at_s: 6, duration_s: 3, multiplier: 3 }\n'), source);
+    const drill = await parseDrillText(
+      drillText.replace(/faults:\n.*\n/, 'surges:\n  - { at_s: 6, duration_s: 3, multiplier: 3 }\n'),
+      source,
+    );
     expect(surgeRecords(drill, samples().slice(0, 4))).toEqual([expect.objectContaining({ at_s: null, healed_s: null })]);
   });
 });

@@ -22,7 +22,12 @@ describe('npm run chaos, when it cannot run', () => {
     expect(badTarget.status).toBe(3);
     expect(badTarget.stderr).toContain('--target is local or compose');
     // The requested outputs are still written, saying why (a CI step publishing them gets something).
-    expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({ kind: 'chaos', scenario: 'gateway-kill', exit_code: 3, could_not_run: { code: 'CHAOS_BAD_ARGUMENTS' } });
+    expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({
+      kind: 'chaos',
+      scenario: 'gateway-kill',
+      exit_code: 3,
+      could_not_run: { code: 'CHAOS_BAD_ARGUMENTS' },
+    });
     expect(readFileSync(html, 'utf8')).toContain('COULD NOT RUN');
     const noFile = chaos();
     expect(noFile.status).toBe(3);

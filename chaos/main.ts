@@ -29,17 +29,27 @@ const command = defineCommand({
     json: { type: 'string', placeholder: 'FILE', description: 'write the summary as JSON (docs/summaries.md)' },
     html: { type: 'string', placeholder: 'FILE', description: 'write a self-contained HTML report' },
     quiet: { type: 'boolean', description: 'no progress or drill log' },
-    target: { type: 'string', choices: ['local', 'compose'], default: 'local', description: 'start the topology here, or drill the docker-compose one' },
+    target: {
+      type: 'string',
+      choices: ['local', 'compose'],
+      default: 'local',
+      description: 'start the topology here, or drill the docker-compose one',
+    },
     'compose-project': { type: 'string', placeholder: 'P', description: 'with --target compose: the compose project' },
     'compose-file': { type: 'string', placeholder: 'F', description: 'with --target compose: the compose file' },
     'compose-url': { type: 'string', multiple: true, placeholder: 'ws://…', description: "with --target compose: the gateways' URLs" },
-    'token-secret': { type: 'string', placeholder: 'S', description: "with --target compose: the gateways' token secret (default CHAT_TOKEN_SECRET)" },
+    'token-secret': {
+      type: 'string',
+      placeholder: 'S',
+      description: "with --target compose: the gateways' token secret (default CHAT_TOKEN_SECRET)",
+    },
   },
   exitCodes: judgedRunExitCodes({
     ok: 'every invariant and SLO held and every fault recovered in time',
     invariant: 'an invariant was violated (lost, reordered, duplicated…)',
     slo: 'an SLO was missed: steady state, recovery bound, or the drill aborted',
-    couldNotRun: 'could not be carried out (bad file, topology would not start, a fault could not be injected); --json/--html still written, saying why',
+    couldNotRun:
+      'could not be carried out (bad file, topology would not start, a fault could not be injected); --json/--html still written, saying why',
     interrupted: 'faults healed, the load settled and judged, outputs marked interrupted',
   }),
   badArgumentsCode: ChaosErrorCodes.BAD_ARGUMENTS,
@@ -53,7 +63,8 @@ await runCommand(command, main, { onFailure: failure.onFailure });
 async function main({ values, positionals }: ParsedCommandLine<typeof command.options>): Promise<number> {
   const drill = await readDrill(positionals[0]!);
   failure.named(drill.name);
-  if (values.target === 'compose' && drill.topology.world === 'embedded') throw new ToolError(ChaosErrorCodes.BAD_ARGUMENTS, `${drill.name} runs the embedded world, which --target compose does not have`);
+  if (values.target === 'compose' && drill.topology.world === 'embedded')
+    throw new ToolError(ChaosErrorCodes.BAD_ARGUMENTS, `${drill.name} runs the embedded world, which --target compose does not have`);
   const log = values.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
   const runId = `${drill.name.slice(0, 20)}-${Date.now().toString(36)}`;
   const topology = (): Promise<Topology> =>
@@ -68,7 +79,9 @@ async function main({ values, positionals }: ParsedCommandLine<typeof command.op
           }),
         )
       : startDrillTopology(drill, runId, log);
-  log(`drill ${drill.name}: ${drill.faults.length} fault(s), load ${drill.scenario.name} for ${drill.scenario.duration_s} s on ${drill.gateways} gateway(s), target ${values.target}`);
+  log(
+    `drill ${drill.name}: ${drill.faults.length} fault(s), load ${drill.scenario.name} for ${drill.scenario.duration_s} s on ${drill.gateways} gateway(s), target ${values.target}`,
+  );
   const progress = values.quiet ? undefined : progressPrinter(process.stderr);
   // Ctrl-C ends the drill the orderly way: faults healed, the load settled and judged, private
   // backends and gateways stopped (the private Redis/Cassandra run detached and would otherwise
@@ -89,7 +102,9 @@ async function main({ values, positionals }: ParsedCommandLine<typeof command.op
       result.summary.interrupted = interruption;
       result.exitCode = exitCodeOf(result.summary);
     }
-    process.stdout.write(`${formatTimeline(result.timeSeries, result.faults)}\n\n${formatFaults(result.faults)}\n\n${formatSummary(result.summary)}\n`);
+    process.stdout.write(
+      `${formatTimeline(result.timeSeries, result.faults)}\n\n${formatFaults(result.faults)}\n\n${formatSummary(result.summary)}\n`,
+    );
     if (result.error) process.stderr.write(`could not carry out the drill as written: ${result.error}\n`);
     await writeDrillOutputs(drill, result, { json: values.json, html: values.html });
     return result.exitCode;

@@ -90,7 +90,10 @@ export async function runDrill(drill: Drill, options: RunDrillOptions): Promise<
     };
     if (options.signal?.aborted) abort('interrupted');
     options.signal?.addEventListener('abort', () => abort('interrupted'), { once: true });
-    maxDurationTimer = setTimeout(() => abort(`max_duration_s (${drill.abort.max_duration_s} s) reached`), drill.abort.max_duration_s * 1000);
+    maxDurationTimer = setTimeout(
+      () => abort(`max_duration_s (${drill.abort.max_duration_s} s) reached`),
+      drill.abort.max_duration_s * 1000,
+    );
 
     let result;
     try {
@@ -121,7 +124,8 @@ export async function runDrill(drill: Drill, options: RunDrillOptions): Promise<
         },
       });
     } catch (error) {
-      if (error instanceof ToolError && LOAD_ERROR_CODES.includes(error.code)) throw new ToolError(ChaosErrorCodes.LOAD_FAILED, `${error.code}: ${error.message}`, { cause: error });
+      if (error instanceof ToolError && LOAD_ERROR_CODES.includes(error.code))
+        throw new ToolError(ChaosErrorCodes.LOAD_FAILED, `${error.code}: ${error.message}`, { cause: error });
       throw error;
     }
     clearTimeout(maxDurationTimer);
@@ -215,17 +219,37 @@ export function judge(drill: Drill, input: JudgeInput): DrillResult {
   const objectives: Objective[] = [];
   const slo = drill.steadyState;
   const deliverP99 = steady.deliver.count > 0 ? round1(steady.deliver.p99) : null;
-  objectives.push({ name: 'steady.deliver.p99', target: `< ${slo.deliver_p99_ms} ms`, actual: deliverP99, passed: deliverP99 !== null && deliverP99 < slo.deliver_p99_ms });
+  objectives.push({
+    name: 'steady.deliver.p99',
+    target: `< ${slo.deliver_p99_ms} ms`,
+    actual: deliverP99,
+    passed: deliverP99 !== null && deliverP99 < slo.deliver_p99_ms,
+  });
   if (slo.ack_p99_ms !== undefined) {
     const ackP99 = steady.ack.count > 0 ? round1(steady.ack.p99) : null;
-    objectives.push({ name: 'steady.ack.p99', target: `< ${slo.ack_p99_ms} ms`, actual: ackP99, passed: ackP99 !== null && ackP99 < slo.ack_p99_ms });
+    objectives.push({
+      name: 'steady.ack.p99',
+      target: `< ${slo.ack_p99_ms} ms`,
+      actual: ackP99,
+      passed: ackP99 !== null && ackP99 < slo.ack_p99_ms,
+    });
   }
   if (slo.error_rate_max !== undefined) {
     const rate = steadySent > 0 ? steadyErrors / steadySent : 0;
-    objectives.push({ name: 'steady.error.rate', target: `<= ${slo.error_rate_max}`, actual: Math.round(rate * 1e4) / 1e4, passed: rate <= slo.error_rate_max });
+    objectives.push({
+      name: 'steady.error.rate',
+      target: `<= ${slo.error_rate_max}`,
+      actual: Math.round(rate * 1e4) / 1e4,
+      passed: rate <= slo.error_rate_max,
+    });
   }
   const violations = input.loadSummary.invariants.violations;
-  objectives.push({ name: 'invariant.violations', target: `<= ${slo.violations_max}`, actual: violations, passed: violations <= slo.violations_max });
+  objectives.push({
+    name: 'invariant.violations',
+    target: `<= ${slo.violations_max}`,
+    actual: violations,
+    passed: violations <= slo.violations_max,
+  });
   for (const f of faults) {
     objectives.push({
       name: `recovery ${f.kind} ${f.target} @${f.at_s}s`,
@@ -242,7 +266,9 @@ export function judge(drill: Drill, input: JudgeInput): DrillResult {
   }
   objectives.push({ name: 'drill.not_aborted', target: 'no abort', actual: input.aborted ? 1 : 0, passed: input.aborted === undefined });
 
-  const notRun = input.records.filter((r) => r.at_s === null).map((r) => ({ kind: r.kind, target: r.target, planned_at_s: r.planned_at_s }));
+  const notRun = input.records
+    .filter((r) => r.at_s === null)
+    .map((r) => ({ kind: r.kind, target: r.target, planned_at_s: r.planned_at_s }));
   const errors = input.records.filter((r) => r.error).map((r) => `${r.kind} on ${r.target}: ${r.error}`);
   const { kind: _kind, slo: _loadSlo, faults: _loadFaults, wall_s: _wall, ...loadKeys } = input.loadSummary;
   const summary: RunSummary = {
@@ -271,7 +297,11 @@ export function judge(drill: Drill, input: JudgeInput): DrillResult {
     recovery_rule: rule,
     gateway_peak_rss_mb: peakRssMb ?? null,
     surges: drill.surges,
-    steady_state_latency_ms: { ack: latencyFigures(steady.ack), deliver: latencyFigures(steady.deliver), counts: { ack: steady.ack.count, deliver: steady.deliver.count } },
+    steady_state_latency_ms: {
+      ack: latencyFigures(steady.ack),
+      deliver: latencyFigures(steady.deliver),
+      counts: { ack: steady.ack.count, deliver: steady.deliver.count },
+    },
     timeline: input.timeSeries.map((s) => ({
       at_s: s.atS,
       offered_per_s: s.offeredPerS,
@@ -287,5 +317,11 @@ export function judge(drill: Drill, input: JudgeInput): DrillResult {
     })),
   };
   const exitCode = errors.length > 0 ? 3 : violations > 0 ? 1 : summary.slo.passed ? 0 : 2;
-  return { summary, exitCode, timeSeries: input.timeSeries, faults, ...(errors.length > 0 ? { error: `faults could not be carried out: ${errors.join('; ')}` } : {}) };
+  return {
+    summary,
+    exitCode,
+    timeSeries: input.timeSeries,
+    faults,
+    ...(errors.length > 0 ? { error: `faults could not be carried out: ${errors.join('; ')}` } : {}),
+  };
 }

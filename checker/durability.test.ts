@@ -13,7 +13,14 @@ describe('durability', () => {
     const h = drop(cleanGroupHistory(), isDeliver('bob', 'phone', 2));
     const v = durability(h);
     expect(v).toHaveLength(1);
-    expect(v[0]).toMatchObject({ invariant: 'durability', conversationId: G, userId: 'bob', deviceId: 'phone', seq: 2, clientMessageId: 'a1' });
+    expect(v[0]).toMatchObject({
+      invariant: 'durability',
+      conversationId: G,
+      userId: 'bob',
+      deviceId: 'phone',
+      seq: 2,
+      clientMessageId: 'a1',
+    });
     const types = v[0]!.witness.map((e) => e.type);
     expect(types).toContain('send');
     expect(types).toContain('ack');

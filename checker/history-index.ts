@@ -88,7 +88,8 @@ export function messageKey(senderUserId: string, senderDeviceId: string, convers
 /** The sender of an ack (its own device) or of a message delivery; undefined for membership events. */
 export function senderOf(e: AckEvent | DeliverEvent): { userId: string; deviceId: string; clientMessageId: string } | undefined {
   if (e.type === 'ack') return { userId: e.userId, deviceId: e.deviceId, clientMessageId: e.clientMessageId };
-  if (e.kind !== 'message' || e.senderUserId === undefined || e.senderDeviceId === undefined || e.clientMessageId === undefined) return undefined;
+  if (e.kind !== 'message' || e.senderUserId === undefined || e.senderDeviceId === undefined || e.clientMessageId === undefined)
+    return undefined;
   return { userId: e.senderUserId, deviceId: e.senderDeviceId, clientMessageId: e.clientMessageId };
 }
 
@@ -155,7 +156,12 @@ export function buildHistoryIndex(history: readonly HistoryEvent[]): HistoryInde
     }
     return o;
   };
-  const message = (senderUserId: string, senderDeviceId: string, conversationId: string, clientMessageId: string): MessageRecord | undefined => {
+  const message = (
+    senderUserId: string,
+    senderDeviceId: string,
+    conversationId: string,
+    clientMessageId: string,
+  ): MessageRecord | undefined => {
     const list = messages.get(conversationId)?.get(clientMessageId);
     if (!list) return undefined;
     for (const r of list) if (r.senderUserId === senderUserId && r.senderDeviceId === senderDeviceId) return r;
@@ -173,7 +179,15 @@ export function buildHistoryIndex(history: readonly HistoryEvent[]): HistoryInde
       byId.set(clientMessageId, list);
     }
     for (const r of list) if (r.senderUserId === senderUserId && r.senderDeviceId === senderDeviceId) return r;
-    const r: MessageRecord = { senderUserId, senderDeviceId, conversationId, clientMessageId, firstSend: -1, firstAck: -1, firstObservation: -1 };
+    const r: MessageRecord = {
+      senderUserId,
+      senderDeviceId,
+      conversationId,
+      clientMessageId,
+      firstSend: -1,
+      firstAck: -1,
+      firstObservation: -1,
+    };
     list.push(r);
     return r;
   };

@@ -73,7 +73,13 @@ interface SendInfo {
   ack: AckEvent | undefined;
 }
 
-function sendInfo(sends: Map<string, Map<string, SendInfo[]>>, conversationId: string, clientMessageId: string, userId: string, deviceId: string): SendInfo {
+function sendInfo(
+  sends: Map<string, Map<string, SendInfo[]>>,
+  conversationId: string,
+  clientMessageId: string,
+  userId: string,
+  deviceId: string,
+): SendInfo {
   let byId = sends.get(conversationId);
   if (!byId) {
     byId = new Map();

@@ -12,7 +12,14 @@ describe('membership', () => {
     const h = cleanGroup().deliverMessage(carol, G, 5, alice, 'a2').build();
     const v = membership(h);
     expect(v).toHaveLength(1);
-    expect(v[0]).toMatchObject({ invariant: 'membership', conversationId: G, userId: 'carol', deviceId: 'phone', seq: 5, clientMessageId: 'a2' });
+    expect(v[0]).toMatchObject({
+      invariant: 'membership',
+      conversationId: G,
+      userId: 'carol',
+      deviceId: 'phone',
+      seq: 5,
+      clientMessageId: 'a2',
+    });
     // The witness shows the removal and the delivery.
     expect(v[0]!.witness.map((e) => (e.type === 'deliver' ? `${e.kind}:${e.seq}` : e.type))).toEqual(['membership:4', 'message:5']);
   });
@@ -22,7 +29,14 @@ describe('membership', () => {
     const v = membership(h);
     // The ack, and each member device... no: deliveries to members are fine; only the post is wrong.
     expect(v).toHaveLength(1);
-    expect(v[0]).toMatchObject({ invariant: 'membership', conversationId: G, userId: 'carol', deviceId: 'phone', seq: 6, clientMessageId: 'c-late' });
+    expect(v[0]).toMatchObject({
+      invariant: 'membership',
+      conversationId: G,
+      userId: 'carol',
+      deviceId: 'phone',
+      seq: 6,
+      clientMessageId: 'c-late',
+    });
     expect(v[0]!.witness.map((e) => e.type)).toEqual(['deliver', 'send', 'ack']);
   });
 

@@ -28,7 +28,8 @@ export function checkMembership(index: HistoryIndex, sink: ViolationSink): void 
       sink.report(() => ({
         message:
           `${deviceKeyOf(e.userId, e.deviceId)} received message ${e.clientMessageId ?? '?'} at seq ${e.seq} of ` +
-          `${e.conversationId}, but ${e.userId} was not a member there` + because(answer.evidence),
+          `${e.conversationId}, but ${e.userId} was not a member there` +
+          because(answer.evidence),
         conversationId: e.conversationId,
         userId: e.userId,
         deviceId: e.deviceId,
@@ -49,7 +50,8 @@ export function checkMembership(index: HistoryIndex, sink: ViolationSink): void 
         return {
           message:
             `${deviceKeyOf(e.userId, e.deviceId)} posted ${e.clientMessageId} to ${e.conversationId} and it was acked at seq ${e.seq}, ` +
-            `but ${e.userId} was not a member there` + because(answer.evidence),
+            `but ${e.userId} was not a member there` +
+            because(answer.evidence),
           conversationId: e.conversationId,
           userId: e.userId,
           deviceId: e.deviceId,

@@ -12,7 +12,14 @@ describe('no-duplicates', () => {
     const h = duplicate(cleanGroupHistory(), isDeliver('carol', 'phone', 2));
     const v = noDuplicates(h);
     expect(v).toHaveLength(1);
-    expect(v[0]).toMatchObject({ invariant: 'no-duplicates', conversationId: G, userId: 'carol', deviceId: 'phone', seq: 2, clientMessageId: 'a1' });
+    expect(v[0]).toMatchObject({
+      invariant: 'no-duplicates',
+      conversationId: G,
+      userId: 'carol',
+      deviceId: 'phone',
+      seq: 2,
+      clientMessageId: 'a1',
+    });
     expect(v[0]!.witness).toHaveLength(2);
     // A repeat is not also an ordering problem.
     expect(checkHistory(h).violations.map((x) => x.invariant)).toEqual(['no-duplicates']);
@@ -35,7 +42,14 @@ describe('no-duplicates', () => {
     const v = noDuplicates(h);
     // Reported once, not once per device that saw the extra copy.
     expect(v).toHaveLength(1);
-    expect(v[0]).toMatchObject({ invariant: 'no-duplicates', conversationId: G, userId: 'alice', deviceId: 'phone', seq: 3, clientMessageId: 'a1' });
+    expect(v[0]).toMatchObject({
+      invariant: 'no-duplicates',
+      conversationId: G,
+      userId: 'alice',
+      deviceId: 'phone',
+      seq: 3,
+      clientMessageId: 'a1',
+    });
   });
 
   it('does not count an idempotent re-ack as a duplicate', () => {

@@ -54,10 +54,7 @@ describe('order', () => {
 
   it('uses the device’s own view when membership is unknown', () => {
     // No membership events at all: a gap after a message is still a gap.
-    const h = new HistoryBuilder()
-      .deliverMessage(bob, G, 7, alice, 'x7')
-      .deliverMessage(bob, G, 9, alice, 'x9')
-      .build();
+    const h = new HistoryBuilder().deliverMessage(bob, G, 7, alice, 'x7').deliverMessage(bob, G, 9, alice, 'x9').build();
     expect(order(h)).toMatchObject([{ invariant: 'order', deviceId: 'phone', seq: 8 }]);
   });
 
@@ -69,11 +66,7 @@ describe('order', () => {
   });
 
   it("catches a sender's later message ordered before its earlier acked one", () => {
-    const h = baseBuilder()
-      .message(alice, G, 'a1', 3, [alice2, bob, carol])
-      .send(alice, G, 'a2')
-      .ack(alice, G, 'a2', 2)
-      .build();
+    const h = baseBuilder().message(alice, G, 'a1', 3, [alice2, bob, carol]).send(alice, G, 'a2').ack(alice, G, 'a2', 2).build();
     const v = order(h);
     expect(v.some((x) => x.clientMessageId === 'a2' && x.seq === 2 && /acked at seq 3/.test(x.message))).toBe(true);
   });
@@ -100,6 +93,22 @@ describe('order', () => {
       .message(alice, dm, 'x3', 3, [bob])
       .build();
     expect(order(h)).toMatchObject([{ conversationId: dm, userId: 'bob', seq: 2 }]);
-    expect(order(insertBefore(h, (e) => e.type === 'ack' && e.seq === 3, { type: 'deliver', atMs: 1, userId: 'bob', deviceId: 'phone', conversationId: dm, seq: 2, kind: 'message', senderUserId: 'alice', senderDeviceId: 'phone', clientMessageId: 'x2', via: 'sync' }))).toEqual([]);
+    expect(
+      order(
+        insertBefore(h, (e) => e.type === 'ack' && e.seq === 3, {
+          type: 'deliver',
+          atMs: 1,
+          userId: 'bob',
+          deviceId: 'phone',
+          conversationId: dm,
+          seq: 2,
+          kind: 'message',
+          senderUserId: 'alice',
+          senderDeviceId: 'phone',
+          clientMessageId: 'x2',
+          via: 'sync',
+        }),
+      ),
+    ).toEqual([]);
   });
 });

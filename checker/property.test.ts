@@ -5,7 +5,6 @@ import type { DeliverEvent, HistoryEvent } from './history.js';
 import { buildHistoryIndex, checkHistory, formatViolation, type InvariantName, type Violation } from './index.js';
 import { DEVICE_COUNT, DM, GROUP, USERS, runModel, type ModelSetup, type ModelStep } from './test-support/model.js';
 
-
 const action = modelActions({ roleChanges: true });
 
 const step: fc.Arbitrary<ModelStep> = fc.record({
@@ -72,7 +71,8 @@ function mutate(history: readonly HistoryEvent[], mutation: Mutation, pick: numb
     list.push(i);
     byStream.set(k, list);
   }
-  for (const list of byStream.values()) for (let a = 0; a + 1 < list.length; a++) pairs.push([list[a]!, list[a + 1 + (pick % (list.length - a - 1))]!]);
+  for (const list of byStream.values())
+    for (let a = 0; a + 1 < list.length; a++) pairs.push([list[a]!, list[a + 1 + (pick % (list.length - a - 1))]!]);
   if (pairs.length === 0) return undefined;
   const [i, j] = pairs[pick % pairs.length]!;
   const out = [...history];

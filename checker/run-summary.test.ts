@@ -15,7 +15,11 @@ function summary(violations: number, deliverP99: number): RunSummary {
     devices: 2,
     messages: { sent: 1, acked: 1, delivered: 1 },
     latency_ms: { ack: latencyFigures(lat.ack), deliver: latencyFigures(lat.deliver) },
-    invariants: summarizeViolations(['order'], violations > 0 ? [{ invariant: 'order', message: 'seq 2 before 1', witness: [] }] : [], violations),
+    invariants: summarizeViolations(
+      ['order'],
+      violations > 0 ? [{ invariant: 'order', message: 'seq 2 before 1', witness: [] }] : [],
+      violations,
+    ),
     slo: evaluateSlos({ latency: lat, violations }),
     wall_s: 1,
   };
@@ -39,7 +43,9 @@ describe('SLO evaluation and exit codes (docs/summaries.md)', () => {
     const s = { ...summary(0, 150), interrupted: { signal: 'SIGINT' as const, phase: 'traffic', after_s: 4.2 } };
     expect(exitCodeOf(s)).toBe(130);
     expect(exitCodeOf({ ...s, interrupted: { ...s.interrupted, signal: 'SIGTERM' as const } })).toBe(143);
-    expect(formatSummary(s)).toContain('verdict: INTERRUPTED by SIGINT in traffic after 4.2 s · a partial run, judged on what ran: PASS · exit 130');
+    expect(formatSummary(s)).toContain(
+      'verdict: INTERRUPTED by SIGINT in traffic after 4.2 s · a partial run, judged on what ran: PASS · exit 130',
+    );
   });
 
   it('exits 1 on an invariant violation, before looking at SLOs, and prints the witness', () => {
@@ -56,7 +62,11 @@ describe('SLO evaluation and exit codes (docs/summaries.md)', () => {
 
   it('judges the error rate when a target and a measurement are given', () => {
     const lat = { ack: latency(1), deliver: latency(1) };
-    expect(evaluateSlos({ latency: lat, violations: 0, errorRate: 0.02 }, { deliverP99Ms: 200, violationsMax: 0, errorRateMax: 0.01 }).passed).toBe(false);
-    expect(evaluateSlos({ latency: lat, violations: 0, errorRate: 0.001 }, { deliverP99Ms: 200, violationsMax: 0, errorRateMax: 0.01 }).passed).toBe(true);
+    expect(
+      evaluateSlos({ latency: lat, violations: 0, errorRate: 0.02 }, { deliverP99Ms: 200, violationsMax: 0, errorRateMax: 0.01 }).passed,
+    ).toBe(false);
+    expect(
+      evaluateSlos({ latency: lat, violations: 0, errorRate: 0.001 }, { deliverP99Ms: 200, violationsMax: 0, errorRateMax: 0.01 }).passed,
+    ).toBe(true);
   });
 });

@@ -81,24 +81,36 @@ export function formatSummary(summary: RunSummary): string {
   const l = summary.latency_ms;
   const row = (name: string, f: LatencyFigures) =>
     `  ${name.padEnd(8)} p50 ${f.p50.toFixed(1)}  p95 ${f.p95.toFixed(1)}  p99 ${f.p99.toFixed(1)}  p99.9 ${f.p999.toFixed(1)}  max ${f.max.toFixed(1)}`;
-  lines.push(`${summary.kind} · ${summary.scenario} · seed ${summary.seed} · ${summary.users} users, ${summary.devices} devices · ${summary.wall_s.toFixed(1)} s`);
-  lines.push(`messages  sent ${summary.messages.sent}  acked ${summary.messages.acked}  delivered ${summary.messages.delivered} (per device)`);
+  lines.push(
+    `${summary.kind} · ${summary.scenario} · seed ${summary.seed} · ${summary.users} users, ${summary.devices} devices · ${summary.wall_s.toFixed(1)} s`,
+  );
+  lines.push(
+    `messages  sent ${summary.messages.sent}  acked ${summary.messages.acked}  delivered ${summary.messages.delivered} (per device)`,
+  );
   lines.push('latency (ms)');
   lines.push(row('ack', l.ack));
   lines.push(row('deliver', l.deliver));
-  lines.push(`invariants  ${summary.invariants.checked.join(', ')}: ${summary.invariants.violations === 0 ? 'all hold' : `${summary.invariants.violations} violation(s)`}`);
+  lines.push(
+    `invariants  ${summary.invariants.checked.join(', ')}: ${summary.invariants.violations === 0 ? 'all hold' : `${summary.invariants.violations} violation(s)`}`,
+  );
   for (const w of summary.invariants.witnesses) lines.push(w.witness.replace(/^/gm, '    '));
   lines.push('SLOs');
   for (const o of summary.slo.objectives) {
-    lines.push(`  ${o.passed ? 'pass' : 'FAIL'}  ${o.name.padEnd(22)} ${String(o.actual === null ? 'n/a' : Math.round(o.actual * 100) / 100).padStart(8)}  (target ${o.target})`);
+    lines.push(
+      `  ${o.passed ? 'pass' : 'FAIL'}  ${o.name.padEnd(22)} ${String(o.actual === null ? 'n/a' : Math.round(o.actual * 100) / 100).padStart(8)}  (target ${o.target})`,
+    );
   }
   if (summary.faults && summary.faults.length > 0) {
     lines.push('faults');
-    for (const f of summary.faults) lines.push(`  ${f.kind} ${f.target} at ${f.at_s}s healed ${f.healed_s ?? '-'}s recovered ${f.recovered_s ?? '-'}s`);
+    for (const f of summary.faults)
+      lines.push(`  ${f.kind} ${f.target} at ${f.at_s}s healed ${f.healed_s ?? '-'}s recovered ${f.recovered_s ?? '-'}s`);
   }
   const verdict = verdictText(verdictCodeOf(summary));
   const i = summary.interrupted;
-  if (i) lines.push(`verdict: INTERRUPTED by ${i.signal} in ${i.phase} after ${i.after_s} s · a partial run, judged on what ran: ${verdict} · exit ${exitCodeOf(summary)}`);
+  if (i)
+    lines.push(
+      `verdict: INTERRUPTED by ${i.signal} in ${i.phase} after ${i.after_s} s · a partial run, judged on what ran: ${verdict} · exit ${exitCodeOf(summary)}`,
+    );
   else lines.push(`verdict: ${verdict} · exit ${exitCodeOf(summary)}`);
   return lines.join('\n');
 }

@@ -6,7 +6,10 @@ describe('SeqIndex', () => {
   it('behaves like a Map with ascending keys, dense or sparse', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.oneof(fc.nat({ max: 200 }), fc.nat({ max: 100_000 }), fc.integer({ min: -5, max: 5 }), fc.constant(2.5)), fc.nat()), { maxLength: 300 }),
+        fc.array(
+          fc.tuple(fc.oneof(fc.nat({ max: 200 }), fc.nat({ max: 100_000 }), fc.integer({ min: -5, max: 5 }), fc.constant(2.5)), fc.nat()),
+          { maxLength: 300 },
+        ),
         (ops) => {
           const s = new SeqIndex();
           const m = new Map<number, number>();

@@ -3,14 +3,7 @@ import type { HistoryEvent } from './history.js';
 /** The guarantees the checker verifies (docs/protocol.md §7). Latency is measured, not checked here. */
 export type InvariantName = 'durability' | 'order' | 'no-duplicates' | 'receipts' | 'presence' | 'membership';
 
-export const INVARIANT_NAMES: readonly InvariantName[] = [
-  'durability',
-  'order',
-  'no-duplicates',
-  'receipts',
-  'presence',
-  'membership',
-];
+export const INVARIANT_NAMES: readonly InvariantName[] = ['durability', 'order', 'no-duplicates', 'receipts', 'presence', 'membership'];
 
 /** One broken guarantee, with the few history events that show it. */
 export interface Violation {

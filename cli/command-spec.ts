@@ -129,10 +129,15 @@ export function judgedRunExitCodes(meanings: JudgedRunMeanings): ExitCodeDoc[] {
     { code: ExitCodes.INVARIANT_VIOLATED, meaning: meanings.invariant ?? 'an invariant was violated' },
     { code: ExitCodes.SLO_MISSED, meaning: meanings.slo ?? 'an SLO was missed' },
     { code: ExitCodes.COULD_NOT_RUN, meaning: meanings.couldNotRun },
-    ...(meanings.interrupted ? [{ code: INTERRUPTED_EXIT_CODES.SIGINT, meaning: `interrupted by SIGINT (143: SIGTERM): ${meanings.interrupted}` }] : []),
+    ...(meanings.interrupted
+      ? [{ code: INTERRUPTED_EXIT_CODES.SIGINT, meaning: `interrupted by SIGINT (143: SIGTERM): ${meanings.interrupted}` }]
+      : []),
   ];
 }
 
 /** Exit-code lines most commands share (checker/run-summary.ts ExitCodes). */
 export const EXIT_OK: ExitCodeDoc = { code: 0, meaning: 'done' };
-export const EXIT_COULD_NOT_RUN: ExitCodeDoc = { code: 3, meaning: 'could not run (bad arguments or input, a service unreachable); the message says why' };
+export const EXIT_COULD_NOT_RUN: ExitCodeDoc = {
+  code: 3,
+  meaning: 'could not run (bad arguments or input, a service unreachable); the message says why',
+};

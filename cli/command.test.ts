@@ -31,7 +31,12 @@ async function run(argv: string[], body: CommandBody<typeof spec.options> = () =
   const out: string[] = [];
   const err: string[] = [];
   const failures: string[] = [];
-  const code = await executeCommand(spec, body, { argv, out: (t) => out.push(t), err: (t) => err.push(t) }, { knownErrors: [OtherCodedError], onFailure: (f) => void failures.push(f.code) });
+  const code = await executeCommand(
+    spec,
+    body,
+    { argv, out: (t) => out.push(t), err: (t) => err.push(t) },
+    { knownErrors: [OtherCodedError], onFailure: (f) => void failures.push(f.code) },
+  );
   return { code, out: out.join(''), err: err.join(''), failures };
 }
 
@@ -74,7 +79,9 @@ describe('parseCommandLine', () => {
   it('reads comma-separated lists of numbers, each checked', () => {
     expect(parseNumberList(spec, 'rates', '25, 50,100', { integer: true, min: 1 })).toEqual([25, 50, 100]);
     expect(() => parseNumberList(spec, 'rates', '25,0', { integer: true, min: 1 })).toThrow('--rates needs a positive integer, got "0"');
-    expect(() => parseNumberList(spec, 'rates', '25,,50', { integer: true, min: 1 })).toThrow('--rates takes a comma-separated list of positive integers, got "25,,50"');
+    expect(() => parseNumberList(spec, 'rates', '25,,50', { integer: true, min: 1 })).toThrow(
+      '--rates takes a comma-separated list of positive integers, got "25,,50"',
+    );
   });
 
   it('answers --help and -h before checking anything else', () => {
@@ -153,6 +160,11 @@ describe('executeCommand', () => {
 
 describe('requestedOutputsOf', () => {
   it('finds the outputs and the file on a line with options it does not know or cannot read', () => {
-    expect(requestedOutputsOf(['s.yaml', '--seed', 'x', '--json', 'o.json', '--html=o.html', '--quiet'])).toEqual({ json: 'o.json', junit: undefined, html: 'o.html', file: 's.yaml' });
+    expect(requestedOutputsOf(['s.yaml', '--seed', 'x', '--json', 'o.json', '--html=o.html', '--quiet'])).toEqual({
+      json: 'o.json',
+      junit: undefined,
+      html: 'o.html',
+      file: 's.yaml',
+    });
   });
 });

@@ -45,7 +45,11 @@ export function requestedOutputsOf(argv: readonly string[]): CouldNotRunPaths & 
  * command line asked for, saying why, under the run's name as far as it is known (the file's until
  * `named` tells the scenario's or drill's).
  */
-export function outputsOnFailure(kind: RunSummary['kind'], title: (name: string) => string, argv: readonly string[] = process.argv.slice(2)) {
+export function outputsOnFailure(
+  kind: RunSummary['kind'],
+  title: (name: string) => string,
+  argv: readonly string[] = process.argv.slice(2),
+) {
   let name = runNameOfFile(requestedOutputsOf(argv).file);
   return {
     named(runName: string): void {
@@ -64,7 +68,12 @@ export function runNameOfFile(path: string | undefined): string {
 
 /** The --json document of a run that could not be carried out (docs/summaries.md). */
 export function couldNotRunDocument(run: CouldNotRun): Record<string, unknown> {
-  return { kind: run.kind, scenario: run.scenario, exit_code: ExitCodes.COULD_NOT_RUN, could_not_run: { code: run.code, message: run.message } };
+  return {
+    kind: run.kind,
+    scenario: run.scenario,
+    exit_code: ExitCodes.COULD_NOT_RUN,
+    could_not_run: { code: run.code, message: run.message },
+  };
 }
 
 export async function writeCouldNotRunOutputs(paths: CouldNotRunPaths, run: CouldNotRun, title: string): Promise<void> {

@@ -7,7 +7,13 @@ function setUp() {
   const lines: string[] = [];
   const exits: number[] = [];
   let nowMs = 1_000;
-  const watch = watchInterrupts({ doing: 'ending the load', source, write: (t) => lines.push(t), exit: (code) => exits.push(code), nowMs: () => nowMs });
+  const watch = watchInterrupts({
+    doing: 'ending the load',
+    source,
+    write: (t) => lines.push(t),
+    exit: (code) => exits.push(code),
+    nowMs: () => nowMs,
+  });
   return { source, lines, exits, watch, advance: (ms: number) => (nowMs += ms) };
 }
 

@@ -56,7 +56,9 @@ export function watchInterrupts(options: InterruptWatchOptions): InterruptWatch 
         return;
       }
       record = { signal, phase, after_s: Math.round((nowMs() - startedMs) / 100) / 10 };
-      write(`\n${signal}: ${options.doing}; the outputs will say interrupted (${signal === 'SIGINT' ? 'Ctrl-C' : 'again'} to exit at once)\n`);
+      write(
+        `\n${signal}: ${options.doing}; the outputs will say interrupted (${signal === 'SIGINT' ? 'Ctrl-C' : 'again'} to exit at once)\n`,
+      );
       controller.abort();
     };
     source.on(signal, listener);

@@ -37,7 +37,8 @@ export function parseCommandLine<Options extends OptionSpecs>(spec: CommandSpec<
     else if (option.type === 'number') values[name] = raw === undefined ? option.default : parseNumber(raw as string, flag, option, bad);
     else {
       const text = (raw as string | undefined) ?? option.default;
-      if (text !== undefined && option.choices && !option.choices.includes(text)) throw bad(`${flag} is ${alternatives(option.choices)}, not "${text}"`);
+      if (text !== undefined && option.choices && !option.choices.includes(text))
+        throw bad(`${flag} is ${alternatives(option.choices)}, not "${text}"`);
       values[name] = text;
     }
   }
@@ -46,16 +47,32 @@ export function parseCommandLine<Options extends OptionSpecs>(spec: CommandSpec<
 }
 
 /** A comma-separated list of numbers (e.g. `--rates 25,50,100`), each checked as `option` says; a bad one is the command's bad argument. */
-export function parseNumberList(spec: CommandSpec<OptionSpecs>, name: string, text: string, option: Pick<NumberOption, 'integer' | 'min' | 'above' | 'max'>): number[] {
+export function parseNumberList(
+  spec: CommandSpec<OptionSpecs>,
+  name: string,
+  text: string,
+  option: Pick<NumberOption, 'integer' | 'min' | 'above' | 'max'>,
+): number[] {
   const bad = (message: string) => new ToolError(spec.badArgumentsCode ?? BAD_ARGUMENTS_CODE, message);
   const items = text.split(',').map((item) => item.trim());
-  if (items.some((item) => item === '')) throw bad(`--${name} takes a comma-separated list of ${describeNumber(option).replace(/^an? /, '')}s, got "${text}"`);
+  if (items.some((item) => item === ''))
+    throw bad(`--${name} takes a comma-separated list of ${describeNumber(option).replace(/^an? /, '')}s, got "${text}"`);
   return items.map((item) => parseNumber(item, `--${name}`, option, bad));
 }
 
-function parseNumber(text: string, flag: string, option: Pick<NumberOption, 'integer' | 'min' | 'above' | 'max'>, bad: (message: string) => Error): number {
+function parseNumber(
+  text: string,
+  flag: string,
+  option: Pick<NumberOption, 'integer' | 'min' | 'above' | 'max'>,
+  bad: (message: string) => Error,
+): number {
   const value = text.trim() === '' ? Number.NaN : Number(text);
-  const ok = Number.isFinite(value) && (!option.integer || Number.isSafeInteger(value)) && (option.min === undefined || value >= option.min) && (option.above === undefined || value > option.above) && (option.max === undefined || value <= option.max);
+  const ok =
+    Number.isFinite(value) &&
+    (!option.integer || Number.isSafeInteger(value)) &&
+    (option.min === undefined || value >= option.min) &&
+    (option.above === undefined || value > option.above) &&
+    (option.max === undefined || value <= option.max);
   if (!ok) throw bad(`${flag} needs ${describeNumber(option)}, got "${text}"`);
   return value;
 }
@@ -65,7 +82,8 @@ export function describeNumber(option: Pick<NumberOption, 'integer' | 'min' | 'a
   const kind = option.integer ? 'integer' : 'number';
   const { min, max } = option;
   if (option.above === 0 && max === undefined) return `a positive ${kind}`;
-  if (option.above !== undefined) return `${option.integer ? 'an integer' : 'a number'} > ${option.above}${max !== undefined ? ` and ≤ ${max}` : ''}`;
+  if (option.above !== undefined)
+    return `${option.integer ? 'an integer' : 'a number'} > ${option.above}${max !== undefined ? ` and ≤ ${max}` : ''}`;
   if (min !== undefined && max !== undefined) return `${option.integer ? 'an integer' : 'a number'} from ${min} to ${max}`;
   if (min === 1 && option.integer) return 'a positive integer';
   if (min === 0) return `a non-negative ${kind}`;
@@ -81,7 +99,9 @@ function checkPositionals(spec: CommandSpec<OptionSpecs>, given: readonly string
   if (given.length >= required && (variadic || given.length <= declared.length)) return;
   const names = declared.map((p) => `<${p.name}>${p.variadic ? '…' : ''}`).join(' ');
   if (declared.length === 0) throw bad(`takes no arguments, got "${given.join(' ')}"`);
-  throw bad(given.length < required ? `missing ${names}` : `too many arguments: expected ${names}, got ${given.map((g) => `"${g}"`).join(' ')}`);
+  throw bad(
+    given.length < required ? `missing ${names}` : `too many arguments: expected ${names}, got ${given.map((g) => `"${g}"`).join(' ')}`,
+  );
 }
 
 function alternatives(choices: readonly string[]): string {
@@ -90,5 +110,8 @@ function alternatives(choices: readonly string[]): string {
 
 /** parseArgs adds advice on positionals that start with '-' to an unknown option; a bad argument is reported in one short line. */
 function oneLine(text: string): string {
-  return text.split('\n')[0]!.replace(/\. To specify a positional argument .*$/, '').trim();
+  return text
+    .split('\n')[0]!
+    .replace(/\. To specify a positional argument .*$/, '')
+    .trim();
 }

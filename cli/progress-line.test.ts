@@ -72,7 +72,9 @@ describe('progress lines', () => {
 
   it('keep the simulator’s phase, position and ETA at 48 columns, and cut at 30', () => {
     const sim = simProgressSegments({ simulatedS: 1234.5, totalS: 3630, phase: 'safety', events: 9e6, eventsPerS: 48_000, wallS: 400 });
-    expect(fitSegments(sim, 200, SIM_PROGRESS_SEPARATOR)).toBe('safety · sim 1234.5/3630 s · 48k events/s · ×3.09 real time · ETA ≤ 12 min 56 s');
+    expect(fitSegments(sim, 200, SIM_PROGRESS_SEPARATOR)).toBe(
+      'safety · sim 1234.5/3630 s · 48k events/s · ×3.09 real time · ETA ≤ 12 min 56 s',
+    );
     expect(fitSegments(sim, 48, SIM_PROGRESS_SEPARATOR)).toBe('safety 1234.5/3630 s · ETA ≤ 12 min 56 s');
     expect(fitSegments(sim, 30, SIM_PROGRESS_SEPARATOR).length).toBeLessThanOrEqual(30);
   });

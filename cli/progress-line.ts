@@ -38,7 +38,11 @@ const ERASE_TO_END = '\x1b[K';
  * forms, leaving out the lowest priority segments first (the last of equal priority first); if
  * the ones left still do not fit, the line is cut with an ellipsis.
  */
-export function fitSegments(segments: readonly LineSegment[], widthColumns: number, separator: string = PROGRESS_DEFAULTS.separator): string {
+export function fitSegments(
+  segments: readonly LineSegment[],
+  widthColumns: number,
+  separator: string = PROGRESS_DEFAULTS.separator,
+): string {
   const full = segments.map((s) => s.text).join(separator);
   if (full.length <= widthColumns) return full;
   const kept = segments.map((s) => ({ text: s.short ?? s.text, priority: s.priority }));
@@ -72,7 +76,11 @@ export interface ProgressPrinterOptions {
  * Prints progress to `stream`: rewritten in place within the terminal's width on a terminal, a
  * plain full line at most every `plainEveryS` seconds otherwise (the first update always prints).
  */
-export function progressLinePrinter<T>(stream: ProgressStream, segmentsOf: (progress: T) => LineSegment[], options: ProgressPrinterOptions = {}): ProgressPrinter<T> {
+export function progressLinePrinter<T>(
+  stream: ProgressStream,
+  segmentsOf: (progress: T) => LineSegment[],
+  options: ProgressPrinterOptions = {},
+): ProgressPrinter<T> {
   const everyMs = (options.plainEveryS ?? PROGRESS_DEFAULTS.plainEveryS) * 1000;
   const now = options.nowMs ?? (() => performance.now());
   const separator: string = options.separator ?? PROGRESS_DEFAULTS.separator;

@@ -59,7 +59,12 @@ export async function executeCommand<Options extends OptionSpecs>(
 }
 
 /** Prints a failure the way every command does (see executeCommand), runs onFailure, and gives the exit code. */
-async function reportFailure(spec: CommandSpec<OptionSpecs>, error: unknown, io: Pick<CommandIo, 'err'>, hooks: CommandHooks): Promise<number> {
+async function reportFailure(
+  spec: CommandSpec<OptionSpecs>,
+  error: unknown,
+  io: Pick<CommandIo, 'err'>,
+  hooks: CommandHooks,
+): Promise<number> {
   const known = error instanceof ToolError || (hooks.knownErrors ?? []).some((type) => error instanceof type);
   const code = known ? (error as { code: string }).code : 'COULD_NOT_RUN';
   const message = error instanceof Error ? error.message : String(error);
@@ -77,13 +82,21 @@ async function reportFailure(spec: CommandSpec<OptionSpecs>, error: unknown, io:
   return error instanceof ToolError ? error.exitCode : ExitCodes.COULD_NOT_RUN;
 }
 
-const processIo = { argv: process.argv.slice(2), out: (t: string) => void process.stdout.write(t), err: (t: string) => void process.stderr.write(t) };
+const processIo = {
+  argv: process.argv.slice(2),
+  out: (t: string) => void process.stdout.write(t),
+  err: (t: string) => void process.stderr.write(t),
+};
 
 /**
  * The entry point of a command: runs it on this process's arguments and exits with its code
  * (process.exit, so a pool or socket the body left open does not keep a finished command alive).
  */
-export async function runCommand<Options extends OptionSpecs>(spec: CommandSpec<Options>, body: CommandBody<Options>, hooks: CommandHooks = {}): Promise<void> {
+export async function runCommand<Options extends OptionSpecs>(
+  spec: CommandSpec<Options>,
+  body: CommandBody<Options>,
+  hooks: CommandHooks = {},
+): Promise<void> {
   const code = await executeCommand(spec, body, processIo, hooks);
   if (code !== undefined) process.exit(code);
 }
@@ -94,7 +107,10 @@ export async function runCommand<Options extends OptionSpecs>(spec: CommandSpec<
  * starts, and reports any error the script throws later the way runCommand would (exit 3, or a
  * ToolError's code).
  */
-export function readCommandLine<Options extends OptionSpecs>(spec: CommandSpec<Options>, hooks: CommandHooks = {}): ParsedCommandLine<Options> {
+export function readCommandLine<Options extends OptionSpecs>(
+  spec: CommandSpec<Options>,
+  hooks: CommandHooks = {},
+): ParsedCommandLine<Options> {
   let line;
   try {
     line = parseCommandLine(spec, processIo.argv);

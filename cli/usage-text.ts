@@ -22,7 +22,10 @@ export function usageText(spec: CommandSpec<OptionSpecs>): string {
   for (const p of spec.positionals ?? []) rows.push([`<${p.name}>`, p.description]);
   if (rows.length > 0) lines.push('', 'arguments:', ...table(rows));
 
-  const optionRows: Array<[string, string]> = Object.entries(spec.options).map(([name, option]) => [optionSyntax(name, option), optionDescription(option)]);
+  const optionRows: Array<[string, string]> = Object.entries(spec.options).map(([name, option]) => [
+    optionSyntax(name, option),
+    optionDescription(option),
+  ]);
   optionRows.push(['-h, --help', 'print this help and exit 0']);
   lines.push('', 'options:', ...table(optionRows));
 
@@ -41,15 +44,19 @@ function optionSyntax(name: string, option: OptionSpec): string {
 
 function optionDescription(option: OptionSpec): string {
   const facts: string[] = [];
-  if (option.type === 'number' && (option.integer || option.min !== undefined || option.above !== undefined || option.max !== undefined)) facts.push(describeNumber(option));
+  if (option.type === 'number' && (option.integer || option.min !== undefined || option.above !== undefined || option.max !== undefined))
+    facts.push(describeNumber(option));
   if (option.type === 'string' && !option.multiple && option.choices) facts.push(option.choices.join(' | '));
   if (option.type === 'string' && option.multiple) facts.push('repeatable');
-  if ((option.type === 'number' || (option.type === 'string' && !option.multiple)) && option.default !== undefined) facts.push(`default ${option.default}`);
+  if ((option.type === 'number' || (option.type === 'string' && !option.multiple)) && option.default !== undefined)
+    facts.push(`default ${option.default}`);
   return facts.length > 0 ? `${option.description} (${facts.join('; ')})` : option.description;
 }
 
 /** Two columns; the first as wide as its widest cell (within reason), the second after it. */
 function table(rows: ReadonlyArray<readonly [string, string]>): string[] {
   const width = Math.min(30, Math.max(...rows.map(([left]) => left.length)));
-  return rows.map(([left, right]) => (left.length > width ? `  ${left}\n  ${''.padEnd(width)}  ${right}` : `  ${left.padEnd(width)}  ${right}`));
+  return rows.map(([left, right]) =>
+    left.length > width ? `  ${left}\n  ${''.padEnd(width)}  ${right}` : `  ${left.padEnd(width)}  ${right}`,
+  );
 }

@@ -13,9 +13,12 @@ export interface GeneratedFile {
 
 /** The whole of a command that regenerates one file from code (a JSON schema, a rule file): no options but --help. */
 export async function runWriteGeneratedFile(file: GeneratedFile): Promise<void> {
-  await runCommand(defineCommand({ name: file.name, purpose: file.purpose, options: {}, exitCodes: [EXIT_OK, EXIT_COULD_NOT_RUN] }), async () => {
-    await writeFile(file.path, file.text());
-    console.log(`wrote ${file.path}`);
-    return ExitCodes.OK;
-  });
+  await runCommand(
+    defineCommand({ name: file.name, purpose: file.purpose, options: {}, exitCodes: [EXIT_OK, EXIT_COULD_NOT_RUN] }),
+    async () => {
+      await writeFile(file.path, file.text());
+      console.log(`wrote ${file.path}`);
+      return ExitCodes.OK;
+    },
+  );
 }

@@ -4,7 +4,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { directConversationId, downloadMedia, sha256Base64, uploadHeaders, uploadMedia, type ChatClientError, type FetchLike } from '../sdk/index.js';
+import {
+  directConversationId,
+  downloadMedia,
+  sha256Base64,
+  uploadHeaders,
+  uploadMedia,
+  type ChatClientError,
+  type FetchLike,
+} from '../sdk/index.js';
 import { E2E, waitUntil, type TestClient } from './support.js';
 
 let t: E2E | undefined;
@@ -48,7 +56,10 @@ describe('e2e: a non-member can neither send nor read', () => {
     // Traffic after the attempts: members get it, mallory gets nothing of it.
     const after = await bob.client.send(group.conversationId, 'still secret');
     await alice.client.send(dm, 'also secret');
-    await waitUntil(() => alice.client.getCursor(group.conversationId) === after.seq && bob.client.getCursor(dm) === 2, 'members to get the traffic');
+    await waitUntil(
+      () => alice.client.getCursor(group.conversationId) === after.seq && bob.client.getCursor(dm) === 2,
+      'members to get the traffic',
+    );
     // A message mallory is owed, sent after everything else, arrives: the connection is healthy.
     const toMallory = directConversationId('alice', 'mallory');
     const probe = await alice.client.send(toMallory, 'hi mallory');

@@ -24,7 +24,10 @@ async function rawClient(url: string, token: string): Promise<{ ws: WebSocket; f
   ws.send(JSON.stringify({ type: 'auth', v: 1, token }));
   const deadline = Date.now() + 3_000;
   while (!frames.some((f) => f.type === 'welcome')) {
-    if (Date.now() > deadline) throw new Error(`no welcome; got ${JSON.stringify(frames.map((f) => f.type === 'error' ? f : f.type)).slice(0, 300)} state ${ws.readyState}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `no welcome; got ${JSON.stringify(frames.map((f) => (f.type === 'error' ? f : f.type))).slice(0, 300)} state ${ws.readyState}`,
+      );
     await new Promise((r) => setTimeout(r, 5));
   }
   return { ws, frames };
@@ -52,9 +55,9 @@ describe('backpressure over real sockets', () => {
     rawSocket.pause();
 
     let peakBufferedBytes = 0;
-    const session = [...(server.world.node as unknown as { sessions: Set<{ device?: { userId: string }; connectionId: string }> }).sessions].find(
-      (s) => s.device?.userId === 'bob',
-    );
+    const session = [
+      ...(server.world.node as unknown as { sessions: Set<{ device?: { userId: string }; connectionId: string }> }).sessions,
+    ].find((s) => s.device?.userId === 'bob');
     expect(session).toBeDefined();
     const body = Buffer.alloc(BODY_BYTES, 7).toString('base64');
     const messages = 400; // 400 × ~22 KB frames ≈ 9 MB: far beyond every buffer involved
@@ -74,7 +77,8 @@ describe('backpressure over real sockets', () => {
     }
     // Every message was accepted (acked to the sender) despite the stalled recipient.
     const deadline = Date.now() + 5_000;
-    while (sender.frames.filter((f) => f.type === 'sent').length < messages && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    while (sender.frames.filter((f) => f.type === 'sent').length < messages && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
     expect(sender.frames.filter((f) => f.type === 'sent')).toHaveLength(messages);
 
     // The server dropped the stalled connection instead of buffering 9 MB for it.

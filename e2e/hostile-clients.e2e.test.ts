@@ -62,14 +62,19 @@ describe('fairness under hostile input', () => {
       const unparsed = frames.filter((f) => f.decodeError === 'FRAME_TOO_LARGE').length * HOSTILE_ROUNDS;
       const refused = frames.filter((f) => f.decodeError !== undefined && f.decodeError !== 'FRAME_TOO_LARGE');
       await waitUntil(
-        () => refused.every((f) => mallory.frames.some((m) => m.type === 'error' && m.rid === f.rid)) && errors('FRAME_TOO_LARGE').length >= unparsed,
+        () =>
+          refused.every((f) => mallory.frames.some((m) => m.type === 'error' && m.rid === f.rid)) &&
+          errors('FRAME_TOO_LARGE').length >= unparsed,
         'an answer to every refused hostile frame',
         20_000,
       );
       expect(errors('FRAME_TOO_LARGE')).toHaveLength(unparsed);
       for (const hostile of refused) {
         const answers = mallory.frames.filter((m) => m.type === 'error' && m.rid === hostile.rid);
-        expect(answers.map((m) => m.type === 'error' && m.code), hostile.rid).toEqual(Array(answers.length).fill(hostile.decodeError));
+        expect(
+          answers.map((m) => m.type === 'error' && m.code),
+          hostile.rid,
+        ).toEqual(Array(answers.length).fill(hostile.decodeError));
       }
       expect(errors('RATE_LIMITED')).toEqual([]);
       expect(mallory.closeCode).toBeUndefined();
@@ -87,12 +92,16 @@ describe('fairness under hostile input', () => {
     const body = Buffer.alloc(limits.messageBytesMax + 10_000, 1).toString('base64');
     const frames = 8;
     const startedAtMs = Date.now();
-    for (let i = 0; i < frames; i++) mallory.socket.send(JSON.stringify({ type: 'send', rid: `big${i}`, conversationId: 'dm:alice:mallory', clientMessageId: `b${i}`, body }));
+    for (let i = 0; i < frames; i++)
+      mallory.socket.send(
+        JSON.stringify({ type: 'send', rid: `big${i}`, conversationId: 'dm:alice:mallory', clientMessageId: `b${i}`, body }),
+      );
     const answered = () => mallory.frames.filter((m) => m.type === 'error' && m.code === 'MESSAGE_TOO_LARGE').length;
     await waitUntil(() => answered() === frames, 'an answer to every oversized send', 20_000);
     // ~8 × 100 KB sent at once against a 256 KiB burst refilling at 256 KiB/s: at least ~1.7 s
     // pass before the last frame is read (a lower bound; a slow machine only adds to it).
-    const totalBytes = frames * JSON.stringify({ type: 'send', rid: 'big0', conversationId: 'dm:alice:mallory', clientMessageId: 'b0', body }).length;
+    const totalBytes =
+      frames * JSON.stringify({ type: 'send', rid: 'big0', conversationId: 'dm:alice:mallory', clientMessageId: 'b0', body }).length;
     const minimumMs = ((totalBytes - budgetBytes - body.length) / budgetBytes) * 1000;
     expect(Date.now() - startedAtMs).toBeGreaterThanOrEqual(minimumMs);
     expect(mallory.closeCode).toBeUndefined();

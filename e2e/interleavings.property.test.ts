@@ -97,7 +97,9 @@ describe('negative controls: the same harness catches injected faults', () => {
           const u3Routes = new Set((await deps.registry.lookup('u3')).map((e) => e.route.connectionId));
           deps.router = {
             deliver: (route, frame, device) =>
-              frame.type === 'event' && isVictim(frame.event) && u3Routes.has(route.connectionId) ? Promise.resolve() : router.deliver(route, frame, device),
+              frame.type === 'event' && isVictim(frame.event) && u3Routes.has(route.connectionId)
+                ? Promise.resolve()
+                : router.deliver(route, frame, device),
           };
           const sender = sim.devices[0]!;
           sender.client!.send(directConversationId('u0', 'u3'), 'probe', { clientMessageId: 'fault-probe' }).catch(() => undefined);
@@ -154,4 +156,3 @@ describe('negative controls: the same harness catches injected faults', () => {
     }
   });
 });
-

@@ -122,7 +122,9 @@ export class MemoryTransport implements ClientTransport {
 }
 
 /** A factory that also remembers the transports it made (the newest is the live one). */
-export function memoryTransportFactory(node: GatewayNode): TransportFactory & { transports: MemoryTransport[]; current(): MemoryTransport | undefined } {
+export function memoryTransportFactory(
+  node: GatewayNode,
+): TransportFactory & { transports: MemoryTransport[]; current(): MemoryTransport | undefined } {
   const transports: MemoryTransport[] = [];
   const factory = () => {
     const transport = new MemoryTransport(node);

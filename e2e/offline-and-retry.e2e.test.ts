@@ -27,7 +27,10 @@ describe('e2e: an offline device comes back', () => {
 
     const group = await alice.client.createGroup('hike', ['bob', 'carol']);
     const hello = await alice.client.send(dmAB, 'before');
-    await waitUntil(() => bob.seqs(group.conversationId).length === 1 && bob.seqs(dmAB).length === 1, 'bob to see the group and the first message');
+    await waitUntil(
+      () => bob.seqs(group.conversationId).length === 1 && bob.seqs(dmAB).length === 1,
+      'bob to see the group and the first message',
+    );
 
     // Bob goes away, keeping his cursors as an app would persist them.
     const cursors = bob.client.getCursors();
@@ -122,11 +125,18 @@ describe('e2e: a retry after a lost ack does not duplicate', () => {
     expect(retry.serverTimeMs).toBe(original.serverTimeMs);
 
     // A later message reaches bob after the retry was processed; the retried one did not come again.
-    const next = (await second.request({ type: 'send', conversationId: dm, clientMessageId: 'alice-next', body: b64('hello?') })) as ServerFrameOf<'sent'>;
+    const next = (await second.request({
+      type: 'send',
+      conversationId: dm,
+      clientMessageId: 'alice-next',
+      body: b64('hello?'),
+    })) as ServerFrameOf<'sent'>;
     expect(next).toMatchObject({ type: 'sent', seq: original.seq + 1, duplicate: false });
     await waitUntil(() => bob.messageIds(dm).includes('alice-next'), 'bob to get the next message');
     expect(bob.messageIds(dm)).toEqual(['alice-lost-ack-1', 'alice-next']);
-    const stored = [...t.server.world.stores.messages.allEvents()].filter((e) => e.kind === 'message' && e.clientMessageId === 'alice-lost-ack-1');
+    const stored = [...t.server.world.stores.messages.allEvents()].filter(
+      (e) => e.kind === 'message' && e.clientMessageId === 'alice-lost-ack-1',
+    );
     expect(stored).toHaveLength(1);
 
     second.terminate();

@@ -22,7 +22,8 @@ function timeline(client: TestClient, conversationId: string, own: SendResult[],
     if (event.conversationId !== conversationId) continue;
     view.set(event.seq, event.kind === 'message' ? `${event.senderUserId}:${base64ToText(event.bodyBase64)}` : `membership:${event.op}`);
   }
-  for (const sent of own) if (sent.conversationId === conversationId) view.set(sent.seq, `${client.userId}:${ownBodies.get(sent.clientMessageId)}`);
+  for (const sent of own)
+    if (sent.conversationId === conversationId) view.set(sent.seq, `${client.userId}:${ownBodies.get(sent.clientMessageId)}`);
   return view;
 }
 
@@ -102,7 +103,11 @@ describe('e2e: multi-device', () => {
     );
     // The laptop got the phone's own messages (with the phone as sending device) and bob's reply.
     expect(laptop.messageIds(dm)).toEqual(sent.filter((s) => s.conversationId === dm).map((s) => s.clientMessageId));
-    expect(laptop.delivered.filter((d) => d.event.kind === 'message' && d.event.senderUserId === 'alice').every((d) => d.event.kind === 'message' && d.event.senderDeviceId === 'phone')).toBe(true);
+    expect(
+      laptop.delivered
+        .filter((d) => d.event.kind === 'message' && d.event.senderUserId === 'alice')
+        .every((d) => d.event.kind === 'message' && d.event.senderDeviceId === 'phone'),
+    ).toBe(true);
     expect(laptop.seqs(group.conversationId)).toEqual([1, 2, 3]);
     // The sending device itself is not echoed its own messages: it learned their seqs from `sent`.
     expect(phone.messageIds(dm)).toEqual([sent[3]!.clientMessageId]);
@@ -121,7 +126,10 @@ describe('e2e: multi-device', () => {
 
     // And it is a full device from now on: it receives live traffic.
     const live = await bob.client.send(dm, 'welcome, tablet');
-    await waitUntil(() => tablet.client.getCursor(dm) === live.seq && phone.client.getCursor(dm) === live.seq, 'the new message on all devices');
+    await waitUntil(
+      () => tablet.client.getCursor(dm) === live.seq && phone.client.getCursor(dm) === live.seq,
+      'the new message on all devices',
+    );
     expect(tablet.delivered.at(-1)).toMatchObject({ via: 'live', event: { seq: live.seq } });
 
     t.quiesce(devicesOf(phone, laptop, tablet, bob));

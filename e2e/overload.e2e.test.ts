@@ -60,7 +60,10 @@ describe('overload: a gateway past its capacity refuses sends it cannot answer i
     store.delayMs = 120;
     const sends: Array<Promise<unknown>> = [];
     for (let round = 0; round < 8; round++) {
-      for (const friend of friends) sends.push(alice.client.send(directConversationId('alice', friend), `${friend}-${round}`, { clientMessageId: `${friend}-${round}` }));
+      for (const friend of friends)
+        sends.push(
+          alice.client.send(directConversationId('alice', friend), `${friend}-${round}`, { clientMessageId: `${friend}-${round}` }),
+        );
       await new Promise((resolve) => setTimeout(resolve, 60));
     }
     await waitUntil(() => refused.length > 0, 'an OVERLOADED refusal', 5_000);
@@ -95,6 +98,9 @@ describe('overload: a gateway past its capacity refuses sends it cannot answer i
     expect(await first).toMatchObject({ type: 'sent', clientMessageId: 'c1', seq: 1 });
     store.delayMs = 0;
     expect(await e2e.server.world.stores.messages.lastSeq(dm)).toBe(1); // c2 was never stored
-    expect(await raw.request({ type: 'send', rid: 'r3', conversationId: dm, clientMessageId: 'c2', body })).toMatchObject({ type: 'sent', seq: 2 });
+    expect(await raw.request({ type: 'send', rid: 'r3', conversationId: dm, clientMessageId: 'c2', body })).toMatchObject({
+      type: 'sent',
+      seq: 2,
+    });
   });
 });

@@ -56,7 +56,7 @@ describe('SDK: own sends and observation order', () => {
     t.client.close();
   });
 
-  it("records our ack when our message takes its place: after the events before it that arrive late", async () => {
+  it('records our ack when our message takes its place: after the events before it that arrive late', async () => {
     const t = await connected();
     t.conn.push(eventFrame(message(DM, 1)));
     t.conn.push(eventFrame(message(DM, 2)));
@@ -86,7 +86,14 @@ describe('SDK: own sends and observation order', () => {
     const sync = t.conn.lastOfType('sync')!;
     expect(sync).toMatchObject({ conversationId: DM, afterSeq: 0, fromLink: true });
     const own6 = { ...message(DM, 6), senderUserId: 'alice', senderDeviceId: 'phone', clientMessageId: 'mine' };
-    t.conn.push({ type: 'sync_result', rid: sync.rid, conversationId: DM, events: [message(DM, 4), message(DM, 5), own6], hasMore: false, lastSeq: 6 });
+    t.conn.push({
+      type: 'sync_result',
+      rid: sync.rid,
+      conversationId: DM,
+      events: [message(DM, 4), message(DM, 5), own6],
+      hasMore: false,
+      lastSeq: 6,
+    });
     expect(observations(connectedHistory(t))).toEqual(['deliver 4', 'deliver 5', 'ack 6']);
     expect(checkHistory(t.history.events).violations.map(formatViolation)).toEqual([]);
     t.client.close();

@@ -4,7 +4,14 @@
  * `goaway` names and carries on without losing or duplicating anything.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChatClient, HistoryRecorder, directConversationId, type ConversationEvent, type DisconnectInfo, type WelcomeInfo } from '../sdk/index.js';
+import {
+  ChatClient,
+  HistoryRecorder,
+  directConversationId,
+  type ConversationEvent,
+  type DisconnectInfo,
+  type WelcomeInfo,
+} from '../sdk/index.js';
 import { CloseCodes } from '../system/protocol/version.js';
 import { startTwoNodeCluster, type Cluster } from './cluster.js';
 import { E2E, RawClient, expectCleanHistory, waitUntil } from './support.js';

@@ -70,7 +70,11 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
 
 const stepArb: fc.Arbitrary<Step> = fc.record({
   action: actionArb,
-  dtMs: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.nat({ max: 50 }) }, { weight: 1, arbitrary: fc.nat({ max: 3_000 }) }),
+  dtMs: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(0) },
+    { weight: 3, arbitrary: fc.nat({ max: 50 }) },
+    { weight: 1, arbitrary: fc.nat({ max: 3_000 }) },
+  ),
 });
 
 export const runArb = fc.record({
@@ -125,7 +129,9 @@ export class Simulation {
 
   static async start(seed: number): Promise<Simulation> {
     const world = createTestWorld({ seed });
-    const tokens = await Promise.all(DEVICES.map(async (d) => (await world.core.auth.issueToken({ userId: d.userId, deviceId: d.deviceId })).token));
+    const tokens = await Promise.all(
+      DEVICES.map(async (d) => (await world.core.auth.issueToken({ userId: d.userId, deviceId: d.deviceId })).token),
+    );
     const sim = new Simulation(world, seed, tokens);
     for (const d of sim.devices) sim.bringOnline(d);
     await sim.world.clock.advance(1);

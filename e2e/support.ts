@@ -130,7 +130,9 @@ export class E2E {
       delivered,
       seqs: (conversationId) => delivered.filter((d) => d.event.conversationId === conversationId).map((d) => d.event.seq),
       messageIds: (conversationId) =>
-        delivered.flatMap((d) => (d.event.conversationId === conversationId && d.event.kind === 'message' ? [d.event.clientMessageId] : [])),
+        delivered.flatMap((d) =>
+          d.event.conversationId === conversationId && d.event.kind === 'message' ? [d.event.clientMessageId] : [],
+        ),
     };
     this.clients.push(entry);
     return entry;

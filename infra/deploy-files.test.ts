@@ -31,7 +31,11 @@ delete COMPOSE_SCHEMA.$schema;
 function withoutDraft4Ids(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutDraft4Ids);
   if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(Object.entries(value).filter(([key, v]) => !(key === 'id' && typeof v === 'string')).map(([key, v]) => [key, withoutDraft4Ids(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key, v]) => !(key === 'id' && typeof v === 'string'))
+      .map(([key, v]) => [key, withoutDraft4Ids(v)]),
+  );
 }
 
 const MANIFEST_DIRS = ['infra/k8s', 'load/k8s', 'simulator/k8s'];
@@ -85,7 +89,9 @@ function manifests(): Array<{ file: string; index: number; doc: Record<string, u
 
 describe('deployment files', () => {
   it('docker-compose.yml follows the Compose specification, and what it builds has a Dockerfile', () => {
-    const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, { build?: string }> };
+    const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+      services: Record<string, { build?: string }>;
+    };
     // The published schema is draft 2019-09 with draft-04 `id`s and format names Ajv does not know.
     const ajv = new Ajv2019({ strict: false, validateFormats: false, allErrors: true });
     const valid = ajv.validate(COMPOSE_SCHEMA, compose);
@@ -128,7 +134,9 @@ describe('deployment files', () => {
   });
 
   it('every TypeScript entry point and scenario a manifest runs exists in the repository (the image holds it)', () => {
-    const paths = manifests().flatMap(({ doc }) => JSON.stringify(doc).match(/\b(?:system|load|simulator|chaos|infra|scenarios)\/[\w./-]+\.(?:ts|yaml)\b/g) ?? []);
+    const paths = manifests().flatMap(
+      ({ doc }) => JSON.stringify(doc).match(/\b(?:system|load|simulator|chaos|infra|scenarios)\/[\w./-]+\.(?:ts|yaml)\b/g) ?? [],
+    );
     expect(paths).toEqual(expect.arrayContaining(['system/main.ts', 'load/main.ts', 'simulator/cli.ts', 'simulator/cells/cells-cli.ts']));
     for (const path of new Set(paths)) expect(existsSync(join(ROOT, path)), path).toBe(true);
   });
@@ -139,10 +147,12 @@ describe('deployment files', () => {
     for (const { file, container } of containers) {
       const script = [...(container.command ?? []), ...(container.args ?? [])].join(' ');
       const mapping = script.indexOf('code=$?');
-      if (mapping >= 0) expect(script.slice(0, mapping), `${file} ${container.name}: \`exec\` before the exit-code mapping`).not.toMatch(/\bexec\s/);
+      if (mapping >= 0)
+        expect(script.slice(0, mapping), `${file} ${container.name}: \`exec\` before the exit-code mapping`).not.toMatch(/\bexec\s/);
       // Kubernetes expands $(NAME) from the container's env; JOB_COMPLETION_INDEX is set for Indexed Jobs.
       const defined = new Set(['JOB_COMPLETION_INDEX', ...(container.env ?? []).map((variable) => variable.name)]);
-      for (const [, name] of script.matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) expect(defined, `${file} ${container.name}: $(${name})`).toContain(name);
+      for (const [, name] of script.matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g))
+        expect(defined, `${file} ${container.name}: $(${name})`).toContain(name);
     }
   });
 

@@ -14,9 +14,15 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const SCENARIO = 'load/fixtures/ci-small.yaml';
 
 /** Runs the CLI; `onStderr` sees stderr as it grows and may signal the child (interrupt tests). */
-function runLoadCli(args: string[], onStderr?: (stderr: string, child: ChildProcess) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runLoadCli(
+  args: string[],
+  onStderr?: (stderr: string, child: ChildProcess) => void,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'load/main.ts', ...args, '--quiet'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'load/main.ts', ...args, '--quiet'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -42,7 +48,14 @@ describe('npm run load against the embedded system', () => {
     expect(run.stdout, run.stderr).toContain('verdict: PASS');
     expect(run.code).toBe(0);
     const summary = JSON.parse(await readFile(json, 'utf8'));
-    expect(summary).toMatchObject({ kind: 'load', scenario: 'ci-small', users: 40, quiesced: true, slo: { passed: true }, invariants: { violations: 0 } });
+    expect(summary).toMatchObject({
+      kind: 'load',
+      scenario: 'ci-small',
+      users: 40,
+      quiesced: true,
+      slo: { passed: true },
+      invariants: { violations: 0 },
+    });
     expect(summary.messages.acked).toBeGreaterThan(50);
     expect(summary.latency_counts.deliver).toBeGreaterThan(0);
     expect(summary.groups.created).toBe(summary.groups.planned);
@@ -52,7 +65,7 @@ describe('npm run load against the embedded system', () => {
     expect(await readFile(html, 'utf8')).toContain('ci-small');
   }, 40_000);
 
-  it('fails the gate with exit 2 on an unreachable objective; --seed replaces the scenario\'s seed', async () => {
+  it("fails the gate with exit 2 on an unreachable objective; --seed replaces the scenario's seed", async () => {
     const run = await runLoadCli([SCENARIO, '--seed', '11', '--slo', 'deliver.p99=0.001ms', '--duration-s', '4']);
     expect(run.stdout, run.stderr).toMatch(/FAIL {2}deliver\.p99 .*target < 0\.001 ms/);
     expect(run.stdout).toContain(' · seed 11 · ');
@@ -87,13 +100,17 @@ describe('npm run load interrupted', () => {
     });
     expect(run.code, run.stderr).toBe(130);
     expect(run.stderr).toContain('SIGINT: ending the traffic, settling and checking what ran');
-    expect(run.stdout).toMatch(/verdict: INTERRUPTED by SIGINT in traffic after [\d.]+ s · a partial run, judged on what ran: PASS · exit 130/);
+    expect(run.stdout).toMatch(
+      /verdict: INTERRUPTED by SIGINT in traffic after [\d.]+ s · a partial run, judged on what ran: PASS · exit 130/,
+    );
     const summary = JSON.parse(await readFile(json, 'utf8'));
     expect(summary.interrupted).toMatchObject({ signal: 'SIGINT', phase: 'traffic' });
     expect(summary).toMatchObject({ kind: 'load', quiesced: true, invariants: { violations: 0 } });
     expect(summary.messages.sent).toBeGreaterThan(0);
     const xml = await readFile(junit, 'utf8');
-    expect(xml).toMatch(/<testcase name="interrupted" classname="load\.ci-small\.run">\s*<failure message="interrupted by SIGINT in traffic/);
+    expect(xml).toMatch(
+      /<testcase name="interrupted" classname="load\.ci-small\.run">\s*<failure message="interrupted by SIGINT in traffic/,
+    );
     const page = await readFile(html, 'utf8');
     expect(page).toContain('data-exit-code="130"');
     expect(page).toContain('INTERRUPTED');
@@ -124,7 +141,19 @@ describe('npm run load refuses what it cannot run (exit 3)', () => {
     const json = join(dir, 'unreachable.json');
     const junit = join(dir, 'unreachable.xml');
     const html = join(dir, 'unreachable.html');
-    const run = await runLoadCli([SCENARIO, '--target', 'ws://127.0.0.1:9/ws', '--token-secret', 'a-secret-of-enough-length', '--json', json, '--junit', junit, '--html', html]);
+    const run = await runLoadCli([
+      SCENARIO,
+      '--target',
+      'ws://127.0.0.1:9/ws',
+      '--token-secret',
+      'a-secret-of-enough-length',
+      '--json',
+      json,
+      '--junit',
+      junit,
+      '--html',
+      html,
+    ]);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/cannot connect to ws:\/\/127\.0\.0\.1:9\/ws/);
     expect(JSON.parse(await readFile(json, 'utf8'))).toMatchObject({
@@ -135,7 +164,9 @@ describe('npm run load refuses what it cannot run (exit 3)', () => {
     });
     const xml = await readFile(junit, 'utf8');
     expect(xml).toContain('tests="1" failures="1"');
-    expect(xml).toMatch(/<testcase name="could_not_run" classname="load\.ci-small\.run">\s*<failure message="LOAD_TARGET_UNREACHABLE: cannot connect/);
+    expect(xml).toMatch(
+      /<testcase name="could_not_run" classname="load\.ci-small\.run">\s*<failure message="LOAD_TARGET_UNREACHABLE: cannot connect/,
+    );
     const page = await readFile(html, 'utf8');
     expect(page).toContain('COULD NOT RUN');
     expect(page).toContain('LOAD_TARGET_UNREACHABLE');

@@ -1,4 +1,12 @@
-import { ChatClient, wsTransportFactory, type ConversationEvent, type HistorySink, type ReceiptInfo, type TransportFactory, type Via } from '../sdk/index.js';
+import {
+  ChatClient,
+  wsTransportFactory,
+  type ConversationEvent,
+  type HistorySink,
+  type ReceiptInfo,
+  type TransportFactory,
+  type Via,
+} from '../sdk/index.js';
 import type { PlannedUser } from './plan.js';
 import type { TokenProvider } from './types.js';
 
@@ -62,11 +70,21 @@ export class DeviceFleet {
   ) {
     for (const user of users) {
       for (const deviceId of user.deviceIds) {
-        this.devices.push({ user, deviceId, ordinal: this.devices.length, client: undefined, cursors: {}, onlineSlot: -1, awaitingReceipt: new Map(), sentTo: new Set() });
+        this.devices.push({
+          user,
+          deviceId,
+          ordinal: this.devices.length,
+          client: undefined,
+          cursors: {},
+          onlineSlot: -1,
+          awaitingReceipt: new Map(),
+          sentTo: new Set(),
+        });
       }
     }
     const addresses = options.sourceAddresses ?? [];
-    this.transports = addresses.length === 0 ? [wsTransportFactory()] : addresses.map((localAddress) => wsTransportFactory({ localAddress }));
+    this.transports =
+      addresses.length === 0 ? [wsTransportFactory()] : addresses.map((localAddress) => wsTransportFactory({ localAddress }));
   }
 
   /**
@@ -132,7 +150,12 @@ export class DeviceFleet {
   }
 
   /** Connects many devices with at most `concurrency` attempts in flight; returns how many failed. */
-  async connectAll(devices: readonly VirtualDevice[], concurrency: number, timeoutMs: number, onFailure: (device: VirtualDevice, error: unknown) => void): Promise<number> {
+  async connectAll(
+    devices: readonly VirtualDevice[],
+    concurrency: number,
+    timeoutMs: number,
+    onFailure: (device: VirtualDevice, error: unknown) => void,
+  ): Promise<number> {
     let next = 0;
     let failures = 0;
     const worker = async () => {

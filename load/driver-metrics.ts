@@ -28,13 +28,38 @@ export class DriverMetrics implements MeasurementObserver {
     const registers = [this.registry];
     this.sentTotal = new Counter({ name: 'load_messages_sent_total', help: 'Messages the driver sent (first attempts).', registers });
     this.ackedTotal = new Counter({ name: 'load_messages_acked_total', help: 'Messages the target acknowledged.', registers });
-    this.deliveredTotal = new Counter({ name: 'load_deliveries_total', help: 'Message deliveries to driver devices.', labelNames: ['via'], registers });
-    this.errorsTotal = new Counter({ name: 'load_errors_total', help: 'Failed sends and requests, by error code.', labelNames: ['code'], registers });
+    this.deliveredTotal = new Counter({
+      name: 'load_deliveries_total',
+      help: 'Message deliveries to driver devices.',
+      labelNames: ['via'],
+      registers,
+    });
+    this.errorsTotal = new Counter({
+      name: 'load_errors_total',
+      help: 'Failed sends and requests, by error code.',
+      labelNames: ['code'],
+      registers,
+    });
     this.connectionsGauge = new Gauge({ name: 'load_connections', help: 'Open (welcomed) client connections.', registers });
     this.offeredGauge = new Gauge({ name: 'load_offered_messages_per_second', help: 'Send rate the schedule asks for now.', registers });
-    this.ackLatency = new Histogram({ name: 'load_ack_latency_seconds', help: 'Scheduled send → ack.', buckets: LATENCY_BUCKETS_S, registers });
-    this.deliverLatency = new Histogram({ name: 'load_deliver_latency_seconds', help: 'Scheduled send → live delivery.', buckets: LATENCY_BUCKETS_S, registers });
-    this.receiptLatency = new Histogram({ name: 'load_receipt_latency_seconds', help: 'Scheduled send → first delivered receipt seen by the sender.', buckets: LATENCY_BUCKETS_S, registers });
+    this.ackLatency = new Histogram({
+      name: 'load_ack_latency_seconds',
+      help: 'Scheduled send → ack.',
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    });
+    this.deliverLatency = new Histogram({
+      name: 'load_deliver_latency_seconds',
+      help: 'Scheduled send → live delivery.',
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    });
+    this.receiptLatency = new Histogram({
+      name: 'load_receipt_latency_seconds',
+      help: 'Scheduled send → first delivered receipt seen by the sender.',
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    });
   }
 
   sent(): void {

@@ -3,9 +3,7 @@ import { startTsWorker } from '../system/adapters/node/ts-worker.js';
 
 export type ServerThreadRequest = { type: 'stats' } | { type: 'stop' };
 export type ServerThreadReply =
-  | { type: 'ready'; wsUrl: string; httpUrl: string }
-  | { type: 'stats'; pushesRecorded: number; connections: number }
-  | { type: 'stopped' };
+  { type: 'ready'; wsUrl: string; httpUrl: string } | { type: 'stats'; pushesRecorded: number; connections: number } | { type: 'stopped' };
 
 export interface ServerThread {
   wsUrl: string;

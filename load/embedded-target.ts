@@ -25,5 +25,11 @@ export async function startEmbeddedTarget(options: { port?: number } = {}): Prom
   } catch (error) {
     throw new ToolError(LoadErrorCodes.EMBEDDED_START_FAILED, `could not start the embedded system: ${(error as Error).message}`);
   }
-  return { wsUrl: server.wsUrl, httpUrl: server.httpUrl, tokenSecret: EMBEDDED_DEV_SECRET, stats: () => server.stats(), stop: () => server.stop() };
+  return {
+    wsUrl: server.wsUrl,
+    httpUrl: server.httpUrl,
+    tokenSecret: EMBEDDED_DEV_SECRET,
+    stats: () => server.stats(),
+    stop: () => server.stop(),
+  };
 }

@@ -47,7 +47,11 @@ describe('planEncryption', () => {
   });
 
   it(`keeps all-encrypted groups of more than ${ENCRYPTED_GROUP_DEVICES_MAX} devices plaintext, and counts them`, () => {
-    const scenario: Scenario = { ...withShare(1), population: { ...base.population, users: 80 }, groups: { ...base.groups, hot: [{ size: 60, traffic_share: 0.1 }] } };
+    const scenario: Scenario = {
+      ...withShare(1),
+      population: { ...base.population, users: 80 },
+      groups: { ...base.groups, hot: [{ size: 60, traffic_share: 0.1 }] },
+    };
     const plan = buildPlan(scenario, 'r');
     const e = planEncryption(scenario, plan);
     expect(e.userIds.size).toBe(plan.users.length);
@@ -63,7 +67,9 @@ describe('planEncryption', () => {
     const plan = buildPlan(scenario, 'r');
     const e = planEncryption(scenario, plan);
     expect(e.userIds.size).toBe(Math.round(share * plan.users.length));
-    const smallestFirst = plan.groups.filter((g) => g.trafficShare === undefined).sort((a, b) => a.memberIndexes.length - b.memberIndexes.length || a.index - b.index);
+    const smallestFirst = plan.groups
+      .filter((g) => g.trafficShare === undefined)
+      .sort((a, b) => a.memberIndexes.length - b.memberIndexes.length || a.index - b.index);
     for (const group of smallestFirst.slice(0, 2)) {
       expect(e.groupIndexes.has(group.index)).toBe(true);
       for (const i of membersOf(plan, group.index)) expect(e.userIds.has(plan.users[i]!.userId)).toBe(true);

@@ -88,10 +88,17 @@ export function planEncryption(scenario: Scenario, plan: PopulationPlan, shard: 
  * The members of the `wanted` smallest ordinary (not hot) groups that can be all-encrypted: within
  * the device bound, on one shard, and with their members fitting in `count` users in all.
  */
-function wholeGroupMembers(plan: PopulationPlan, wanted: number, count: number, sameShard: (indexes: readonly number[]) => boolean): number[] {
+function wholeGroupMembers(
+  plan: PopulationPlan,
+  wanted: number,
+  count: number,
+  sameShard: (indexes: readonly number[]) => boolean,
+): number[] {
   const chosen = new Set<number>();
   let groups = 0;
-  const smallestFirst = plan.groups.filter((g) => g.trafficShare === undefined).sort((a, b) => a.memberIndexes.length - b.memberIndexes.length || a.index - b.index);
+  const smallestFirst = plan.groups
+    .filter((g) => g.trafficShare === undefined)
+    .sort((a, b) => a.memberIndexes.length - b.memberIndexes.length || a.index - b.index);
   for (const group of smallestFirst) {
     if (groups >= wanted) break;
     const members = membersOf(group);

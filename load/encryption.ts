@@ -126,7 +126,14 @@ export class EncryptionLayer {
       const arrival = this.pending.get(key);
       this.pending.delete(key);
       this.measurements.onDeliver(arrival?.via ?? 'sync', undefined, nowEpochMs());
-      this.fail({ device: label, conversationId: r.conversationId, seq: r.seq, sender: `${r.senderUserId}/${r.senderDeviceId}`, code: r.code, message: r.message });
+      this.fail({
+        device: label,
+        conversationId: r.conversationId,
+        seq: r.seq,
+        sender: `${r.senderUserId}/${r.senderDeviceId}`,
+        code: r.code,
+        message: r.message,
+      });
     });
     session.on('error', (error) => this.measurements.onError(`mls:${error instanceof MlsSessionError ? error.code : 'background'}`));
     this.sessions.set(device, { session, client, label });
@@ -190,8 +197,12 @@ export class EncryptionLayer {
     );
     this.setupS += (performance.now() - startedMs) / 1000;
     if (missing.length > 0) {
-      const examples = missing.slice(0, 3).map((m) => `${m.session.device ? `${m.session.device.userId}/${m.session.device.deviceId}` : '?'} in ${m.conversationId}`);
-      this.log(`${missing.length} encrypted device(s) not in their conversation's MLS group after ${JOIN_WAIT_MS / 1000} s, e.g. ${examples.join('; ')}`);
+      const examples = missing
+        .slice(0, 3)
+        .map((m) => `${m.session.device ? `${m.session.device.userId}/${m.session.device.deviceId}` : '?'} in ${m.conversationId}`);
+      this.log(
+        `${missing.length} encrypted device(s) not in their conversation's MLS group after ${JOIN_WAIT_MS / 1000} s, e.g. ${examples.join('; ')}`,
+      );
     }
   }
 
@@ -199,7 +210,9 @@ export class EncryptionLayer {
   send(device: VirtualDevice, conversationId: string, body: string, media?: EncryptedMedia): Promise<SendResult> {
     const attached = this.sessions.get(device);
     if (!attached || attached.client !== device.client) {
-      return Promise.reject(new MlsSessionError('NOT_IN_GROUP', `${device.user.userId}/${device.deviceId} has no MLS session on its current client`));
+      return Promise.reject(
+        new MlsSessionError('NOT_IN_GROUP', `${device.user.userId}/${device.deviceId} has no MLS session on its current client`),
+      );
     }
     this.sent++;
     return attached.session.send(conversationId, media ? { text: body, media } : { text: body });
@@ -217,7 +230,13 @@ export class EncryptionLayer {
     const ownDevice = event.senderUserId === device.user.userId && event.senderDeviceId === device.deviceId;
     if (!ownDevice && isApplicationMessage(event.bodyBase64)) {
       const key = pendingKey(attached.label, event.conversationId, event.seq);
-      this.pending.set(key, { via, device: attached.label, conversationId: event.conversationId, seq: event.seq, sender: `${event.senderUserId}/${event.senderDeviceId}` });
+      this.pending.set(key, {
+        via,
+        device: attached.label,
+        conversationId: event.conversationId,
+        seq: event.seq,
+        sender: `${event.senderUserId}/${event.senderDeviceId}`,
+      });
     } else {
       this.measurements.onDeliver(via, undefined, nowEpochMs());
     }
@@ -233,7 +252,11 @@ export class EncryptionLayer {
     while (this.pending.size > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     for (const p of this.pending.values()) {
       this.measurements.onDeliver(p.via, undefined, nowEpochMs());
-      this.fail({ ...p, code: 'NOT_DECRYPTED', message: `received ${p.via}, but its session never produced the decrypted message (not in the group in that epoch?)` });
+      this.fail({
+        ...p,
+        code: 'NOT_DECRYPTED',
+        message: `received ${p.via}, but its session never produced the decrypted message (not in the group in that epoch?)`,
+      });
     }
     this.pending.clear();
   }
@@ -266,7 +289,8 @@ export class EncryptionLayer {
   }
 
   private sessionOfUser(userId: string): MlsSession | undefined {
-    for (const [device, a] of this.sessions) if (device.user.userId === userId && a.client.state === 'connected' && a.session.device) return a.session;
+    for (const [device, a] of this.sessions)
+      if (device.user.userId === userId && a.client.state === 'connected' && a.session.device) return a.session;
     return undefined;
   }
 }

@@ -18,7 +18,11 @@ export interface HistoryFileHeader {
 }
 
 /** A shard's history as JSON lines: the header, then one event per line (large runs stay streamable). */
-export async function writeHistoryFile(path: string, header: Omit<HistoryFileHeader, 'format' | 'version'>, events: readonly HistoryEvent[]): Promise<void> {
+export async function writeHistoryFile(
+  path: string,
+  header: Omit<HistoryFileHeader, 'format' | 'version'>,
+  events: readonly HistoryEvent[],
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const lines = [JSON.stringify({ format: 'chatload-history', version: 1, ...header } satisfies HistoryFileHeader)];
   for (const event of events) lines.push(JSON.stringify(event));

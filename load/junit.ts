@@ -23,7 +23,9 @@ export function junitXml(summary: RunSummary): string {
     cases.push({
       name: o.name,
       classname: `${suite}.slo`,
-      ...(o.passed ? {} : { failure: { message: `${o.name} = ${actual}, target ${o.target}`, detail: `measured ${actual}; target ${o.target}` } }),
+      ...(o.passed
+        ? {}
+        : { failure: { message: `${o.name} = ${actual}, target ${o.target}`, detail: `measured ${actual}; target ${o.target}` } }),
     });
   }
   for (const name of summary.invariants.checked) {
@@ -39,7 +41,11 @@ export function junitXml(summary: RunSummary): string {
   if (summary.interrupted) {
     const i = summary.interrupted;
     const message = `interrupted by ${i.signal} in ${i.phase} after ${i.after_s} s: a partial run`;
-    cases.push({ name: 'interrupted', classname: `${suite}.run`, failure: { message, detail: `${message}; the cases above judge the part that ran` } });
+    cases.push({
+      name: 'interrupted',
+      classname: `${suite}.run`,
+      failure: { message, detail: `${message}; the cases above judge the part that ran` },
+    });
   }
   return suiteXml(suite, cases, summary.wall_s);
 }
@@ -47,7 +53,17 @@ export function junitXml(summary: RunSummary): string {
 /** A run that could not be carried out (exit 3), as one failing case, so a JUnit viewer shows why. */
 export function couldNotRunJunitXml(run: { kind: string; scenario: string; code: string; message: string }): string {
   const suite = `${run.kind}.${run.scenario}`;
-  return suiteXml(suite, [{ name: 'could_not_run', classname: `${suite}.run`, failure: { message: `${run.code}: ${firstLine(run.message)}`, detail: run.message } }], 0);
+  return suiteXml(
+    suite,
+    [
+      {
+        name: 'could_not_run',
+        classname: `${suite}.run`,
+        failure: { message: `${run.code}: ${firstLine(run.message)}`, detail: run.message },
+      },
+    ],
+    0,
+  );
 }
 
 function firstLine(text: string): string {

@@ -35,8 +35,18 @@ const command = defineCommand({
   purpose: 'real WebSocket clients put open-model load on the system, the checker judges their histories, the SLO gate the latencies',
   positionals: [{ name: 'scenario.yaml', description: 'the scenario file (scenarios/README.md)' }],
   options: {
-    target: { type: 'string', multiple: true, placeholder: 'ws://…', description: 'gateway URLs to load (default: start the embedded system in-process)' },
-    seed: { type: 'number', integer: true, min: 0, description: "replaces the scenario's seed everywhere (plan, traffic, summary), as in npm run sim" },
+    target: {
+      type: 'string',
+      multiple: true,
+      placeholder: 'ws://…',
+      description: 'gateway URLs to load (default: start the embedded system in-process)',
+    },
+    seed: {
+      type: 'number',
+      integer: true,
+      min: 0,
+      description: "replaces the scenario's seed everywhere (plan, traffic, summary), as in npm run sim",
+    },
     'duration-s': { type: 'number', min: 0.1, placeholder: 'S', description: "the traffic phase's length (default the scenario's)" },
     slo: { type: 'string', multiple: true, placeholder: 'NAME=VALUE', description: 'override an objective' },
     json: { type: 'string', placeholder: 'FILE', description: 'write the summary as JSON (docs/summaries.md)' },
@@ -50,12 +60,30 @@ const command = defineCommand({
     'prometheus-selector': { type: 'string', placeholder: 'SEL', description: 'label selector of the gateways there (e.g. job="chat")' },
     out: { type: 'string', multiple: true, placeholder: 'prometheus-remote-write=URL', description: "push the driver's metrics there" },
     'token-secret': { type: 'string', placeholder: 'S', description: "the target's token secret (default CHAT_TOKEN_SECRET)" },
-    faults: { type: 'string', choices: ['refuse', 'skip'], description: 'a scenario with faults against a target that cannot inject them: refuse (default) or run without them' },
+    faults: {
+      type: 'string',
+      choices: ['refuse', 'skip'],
+      description: 'a scenario with faults against a target that cannot inject them: refuse (default) or run without them',
+    },
     quiet: { type: 'boolean', description: 'no progress line' },
-    serve: { type: 'boolean', description: 'keep the embedded system up after the run for clients of your own (prints its URL; Ctrl-C stops it)' },
-    port: { type: 'number', integer: true, min: 0, max: 65_535, description: "the embedded system's port with --serve (default: a free one)" },
+    serve: {
+      type: 'boolean',
+      description: 'keep the embedded system up after the run for clients of your own (prints its URL; Ctrl-C stops it)',
+    },
+    port: {
+      type: 'number',
+      integer: true,
+      min: 0,
+      max: 65_535,
+      description: "the embedded system's port with --serve (default: a free one)",
+    },
     // Test-only: lose the Nth live delivery in the recorded history (proves the gate catches it).
-    'test-drop-delivery': { type: 'number', integer: true, min: 1, description: 'test only: lose the Nth live delivery in the recorded history' },
+    'test-drop-delivery': {
+      type: 'number',
+      integer: true,
+      min: 1,
+      description: 'test only: lose the Nth live delivery in the recorded history',
+    },
   },
   exitCodes: judgedRunExitCodes({
     couldNotRun: 'could not run (bad scenario or option, target unreachable); --json/--junit/--html still written, saying why',
@@ -137,11 +165,21 @@ async function main({ values, positionals: [scenarioFile] }: ParsedCommandLine<t
     if (encryption) process.stdout.write(`${encryption}\n`);
     // Charts end when the settle phase did: deliveries land until then, after the traffic has ended.
     const chartEndS = (result.settledAtMs - result.trafficStartedAtMs) / 1000;
-    await writeOutputs(result.summary, { json: values.json, junit: values.junit, html: values.html }, series ? { charts: loadReportCharts(series, result.summary, chartEndS) } : {});
+    await writeOutputs(
+      result.summary,
+      { json: values.json, junit: values.junit, html: values.html },
+      series ? { charts: loadReportCharts(series, result.summary, chartEndS) } : {},
+    );
     if (values.history) {
       await writeHistoryFile(
         values.history,
-        { scenario: scenario.name, run_id: String(result.summary.run_id), shard: shardLabel(shard ?? { index: 0, count: 1 }), seed: scenario.seed, events: result.history.length },
+        {
+          scenario: scenario.name,
+          run_id: String(result.summary.run_id),
+          shard: shardLabel(shard ?? { index: 0, count: 1 }),
+          seed: scenario.seed,
+          events: result.history.length,
+        },
         result.history,
       );
     }

@@ -44,7 +44,8 @@ export class MembershipChanges {
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly o: MembershipChangeOptions) {
-    for (const group of o.groups) this.members.set(group.index, new Set([group.creatorIndex, ...group.memberIndexes].map((i) => o.userIds[i]!)));
+    for (const group of o.groups)
+      this.members.set(group.index, new Set([group.creatorIndex, ...group.memberIndexes].map((i) => o.userIds[i]!)));
   }
 
   start(): void {

@@ -19,14 +19,20 @@ const command = defineCommand({
   purpose: 'checks the histories the shards of one sharded load run wrote (--history) as one run',
   positionals: [{ name: 'history', description: "the shards' history files", variadic: true }],
   options: {
-    scenario: { type: 'string', placeholder: 'FILE', description: "judge by this scenario's objectives (default deliver p99 < 200 ms, no violation)" },
+    scenario: {
+      type: 'string',
+      placeholder: 'FILE',
+      description: "judge by this scenario's objectives (default deliver p99 < 200 ms, no violation)",
+    },
     slo: { type: 'string', multiple: true, placeholder: 'NAME=VALUE', description: 'override an objective' },
     'allow-missing': { type: 'boolean', description: 'check the shards that are there when some are missing' },
     json: { type: 'string', placeholder: 'FILE', description: 'write the summary as JSON (docs/summaries.md)' },
     junit: { type: 'string', placeholder: 'FILE', description: 'write a JUnit report' },
     html: { type: 'string', placeholder: 'FILE', description: 'write a self-contained HTML report' },
   },
-  exitCodes: judgedRunExitCodes({ couldNotRun: 'could not merge: a shard missing (LOAD_MISSING_SHARDS), a file that is not a history, shards of different runs' }),
+  exitCodes: judgedRunExitCodes({
+    couldNotRun: 'could not merge: a shard missing (LOAD_MISSING_SHARDS), a file that is not a history, shards of different runs',
+  }),
   badArgumentsCode: LoadErrorCodes.BAD_OPTION,
 });
 
@@ -40,7 +46,9 @@ await runCommand(
     const shards = await Promise.all(positionals.map(readHistoryFile));
     const missing = missingShards(shards.map((s) => s.header));
     if (missing.length > 0 && !values['allow-missing']) {
-      throw new ToolError(LoadErrorCodes.MISSING_SHARDS, `shard(s) ${missing.join(', ')} missing`, { hint: '--allow-missing checks what is there' });
+      throw new ToolError(LoadErrorCodes.MISSING_SHARDS, `shard(s) ${missing.join(', ')} missing`, {
+        hint: '--allow-missing checks what is there',
+      });
     }
     const history = mergeHistories(shards);
     process.stderr.write(`· checking ${history.length} events from ${shards.length} shard(s)\n`);

@@ -8,7 +8,15 @@ import { junitXml } from './junit.js';
 import { mergedSummary, mergeHistories, missingShards } from './merge.js';
 import { ToolError } from '../cli/tool-error.js';
 
-const header = (shard: string): HistoryFileHeader => ({ format: 'chatload-history', version: 1, scenario: 's', run_id: 'r', shard, seed: 1, events: 0 });
+const header = (shard: string): HistoryFileHeader => ({
+  format: 'chatload-history',
+  version: 1,
+  scenario: 's',
+  run_id: 'r',
+  shard,
+  seed: 1,
+  events: 0,
+});
 const conv = 'dm:a:b';
 
 /** Shard 0 drives alice, shard 1 drives bob; alice's message reaches bob on the other shard. */
@@ -24,7 +32,21 @@ function shards(deliverToBob: boolean): Array<{ header: HistoryFileHeader; event
     { type: 'device', atMs: 90, userId: 'b', deviceId: 'p' },
     { type: 'connect', atMs: 90, userId: 'b', deviceId: 'p' },
     ...(deliverToBob
-      ? [{ type: 'deliver', atMs: 230, userId: 'b', deviceId: 'p', conversationId: conv, seq: 1, kind: 'message', senderUserId: 'a', senderDeviceId: 'p', clientMessageId: 'm1', via: 'live' } as HistoryEvent]
+      ? [
+          {
+            type: 'deliver',
+            atMs: 230,
+            userId: 'b',
+            deviceId: 'p',
+            conversationId: conv,
+            seq: 1,
+            kind: 'message',
+            senderUserId: 'a',
+            senderDeviceId: 'p',
+            clientMessageId: 'm1',
+            via: 'live',
+          } as HistoryEvent,
+        ]
       : []),
     { type: 'quiesce', atMs: 1500, devices: [{ userId: 'b', deviceId: 'p' }] },
   ];
@@ -39,7 +61,16 @@ describe('merging shard histories', () => {
     const merged = mergeHistories(shards(true));
     expect(merged.map((e) => e.atMs)).toEqual([...merged.map((e) => e.atMs)].sort((a, b) => a - b));
     const quiesces = merged.filter((e) => e.type === 'quiesce');
-    expect(quiesces).toEqual([{ type: 'quiesce', atMs: 1000, devices: [{ userId: 'a', deviceId: 'p' }, { userId: 'b', deviceId: 'p' }] }]);
+    expect(quiesces).toEqual([
+      {
+        type: 'quiesce',
+        atMs: 1000,
+        devices: [
+          { userId: 'a', deviceId: 'p' },
+          { userId: 'b', deviceId: 'p' },
+        ],
+      },
+    ]);
   });
 
   it('checks across shards: a message acked on one shard and never delivered on the other is a durability violation', () => {
@@ -64,7 +95,11 @@ describe('history files', () => {
   it('round-trip, and a file that is not a history is a ToolError naming the line', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'load-history-'));
     const [a] = shards(true);
-    await writeHistoryFile(join(dir, 'h.ndjson'), { scenario: 's', run_id: 'r', shard: '0/2', seed: 1, events: a!.events.length }, a!.events);
+    await writeHistoryFile(
+      join(dir, 'h.ndjson'),
+      { scenario: 's', run_id: 'r', shard: '0/2', seed: 1, events: a!.events.length },
+      a!.events,
+    );
     const back = await readHistoryFile(join(dir, 'h.ndjson'));
     expect(back.events).toEqual(a!.events);
     expect(back.header.shard).toBe('0/2');
@@ -75,7 +110,15 @@ describe('history files', () => {
 
 describe('JUnit XML', () => {
   it('has one test case per objective and per invariant, failures with the witness', () => {
-    const summary = mergedSummary(shards(false), mergeHistories(shards(false)), [{ name: 'deliver.p99', limit: 200 }, { name: 'invariant.violations', limit: 0 }], 1);
+    const summary = mergedSummary(
+      shards(false),
+      mergeHistories(shards(false)),
+      [
+        { name: 'deliver.p99', limit: 200 },
+        { name: 'invariant.violations', limit: 0 },
+      ],
+      1,
+    );
     const xml = junitXml(summary);
     expect(xml.match(/<testcase /g)).toHaveLength(2 + summary.invariants.checked.length);
     expect(xml).toContain('<testcase name="durability" classname="load.s.invariant">');

@@ -25,7 +25,10 @@ export function mergeHistories(shards: readonly ShardHistory[]): History {
   const seen = new Set<string>();
   for (const { header } of shards) {
     if (header.run_id !== first.run_id || header.scenario !== first.scenario) {
-      throw new ToolError(LoadErrorCodes.BAD_HISTORY_FILE, `histories of different runs: ${first.scenario}/${first.run_id} and ${header.scenario}/${header.run_id}`);
+      throw new ToolError(
+        LoadErrorCodes.BAD_HISTORY_FILE,
+        `histories of different runs: ${first.scenario}/${first.run_id} and ${header.scenario}/${header.run_id}`,
+      );
     }
     if (seen.has(header.shard)) throw new ToolError(LoadErrorCodes.BAD_HISTORY_FILE, `shard ${header.shard} given twice`);
     seen.add(header.shard);
@@ -53,7 +56,12 @@ export function missingShards(headers: readonly HistoryFileHeader[]): string[] {
 }
 
 /** The merged run's summary: checker verdict and latency from the merged history (send→ack, send→deliver). */
-export function mergedSummary(shards: readonly ShardHistory[], history: History, objectives: readonly ObjectiveSpec[], wallS: number): RunSummary {
+export function mergedSummary(
+  shards: readonly ShardHistory[],
+  history: History,
+  objectives: readonly ObjectiveSpec[],
+  wallS: number,
+): RunSummary {
   const check = checkHistory(history);
   const violations = Object.values(check.counts).reduce((a, b) => a + b, 0);
   const samples = latencySamples(history);

@@ -3,7 +3,10 @@ import { OutSpecError, parseOutSpec, parseOutSpecs } from './out-spec.js';
 
 describe('--out NAME=URL', () => {
   it('reads a remote-write endpoint', () => {
-    expect(parseOutSpec('prometheus-remote-write=http://127.0.0.1:19090/api/v1/write')).toEqual({ kind: 'prometheus-remote-write', url: 'http://127.0.0.1:19090/api/v1/write' });
+    expect(parseOutSpec('prometheus-remote-write=http://127.0.0.1:19090/api/v1/write')).toEqual({
+      kind: 'prometheus-remote-write',
+      url: 'http://127.0.0.1:19090/api/v1/write',
+    });
   });
 
   it('names the known outputs for an unknown one, and wants an http(s) URL', () => {
@@ -15,7 +18,9 @@ describe('--out NAME=URL', () => {
 
   it('takes each output once', () => {
     expect(parseOutSpecs([])).toEqual([]);
-    expect(() => parseOutSpecs(['prometheus-remote-write=http://a/w', 'prometheus-remote-write=http://b/w'])).toThrow(/given more than once/);
+    expect(() => parseOutSpecs(['prometheus-remote-write=http://a/w', 'prometheus-remote-write=http://b/w'])).toThrow(
+      /given more than once/,
+    );
     try {
       parseOutSpec('nope');
     } catch (error) {

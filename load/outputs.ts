@@ -16,7 +16,11 @@ async function writeText(path: string, text: string): Promise<void> {
 }
 
 /** Writes the summary as JSON, JUnit XML and an HTML report, as asked. */
-export async function writeOutputs(summary: RunSummary, paths: OutputPaths, report: { charts?: ReportChart[]; notes?: string[] } = {}): Promise<void> {
+export async function writeOutputs(
+  summary: RunSummary,
+  paths: OutputPaths,
+  report: { charts?: ReportChart[]; notes?: string[] } = {},
+): Promise<void> {
   if (paths.json) await writeText(paths.json, `${JSON.stringify(summary, null, 2)}\n`);
   if (paths.junit) await writeText(paths.junit, junitXml(summary));
   if (paths.html) {

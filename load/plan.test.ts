@@ -40,7 +40,8 @@ describe('population plan', () => {
   });
 
   it('depends on the seed, not on the run id (which only names the users)', () => {
-    const withoutIds = (runId: string) => buildPlan(scenario, runId).users.map((u) => ({ ...u, userId: '', contacts: u.contacts.map((c) => c.replace(runId, '')) }));
+    const withoutIds = (runId: string) =>
+      buildPlan(scenario, runId).users.map((u) => ({ ...u, userId: '', contacts: u.contacts.map((c) => c.replace(runId, '')) }));
     expect(withoutIds('r1')).toEqual(withoutIds('r2'));
     expect(buildPlan({ ...scenario, seed: scenario.seed + 1 }, 'r1').groups).not.toEqual(buildPlan(scenario, 'r1').groups);
   });

@@ -17,7 +17,11 @@ function fakePrometheus(answers: Record<string, unknown>): Promise<{ url: string
     }
     res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'success', data: answer }));
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server, queries })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server, queries }),
+    ),
+  );
 }
 
 describe('PromQL objectives against a fake Prometheus', () => {

@@ -32,7 +32,8 @@ export async function queryPrometheus(baseUrl: string, query: string, atS?: numb
   } catch {
     throw new PrometheusQueryError(`Prometheus answered HTTP ${response.status} with non-JSON: ${text.slice(0, 200)}`);
   }
-  if (!response.ok || body.status !== 'success') throw new PrometheusQueryError(`query failed (HTTP ${response.status}): ${body.error ?? text.slice(0, 200)}`);
+  if (!response.ok || body.status !== 'success')
+    throw new PrometheusQueryError(`query failed (HTTP ${response.status}): ${body.error ?? text.slice(0, 200)}`);
   const { resultType, result } = body.data ?? {};
   let raw: unknown;
   if (resultType === 'scalar') raw = (result as [number, string])[1];
@@ -65,7 +66,12 @@ export interface PrometheusEvaluation {
 }
 
 /** Evaluates every objective PromQL can answer; a failed query is reported and does not pass. */
-export async function prometheusObjectives(baseUrl: string, specs: readonly ObjectiveSpec[], windowS: number, selector = ''): Promise<PrometheusEvaluation> {
+export async function prometheusObjectives(
+  baseUrl: string,
+  specs: readonly ObjectiveSpec[],
+  windowS: number,
+  selector = '',
+): Promise<PrometheusEvaluation> {
   const evaluation: PrometheusEvaluation = { objectives: [], queries: [] };
   for (const spec of specs) {
     const query = promqlFor(spec.name, windowS, selector);

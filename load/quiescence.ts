@@ -31,13 +31,23 @@ export interface SettlingDevice {
   removedFrom?: (conversationId: string) => boolean;
 }
 
-export async function waitForQuiescence(devices: readonly SettlingDevice[], timeoutMs: number, signal?: AbortSignal): Promise<QuiescenceResult> {
+export async function waitForQuiescence(
+  devices: readonly SettlingDevice[],
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<QuiescenceResult> {
   const clients = devices.map((d) => d.client);
   const started = performance.now();
   let state = { behind: clients.length, examples: [] as string[] };
   for (;;) {
     const pending = clients.filter((c) => c.pendingSendCount > 0);
-    state = pending.length > 0 ? { behind: pending.length, examples: pending.slice(0, EXAMPLES_MAX).map((c) => `${c.userId}/${c.deviceId}: ${c.pendingSendCount} unacknowledged send(s)`) } : await countBehind(devices);
+    state =
+      pending.length > 0
+        ? {
+            behind: pending.length,
+            examples: pending.slice(0, EXAMPLES_MAX).map((c) => `${c.userId}/${c.deviceId}: ${c.pendingSendCount} unacknowledged send(s)`),
+          }
+        : await countBehind(devices);
     if (state.behind === 0) return { quiesced: true, behind: 0, waitedMs: performance.now() - started, examples: [] };
     if (performance.now() - started >= timeoutMs || signal?.aborted) break;
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
@@ -74,12 +84,16 @@ async function lagOf(device: SettlingDevice): Promise<string | undefined> {
   const client = device.client;
   try {
     const conversations = await client.conversations();
-    const lagging = conversations.filter((c) => (client.getCursor(c.conversationId) ?? 0) < c.lastSeq && !device.removedFrom?.(c.conversationId));
+    const lagging = conversations.filter(
+      (c) => (client.getCursor(c.conversationId) ?? 0) < c.lastSeq && !device.removedFrom?.(c.conversationId),
+    );
     for (const c of lagging) {
       if (client.getCursor(c.conversationId) === undefined && device.sentTo.has(c.conversationId)) await client.sync(c.conversationId, 0);
     }
     const first = lagging[0];
-    return first ? `${first.conversationId} cursor ${client.getCursor(first.conversationId) ?? 'none'} < last seq ${first.lastSeq}` : undefined;
+    return first
+      ? `${first.conversationId} cursor ${client.getCursor(first.conversationId) ?? 'none'} < last seq ${first.lastSeq}`
+      : undefined;
   } catch (error) {
     return `conversations request failed: ${(error as Error).message}`;
   }

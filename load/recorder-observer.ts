@@ -57,7 +57,9 @@ export const OFFERED_GAUGE = 'offered msgs/s';
 export const DRIVER_LAG_GAUGE = 'driver event-loop lag p99 (ms)';
 
 /** Several observers as one. */
-export function fanOut(observers: ReadonlyArray<MeasurementObserver & { offered?(perS: number): void }>): MeasurementObserver & { offered(perS: number): void } {
+export function fanOut(
+  observers: ReadonlyArray<MeasurementObserver & { offered?(perS: number): void }>,
+): MeasurementObserver & { offered(perS: number): void } {
   return {
     sent: () => observers.forEach((o) => o.sent()),
     acked: (l) => observers.forEach((o) => o.acked(l)),

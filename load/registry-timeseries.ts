@@ -17,7 +17,11 @@ export interface Timeseries {
   samples: TimeseriesSample[];
 }
 
-export async function registryTimeseries(registry: Registry, extraLabels: Readonly<Record<string, string>>, timestampMs: number): Promise<Timeseries[]> {
+export async function registryTimeseries(
+  registry: Registry,
+  extraLabels: Readonly<Record<string, string>>,
+  timestampMs: number,
+): Promise<Timeseries[]> {
   const metrics = (await registry.getMetricsAsJSON()) as Array<MetricObjectWithValues<MetricValue<string>>>;
   return metrics.flatMap((metric) =>
     metric.values.map((value) => ({

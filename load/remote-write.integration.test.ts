@@ -24,7 +24,12 @@ describe('remote write to a real Prometheus', () => {
   it('pushes during the run and once more at the end; Prometheus answers with the final values', async () => {
     const metrics = new DriverMetrics({ shard: '0/1', scenario: 'remote-write-test' });
     const lines: string[] = [];
-    const pusher = new RemoteWritePusher(metrics.registry, { url: `${prometheus.url}/api/v1/write`, intervalMs: 200, labels: { run_id: RUN_ID }, log: (l) => lines.push(l) });
+    const pusher = new RemoteWritePusher(metrics.registry, {
+      url: `${prometheus.url}/api/v1/write`,
+      intervalMs: 200,
+      labels: { run_id: RUN_ID },
+      log: (l) => lines.push(l),
+    });
     pusher.start();
     for (let i = 0; i < 3; i++) metrics.sent();
     metrics.acked(12);

@@ -32,7 +32,11 @@ export interface RemoteWriteStats {
 }
 
 /** The versions Prometheus' receiver checks for; the package sends neither by itself. */
-const PROTOCOL_HEADERS = { 'Content-Encoding': 'snappy', 'X-Prometheus-Remote-Write-Version': '0.1.0', 'User-Agent': 'chatload-load-driver' };
+const PROTOCOL_HEADERS = {
+  'Content-Encoding': 'snappy',
+  'X-Prometheus-Remote-Write-Version': '0.1.0',
+  'User-Agent': 'chatload-load-driver',
+};
 
 export class RemoteWritePusher {
   readonly stats: RemoteWriteStats = { pushes: 0, failures: 0, lastError: undefined };
@@ -80,7 +84,8 @@ export class RemoteWritePusher {
     try {
       const series = await registryTimeseries(this.registry, this.options.labels ?? {}, Date.now());
       const result = await pushTimeseries(series, { url: this.options.url, headers: PROTOCOL_HEADERS, fetch: fetchWithTimeout });
-      if (result.status < 200 || result.status >= 300) throw new Error(`${result.status} ${result.statusText}: ${(result.errorMessage ?? '').trim().slice(0, 200)}`);
+      if (result.status < 200 || result.status >= 300)
+        throw new Error(`${result.status} ${result.statusText}: ${(result.errorMessage ?? '').trim().slice(0, 200)}`);
     } catch (error) {
       this.fail((error as Error).message);
     }

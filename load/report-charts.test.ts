@@ -25,7 +25,9 @@ describe('the load report charts', () => {
     observer.driverLag(3.5);
     const charts = loadReportCharts(series, SUMMARY, 1);
     const titles = charts.map((c) => c.title);
-    expect(titles).toEqual(expect.arrayContaining(['Throughput', 'errors', 'deliver latency', 'connections', 'driver event-loop lag p99 (ms)']));
+    expect(titles).toEqual(
+      expect.arrayContaining(['Throughput', 'errors', 'deliver latency', 'connections', 'driver event-loop lag p99 (ms)']),
+    );
     expect(titles).not.toContain('offered msgs/s');
     const throughput = charts.find((c) => c.title === 'Throughput')!;
     expect(throughput.series.map((s) => s.name)).toEqual(['offered', 'sent', 'delivered']);

@@ -57,7 +57,10 @@ export async function runLoad(scenario: Scenario, options: RunLoadOptions = {}):
   // Verdicts: the invariants over the history, then the objectives; then the summary.
   run.phase.enter('check');
   const check = checkRunHistory(run);
-  const judged = await judgeObjectives(run, check, { connectAttempts: live.connect.attempts + live.settle.reconnectAttempts, trafficStartMs: live.traffic.startMs });
+  const judged = await judgeObjectives(run, check, {
+    connectAttempts: live.connect.attempts + live.settle.reconnectAttempts,
+    trafficStartMs: live.traffic.startMs,
+  });
   const summary = buildRunSummary(run, { ...live, pushesRecorded, check, judged, wallS: (performance.now() - wallStartMs) / 1000 });
   run.measurements.destroy();
   run.encryption?.destroy();

@@ -19,7 +19,9 @@ export interface ScheduleOptions {
  * driver or system that falls behind shows it as latency (no coordinated omission).
  * Resolves with the number of messages scheduled.
  */
-export async function runOpenModelSchedule(options: ScheduleOptions): Promise<{ scheduled: number; startedAtMs: number; endedAtMs: number }> {
+export async function runOpenModelSchedule(
+  options: ScheduleOptions,
+): Promise<{ scheduled: number; startedAtMs: number; endedAtMs: number }> {
   const startedAtMs = nowEpochMs();
   const endAtMs = startedAtMs + options.durationS * 1000;
   let integratedUpToMs = startedAtMs;

@@ -43,7 +43,15 @@ describe('sharded run', () => {
         expect(r.summary.quiesced).toBe(true);
       }
       expect(samples.length).toBeGreaterThanOrEqual(3);
-      const header = (shard: string, events: number) => ({ format: 'chatload-history' as const, version: 1 as const, scenario: 'sharded', run_id: common.runId, shard, seed: 3, events });
+      const header = (shard: string, events: number) => ({
+        format: 'chatload-history' as const,
+        version: 1 as const,
+        scenario: 'sharded',
+        run_id: common.runId,
+        shard,
+        seed: 3,
+        events,
+      });
       const shards = [
         { header: header('0/2', a.history.length), events: a.history },
         { header: header('1/2', b.history.length), events: b.history },

@@ -39,7 +39,11 @@ describe('--slo overrides', () => {
 
 describe('evaluating objectives', () => {
   it('passes latencies strictly below the target, counts at or below it', () => {
-    const measured = { latency: { ack: empty, deliver: { ...empty, p99: 120, count: 10 }, receipt: empty, upload: empty }, violations: 0, errorRate: 0.01 };
+    const measured = {
+      latency: { ack: empty, deliver: { ...empty, p99: 120, count: 10 }, receipt: empty, upload: empty },
+      violations: 0,
+      errorRate: 0.01,
+    };
     const objectives = evaluateObjectives(
       [
         { name: 'deliver.p99', limit: 200 },
@@ -55,7 +59,11 @@ describe('evaluating objectives', () => {
 
   it('fails an objective that measured nothing', () => {
     expect(judge({ name: 'ack.p99', limit: 1000 }, null).passed).toBe(false);
-    const objectives = evaluateObjectives([{ name: 'ack.p99', limit: 1000 }], { latency: { ack: empty, deliver: empty, receipt: empty, upload: empty }, violations: 0, errorRate: 0 });
+    const objectives = evaluateObjectives([{ name: 'ack.p99', limit: 1000 }], {
+      latency: { ack: empty, deliver: empty, receipt: empty, upload: empty },
+      violations: 0,
+      errorRate: 0,
+    });
     expect(objectives[0]).toMatchObject({ actual: null, passed: false });
   });
 });

@@ -76,7 +76,8 @@ function parseLimit(name: string, raw: string): number {
   if (name === 'error.rate') {
     const match = /^(\d+(?:\.\d+)?|\.\d+)\s*(%)?$/.exec(raw);
     const value = match ? Number(match[1]) / (match[2] ? 100 : 1) : NaN;
-    if (!(value >= 0 && value <= 1)) throw new SloSpecError(`error.rate takes a ratio 0..1 or a percentage (e.g. 0.01 or 1%), not "${raw}"`);
+    if (!(value >= 0 && value <= 1))
+      throw new SloSpecError(`error.rate takes a ratio 0..1 or a percentage (e.g. 0.01 or 1%), not "${raw}"`);
     return value;
   }
   if (!/^\d+$/.test(raw)) throw new SloSpecError(`${name} takes a whole number, not "${raw}"`);

@@ -6,7 +6,14 @@ describe('decryption judged like an invariant', () => {
   it('a decrypt failure makes the run exit 1 and shows its witness', () => {
     const invariants = summarizeViolations(['durability', 'order'], [], 0);
     addDecryptionInvariant(invariants, 3, [
-      { device: 'r-u1/phone', conversationId: 'd:r-u1:r-u2', seq: 7, sender: 'r-u2/phone', code: 'DECRYPT_FAILED', message: 'the message did not decrypt or authenticate' },
+      {
+        device: 'r-u1/phone',
+        conversationId: 'd:r-u1:r-u2',
+        seq: 7,
+        sender: 'r-u2/phone',
+        code: 'DECRYPT_FAILED',
+        message: 'the message did not decrypt or authenticate',
+      },
     ]);
     expect(invariants.violations).toBe(3);
     expect(invariants.checked).toContain('decryption');

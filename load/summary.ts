@@ -110,7 +110,11 @@ export function buildLoadSummary(input: LoadSummaryInput): RunSummary {
  * encrypted device received in an encrypted conversation must decrypt, else the run exits 1. The
  * checker cannot see it (the history holds ciphertext), so it is added to its results here.
  */
-export function addDecryptionInvariant(invariants: RunSummary['invariants'], failureCount: number, failures: readonly DecryptFailure[]): void {
+export function addDecryptionInvariant(
+  invariants: RunSummary['invariants'],
+  failureCount: number,
+  failures: readonly DecryptFailure[],
+): void {
   invariants.checked = [...invariants.checked, 'decryption' as never];
   invariants.violations += failureCount;
   for (const f of failures) {
@@ -134,7 +138,8 @@ function roundedReport(report: EncryptionReport): EncryptionReport {
 export function formatEncryption(summary: RunSummary): string | undefined {
   const e = summary.encryption as EncryptionReport | undefined;
   if (!e) return undefined;
-  const ms = (f: EncryptionReport['encrypt_ms']) => `p50 ${f.p50.toFixed(2)}  p99 ${f.p99.toFixed(2)}  max ${f.max.toFixed(2)} (${f.count})`;
+  const ms = (f: EncryptionReport['encrypt_ms']) =>
+    `p50 ${f.p50.toFixed(2)}  p99 ${f.p99.toFixed(2)}  max ${f.max.toFixed(2)} (${f.count})`;
   return [
     `encryption (MLS)  ${e.users} users, ${e.devices} devices, ${e.conversations.direct} 1:1 + ${e.conversations.groups} groups; setup ${e.setup_s} s`,
     `  sent ${e.messages_sent}  decrypted ${e.messages_decrypted}  decrypt failures ${e.decrypt_failures}`,

@@ -1,4 +1,13 @@
-import { base64ToText, directConversationId, isChatClientError, uploadMedia, type ConversationEvent, type ReceiptInfo, type SendResult, type Via } from '../sdk/index.js';
+import {
+  base64ToText,
+  directConversationId,
+  isChatClientError,
+  uploadMedia,
+  type ConversationEvent,
+  type ReceiptInfo,
+  type SendResult,
+  type Via,
+} from '../sdk/index.js';
 import { MlsSessionError, uploadEncryptedMedia, type EncryptedMedia } from '../sdk/mls/index.js';
 import type { Scenario } from '../scenarios/format/index.js';
 import type { Random } from '../system/ports/random.js';
@@ -151,7 +160,8 @@ export class TrafficGenerator {
       return;
     }
     // An encrypted conversation's messages are timed when decrypted, by the encryption layer.
-    if (!this.o.encryption?.onEvent(device, event, via)) this.o.measurements.onDeliver(via, scheduledTimeOf(base64ToText(event.bodyBase64)), nowEpochMs());
+    if (!this.o.encryption?.onEvent(device, event, via))
+      this.o.measurements.onDeliver(via, scheduledTimeOf(base64ToText(event.bodyBase64)), nowEpochMs());
     const reads = this.o.scenario.traffic.reads;
     if (this.stopped || this.o.random.nextFloat() >= reads.share) return;
     const client = device.client;
@@ -173,7 +183,8 @@ export class TrafficGenerator {
     if (!queue) return;
     const now = nowEpochMs();
     let covered = 0;
-    while (covered < queue.length && queue[covered]!.seq <= receipt.upToSeq) this.o.measurements.onReceipt(queue[covered++]!.scheduledAtMs, now);
+    while (covered < queue.length && queue[covered]!.seq <= receipt.upToSeq)
+      this.o.measurements.onReceipt(queue[covered++]!.scheduledAtMs, now);
     if (covered > 0) queue.splice(0, covered);
   }
 
@@ -202,8 +213,9 @@ export class TrafficGenerator {
     device.sentTo.add(conversationId);
     const body = messageBody(scheduledAtMs, sizeBytes, this.o.plaintextMarker);
     const encryption = this.o.encryption;
-    const sending: Promise<SendResult> =
-      encryption?.isEncryptedConversation(conversationId) ? encryption.send(device, conversationId, body, media?.encrypted) : client.send(conversationId, body, media?.plain);
+    const sending: Promise<SendResult> = encryption?.isEncryptedConversation(conversationId)
+      ? encryption.send(device, conversationId, body, media?.encrypted)
+      : client.send(conversationId, body, media?.plain);
     sending.then(
       (result) => {
         m.onAck(scheduledAtMs, nowEpochMs());

@@ -20,7 +20,10 @@ describe('formatReportNumber', () => {
   });
 
   it('is what report tables show', () => {
-    const html = renderHtmlReport({ title: 't', tables: [{ title: 'Simulator', columns: ['figure', 'value'], rows: [['cassandra utilisation', 0.0035]] }] });
+    const html = renderHtmlReport({
+      title: 't',
+      tables: [{ title: 'Simulator', columns: ['figure', 'value'], rows: [['cassandra utilisation', 0.0035]] }],
+    });
     expect(html).toContain('<td class="num">0.0035</td>');
   });
 });

@@ -5,7 +5,12 @@
 export type { ChartPoint, ChartSeries, ChartThreshold, HtmlReportInput, ReportChart, ReportFault, ReportTable } from './report-input.js';
 export { EXIT_CODE_MEANINGS, renderHtmlReport, renderTable } from './render-html-report.js';
 export { writeHtmlReport } from './write-html-report.js';
-export { TIME_SERIES_DEFAULTS, TimeSeriesRecorder, type RecorderChartOptions, type TimeSeriesRecorderOptions } from './time-series-recorder.js';
+export {
+  TIME_SERIES_DEFAULTS,
+  TimeSeriesRecorder,
+  type RecorderChartOptions,
+  type TimeSeriesRecorderOptions,
+} from './time-series-recorder.js';
 export { CHART_LAYOUT, chartXDomain, renderChartSvg, xPixelOf } from './svg-chart.js';
 export { ReportErrorCodes, type ReportErrorCode } from './report-error-codes.js';
 export { escapeText } from './escape.js';

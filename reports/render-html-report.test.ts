@@ -56,8 +56,34 @@ describe('renderHtmlReport', () => {
     const html = renderHtmlReport({
       title: 'smoke run',
       summary: summary({ faults: [{ kind: 'gateway_crash', target: 'gateway-1', at_s: 20, healed_s: 30, recovered_s: 34 }] }),
-      charts: [chart0to100, { title: 'deliver latency', unit: 'ms', yLog: true, series: [{ name: 'p99', points: [[0, 5], [1, 80], [2, 400]] }] }],
-      tables: [{ title: 'per gateway', columns: ['gateway', 'sessions'], rows: [['gateway-0', 120], ['gateway-1', 80]] }],
+      charts: [
+        chart0to100,
+        {
+          title: 'deliver latency',
+          unit: 'ms',
+          yLog: true,
+          series: [
+            {
+              name: 'p99',
+              points: [
+                [0, 5],
+                [1, 80],
+                [2, 400],
+              ],
+            },
+          ],
+        },
+      ],
+      tables: [
+        {
+          title: 'per gateway',
+          columns: ['gateway', 'sessions'],
+          rows: [
+            ['gateway-0', 120],
+            ['gateway-1', 80],
+          ],
+        },
+      ],
       notes: ['a note'],
     });
     const { document, errors } = parseStrict(html);
@@ -89,7 +115,21 @@ describe('renderHtmlReport', () => {
         faults: [{ kind: evil, target: evil, at_s: 1, healed_s: 2, recovered_s: null }],
         extra_key: evil,
       }),
-      charts: [{ title: evil, unit: evil, series: [{ name: evil, points: [[0, 1], [1, 2]] }] }],
+      charts: [
+        {
+          title: evil,
+          unit: evil,
+          series: [
+            {
+              name: evil,
+              points: [
+                [0, 1],
+                [1, 2],
+              ],
+            },
+          ],
+        },
+      ],
       tables: [{ title: evil, columns: [evil], rows: [[evil]] }],
       notes: [evil],
       error: evil,
@@ -119,7 +159,11 @@ describe('renderHtmlReport', () => {
     const html = renderHtmlReport({
       title: 't',
       summary: summary({
-        invariants: { checked: ['durability', 'order'], violations: 3, witnesses: [{ invariant: 'order', message: 'seq 4 before seq 3', witness: 'deliver seq 4\ndeliver seq 3' }] },
+        invariants: {
+          checked: ['durability', 'order'],
+          violations: 3,
+          witnesses: [{ invariant: 'order', message: 'seq 4 before seq 3', witness: 'deliver seq 4\ndeliver seq 3' }],
+        },
         slo: { passed: false, objectives: [{ name: 'deliver.p99', target: '< 200 ms', actual: 250, passed: false }] },
       }),
     });
@@ -165,7 +209,9 @@ describe('renderHtmlReport', () => {
       charts: [chart0to100],
     });
     expect(html).toContain('class="fault-band"');
-    expect(html).toMatch(/<td>gateway_crash<\/td><td>gateway-1<\/td><td class="num">10 s<\/td><td class="num">15 s<\/td><td class="num">16 s<\/td><td class="num">1 s<\/td>/);
+    expect(html).toMatch(
+      /<td>gateway_crash<\/td><td>gateway-1<\/td><td class="num">10 s<\/td><td class="num">15 s<\/td><td class="num">16 s<\/td><td class="num">1 s<\/td>/,
+    );
   });
 
   it('handles empty charts, empty series, gaps and non-positive values on a log axis', () => {
@@ -175,8 +221,37 @@ describe('renderHtmlReport', () => {
       charts: [
         { title: 'nothing', unit: 'ms', series: [] },
         { title: 'empty series', unit: 'ms', series: [{ name: 'p99', points: [] }] },
-        { title: 'all gaps', unit: 'ms', yLog: true, series: [{ name: 'p99', points: [[0, null], [1, 0], [2, -3]] }] },
-        { title: 'gap', unit: 'ms', series: [{ name: 'p50', points: [[0, 1], [1, 2], [2, null], [3, 4], [4, 5]] }] },
+        {
+          title: 'all gaps',
+          unit: 'ms',
+          yLog: true,
+          series: [
+            {
+              name: 'p99',
+              points: [
+                [0, null],
+                [1, 0],
+                [2, -3],
+              ],
+            },
+          ],
+        },
+        {
+          title: 'gap',
+          unit: 'ms',
+          series: [
+            {
+              name: 'p50',
+              points: [
+                [0, 1],
+                [1, 2],
+                [2, null],
+                [3, 4],
+                [4, 5],
+              ],
+            },
+          ],
+        },
       ],
     });
     expect(parseStrict(html).errors).toEqual([]);
@@ -193,7 +268,16 @@ describe('reference lines and fault names on charts', () => {
     title: 'deliver latency',
     unit: 'ms',
     yLog: true,
-    series: [{ name: 'deliver p99', points: [[0, 12], [1, 40], [2, 30]] }],
+    series: [
+      {
+        name: 'deliver p99',
+        points: [
+          [0, 12],
+          [1, 40],
+          [2, 30],
+        ],
+      },
+    ],
     thresholds: [{ label: 'SLO deliver p99 < 200 ms', value: 200 }],
   };
 
@@ -205,12 +289,20 @@ describe('reference lines and fault names on charts', () => {
     const y = Number(attr(line, 'y1'));
     expect(y).toBeGreaterThanOrEqual(CHART_LAYOUT.marginTopPx);
     expect(y).toBeLessThan(CHART_LAYOUT.heightPx - CHART_LAYOUT.marginBottomPx);
-    expect(elements(document).filter((e) => hasClass(e, 'threshold-label')).map((e) => (e.childNodes[0] as { value?: string }).value)).toEqual(['SLO deliver p99 < 200 ms']);
+    expect(
+      elements(document)
+        .filter((e) => hasClass(e, 'threshold-label'))
+        .map((e) => (e.childNodes[0] as { value?: string }).value),
+    ).toEqual(['SLO deliver p99 < 200 ms']);
     expect(html).toContain('<span class="swatch threshold-swatch"></span>SLO deliver p99 &lt; 200 ms');
   });
 
   it('name each fault at the top of its band', () => {
-    const html = renderHtmlReport({ title: 't', charts: [chart], faults: [{ kind: 'gateway_crash', target: 'gateway-1', at_s: 1, healed_s: 2, recovered_s: null }] });
+    const html = renderHtmlReport({
+      title: 't',
+      charts: [chart],
+      faults: [{ kind: 'gateway_crash', target: 'gateway-1', at_s: 1, healed_s: 2, recovered_s: null }],
+    });
     const labels = elements(parseStrict(html).document).filter((e) => hasClass(e, 'fault-label'));
     expect(labels.map((e) => (e.childNodes[0] as { value?: string }).value)).toEqual(['gateway_crash gateway-1']);
   });
@@ -232,8 +324,13 @@ describe('the latency table', () => {
   it('adds the live driver’s receipt latency, saying what it includes, and upload latency only when media was sent', () => {
     const receipts = { p50: 40, p95: 900, p99: 20_000, p999: 25_000, max: 26_000 };
     const none = { p50: 0, p95: 0, p99: 0, p999: 0, max: 0 };
-    const html = renderHtmlReport({ title: 't', summary: summary({ kind: 'load', receipt_latency_ms: receipts, upload_latency_ms: none }) });
-    expect(html).toContain('<td>send → delivered receipt at the sender (includes time the recipient spent offline)</td><td class="num">40</td>');
+    const html = renderHtmlReport({
+      title: 't',
+      summary: summary({ kind: 'load', receipt_latency_ms: receipts, upload_latency_ms: none }),
+    });
+    expect(html).toContain(
+      '<td>send → delivered receipt at the sender (includes time the recipient spent offline)</td><td class="num">40</td>',
+    );
     expect(html).not.toContain('media upload');
     expect(renderHtmlReport({ title: 't', summary: summary() })).not.toContain('delivered receipt');
   });

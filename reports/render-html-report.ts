@@ -23,7 +23,19 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<number, string>> = Object.freez
 
 const INTERRUPTED_CODES: ReadonlySet<number> = new Set(Object.values(INTERRUPTED_EXIT_CODES));
 
-const SHARED_KEYS = new Set(['kind', 'scenario', 'seed', 'users', 'devices', 'messages', 'latency_ms', 'invariants', 'slo', 'faults', 'wall_s']);
+const SHARED_KEYS = new Set([
+  'kind',
+  'scenario',
+  'seed',
+  'users',
+  'devices',
+  'messages',
+  'latency_ms',
+  'invariants',
+  'slo',
+  'faults',
+  'wall_s',
+]);
 
 const fmt = formatReportNumber;
 
@@ -44,7 +56,14 @@ function verdictSection(input: HtmlReportInput): string {
   if (code === undefined) {
     html = `<div class="verdict none"><span class="badge">NO VERDICT</span><span>this page is not a run</span></div>`;
   } else {
-    const label = code === ExitCodes.OK ? 'PASS' : code === ExitCodes.COULD_NOT_RUN ? 'COULD NOT RUN' : INTERRUPTED_CODES.has(code) ? 'INTERRUPTED' : 'FAIL';
+    const label =
+      code === ExitCodes.OK
+        ? 'PASS'
+        : code === ExitCodes.COULD_NOT_RUN
+          ? 'COULD NOT RUN'
+          : INTERRUPTED_CODES.has(code)
+            ? 'INTERRUPTED'
+            : 'FAIL';
     const meaning = EXIT_CODE_MEANINGS[code] ?? 'unknown exit code';
     const tone = code === ExitCodes.OK ? 'pass' : INTERRUPTED_CODES.has(code) ? 'interrupted' : 'fail';
     html = `<div class="verdict ${tone}" data-exit-code="${code}"><span class="badge">${label}</span><span>exit ${code}: ${escapeText(meaning)}</span></div>`;
@@ -128,7 +147,10 @@ function invariantsSection(summary: RunSummary): string {
     .join('');
   const total = `<p>${inv.violations === 0 ? 'No violations.' : `${escapeText(fmt(inv.violations))} violation(s) in total; ${inv.witnesses.length} shown below.`}</p>`;
   const witnesses = inv.witnesses
-    .map((w) => `<details class="witness"><summary>${escapeText(w.invariant)}: ${escapeText(w.message)}</summary><pre>${escapeText(w.witness)}</pre></details>`)
+    .map(
+      (w) =>
+        `<details class="witness"><summary>${escapeText(w.invariant)}: ${escapeText(w.message)}</summary><pre>${escapeText(w.witness)}</pre></details>`,
+    )
     .join('');
   return `<h2>Invariants</h2>${total}<table><thead><tr><th>invariant</th><th>result</th></tr></thead><tbody>${rows}</tbody></table>${witnesses}`;
 }
@@ -138,22 +160,34 @@ function faultTimeline(faults: readonly ReportFault[], domain: [number, number])
   const laneHeightPx = 22;
   const top = 4;
   const heightPx = top + faults.length * laneHeightPx + 24;
-  const out: string[] = [`<svg class="chart timeline" viewBox="0 0 ${CHART_LAYOUT.widthPx} ${heightPx}" role="img" aria-label="fault timeline">`];
+  const out: string[] = [
+    `<svg class="chart timeline" viewBox="0 0 ${CHART_LAYOUT.widthPx} ${heightPx}" role="img" aria-label="fault timeline">`,
+  ];
   faults.forEach((f, i) => {
     const y = top + i * laneHeightPx;
     const x0 = xPixelOf(f.at_s, domain);
     const x1 = xPixelOf(f.healed_s ?? domain[1], domain);
-    out.push(`<text class="lane-label" x="${CHART_LAYOUT.marginLeftPx - 6}" y="${y + 14}" text-anchor="end">${escapeText(f.target)}</text>`);
-    out.push(`<rect class="fault-bar" x="${x0.toFixed(1)}" y="${y + 3}" width="${Math.max(1, x1 - x0).toFixed(1)}" height="${laneHeightPx - 6}"><title>${escapeText(f.kind)}</title></rect>`);
+    out.push(
+      `<text class="lane-label" x="${CHART_LAYOUT.marginLeftPx - 6}" y="${y + 14}" text-anchor="end">${escapeText(f.target)}</text>`,
+    );
+    out.push(
+      `<rect class="fault-bar" x="${x0.toFixed(1)}" y="${y + 3}" width="${Math.max(1, x1 - x0).toFixed(1)}" height="${laneHeightPx - 6}"><title>${escapeText(f.kind)}</title></rect>`,
+    );
     if (f.recovered_s !== null && f.healed_s !== null && f.recovered_s > f.healed_s) {
       const xr = xPixelOf(f.recovered_s, domain);
-      out.push(`<rect class="recovery-bar" x="${x1.toFixed(1)}" y="${y + 3}" width="${(xr - x1).toFixed(1)}" height="${laneHeightPx - 6}"><title>recovering</title></rect>`);
+      out.push(
+        `<rect class="recovery-bar" x="${x1.toFixed(1)}" y="${y + 3}" width="${(xr - x1).toFixed(1)}" height="${laneHeightPx - 6}"><title>recovering</title></rect>`,
+      );
     }
   });
   const axisY = top + faults.length * laneHeightPx + 2;
-  out.push(`<line class="axis" x1="${CHART_LAYOUT.marginLeftPx}" x2="${CHART_LAYOUT.widthPx - CHART_LAYOUT.marginRightPx}" y1="${axisY}" y2="${axisY}"/>`);
+  out.push(
+    `<line class="axis" x1="${CHART_LAYOUT.marginLeftPx}" x2="${CHART_LAYOUT.widthPx - CHART_LAYOUT.marginRightPx}" y1="${axisY}" y2="${axisY}"/>`,
+  );
   out.push(`<text class="tick" x="${CHART_LAYOUT.marginLeftPx}" y="${axisY + 14}">${escapeText(fmt(domain[0]))} s</text>`);
-  out.push(`<text class="tick" x="${CHART_LAYOUT.widthPx - CHART_LAYOUT.marginRightPx}" y="${axisY + 14}" text-anchor="end">${escapeText(fmt(domain[1]))} s</text>`);
+  out.push(
+    `<text class="tick" x="${CHART_LAYOUT.widthPx - CHART_LAYOUT.marginRightPx}" y="${axisY + 14}" text-anchor="end">${escapeText(fmt(domain[1]))} s</text>`,
+  );
   out.push('</svg>');
   return out.join('');
 }
@@ -198,7 +232,8 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   if (faults.length > 0) parts.push(faultsSection(faults, charts));
   if (charts.length > 0) parts.push('<h2>Over time</h2>', ...charts.map((c) => renderChartSvg(c, faults)));
   if (input.tables && input.tables.length > 0) parts.push('<h2>Tables</h2>', ...input.tables.map(renderTable));
-  if (input.notes && input.notes.length > 0) parts.push(`<h2>Notes</h2><ul class="notes">${input.notes.map((n) => `<li>${escapeText(n)}</li>`).join('')}</ul>`);
+  if (input.notes && input.notes.length > 0)
+    parts.push(`<h2>Notes</h2><ul class="notes">${input.notes.map((n) => `<li>${escapeText(n)}</li>`).join('')}</ul>`);
   if (summary) parts.push(otherKeysSection(summary));
   return [
     '<!doctype html>',

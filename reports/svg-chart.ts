@@ -74,7 +74,9 @@ function yScaleFor(chart: ReportChart) {
     if (!Number.isFinite(min)) return scaleLog().domain([1, 10]).range([plotBottom, plotTop]);
     const lo = Math.pow(10, Math.floor(Math.log10(min)));
     const hi = Math.pow(10, Math.ceil(Math.log10(max)));
-    return scaleLog().domain([lo, hi > lo ? hi : lo * 10]).range([plotBottom, plotTop]);
+    return scaleLog()
+      .domain([lo, hi > lo ? hi : lo * 10])
+      .range([plotBottom, plotTop]);
   }
   if (!Number.isFinite(min)) return scaleLinear().domain([0, 1]).range([plotBottom, plotTop]);
   // Rates, depths and latencies read best from a zero baseline.
@@ -92,7 +94,10 @@ const CLOCK_TICK_STEPS_S = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 216
  * The x axis: seconds with nice ticks for short runs; for long ones (an hour of peak traffic) ticks
  * on whole minutes or hours, labelled m:ss or h:mm, which a reader can place in the run at a glance.
  */
-export function timeAxis(domain: readonly [number, number], tickCount = CHART_LAYOUT.xTicks): { ticks: number[]; format: (s: number) => string; label: string } {
+export function timeAxis(
+  domain: readonly [number, number],
+  tickCount = CHART_LAYOUT.xTicks,
+): { ticks: number[]; format: (s: number) => string; label: string } {
   const span = domain[1] - domain[0];
   if (span < CLOCK_AXIS_FROM_S) {
     return { ticks: scaleLinear().domain(domain).ticks(tickCount), format: formatTick, label: 'seconds' };
@@ -102,7 +107,8 @@ export function timeAxis(domain: readonly [number, number], tickCount = CHART_LA
   for (let t = Math.ceil(domain[0] / step) * step; t <= domain[1]; t += step) ticks.push(t);
   const hours = domain[1] >= 3600;
   const two = (n: number) => String(n).padStart(2, '0');
-  const format = (s: number) => (hours ? `${Math.floor(s / 3600)}:${two(Math.floor((s % 3600) / 60))}` : `${Math.floor(s / 60)}:${two(Math.round(s % 60))}`);
+  const format = (s: number) =>
+    hours ? `${Math.floor(s / 3600)}:${two(Math.floor((s % 3600) / 60))}` : `${Math.floor(s / 60)}:${two(Math.round(s % 60))}`;
   return { ticks, format, label: hours ? 'time (h:mm)' : 'time (m:ss)' };
 }
 
@@ -166,7 +172,9 @@ export function renderChartSvg(chart: ReportChart, faults: readonly ReportFault[
   }
   out.push(`<line class="axis" x1="${plotLeft}" x2="${plotRight}" y1="${plotBottom}" y2="${plotBottom}"/>`);
   out.push(`<line class="axis" x1="${plotLeft}" x2="${plotLeft}" y1="${plotTop}" y2="${plotBottom}"/>`);
-  out.push(`<text class="axis-label" x="${(plotLeft + plotRight) / 2}" y="${CHART_LAYOUT.heightPx - 4}" text-anchor="middle">${xAxis.label}</text>`);
+  out.push(
+    `<text class="axis-label" x="${(plotLeft + plotRight) / 2}" y="${CHART_LAYOUT.heightPx - 4}" text-anchor="middle">${xAxis.label}</text>`,
+  );
   out.push(
     `<text class="axis-label" transform="translate(12 ${(plotTop + plotBottom) / 2}) rotate(-90)" text-anchor="middle">${escapeText(chart.unit)}${yLog ? ' (log)' : ''}</text>`,
   );
@@ -211,8 +219,13 @@ export function renderChartSvg(chart: ReportChart, faults: readonly ReportFault[
   });
   out.push('</svg>');
   const legend = [
-    ...chart.series.map((s, i) => `<span class="legend-item"><span class="swatch" style="background:${SERIES_COLOURS[i % SERIES_COLOURS.length]}"></span>${escapeText(s.name)}</span>`),
-    ...(chart.thresholds ?? []).map((t) => `<span class="legend-item"><span class="swatch threshold-swatch"></span>${escapeText(t.label)}</span>`),
+    ...chart.series.map(
+      (s, i) =>
+        `<span class="legend-item"><span class="swatch" style="background:${SERIES_COLOURS[i % SERIES_COLOURS.length]}"></span>${escapeText(s.name)}</span>`,
+    ),
+    ...(chart.thresholds ?? []).map(
+      (t) => `<span class="legend-item"><span class="swatch threshold-swatch"></span>${escapeText(t.label)}</span>`,
+    ),
   ].join('');
   const empty = chart.series.every((s) => !s.points.some(defined)) ? '<p class="empty">no data points</p>' : '';
   return `<figure class="chart-figure"><figcaption>${escapeText(chart.title)} <span class="unit">(${escapeText(chart.unit)})</span></figcaption>${out.join('')}<div class="legend">${legend}</div>${empty}</figure>`;

@@ -20,7 +20,12 @@ describe('TimeSeriesRecorder', () => {
     for (let k = 0; k < 10; k++) r.count('sent', 0.05 + k * 0.09);
     r.count('sent', 1.5, 20);
     r.count('sent', 3.99, 5);
-    expect(r.rateSeries('sent').points).toEqual([[0.5, 10], [1.5, 20], [2.5, 0], [3.5, 5]]);
+    expect(r.rateSeries('sent').points).toEqual([
+      [0.5, 10],
+      [1.5, 20],
+      [2.5, 0],
+      [3.5, 5],
+    ]);
   });
 
   it('divides by the interval, and by the part of the last bucket that ran when untilS is given', () => {
@@ -28,11 +33,23 @@ describe('TimeSeriesRecorder', () => {
     r.count('sent', 0.5, 10);
     r.count('sent', 2.1, 4);
     r.count('sent', 4.2, 3);
-    expect(r.rateSeries('sent').points).toEqual([[1, 5], [3, 2], [5, 1.5]]);
+    expect(r.rateSeries('sent').points).toEqual([
+      [1, 5],
+      [3, 2],
+      [5, 1.5],
+    ]);
     // The run ended at 4.5 s: the last bucket ran for half a second.
-    expect(r.rateSeries('sent', { untilS: 4.5 }).points).toEqual([[1, 5], [3, 2], [5, 6]]);
+    expect(r.rateSeries('sent', { untilS: 4.5 }).points).toEqual([
+      [1, 5],
+      [3, 2],
+      [5, 6],
+    ]);
     // A counter never touched still spans the run, at 0.
-    expect(r.rateSeries('errors', { untilS: 4.5 }).points).toEqual([[1, 0], [3, 0], [5, 0]]);
+    expect(r.rateSeries('errors', { untilS: 4.5 }).points).toEqual([
+      [1, 0],
+      [3, 0],
+      [5, 0],
+    ]);
   });
 
   it('spans deliveries that land after the traffic ends instead of dividing them by a sliver of a second', () => {
@@ -71,7 +88,11 @@ describe('TimeSeriesRecorder', () => {
     expect(p50[1]).toEqual([1.5, null]);
     expect(p99[2]![1]).toBeGreaterThanOrEqual(199);
     expect(p99[2]![1]).toBeLessThanOrEqual(202);
-    expect(r.latencyCountSeries('deliver').points).toEqual([[0.5, 100], [1.5, 0], [2.5, 10]]);
+    expect(r.latencyCountSeries('deliver').points).toEqual([
+      [0.5, 100],
+      [1.5, 0],
+      [2.5, 10],
+    ]);
   });
 
   it('keeps sub-millisecond latencies and clamps ones above latencyMsMax', () => {
@@ -90,8 +111,16 @@ describe('TimeSeriesRecorder', () => {
     r.gauge('inbox depth', 0.9, 2);
     r.gauge('inbox depth', 0.5, 9); // recorded late, but not the last in time
     r.gauge('inbox depth', 2.2, 7);
-    expect(r.gaugeSeries('inbox depth', 'last').points).toEqual([[0.5, 2], [1.5, null], [2.5, 7]]);
-    expect(r.gaugeSeries('inbox depth', 'max').points).toEqual([[0.5, 9], [1.5, null], [2.5, 7]]);
+    expect(r.gaugeSeries('inbox depth', 'last').points).toEqual([
+      [0.5, 2],
+      [1.5, null],
+      [2.5, 7],
+    ]);
+    expect(r.gaugeSeries('inbox depth', 'max').points).toEqual([
+      [0.5, 9],
+      [1.5, null],
+      [2.5, 7],
+    ]);
   });
 
   it('stays within bucketsMax by merging neighbours and doubling the interval', () => {
@@ -102,8 +131,18 @@ describe('TimeSeriesRecorder', () => {
       r.gauge('depth', s + 0.5, s);
     }
     expect(r.intervalS).toBe(2);
-    expect(r.rateSeries('sent').points).toEqual([[1, 10], [3, 10], [5, 10], [7, 10]]);
-    expect(r.gaugeSeries('depth', 'last').points).toEqual([[1, 1], [3, 3], [5, 5], [7, 7]]);
+    expect(r.rateSeries('sent').points).toEqual([
+      [1, 10],
+      [3, 10],
+      [5, 10],
+      [7, 10],
+    ]);
+    expect(r.gaugeSeries('depth', 'last').points).toEqual([
+      [1, 1],
+      [3, 3],
+      [5, 5],
+      [7, 7],
+    ]);
     const p50 = r.latencySeries('deliver', 50).points.map((p) => Math.round(p[1] ?? -1));
     expect(p50).toEqual([10, 10, 100, 100]);
     expect(r.latencyCountSeries('deliver').points.map((p) => p[1])).toEqual([2, 2, 2, 2]);

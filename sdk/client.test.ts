@@ -23,7 +23,6 @@ function sentFrame(conversationId: string, clientMessageId: string, seq: number,
   return { type: 'sent' as const, rid, conversationId, clientMessageId, seq, serverTimeMs: 2_000_000, duplicate: false };
 }
 
-
 /** A client whose token provider numbers its tokens, connected once and then dropped (1006). */
 async function connectedThenDropped() {
   let calls = 0;
@@ -200,7 +199,14 @@ describe('ordering and de-duplication', () => {
     t.conn.push(eventFrame(message(DM, 1)));
     const sending = t.client.send(DM, 'logged');
     const send = t.conn.lastOfType('send')!;
-    t.conn.push({ type: 'queued', rid: send.rid, conversationId: DM, clientMessageId: String(send.clientMessageId), serverTimeMs: 2_000_000, duplicate: false });
+    t.conn.push({
+      type: 'queued',
+      rid: send.rid,
+      conversationId: DM,
+      clientMessageId: String(send.clientMessageId),
+      serverTimeMs: 2_000_000,
+      duplicate: false,
+    });
     // The write-ahead log's replay numbers our message 3 and pushes it back; 2 is still on its way.
     t.conn.push(eventFrame({ ...message(DM, 3, 'alice'), senderDeviceId: 'phone', clientMessageId: String(send.clientMessageId) }));
     await expect(sending).resolves.toMatchObject({ seq: 3 });
@@ -224,7 +230,14 @@ describe('ordering and de-duplication', () => {
     const t = await connected();
     const sending = t.client.send(DM, 'logged');
     const send = t.conn.lastOfType('send')!;
-    t.conn.push({ type: 'queued', rid: send.rid, conversationId: DM, clientMessageId: String(send.clientMessageId), serverTimeMs: 2_000_000, duplicate: false });
+    t.conn.push({
+      type: 'queued',
+      rid: send.rid,
+      conversationId: DM,
+      clientMessageId: String(send.clientMessageId),
+      serverTimeMs: 2_000_000,
+      duplicate: false,
+    });
     t.conn.push(eventFrame(message(DM, 2)));
     const syncs = t.conn.framesOfType('sync');
     expect(syncs).toEqual([{ type: 'sync', rid: expect.any(String), conversationId: DM, afterSeq: 0, fromLink: true }]);
@@ -281,7 +294,14 @@ describe('ordering and de-duplication', () => {
     expect(t.seqs()).toEqual([]);
     const syncs = t.conn.framesOfType('sync');
     expect(syncs).toEqual([{ type: 'sync', rid: expect.any(String), conversationId: GROUP, afterSeq: 0, fromLink: true }]);
-    t.conn.push({ type: 'sync_result', rid: syncs[0]!.rid, conversationId: GROUP, events: [membership(GROUP, 5, 'added', ['alice'])], hasMore: false, lastSeq: 6 });
+    t.conn.push({
+      type: 'sync_result',
+      rid: syncs[0]!.rid,
+      conversationId: GROUP,
+      events: [membership(GROUP, 5, 'added', ['alice'])],
+      hasMore: false,
+      lastSeq: 6,
+    });
     expect(t.seqs()).toEqual([5, 6]);
     t.client.close();
   });
@@ -293,7 +313,9 @@ describe('ordering and de-duplication', () => {
     const t = await connected();
     t.conn.push(eventFrame(membership(GROUP, 5, 'added', ['alice'])));
     t.conn.push(eventFrame(message(GROUP, 6)));
-    expect(t.conn.framesOfType('sync')).toEqual([{ type: 'sync', rid: expect.any(String), conversationId: GROUP, afterSeq: 0, fromLink: true }]);
+    expect(t.conn.framesOfType('sync')).toEqual([
+      { type: 'sync', rid: expect.any(String), conversationId: GROUP, afterSeq: 0, fromLink: true },
+    ]);
     const cursorsBefore = t.client.getCursors();
     t.client.close();
     await flush();
@@ -311,7 +333,14 @@ describe('ordering and de-duplication', () => {
       if (event.seq === 2) t.client.close();
     });
     const sync = t.conn.lastOfType('sync')!;
-    t.conn.push({ type: 'sync_result', rid: sync.rid, conversationId: DM, events: [message(DM, 2), message(DM, 3), message(DM, 4)], hasMore: false, lastSeq: 5 });
+    t.conn.push({
+      type: 'sync_result',
+      rid: sync.rid,
+      conversationId: DM,
+      events: [message(DM, 2), message(DM, 3), message(DM, 4)],
+      hasMore: false,
+      lastSeq: 5,
+    });
     expect(t.seqs()).toEqual([1, 2]);
     expect(t.client.getCursors()).toEqual({ [DM]: 2 });
   });
@@ -332,7 +361,14 @@ describe('ordering and de-duplication', () => {
     conn.push({ type: 'event', queued: true, event: membership(GROUP, 5, 'added', ['alice']) });
     conn.push({ type: 'event', queued: true, event: message(GROUP, 6) });
     expect(t.events).toEqual([]);
-    conn.push({ type: 'sync_result', rid: syncs[0]!.rid, conversationId: GROUP, events: [membership(GROUP, 5, 'added', ['alice']), message(GROUP, 6)], hasMore: false, lastSeq: 6 });
+    conn.push({
+      type: 'sync_result',
+      rid: syncs[0]!.rid,
+      conversationId: GROUP,
+      events: [membership(GROUP, 5, 'added', ['alice']), message(GROUP, 6)],
+      hasMore: false,
+      lastSeq: 6,
+    });
     conn.push(eventFrame(message(GROUP, 7)));
     expect(t.seqs()).toEqual([5, 6, 7]);
     expect(first.rid).not.toBe(syncs[0]!.rid);
@@ -348,7 +384,14 @@ describe('ordering and de-duplication', () => {
     const syncs = t.conn.framesOfType('sync');
     expect(syncs).toEqual([{ type: 'sync', rid: expect.any(String), conversationId: DM, afterSeq: 1 }]);
 
-    t.conn.push({ type: 'sync_result', rid: syncs[0]!.rid, conversationId: DM, events: [message(DM, 2), message(DM, 3)], hasMore: true, lastSeq: 5 });
+    t.conn.push({
+      type: 'sync_result',
+      rid: syncs[0]!.rid,
+      conversationId: DM,
+      events: [message(DM, 2), message(DM, 3)],
+      hasMore: true,
+      lastSeq: 5,
+    });
     expect(t.seqs()).toEqual([1, 2, 3, 4]);
     expect(t.events.map((e) => e.via)).toEqual(['live', 'sync', 'live', 'live']);
     // One ack for the whole frame, at the highest seq it handed over.
@@ -356,7 +399,14 @@ describe('ordering and de-duplication', () => {
 
     const page2 = t.conn.framesOfType('sync')[1]!;
     expect(page2).toMatchObject({ conversationId: DM, afterSeq: 3 });
-    t.conn.push({ type: 'sync_result', rid: page2.rid, conversationId: DM, events: [message(DM, 4), message(DM, 5)], hasMore: false, lastSeq: 5 });
+    t.conn.push({
+      type: 'sync_result',
+      rid: page2.rid,
+      conversationId: DM,
+      events: [message(DM, 4), message(DM, 5)],
+      hasMore: false,
+      lastSeq: 5,
+    });
     expect(t.seqs()).toEqual([1, 2, 3, 4, 5]);
     expect(t.conn.framesOfType('sync')).toHaveLength(2);
     t.client.close();
@@ -387,7 +437,7 @@ describe('ordering and de-duplication', () => {
     t.client.close();
   });
 
-  it("counts its own sends as observed, without handing them to the app", async () => {
+  it('counts its own sends as observed, without handing them to the app', async () => {
     const t = await connected();
     const sentSeqs: number[] = [];
     t.client.on('sent', (r) => sentSeqs.push(r.seq));
@@ -556,7 +606,15 @@ describe('send', () => {
     t.client.on('retrying', (info) => retries.push(info));
     void t.client.send(DM, 'x');
     const frame = t.conn.lastOfType('send')!;
-    t.conn.push({ type: 'error', rid: frame.rid, code: 'OVERLOADED', message: 'busy', retryable: true, retryAfterMs: 700, inReplyTo: 'send' });
+    t.conn.push({
+      type: 'error',
+      rid: frame.rid,
+      code: 'OVERLOADED',
+      message: 'busy',
+      retryable: true,
+      retryAfterMs: 700,
+      inReplyTo: 'send',
+    });
     await flush();
     expect(retries).toEqual([{ conversationId: DM, clientMessageId: frame.clientMessageId, code: 'OVERLOADED', retryAfterMs: 700 }]);
     await t.clock.advance(699);
@@ -575,7 +633,15 @@ describe('send', () => {
     let lastAtMs = t.clock.nowMs();
     for (let refusal = 0; refusal < 7; refusal++) {
       const frames = t.conn.framesOfType('send');
-      t.conn.push({ type: 'error', rid: frames[frames.length - 1]!.rid, code: 'OVERLOADED', message: 'busy', retryable: true, retryAfterMs: 100, inReplyTo: 'send' });
+      t.conn.push({
+        type: 'error',
+        rid: frames[frames.length - 1]!.rid,
+        code: 'OVERLOADED',
+        message: 'busy',
+        retryable: true,
+        retryAfterMs: 100,
+        inReplyTo: 'send',
+      });
       while (t.conn.framesOfType('send').length === frames.length) await t.clock.advance(50);
       gapsMs.push(t.clock.nowMs() - lastAtMs);
       lastAtMs = t.clock.nowMs();
@@ -747,7 +813,17 @@ describe('history recording', () => {
         clientMessageId: 'bob-phone-1',
         via: 'live',
       },
-      { type: 'deliver', atMs: start, ...me, conversationId: GROUP, seq: 1, kind: 'membership', op: 'added', memberUserIds: ['alice'], via: 'live' },
+      {
+        type: 'deliver',
+        atMs: start,
+        ...me,
+        conversationId: GROUP,
+        seq: 1,
+        kind: 'membership',
+        op: 'added',
+        memberUserIds: ['alice'],
+        via: 'live',
+      },
       { type: 'send', atMs: start, ...me, conversationId: DM, clientMessageId: 'm-1', attempt: 1 },
       { type: 'ack', atMs: start + 10, ...me, conversationId: DM, clientMessageId: 'm-1', seq: 2 },
       { type: 'receipt', atMs: start + 10, ...me, conversationId: DM, state: 'read', upToSeq: 2, byUserId: 'bob', byDeviceId: 'bob-phone' },
@@ -768,11 +844,9 @@ describe('history recording', () => {
     receipt('read', 9);
     receipt('delivered', 12);
     expect(seen).toEqual([11, 9, 12]);
-    expect(t.history.events.filter((e) => e.type === 'receipt').map((e) => (e.type === 'receipt' ? `${e.state}:${e.upToSeq}` : ''))).toEqual([
-      'delivered:11',
-      'read:9',
-      'delivered:12',
-    ]);
+    expect(
+      t.history.events.filter((e) => e.type === 'receipt').map((e) => (e.type === 'receipt' ? `${e.state}:${e.upToSeq}` : '')),
+    ).toEqual(['delivered:11', 'read:9', 'delivered:12']);
   });
 
   it("records 'device' once per client, 'connect'/'disconnect' per connection", async () => {

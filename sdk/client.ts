@@ -191,7 +191,12 @@ export class ChatClient extends Emitter<ChatClientEvents> {
       sendQueued: (send, serverTimeMs) =>
         this.emit('queued', { conversationId: send.conversationId, clientMessageId: send.clientMessageId, serverTimeMs }),
       sendRetrying: (send, error, delayMs) =>
-        this.emit('retrying', { conversationId: send.conversationId, clientMessageId: send.clientMessageId, code: error.code, retryAfterMs: delayMs }),
+        this.emit('retrying', {
+          conversationId: send.conversationId,
+          clientMessageId: send.clientMessageId,
+          code: error.code,
+          retryAfterMs: delayMs,
+        }),
       sendFailed: (send, error, stopping) => {
         const waiter = this.takeSendWaiter(send);
         if (!waiter) return;
@@ -403,7 +408,6 @@ export class ChatClient extends Emitter<ChatClientEvents> {
     const result = await this.request(frame, 'group_result');
     return { conversationId: result.conversationId, seq: result.seq };
   }
-
 
   /**
    * Sends a frame with a rid and resolves with the answer of type `expect`, or rejects with the

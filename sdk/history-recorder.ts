@@ -21,7 +21,12 @@ export class HistoryRecorder implements HistorySink {
 }
 
 /** The history record of an event handed to the app on a device (the checker's `deliver`). */
-export function deliverRecord(atMs: number, device: { userId: string; deviceId: string } | undefined, event: ConversationEvent, via: Via): HistoryEvent {
+export function deliverRecord(
+  atMs: number,
+  device: { userId: string; deviceId: string } | undefined,
+  event: ConversationEvent,
+  via: Via,
+): HistoryEvent {
   const base = {
     type: 'deliver' as const,
     atMs,

@@ -23,12 +23,24 @@ describe('media', () => {
     await waitForFrame(t, 'media_upload');
     const frame = t.conn.lastOfType('media_upload')!;
     const checksum = createHash('sha256').update(bytes).digest('base64');
-    expect(frame).toEqual({ type: 'media_upload', rid: expect.any(String), conversationId: GROUP, sizeBytes: 4, contentType: 'image/png', sha256: checksum });
+    expect(frame).toEqual({
+      type: 'media_upload',
+      rid: expect.any(String),
+      conversationId: GROUP,
+      sizeBytes: 4,
+      contentType: 'image/png',
+      sha256: checksum,
+    });
     t.conn.push({ type: 'media_url', rid: frame.rid, objectKey: `m/${GROUP}/abc`, url: 'http://store/put', method: 'PUT', expiresAtMs: 0 });
     await expect(uploading).resolves.toEqual({ objectKey: `m/${GROUP}/abc`, contentType: 'image/png', sizeBytes: 4 });
     // The PUT carries the declared checksum and the write-once condition the URL was signed with.
     expect(http.calls).toEqual([
-      { url: 'http://store/put', method: 'PUT', headers: { 'Content-Type': 'image/png', 'x-amz-checksum-sha256': checksum, 'If-None-Match': '*' }, body: bytes },
+      {
+        url: 'http://store/put',
+        method: 'PUT',
+        headers: { 'Content-Type': 'image/png', 'x-amz-checksum-sha256': checksum, 'If-None-Match': '*' },
+        body: bytes,
+      },
     ]);
     t.client.close();
   });
@@ -49,7 +61,14 @@ describe('media', () => {
     const http = fakeFetch(503);
     const uploading = uploadMedia(t.client, GROUP, new Uint8Array([1]), 'image/png', { fetch: http.fetch });
     await waitForFrame(t, 'media_upload');
-    t.conn.push({ type: 'media_url', rid: t.conn.lastOfType('media_upload')!.rid, objectKey: `m/${GROUP}/x`, url: 'http://s', method: 'PUT', expiresAtMs: 0 });
+    t.conn.push({
+      type: 'media_url',
+      rid: t.conn.lastOfType('media_upload')!.rid,
+      objectKey: `m/${GROUP}/x`,
+      url: 'http://s',
+      method: 'PUT',
+      expiresAtMs: 0,
+    });
     await expect(uploading).rejects.toMatchObject({ code: 'HTTP_ERROR', retryable: true });
     t.client.close();
   });
@@ -59,7 +78,14 @@ describe('media', () => {
     const http = fakeFetch(400);
     const uploading = uploadMedia(t.client, GROUP, new Uint8Array([1]), 'image/png', { fetch: http.fetch });
     await waitForFrame(t, 'media_upload');
-    t.conn.push({ type: 'media_url', rid: t.conn.lastOfType('media_upload')!.rid, objectKey: `m/${GROUP}/x`, url: 'http://s', method: 'PUT', expiresAtMs: 0 });
+    t.conn.push({
+      type: 'media_url',
+      rid: t.conn.lastOfType('media_upload')!.rid,
+      objectKey: `m/${GROUP}/x`,
+      url: 'http://s',
+      method: 'PUT',
+      expiresAtMs: 0,
+    });
     await expect(uploading).rejects.toMatchObject({ code: 'HTTP_ERROR', retryable: false });
     t.client.close();
   });
@@ -69,7 +95,14 @@ describe('media', () => {
     const http = fakeFetch(412);
     const uploading = uploadMedia(t.client, GROUP, new Uint8Array([5, 6]), 'image/png', { fetch: http.fetch });
     await waitForFrame(t, 'media_upload');
-    t.conn.push({ type: 'media_url', rid: t.conn.lastOfType('media_upload')!.rid, objectKey: `m/${GROUP}/y`, url: 'http://s', method: 'PUT', expiresAtMs: 0 });
+    t.conn.push({
+      type: 'media_url',
+      rid: t.conn.lastOfType('media_upload')!.rid,
+      objectKey: `m/${GROUP}/y`,
+      url: 'http://s',
+      method: 'PUT',
+      expiresAtMs: 0,
+    });
     await expect(uploading).resolves.toEqual({ objectKey: `m/${GROUP}/y`, contentType: 'image/png', sizeBytes: 2 });
     t.client.close();
   });

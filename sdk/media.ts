@@ -4,7 +4,10 @@ import type { ChatClient } from './client.js';
 import { ChatClientError } from './errors.js';
 
 /** Injectable HTTP, so tests and the simulator can stand in for object storage. */
-export type FetchLike = (url: string, init: { method: string; headers?: Record<string, string>; body?: Uint8Array }) => Promise<{
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers?: Record<string, string>; body?: Uint8Array },
+) => Promise<{
   ok: boolean;
   status: number;
   arrayBuffer(): Promise<ArrayBuffer>;

@@ -52,7 +52,16 @@ describe('WsTransport', () => {
         const frame = JSON.parse(data.toString()) as { type: string };
         if (frame.type !== 'auth') return;
         socket.send(
-          JSON.stringify({ type: 'welcome', v: 1, userId: 'alice', deviceId: 'phone', nodeId: 'n', serverTimeMs: Date.now(), heartbeatIntervalMs: 30_000, limits: {} }),
+          JSON.stringify({
+            type: 'welcome',
+            v: 1,
+            userId: 'alice',
+            deviceId: 'phone',
+            nodeId: 'n',
+            serverTimeMs: Date.now(),
+            heartbeatIntervalMs: 30_000,
+            limits: {},
+          }),
         );
       });
     });

@@ -30,14 +30,23 @@ describe('npm run sim never loses a run', () => {
     const html = join(dir, 'missing.html');
     const run = sim('scenarios/no-such-scenario.yaml', '--json', json, '--html', html);
     expect(run.status).toBe(3);
-    expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({ kind: 'sim', scenario: 'no-such-scenario', exit_code: 3, could_not_run: { message: expect.stringContaining('cannot read') } });
+    expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({
+      kind: 'sim',
+      scenario: 'no-such-scenario',
+      exit_code: 3,
+      could_not_run: { message: expect.stringContaining('cannot read') },
+    });
     expect(readFileSync(html, 'utf8')).toContain('COULD NOT RUN');
   }, 60_000);
 
   it('on SIGINT ends the load at that simulated instant, settles, checks and writes both outputs marked interrupted (exit 130)', async () => {
     const json = join(dir, 'interrupted.json');
     const html = join(dir, 'interrupted.html');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'simulator/cli.ts', 'scenarios/smoke.yaml', '--duration-s', '3600', '--json', json, '--html', html], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'simulator/cli.ts', 'scenarios/smoke.yaml', '--duration-s', '3600', '--json', json, '--html', html],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -29,7 +29,12 @@ const command = defineCommand({
     json: { type: 'string', placeholder: 'FILE', description: 'write the summary as JSON (docs/summaries.md)' },
     html: { type: 'string', placeholder: 'FILE', description: 'write a self-contained HTML report' },
     'check-determinism': { type: 'boolean', description: 'run the seed twice; different trace hashes are a violation' },
-    'duration-s': { type: 'number', above: 0, placeholder: 'S', description: 'shorten the scenario (faults after the end are dropped, with a warning)' },
+    'duration-s': {
+      type: 'number',
+      above: 0,
+      placeholder: 'S',
+      description: 'shorten the scenario (faults after the end are dropped, with a warning)',
+    },
     users: { type: 'number', integer: true, min: 1, description: 'override the population' },
     'cell-users': { type: 'number', integer: true, min: 1, description: 'users simulated in detail (the rest is background load)' },
     cell: { type: 'string', placeholder: 'i/n', description: 'run cell i of n of a split run (npm run sim:cells merges them)' },
@@ -69,14 +74,26 @@ async function main({ values, positionals: [file] }: ParsedCommandLine<typeof co
   };
   // Loud, before the run: a shortened run that passes without its faults must not look like one that had them.
   for (const note of overrideNotes) process.stderr.write(`warning: ${note}\n`);
-  const progress = values.quiet ? undefined : progressLinePrinter(process.stderr, simProgressSegments, { separator: SIM_PROGRESS_SEPARATOR });
+  const progress = values.quiet
+    ? undefined
+    : progressLinePrinter(process.stderr, simProgressSegments, { separator: SIM_PROGRESS_SEPARATOR });
   let result: SimResult;
-  const interrupts = watchInterrupts({ doing: 'ending the load at this simulated instant, healing, letting the devices catch up and checking what ran' });
+  const interrupts = watchInterrupts({
+    doing: 'ending the load at this simulated instant, healing, letting the devices catch up and checking what ran',
+  });
   const onProgress = (p: SimProgress) => {
     interrupts.setPhase(p.phase);
     progress?.update(p);
   };
-  const runOptions = { scenario, seed, reproduceCommand, notes: overrideNotes, signal: interrupts.signal, onProgress, ...(cell ? { cell } : {}) };
+  const runOptions = {
+    scenario,
+    seed,
+    reproduceCommand,
+    notes: overrideNotes,
+    signal: interrupts.signal,
+    onProgress,
+    ...(cell ? { cell } : {}),
+  };
   try {
     result = await runSimulation(runOptions);
     const interruption = interrupts.interruption();
@@ -105,7 +122,8 @@ async function main({ values, positionals: [file] }: ParsedCommandLine<typeof co
 
   console.log(formatSummary(result.summary));
   console.log(formatSimDetails(result));
-  if (result.capacityText && (values.capacity || scenario.name === 'seed-capacity' || scenario.sim.cell_users !== undefined || cell)) console.log(`\n${result.capacityText}`);
+  if (result.capacityText && (values.capacity || scenario.name === 'seed-capacity' || scenario.sim.cell_users !== undefined || cell))
+    console.log(`\n${result.capacityText}`);
   if (result.violations.length > 0) {
     console.log('\nfirst violation:');
     console.log(formatViolation(result.violations[0]!));

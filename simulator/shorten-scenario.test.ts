@@ -7,8 +7,12 @@ describe('--duration-s', () => {
     const smoke = await readScenario(new URL('../scenarios/smoke.yaml', import.meta.url).pathname);
     expect(smoke.faults).toEqual([expect.objectContaining({ kind: 'gateway_crash', target: 'gateway-1', at_s: 12, duration_s: 5 })]);
     expect(shortenScenario(smoke, 10).faults).toEqual([]);
-    expect(shorteningNotes(smoke, 10)).toEqual(['--duration-s 10 dropped the fault gateway_crash on gateway-1 at 12 s: this run does not exercise it']);
-    expect(shorteningNotes(smoke, 14)).toEqual(['--duration-s 14 cut short the fault gateway_crash on gateway-1 at 12 s (5 s): it is healed at 14 s']);
+    expect(shorteningNotes(smoke, 10)).toEqual([
+      '--duration-s 10 dropped the fault gateway_crash on gateway-1 at 12 s: this run does not exercise it',
+    ]);
+    expect(shorteningNotes(smoke, 14)).toEqual([
+      '--duration-s 14 cut short the fault gateway_crash on gateway-1 at 12 s (5 s): it is healed at 14 s',
+    ]);
     expect(shorteningNotes(smoke, 17)).toEqual([]);
   });
 });

@@ -6,7 +6,12 @@ import { defaultTargetOf, type Scenario, type ScheduledFault } from '../scenario
  * is said by shorteningNotes(): a shortened run must not pass in silence without its faults.
  */
 export function shortenScenario(scenario: Scenario, durationS: number): Scenario {
-  return { ...scenario, duration_s: durationS, warmup_s: Math.min(scenario.warmup_s, durationS / 2), faults: scenario.faults.filter((f) => f.at_s < durationS) };
+  return {
+    ...scenario,
+    duration_s: durationS,
+    warmup_s: Math.min(scenario.warmup_s, durationS / 2),
+    faults: scenario.faults.filter((f) => f.at_s < durationS),
+  };
 }
 
 /**
@@ -19,7 +24,9 @@ export function shorteningNotes(scenario: Scenario, durationS: number): string[]
   for (const f of scenario.faults) {
     if (f.at_s >= durationS) notes.push(`--duration-s ${durationS} dropped the fault ${name(f)}: this run does not exercise it`);
     else if (f.duration_s === 0 || f.at_s + f.duration_s > durationS) {
-      notes.push(`--duration-s ${durationS} cut short the fault ${name(f)} (${f.duration_s === 0 ? 'permanent' : `${f.duration_s} s`}): it is healed at ${durationS} s`);
+      notes.push(
+        `--duration-s ${durationS} cut short the fault ${name(f)} (${f.duration_s === 0 ? 'permanent' : `${f.duration_s} s`}): it is healed at ${durationS} s`,
+      );
     }
   }
   return notes;

@@ -13,7 +13,11 @@ export function simProgressSegments(p: SimProgress): LineSegment[] {
   const ratio = p.simulatedS / Math.max(1e-9, p.wallS);
   const etaS = ratio > 0 ? (p.totalS - p.simulatedS) / ratio : 0;
   return [
-    { text: `${p.phase} · sim ${p.simulatedS.toFixed(1)}/${p.totalS} s`, short: `${p.phase} ${p.simulatedS.toFixed(1)}/${p.totalS} s`, priority: 9 },
+    {
+      text: `${p.phase} · sim ${p.simulatedS.toFixed(1)}/${p.totalS} s`,
+      short: `${p.phase} ${p.simulatedS.toFixed(1)}/${p.totalS} s`,
+      priority: 9,
+    },
     { text: `${Math.round(p.eventsPerS / 1000)}k events/s`, priority: 2 },
     { text: `×${ratio.toFixed(2)} real time`, priority: 3 },
     { text: `ETA ≤ ${formatDuration(etaS)}`, priority: 8 },

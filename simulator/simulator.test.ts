@@ -78,20 +78,22 @@ describe('simulator', () => {
   }, 120_000);
 
   it('catches a planted bug (the store forgets idempotency) as a duplicate when clients retry', async () => {
-    const scenario = tinyScenario('faults:\n  - { kind: gateway_crash, target: gateway-1, at_s: 8, duration_s: 2 }\n  - { kind: cassandra_outage, at_s: 12, duration_s: 3 }\n');
+    const scenario = tinyScenario(
+      'faults:\n  - { kind: gateway_crash, target: gateway-1, at_s: 8, duration_s: 2 }\n  - { kind: cassandra_outage, at_s: 12, duration_s: 3 }\n',
+    );
     const result = await runSimulation({ scenario, seed: 5, plant: (world) => forgetIdempotency(world) });
     expect(violationsOf(result, ['no-duplicates', 'order']).length).toBeGreaterThan(0);
     expect(result.exitCode).toBe(1);
   });
 
   const FAULTS: Record<string, string> = {
-      gateway_crash: '{ kind: gateway_crash, target: gateway-1, at_s: 6, duration_s: 4 }',
-      gateway_pause: '{ kind: gateway_pause, target: gateway-0, at_s: 6, duration_s: 3 }',
-      cassandra_outage: '{ kind: cassandra_outage, at_s: 6, duration_s: 4 }',
-      redis_restart: '{ kind: redis_restart, at_s: 6, duration_s: 2 }',
-      network_latency: '{ kind: network_latency, target: cassandra, at_s: 6, duration_s: 4, extra_latency_ms: 300 }',
-      network_partition: '{ kind: network_partition, target: redis, at_s: 6, duration_s: 3 }',
-      slow_consumer: '{ kind: slow_consumer, at_s: 6, duration_s: 6, share: 0.2 }',
+    gateway_crash: '{ kind: gateway_crash, target: gateway-1, at_s: 6, duration_s: 4 }',
+    gateway_pause: '{ kind: gateway_pause, target: gateway-0, at_s: 6, duration_s: 3 }',
+    cassandra_outage: '{ kind: cassandra_outage, at_s: 6, duration_s: 4 }',
+    redis_restart: '{ kind: redis_restart, at_s: 6, duration_s: 2 }',
+    network_latency: '{ kind: network_latency, target: cassandra, at_s: 6, duration_s: 4, extra_latency_ms: 300 }',
+    network_partition: '{ kind: network_partition, target: redis, at_s: 6, duration_s: 3 }',
+    slow_consumer: '{ kind: slow_consumer, at_s: 6, duration_s: 6, share: 0.2 }',
   };
   /**
    * Faults that make a fan-out fail after its append (Redis unreachable): the message is stored,
@@ -103,15 +105,18 @@ describe('simulator', () => {
    */
   const KNOWN_FINDINGS: Record<string, InvariantName[]> = {};
 
-  it.each(FAULT_KINDS.map((kind) => [kind]))('recovers from %s: everything queued reaches the online devices, nothing lost or reordered', async (kind) => {
-    const result = await runSimulation({ scenario: tinyScenario(`faults:\n  - ${FAULTS[kind]}\n`, { durationS: 16 }) });
-    expect(result.faults).toHaveLength(1);
-    expect(result.faults[0]).toMatchObject({ kind, healed_s: expect.any(Number) });
-    expect(result.summary.sim).toMatchObject({ liveness: { converged: true } });
-    const judged = JUDGED.filter((n) => !(KNOWN_FINDINGS[kind] ?? []).includes(n));
-    expect(violationsOf(result, judged)).toEqual([]);
-    expect(result.summary.messages.acked).toBeGreaterThan(0);
-  });
+  it.each(FAULT_KINDS.map((kind) => [kind]))(
+    'recovers from %s: everything queued reaches the online devices, nothing lost or reordered',
+    async (kind) => {
+      const result = await runSimulation({ scenario: tinyScenario(`faults:\n  - ${FAULTS[kind]}\n`, { durationS: 16 }) });
+      expect(result.faults).toHaveLength(1);
+      expect(result.faults[0]).toMatchObject({ kind, healed_s: expect.any(Number) });
+      expect(result.summary.sim).toMatchObject({ liveness: { converged: true } });
+      const judged = JUDGED.filter((n) => !(KNOWN_FINDINGS[kind] ?? []).includes(n));
+      expect(violationsOf(result, judged)).toEqual([]);
+      expect(result.summary.messages.acked).toBeGreaterThan(0);
+    },
+  );
 
   it('keeps durability through a Redis restart (it found the first-message hole: a device must not start above a seq it is owed)', async () => {
     const result = await runSimulation({ scenario: tinyScenario(`faults:\n  - ${FAULTS.redis_restart}\n`, { durationS: 16 }) });

@@ -11,7 +11,10 @@ describe('the README’s first simulator example', () => {
   it('passes on its default seed', async () => {
     const scenario = await readScenario(new URL('../scenarios/smoke.yaml', import.meta.url).pathname);
     const result = await runSimulation({ scenario });
-    expect(result.summary.slo.objectives.filter((o) => !o.passed), JSON.stringify(result.summary.latency_ms)).toEqual([]);
+    expect(
+      result.summary.slo.objectives.filter((o) => !o.passed),
+      JSON.stringify(result.summary.latency_ms),
+    ).toEqual([]);
     expect(result.exitCode).toBe(0);
   }, 60_000);
 });

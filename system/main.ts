@@ -32,17 +32,46 @@ const command = defineCommand({
   name: 'serve',
   purpose: 'serves one gateway node: the embedded world (in-memory) or the production world (Cassandra, Redis, S3, FCM)',
   options: {
-    world: { type: 'string', choices: ['embedded', 'production'], default: process.env.CHAT_WORLD ?? 'embedded', description: 'which world; env CHAT_WORLD' },
-    port: { type: 'number', integer: true, min: 0, max: 65_535, default: Number(process.env.CHAT_PORT ?? 8080), description: 'listening port; 0 picks a free one; env CHAT_PORT' },
-    host: { type: 'string', default: process.env.CHAT_HOST ?? '127.0.0.1', placeholder: 'ADDRESS', description: 'bind address; env CHAT_HOST' },
-    'node-id': { type: 'string', default: process.env.CHAT_NODE_ID ?? 'node-1', placeholder: 'ID', description: "this gateway's id, unique in a cluster (env CHAT_NODE_ID)" },
+    world: {
+      type: 'string',
+      choices: ['embedded', 'production'],
+      default: process.env.CHAT_WORLD ?? 'embedded',
+      description: 'which world; env CHAT_WORLD',
+    },
+    port: {
+      type: 'number',
+      integer: true,
+      min: 0,
+      max: 65_535,
+      default: Number(process.env.CHAT_PORT ?? 8080),
+      description: 'listening port; 0 picks a free one; env CHAT_PORT',
+    },
+    host: {
+      type: 'string',
+      default: process.env.CHAT_HOST ?? '127.0.0.1',
+      placeholder: 'ADDRESS',
+      description: 'bind address; env CHAT_HOST',
+    },
+    'node-id': {
+      type: 'string',
+      default: process.env.CHAT_NODE_ID ?? 'node-1',
+      placeholder: 'ID',
+      description: "this gateway's id, unique in a cluster (env CHAT_NODE_ID)",
+    },
     'dev-tokens': { type: 'boolean', description: 'serve POST /dev/token, for development and tests; env CHAT_DEV_TOKENS=1' },
     quiet: { type: 'boolean', description: 'print only the READY line' },
-    limit: { type: 'string', multiple: true, placeholder: 'name=value', description: 'override a limit of system/core/limits.ts (also CHAT_LIMITS="name=value …")' },
+    limit: {
+      type: 'string',
+      multiple: true,
+      placeholder: 'name=value',
+      description: 'override a limit of system/core/limits.ts (also CHAT_LIMITS="name=value …")',
+    },
   },
   exitCodes: [{ code: 0, meaning: 'stopped by SIGINT or SIGTERM after closing its connections' }, EXIT_COULD_NOT_RUN],
   badArgumentsCode: ServeErrorCodes.BAD_ARGUMENTS,
-  notes: ['Token variables CHAT_TOKEN_* (JWT algorithm, keys, issuer, audience), CHAT_LOG=1, and the production variables: README.md, "Production variables".'],
+  notes: [
+    'Token variables CHAT_TOKEN_* (JWT algorithm, keys, issuer, audience), CHAT_LOG=1, and the production variables: README.md, "Production variables".',
+  ],
 });
 
 await runCommand(command, async ({ values }) => {
@@ -98,7 +127,9 @@ await runCommand(command, async ({ values }) => {
     if (error instanceof ToolError) throw error;
     if (error instanceof ConfigurationError) throw badConfiguration(error);
     consoleLogger(nodeId).error('could not start', { error: String((error as Error).stack ?? error) });
-    throw new ToolError(ServeErrorCodes.START_FAILED, `could not start the ${values.world} world: ${(error as Error).message}`, { cause: error });
+    throw new ToolError(ServeErrorCodes.START_FAILED, `could not start the ${values.world} world: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 
   if (!values.quiet) {

@@ -42,12 +42,22 @@ export function faultAction(fault: ResolvedFault, topology: Topology): FaultActi
     case 'gateway_pause': {
       const gateway = topology.gateways[gatewayIndex(fault.target)];
       if (!gateway) throw notInjectable(fault, `the topology has ${topology.gateways.length} gateway(s)`);
-      return { how: `SIGSTOP of ${fault.target}, SIGCONT after ${fault.duration_s} s`, inject: () => gateway.pause(), heal: () => gateway.resume(), recoveryFrom: 'healed' };
+      return {
+        how: `SIGSTOP of ${fault.target}, SIGCONT after ${fault.duration_s} s`,
+        inject: () => gateway.pause(),
+        heal: () => gateway.resume(),
+        recoveryFrom: 'healed',
+      };
     }
     case 'cassandra_outage': {
       const cassandra = topology.cassandra;
       if (cassandra) {
-        return { how: 'Cassandra process stopped, started again after duration_s (healed when healthy)', inject: () => cassandra.stop(), heal: () => cassandra.start(), recoveryFrom: 'healed' };
+        return {
+          how: 'Cassandra process stopped, started again after duration_s (healed when healthy)',
+          inject: () => cassandra.stop(),
+          heal: () => cassandra.start(),
+          recoveryFrom: 'healed',
+        };
       }
       const proxy = topology.proxy;
       if (!proxy) throw notInjectable(fault, 'no private Cassandra and no fault proxy');
@@ -61,16 +71,31 @@ export function faultAction(fault: ResolvedFault, topology: Topology): FaultActi
     case 'redis_restart': {
       const redis = topology.redis;
       if (!redis) throw notInjectable(fault, 'Redis is shared (topology.redis: private restarts a Redis of the drill’s own)');
-      return { how: 'Redis process stopped (its data is lost: no persistence) and started again after duration_s', inject: () => redis.stop(), heal: () => redis.start(), recoveryFrom: 'healed' };
+      return {
+        how: 'Redis process stopped (its data is lost: no persistence) and started again after duration_s',
+        inject: () => redis.stop(),
+        heal: () => redis.start(),
+        recoveryFrom: 'healed',
+      };
     }
     case 'network_latency': {
       const proxy = topology.proxy;
       if (!proxy) throw notInjectable(fault, 'this topology has no fault proxy');
       const link = fault.target as LinkName;
-      const extras = [fault.jitter_ms ? `± ${fault.jitter_ms} ms jitter` : '', fault.bandwidth_kbps ? `capped at ${fault.bandwidth_kbps} KB/s` : ''].filter(Boolean).join(', ');
+      const extras = [
+        fault.jitter_ms ? `± ${fault.jitter_ms} ms jitter` : '',
+        fault.bandwidth_kbps ? `capped at ${fault.bandwidth_kbps} KB/s` : '',
+      ]
+        .filter(Boolean)
+        .join(', ');
       return {
         how: `fault proxy adds ${fault.extra_latency_ms} ms to each round trip to ${link}${extras ? ` (${extras})` : ''}`,
-        inject: () => proxy.degrade(link, { latencyMs: fault.extra_latency_ms!, ...(fault.jitter_ms ? { jitterMs: fault.jitter_ms } : {}), ...(fault.bandwidth_kbps ? { bandwidthKBps: fault.bandwidth_kbps } : {}) }),
+        inject: () =>
+          proxy.degrade(link, {
+            latencyMs: fault.extra_latency_ms!,
+            ...(fault.jitter_ms ? { jitterMs: fault.jitter_ms } : {}),
+            ...(fault.bandwidth_kbps ? { bandwidthKBps: fault.bandwidth_kbps } : {}),
+          }),
         heal: () => proxy.heal(link),
         recoveryFrom: 'healed',
       };

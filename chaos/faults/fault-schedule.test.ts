@@ -3,7 +3,12 @@ import type { ResolvedFault } from '../format/read-drill.js';
 import type { FaultAction } from './fault-injector.js';
 import { FaultSchedule } from './fault-schedule.js';
 
-const fault = (at_s: number, duration_s: number, target = 'gateway-1'): ResolvedFault => ({ kind: 'gateway_pause', target, at_s, duration_s });
+const fault = (at_s: number, duration_s: number, target = 'gateway-1'): ResolvedFault => ({
+  kind: 'gateway_pause',
+  target,
+  at_s,
+  duration_s,
+});
 
 /** An action that logs what happened to `events`. */
 function action(events: string[], name: string, options: { heal?: boolean; failInject?: boolean } = {}): FaultAction {
@@ -36,7 +41,13 @@ describe('fault schedule', () => {
       [2, 5],
       [4, 5],
     ]);
-    expect(schedule.records[0]).toMatchObject({ kind: 'gateway_pause', target: 'gateway-1', how: 'a how', planned_at_s: 2, planned_heal_s: 5 });
+    expect(schedule.records[0]).toMatchObject({
+      kind: 'gateway_pause',
+      target: 'gateway-1',
+      how: 'a how',
+      planned_at_s: 2,
+      planned_heal_s: 5,
+    });
   });
 
   it('healAll heals what is active and cancels what has not started', async () => {
@@ -53,7 +64,10 @@ describe('fault schedule', () => {
 
   it('never heals a fault without a heal (a crash left down) and records failed injections', async () => {
     const events: string[] = [];
-    const schedule = new FaultSchedule([fault(1, 0), fault(1, 2, 'redis')], [action(events, 'a', { heal: false }), action(events, 'b', { failInject: true })]);
+    const schedule = new FaultSchedule(
+      [fault(1, 0), fault(1, 2, 'redis')],
+      [action(events, 'a', { heal: false }), action(events, 'b', { failInject: true })],
+    );
     schedule.start(Date.now());
     await vi.advanceTimersByTimeAsync(5_000);
     await schedule.healAll();

@@ -65,17 +65,23 @@ export class FaultSchedule {
 
   private after(atS: number, run: () => void): void {
     if (this.stopped) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (!this.stopped) run();
-    }, Math.max(0, this.originMs + atS * 1000 - this.nowMs()));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        if (!this.stopped) run();
+      },
+      Math.max(0, this.originMs + atS * 1000 - this.nowMs()),
+    );
     this.timers.add(timer);
   }
 
   /** Queues an operation behind earlier ones on the same target. */
   private onTarget(target: string, operation: () => Promise<void>): Promise<void> {
     const next = (this.chains.get(target) ?? Promise.resolve()).then(operation);
-    this.chains.set(target, next.catch(() => {}));
+    this.chains.set(
+      target,
+      next.catch(() => {}),
+    );
     return next;
   }
 

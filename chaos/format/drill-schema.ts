@@ -36,17 +36,24 @@ export const drillFault = z
     mode: z
       .enum(PARTITION_MODES)
       .optional()
-      .describe('network_partition only: blackhole (default: bytes vanish, connections hang), reset (TCP RST) or refuse (connections closed and refused).'),
+      .describe(
+        'network_partition only: blackhole (default: bytes vanish, connections hang), reset (TCP RST) or refuse (connections closed and refused).',
+      ),
   })
   .strict()
   .superRefine((f, ctx) => {
     // The shared vocabulary's own rules (e.g. network_latency needs extra_latency_ms).
     const { jitter_ms: _jitter, bandwidth_kbps: _bandwidth, mode: _mode, ...shared } = f;
     const sharedResult = scheduledFault.safeParse(shared);
-    if (!sharedResult.success) for (const issue of sharedResult.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    if (!sharedResult.success)
+      for (const issue of sharedResult.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
     const allowed = TARGETS_BY_KIND[f.kind];
     if (allowed === null) {
-      ctx.addIssue({ code: 'custom', path: ['kind'], message: `${f.kind} is a client behaviour: put it in the scenario for the load driver, not in a drill` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kind'],
+        message: `${f.kind} is a client behaviour: put it in the scenario for the load driver, not in a drill`,
+      });
     } else if (f.target !== undefined && !allowed.pattern.test(f.target)) {
       ctx.addIssue({ code: 'custom', path: ['target'], message: `${f.kind} cannot hit ${f.target} (it hits ${allowed.text})` });
     }
@@ -79,17 +86,26 @@ export const drillTopology = z
     world: z
       .enum(DRILL_WORLDS)
       .default('production')
-      .describe('production: gateways on Cassandra and Redis (behind the fault proxy). embedded: one gateway process with everything in memory (no backends, so only gateway faults and surges).'),
+      .describe(
+        'production: gateways on Cassandra and Redis (behind the fault proxy). embedded: one gateway process with everything in memory (no backends, so only gateway faults and surges).',
+      ),
     gateways: z.number().int().min(1).max(16).optional().describe('Gateway processes; defaults to the scenario’s topology.gateways.'),
     cassandra: z
       .enum(['shared', 'private'])
       .default('shared')
-      .describe('shared: the running local Cassandra behind the fault proxy (an outage = the proxy refuses connections). private: a Cassandra of the drill’s own on other ports (an outage = the process is really stopped and restarted; ~25 s to start).'),
+      .describe(
+        'shared: the running local Cassandra behind the fault proxy (an outage = the proxy refuses connections). private: a Cassandra of the drill’s own on other ports (an outage = the process is really stopped and restarted; ~25 s to start).',
+      ),
     redis: z
       .enum(['private', 'shared'])
       .default('private')
-      .describe('private: a redis-server of the drill’s own (a restart really loses its state). shared: the running local Redis (no redis_restart).'),
-    limits: z.array(z.string().regex(/^[A-Za-z0-9]+=\S+$/, 'name=value')).default([]).describe('Gateway limit overrides (names from system/core/limits.ts).'),
+      .describe(
+        'private: a redis-server of the drill’s own (a restart really loses its state). shared: the running local Redis (no redis_restart).',
+      ),
+    limits: z
+      .array(z.string().regex(/^[A-Za-z0-9]+=\S+$/, 'name=value'))
+      .default([])
+      .describe('Gateway limit overrides (names from system/core/limits.ts).'),
   })
   .strict();
 
@@ -98,22 +114,41 @@ export const abortRule = z
     error_rate_above: share.optional().describe('Abort when this share of sends per second failed or went unanswered …'),
     deliver_p99_above_ms: z.number().positive().optional().describe('… or when the per-second deliver p99 stays above this …'),
     for_s: z.number().int().positive().default(10).describe('… for this many consecutive seconds.'),
-    max_duration_s: z.number().positive().optional().describe('Hard stop of the whole drill (load, settling, checking); defaults to 3 × (duration + liveness bound).'),
+    max_duration_s: z
+      .number()
+      .positive()
+      .optional()
+      .describe('Hard stop of the whole drill (load, settling, checking); defaults to 3 × (duration + liveness bound).'),
   })
   .strict();
 
 export const recoveryRule = z
   .object({
     throughput_within: share.default(0.3).describe('Delivered messages/s must be back to at least (1 − this) × the pre-fault mean …'),
-    deliver_p99_ms: z.number().positive().optional().describe('… and the per-second deliver p99 under this (defaults to steady_state.deliver_p99_ms) …'),
+    deliver_p99_ms: z
+      .number()
+      .positive()
+      .optional()
+      .describe('… and the per-second deliver p99 under this (defaults to steady_state.deliver_p99_ms) …'),
     baseline_p99_factor: z
       .number()
       .min(1)
       .default(2)
-      .describe('… or, where even the pre-fault p99 misses that target (a loaded machine), within this many times the pre-fault p99 (median of its seconds) …'),
+      .describe(
+        '… or, where even the pre-fault p99 misses that target (a loaded machine), within this many times the pre-fault p99 (median of its seconds) …',
+      ),
     window_s: z.number().int().positive().default(3).describe('… both measured over a sliding window of this many seconds …'),
-    hold_s: z.number().int().positive().default(5).describe('… for this many consecutive seconds; recovery time is the start of that stretch.'),
-    bound_s: z.number().positive().default(60).describe('A fault not recovered within this many seconds fails the drill’s recovery objective.'),
+    hold_s: z
+      .number()
+      .int()
+      .positive()
+      .default(5)
+      .describe('… for this many consecutive seconds; recovery time is the start of that stretch.'),
+    bound_s: z
+      .number()
+      .positive()
+      .default(60)
+      .describe('A fault not recovered within this many seconds fails the drill’s recovery objective.'),
   })
   .strict();
 
@@ -130,7 +165,11 @@ export const drillSchema = z
         users: z.number().int().positive().optional(),
         seed: z.number().int().nonnegative().optional(),
         liveness_bound_s: z.number().positive().optional(),
-        warmup_s: z.number().nonnegative().optional().describe('Seconds at the start whose messages are not timed (a freshly started cluster settles).'),
+        warmup_s: z
+          .number()
+          .nonnegative()
+          .optional()
+          .describe('Seconds at the start whose messages are not timed (a freshly started cluster settles).'),
       })
       .strict()
       .default({})
@@ -140,7 +179,12 @@ export const drillSchema = z
     faults: z.array(drillFault).default([]).describe('Infrastructure faults; a drill needs at least one fault or one surge.'),
     surges: z.array(drillSurge).default([]).describe('Surges of offered load (overload drills).'),
     memory: z
-      .object({ gateway_peak_rss_mb_max: z.number().positive().describe('Each gateway process’s peak resident memory (VmHWM) must stay under this.') })
+      .object({
+        gateway_peak_rss_mb_max: z
+          .number()
+          .positive()
+          .describe('Each gateway process’s peak resident memory (VmHWM) must stay under this.'),
+      })
       .strict()
       .optional()
       .describe('Memory objective: judged from each gateway process’s peak resident set, every incarnation included.'),
@@ -149,16 +193,27 @@ export const drillSchema = z
   })
   .strict()
   .superRefine((d, ctx) => {
-    if (d.faults.length === 0 && d.surges.length === 0) ctx.addIssue({ code: 'custom', path: ['faults'], message: 'a drill needs at least one fault or one surge' });
+    if (d.faults.length === 0 && d.surges.length === 0)
+      ctx.addIssue({ code: 'custom', path: ['faults'], message: 'a drill needs at least one fault or one surge' });
     if (d.topology.world === 'embedded') {
-      if (d.topology.gateways !== undefined && d.topology.gateways !== 1) ctx.addIssue({ code: 'custom', path: ['topology', 'gateways'], message: 'the embedded world is one gateway process' });
+      if (d.topology.gateways !== undefined && d.topology.gateways !== 1)
+        ctx.addIssue({ code: 'custom', path: ['topology', 'gateways'], message: 'the embedded world is one gateway process' });
       d.faults.forEach((f, i) => {
-        if (!f.kind.startsWith('gateway_')) ctx.addIssue({ code: 'custom', path: ['faults', i, 'kind'], message: `${f.kind} needs backends; the embedded world has none (gateway faults and surges only)` });
+        if (!f.kind.startsWith('gateway_'))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['faults', i, 'kind'],
+            message: `${f.kind} needs backends; the embedded world has none (gateway faults and surges only)`,
+          });
       });
     }
     d.faults.forEach((f, i) => {
       if (f.kind === 'redis_restart' && d.topology.redis === 'shared') {
-        ctx.addIssue({ code: 'custom', path: ['faults', i, 'kind'], message: 'redis_restart needs topology.redis: private (the shared Redis is never restarted by a drill)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['faults', i, 'kind'],
+          message: 'redis_restart needs topology.redis: private (the shared Redis is never restarted by a drill)',
+        });
       }
     });
   });

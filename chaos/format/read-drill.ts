@@ -77,7 +77,8 @@ export function resolveDrill(file: DrillFile, source: string, scenarioPath: stri
   const faults = file.faults.map((f, i): ResolvedFault => {
     const target = f.target ?? defaultTargetOf(f.kind);
     const gateway = /^gateway-(\d+)$/.exec(target);
-    if (gateway && Number(gateway[1]) >= gateways) problems.push(`faults.${i}.target: ${target} does not exist: the drill runs ${gateways} gateway(s)`);
+    if (gateway && Number(gateway[1]) >= gateways)
+      problems.push(`faults.${i}.target: ${target} does not exist: the drill runs ${gateways} gateway(s)`);
     const healS = f.at_s + f.duration_s;
     if (healS + file.recovery.hold_s > scenario.duration_s) {
       problems.push(
@@ -85,16 +86,22 @@ export function resolveDrill(file: DrillFile, source: string, scenarioPath: stri
       );
     }
     if (f.at_s < scenario.warmup_s + file.recovery.window_s) {
-      problems.push(`faults.${i}.at_s: ${f.at_s} s leaves no pre-fault steady state (warm-up ${scenario.warmup_s} s + recovery.window_s ${file.recovery.window_s} s)`);
+      problems.push(
+        `faults.${i}.at_s: ${f.at_s} s leaves no pre-fault steady state (warm-up ${scenario.warmup_s} s + recovery.window_s ${file.recovery.window_s} s)`,
+      );
     }
     return { ...f, target };
   });
   file.surges.forEach((s, i) => {
     if (s.at_s + s.duration_s + file.recovery.hold_s > scenario.duration_s) {
-      problems.push(`surges.${i}: ends at ${s.at_s + s.duration_s} s, leaving less than recovery.hold_s (${file.recovery.hold_s} s) of load before the run ends (${scenario.duration_s} s) to see it recover`);
+      problems.push(
+        `surges.${i}: ends at ${s.at_s + s.duration_s} s, leaving less than recovery.hold_s (${file.recovery.hold_s} s) of load before the run ends (${scenario.duration_s} s) to see it recover`,
+      );
     }
     if (s.at_s < scenario.warmup_s + file.recovery.window_s) {
-      problems.push(`surges.${i}.at_s: ${s.at_s} s leaves no steady state before it (warm-up ${scenario.warmup_s} s + recovery.window_s ${file.recovery.window_s} s)`);
+      problems.push(
+        `surges.${i}.at_s: ${s.at_s} s leaves no steady state before it (warm-up ${scenario.warmup_s} s + recovery.window_s ${file.recovery.window_s} s)`,
+      );
     }
   });
   if (gateways < 2 && faults.some((f) => f.kind === 'gateway_crash' && f.duration_s === 0)) {

@@ -26,7 +26,12 @@ interface ToxicSpec {
 export function toxicsFor(toxics: NetworkToxics): ToxicSpec[] {
   const specs: ToxicSpec[] = [];
   if (toxics.latencyMs !== undefined) {
-    specs.push({ name: 'latency', type: 'latency', stream: 'upstream', attributes: { latency: toxics.latencyMs, jitter: toxics.jitterMs ?? 0 } });
+    specs.push({
+      name: 'latency',
+      type: 'latency',
+      stream: 'upstream',
+      attributes: { latency: toxics.latencyMs, jitter: toxics.jitterMs ?? 0 },
+    });
   }
   if (toxics.bandwidthKBps !== undefined) {
     for (const stream of ['upstream', 'downstream'] as const) {
@@ -57,14 +62,19 @@ export class Toxiproxy implements FaultProxy {
     const binary = await ensureToxiproxy(options.log);
     const port = await freePort();
     const out = fs.openSync(options.logFile, 'a');
-    const child = spawn(binary, ['-host', HOST, '-port', String(port)], { stdio: ['ignore', out, out], env: { ...process.env, LOG_LEVEL: 'warn' } });
+    const child = spawn(binary, ['-host', HOST, '-port', String(port)], {
+      stdio: ['ignore', out, out],
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+    });
     fs.closeSync(out);
     child.on('error', () => {});
     try {
       await waitForPort(port, START_TIMEOUT_MS);
     } catch (error) {
       child.kill('SIGKILL');
-      throw new ToolError(ChaosErrorCodes.PROXY_UNAVAILABLE, `toxiproxy did not listen on ${port} (log: ${options.logFile})`, { cause: error });
+      throw new ToolError(ChaosErrorCodes.PROXY_UNAVAILABLE, `toxiproxy did not listen on ${port} (log: ${options.logFile})`, {
+        cause: error,
+      });
     }
     return new Toxiproxy(child, `http://${HOST}:${port}`);
   }
@@ -72,7 +82,12 @@ export class Toxiproxy implements FaultProxy {
   async addLink(name: LinkName, upstream: LinkAddress): Promise<LinkAddress> {
     // An explicit free port (not :0) so the address stays the same when the link is re-enabled.
     const port = await freePort();
-    const created = (await this.api('POST', '/proxies', { name, listen: `${HOST}:${port}`, upstream: `${upstream.host}:${upstream.port}`, enabled: true })) as {
+    const created = (await this.api('POST', '/proxies', {
+      name,
+      listen: `${HOST}:${port}`,
+      upstream: `${upstream.host}:${upstream.port}`,
+      enabled: true,
+    })) as {
       listen: string;
     };
     this.links.add(name);
@@ -118,10 +133,13 @@ export class Toxiproxy implements FaultProxy {
         signal: AbortSignal.timeout(API_TIMEOUT_MS),
       });
     } catch (error) {
-      throw new ToolError(ChaosErrorCodes.PROXY_UNAVAILABLE, `toxiproxy ${method} ${path} failed: ${(error as Error).message}`, { cause: error });
+      throw new ToolError(ChaosErrorCodes.PROXY_UNAVAILABLE, `toxiproxy ${method} ${path} failed: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     const text = await response.text();
-    if (!response.ok) throw new ToolError(ChaosErrorCodes.PROXY_UNAVAILABLE, `toxiproxy ${method} ${path} answered ${response.status}: ${text.trim()}`);
+    if (!response.ok)
+      throw new ToolError(ChaosErrorCodes.PROXY_UNAVAILABLE, `toxiproxy ${method} ${path} answered ${response.status}: ${text.trim()}`);
     return text === '' ? undefined : JSON.parse(text);
   }
 }

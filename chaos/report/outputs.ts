@@ -6,7 +6,11 @@ import type { DrillResult } from '../run-drill.js';
 import { drillCharts } from './html-charts.js';
 
 /** Writes the drill's summary as JSON (`kind: "chaos"`) and its HTML report, as asked. */
-export async function writeDrillOutputs(drill: Drill, result: DrillResult, paths: { json?: string | undefined; html?: string | undefined }): Promise<void> {
+export async function writeDrillOutputs(
+  drill: Drill,
+  result: DrillResult,
+  paths: { json?: string | undefined; html?: string | undefined },
+): Promise<void> {
   if (paths.json) {
     await mkdir(dirname(paths.json), { recursive: true });
     await writeFile(paths.json, `${JSON.stringify(result.summary, null, 2)}\n`);
@@ -22,7 +26,16 @@ export async function writeDrillOutputs(drill: Drill, result: DrillResult, paths
         {
           title: 'Faults: how each was injected and how long recovery took',
           columns: ['kind', 'target', 'injected s', 'healed s', 'recovered s', 'time to recover s', 'measured from', 'how'],
-          rows: result.faults.map((f) => [f.kind, f.target, f.at_s, f.healed_s ?? 'never', f.recovered_s ?? 'not recovered', f.time_to_recover_s ?? '-', f.recovery_measured_from, f.error ? `${f.how} (ERROR ${f.error})` : f.how]),
+          rows: result.faults.map((f) => [
+            f.kind,
+            f.target,
+            f.at_s,
+            f.healed_s ?? 'never',
+            f.recovered_s ?? 'not recovered',
+            f.time_to_recover_s ?? '-',
+            f.recovery_measured_from,
+            f.error ? `${f.how} (ERROR ${f.error})` : f.how,
+          ]),
         },
       ],
       notes: [

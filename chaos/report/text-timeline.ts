@@ -18,7 +18,10 @@ export function formatTimeline(samples: readonly LoadSample[], faults: readonly 
   samples = samples.slice(0, last + 1);
   if (samples.length === 0) return 'timeline: no samples';
   const stepS = Math.max(1, Math.ceil(samples.length / TIMELINE_ROWS_MAX));
-  const lines = [`timeline (${stepS} s per row; ▼ fault injected, ▲ healed, ✓ recovered)`, '     t   offered  delivered  errors  refused  p99 ms  connections  marks'];
+  const lines = [
+    `timeline (${stepS} s per row; ▼ fault injected, ▲ healed, ✓ recovered)`,
+    '     t   offered  delivered  errors  refused  p99 ms  connections  marks',
+  ];
   for (let i = 0; i < samples.length; i += stepS) {
     const step = samples.slice(i, i + stepS);
     const fromS = step[0]!.atS - 1;
@@ -34,7 +37,19 @@ export function formatTimeline(samples: readonly LoadSample[], faults: readonly 
       if (inStep(f.recovered_s)) marks.push(`✓ ${name}`);
     }
     lines.push(
-      `${toS.toFixed(0).padStart(6)}  ${cell(mean((s) => s.offeredPerS), 8)}  ${cell(mean((s) => s.deliveredPerS), 9)}  ${cell(mean((s) => s.errorsPerS), 6)}  ${cell(mean((s) => s.refusedPerS), 7)}  ${cell(p99s.length > 0 ? Math.max(...p99s) : null, 6)}  ${cell(step[step.length - 1]!.connections, 11)}  ${marks.join(', ')}`,
+      `${toS.toFixed(0).padStart(6)}  ${cell(
+        mean((s) => s.offeredPerS),
+        8,
+      )}  ${cell(
+        mean((s) => s.deliveredPerS),
+        9,
+      )}  ${cell(
+        mean((s) => s.errorsPerS),
+        6,
+      )}  ${cell(
+        mean((s) => s.refusedPerS),
+        7,
+      )}  ${cell(p99s.length > 0 ? Math.max(...p99s) : null, 6)}  ${cell(step[step.length - 1]!.connections, 11)}  ${marks.join(', ')}`,
     );
   }
   return lines.join('\n');
@@ -46,7 +61,10 @@ export function formatFaults(faults: readonly FaultReport[]): string {
   const lines = ['recovery'];
   for (const f of faults) {
     const healed = f.healed_s === null ? 'never healed' : `healed ${f.healed_s} s`;
-    const recovered = f.time_to_recover_s === null ? 'NOT RECOVERED while the load ran' : `recovered ${f.recovered_s} s: ${f.time_to_recover_s} s after it was ${f.recovery_measured_from}`;
+    const recovered =
+      f.time_to_recover_s === null
+        ? 'NOT RECOVERED while the load ran'
+        : `recovered ${f.recovered_s} s: ${f.time_to_recover_s} s after it was ${f.recovery_measured_from}`;
     lines.push(`  ${f.kind} ${f.target}: injected ${f.at_s} s, ${healed}, ${recovered}`);
     lines.push(`    how: ${f.how}${f.error ? `; ERROR ${f.error}` : ''}`);
   }

@@ -27,11 +27,17 @@ export class AbortMonitor {
     if (this.rule.error_rate_above !== undefined && errorRate > this.rule.error_rate_above) {
       problems.push(`error rate ${errorRate.toFixed(2)} > ${this.rule.error_rate_above}`);
     }
-    if (this.rule.deliver_p99_above_ms !== undefined && (sample.deliverP99Ms === null || sample.deliverP99Ms > this.rule.deliver_p99_above_ms)) {
-      problems.push(`deliver p99 ${sample.deliverP99Ms === null ? 'n/a (nothing delivered live)' : `${Math.round(sample.deliverP99Ms)} ms`} > ${this.rule.deliver_p99_above_ms} ms`);
+    if (
+      this.rule.deliver_p99_above_ms !== undefined &&
+      (sample.deliverP99Ms === null || sample.deliverP99Ms > this.rule.deliver_p99_above_ms)
+    ) {
+      problems.push(
+        `deliver p99 ${sample.deliverP99Ms === null ? 'n/a (nothing delivered live)' : `${Math.round(sample.deliverP99Ms)} ms`} > ${this.rule.deliver_p99_above_ms} ms`,
+      );
     }
     this.streak = problems.length > 0 ? this.streak + 1 : 0;
-    if (this.streak >= this.rule.for_s) this.reason = `abort rule fired at t=${sample.atS}s: ${problems.join(' and ')} for ${this.rule.for_s} s`;
+    if (this.streak >= this.rule.for_s)
+      this.reason = `abort rule fired at t=${sample.atS}s: ${problems.join(' and ')} for ${this.rule.for_s} s`;
     return this.reason;
   }
 }

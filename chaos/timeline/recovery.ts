@@ -49,7 +49,12 @@ export function baselineOf(samples: readonly LoadSample[], fromS: number, untilS
   const delivered = pre.reduce((sum, s) => sum + s.deliveredPerS, 0);
   if (pre.length === 0 || offered === 0 || delivered === 0) return undefined;
   const p99s = pre.map((s) => s.deliverP99Ms).filter((v): v is number => v !== null);
-  return { deliveredPerOffered: delivered / offered, deliveredPerS: delivered / pre.length, deliverP99Ms: median(p99s), seconds: pre.length };
+  return {
+    deliveredPerOffered: delivered / offered,
+    deliveredPerS: delivered / pre.length,
+    deliverP99Ms: median(p99s),
+    seconds: pre.length,
+  };
 }
 
 /** Whether the second ending at samples[k] looks like steady state again. */

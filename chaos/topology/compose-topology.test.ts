@@ -5,7 +5,9 @@ import { ChaosErrorCodes } from '../error-codes.js';
 import { composeCommand, composeTopology } from './compose-topology.js';
 
 /** The compose target is untested against a real engine here: these tests pin the command lines. */
-function recordingTopology(options: Parameters<typeof composeTopology>[0] = { gateways: 3, project: 'staging', file: 'docker-compose.yml' }) {
+function recordingTopology(
+  options: Parameters<typeof composeTopology>[0] = { gateways: 3, project: 'staging', file: 'docker-compose.yml' },
+) {
   const commands: string[] = [];
   const topology = composeTopology(options, async (argv) => void commands.push(argv.join(' ')));
   return { topology, commands };
@@ -13,7 +15,16 @@ function recordingTopology(options: Parameters<typeof composeTopology>[0] = { ga
 
 describe('compose target', () => {
   it('builds docker compose command lines with the project and file', () => {
-    expect(composeCommand({ project: 'p', file: 'f.yml' }, 'pause', 'gateway-1')).toEqual(['docker', 'compose', '-p', 'p', '-f', 'f.yml', 'pause', 'gateway-1']);
+    expect(composeCommand({ project: 'p', file: 'f.yml' }, 'pause', 'gateway-1')).toEqual([
+      'docker',
+      'compose',
+      '-p',
+      'p',
+      '-f',
+      'f.yml',
+      'pause',
+      'gateway-1',
+    ]);
     expect(composeCommand({}, 'kill', 'redis')).toEqual(['docker', 'compose', 'kill', 'redis']);
   });
 
@@ -47,9 +58,9 @@ describe('compose target', () => {
     const { topology } = recordingTopology({ gateways: 2 });
     expect(topology.targets).toEqual(['ws://127.0.0.1:8081/ws', 'ws://127.0.0.1:8082/ws']);
     expect(topology.tokenSecret).toBe('compose-development-secret');
-    expect(() => faultAction({ kind: 'network_latency', target: 'cassandra', at_s: 1, duration_s: 1, extra_latency_ms: 100 }, topology)).toThrow(
-      expect.objectContaining({ code: ChaosErrorCodes.FAULT_NOT_INJECTABLE }),
-    );
+    expect(() =>
+      faultAction({ kind: 'network_latency', target: 'cassandra', at_s: 1, duration_s: 1, extra_latency_ms: 100 }, topology),
+    ).toThrow(expect.objectContaining({ code: ChaosErrorCodes.FAULT_NOT_INJECTABLE }));
   });
 
   it('says when the drill needs more gateways than URLs were given', () => {

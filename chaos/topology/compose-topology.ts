@@ -59,7 +59,8 @@ export function composeGatewayControl(options: ComposeOptions, index: number, ru
 export function composeBackendControl(options: ComposeOptions, service: 'cassandra' | 'redis', run: CommandRunner): BackendControl {
   return {
     // Cassandra is stopped cleanly (SIGTERM, drain); Redis is killed, and with no persistence its data is gone.
-    stop: () => run(service === 'cassandra' ? composeCommand(options, 'stop', service) : composeCommand(options, 'kill', '-s', 'SIGKILL', service)),
+    stop: () =>
+      run(service === 'cassandra' ? composeCommand(options, 'stop', service) : composeCommand(options, 'kill', '-s', 'SIGKILL', service)),
     start: () => run(composeCommand(options, 'up', '-d', '--wait', service)),
   };
 }
@@ -67,7 +68,10 @@ export function composeBackendControl(options: ComposeOptions, service: 'cassand
 export function composeTopology(options: ComposeOptions, run: CommandRunner = execRunner): Topology {
   const targets = options.targets ?? Array.from({ length: options.gateways }, (_, i) => `ws://127.0.0.1:${8081 + i}/ws`);
   if (targets.length < options.gateways) {
-    throw new ToolError(ChaosErrorCodes.BAD_ARGUMENTS, `the drill needs ${options.gateways} gateway(s) but ${targets.length} compose target URL(s) were given`);
+    throw new ToolError(
+      ChaosErrorCodes.BAD_ARGUMENTS,
+      `the drill needs ${options.gateways} gateway(s) but ${targets.length} compose target URL(s) were given`,
+    );
   }
   const where = composeCommand(options).slice(2).join(' ') || '(default project)';
   return {
@@ -77,7 +81,9 @@ export function composeTopology(options: ComposeOptions, run: CommandRunner = ex
     cassandra: composeBackendControl(options, 'cassandra', run),
     redis: composeBackendControl(options, 'redis', run),
     proxy: undefined,
-    describe: () => [`docker compose ${where}: gateways ${targets.slice(0, options.gateways).join(', ')}; faults through the docker CLI (untested on machines without Docker)`],
+    describe: () => [
+      `docker compose ${where}: gateways ${targets.slice(0, options.gateways).join(', ')}; faults through the docker CLI (untested on machines without Docker)`,
+    ],
     close: async () => {},
   };
 }

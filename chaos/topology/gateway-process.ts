@@ -31,7 +31,18 @@ export interface GatewaySpec {
  * on a fixed port, because a restarted gateway must come back where its clients look for it.
  */
 export function gatewayArgs(spec: Omit<GatewaySpec, 'env'>): string[] {
-  const args = ['--world', spec.world ?? 'production', '--port', String(spec.port), '--host', HOST, '--node-id', `gw-${spec.index + 1}`, '--dev-tokens', ...(process.env.CHAOS_GATEWAY_VERBOSE ? [] : ['--quiet'])];
+  const args = [
+    '--world',
+    spec.world ?? 'production',
+    '--port',
+    String(spec.port),
+    '--host',
+    HOST,
+    '--node-id',
+    `gw-${spec.index + 1}`,
+    '--dev-tokens',
+    ...(process.env.CHAOS_GATEWAY_VERBOSE ? [] : ['--quiet']),
+  ];
   for (const limit of spec.limits) args.push('--limit', limit);
   return args;
 }
@@ -75,9 +86,16 @@ export class GatewayProcess implements GatewayControl {
 
   private static async spawn(spec: GatewaySpec): Promise<ChildServer> {
     try {
-      return await startChildServer(MAIN_SCRIPT, gatewayArgs(spec), { ...spec.env, CHAT_WAL_DIR: path.join(spec.walRoot, `gw-${spec.index + 1}`) });
+      return await startChildServer(MAIN_SCRIPT, gatewayArgs(spec), {
+        ...spec.env,
+        CHAT_WAL_DIR: path.join(spec.walRoot, `gw-${spec.index + 1}`),
+      });
     } catch (error) {
-      throw new ToolError(ChaosErrorCodes.TOPOLOGY_FAILED, `gateway-${spec.index} did not start on port ${spec.port}: ${(error as Error).message}`, { cause: error });
+      throw new ToolError(
+        ChaosErrorCodes.TOPOLOGY_FAILED,
+        `gateway-${spec.index} did not start on port ${spec.port}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   }
 
@@ -110,7 +128,8 @@ export class GatewayProcess implements GatewayControl {
    * RESTART_RETRY_MS until RESTART_GIVE_UP_MS have passed.
    */
   async restart(): Promise<void> {
-    if (!exited(this.server)) throw new ToolError(ChaosErrorCodes.INJECTION_FAILED, `gateway-${this.spec.index} is still running; kill it first`);
+    if (!exited(this.server))
+      throw new ToolError(ChaosErrorCodes.INJECTION_FAILED, `gateway-${this.spec.index} is still running; kill it first`);
     const deadline = Date.now() + RESTART_GIVE_UP_MS;
     let attempts = 0;
     for (;;) {
@@ -120,7 +139,11 @@ export class GatewayProcess implements GatewayControl {
         return;
       } catch (error) {
         if (Date.now() + RESTART_RETRY_MS >= deadline) {
-          throw new ToolError(ChaosErrorCodes.INJECTION_FAILED, `${(error as Error).message} (${attempts} attempt(s) in ${RESTART_GIVE_UP_MS / 1000} s)`, { cause: error });
+          throw new ToolError(
+            ChaosErrorCodes.INJECTION_FAILED,
+            `${(error as Error).message} (${attempts} attempt(s) in ${RESTART_GIVE_UP_MS / 1000} s)`,
+            { cause: error },
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, RESTART_RETRY_MS));
       }

@@ -75,14 +75,18 @@ export async function startLocalTopology(options: LocalTopologyOptions): Promise
     }
     const cassandraUpstream = cassandra ? { host: '127.0.0.1', port: cassandra.port } : addressOf(shared.CASSANDRA_CONTACT_POINTS);
     const redisUpstream = redis ? { host: '127.0.0.1', port: redis.port } : addressOf(shared.REDIS_URL);
-    lines.push(`cassandra: ${cassandra ? 'private instance' : 'shared local service'} on ${cassandraUpstream.host}:${cassandraUpstream.port}`);
+    lines.push(
+      `cassandra: ${cassandra ? 'private instance' : 'shared local service'} on ${cassandraUpstream.host}:${cassandraUpstream.port}`,
+    );
     lines.push(`redis: ${redis ? 'private instance' : 'shared local service'} on ${redisUpstream.host}:${redisUpstream.port}`);
 
     const proxy: FaultProxy = await Toxiproxy.start({ logFile: path.join(root, 'toxiproxy.log'), log });
     cleanups.push(() => proxy.close());
     const cassandraLink = await proxy.addLink('cassandra', cassandraUpstream);
     const redisLink = await proxy.addLink('redis', redisUpstream);
-    lines.push(`fault proxy (toxiproxy): cassandra via ${cassandraLink.host}:${cassandraLink.port}, redis via ${redisLink.host}:${redisLink.port}`);
+    lines.push(
+      `fault proxy (toxiproxy): cassandra via ${cassandraLink.host}:${cassandraLink.port}, redis via ${redisLink.host}:${redisLink.port}`,
+    );
 
     const tokenSecret = randomBytes(24).toString('base64url');
     const ports: number[] = [];
@@ -104,7 +108,8 @@ export async function startLocalTopology(options: LocalTopologyOptions): Promise
     });
     // The first gateway alone creates the keyspace and tables (slow on a fresh Cassandra); the
     // others then start together against the existing schema.
-    const start = (index: number) => GatewayProcess.start({ index, port: ports[index]!, env, limits: options.limits, walRoot: path.join(root, 'wal') });
+    const start = (index: number) =>
+      GatewayProcess.start({ index, port: ports[index]!, env, limits: options.limits, walRoot: path.join(root, 'wal') });
     gateways.push(await start(0));
     const rest = await Promise.allSettled(ports.slice(1).map((_, i) => start(i + 1)));
     for (const r of rest) if (r.status === 'fulfilled') gateways.push(r.value);

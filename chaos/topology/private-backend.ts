@@ -23,7 +23,11 @@ export class PrivateBackend implements BackendControl {
     const shared = loadConfig();
     const ports: Record<string, string> =
       service === 'cassandra'
-        ? { LOCAL_CASSANDRA_PORT: String(await freePort()), LOCAL_CASSANDRA_STORAGE_PORT: String(await freePort()), LOCAL_CASSANDRA_HEAP: process.env.LOCAL_CASSANDRA_HEAP || '768m' }
+        ? {
+            LOCAL_CASSANDRA_PORT: String(await freePort()),
+            LOCAL_CASSANDRA_STORAGE_PORT: String(await freePort()),
+            LOCAL_CASSANDRA_HEAP: process.env.LOCAL_CASSANDRA_HEAP || '768m',
+          }
         : { LOCAL_REDIS_PORT: String(await freePort()) };
     fs.mkdirSync(root, { recursive: true });
     const config = loadConfig({ ...process.env, LOCAL_SERVICES_DIR: root, LOCAL_SERVICES_CACHE: shared.cacheDir, ...ports });
@@ -37,7 +41,9 @@ export class PrivateBackend implements BackendControl {
     try {
       await upServices([this.service], { config: this.config });
     } catch (error) {
-      throw new ToolError(ChaosErrorCodes.TOPOLOGY_FAILED, `private ${this.service} did not start: ${(error as Error).message}`, { cause: error });
+      throw new ToolError(ChaosErrorCodes.TOPOLOGY_FAILED, `private ${this.service} did not start: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 

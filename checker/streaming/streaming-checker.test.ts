@@ -18,10 +18,13 @@ const setup: fc.Arbitrary<ModelSetup> = fc.record({
   initialMembers: fc.array(fc.boolean(), { minLength: USERS.length, maxLength: USERS.length }),
   initiallyLinked: fc.constant(new Array<boolean>(DEVICE_COUNT).fill(true)),
 });
-const steps = fc.array(fc.record({ action, dtMs: fc.oneof(fc.constant(0), fc.nat({ max: 50 }), fc.nat({ max: 5_000 })) }) as fc.Arbitrary<ModelStep>, {
-  minLength: 10,
-  maxLength: 120,
-});
+const steps = fc.array(
+  fc.record({ action, dtMs: fc.oneof(fc.constant(0), fc.nat({ max: 50 }), fc.nat({ max: 5_000 })) }) as fc.Arbitrary<ModelStep>,
+  {
+    minLength: 10,
+    maxLength: 120,
+  },
+);
 
 describe('SeqRanges', () => {
   it('keeps sets of seqs as ranges, merging neighbours and reporting holes', () => {
@@ -58,14 +61,17 @@ describe('StreamingChecker', () => {
 
   it('builds membership spans right when a removal is observed before the creation it ends (found by the property above)', () => {
     // u3's device records the removal of u1 (seq 3) before any device records the creation (seq 1).
-    const history = runModel({ initialMembers: [false, true, false, false], initiallyLinked: [true, true, true, true, true, true, true, true] }, [
-      { action: { kind: 'add', user: 3 }, dtMs: 0 },
-      { action: { kind: 'remove', user: 1 }, dtMs: 0 },
-      { action: { kind: 'flush', device: 6 }, dtMs: 0 },
-      { action: { kind: 'flush', device: 0 }, dtMs: 0 },
-      { action: { kind: 'send', device: 0, dm: false, retry: false }, dtMs: 0 },
-      { action: { kind: 'flush', device: 0 }, dtMs: 0 },
-    ] as ModelStep[]);
+    const history = runModel(
+      { initialMembers: [false, true, false, false], initiallyLinked: [true, true, true, true, true, true, true, true] },
+      [
+        { action: { kind: 'add', user: 3 }, dtMs: 0 },
+        { action: { kind: 'remove', user: 1 }, dtMs: 0 },
+        { action: { kind: 'flush', device: 6 }, dtMs: 0 },
+        { action: { kind: 'flush', device: 0 }, dtMs: 0 },
+        { action: { kind: 'send', device: 0, dm: false, retry: false }, dtMs: 0 },
+        { action: { kind: 'flush', device: 0 }, dtMs: 0 },
+      ] as ModelStep[],
+    );
     const batchTotal = Object.values(checkHistory(history).counts).reduce((a, b) => a + b, 0);
     expect(batchTotal).toBe(0);
     expect(stream(history).violations.map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);

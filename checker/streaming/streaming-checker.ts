@@ -96,7 +96,10 @@ export class StreamingChecker {
     else notes.push('durability: no quiesce event in the history, so no delivery was owed (nothing checked)');
     const wanted = this.options.invariants ?? INVARIANT_NAMES;
     const checked = INVARIANT_NAMES.filter((n) => wanted.includes(n));
-    const counts = Object.fromEntries(INVARIANT_NAMES.map((n) => [n, checked.includes(n) ? this.sinks[n].count : 0])) as Record<InvariantName, number>;
+    const counts = Object.fromEntries(INVARIANT_NAMES.map((n) => [n, checked.includes(n) ? this.sinks[n].count : 0])) as Record<
+      InvariantName,
+      number
+    >;
     const violations: Violation[] = [];
     for (const n of checked) violations.push(...this.sinks[n].violations);
     return { checked, violations, counts, notes };

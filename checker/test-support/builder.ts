@@ -88,10 +88,28 @@ export class HistoryBuilder {
     via: 'live' | 'sync' = 'live',
     atMs?: number,
   ): this {
-    return this.push({ type: 'deliver', atMs: this.at(atMs), userId, deviceId, conversationId, seq, kind: 'membership', op, memberUserIds, via });
+    return this.push({
+      type: 'deliver',
+      atMs: this.at(atMs),
+      userId,
+      deviceId,
+      conversationId,
+      seq,
+      kind: 'membership',
+      op,
+      memberUserIds,
+      via,
+    });
   }
 
-  receipt([userId, deviceId]: Dev, conversationId: string, state: ReceiptState, upToSeq: number, [byUserId, byDeviceId]: Dev, atMs?: number): this {
+  receipt(
+    [userId, deviceId]: Dev,
+    conversationId: string,
+    state: ReceiptState,
+    upToSeq: number,
+    [byUserId, byDeviceId]: Dev,
+    atMs?: number,
+  ): this {
     return this.push({ type: 'receipt', atMs: this.at(atMs), userId, deviceId, conversationId, state, upToSeq, byUserId, byDeviceId });
   }
 
@@ -113,7 +131,13 @@ export class HistoryBuilder {
   }
 
   /** A membership event delivered to each listed device. */
-  membership(conversationId: string, seq: number, op: NonNullable<DeliverEvent['op']>, memberUserIds: string[], recipients: readonly Dev[]): this {
+  membership(
+    conversationId: string,
+    seq: number,
+    op: NonNullable<DeliverEvent['op']>,
+    memberUserIds: string[],
+    recipients: readonly Dev[],
+  ): this {
     for (const r of recipients) this.deliverMembership(r, conversationId, seq, op, memberUserIds);
     return this;
   }

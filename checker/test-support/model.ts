@@ -65,8 +65,7 @@ export function runModel(setup: ModelSetup, steps: readonly ModelStep[]): Histor
   let nextMessage = 0;
 
   const ids = (d: number) => ({ userId: userOf(d), deviceId: deviceIdOf(d) });
-  const devicesOf = (userId: string): number[] =>
-    Array.from({ length: DEVICE_COUNT }, (_, d) => d).filter((d) => userOf(d) === userId);
+  const devicesOf = (userId: string): number[] => Array.from({ length: DEVICE_COUNT }, (_, d) => d).filter((d) => userOf(d) === userId);
   const isMember = (conversationId: string, userId: string): boolean =>
     conversationId === DM ? userId === 'u0' || userId === 'u1' : members.has(userId);
   const nextSeq = (conversationId: string): number => {

@@ -16,7 +16,9 @@ export function chaosSloDashboard(): Dashboard {
   return new DashboardBuilder('Chat SLOs under chaos')
     .uid('chat-slo')
     .tags(['chat', 'slo', 'chaos', 'generated'])
-    .description('Objectives from the system and from the load driver, with the signals faults show first. Generated from dashboards/src/chaos-slo.ts (npm run dashboards); edits to the JSON are overwritten.')
+    .description(
+      'Objectives from the system and from the load driver, with the signals faults show first. Generated from dashboards/src/chaos-slo.ts (npm run dashboards); edits to the JSON are overwritten.',
+    )
     .editable()
     .refresh('5s')
     .time({ from: 'now-30m', to: 'now' })
@@ -127,16 +129,20 @@ export function chaosSloDashboard(): Dashboard {
     .withPanel(
       timeseries({
         title: 'Connections dropped by reason',
-        description: "Connections closed for any reason but the client's own close, per second: a killed peer, slow consumers, heartbeat timeouts, shutdown drains.",
+        description:
+          "Connections closed for any reason but the client's own close, per second: a killed peer, slow consumers, heartbeat timeouts, shutdown drains.",
         unit: Units.perSecond,
         min: 0,
-        queries: [{ expr: `sum by (reason) (${rate('chat_connections_closed_total', '{reason!="client_closed"}')}) > 0`, legend: '{{reason}}' }],
+        queries: [
+          { expr: `sum by (reason) (${rate('chat_connections_closed_total', '{reason!="client_closed"}')}) > 0`, legend: '{{reason}}' },
+        ],
       }),
     )
     .withPanel(
       timeseries({
         title: 'Connections: gateways and driver',
-        description: 'Connections the gateways hold and the driver believes open: after a gateway dies the two part until clients have reconnected elsewhere.',
+        description:
+          'Connections the gateways hold and the driver believes open: after a gateway dies the two part until clients have reconnected elsewhere.',
         unit: Units.count,
         min: 0,
         queries: [
@@ -167,7 +173,8 @@ export function chaosSloDashboard(): Dashboard {
     .withPanel(
       timeseries({
         title: 'Deliveries: live and by sync (driver)',
-        description: "Messages the driver's devices received live or by sync after a reconnect, per second: a failover turns live deliveries into syncs.",
+        description:
+          "Messages the driver's devices received live or by sync after a reconnect, per second: a failover turns live deliveries into syncs.",
         unit: Units.perSecond,
         min: 0,
         queries: [{ expr: `sum by (via) (${rate('load_deliveries_total')})`, legend: '{{via}}' }],

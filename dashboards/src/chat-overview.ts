@@ -18,7 +18,9 @@ export function chatOverviewDashboard(): Dashboard {
   return new DashboardBuilder('Chat overview')
     .uid('chat-overview')
     .tags(['chat', 'generated'])
-    .description('The reference chat system as its gateways report it. Generated from dashboards/src/chat-overview.ts (npm run dashboards); edits to the JSON are overwritten.')
+    .description(
+      'The reference chat system as its gateways report it. Generated from dashboards/src/chat-overview.ts (npm run dashboards); edits to the JSON are overwritten.',
+    )
     .editable()
     .refresh('5s')
     .time({ from: 'now-15m', to: 'now' })
@@ -56,7 +58,10 @@ export function chatOverviewDashboard(): Dashboard {
         title: 'Error frames / client frames (5 m)',
         description: `Share of client frames answered with an error frame. Red from ${SLO_TARGETS.errorRatio * 100} %.`,
         unit: Units.ratio,
-        query: { expr: `sum(increase(chat_errors_total${NODES}[5m])) / sum(increase(chat_frames_in_total${NODES}[5m]))`, legend: 'errors / frames' },
+        query: {
+          expr: `sum(increase(chat_errors_total${NODES}[5m])) / sum(increase(chat_frames_in_total${NODES}[5m]))`,
+          legend: 'errors / frames',
+        },
         redFrom: SLO_TARGETS.errorRatio,
       }),
     )
@@ -109,7 +114,8 @@ export function chatOverviewDashboard(): Dashboard {
     .withPanel(
       timeseries({
         title: 'Connections closed by reason',
-        description: 'Closed connections per second by reason (client_closed is normal churn; SLOW_CONSUMER, HEARTBEAT_TIMEOUT and closed_<code> are not). Zero series are hidden.',
+        description:
+          'Closed connections per second by reason (client_closed is normal churn; SLOW_CONSUMER, HEARTBEAT_TIMEOUT and closed_<code> are not). Zero series are hidden.',
         unit: Units.perSecond,
         min: 0,
         queries: [{ expr: `sum by (reason) (${rate('chat_connections_closed_total')}) > 0`, legend: '{{reason}}' }],
@@ -118,7 +124,8 @@ export function chatOverviewDashboard(): Dashboard {
     .withPanel(
       timeseries({
         title: 'Errors by code',
-        description: 'Error frames sent per second, by code (docs/errors.md). Every code starts at 0, so the first error of a kind shows. Zero series are hidden.',
+        description:
+          'Error frames sent per second, by code (docs/errors.md). Every code starts at 0, so the first error of a kind shows. Zero series are hidden.',
         unit: Units.perSecond,
         min: 0,
         queries: [{ expr: `sum by (code) (${rate('chat_errors_total')}) > 0`, legend: '{{code}}' }],
@@ -145,7 +152,8 @@ export function chatOverviewDashboard(): Dashboard {
     .withPanel(
       timeseries({
         title: 'Frames per connection',
-        description: 'Client frames in and server frames out per second, per open connection: a client that floods or a fan-out that grows shows here first.',
+        description:
+          'Client frames in and server frames out per second, per open connection: a client that floods or a fan-out that grows shows here first.',
         unit: Units.perSecond,
         min: 0,
         queries: [
@@ -169,7 +177,8 @@ export function chatOverviewDashboard(): Dashboard {
     .withPanel(
       barGauge({
         title: 'Fan-out distribution (last 5 m)',
-        description: 'Share of accepted events queued for at most N devices (the histogram buckets, cumulative). Reads the buckets as they are instead of interpolating between them.',
+        description:
+          'Share of accepted events queued for at most N devices (the histogram buckets, cumulative). Reads the buckets as they are instead of interpolating between them.',
         unit: Units.ratio,
         queries: [
           {
@@ -214,7 +223,8 @@ export function chatOverviewDashboard(): Dashboard {
     .withPanel(
       timeseries({
         title: 'WAL depth by node',
-        description: 'Sends in each gateway\'s write-ahead log waiting for the message store (docs/write-ahead-log.md). Above zero only while the store refuses writes or replay catches up.',
+        description:
+          "Sends in each gateway's write-ahead log waiting for the message store (docs/write-ahead-log.md). Above zero only while the store refuses writes or replay catches up.",
         unit: Units.count,
         min: 0,
         queries: [{ expr: `max by (node) (chat_wal_depth${NODES})`, legend: '{{node}}' }],
@@ -233,7 +243,8 @@ export function chatOverviewDashboard(): Dashboard {
     .withPanel(
       timeseries({
         title: 'WAL appended and replayed',
-        description: 'Entries logged because the store could not take them, and entries replayed by outcome (stored, duplicate, rejected), per second.',
+        description:
+          'Entries logged because the store could not take them, and entries replayed by outcome (stored, duplicate, rejected), per second.',
         unit: Units.perSecond,
         min: 0,
         queries: [

@@ -53,7 +53,12 @@ export async function driveEveryMetricFamily(gateway: OutageGateway, run: string
   const { server, store, wal } = gateway;
   const clients: ChatClient[] = [];
   const connect = async (user: string, device: string) => {
-    const client = new ChatClient({ urls: [server.wsUrl], token: await devToken(server.httpUrl, user, device), reconnectMinDelayMs: 20, reconnectMaxDelayMs: 200 });
+    const client = new ChatClient({
+      urls: [server.wsUrl],
+      token: await devToken(server.httpUrl, user, device),
+      reconnectMinDelayMs: 20,
+      reconnectMaxDelayMs: 200,
+    });
     clients.push(client);
     await client.connect();
     return client;

@@ -45,6 +45,7 @@ await runCommand(command, ({ values }) => {
     writeFileSync(target, text);
     process.stdout.write(`wrote ${path.relative(process.cwd(), target)}\n`);
   }
-  if (stale.length > 0) throw new ToolError('DASHBOARDS_STALE', `out of date (run npm run dashboards): ${stale.join(', ')}`, { exitCode: STALE_EXIT });
+  if (stale.length > 0)
+    throw new ToolError('DASHBOARDS_STALE', `out of date (run npm run dashboards): ${stale.join(', ')}`, { exitCode: STALE_EXIT });
   return ExitCodes.OK;
 });

@@ -18,7 +18,9 @@ export function loadDriverDashboard(): Dashboard {
   return new DashboardBuilder('Chat load driver')
     .uid('chat-load-driver')
     .tags(['chat', 'load', 'generated'])
-    .description('The load driver (npm run load) as it measures the system. Generated from dashboards/src/load-driver.ts (npm run dashboards); edits to the JSON are overwritten.')
+    .description(
+      'The load driver (npm run load) as it measures the system. Generated from dashboards/src/load-driver.ts (npm run dashboards); edits to the JSON are overwritten.',
+    )
     .editable()
     .refresh('5s')
     .time({ from: 'now-15m', to: 'now' })
@@ -56,14 +58,18 @@ export function loadDriverDashboard(): Dashboard {
         title: 'Failed / sent (5 m)',
         description: `Failed sends, uploads and connects over messages sent. Red from ${SLO_TARGETS.errorRatio * 100} %.`,
         unit: Units.ratio,
-        query: { expr: `sum(increase(load_errors_total${SCENARIOS}[5m])) / clamp_min(sum(increase(load_messages_sent_total${SCENARIOS}[5m])), 1)`, legend: 'failed / sent' },
+        query: {
+          expr: `sum(increase(load_errors_total${SCENARIOS}[5m])) / clamp_min(sum(increase(load_messages_sent_total${SCENARIOS}[5m])), 1)`,
+          legend: 'failed / sent',
+        },
         redFrom: SLO_TARGETS.errorRatio,
       }),
     )
     .withPanel(
       timeseries({
         title: 'Messages offered, sent and acked',
-        description: 'The rate the schedule asks for, what the driver sent (first attempts) and what the system acknowledged, per second. Sent below offered: the driver fell behind; acked below sent: the system did.',
+        description:
+          'The rate the schedule asks for, what the driver sent (first attempts) and what the system acknowledged, per second. Sent below offered: the driver fell behind; acked below sent: the system did.',
         unit: Units.perSecond,
         min: 0,
         queries: [
@@ -76,7 +82,7 @@ export function loadDriverDashboard(): Dashboard {
     .withPanel(
       timeseries({
         title: 'Deliveries by path',
-        description: 'Messages delivered to the driver\'s devices per second: live on an open connection, or by sync after a reconnect.',
+        description: "Messages delivered to the driver's devices per second: live on an open connection, or by sync after a reconnect.",
         unit: Units.perSecond,
         min: 0,
         queries: [{ expr: `sum by (via) (${rate('load_deliveries_total')})`, legend: '{{via}}' }],
@@ -145,7 +151,8 @@ export function loadDriverDashboard(): Dashboard {
     .withPanel(
       timeseries({
         title: 'Driver CPU by shard',
-        description: 'CPU seconds per second of each driver process. Near 1 the driver, not the system, is the bottleneck: its latencies grow from its own queueing.',
+        description:
+          'CPU seconds per second of each driver process. Near 1 the driver, not the system, is the bottleneck: its latencies grow from its own queueing.',
         unit: Units.count,
         min: 0,
         queries: [{ expr: `sum by (shard) (${rate('load_driver_process_cpu_seconds_total')})`, legend: 'shard {{shard}}' }],
@@ -154,7 +161,8 @@ export function loadDriverDashboard(): Dashboard {
     .withPanel(
       timeseries({
         title: 'Driver event-loop lag p99 by shard',
-        description: 'How late the driver\'s timers fire: sends go out late by about this much (they are still timed from their scheduled time).',
+        description:
+          "How late the driver's timers fire: sends go out late by about this much (they are still timed from their scheduled time).",
         unit: Units.seconds,
         min: 0,
         queries: [{ expr: `max by (shard) (load_driver_nodejs_eventloop_lag_p99_seconds${SCENARIOS})`, legend: 'shard {{shard}}' }],

@@ -81,7 +81,11 @@ describe('every dashboard panel on a real Prometheus', () => {
 
   beforeAll(async () => {
     gateway = await startOutageGateway({ mediaBytesMax: MEDIA_BYTES_MAX, walReplayRetryMs: 50, walReplayRetryMaxMs: 200 });
-    prometheus = await startPrivatePrometheus({ name: 'dashboard-panels-test', scrapeTargets: [new URL(gateway.server.httpUrl).host], scrapeInterval: `${SCRAPE_INTERVAL_S}s` });
+    prometheus = await startPrivatePrometheus({
+      name: 'dashboard-panels-test',
+      scrapeTargets: [new URL(gateway.server.httpUrl).host],
+      scrapeInterval: `${SCRAPE_INTERVAL_S}s`,
+    });
 
     // Traffic before the first scrape would be in the first sample, where rate() cannot see it.
     await waitForFirstScrape(prometheus.url);
@@ -91,7 +95,9 @@ describe('every dashboard panel on a real Prometheus', () => {
       runId: `panels-${RUN}`,
       remoteWrite: { url: `${prometheus.url}/api/v1/write`, intervalMs: 1_000 },
     });
-    expect(load.summary.errors, 'the driver run should have refused media uploads').toMatchObject({ 'media:MEDIA_TOO_LARGE': expect.any(Number) });
+    expect(load.summary.errors, 'the driver run should have refused media uploads').toMatchObject({
+      'media:MEDIA_TOO_LARGE': expect.any(Number),
+    });
 
     // Two more scrapes, so the last counts are in Prometheus before the queries run.
     await new Promise((resolve) => setTimeout(resolve, 2.5 * SCRAPE_INTERVAL_S * 1000));

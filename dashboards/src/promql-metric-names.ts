@@ -5,7 +5,22 @@
  * dashboards are written with; a metric named only through `{__name__=…}` is not seen.
  */
 const GROUPING = /\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g;
-const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'atan2', 'inf', 'nan']);
+const KEYWORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'atan2',
+  'inf',
+  'nan',
+]);
 /** An identifier not glued to a number or a word before it (so `1e-9` and `2m` yield nothing). */
 const IDENTIFIER = /(?<![\w.:$])([a-zA-Z_:][a-zA-Z0-9_:]*)(?![\w:]|\s*\()/g;
 

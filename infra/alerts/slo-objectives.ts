@@ -19,7 +19,13 @@ export const WAL_AGE_LIMIT_S = 60;
  * RATE_LIMITED, which is the client going too fast). Client mistakes (INVALID_FIELD, NOT_A_MEMBER,
  * TOKEN_EXPIRED, …) are answered correctly and must not page anyone.
  */
-export const SERVER_FAULT_ERROR_CODES = ['INTERNAL', 'STORAGE_UNAVAILABLE', 'AUTH_UNAVAILABLE', 'SHUTTING_DOWN', 'OVERLOADED'] as const satisfies readonly ErrorCode[];
+export const SERVER_FAULT_ERROR_CODES = [
+  'INTERNAL',
+  'STORAGE_UNAVAILABLE',
+  'AUTH_UNAVAILABLE',
+  'SHUTTING_DOWN',
+  'OVERLOADED',
+] as const satisfies readonly ErrorCode[];
 
 /**
  * Close reasons (chat_connections_closed_total{reason}) that mean a connection was dropped rather
@@ -27,7 +33,14 @@ export const SERVER_FAULT_ERROR_CODES = ['INTERNAL', 'STORAGE_UNAVAILABLE', 'AUT
  * a connection that could not keep up or went silent, or failed it with INTERNAL. Orderly ends
  * (client_closed, server shutting down with goaway, device unlinked, auth refused) are not drops.
  */
-export const DROP_CLOSE_REASONS = ['socket_error', 'closed_1006', 'slow consumer', 'SLOW_CONSUMER', 'HEARTBEAT_TIMEOUT', 'INTERNAL'] as const;
+export const DROP_CLOSE_REASONS = [
+  'socket_error',
+  'closed_1006',
+  'slow consumer',
+  'SLOW_CONSUMER',
+  'HEARTBEAT_TIMEOUT',
+  'INTERNAL',
+] as const;
 
 /** A ratio SLI: bad events over all events, both as PromQL taking a range window such as `5m`. */
 interface EventRatioSli {
@@ -94,7 +107,7 @@ export const SERVICE_LEVEL_OBJECTIVES: readonly ServiceLevelObjective[] = [
     name: 'errors',
     alertStem: 'ChatServerErrors',
     objective: 0.999,
-    promise: 'at most 0.1% of client requests are answered with a server-fault error (the scenarios\' error_rate_max 0.001)',
+    promise: "at most 0.1% of client requests are answered with a server-fault error (the scenarios' error_rate_max 0.001)",
     sli: {
       kind: 'events',
       badEventsRate: sumRate(`chat_errors_total{code=~"${regexOf(SERVER_FAULT_ERROR_CODES)}"}`),

@@ -4,7 +4,15 @@
  * opens a ticket). Pure; write-rules.ts writes the result to slo-rules.yml.
  */
 import { stringify } from 'yaml';
-import { BURN_RATE_CONDITIONS, LONG_WINDOW_EVALUATION_INTERVAL, LONG_WINDOWS, RECORDED_WINDOWS, SLO_PERIOD_DAYS, type BurnRateCondition, type Severity } from './burn-rate-policy.js';
+import {
+  BURN_RATE_CONDITIONS,
+  LONG_WINDOW_EVALUATION_INTERVAL,
+  LONG_WINDOWS,
+  RECORDED_WINDOWS,
+  SLO_PERIOD_DAYS,
+  type BurnRateCondition,
+  type Severity,
+} from './burn-rate-policy.js';
 import { SERVICE_LEVEL_OBJECTIVES, type ServiceLevelObjective } from './slo-objectives.js';
 
 /** Recorded series names (level:metric:operations); every one carries an `slo` label. */

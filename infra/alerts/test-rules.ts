@@ -38,8 +38,12 @@ function checkGeneratedFileIsCurrent(): void {
 function runPromtool(promtool: string, args: string[]): void {
   console.log(`$ promtool ${args.join(' ')}`);
   const result = spawnSync(promtool, args, { cwd: ALERTS_DIR, stdio: 'inherit' });
-  if (result.error) throw new ToolError(AlertsErrorCodes.PROMTOOL_FAILED, `promtool could not run: ${result.error.message}`, { exitCode: CHECK_FAILED });
-  if (result.status !== 0) throw new ToolError(AlertsErrorCodes.PROMTOOL_FAILED, `\`promtool ${args.join(' ')}\` exited with ${result.status ?? result.signal}`, { exitCode: CHECK_FAILED });
+  if (result.error)
+    throw new ToolError(AlertsErrorCodes.PROMTOOL_FAILED, `promtool could not run: ${result.error.message}`, { exitCode: CHECK_FAILED });
+  if (result.status !== 0)
+    throw new ToolError(AlertsErrorCodes.PROMTOOL_FAILED, `\`promtool ${args.join(' ')}\` exited with ${result.status ?? result.signal}`, {
+      exitCode: CHECK_FAILED,
+    });
 }
 
 async function main(): Promise<number> {
@@ -63,11 +67,16 @@ async function main(): Promise<number> {
 await runCommand(
   defineCommand({
     name: 'alerts:test',
-    purpose: 'checks the SLO recording and alerting rules: generated file current, promtool check rules, promtool unit tests, the local Prometheus config',
+    purpose:
+      'checks the SLO recording and alerting rules: generated file current, promtool check rules, promtool unit tests, the local Prometheus config',
     options: {},
     exitCodes: [
       EXIT_OK,
-      { code: CHECK_FAILED, meaning: 'a check failed: ALERTS_RULES_STALE (run npm run alerts:write) or ALERTS_PROMTOOL_FAILED (promtool output above), or promtool could not be installed' },
+      {
+        code: CHECK_FAILED,
+        meaning:
+          'a check failed: ALERTS_RULES_STALE (run npm run alerts:write) or ALERTS_PROMTOOL_FAILED (promtool output above), or promtool could not be installed',
+      },
       { code: ExitCodes.COULD_NOT_RUN, meaning: 'bad command line' },
     ],
   }),

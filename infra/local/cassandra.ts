@@ -32,12 +32,23 @@ export const cassandra: ServiceDefinition = {
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'pom.xml'), dependencyPom(version));
-    await runLogged('cassandra', mvn, ['-B', '-q', 'dependency:copy-dependencies', '-DincludeScope=runtime', '-DoutputDirectory=lib'], ctx.installLog, {
-      cwd: dir,
-      timeoutMs: 15 * 60_000,
-    });
+    await runLogged(
+      'cassandra',
+      mvn,
+      ['-B', '-q', 'dependency:copy-dependencies', '-DincludeScope=runtime', '-DoutputDirectory=lib'],
+      ctx.installLog,
+      {
+        cwd: dir,
+        timeoutMs: 15 * 60_000,
+      },
+    );
     if (!fs.existsSync(path.join(dir, 'lib', `cassandra-all-${version}.jar`))) {
-      throw serviceError(ServicesErrorCodes.INSTALL_FAILED, 'cassandra', `mvn finished but cassandra-all-${version}.jar is not in ${dir}/lib`, ctx.installLog);
+      throw serviceError(
+        ServicesErrorCodes.INSTALL_FAILED,
+        'cassandra',
+        `mvn finished but cassandra-all-${version}.jar is not in ${dir}/lib`,
+        ctx.installLog,
+      );
     }
     // Written last: a download interrupted half way is redone on the next `up`.
     fs.writeFileSync(path.join(dir, '.complete'), `${new Date().toISOString()}\n`);
@@ -137,9 +148,7 @@ export function cassandraYaml(config: LocalConfig, dirs: CassandraDirs): string 
     num_tokens: 16,
     partitioner: 'org.apache.cassandra.dht.Murmur3Partitioner',
     endpoint_snitch: 'SimpleSnitch',
-    seed_provider: [
-      { class_name: 'org.apache.cassandra.locator.SimpleSeedProvider', parameters: [{ seeds: `${HOST}:${storagePort}` }] },
-    ],
+    seed_provider: [{ class_name: 'org.apache.cassandra.locator.SimpleSeedProvider', parameters: [{ seeds: `${HOST}:${storagePort}` }] }],
     // A single fresh node: nothing to stream from, so do not try.
     auto_bootstrap: false,
     listen_address: HOST,
@@ -200,7 +209,14 @@ const JDK17_MODULE_FLAGS = [
   ].map((target) => `--add-opens=${target}=ALL-UNNAMED`),
 ];
 
-export function jvmArgs(options: { heap: string; jit: CassandraJit; lib: string; yamlFile: string; logbackFile: string; dirs: CassandraDirs }): string[] {
+export function jvmArgs(options: {
+  heap: string;
+  jit: CassandraJit;
+  lib: string;
+  yamlFile: string;
+  logbackFile: string;
+  dirs: CassandraDirs;
+}): string[] {
   const { heap, jit, lib, yamlFile, logbackFile, dirs } = options;
   const jamm = fs.existsSync(lib) ? fs.readdirSync(lib).find((f) => /^jamm-.*\.jar$/.test(f)) : undefined;
   return [
@@ -254,7 +270,13 @@ async function findOrInstallJava17(ctx: ServiceContext): Promise<string> {
   ctx.log('no JDK 17 found; installing openjdk-17-jre-headless…');
   await aptInstall('cassandra', ['openjdk-17-jre-headless'], ctx.installLog);
   const installed = findJava17(ctx.config.cassandra.java);
-  if (!installed) throw serviceError(ServicesErrorCodes.INSTALL_FAILED, 'cassandra', 'installed openjdk-17-jre-headless but found no Java 17', ctx.installLog);
+  if (!installed)
+    throw serviceError(
+      ServicesErrorCodes.INSTALL_FAILED,
+      'cassandra',
+      'installed openjdk-17-jre-headless but found no Java 17',
+      ctx.installLog,
+    );
   return installed;
 }
 

@@ -130,14 +130,16 @@ function heap(env: Env, key: string, fallback: string): string {
 function oneOf<T extends string>(env: Env, key: string, allowed: readonly T[], fallback: T): T {
   const raw = env[key];
   if (raw === undefined || raw === '') return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) throw servicesError(ServicesErrorCodes.BAD_CONFIG, `${key}=${raw} must be one of ${allowed.join(', ')}`);
+  if (!(allowed as readonly string[]).includes(raw))
+    throw servicesError(ServicesErrorCodes.BAD_CONFIG, `${key}=${raw} must be one of ${allowed.join(', ')}`);
   return raw as T;
 }
 
 /** A Prometheus duration such as 500ms, 1s or 5s. */
 function duration(env: Env, key: string, fallback: string): string {
   const raw = env[key] || fallback;
-  if (!/^[1-9]\d*(ms|s|m)$/.test(raw)) throw servicesError(ServicesErrorCodes.BAD_CONFIG, `${key}=${raw} must be a Prometheus duration such as 1s, 500ms or 1m`);
+  if (!/^[1-9]\d*(ms|s|m)$/.test(raw))
+    throw servicesError(ServicesErrorCodes.BAD_CONFIG, `${key}=${raw} must be a Prometheus duration such as 1s, 500ms or 1m`);
   return raw;
 }
 

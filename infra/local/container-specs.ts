@@ -53,7 +53,11 @@ function cassandraSpec(config: LocalConfig): ContainerSpec {
       HEAP_NEWSIZE: '200M',
       // A single node need not wait for gossip to settle (the local path does the same).
       // The same JIT choice as the local path (see jitFlags).
-      JVM_EXTRA_OPTS: ['-Dcassandra.skip_wait_for_gossip_to_settle=0', '-Dcassandra.ring_delay_ms=0', ...jitFlags(config.cassandra.jit)].join(' '),
+      JVM_EXTRA_OPTS: [
+        '-Dcassandra.skip_wait_for_gossip_to_settle=0',
+        '-Dcassandra.ring_delay_ms=0',
+        ...jitFlags(config.cassandra.jit),
+      ].join(' '),
     },
     files: [],
     // Logged once the CQL port is open; containers.ts then runs the same CQL probe as the local path.

@@ -47,7 +47,9 @@ export async function startContainers(options: ContainersOptions = {}): Promise<
   const settled = await Promise.allSettled(specs.map((spec) => startOne(spec, log)));
   const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const stop = () => stopAll(started.map((s) => s.container));
-  const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ service: specs[i]?.service ?? '?', error: s.reason as unknown }] : []));
+  const failures = settled.flatMap((s, i) =>
+    s.status === 'rejected' ? [{ service: specs[i]?.service ?? '?', error: s.reason as unknown }] : [],
+  );
   if (failures.length > 0) {
     await stop();
     throw servicesFailed(failures);
@@ -129,7 +131,13 @@ async function confirmHealthy(definition: ServiceDefinition, config: LocalConfig
     } catch (error) {
       if (Date.now() >= deadline) {
         const reason = error instanceof Error ? error.message : String(error);
-        throw serviceError(ServicesErrorCodes.HEALTH_TIMEOUT, definition.name, `container is up but its health probe still fails after ${HEALTH_RETRY_MS} ms: ${reason}`, undefined, { cause: error });
+        throw serviceError(
+          ServicesErrorCodes.HEALTH_TIMEOUT,
+          definition.name,
+          `container is up but its health probe still fails after ${HEALTH_RETRY_MS} ms: ${reason}`,
+          undefined,
+          { cause: error },
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, HEALTH_RETRY_INTERVAL_MS));
     }

@@ -43,7 +43,13 @@ export function servicesError(code: ServicesErrorCode, message: string, options:
 }
 
 /** A failure tied to one service: the message starts with its name and ends with the log to read. */
-export function serviceError(code: ServicesErrorCode, service: string, message: string, logFile?: string, options: { cause?: unknown } = {}): ToolError<ServicesErrorCode> {
+export function serviceError(
+  code: ServicesErrorCode,
+  service: string,
+  message: string,
+  logFile?: string,
+  options: { cause?: unknown } = {},
+): ToolError<ServicesErrorCode> {
   return servicesError(code, `${service}: ${message}${logFile ? ` (log: ${logFile})` : ''}`, options);
 }
 

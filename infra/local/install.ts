@@ -45,7 +45,14 @@ export function runLogged(service: string, command: string, args: string[], logF
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
     const fail = (what: string) =>
-      reject(serviceError(ServicesErrorCodes.INSTALL_FAILED, service, `\`${command} ${args.join(' ')}\` ${what}\n${tailFile(logFile, 15)}`, logFile));
+      reject(
+        serviceError(
+          ServicesErrorCodes.INSTALL_FAILED,
+          service,
+          `\`${command} ${args.join(' ')}\` ${what}\n${tailFile(logFile, 15)}`,
+          logFile,
+        ),
+      );
     child.once('error', (err) => {
       clearTimeout(timer);
       fail(`could not start: ${err.message}`);
@@ -68,10 +75,18 @@ let aptUpdated = false;
 export function aptInstall(service: string, packages: string[], logFile: string): Promise<void> {
   const next = aptQueue.then(async () => {
     if (process.getuid?.() !== 0) {
-      throw serviceError(ServicesErrorCodes.INSTALL_FAILED, service, `needs Debian packages ${packages.join(' ')}: run as root, or install them yourself`);
+      throw serviceError(
+        ServicesErrorCodes.INSTALL_FAILED,
+        service,
+        `needs Debian packages ${packages.join(' ')}: run as root, or install them yourself`,
+      );
     }
     if (!findCommand('apt-get')) {
-      throw serviceError(ServicesErrorCodes.INSTALL_FAILED, service, `needs ${packages.join(' ')} but apt-get is not available: install them yourself`);
+      throw serviceError(
+        ServicesErrorCodes.INSTALL_FAILED,
+        service,
+        `needs ${packages.join(' ')} but apt-get is not available: install them yourself`,
+      );
     }
     const env = { DEBIAN_FRONTEND: 'noninteractive' };
     if (!aptUpdated) {
@@ -94,6 +109,12 @@ export async function ensureCommand(service: string, command: string, aptPackage
   if (found) return found;
   await aptInstall(service, [aptPackage], logFile);
   const installed = findCommand(command);
-  if (!installed) throw serviceError(ServicesErrorCodes.INSTALL_FAILED, service, `installed ${aptPackage} but \`${command}\` is still not on PATH`, logFile);
+  if (!installed)
+    throw serviceError(
+      ServicesErrorCodes.INSTALL_FAILED,
+      service,
+      `installed ${aptPackage} but \`${command}\` is still not on PATH`,
+      logFile,
+    );
   return installed;
 }

@@ -62,7 +62,11 @@ export async function upService(def: ServiceDefinition, ctx: ServiceContext): Pr
       // No process of ours: a listener on the port belongs to someone else, and we would
       // either fail to bind or, worse, health-check their server and call it ours.
       if (await canConnect(HOST, port)) {
-        throw serviceError(ServicesErrorCodes.PORT_IN_USE, def.name, `port ${HOST}:${port} is already in use by a process that is not ours; stop it or choose another port`);
+        throw serviceError(
+          ServicesErrorCodes.PORT_IN_USE,
+          def.name,
+          `port ${HOST}:${port} is already in use by a process that is not ours; stop it or choose another port`,
+        );
       }
       const spec = await def.prepare(ctx);
       ctx.log(`starting (${path.basename(spec.command)}), log: ${ctx.logFile}`);
@@ -90,7 +94,12 @@ async function waitHealthy(def: ServiceDefinition, ctx: ServiceContext, record: 
   let lastError = 'no health check has run yet';
   for (;;) {
     if (!isAlive(record)) {
-      throw serviceError(ServicesErrorCodes.PROCESS_EXITED, def.name, `process ${record.pid} exited before it became healthy. Last log lines:\n${tailFile(ctx.logFile, 20, logOffset)}`, ctx.logFile);
+      throw serviceError(
+        ServicesErrorCodes.PROCESS_EXITED,
+        def.name,
+        `process ${record.pid} exited before it became healthy. Last log lines:\n${tailFile(ctx.logFile, 20, logOffset)}`,
+        ctx.logFile,
+      );
     }
     try {
       return await def.health(ctx);
@@ -153,7 +162,13 @@ export async function serviceStatus(def: ServiceDefinition, ctx: ServiceContext)
     const health = await withTimeout(def.health(ctx), 10_000);
     return { ...base, state: 'running', pid: record.pid, healthy: true, health };
   } catch (err) {
-    return { ...base, state: 'running', pid: record.pid, healthy: false, health: `unhealthy: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      ...base,
+      state: 'running',
+      pid: record.pid,
+      healthy: false,
+      health: `unhealthy: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
 }
 

@@ -123,10 +123,7 @@ export type StopOutcome = 'not-running' | 'terminated' | 'killed';
  * Stops the process recorded in pidFile: SIGTERM, then SIGKILL after graceMs. Only that pid is
  * signalled, never a name pattern. `stillAlive` is true only if even SIGKILL did not end it.
  */
-export async function stopRecorded(
-  pidFile: string,
-  graceMs: number,
-): Promise<{ outcome: StopOutcome; pid?: number; stillAlive: boolean }> {
+export async function stopRecorded(pidFile: string, graceMs: number): Promise<{ outcome: StopOutcome; pid?: number; stillAlive: boolean }> {
   const record = runningProcess(pidFile);
   if (!record) return { outcome: 'not-running', stillAlive: false };
   signal(record.pid, 'SIGTERM');

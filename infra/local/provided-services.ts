@@ -31,7 +31,10 @@ export function providedServiceEnv(env: Env): ServiceEnv | undefined {
   if (provider === undefined || provider === '') return undefined;
   const missing = SERVICE_ENV_KEYS.filter((key) => !env[key]);
   if (missing.length > 0) {
-    throw servicesError(ServicesErrorCodes.BAD_CONFIG, `${PROVIDED_MARKER}=${provider} is set, but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not`);
+    throw servicesError(
+      ServicesErrorCodes.BAD_CONFIG,
+      `${PROVIDED_MARKER}=${provider} is set, but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not`,
+    );
   }
   return Object.fromEntries(SERVICE_ENV_KEYS.map((key) => [key, env[key] ?? ''])) as unknown as ServiceEnv;
 }

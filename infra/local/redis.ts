@@ -39,14 +39,21 @@ export const redis: ServiceDefinition = {
 /** Command line: a pure cache for tests, so no RDB snapshots and no AOF. */
 export function redisArgs(port: number, dataDir: string): string[] {
   return [
-    '--port', String(port),
-    '--bind', HOST,
-    '--save', '',
-    '--appendonly', 'no',
-    '--daemonize', 'no',
+    '--port',
+    String(port),
+    '--bind',
+    HOST,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
     // Where a manual SAVE would write; keeps even that inside .services.
-    '--dir', dataDir,
-    '--logfile', '',
+    '--dir',
+    dataDir,
+    '--logfile',
+    '',
   ];
 }
 

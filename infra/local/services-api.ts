@@ -121,7 +121,9 @@ async function forEachService<T>(
   const log = options.log ?? (() => {});
   const selected = parseServiceNames(names);
   const settled = await Promise.allSettled(selected.map((name) => action(DEFINITIONS[name], serviceContext(config, name, log))));
-  const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ service: selected[i] ?? '?', error: s.reason as unknown }] : []));
+  const failures = settled.flatMap((s, i) =>
+    s.status === 'rejected' ? [{ service: selected[i] ?? '?', error: s.reason as unknown }] : [],
+  );
   if (failures.length > 0) throw servicesFailed(failures);
   return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
 }

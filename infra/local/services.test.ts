@@ -42,7 +42,13 @@ describe('config and env', () => {
 
   it('takes ports and S3 settings from the environment', () => {
     const env = serviceEnv(
-      loadConfig({ LOCAL_CASSANDRA_PORT: '29042', LOCAL_REDIS_PORT: '26379', LOCAL_S3_PORT: '27070', LOCAL_PROMETHEUS_PORT: '29090', S3_BUCKET: 'other' }),
+      loadConfig({
+        LOCAL_CASSANDRA_PORT: '29042',
+        LOCAL_REDIS_PORT: '26379',
+        LOCAL_S3_PORT: '27070',
+        LOCAL_PROMETHEUS_PORT: '29090',
+        S3_BUCKET: 'other',
+      }),
     );
     expect(env.CASSANDRA_CONTACT_POINTS).toBe('127.0.0.1:29042');
     expect(env.REDIS_URL).toBe('redis://127.0.0.1:26379');
@@ -97,7 +103,14 @@ describe('generated files', () => {
   it('launches Cassandra with the heap, jamm agent and no JMX port', () => {
     const lib = tmpDir();
     fs.writeFileSync(path.join(lib, 'jamm-0.4.0.jar'), '');
-    const args = jvmArgs({ heap: '768m', jit: loadConfig({}).cassandra.jit, lib, yamlFile: '/x/cassandra.yaml', logbackFile: '/x/logback.xml', dirs: dataDirs('/x') });
+    const args = jvmArgs({
+      heap: '768m',
+      jit: loadConfig({}).cassandra.jit,
+      lib,
+      yamlFile: '/x/cassandra.yaml',
+      logbackFile: '/x/logback.xml',
+      dirs: dataDirs('/x'),
+    });
     expect(args).toContain('-Xmx768m');
     expect(args).toContain(`-javaagent:${path.join(lib, 'jamm-0.4.0.jar')}`);
     expect(args).toContain('--add-opens=java.base/sun.nio.ch=ALL-UNNAMED');
@@ -108,7 +121,14 @@ describe('generated files', () => {
 
   it('runs Cassandra on the C1 compiler only unless LOCAL_CASSANDRA_JIT=tiered', () => {
     const launch = (env: Record<string, string>) =>
-      jvmArgs({ heap: '1g', jit: loadConfig(env).cassandra.jit, lib: tmpDir(), yamlFile: '/x/c.yaml', logbackFile: '/x/l.xml', dirs: dataDirs('/x') });
+      jvmArgs({
+        heap: '1g',
+        jit: loadConfig(env).cassandra.jit,
+        lib: tmpDir(),
+        yamlFile: '/x/c.yaml',
+        logbackFile: '/x/l.xml',
+        dirs: dataDirs('/x'),
+      });
     expect(launch({})).toContain('-XX:TieredStopAtLevel=1');
     expect(launch({ LOCAL_CASSANDRA_JIT: 'tiered' }).some((a) => a.startsWith('-XX:TieredStopAtLevel'))).toBe(false);
     const container = containerSpecs(loadConfig({})).find((spec) => spec.service === 'cassandra')!;

@@ -21,13 +21,21 @@ const command = defineCommand({
   name: 'services',
   purpose: 'local Cassandra, Redis, S3 and Prometheus as plain processes on private loopback ports (state under .services/)',
   positionals: [
-    { name: 'command', description: 'up: install what is missing, start, wait until healthy · down: stop our own processes (by pid file) · status: running/stopped, pid, port, health · env: KEY=value lines for eval "$(npm run -s services -- env)"' },
+    {
+      name: 'command',
+      description:
+        'up: install what is missing, start, wait until healthy · down: stop our own processes (by pid file) · status: running/stopped, pid, port, health · env: KEY=value lines for eval "$(npm run -s services -- env)"',
+    },
     { name: 'service', description: `which services (default all): ${SERVICE_NAMES.join(', ')}`, optional: true, variadic: true },
   ],
   options: {},
   exitCodes: [
     EXIT_OK,
-    { code: ExitCodes.INVARIANT_VIOLATED, meaning: 'a service failed to install, start, become healthy or stop, or a setting is bad (SERVICES_* codes; the message names the service and its log)' },
+    {
+      code: ExitCodes.INVARIANT_VIOLATED,
+      meaning:
+        'a service failed to install, start, become healthy or stop, or a setting is bad (SERVICES_* codes; the message names the service and its log)',
+    },
     { code: ExitCodes.COULD_NOT_RUN, meaning: 'bad command line' },
   ],
   badArgumentsCode: ServicesErrorCodes.BAD_ARGUMENTS,

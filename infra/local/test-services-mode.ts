@@ -49,7 +49,8 @@ export function needsEngineProbe(mode: TestServicesMode): boolean {
 export function selectTestServices(mode: TestServicesMode, engine?: EngineProbe): TestServicesChoice {
   if (mode === 'none') return { path: 'none', reason: 'CHAT_TEST_SERVICES=none: unit tests only, no services' };
   if (mode === 'local') return { path: 'local', reason: 'CHAT_TEST_SERVICES=local' };
-  if (engine === undefined) throw servicesError(ServicesErrorCodes.BAD_CONFIG, `CHAT_TEST_SERVICES=${mode} needs a container-engine probe result`);
+  if (engine === undefined)
+    throw servicesError(ServicesErrorCodes.BAD_CONFIG, `CHAT_TEST_SERVICES=${mode} needs a container-engine probe result`);
   if (mode === 'containers') {
     if (!engine.present) {
       throw servicesError(

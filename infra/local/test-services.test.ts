@@ -7,7 +7,14 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig, REPO_ROOT } from './config.js';
 import { engineHints, type EngineHintSources } from './container-engine.js';
-import { CONTAINER_PORTS, configWithPorts, containerPrometheusConfig, containerSpecs, isLoopbackHost, type ContainerSpec } from './container-specs.js';
+import {
+  CONTAINER_PORTS,
+  configWithPorts,
+  containerPrometheusConfig,
+  containerSpecs,
+  isLoopbackHost,
+  type ContainerSpec,
+} from './container-specs.js';
 import { ServicesErrorCodes } from './error-codes.js';
 import { announceServices, PROVIDED_MARKER, providedServiceEnv } from './provided-services.js';
 import { ensureServices, serviceEnv, type ServiceEnv } from './services-api.js';
@@ -38,8 +45,14 @@ describe('CHAT_TEST_SERVICES', () => {
   });
 
   it('auto picks containers with an engine and local processes without one', () => {
-    expect(selectTestServices('auto', ENGINE)).toEqual({ path: 'containers', reason: 'auto: container engine found (engine 28.2 on Debian)' });
-    expect(selectTestServices('auto', NO_ENGINE)).toEqual({ path: 'local', reason: 'auto: no container engine (no DOCKER_HOST, no Docker socket)' });
+    expect(selectTestServices('auto', ENGINE)).toEqual({
+      path: 'containers',
+      reason: 'auto: container engine found (engine 28.2 on Debian)',
+    });
+    expect(selectTestServices('auto', NO_ENGINE)).toEqual({
+      path: 'local',
+      reason: 'auto: no container engine (no DOCKER_HOST, no Docker socket)',
+    });
   });
 
   it('local and none ignore the engine', () => {
@@ -51,8 +64,12 @@ describe('CHAT_TEST_SERVICES', () => {
 
   it('containers without an engine fails clearly instead of falling back', () => {
     expect(selectTestServices('containers', ENGINE).path).toBe('containers');
-    expect(() => selectTestServices('containers', NO_ENGINE)).toThrow(expect.objectContaining({ code: ServicesErrorCodes.CONTAINER_ENGINE_MISSING }));
-    expect(() => selectTestServices('containers', NO_ENGINE)).toThrow(/no container engine answered \(no DOCKER_HOST, no Docker socket\).*CHAT_TEST_SERVICES=local/);
+    expect(() => selectTestServices('containers', NO_ENGINE)).toThrow(
+      expect.objectContaining({ code: ServicesErrorCodes.CONTAINER_ENGINE_MISSING }),
+    );
+    expect(() => selectTestServices('containers', NO_ENGINE)).toThrow(
+      /no container engine answered \(no DOCKER_HOST, no Docker socket\).*CHAT_TEST_SERVICES=local/,
+    );
   });
 
   it('refuses to guess when a mode that needs a probe got none', () => {
@@ -98,7 +115,9 @@ describe('container definitions', () => {
     if (!found) throw new Error(`no spec for ${service}`);
     return found;
   };
-  const compose = parse(fs.readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, { image: string }> };
+  const compose = parse(fs.readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as {
+    services: Record<string, { image: string }>;
+  };
 
   it('defines the four services once each', () => {
     expect(specs.map((s) => s.service).sort()).toEqual(['cassandra', 'prometheus', 'redis', 's3']);
@@ -110,16 +129,18 @@ describe('container definitions', () => {
     expect(spec('prometheus').image).toBe(compose.services.prometheus?.image);
     expect(compose.services.cassandra?.image).toBe('cassandra:5.0');
     expect(spec('cassandra').image).toBe('cassandra:5.0.9');
-    expect(containerSpecs(loadConfig({ LOCAL_CASSANDRA_VERSION: '5.0.8', LOCAL_VERSITYGW_VERSION: 'v1.7.0' })).map((s) => s.image)).toEqual([
-      'cassandra:5.0.8',
-      'redis:7',
-      'versity/versitygw:v1.7.0',
-      'prom/prometheus:v2.53.0',
-    ]);
+    expect(containerSpecs(loadConfig({ LOCAL_CASSANDRA_VERSION: '5.0.8', LOCAL_VERSITYGW_VERSION: 'v1.7.0' })).map((s) => s.image)).toEqual(
+      ['cassandra:5.0.8', 'redis:7', 'versity/versitygw:v1.7.0', 'prom/prometheus:v2.53.0'],
+    );
   });
 
   it('exposes each service on its usual port inside the container', () => {
-    expect(Object.fromEntries(specs.map((s) => [s.service, s.containerPort]))).toEqual({ cassandra: 9042, redis: 6379, s3: 7070, prometheus: 9090 });
+    expect(Object.fromEntries(specs.map((s) => [s.service, s.containerPort]))).toEqual({
+      cassandra: 9042,
+      redis: 6379,
+      s3: 7070,
+      prometheus: 9090,
+    });
     expect(spec('s3').command).toContain(`:${CONTAINER_PORTS.s3}`);
   });
 
@@ -132,9 +153,21 @@ describe('container definitions', () => {
 
   it('gives versitygw the credentials and region that serviceEnv reports', () => {
     const env = serviceEnv(loadConfig({ S3_ACCESS_KEY_ID: 'ak', S3_SECRET_ACCESS_KEY: 'sk', S3_REGION: 'eu-west-1' }));
-    const s3 = containerSpecs(loadConfig({ S3_ACCESS_KEY_ID: 'ak', S3_SECRET_ACCESS_KEY: 'sk', S3_REGION: 'eu-west-1' })).find((s) => s.service === 's3');
+    const s3 = containerSpecs(loadConfig({ S3_ACCESS_KEY_ID: 'ak', S3_SECRET_ACCESS_KEY: 'sk', S3_REGION: 'eu-west-1' })).find(
+      (s) => s.service === 's3',
+    );
     expect(s3?.environment).toEqual({ ROOT_ACCESS_KEY_ID: env.S3_ACCESS_KEY_ID, ROOT_SECRET_ACCESS_KEY: env.S3_SECRET_ACCESS_KEY });
-    expect(s3?.command).toEqual(['--port', ':7070', '--region', 'eu-west-1', '--quiet', 'posix', '--sidecar', '/data/meta', '/data/buckets']);
+    expect(s3?.command).toEqual([
+      '--port',
+      ':7070',
+      '--region',
+      'eu-west-1',
+      '--quiet',
+      'posix',
+      '--sidecar',
+      '/data/meta',
+      '/data/buckets',
+    ]);
   });
 
   it('passes the heap setting to Cassandra and keeps Redis a pure cache with expiry events', () => {
@@ -146,7 +179,10 @@ describe('container definitions', () => {
 
   it('has Prometheus scrape itself inside the container', () => {
     expect(spec('prometheus').files.map((f) => f.target)).toEqual(['/etc/prometheus/prometheus.yml']);
-    const document = parse(containerPrometheusConfig(config)) as { global: { scrape_interval: string }; scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }> };
+    const document = parse(containerPrometheusConfig(config)) as {
+      global: { scrape_interval: string };
+      scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
+    };
     expect(document.global.scrape_interval).toBe('5s');
     expect(document.scrape_configs).toEqual([{ job_name: 'prometheus', static_configs: [{ targets: ['localhost:9090'] }] }]);
   });
@@ -173,7 +209,9 @@ describe('container definitions', () => {
 
   it('builds testcontainers definitions from the specs without a container engine', async () => {
     const { toGenericContainer } = await import('./containers.js');
-    const built = specs.map((s) => toGenericContainer(s) as unknown as { createOpts: { Image: string; Cmd?: string[]; Entrypoint?: string[] } });
+    const built = specs.map(
+      (s) => toGenericContainer(s) as unknown as { createOpts: { Image: string; Cmd?: string[]; Entrypoint?: string[] } },
+    );
     expect(built.map((c) => c.createOpts.Image)).toEqual(specs.map((s) => s.image));
     expect(built.map((c) => c.createOpts.Cmd)).toEqual(specs.map((s) => s.command));
     expect(built.map((c) => c.createOpts.Entrypoint)).toEqual(specs.map((s) => s.entrypoint));

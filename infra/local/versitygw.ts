@@ -28,7 +28,11 @@ export const versitygw: ServiceDefinition = {
     const go = findCommand('go');
     if (!go) {
       // Debian's golang is too old for versitygw; the machine image ships a current Go.
-      throw serviceError(ServicesErrorCodes.INSTALL_FAILED, 's3', 'the `go` command is needed to build versitygw; install Go 1.24 or newer');
+      throw serviceError(
+        ServicesErrorCodes.INSTALL_FAILED,
+        's3',
+        'the `go` command is needed to build versitygw; install Go 1.24 or newer',
+      );
     }
     const version = ctx.config.s3.versitygwVersion;
     ctx.log(`building versitygw ${version} with go install (a few minutes on 2 cores)…`);
@@ -38,7 +42,8 @@ export const versitygw: ServiceDefinition = {
       env: { GOBIN: gobin, GOFLAGS: '-buildvcs=false' },
       timeoutMs: 20 * 60_000,
     });
-    if (!fs.existsSync(binary)) throw serviceError(ServicesErrorCodes.INSTALL_FAILED, 's3', `go install finished but ${binary} is missing`, ctx.installLog);
+    if (!fs.existsSync(binary))
+      throw serviceError(ServicesErrorCodes.INSTALL_FAILED, 's3', `go install finished but ${binary} is missing`, ctx.installLog);
   },
 
   async prepare(ctx) {

@@ -18,7 +18,8 @@ import { readCommandLine } from '../../cli/run-command.js';
 const command = defineCommand({
   name: 'append-race',
   runAs: 'npx tsx load/bench/append-race.ts',
-  purpose: 'the Cassandra message store alone, two stores appending to the same conversations at nearly the same time: latency and statements per append',
+  purpose:
+    'the Cassandra message store alone, two stores appending to the same conversations at nearly the same time: latency and statements per append',
   options: {
     conversations: { type: 'number', integer: true, min: 1, default: 20, description: 'conversations appended to' },
     rounds: { type: 'number', integer: true, min: 1, default: 15, description: 'rounds of appends' },
@@ -26,7 +27,7 @@ const command = defineCommand({
     'pause-ms': { type: 'number', min: 0, default: 200, description: 'between rounds' },
   },
   exitCodes: [EXIT_OK, EXIT_COULD_NOT_RUN],
-  notes: ['Uses the local services\' variables (npm run services -- env) and keyspace chat_bench.'],
+  notes: ["Uses the local services' variables (npm run services -- env) and keyspace chat_bench."],
 });
 const { values } = readCommandLine(command);
 const conversations = values.conversations;
@@ -46,13 +47,25 @@ clientPrototype.execute = function (this: unknown, ...args: unknown[]) {
   return timer.time(stage, () => execute.apply(this, args));
 };
 
-const config = { contactPoints: contactPoints.split(','), localDataCenter: process.env.CASSANDRA_LOCAL_DC ?? 'datacenter1', keyspace: 'chat_bench' };
+const config = {
+  contactPoints: contactPoints.split(','),
+  localDataCenter: process.env.CASSANDRA_LOCAL_DC ?? 'datacenter1',
+  keyspace: 'chat_bench',
+};
 const first = await createCassandraStores(config);
 const second = await createCassandraStores(config, { migrate: false });
 const run = Date.now().toString(36);
 
 function draft(conversationId: string, senderUserId: string, n: number): ConversationEventDraft {
-  return { kind: 'message', conversationId, senderUserId, senderDeviceId: 'd', clientMessageId: `${senderUserId}-${n}`, bodyBase64: 'aGVsbG8=', serverTimeMs: Date.now() };
+  return {
+    kind: 'message',
+    conversationId,
+    senderUserId,
+    senderDeviceId: 'd',
+    clientMessageId: `${senderUserId}-${n}`,
+    bodyBase64: 'aGVsbG8=',
+    serverTimeMs: Date.now(),
+  };
 }
 
 try {
@@ -62,8 +75,18 @@ try {
         const [x, y] = [`race-${run}-${i}-x`, `race-${run}-${i}-y`];
         const conversationId = `dm:${x}:${y}`;
         // Alternate which side goes first, as replies do.
-        const [early, late] = round % 2 === 0 ? ([[first, x], [second, y]] as const) : ([[second, y], [first, x]] as const);
-        const append = (store: typeof first, user: string) => timer.time('append', () => store.messages.append(draft(conversationId, user, round)));
+        const [early, late] =
+          round % 2 === 0
+            ? ([
+                [first, x],
+                [second, y],
+              ] as const)
+            : ([
+                [second, y],
+                [first, x],
+              ] as const);
+        const append = (store: typeof first, user: string) =>
+          timer.time('append', () => store.messages.append(draft(conversationId, user, round)));
         await Promise.all([append(early[0], early[1]), sleep(gapMs).then(() => append(late[0], late[1]))]);
       }),
     );
@@ -75,7 +98,9 @@ try {
 }
 const figures = timer.figures();
 const appends = figures.append?.count ?? 0;
-process.stdout.write(`${appends} appends (${conversations} conversations × ${rounds} rounds × 2 sides, ${gapMs} ms apart)\n${formatStages(figures)}\n`);
+process.stdout.write(
+  `${appends} appends (${conversations} conversations × ${rounds} rounds × 2 sides, ${gapMs} ms apart)\n${formatStages(figures)}\n`,
+);
 for (const [stage, f] of Object.entries(figures)) {
   if (stage.startsWith('cql ')) process.stdout.write(`${stage.padEnd(40)} ${(f.count / Math.max(1, appends)).toFixed(2)} per append\n`);
 }

@@ -43,10 +43,15 @@ const base = await readScenario(new URL('../../scenarios/steady-1to1.yaml', impo
 
 const relayServer = await startChildServer(new URL('./bare-relay-server.ts', import.meta.url).pathname, []);
 const relay: LoadResult[] = [];
-for (const rate of rates) relay.push(await runPairLoad({ target: 'relay', wsUrl: relayServer.wsUrl, pairs: 50, ratePerSecond: rate, durationMs: durationS * 1000 }));
+for (const rate of rates)
+  relay.push(
+    await runPairLoad({ target: 'relay', wsUrl: relayServer.wsUrl, pairs: 50, ratePerSecond: rate, durationMs: durationS * 1000 }),
+  );
 await relayServer.stop();
 
-const env = process.env.CASSANDRA_CONTACT_POINTS ? process.env : { ...process.env, ...(await ensureServices(['cassandra', 'redis', 's3'])) };
+const env = process.env.CASSANDRA_CONTACT_POINTS
+  ? process.env
+  : { ...process.env, ...(await ensureServices(['cassandra', 'redis', 's3'])) };
 const cluster = await startCluster({
   nodes: values.gateways,
   world: 'production',
@@ -81,12 +86,18 @@ try {
   for (const rate of rates) {
     const scenario = { ...base, population: { ...base.population, users }, traffic: { ...base.traffic, messages_per_s: rate } };
     const before = cpuSnapshot();
-    const result = await runLoad(scenario, { targets: cluster.wsUrls, tokenSecret: cluster.tokenSecret, durationS, log: (l) => process.stderr.write(`· ${l}\n`) });
+    const result = await runLoad(scenario, {
+      targets: cluster.wsUrls,
+      tokenSecret: cluster.tokenSecret,
+      durationS,
+      log: (l) => process.stderr.write(`· ${l}\n`),
+    });
     const after = cpuSnapshot();
     for (const w of result.summary.invariants.witnesses.slice(0, 3)) process.stderr.write(`· violation: ${w.message}\n`);
     const s = result.summary;
     const acked = Math.max(1, s.messages.acked);
-    const per = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? null : Math.round(((b - a) / acked) * 100) / 100);
+    const per = (a: number | undefined, b: number | undefined) =>
+      a === undefined || b === undefined ? null : Math.round(((b - a) / acked) * 100) / 100;
     system.push({
       rate,
       delivered_per_s: (s.rate_per_s as { delivered: number }).delivered,
@@ -95,14 +106,21 @@ try {
       violations: s.invariants.violations,
       violation_kinds: countBy(s.invariants.witnesses.map((w) => w.invariant)),
       quiesced: s.quiesced,
-      cpu_ms_per_message: { gateways: per(before.gateways, after.gateways)!, cassandra: per(before.cassandra, after.cassandra), redis: per(before.redis, after.redis), driver: per(before.driver, after.driver)! },
+      cpu_ms_per_message: {
+        gateways: per(before.gateways, after.gateways)!,
+        cassandra: per(before.cassandra, after.cassandra),
+        redis: per(before.redis, after.redis),
+        driver: per(before.driver, after.driver)!,
+      },
     });
   }
 } finally {
   await cluster.stop();
 }
 
-process.stdout.write(`steady-1to1 (${users} users) on ${values.gateways} gateways (Cassandra + Redis) vs a bare ws relay (50 pairs); ${durationS} s per rate\n`);
+process.stdout.write(
+  `steady-1to1 (${users} users) on ${values.gateways} gateways (Cassandra + Redis) vs a bare ws relay (50 pairs); ${durationS} s per rate\n`,
+);
 process.stdout.write('offered msg/s | relay deliv/s  p50 ms  p99 ms | system deliv/s  ack p99  deliver p50  deliver p99  violations\n');
 rates.forEach((rate, i) => {
   const r = relay[i]!;
@@ -117,11 +135,14 @@ process.stdout.write('offered msg/s | gateways  cassandra  redis  load driver\n'
 for (const s of system) {
   const c = s.cpu_ms_per_message;
   const show = (v: number | null) => (v === null ? '—' : v.toFixed(2));
-  process.stdout.write(`${String(s.rate).padStart(13)} | ${show(c.gateways).padStart(8)} ${show(c.cassandra).padStart(10)} ${show(c.redis).padStart(6)} ${show(c.driver).padStart(12)}\n`);
+  process.stdout.write(
+    `${String(s.rate).padStart(13)} | ${show(c.gateways).padStart(8)} ${show(c.cassandra).padStart(10)} ${show(c.redis).padStart(6)} ${show(c.driver).padStart(12)}\n`,
+  );
 }
 const passing = system.filter((s) => s.deliver.p99 < 200 && s.violations === 0).map((s) => s.rate);
 process.stdout.write(`largest rate with deliver p99 < 200 ms: ${passing.length > 0 ? Math.max(...passing) : 'none of those measured'}\n`);
-if (values.json) writeFileSync(values.json, JSON.stringify({ kind: 'bench-cluster-steady', users, durationS, rates, relay, system }, null, 2));
+if (values.json)
+  writeFileSync(values.json, JSON.stringify({ kind: 'bench-cluster-steady', users, durationS, rates, relay, system }, null, 2));
 
 function countBy(names: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};

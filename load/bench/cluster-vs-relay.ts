@@ -39,7 +39,8 @@ import { ToolError } from '../../cli/tool-error.js';
 
 const command = defineCommand({
   name: 'bench:cluster',
-  purpose: 'gateway processes on Cassandra and Redis under 1:1 traffic and one big group, next to a bare ws relay doing the same deliveries, in the same run',
+  purpose:
+    'gateway processes on Cassandra and Redis under 1:1 traffic and one big group, next to a bare ws relay doing the same deliveries, in the same run',
   options: {
     gateways: { type: 'number', integer: true, min: 1, max: 64, default: 3, description: 'gateway processes' },
     pairs: { type: 'number', integer: true, min: 1, default: 50, description: '1:1 sender/receiver pairs' },
@@ -49,9 +50,18 @@ const command = defineCommand({
     'duration-s': { type: 'number', above: 0, default: 10, placeholder: 'S', description: 'seconds per traffic kind' },
     json: { type: 'string', placeholder: 'FILE', description: 'write the figures as JSON' },
     traffic: { type: 'string', choices: ['both', '1to1', 'group'], default: 'both', description: 'which traffic to run' },
-    'stage-timing': { type: 'string', placeholder: 'DIR', description: "instrumented gateways: where a message's time goes and what it costs (figures also in DIR)" },
+    'stage-timing': {
+      type: 'string',
+      placeholder: 'DIR',
+      description: "instrumented gateways: where a message's time goes and what it costs (figures also in DIR)",
+    },
     'cpu-prof': { type: 'string', placeholder: 'DIR', description: 'with --stage-timing: CPU profiles of the timed gateways' },
-    limit: { type: 'string', multiple: true, placeholder: 'name=value', description: 'gateway limit override, e.g. routeCacheTtlMs=0 to turn route keeping off' },
+    limit: {
+      type: 'string',
+      multiple: true,
+      placeholder: 'name=value',
+      description: 'gateway limit override, e.g. routeCacheTtlMs=0 to turn route keeping off',
+    },
   },
   exitCodes: [{ code: ExitCodes.OK, meaning: 'measured' }, EXIT_COULD_NOT_RUN],
   notes: ['Starts the local services when their variables are not set.'],
@@ -61,7 +71,8 @@ const run1to1 = values.traffic !== 'group';
 const runGroup = values.traffic !== '1to1';
 const stageDir = values['stage-timing'] ? path.resolve(values['stage-timing']) : undefined;
 if (stageDir) mkdirSync(stageDir, { recursive: true });
-if (values['cpu-prof'] && !stageDir) throw new ToolError(BAD_ARGUMENTS_CODE, '--cpu-prof needs --stage-timing (it profiles the timed gateways)');
+if (values['cpu-prof'] && !stageDir)
+  throw new ToolError(BAD_ARGUMENTS_CODE, '--cpu-prof needs --stage-timing (it profiles the timed gateways)');
 if (values['cpu-prof']) mkdirSync(values['cpu-prof'], { recursive: true });
 const gateways = values.gateways;
 const pairs = values.pairs;
@@ -72,11 +83,17 @@ const durationMs = values['duration-s'] * 1000;
 const BENCH_LIMITS = ['rateFramesPerSecond=1000000', 'rateBurstFrames=1000000', ...values.limit];
 
 const relayServer = await startChildServer(new URL('./bare-relay-server.ts', import.meta.url).pathname, []);
-const relay1to1 = run1to1 ? await runPairLoad({ target: 'relay', wsUrl: relayServer.wsUrl, pairs, ratePerSecond: rate1to1, durationMs }) : undefined;
-const relayGroup = runGroup ? await runGroupLoad({ target: 'relay', wsUrls: [relayServer.wsUrl], members, ratePerSecond: rateGroup, durationMs }) : undefined;
+const relay1to1 = run1to1
+  ? await runPairLoad({ target: 'relay', wsUrl: relayServer.wsUrl, pairs, ratePerSecond: rate1to1, durationMs })
+  : undefined;
+const relayGroup = runGroup
+  ? await runGroupLoad({ target: 'relay', wsUrls: [relayServer.wsUrl], members, ratePerSecond: rateGroup, durationMs })
+  : undefined;
 await relayServer.stop();
 
-const env = process.env.CASSANDRA_CONTACT_POINTS ? process.env : { ...process.env, ...(await ensureServices(['cassandra', 'redis', 's3'])) };
+const env = process.env.CASSANDRA_CONTACT_POINTS
+  ? process.env
+  : { ...process.env, ...(await ensureServices(['cassandra', 'redis', 's3'])) };
 const cluster = await startCluster({
   nodes: gateways,
   world: 'production',
@@ -86,7 +103,9 @@ const cluster = await startCluster({
     ...(stageDir && { CHAT_STAGE_TIMING_DIR: stageDir }),
     // A CPU profile of every gateway process (timed gateways only), written when it stops.
     ...(values['cpu-prof'] && { CHAT_CPU_PROFILE_DIR: path.resolve(values['cpu-prof']) }),
-    CASSANDRA_KEYSPACE: env.CASSANDRA_KEYSPACE ?? 'chat_bench', REDIS_KEY_PREFIX: `bench-${Date.now().toString(36)}:` },
+    CASSANDRA_KEYSPACE: env.CASSANDRA_KEYSPACE ?? 'chat_bench',
+    REDIS_KEY_PREFIX: `bench-${Date.now().toString(36)}:`,
+  },
   limits: BENCH_LIMITS,
   ...(stageDir && { mainScript: new URL('./timed-gateway.ts', import.meta.url).pathname }),
 });
@@ -105,10 +124,25 @@ try {
   // steady window, from there to the end of the load, excludes connects and first messages.
   const steadyWindow = stageDir && values.traffic === '1to1';
   if (run1to1) {
-    system1to1 = await runPairLoad({ target: 'system', ...target, pairs, ratePerSecond: rate1to1, durationMs, ...(steadyWindow && { onMeasureStart: markSteadyWindow }) });
+    system1to1 = await runPairLoad({
+      target: 'system',
+      ...target,
+      pairs,
+      ratePerSecond: rate1to1,
+      durationMs,
+      ...(steadyWindow && { onMeasureStart: markSteadyWindow }),
+    });
   }
   if (servicesCpuAtSteady) servicesCpuAtLoadEnd = servicesCpuMs();
-  if (runGroup) systemGroup = await runGroupLoad({ target: 'system', wsUrls: cluster.wsUrls, httpUrl: target.httpUrl, members, ratePerSecond: rateGroup, durationMs });
+  if (runGroup)
+    systemGroup = await runGroupLoad({
+      target: 'system',
+      wsUrls: cluster.wsUrls,
+      httpUrl: target.httpUrl,
+      members,
+      ratePerSecond: rateGroup,
+      durationMs,
+    });
 } finally {
   await cluster.stop();
 }
@@ -120,7 +154,9 @@ function servicesCpuMs(): Record<string, number> {
   for (const name of ['cassandra', 'redis']) {
     try {
       // The pid file holds "<pid> <start ticks> <port>".
-      const pid = readFileSync(path.join('.services', name, `${name}.pid`), 'utf8').trim().split(/\s+/)[0];
+      const pid = readFileSync(path.join('.services', name, `${name}.pid`), 'utf8')
+        .trim()
+        .split(/\s+/)[0];
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
       // utime and stime are fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second).
       out[name] = (Number(fields[11]) + Number(fields[12])) * 10;
@@ -136,8 +172,10 @@ const row = (name: string, offered: string, relay: LoadResult | undefined, syste
   !relay || !system
     ? ''
     : `${name.padEnd(14)} ${offered.padStart(12)} | ${String(relay.deliveredPerSecond).padStart(8)} ${fmt(relay.latencyMs.p50)} ${fmt(relay.latencyMs.p99)} | ` +
-  `${String(system.deliveredPerSecond).padStart(8)} ${fmt(system.latencyMs.p50)} ${fmt(system.latencyMs.p99)} | ${(system.deliveredPerSecond / Math.max(1, relay.deliveredPerSecond)).toFixed(2).padStart(6)}\n`;
-process.stdout.write(`${gateways} gateway processes on Cassandra + Redis vs a bare ws relay; ${durationMs / 1000} s per point after 2 s warm-up\n`);
+      `${String(system.deliveredPerSecond).padStart(8)} ${fmt(system.latencyMs.p50)} ${fmt(system.latencyMs.p99)} | ${(system.deliveredPerSecond / Math.max(1, relay.deliveredPerSecond)).toFixed(2).padStart(6)}\n`;
+process.stdout.write(
+  `${gateways} gateway processes on Cassandra + Redis vs a bare ws relay; ${durationMs / 1000} s per point after 2 s warm-up\n`,
+);
 process.stdout.write('traffic         offered msg/s | relay deliv/s  p50 ms   p99 ms | system deliv/s p50 ms  p99 ms | ratio\n');
 process.stdout.write(row(`1:1 (${pairs} pairs)`, String(rate1to1), relay1to1, system1to1));
 process.stdout.write(row(`group of ${members}`, `${rateGroup} (×${members - 1})`, relayGroup, systemGroup));
@@ -165,7 +203,9 @@ if (stageDir) {
     const node = JSON.parse(readFileSync(path.join(stageDir, `gw-${i}.json`), 'utf8')) as GatewayFigures;
     nodes.push(node);
     merged.merge(node.stages);
-    process.stdout.write(`gw-${i} event-loop delay p50 ${node.eventLoopDelayMs.p50.toFixed(1)} ms, p99 ${node.eventLoopDelayMs.p99.toFixed(1)} ms, max ${node.eventLoopDelayMs.max.toFixed(1)} ms\n`);
+    process.stdout.write(
+      `gw-${i} event-loop delay p50 ${node.eventLoopDelayMs.p50.toFixed(1)} ms, p99 ${node.eventLoopDelayMs.p99.toFixed(1)} ms, max ${node.eventLoopDelayMs.max.toFixed(1)} ms\n`,
+    );
   }
   const gatewayCpuMs = nodes.reduce((sum, node) => sum + node.cpuMs, 0);
   const servicesCpu = servicesCpuUsedMs();
@@ -175,7 +215,8 @@ if (stageDir) {
   process.stdout.write(`stages over all gateways (warm-up included):\n${formatStages(merged.figures())}\n`);
   if (sends > 0) {
     perMessage = perMessageFigures(nodes, sends, servicesCpu);
-    if (runGroup) process.stdout.write('note: group sends are among the sends below: the figures mix 1:1 and group messages (use --traffic 1to1)\n');
+    if (runGroup)
+      process.stdout.write('note: group sends are among the sends below: the figures mix 1:1 and group messages (use --traffic 1to1)\n');
     process.stdout.write(`${formatPerMessage(sends, perMessage, perMessage.messagePath, perMessage)}\n${PER_MESSAGE_NOTE}\n`);
   }
   steady = steadyFigures(nodes);
@@ -189,10 +230,15 @@ function steadyFigures(nodes: GatewayFigures[]): Steady | undefined {
   if (sends === 0) return undefined;
   const scopes = nodes.map((node) => node.steady!.requests);
   const serviceMs = (name: string) =>
-    servicesCpuAtLoadEnd?.[name] === undefined || servicesCpuAtSteady?.[name] === undefined ? undefined : round2((servicesCpuAtLoadEnd[name] - servicesCpuAtSteady[name]) / sends);
+    servicesCpuAtLoadEnd?.[name] === undefined || servicesCpuAtSteady?.[name] === undefined
+      ? undefined
+      : round2((servicesCpuAtLoadEnd[name] - servicesCpuAtSteady[name]) / sends);
   return {
     sends,
-    ...perMessageRequests(sumScopes(scopes, (scope) => scope !== LEASE_SCOPE), sends),
+    ...perMessageRequests(
+      sumScopes(scopes, (scope) => scope !== LEASE_SCOPE),
+      sends,
+    ),
     leaseLwt: round2(sumScopes(scopes, (scope) => scope === LEASE_SCOPE).cql.lwt / sends),
     // Gateways: until their SIGTERM, a moment after the load ended.
     gatewayCpuMs: round2(nodes.reduce((sum, node) => sum + node.steady!.cpuMs, 0) / sends),
@@ -213,17 +259,41 @@ function perMessageFigures(nodes: GatewayFigures[], sends: number, servicesCpu: 
   return {
     sends,
     note: PER_MESSAGE_NOTE,
-    ...perMessageRequests(sumScopes(scopes, () => true), sends),
+    ...perMessageRequests(
+      sumScopes(scopes, () => true),
+      sends,
+    ),
     gatewayCpuMs: round2(nodes.reduce((sum, node) => sum + node.cpuMsSinceReady, 0) / sends),
     cassandraCpuMs: perSendMs(servicesCpu.cassandra),
     redisCpuMs: perSendMs(servicesCpu.redis),
-    messagePath: perMessageRequests(sumScopes(scopes, (scope) => MESSAGE_PATH_SCOPES.has(scope)), sends),
+    messagePath: perMessageRequests(
+      sumScopes(scopes, (scope) => MESSAGE_PATH_SCOPES.has(scope)),
+      sends,
+    ),
   };
 }
 
 if (values.json) {
   writeFileSync(
     values.json,
-    JSON.stringify({ kind: 'bench-cluster', gateways, pairs, members, rate1to1, rateGroup, durationMs, relay1to1, relayGroup, system1to1, systemGroup, perMessage, steady }, null, 2),
+    JSON.stringify(
+      {
+        kind: 'bench-cluster',
+        gateways,
+        pairs,
+        members,
+        rate1to1,
+        rateGroup,
+        durationMs,
+        relay1to1,
+        relayGroup,
+        system1to1,
+        systemGroup,
+        perMessage,
+        steady,
+      },
+      null,
+      2,
+    ),
   );
 }

@@ -26,8 +26,15 @@ const IDLE = '(idle)';
 const command = defineCommand({
   name: 'cpu-profile-summary',
   runAs: 'npx tsx load/bench/cpu-profile-summary.ts',
-  purpose: 'where the CPU time of V8 CPU profiles went, summed: busy and idle, top functions, time by package or file, who the socket writes were for',
-  positionals: [{ name: 'FILE.cpuprofile', description: 'profiles (npm run bench:cluster -- --stage-timing DIR --cpu-prof DIR writes one per gateway)', variadic: true }],
+  purpose:
+    'where the CPU time of V8 CPU profiles went, summed: busy and idle, top functions, time by package or file, who the socket writes were for',
+  positionals: [
+    {
+      name: 'FILE.cpuprofile',
+      description: 'profiles (npm run bench:cluster -- --stage-timing DIR --cpu-prof DIR writes one per gateway)',
+      variadic: true,
+    },
+  ],
   options: { top: { type: 'number', integer: true, min: 1, default: 25, description: 'rows per table' } },
   exitCodes: [EXIT_OK, EXIT_COULD_NOT_RUN],
 });
@@ -70,9 +77,14 @@ for (const file of positionals) {
     if (SOCKET_WRITES.has(functionName)) {
       // The nearest caller that is project or dependency code says what the write was for.
       let caller = parentOf.get(id);
-      while (caller !== undefined && !/node_modules|\/(system|load|simulator|sdk)\//.test(nodes.get(caller)!.callFrame.url)) caller = parentOf.get(caller);
+      while (caller !== undefined && !/node_modules|\/(system|load|simulator|sdk)\//.test(nodes.get(caller)!.callFrame.url))
+        caller = parentOf.get(caller);
       const frame = caller === undefined ? undefined : nodes.get(caller)!.callFrame;
-      add(writesFor, `${functionName} ← ${frame ? `${frame.functionName || '(anonymous)'} ${placeOf(frame.url, frame.functionName)}` : '?'}`, ms);
+      add(
+        writesFor,
+        `${functionName} ← ${frame ? `${frame.functionName || '(anonymous)'} ${placeOf(frame.url, frame.functionName)}` : '?'}`,
+        ms,
+      );
     }
   }
 }
@@ -81,9 +93,12 @@ const busyMs = totalMs - idleMs;
 const share = (ms: number) => `${((100 * ms) / busyMs).toFixed(1).padStart(5)} %`;
 const table = (title: string, map: Map<string, number>, limit: number) => {
   console.log(`\n${title}`);
-  for (const [key, ms] of [...map].sort((a, b) => b[1] - a[1]).slice(0, limit)) console.log(`${share(ms)} ${ms.toFixed(0).padStart(7)} ms  ${key}`);
+  for (const [key, ms] of [...map].sort((a, b) => b[1] - a[1]).slice(0, limit))
+    console.log(`${share(ms)} ${ms.toFixed(0).padStart(7)} ms  ${key}`);
 };
-console.log(`${positionals.length} profile(s): ${totalMs.toFixed(0)} ms sampled, ${busyMs.toFixed(0)} ms busy, ${idleMs.toFixed(0)} ms idle (shares below are of busy time)`);
+console.log(
+  `${positionals.length} profile(s): ${totalMs.toFixed(0)} ms sampled, ${busyMs.toFixed(0)} ms busy, ${idleMs.toFixed(0)} ms idle (shares below are of busy time)`,
+);
 table('self time by function', selfMs, top);
 table('self time by package or project file', byPlace, top);
 table('socket writes, by the code they were made for', writesFor, 10);

@@ -50,7 +50,13 @@ function scenarioFor(users: number, rate: number, groupShare: number): Scenario 
 }
 
 async function measure(users: number, rate: number) {
-  const server = await startChildServer(new URL('../../system/main.ts', import.meta.url).pathname, ['--port', '0', '--quiet', '--dev-tokens', ...LIMITS]);
+  const server = await startChildServer(new URL('../../system/main.ts', import.meta.url).pathname, [
+    '--port',
+    '0',
+    '--quiet',
+    '--dev-tokens',
+    ...LIMITS,
+  ]);
   try {
     let from: ReturnType<typeof performance.eventLoopUtilization> | undefined;
     let to: ReturnType<typeof performance.eventLoopUtilization> | undefined;

@@ -29,7 +29,8 @@ export async function runGroupLoad(options: GroupLoadOptions): Promise<LoadResul
   const run = Date.now().toString(36);
   const ids = Array.from({ length: options.members }, (_, i) => `grp-${run}-m${i}`);
   const members: Member[] = [];
-  for (const [i, id] of ids.entries()) members.push(await connectMember(options, options.wsUrls[i % options.wsUrls.length]!, id, meter.onDelivered));
+  for (const [i, id] of ids.entries())
+    members.push(await connectMember(options, options.wsUrls[i % options.wsUrls.length]!, id, meter.onDelivered));
   const conversationId = options.target === 'system' ? await createGroup(members[0]!, ids.slice(1)) : 'relay-group';
   const result = await meter.run((n, scheduledAtMs) => {
     const sender = members[n % members.length]!;
@@ -37,7 +38,14 @@ export async function runGroupLoad(options: GroupLoadOptions): Promise<LoadResul
     if (options.target === 'relay') {
       sender.ws.send(JSON.stringify({ toAll: ids.filter((id) => id !== sender.id), body: payload }));
     } else {
-      sender.ws.send(JSON.stringify({ type: 'send', conversationId, clientMessageId: `${sender.id}-${n}`, body: Buffer.from(payload).toString('base64') }));
+      sender.ws.send(
+        JSON.stringify({
+          type: 'send',
+          conversationId,
+          clientMessageId: `${sender.id}-${n}`,
+          body: Buffer.from(payload).toString('base64'),
+        }),
+      );
     }
   });
   for (const m of members) m.ws.terminate();
@@ -57,7 +65,10 @@ async function connectMember(options: GroupLoadOptions, url: string, id: string,
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   const welcomed = new Promise<void>((resolve) => {
     ws.on('message', (data) => {
-      const frame = JSON.parse(data.toString()) as { type: string; event?: { kind: string; conversationId: string; seq: number; bodyBase64?: string } };
+      const frame = JSON.parse(data.toString()) as {
+        type: string;
+        event?: { kind: string; conversationId: string; seq: number; bodyBase64?: string };
+      };
       if (frame.type === 'welcome') resolve();
       if (frame.type !== 'event' || !frame.event) return;
       if (frame.event.kind === 'message' && frame.event.bodyBase64) {

@@ -17,7 +17,8 @@ import { readCommandLine } from '../../cli/run-command.js';
 const command = defineCommand({
   name: 'hostile-clients',
   runAs: 'npx tsx load/bench/hostile-clients.ts',
-  purpose: "does a hostile client slow everyone else? an unrelated pair's latency alone, then while hostile clients flood the costliest frames",
+  purpose:
+    "does a hostile client slow everyone else? an unrelated pair's latency alone, then while hostile clients flood the costliest frames",
   options: {
     hostile: { type: 'number', integer: true, min: 1, default: 4, description: 'hostile clients' },
     // Messages per second over both ends of the pair: 20 each, well within one client's limit.
@@ -39,7 +40,16 @@ const P99_RATIO_GOAL = 2;
 
 const server = await startChildServer(new URL('../../system/main.ts', import.meta.url).pathname, ['--port', '0', '--quiet']);
 try {
-  const pairLoad = () => runPairLoad({ target: 'system', wsUrl: server.wsUrl, httpUrl: server.httpUrl!, pairs: 1, ratePerSecond: pairRate, durationMs, warmupMs });
+  const pairLoad = () =>
+    runPairLoad({
+      target: 'system',
+      wsUrl: server.wsUrl,
+      httpUrl: server.httpUrl!,
+      pairs: 1,
+      ratePerSecond: pairRate,
+      durationMs,
+      warmupMs,
+    });
   const baseline = await pairLoad();
 
   const tokens = await Promise.all(Array.from({ length: hostileClients }, (_, i) => devToken(server.httpUrl!, `hostile-${i}`)));
@@ -63,7 +73,9 @@ function report(baseline: LoadResult, underAttack: LoadResult, flood: FloodStats
   const row = (phase: string, r: LoadResult) =>
     `${phase.padEnd(22)}${String(r.sent).padStart(6)}${String(r.delivered).padStart(10)}${r.latencyMs.p50.toFixed(1).padStart(9)}${r.latencyMs.p99.toFixed(1).padStart(9)}${r.latencyMs.max.toFixed(1).padStart(9)}`;
   console.log(`unrelated pair, ${pairRate} msgs/s for ${durationMs / 1000} s per phase (after ${warmupMs / 1000} s warm-up)`);
-  console.log(`${'phase'.padEnd(22)}${'sent'.padStart(6)}${'delivered'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}`);
+  console.log(
+    `${'phase'.padEnd(22)}${'sent'.padStart(6)}${'delivered'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}`,
+  );
   console.log(row('baseline', baseline));
   console.log(row(`${hostileClients} hostile clients`, underAttack));
   console.log(`p99 ratio (hostile / baseline): ${ratio.toFixed(2)}× (goal ≤ ${P99_RATIO_GOAL}×)`);
@@ -71,9 +83,16 @@ function report(baseline: LoadResult, underAttack: LoadResult, flood: FloodStats
     `hostile: ${hostileClients} clients × ${frameKinds} frame kinds, ${flood.framesSent} frames (~${Math.round(flood.framesSent / floodSeconds)}/s, ` +
       `${(flood.bytesSent / floodSeconds / 1024 / 1024).toFixed(1)} MiB/s); closed by the server: ${flood.closedCodes.length ? flood.closedCodes.join(', ') : 'none'}`,
   );
-  console.log(`hostile answers: ${Object.entries(flood.answers).map(([kind, n]) => `${kind} ${n}`).join(', ')}`);
+  console.log(
+    `hostile answers: ${Object.entries(flood.answers)
+      .map(([kind, n]) => `${kind} ${n}`)
+      .join(', ')}`,
+  );
   if (values.json) {
-    writeFileSync(values.json, JSON.stringify({ hostileClients, pairRate, durationMs, warmupMs, baseline, underAttack, p99Ratio: ratio, flood }, null, 2));
+    writeFileSync(
+      values.json,
+      JSON.stringify({ hostileClients, pairRate, durationMs, warmupMs, baseline, underAttack, p99Ratio: ratio, flood }, null, 2),
+    );
   }
 }
 

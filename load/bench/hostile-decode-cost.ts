@@ -33,5 +33,6 @@ const rows = hostileFrames(defaultLimits).map((frame) => {
 });
 rows.sort((a, b) => b.msPerDecode - a.msPerDecode);
 console.log(`decode of each hostile frame, mean of ${rounds} after ${WARMUP_ROUNDS} warm-up decodes`);
-for (const row of rows.slice(0, values.top)) console.log(`${row.name.padEnd(44)} ${row.msPerDecode.toFixed(3).padStart(7)} ms  ${row.chars} chars`);
+for (const row of rows.slice(0, values.top))
+  console.log(`${row.name.padEnd(44)} ${row.msPerDecode.toFixed(3).padStart(7)} ms  ${row.chars} chars`);
 console.log(`one round of all ${rows.length} frames: ${rows.reduce((sum, r) => sum + r.msPerDecode, 0).toFixed(1)} ms`);

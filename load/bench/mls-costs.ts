@@ -33,7 +33,7 @@ import { readCommandLine } from '../../cli/run-command.js';
 
 const command = defineCommand({
   name: 'bench:mls',
-  purpose: "what end-to-end encryption costs a device: MLS encrypt, decrypt, ciphertext overhead and an add-member commit, per group size",
+  purpose: 'what end-to-end encryption costs a device: MLS encrypt, decrypt, ciphertext overhead and an add-member commit, per group size',
   options: {
     sizes: { type: 'string', default: '2,16,64,256', placeholder: 'a,b,…', description: 'group sizes (members)' },
     messages: { type: 'number', integer: true, min: 1, default: 300, description: 'messages timed per group size' },
@@ -95,10 +95,17 @@ async function measureGroup(members: number): Promise<GroupFigures> {
   const groupId = utf8('grp:bench');
   const empty = await createGroup(groupId, creatorKp!.publicPackage, creatorKp!.privatePackage, [], impl);
   const adds = [receiverKp!, ...others].map((p) => ({ proposalType: 'add' as const, add: { keyPackage: p.publicPackage } }));
-  const founding = await timeUs(() => createCommit({ state: empty, cipherSuite: impl }, { extraProposals: adds, ratchetTreeExtension: true }));
+  const founding = await timeUs(() =>
+    createCommit({ state: empty, cipherSuite: impl }, { extraProposals: adds, ratchetTreeExtension: true }),
+  );
   let sender: ClientState = founding.value.newState;
-  const foundingBytes = envelopeBytes(founding.value.commit, founding.value.welcome && { welcome: founding.value.welcome, wireformat: 'mls_welcome', version: 'mls10' });
-  const joined = await timeUs(() => joinGroup(founding.value.welcome!, receiverKp!.publicPackage, receiverKp!.privatePackage, emptyPskIndex, impl));
+  const foundingBytes = envelopeBytes(
+    founding.value.commit,
+    founding.value.welcome && { welcome: founding.value.welcome, wireformat: 'mls_welcome', version: 'mls10' },
+  );
+  const joined = await timeUs(() =>
+    joinGroup(founding.value.welcome!, receiverKp!.publicPackage, receiverKp!.privatePackage, emptyPskIndex, impl),
+  );
   let receiver: ClientState = joined.value;
 
   // Messages: encrypt at the creator, decrypt in order at the member.
@@ -127,17 +134,30 @@ async function measureGroup(members: number): Promise<GroupFigures> {
   }
   const overheadBytes: Record<string, number> = {};
   for (const textBytes of PAYLOAD_TEXT_BYTES) {
-    const encrypted = await createApplicationMessage(sender, encodePayload({ text: 'x'.repeat(textBytes) }), impl, utf8('bench-overhead-0001'));
+    const encrypted = await createApplicationMessage(
+      sender,
+      encodePayload({ text: 'x'.repeat(textBytes) }),
+      impl,
+      utf8('bench-overhead-0001'),
+    );
     sender = encrypted.newState;
-    const body = encodeEnvelope({ kind: 'application', message: encodeMlsMessage({ privateMessage: encrypted.privateMessage, wireformat: 'mls_private_message', version: 'mls10' }) });
+    const body = encodeEnvelope({
+      kind: 'application',
+      message: encodeMlsMessage({ privateMessage: encrypted.privateMessage, wireformat: 'mls_private_message', version: 'mls10' }),
+    });
     overheadBytes[`${textBytes}B`] = body.byteLength - textBytes;
   }
 
   // One more member: the commit's cost at its author and at a member applying it.
   const add = await timeUs(() =>
-    createCommit({ state: sender, cipherSuite: impl }, { extraProposals: [{ proposalType: 'add', add: { keyPackage: newcomer.publicPackage } }], ratchetTreeExtension: true }),
+    createCommit(
+      { state: sender, cipherSuite: impl },
+      { extraProposals: [{ proposalType: 'add', add: { keyPackage: newcomer.publicPackage } }], ratchetTreeExtension: true },
+    ),
   );
-  const applied = await timeUs(() => processMessage(add.value.commit as MLSMessage & { wireformat: 'mls_private_message' }, receiver, emptyPskIndex, acceptAll, impl));
+  const applied = await timeUs(() =>
+    processMessage(add.value.commit as MLSMessage & { wireformat: 'mls_private_message' }, receiver, emptyPskIndex, acceptAll, impl),
+  );
   if (applied.value.kind !== 'newState') throw new Error('the add commit did not apply');
   return {
     members,
@@ -152,7 +172,9 @@ async function measureGroup(members: number): Promise<GroupFigures> {
     addCommitMs: round(add.us / 1000),
     addProcessMs: round(applied.us / 1000),
     addCommitBytes: encodeMlsMessage(add.value.commit).byteLength,
-    addWelcomeBytes: add.value.welcome ? encodeMlsMessage({ welcome: add.value.welcome, wireformat: 'mls_welcome', version: 'mls10' }).byteLength : 0,
+    addWelcomeBytes: add.value.welcome
+      ? encodeMlsMessage({ welcome: add.value.welcome, wireformat: 'mls_welcome', version: 'mls10' }).byteLength
+      : 0,
   };
 }
 
@@ -189,7 +211,19 @@ const report = {
   wall_s: round((performance.now() - started) / 1000),
 };
 
-const header = ['members', 'encrypt µs (cpu)', 'decrypt µs (cpu)', 'overhead B (16/100/1000 B text)', 'found ms', 'found B', 'join ms', 'add: commit ms', 'apply ms', 'commit B', 'welcome B'];
+const header = [
+  'members',
+  'encrypt µs (cpu)',
+  'decrypt µs (cpu)',
+  'overhead B (16/100/1000 B text)',
+  'found ms',
+  'found B',
+  'join ms',
+  'add: commit ms',
+  'apply ms',
+  'commit B',
+  'welcome B',
+];
 const rows = results.map((r) => [
   r.members,
   `${r.encryptUs} (${r.encryptCpuUs})`,
@@ -204,7 +238,9 @@ const rows = results.map((r) => [
   r.addWelcomeBytes,
 ]);
 process.stdout.write(`MLS costs (${report.cipherSuite}, ${report.node}; medians of ${messages} messages)\n`);
-process.stdout.write(`KeyPackage: generate ${report.keyPackage.generateUs} µs (cpu ${report.keyPackage.generateCpuUs}), ${report.keyPackage.bytes} bytes; load average ${report.loadAverage.join(' ')}\n`);
+process.stdout.write(
+  `KeyPackage: generate ${report.keyPackage.generateUs} µs (cpu ${report.keyPackage.generateCpuUs}), ${report.keyPackage.bytes} bytes; load average ${report.loadAverage.join(' ')}\n`,
+);
 process.stdout.write(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|\n`);
 for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`);
 process.stdout.write(`wall ${report.wall_s} s\n`);

@@ -33,7 +33,11 @@ export interface OpenModelOptions {
  * when told to, and reports each delivery with the send time it carried.
  */
 export class OpenModelMeter {
-  private readonly histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+  private readonly histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 600_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   private delivered = 0;
   private deliveredInWindow = 0;
   private measureFromMs = Infinity;

@@ -16,7 +16,11 @@ export function processCpuMs(pid: number | undefined): number | undefined {
 /** The pid of a local service started by `npm run services` (its pid file holds "<pid> <start ticks> <port>"). */
 export function localServicePid(name: 'cassandra' | 'redis'): number | undefined {
   try {
-    return Number(readFileSync(path.join('.services', name, `${name}.pid`), 'utf8').trim().split(/\s+/)[0]);
+    return Number(
+      readFileSync(path.join('.services', name, `${name}.pid`), 'utf8')
+        .trim()
+        .split(/\s+/)[0],
+    );
   } catch {
     return undefined;
   }

@@ -37,14 +37,28 @@ for (const rate of rates) {
   const relayServer = await startChildServer(new URL('./bare-relay-server.ts', import.meta.url).pathname, []);
   const relay = await runPairLoad({ target: 'relay', wsUrl: relayServer.wsUrl, pairs, ratePerSecond: rate, durationMs });
   await relayServer.stop();
-  const systemServer = await startChildServer(new URL('../../system/main.ts', import.meta.url).pathname, ['--port', '0', '--quiet', ...BENCH_LIMITS]);
-  const system = await runPairLoad({ target: 'system', wsUrl: systemServer.wsUrl, httpUrl: systemServer.httpUrl!, pairs, ratePerSecond: rate, durationMs });
+  const systemServer = await startChildServer(new URL('../../system/main.ts', import.meta.url).pathname, [
+    '--port',
+    '0',
+    '--quiet',
+    ...BENCH_LIMITS,
+  ]);
+  const system = await runPairLoad({
+    target: 'system',
+    wsUrl: systemServer.wsUrl,
+    httpUrl: systemServer.httpUrl!,
+    pairs,
+    ratePerSecond: rate,
+    durationMs,
+  });
   await systemServer.stop();
   rows.push({ rate, relay, system });
 }
 
 const fmt = (n: number) => n.toFixed(1).padStart(8);
-process.stdout.write(`1:1 traffic, ${pairs} pairs (${pairs * 2} connections), ${durationMs / 1000} s per point; servers in their own process\n`);
+process.stdout.write(
+  `1:1 traffic, ${pairs} pairs (${pairs * 2} connections), ${durationMs / 1000} s per point; servers in their own process\n`,
+);
 process.stdout.write('offered/s | relay deliv/s   p50 ms   p99 ms | system deliv/s   p50 ms   p99 ms | deliv ratio\n');
 for (const { rate, relay, system } of rows) {
   process.stdout.write(

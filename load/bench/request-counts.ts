@@ -209,7 +209,8 @@ export function formatPerMessage(sends: number, wholeRun: PerMessageRequests, me
   // LOAD, SUBSCRIBE: a few per connection) share one.
   const own = (name: string) => (messagePath.redisByCommand[name] ?? 0) > 0 || (wholeRun.redisByCommand[name] ?? 0) / sends >= 0.1;
   const [rowNames, otherNames] = partition(Object.keys(wholeRun.redisByCommand), own);
-  const sumOf = (byCommand: Record<string, number>, names: string[]) => names.reduce((sum, name) => sum + (byCommand[name] ?? 0), 0) / sends;
+  const sumOf = (byCommand: Record<string, number>, names: string[]) =>
+    names.reduce((sum, name) => sum + (byCommand[name] ?? 0), 0) / sends;
   return [
     `${`per message (÷ ${sends} core.chat.send calls)`.padEnd(46)} ${'whole run'.padStart(12)} ${'msg path'.padStart(12)}`,
     line('Cassandra requests (a batch is one)', wholeRun.cassandraRequests, messagePath.cassandraRequests),
@@ -221,7 +222,13 @@ export function formatPerMessage(sends: number, wholeRun: PerMessageRequests, me
     ...rowNames.map((name) => line(`  ${name}`, sumOf(wholeRun.redisByCommand, [name]), sumOf(messagePath.redisByCommand, [name]))),
     ...(otherNames.length === 0
       ? []
-      : [line(`  other (${otherNames.length} kinds, see --json)`, sumOf(wholeRun.redisByCommand, otherNames), sumOf(messagePath.redisByCommand, otherNames))]),
+      : [
+          line(
+            `  other (${otherNames.length} kinds, see --json)`,
+            sumOf(wholeRun.redisByCommand, otherNames),
+            sumOf(messagePath.redisByCommand, otherNames),
+          ),
+        ]),
     line('CPU ms, gateways (all, since ready)', cpu.gatewayCpuMs, undefined),
     line('CPU ms, Cassandra', cpu.cassandraCpuMs, undefined),
     line('CPU ms, Redis', cpu.redisCpuMs, undefined),
@@ -238,7 +245,7 @@ export const PER_MESSAGE_NOTE = [
   '  presence, inbox drains and sweeps, subscriptions, the start of teardown), divided by the sends.',
   'msg path: only what core.chat.send and core.receipts.delivered issued, incl. the once-per-conversation first-message',
   '  work (user lookup, user_conversations). Group-committed writes count in the scope of the call that opened the batch.',
-  'Both columns include the load\'s warm-up sends (sends like the others). CPU: whole run only, from all gateways',
+  "Both columns include the load's warm-up sends (sends like the others). CPU: whole run only, from all gateways",
   '  ready to stop: connects and device links included.',
   'Not counted: driver-internal requests (PREPARE, metadata), Redis replies and pub/sub messages received.',
 ].join('\n');

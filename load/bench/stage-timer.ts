@@ -48,7 +48,8 @@ export class StageTimer {
   /** Every stage's histogram, compressed, to send to another process (see `merge`). */
   encode(): Record<string, EncodedStage> {
     const out: Record<string, EncodedStage> = {};
-    for (const [name, { histogram, totalMs }] of this.stages) out[name] = { histogramBase64: hdr.encodeIntoCompressedBase64(histogram), totalMs };
+    for (const [name, { histogram, totalMs }] of this.stages)
+      out[name] = { histogramBase64: hdr.encodeIntoCompressedBase64(histogram), totalMs };
     return out;
   }
 
@@ -64,7 +65,10 @@ export class StageTimer {
   private entry(stage: string): { histogram: hdr.Histogram; totalMs: number } {
     let entry = this.stages.get(stage);
     if (!entry) {
-      entry = { histogram: hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 2 }), totalMs: 0 };
+      entry = {
+        histogram: hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 2 }),
+        totalMs: 0,
+      };
       this.stages.set(stage, entry);
     }
     return entry;
@@ -110,7 +114,9 @@ export class StageTimer {
 /** A fixed-width table of stage figures, widest total first. */
 export function formatStages(figures: Record<string, StageFigures>): string {
   const rows = Object.entries(figures).sort(([, a], [, b]) => b.totalMs - a.totalMs);
-  const lines = [`${'stage'.padEnd(48)} ${'count'.padStart(7)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'total ms'.padStart(9)}`];
+  const lines = [
+    `${'stage'.padEnd(48)} ${'count'.padStart(7)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'total ms'.padStart(9)}`,
+  ];
   for (const [name, f] of rows) {
     lines.push(
       `${name.slice(0, 48).padEnd(48)} ${String(f.count).padStart(7)} ${f.p50Ms.toFixed(1).padStart(8)} ${f.p99Ms.toFixed(1).padStart(8)} ${f.maxMs.toFixed(1).padStart(8)} ${String(f.totalMs).padStart(9)}`,

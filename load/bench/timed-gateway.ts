@@ -64,7 +64,10 @@ for (const method of ['execute', 'batch'] as const) {
 countRedisCommands();
 
 const metrics = new PromMetrics({ nodeId });
-const world = await buildProductionWorld(productionConfigFromEnv(process.env, nodeId), { metrics, limits: parseLimitOverrides(values.limit) });
+const world = await buildProductionWorld(productionConfigFromEnv(process.env, nodeId), {
+  metrics,
+  limits: parseLimitOverrides(values.limit),
+});
 const deps = world.core.deps as unknown as Record<keyof CoreDeps, object>;
 for (const port of ['messages', 'conversations', 'inbox', 'receipts', 'directory', 'registry', 'router', 'presence'] as const) {
   deps[port] = timer.wrapPort(port, deps[port]);
@@ -89,7 +92,13 @@ if (profiler) {
 
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
-const server = await startServer({ node: world.node, host: values.host, port: Number(values.port), devTokens: values['dev-tokens'], renderMetrics: () => metrics.render() });
+const server = await startServer({
+  node: world.node,
+  host: values.host,
+  port: Number(values.port),
+  devTokens: values['dev-tokens'],
+  renderMetrics: () => metrics.render(),
+});
 // The bench measures the services' CPU from when all gateways are ready: this is the gateway's figure for about the same span.
 const cpuUsageAtReady = process.cpuUsage();
 process.stdout.write(`READY ${JSON.stringify({ wsUrl: server.wsUrl, httpUrl: server.httpUrl, nodeId, pid: process.pid })}\n`);
@@ -135,7 +144,9 @@ function cpuMs(usage: NodeJS.CpuUsage): number {
 
 /** The query texts of a `client.batch` call (statements are `{ query, params }` objects or plain strings). */
 function batchQueries(statements: unknown): string[] {
-  return (statements as Array<string | { query: string }>).map((statement) => (typeof statement === 'string' ? statement : statement.query));
+  return (statements as Array<string | { query: string }>).map((statement) =>
+    typeof statement === 'string' ? statement : statement.query,
+  );
 }
 
 /**

@@ -20,7 +20,10 @@ const command = defineCommand({
   },
   exitCodes: [
     { code: ExitCodes.OK, meaning: 'written' },
-    { code: ExitCodes.COULD_NOT_RUN, meaning: 'bad option (K6_EXPORT_BAD_OPTION), invalid scenario, unwritable path (K6_EXPORT_UNWRITABLE)' },
+    {
+      code: ExitCodes.COULD_NOT_RUN,
+      meaning: 'bad option (K6_EXPORT_BAD_OPTION), invalid scenario, unwritable path (K6_EXPORT_UNWRITABLE)',
+    },
   ],
   badArgumentsCode: K6ExportErrorCodes.BAD_OPTION,
 });
@@ -30,10 +33,13 @@ await runCommand(
   async ({ values, positionals: [scenarioPath] }) => {
     const outPath = values.out;
     if (!outPath) throw new ToolError(K6ExportErrorCodes.BAD_OPTION, 'give --out FILE.ts');
-    if (!outPath.endsWith('.ts')) throw new ToolError(K6ExportErrorCodes.BAD_OPTION, `--out names a TypeScript file (*.ts), not ${outPath}`);
+    if (!outPath.endsWith('.ts'))
+      throw new ToolError(K6ExportErrorCodes.BAD_OPTION, `--out names a TypeScript file (*.ts), not ${outPath}`);
     const scenario = await readScenario(scenarioPath!);
     const written = await writeK6Script(scenario, basename(scenarioPath!), outPath);
-    process.stdout.write(`wrote ${written.scriptPath} and ${written.sessionModulePath}\nrun it: k6 run ${written.scriptPath} -e CHAT_WS_URL=ws://HOST:PORT/ws\n`);
+    process.stdout.write(
+      `wrote ${written.scriptPath} and ${written.sessionModulePath}\nrun it: k6 run ${written.scriptPath} -e CHAT_WS_URL=ws://HOST:PORT/ws\n`,
+    );
     return ExitCodes.OK;
   },
   { knownErrors: [ScenarioError] },

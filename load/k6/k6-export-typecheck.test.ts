@@ -47,7 +47,8 @@ describe('k6 export of the shipped scenarios', () => {
 
 describe('npm run k6:export', () => {
   const run = promisify(execFile);
-  const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'load/k6/k6-export-main.ts', ...args], { cwd: new URL('../..', import.meta.url).pathname });
+  const cli = (args: string[]) =>
+    run(process.execPath, ['--import', 'tsx', 'load/k6/k6-export-main.ts', ...args], { cwd: new URL('../..', import.meta.url).pathname });
 
   it('writes the script and its module, and says how to run it', async () => {
     const outDir = await mkdtemp(join(tmpdir(), 'chatload-k6-cli-'));
@@ -68,7 +69,9 @@ describe('npm run k6:export', () => {
   }, 60_000);
 
   it('exits 3 on an invalid scenario', async () => {
-    const failure = await cli([join(tmpdir(), `no-such-scenario-${process.pid}.yaml`), '--out', join(tmpdir(), 'x.ts')]).catch((error: { code: number; stderr: string }) => error);
+    const failure = await cli([join(tmpdir(), `no-such-scenario-${process.pid}.yaml`), '--out', join(tmpdir(), 'x.ts')]).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
     expect(failure).toMatchObject({ code: 3 });
     expect((failure as { stderr: string }).stderr).toContain('cannot read');
   }, 60_000);

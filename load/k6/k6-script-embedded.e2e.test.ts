@@ -36,7 +36,8 @@ describe('exported k6 script on the embedded server', () => {
   beforeAll(async () => {
     server = await startServerThread({ port: 0 });
     outDir = await mkdtemp(join(tmpdir(), 'chatload-k6-run-'));
-    scriptPath = (await writeK6Script(await readScenario('scenarios/steady-1to1.yaml'), 'steady-1to1.yaml', join(outDir, 'steady.ts'))).scriptPath;
+    scriptPath = (await writeK6Script(await readScenario('scenarios/steady-1to1.yaml'), 'steady-1to1.yaml', join(outDir, 'steady.ts')))
+      .scriptPath;
   });
   afterAll(async () => {
     await server?.stop();
@@ -51,7 +52,10 @@ describe('exported k6 script on the embedded server', () => {
   const baseEnv = () => ({ CHAT_WS_URL: server.wsUrl, CHAT_USERS: '4', CHAT_WARMUP_MS: '0', CHAT_MESSAGE_TIMEOUT_MS: '10000' });
 
   it('delivers every message with tokens from /dev/token and records every threshold metric', async () => {
-    const { script, setupData } = await runK6Iterations(() => import(scriptPath) as Promise<ExportedScript>, { env: { ...baseEnv(), CHAT_RUN_ID: `k6e2e-${process.pid}` }, iterations: ITERATIONS });
+    const { script, setupData } = await runK6Iterations(() => import(scriptPath) as Promise<ExportedScript>, {
+      env: { ...baseEnv(), CHAT_RUN_ID: `k6e2e-${process.pid}` },
+      iterations: ITERATIONS,
+    });
 
     expect((setupData as { devices: unknown[] }).devices).toHaveLength(4);
     expect(total(exporterMetricNames.messagesSent)).toBe(ITERATIONS);
@@ -84,7 +88,13 @@ describe('exported k6 script on the embedded server', () => {
   }, 60_000);
 
   it('counts an authentication failure as an error, not a delivery', async () => {
-    const env = { ...baseEnv(), CHAT_TOKENS: JSON.stringify([{ userId: 'x', deviceId: 'k6', token: 'not-a-token' }, { userId: 'y', deviceId: 'k6', token: 'not-a-token' }]) };
+    const env = {
+      ...baseEnv(),
+      CHAT_TOKENS: JSON.stringify([
+        { userId: 'x', deviceId: 'k6', token: 'not-a-token' },
+        { userId: 'y', deviceId: 'k6', token: 'not-a-token' },
+      ]),
+    };
     await runK6Iterations(() => import(scriptPath) as Promise<ExportedScript>, { env, iterations: 1 });
 
     expect(samplesOf(exporterMetricNames.errors)).toEqual([{ value: 1, tags: { stage: 'connect' } }]);

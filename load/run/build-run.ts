@@ -55,7 +55,15 @@ export async function buildRun(settings: RunSettings, target: ReachedTarget): Pr
   const churn = new Churn(fleet, scenario, random, (device) => encryption?.isEncryptedUser(device.user.userId) ?? false);
   const phase = new RunPhase(options.onPhase);
   const { measurements, recorderObserver } = instruments;
-  const sampler = new TimeSeriesSampler({ measurements, fleet, phase, recorderObserver, timeSeries: options.timeSeries, onProgress: options.onProgress, durationS });
+  const sampler = new TimeSeriesSampler({
+    measurements,
+    fleet,
+    phase,
+    recorderObserver,
+    timeSeries: options.timeSeries,
+    onProgress: options.onProgress,
+    durationS,
+  });
   const remoteWrite = await exportDriverMetrics(settings, instruments.metrics);
   return { settings, target, phase, ...instruments, ...population, ...wired, membershipChanges, churn, sampler, remoteWrite };
 }

@@ -24,13 +24,18 @@ export interface ConnectTally {
 export async function connectFleet(run: LoadRun): Promise<ConnectTally> {
   const { settings, fleet, measurements, shardPlan } = run;
   const { log, live, runId, shard } = settings;
-  log(`run ${runId}, shard ${shardLabel(shard)}: ${shardPlan.users.length} users, ${fleet.devices.length} devices, ${shardPlan.groupsToCreate.length} groups to create`);
+  log(
+    `run ${runId}, shard ${shardLabel(shard)}: ${shardPlan.users.length} users, ${fleet.devices.length} devices, ${shardPlan.groupsToCreate.length} groups to create`,
+  );
   const tally: ConnectTally = { attempts: 0, failures: {} };
   const first = fleet.devices[0];
   if (first) {
     tally.attempts++;
     await fleet.connect(first, PROBE_TIMEOUT_MS).catch((error: unknown) => {
-      throw new ToolError(LoadErrorCodes.TARGET_UNREACHABLE, `cannot connect to ${run.target.targets.join(', ')}: ${(error as Error).message}`);
+      throw new ToolError(
+        LoadErrorCodes.TARGET_UNREACHABLE,
+        `cannot connect to ${run.target.targets.join(', ')}: ${(error as Error).message}`,
+      );
     });
   }
   tally.attempts += fleet.devices.length - 1;

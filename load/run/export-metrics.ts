@@ -11,7 +11,9 @@ export async function exportDriverMetrics(settings: RunSettings, metrics: Driver
   const metricsUrl = options.metricsPort !== undefined ? await metrics.serve(options.metricsPort) : undefined;
   if (metricsUrl) log(`driver metrics on ${metricsUrl}`);
   // Series carry the run id: two runs pushing into one Prometheus never write into one series.
-  const remoteWrite = options.remoteWrite ? new RemoteWritePusher(metrics.registry, { ...options.remoteWrite, labels: { run_id: runId }, log }) : undefined;
+  const remoteWrite = options.remoteWrite
+    ? new RemoteWritePusher(metrics.registry, { ...options.remoteWrite, labels: { run_id: runId }, log })
+    : undefined;
   remoteWrite?.start();
   return remoteWrite;
 }

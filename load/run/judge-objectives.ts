@@ -21,7 +21,11 @@ export interface JudgedObjectives {
  * The SLO phase: the objectives judged on the driver's measurements and the checker's violations
  * and, with `--prometheus`, again on the system's own metrics over the window since the traffic started.
  */
-export async function judgeObjectives(run: LoadRun, check: RunCheck, measured: { connectAttempts: number; trafficStartMs: number }): Promise<JudgedObjectives> {
+export async function judgeObjectives(
+  run: LoadRun,
+  check: RunCheck,
+  measured: { connectAttempts: number; trafficStartMs: number },
+): Promise<JudgedObjectives> {
   const { settings, measurements } = run;
   const { options, sloSpecs } = settings;
   const errorRate = measurements.errorCount / Math.max(1, measurements.sent + measured.connectAttempts);
@@ -35,7 +39,10 @@ export async function judgeObjectives(run: LoadRun, check: RunCheck, measured: {
   let prometheus: (PrometheusEvaluation & { url: string }) | undefined;
   if (options.prometheusUrl) {
     const windowS = (nowEpochMs() - measured.trafficStartMs) / 1000;
-    prometheus = { url: options.prometheusUrl, ...(await prometheusObjectives(options.prometheusUrl, sloSpecs, windowS, options.prometheusSelector)) };
+    prometheus = {
+      url: options.prometheusUrl,
+      ...(await prometheusObjectives(options.prometheusUrl, sloSpecs, windowS, options.prometheusSelector)),
+    };
     objectives.push(...prometheus.objectives);
   }
   return { latency, errorRate, objectives, prometheus };

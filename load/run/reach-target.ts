@@ -41,7 +41,10 @@ export async function reachTarget(settings: RunSettings): Promise<ReachedTarget>
 export async function releaseTarget(target: ReachedTarget): Promise<number | undefined> {
   const { embedded } = target;
   if (!embedded) return undefined;
-  const pushesRecorded = await embedded.stats().then((s) => s.pushesRecorded, () => undefined);
+  const pushesRecorded = await embedded.stats().then(
+    (s) => s.pushesRecorded,
+    () => undefined,
+  );
   if (target.ownsEmbedded) await embedded.stop();
   return pushesRecorded;
 }

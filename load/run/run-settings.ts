@@ -61,6 +61,7 @@ export function resolveRunSettings(scenario: Scenario, options: RunLoadOptions):
     throw new ToolError(LoadErrorCodes.BAD_OPTION, 'sharded runs need a --run-id shared by every shard (their users must agree)');
   }
   const runId = options.runId ?? `${scenario.name.slice(0, 24)}-${Date.now().toString(36)}`;
-  if (!RUN_ID_PATTERN.test(runId)) throw new ToolError(LoadErrorCodes.BAD_OPTION, `run id must be 1-40 of A-Z a-z 0-9 _ . -, got "${runId}"`);
+  if (!RUN_ID_PATTERN.test(runId))
+    throw new ToolError(LoadErrorCodes.BAD_OPTION, `run id must be 1-40 of A-Z a-z 0-9 _ . -, got "${runId}"`);
   return { scenario, options, log, live, shard, durationS, faultHandling, sloSpecs, runId };
 }

@@ -21,12 +21,22 @@ export async function setUpConversations(run: LoadRun): Promise<GroupsOutcome> {
     await encryption.foundDirectConversations((index) => plan.users[index]!.userId);
   }
   const groups: GroupsOutcome = { planned: shardPlan.groupsToCreate.length, created: 0, failures: {} };
-  groups.created = await createGroups(shardPlan.groupsToCreate, fleet, traffic, plan.users.map((u) => u.userId), runId, groups.failures, encryption);
+  groups.created = await createGroups(
+    shardPlan.groupsToCreate,
+    fleet,
+    traffic,
+    plan.users.map((u) => u.userId),
+    runId,
+    groups.failures,
+    encryption,
+  );
   if (shardPlan.groupsToCreate.length > 0) log(`${groups.created} of ${shardPlan.groupsToCreate.length} groups created`);
   if (encryption) {
     await encryption.waitJoined();
     const e = encryption.report();
-    log(`end-to-end encrypted (MLS): ${e.users} users, ${e.devices} devices here, ${e.conversations.direct} 1:1 and ${e.conversations.groups} group conversations; setup ${e.setup_s} s`);
+    log(
+      `end-to-end encrypted (MLS): ${e.users} users, ${e.devices} devices here, ${e.conversations.direct} 1:1 and ${e.conversations.groups} group conversations; setup ${e.setup_s} s`,
+    );
   }
   return groups;
 }

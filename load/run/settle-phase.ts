@@ -30,11 +30,17 @@ export async function settleRun(run: LoadRun): Promise<SettleOutcome> {
   await traffic.stop();
   const offline = fleet.devices.filter((d) => !d.client);
   await fleet.connectAll(offline, live.connect_concurrency, CONNECT_TIMEOUT_MS, () => measurements.onError('connect:settle'));
-  const settling = fleet.devices.flatMap((d) => (d.client ? [{ client: d.client, sentTo: d.sentTo, removedFrom: (id: string) => traffic.isRemovedFrom(d.user.userId, id) }] : []));
+  const settling = fleet.devices.flatMap((d) =>
+    d.client ? [{ client: d.client, sentTo: d.sentTo, removedFrom: (id: string) => traffic.isRemovedFrom(d.user.userId, id) }] : [],
+  );
   const quiescence = await waitForQuiescence(settling, scenario.liveness_bound_s * 1000);
   if (encryption) await encryption.drain(DECRYPT_DRAIN_MS);
   await downloads.stop();
-  log(quiescence.quiesced ? `settled in ${(quiescence.waitedMs / 1000).toFixed(1)} s` : `not settled after ${scenario.liveness_bound_s} s: ${quiescence.behind} device(s) behind, e.g. ${quiescence.examples.join('; ')}`);
+  log(
+    quiescence.quiesced
+      ? `settled in ${(quiescence.waitedMs / 1000).toFixed(1)} s`
+      : `not settled after ${scenario.liveness_bound_s} s: ${quiescence.behind} device(s) behind, e.g. ${quiescence.examples.join('; ')}`,
+  );
   history.record({
     type: 'quiesce',
     atMs: Date.now(),

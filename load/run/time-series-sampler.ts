@@ -70,7 +70,13 @@ export class TimeSeriesSampler {
       this.loopDelay.reset();
     }
     const atS = Math.round((nowEpochMs() - this.trafficStartMs) / 100) / 10;
-    const now = { sent: measurements.sent, acked: measurements.acked, delivered: measurements.deliveredLive + measurements.deliveredSync, errors: measurements.errorCount, refused: measurements.refusedCount };
+    const now = {
+      sent: measurements.sent,
+      acked: measurements.acked,
+      delivered: measurements.deliveredLive + measurements.deliveredSync,
+      errors: measurements.errorCount,
+      refused: measurements.refusedCount,
+    };
     const last = this.last;
     const point: LoadSample = {
       atS,

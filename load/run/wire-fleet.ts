@@ -23,13 +23,24 @@ export interface WiredFleet {
  * (acks, deliveries, receipts), the media downloads, the measurements and, for the encrypted
  * share, the MLS sessions. Nothing connects yet.
  */
-export function wireFleet(settings: RunSettings, target: ReachedTarget, instruments: RunInstruments, population: ShardPopulation): WiredFleet {
+export function wireFleet(
+  settings: RunSettings,
+  target: ReachedTarget,
+  instruments: RunInstruments,
+  population: ShardPopulation,
+): WiredFleet {
   const { scenario, options, log, live, shard, runId } = settings;
   const { observer, measurements, history } = instruments;
   const { plan, shardPlan, random } = population;
-  const encryption = scenario.traffic.encrypted_share > 0 ? new EncryptionLayer(planEncryption(scenario, plan, shard), measurements, log) : undefined;
+  const encryption =
+    scenario.traffic.encrypted_share > 0 ? new EncryptionLayer(planEncryption(scenario, plan, shard), measurements, log) : undefined;
 
-  const downloads = new MediaDownloads(live.media_downloads, random, measurements, (id) => encryption?.isEncryptedConversation(id) ?? false);
+  const downloads = new MediaDownloads(
+    live.media_downloads,
+    random,
+    measurements,
+    (id) => encryption?.isEncryptedConversation(id) ?? false,
+  );
   // The fleet's handlers reach the traffic generator, which needs the fleet: tied after both exist.
   const handlersTo: { traffic?: TrafficGenerator } = {};
   const fleet = new DeviceFleet(shardPlan.users, {

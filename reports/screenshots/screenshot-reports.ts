@@ -23,7 +23,8 @@ const ScreenshotErrorCodes = {
 
 const command = defineCommand({
   name: 'reports:screenshots',
-  purpose: "renders HTML reports in headless Chromium and saves a full-page PNG of each, to see the charts as a reader's browser draws them",
+  purpose:
+    "renders HTML reports in headless Chromium and saves a full-page PNG of each, to see the charts as a reader's browser draws them",
   positionals: [{ name: 'report.html', description: 'reports written with --html (load, sim, chaos, capacity)', variadic: true }],
   options: {
     'out-dir': { type: 'string', default: join('out', 'screenshots'), placeholder: 'DIR', description: 'where the PNGs go' },
@@ -35,7 +36,9 @@ const command = defineCommand({
     { code: ExitCodes.COULD_NOT_RUN, meaning: 'bad arguments, a report or Chromium not found' },
   ],
   badArgumentsCode: ScreenshotErrorCodes.BAD_ARGUMENTS,
-  notes: ["Chromium: CHROMIUM_PATH, else the first of /usr/bin/chromium-headless-shell, /usr/bin/chromium (Debian: apt-get install chromium-headless-shell)."],
+  notes: [
+    'Chromium: CHROMIUM_PATH, else the first of /usr/bin/chromium-headless-shell, /usr/bin/chromium (Debian: apt-get install chromium-headless-shell).',
+  ],
 });
 
 await runCommand(command, async ({ values, positionals }) => {

@@ -20,7 +20,10 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 /** Which part of the topology a fault hits. Gateways are numbered from 0. */
 export const faultTarget = z
   .string()
-  .regex(/^(gateway-\d+|gateways|cassandra|redis|s3|push|clients)$/, 'target is gateway-<n>, gateways, cassandra, redis, s3, push or clients');
+  .regex(
+    /^(gateway-\d+|gateways|cassandra|redis|s3|push|clients)$/,
+    'target is gateway-<n>, gateways, cassandra, redis, s3, push or clients',
+  );
 
 export const scheduledFault = z
   .object({

@@ -8,7 +8,10 @@ import { z } from 'zod';
 export const liveSection = z
   .object({
     /** Local source addresses to spread connections over (127.0.0.x), beyond ~28k per address. */
-    source_addresses: z.array(z.string().regex(/^127\.\d+\.\d+\.\d+$/, 'a loopback address 127.x.y.z')).min(1).optional(),
+    source_addresses: z
+      .array(z.string().regex(/^127\.\d+\.\d+\.\d+$/, 'a loopback address 127.x.y.z'))
+      .min(1)
+      .optional(),
     connect_concurrency: z
       .number()
       .int()

@@ -24,9 +24,7 @@ export class ScenarioError extends Error {
 
 /** One line per problem, each with the field path a user can find in the file. */
 function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `  - ${issue.path.length > 0 ? issue.path.join('.') : '(top level)'}: ${issue.message}`)
-    .join('\n');
+  return error.issues.map((issue) => `  - ${issue.path.length > 0 ? issue.path.join('.') : '(top level)'}: ${issue.message}`).join('\n');
 }
 
 /** Validates an already-parsed document; `source` names it in errors. */

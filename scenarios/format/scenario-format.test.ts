@@ -58,7 +58,11 @@ describe('scenario format', () => {
     ['both rate forms', minimal.replace('messages_per_s: 5', 'messages_per_s: 5, messages_per_user_per_day: 50'), 'exactly one'],
     ['device shares not summing to 1', minimal.replace('users: 10', 'users: 10, devices_per_user: [0.5, 0.2]'), 'sum to 0.7'],
     ['a fault after the end', `${minimal}faults: [{ kind: cassandra_outage, at_s: 20, duration_s: 5 }]\n`, 'after the run ends'],
-    ['a gateway that does not exist', `${minimal}faults: [{ kind: gateway_crash, target: gateway-3, at_s: 1, duration_s: 5 }]\n`, 'gateway-3 does not exist'],
+    [
+      'a gateway that does not exist',
+      `${minimal}faults: [{ kind: gateway_crash, target: gateway-3, at_s: 1, duration_s: 5 }]\n`,
+      'gateway-3 does not exist',
+    ],
     ['a latency fault without its delay', `${minimal}faults: [{ kind: network_latency, at_s: 1, duration_s: 5 }]\n`, 'extra_latency_ms'],
     ['an unknown fault kind', `${minimal}faults: [{ kind: meteor, at_s: 1, duration_s: 5 }]\n`, 'faults.0.kind'],
   ])('rejects %s with the field named', (_name, text, expected) => {

@@ -49,10 +49,7 @@ export const traffic = z
       .positive()
       .optional()
       .describe('Per-user base rate; the design card has 50 (100B messages/day over 2B users).'),
-    rate_curve: z
-      .array(ratePoint)
-      .default([])
-      .describe('Diurnal or ramp curve: multipliers at times, linear in between; empty = flat 1.'),
+    rate_curve: z.array(ratePoint).default([]).describe('Diurnal or ramp curve: multipliers at times, linear in between; empty = flat 1.'),
     spikes: z.array(spike).default([]),
     activity: distribution
       .default({ kind: 'pareto', alpha: 1.5, min: 0.34 })
@@ -144,11 +141,19 @@ export const scenarioSchema = z
     }
     s.faults.forEach((f, i) => {
       if (f.at_s >= s.duration_s) {
-        ctx.addIssue({ code: 'custom', path: ['faults', i, 'at_s'], message: `starts at ${f.at_s}s, after the run ends (${s.duration_s}s)` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['faults', i, 'at_s'],
+          message: `starts at ${f.at_s}s, after the run ends (${s.duration_s}s)`,
+        });
       }
       const gateway = /^gateway-(\d+)$/.exec(f.target ?? '');
       if (gateway && Number(gateway[1]) >= s.topology.gateways) {
-        ctx.addIssue({ code: 'custom', path: ['faults', i, 'target'], message: `${f.target} does not exist: topology has ${s.topology.gateways} gateway(s)` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['faults', i, 'target'],
+          message: `${f.target} does not exist: topology has ${s.topology.gateways} gateway(s)`,
+        });
       }
     });
   });

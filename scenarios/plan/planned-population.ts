@@ -156,10 +156,15 @@ export class PlannedPopulation {
 
   /** Bytes of the typed arrays (for the bytes-per-user figure). */
   get arrayBytes(): number {
-    return [this.firstDevice, this.userOfDevice, this.activity, this.groupStart, this.groupMembers, this.userGroupStart, this.userGroups].reduce(
-      (sum, a) => sum + a.byteLength,
-      0,
-    );
+    return [
+      this.firstDevice,
+      this.userOfDevice,
+      this.activity,
+      this.groupStart,
+      this.groupMembers,
+      this.userGroupStart,
+      this.userGroups,
+    ].reduce((sum, a) => sum + a.byteLength, 0);
   }
 }
 

@@ -138,7 +138,8 @@ export abstract class ClientConnection {
 
   /** The host could not open connection `connectionId` (or get a token for it). */
   connectionFailed(connectionId: number, error: ChatClientError): void {
-    if (connectionId === this.generation && (this.stateValue === 'connecting' || this.stateValue === 'authenticating')) this.attemptFailed(error);
+    if (connectionId === this.generation && (this.stateValue === 'connecting' || this.stateValue === 'authenticating'))
+      this.attemptFailed(error);
   }
 
   /** Connection `connectionId` ended (server close, network, crash). */
@@ -175,7 +176,8 @@ export abstract class ClientConnection {
     if (this.stateValue !== 'authenticating') return;
     this.connectTimer?.cancel();
     this.connectTimer = undefined;
-    if (this.device?.userId !== frame.userId || this.device.deviceId !== frame.deviceId) this.device = { userId: frame.userId, deviceId: frame.deviceId };
+    if (this.device?.userId !== frame.userId || this.device.deviceId !== frame.deviceId)
+      this.device = { userId: frame.userId, deviceId: frame.deviceId };
     this.heartbeatIntervalMs = frame.heartbeatIntervalMs;
     const frameBytesMax = frame.limits.frameBytesMax;
     this.frameBytesMax = typeof frameBytesMax === 'number' ? frameBytesMax : undefined;
@@ -200,7 +202,10 @@ export abstract class ClientConnection {
     this.failures++;
     if (this.failures >= this.config.maxReconnectAttempts) {
       this.close(
-        new ChatClientError('CONNECT_FAILED', `gave up after ${this.failures} attempts: ${error.message}`, { retryable: false, cause: error }),
+        new ChatClientError('CONNECT_FAILED', `gave up after ${this.failures} attempts: ${error.message}`, {
+          retryable: false,
+          cause: error,
+        }),
         true,
       );
       return;
@@ -249,7 +254,12 @@ export abstract class ClientConnection {
       delayMs = Math.max(0, this.reconnectNotBeforeMs - this.host.clock.nowMs());
       this.reconnectNotBeforeMs = undefined;
     } else {
-      delayMs = backoffDelayMs(this.failures + this.flaps, this.config.reconnectMinDelayMs, this.config.reconnectMaxDelayMs, this.host.random.nextFloat());
+      delayMs = backoffDelayMs(
+        this.failures + this.flaps,
+        this.config.reconnectMinDelayMs,
+        this.config.reconnectMaxDelayMs,
+        this.host.random.nextFloat(),
+      );
     }
     this.reconnectTimer?.cancel();
     this.reconnectTimer = this.host.clock.setTimer(delayMs, () => {

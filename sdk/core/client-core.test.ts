@@ -16,7 +16,16 @@ const GROUP = 'grp:0123456789abcdef';
 
 const own = (seq: number, clientMessageId: string) => ({
   type: 'event',
-  event: { kind: 'message', conversationId: DM, seq, senderUserId: 'alice', senderDeviceId: 'phone', clientMessageId, bodyBase64: 'eA==', serverTimeMs: 1 },
+  event: {
+    kind: 'message',
+    conversationId: DM,
+    seq,
+    senderUserId: 'alice',
+    senderDeviceId: 'phone',
+    clientMessageId,
+    bodyBase64: 'eA==',
+    serverTimeMs: 1,
+  },
 });
 
 describe('client core: sync errors', () => {
@@ -35,7 +44,14 @@ describe('client core: sync errors', () => {
   it('retries a sync that failed retryably, after the server’s hint', async () => {
     const { host, push } = welcomedCore({ catchUpOnConnect: false }, {}, { cursors: { [DM]: 1 } });
     push(eventFrame(message(DM, 3)));
-    push({ type: 'error', rid: host.framesOf('sync')[0]!.rid, code: 'STORAGE_UNAVAILABLE', message: 'down', retryable: true, retryAfterMs: 700 });
+    push({
+      type: 'error',
+      rid: host.framesOf('sync')[0]!.rid,
+      code: 'STORAGE_UNAVAILABLE',
+      message: 'down',
+      retryable: true,
+      retryAfterMs: 700,
+    });
     expect(host.deliveries).toEqual([]);
     await host.clock.advance(699);
     expect(host.framesOf('sync')).toHaveLength(1);
@@ -71,7 +87,14 @@ describe('client core: a sync cut short by close, suspend or a lost connection',
     const next = welcomedCore({}, {}, core.save());
     next.push(eventFrame(membership(GROUP, 5, 'added', ['alice'])));
     next.push(eventFrame(message(GROUP, 6)));
-    next.push({ type: 'sync_result', rid: next.host.framesOf('sync').at(-1)!.rid, conversationId: GROUP, events: [membership(GROUP, 5, 'added', ['alice'])], hasMore: false, lastSeq: 6 });
+    next.push({
+      type: 'sync_result',
+      rid: next.host.framesOf('sync').at(-1)!.rid,
+      conversationId: GROUP,
+      events: [membership(GROUP, 5, 'added', ['alice'])],
+      hasMore: false,
+      lastSeq: 6,
+    });
     expect(delivered(next.host)).toEqual([`${GROUP} 5`, `${GROUP} 6`]);
   });
 
@@ -101,8 +124,18 @@ describe('client core: a sync cut short by close, suspend or a lost connection',
     core.connectionOpened(core.connectionId, 'token');
     core.receiveFrame(core.connectionId, welcomeFrame(host.clock) as never);
     const syncs = host.framesOf('sync');
-    expect(syncs).toMatchObject([{ conversationId: GROUP, fromLink: true }, { conversationId: GROUP, afterSeq: 0, fromLink: true }]);
-    core.receiveFrame(core.connectionId, { type: 'sync_result', rid: syncs[1]!.rid, conversationId: GROUP, events: [membership(GROUP, 5, 'added', ['alice'])], hasMore: false, lastSeq: 6 } as never);
+    expect(syncs).toMatchObject([
+      { conversationId: GROUP, fromLink: true },
+      { conversationId: GROUP, afterSeq: 0, fromLink: true },
+    ]);
+    core.receiveFrame(core.connectionId, {
+      type: 'sync_result',
+      rid: syncs[1]!.rid,
+      conversationId: GROUP,
+      events: [membership(GROUP, 5, 'added', ['alice'])],
+      hasMore: false,
+      lastSeq: 6,
+    } as never);
     expect(delivered(host)).toEqual([`${GROUP} 5`, `${GROUP} 6`]);
   });
 
@@ -115,7 +148,14 @@ describe('client core: a sync cut short by close, suspend or a lost connection',
     push(eventFrame(message(DM, 5)));
     const sync = host.framesOf('sync')[0]!;
     expect(sync).toMatchObject({ conversationId: DM, afterSeq: 1 });
-    push({ type: 'sync_result', rid: sync.rid, conversationId: DM, events: [message(DM, 2), message(DM, 3), message(DM, 4)], hasMore: false, lastSeq: 5 });
+    push({
+      type: 'sync_result',
+      rid: sync.rid,
+      conversationId: DM,
+      events: [message(DM, 2), message(DM, 3), message(DM, 4)],
+      hasMore: false,
+      lastSeq: 5,
+    });
     expect(delivered(host)).toEqual([`${DM} 2`, `${DM} 3`]);
     expect(core.save().cursors).toEqual({ [DM]: 3 });
     core.connect();
@@ -123,7 +163,14 @@ describe('client core: a sync cut short by close, suspend or a lost connection',
     core.receiveFrame(core.connectionId, welcomeFrame(host.clock) as never);
     const again = host.framesOf('sync')[1]!;
     expect(again).toMatchObject({ conversationId: DM, afterSeq: 3 });
-    core.receiveFrame(core.connectionId, { type: 'sync_result', rid: again.rid, conversationId: DM, events: [message(DM, 4), message(DM, 5)], hasMore: false, lastSeq: 5 } as never);
+    core.receiveFrame(core.connectionId, {
+      type: 'sync_result',
+      rid: again.rid,
+      conversationId: DM,
+      events: [message(DM, 4), message(DM, 5)],
+      hasMore: false,
+      lastSeq: 5,
+    } as never);
     expect(delivered(host)).toEqual([2, 3, 4, 5].map((seq) => `${DM} ${seq}`));
   });
 
@@ -144,15 +191,30 @@ describe('client core: a sync cut short by close, suspend or a lost connection',
     push({ type: 'event', queued: true, event: message(GROUP, 6) });
     push({ type: 'sync_result', rid: firstSync.rid, conversationId: GROUP, events: [], hasMore: false, lastSeq: 6 });
     expect(host.deliveries).toEqual([]);
-    push({ type: 'sync_result', rid: syncs[1]!.rid, conversationId: GROUP, events: [membership(GROUP, 5, 'added', ['alice']), message(GROUP, 6)], hasMore: false, lastSeq: 6 });
+    push({
+      type: 'sync_result',
+      rid: syncs[1]!.rid,
+      conversationId: GROUP,
+      events: [membership(GROUP, 5, 'added', ['alice']), message(GROUP, 6)],
+      hasMore: false,
+      lastSeq: 6,
+    });
     push(eventFrame(message(GROUP, 7)));
     expect(delivered(host)).toEqual([`${GROUP} 5`, `${GROUP} 6`, `${GROUP} 7`]);
   });
 });
 
 describe('client core: receipts', () => {
-  const receipt = (upToSeq: number, state: 'delivered' | 'read' = 'delivered') => ({ type: 'receipt', conversationId: GROUP, state, upToSeq, userId: 'u6', deviceId: 'd1' });
-  const recorded = (host: ReturnType<typeof welcomedCore>['host']) => host.recorded('receipt').map((e) => `${(e as { state: string }).state} ${(e as { upToSeq: number }).upToSeq}`);
+  const receipt = (upToSeq: number, state: 'delivered' | 'read' = 'delivered') => ({
+    type: 'receipt',
+    conversationId: GROUP,
+    state,
+    upToSeq,
+    userId: 'u6',
+    deviceId: 'd1',
+  });
+  const recorded = (host: ReturnType<typeof welcomedCore>['host']) =>
+    host.recorded('receipt').map((e) => `${(e as { state: string }).state} ${(e as { upToSeq: number }).upToSeq}`);
 
   it('drops a stale watermark per (conversation, device, state), also after being saved and restored', () => {
     const first = welcomedCore();
@@ -166,7 +228,15 @@ describe('client core: receipts', () => {
   it('keeps the two states apart for seqs past 2^26 as well', () => {
     const { host, push } = welcomedCore();
     const big = 2 ** 26 + 5;
-    for (const frame of [receipt(big), receipt(3, 'read'), receipt(big - 1), receipt(big + 1, 'read'), receipt(big, 'read'), receipt(big + 2)]) push(frame);
+    for (const frame of [
+      receipt(big),
+      receipt(3, 'read'),
+      receipt(big - 1),
+      receipt(big + 1, 'read'),
+      receipt(big, 'read'),
+      receipt(big + 2),
+    ])
+      push(frame);
     expect(recorded(host)).toEqual([`delivered ${big}`, 'read 3', `read ${big + 1}`, `delivered ${big + 2}`]);
   });
 });

@@ -285,7 +285,14 @@ export class ClientCore extends ClientConnection implements OrderingSink {
       // fan-out passes by (this device acknowledged the seq already), unacknowledged for good.
       // Not queued: an earlier attempt was stored and its answer lost, so this answer is a duplicate's.
       const duplicate = this.outbox.get(event.conversationId, event.clientMessageId)?.queued !== true;
-      this.onSent({ type: 'sent', conversationId: event.conversationId, clientMessageId: event.clientMessageId, seq: event.seq, serverTimeMs: event.serverTimeMs, duplicate });
+      this.onSent({
+        type: 'sent',
+        conversationId: event.conversationId,
+        clientMessageId: event.clientMessageId,
+        seq: event.seq,
+        serverTimeMs: event.serverTimeMs,
+        duplicate,
+      });
       // A pushed copy also sits in this device's inbox.
       if (pushed && this.config.autoAck) this.ackInOrder(event.conversationId, event.seq);
       return;
@@ -551,7 +558,12 @@ export class ClientCore extends ClientConnection implements OrderingSink {
     }
     // The server's hint is a floor; a send refused again and again backs off exponentially above
     // it, so a crowd of refused clients cannot turn an overload into a retry storm.
-    const backoffMs = backoffDelayMs(send.attempt, this.config.reconnectMinDelayMs, this.config.sendRetryMaxDelayMs, this.host.random.nextFloat());
+    const backoffMs = backoffDelayMs(
+      send.attempt,
+      this.config.reconnectMinDelayMs,
+      this.config.sendRetryMaxDelayMs,
+      this.host.random.nextFloat(),
+    );
     const delayMs = Math.max(error.retryAfterMs ?? 0, backoffMs);
     this.retryLater(send, delayMs);
     this.host.sendRetrying(send, error, delayMs);
@@ -603,8 +615,6 @@ export class ClientCore extends ClientConnection implements OrderingSink {
     const reads = (this.pendingReads ??= new Map());
     reads.set(conversationId, Math.max(seq, reads.get(conversationId) ?? 0));
   }
-
-
 }
 
 export { closedError };

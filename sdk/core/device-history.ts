@@ -13,18 +13,37 @@ type Device = DeviceAddress | undefined;
  * object each: a simulated run records several per message.
  */
 
-export function recordConnection(sink: HistorySink, type: 'device' | 'connect' | 'disconnect', atMs: number, device: NonNullable<Device>): void {
+export function recordConnection(
+  sink: HistorySink,
+  type: 'device' | 'connect' | 'disconnect',
+  atMs: number,
+  device: NonNullable<Device>,
+): void {
   sink.record({ type, atMs, userId: device.userId, deviceId: device.deviceId });
 }
 
 /** `send` per attempt (with its number), `queued` when the server logged it without a seq yet. */
 export function recordSend(sink: HistorySink, type: 'send' | 'queued', atMs: number, device: Device, send: PendingSend): void {
-  const event = { type, atMs, userId: device?.userId ?? '', deviceId: device?.deviceId ?? '', conversationId: send.conversationId, clientMessageId: send.clientMessageId } as SendEvent | QueuedEvent;
+  const event = {
+    type,
+    atMs,
+    userId: device?.userId ?? '',
+    deviceId: device?.deviceId ?? '',
+    conversationId: send.conversationId,
+    clientMessageId: send.clientMessageId,
+  } as SendEvent | QueuedEvent;
   if (event.type === 'send') event.attempt = send.attempt;
   sink.record(event);
 }
 
-export function recordAck(sink: HistorySink, atMs: number, device: Device, conversationId: ConversationId, clientMessageId: string, seq: Seq): void {
+export function recordAck(
+  sink: HistorySink,
+  atMs: number,
+  device: Device,
+  conversationId: ConversationId,
+  clientMessageId: string,
+  seq: Seq,
+): void {
   sink.record({ type: 'ack', atMs, userId: device?.userId ?? '', deviceId: device?.deviceId ?? '', conversationId, clientMessageId, seq });
 }
 
@@ -43,5 +62,12 @@ export function recordReceipt(sink: HistorySink, atMs: number, device: Device, r
 }
 
 export function recordPresence(sink: HistorySink, atMs: number, device: Device, presence: ServerFrameOf<'presence'>): void {
-  sink.record({ type: 'presence', atMs, userId: device?.userId ?? '', deviceId: device?.deviceId ?? '', subjectUserId: presence.userId, online: presence.online });
+  sink.record({
+    type: 'presence',
+    atMs,
+    userId: device?.userId ?? '',
+    deviceId: device?.deviceId ?? '',
+    subjectUserId: presence.userId,
+    online: presence.online,
+  });
 }

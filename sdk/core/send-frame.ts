@@ -22,7 +22,9 @@ export function encodeSendFrame(send: PendingSend, frameBytesMax: unknown): stri
   if (typeof frameBytesMax === 'number' && text.length * 3 > frameBytesMax) {
     const bytes = Buffer.byteLength(text);
     if (bytes > frameBytesMax) {
-      return new ChatClientError('FRAME_TOO_LARGE', `send frame is ${bytes} bytes; frameBytesMax is ${frameBytesMax}`, { retryable: false });
+      return new ChatClientError('FRAME_TOO_LARGE', `send frame is ${bytes} bytes; frameBytesMax is ${frameBytesMax}`, {
+        retryable: false,
+      });
     }
   }
   return text;

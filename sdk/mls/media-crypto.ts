@@ -29,11 +29,16 @@ export async function sealMedia(plaintext: Uint8Array): Promise<SealedMedia> {
 }
 
 /** Checks the digest first (a clear MEDIA_DIGEST_MISMATCH for altered bytes), then decrypts. */
-export async function openMedia(ciphertext: Uint8Array, sealed: { keyBase64: string; ivBase64: string; sha256Base64: string }): Promise<Uint8Array> {
+export async function openMedia(
+  ciphertext: Uint8Array,
+  sealed: { keyBase64: string; ivBase64: string; sha256Base64: string },
+): Promise<Uint8Array> {
   if ((await sha256Base64(ciphertext)) !== sealed.sha256Base64) throw new MlsSessionError('MEDIA_DIGEST_MISMATCH');
   const key = await subtle.importKey('raw', Buffer.from(sealed.keyBase64, 'base64'), 'AES-GCM', false, ['decrypt']);
   try {
-    return new Uint8Array(await subtle.decrypt({ name: 'AES-GCM', iv: Buffer.from(sealed.ivBase64, 'base64') }, key, ciphertext as Uint8Array<ArrayBuffer>));
+    return new Uint8Array(
+      await subtle.decrypt({ name: 'AES-GCM', iv: Buffer.from(sealed.ivBase64, 'base64') }, key, ciphertext as Uint8Array<ArrayBuffer>),
+    );
   } catch (error) {
     throw new MlsSessionError('MEDIA_DIGEST_MISMATCH', 'the media does not decrypt with the key in the message', { cause: error });
   }

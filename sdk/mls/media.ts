@@ -48,6 +48,11 @@ export async function uploadEncryptedMedia(
 }
 
 /** Downloads the ciphertext a decrypted message points at, checks its digest and decrypts it. */
-export async function downloadEncryptedMedia(client: ChatClient, conversationId: ConversationId, media: EncryptedMedia, options: MediaOptions = {}): Promise<Uint8Array> {
+export async function downloadEncryptedMedia(
+  client: ChatClient,
+  conversationId: ConversationId,
+  media: EncryptedMedia,
+  options: MediaOptions = {},
+): Promise<Uint8Array> {
   return openMedia(await downloadMedia(client, conversationId, media.objectKey, options), media);
 }

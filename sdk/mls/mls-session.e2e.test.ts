@@ -51,7 +51,8 @@ describe('MLS sessions end to end', () => {
     expect(names(alice.session.members(dm))).toEqual(['alice/laptop', 'alice/phone', 'bob/phone']);
     for (const d of [alice, aliceLaptop, bob]) expect(d.rejected).toEqual([]);
     // The server holds MLS envelopes, not the text.
-    for (const event of await storedMessages(e2e, dm)) expect(Buffer.from(event.bodyBase64, 'base64').toString('latin1')).not.toMatch(/hello bob|hi alice|how are you/);
+    for (const event of await storedMessages(e2e, dm))
+      expect(Buffer.from(event.bodyBase64, 'base64').toString('latin1')).not.toMatch(/hello bob|hi alice|how are you/);
   });
 
   it('a burst of concurrent sends is encrypted and read in order, in a 1:1 and a group', async () => {
@@ -62,7 +63,10 @@ describe('MLS sessions end to end', () => {
     const dm = directConversationId('alice', 'bob');
     const group = await alice.session.createGroup('burst', ['bob', 'carol']);
     const texts = Array.from({ length: 12 }, (_, i) => `burst ${i}`);
-    const results = await Promise.all([...texts.map((text) => alice.session.send(dm, { text })), ...texts.map((text) => alice.session.send(group, { text }))]);
+    const results = await Promise.all([
+      ...texts.map((text) => alice.session.send(dm, { text })),
+      ...texts.map((text) => alice.session.send(group, { text })),
+    ]);
     expect(new Set(results.map((r) => `${r.conversationId}#${r.seq}`)).size).toBe(24);
     await expectTexts(bob, dm, texts);
     await expectTexts(bob, group, texts);
@@ -104,7 +108,10 @@ describe('MLS sessions end to end', () => {
 
     const epochBefore = carol.session.epoch(group)!;
     await alice.session.removeMember(group, 'carol');
-    await waitUntil(() => (bob.session.epoch(group) ?? 0) > epochBefore && (dave.session.epoch(group) ?? 0) > epochBefore, 'bob and dave to apply the removal');
+    await waitUntil(
+      () => (bob.session.epoch(group) ?? 0) > epochBefore && (dave.session.epoch(group) ?? 0) > epochBefore,
+      'bob and dave to apply the removal',
+    );
     await dave.session.send(group, { text: 'g4 (carol is out)' });
     await expectTexts(bob, group, ['g1', 'g3 (dave is in)', 'g4 (carol is out)']); // g2 is his own
     expect(names(bob.session.members(group))).toEqual(['alice/phone', 'bob/phone', 'dave/phone']);
@@ -168,7 +175,12 @@ describe('MLS sessions end to end', () => {
     gate.online();
     await expectTexts(bobLaptop, group, ['m1', 'm2', 'm3', 'm4']);
     expect(bobLaptop.session.epoch(group)).toBe(epochAtDeparture + 3);
-    expect(bobLaptop.received.map((m) => m.epoch)).toEqual([epochAtDeparture, epochAtDeparture + 1, epochAtDeparture + 2, epochAtDeparture + 3]);
+    expect(bobLaptop.received.map((m) => m.epoch)).toEqual([
+      epochAtDeparture,
+      epochAtDeparture + 1,
+      epochAtDeparture + 2,
+      epochAtDeparture + 3,
+    ]);
     expect(bobLaptop.rejected).toEqual([]);
   });
 
@@ -184,7 +196,8 @@ describe('MLS sessions end to end', () => {
     await bob.session.send(dmBC, { text: 'bc 1' }); // bob is in both groups
 
     // A byte flipped in flight (by the server or the network): the recipient's SDK refuses it.
-    const toBob = (frame: ServerFrame, session: Session) => frame.type === 'event' && frame.event.kind === 'message' && frame.event.conversationId === dmAB && session.device?.userId === 'bob';
+    const toBob = (frame: ServerFrame, session: Session) =>
+      frame.type === 'event' && frame.event.kind === 'message' && frame.event.conversationId === dmAB && session.device?.userId === 'bob';
     e2e.tap.outgoing = (frame, session) => {
       if (toBob(frame, session) && frame.type === 'event' && frame.event.kind === 'message') {
         const body = Buffer.from(frame.event.bodyBase64, 'base64');

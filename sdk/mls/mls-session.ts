@@ -197,7 +197,11 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
    * Encrypts and sends a message. Creates the conversation's group first if nobody has yet; if
    * another device wins that race, waits for its Welcome and sends in its group.
    */
-  async send(conversationId: ConversationId, content: MessageContent, options: { clientMessageId?: ClientMessageId } = {}): Promise<SendResult> {
+  async send(
+    conversationId: ConversationId,
+    content: MessageContent,
+    options: { clientMessageId?: ClientMessageId } = {},
+  ): Promise<SendResult> {
     const clientMessageId = options.clientMessageId ?? this.newMessageId();
     for (let attempt = 1; ; attempt++) {
       try {
@@ -246,10 +250,12 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
   async createGroup(name: string, userIds: UserId[]): Promise<ConversationId> {
     const { conversationId } = await this.client.createGroup(name, userIds);
     this.noteUsers(conversationId, [this.requireMe().userId, ...userIds]);
-    await this.lanes.run(conversationId, () => this.ensureGroupInLane(conversationId)).catch(async (error: unknown) => {
-      if (!(error instanceof EpochLost)) throw error;
-      await this.waitJoined(conversationId);
-    });
+    await this.lanes
+      .run(conversationId, () => this.ensureGroupInLane(conversationId))
+      .catch(async (error: unknown) => {
+        if (!(error instanceof EpochLost)) throw error;
+        await this.waitJoined(conversationId);
+      });
     return conversationId;
   }
 
@@ -264,7 +270,11 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
   async removeMember(conversationId: ConversationId, userId: UserId): Promise<void> {
     await this.client.removeMember(conversationId, userId);
     this.groupUsers.get(conversationId)?.delete(userId);
-    await this.commitChange(conversationId, async (state) => leaves(state).filter((l) => l.device.userId === userId).map((l) => removal(l.leafIndex)));
+    await this.commitChange(conversationId, async (state) =>
+      leaves(state)
+        .filter((l) => l.device.userId === userId)
+        .map((l) => removal(l.leafIndex)),
+    );
   }
 
   /** Removes one device from the group (e.g. it was unlinked). */
@@ -325,7 +335,10 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
     const own = await newKeyPackage(me);
     const empty = await createGroup(utf8(conversationId), own.publicPackage, own.privatePackage, [], impl);
     const first = packages.slice(0, this.o.addsPerCommitMax);
-    const result = await createCommit({ state: empty, cipherSuite: impl }, { extraProposals: first.map(addition), ratchetTreeExtension: true });
+    const result = await createCommit(
+      { state: empty, cipherSuite: impl },
+      { extraProposals: first.map(addition), ratchetTreeExtension: true },
+    );
     // Epoch 0 is the creation: whoever's commit the server takes first founds the group.
     if (!(await this.sendCommit(conversationId, 0, result))) throw new EpochLost();
     this.joinedAtEpoch.set(conversationId, result.newState.groupContext.epoch);
@@ -349,7 +362,10 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
       const missing = packages.filter((p) => !present.has(mlsIdentityOf(p)));
       if (missing.length === 0) return 'done';
       const batch = missing.slice(0, this.o.addsPerCommitMax);
-      const result = await createCommit({ state, cipherSuite: await mlsSuite() }, { extraProposals: batch.map(addition), ratchetTreeExtension: true });
+      const result = await createCommit(
+        { state, cipherSuite: await mlsSuite() },
+        { extraProposals: batch.map(addition), ratchetTreeExtension: true },
+      );
       if (!(await this.sendCommit(conversationId, Number(state.groupContext.epoch), result))) return 'lost';
       this.adopt(conversationId, result.newState);
       this.emit('epoch', { conversationId, epoch: Number(result.newState.groupContext.epoch) });
@@ -369,7 +385,10 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
         if (proposals.length === 0) return 'nothing';
         const adds = proposals.flatMap((p) => (p.proposalType === 'add' ? [p.add.keyPackage] : []));
         if (adds.length === proposals.length) return this.commitAddsInLane(conversationId, adds);
-        const result = await createCommit({ state, cipherSuite: await mlsSuite() }, { extraProposals: proposals, ratchetTreeExtension: true });
+        const result = await createCommit(
+          { state, cipherSuite: await mlsSuite() },
+          { extraProposals: proposals, ratchetTreeExtension: true },
+        );
         if (!(await this.sendCommit(conversationId, Number(state.groupContext.epoch), result))) return 'lost';
         this.adopt(conversationId, result.newState);
         this.emit('epoch', { conversationId, epoch: Number(result.newState.groupContext.epoch) });
@@ -396,7 +415,11 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
   }
 
   /** Encrypts with the group's current state and hands the message to the client (resolves before the ack). */
-  private async encryptAndSend(conversationId: ConversationId, content: MessageContent, clientMessageId: ClientMessageId): Promise<{ sent: Promise<SendResult> }> {
+  private async encryptAndSend(
+    conversationId: ConversationId,
+    content: MessageContent,
+    clientMessageId: ClientMessageId,
+  ): Promise<{ sent: Promise<SendResult> }> {
     const state = this.groups.get(conversationId)!;
     const impl = await mlsSuite();
     const startedMs = this.measureCrypto ? performance.now() : 0;
@@ -465,7 +488,8 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
     const decoded = decodeWhole(bytes);
     if (decoded?.wireformat !== 'mls_private_message') return refuse('BAD_ENVELOPE');
     const pm = decoded.privateMessage;
-    if (!sameBytes(pm.groupId, utf8(event.conversationId))) return refuse('WRONG_GROUP', `the message belongs to group "${fromUtf8(pm.groupId)}", not ${event.conversationId}`);
+    if (!sameBytes(pm.groupId, utf8(event.conversationId)))
+      return refuse('WRONG_GROUP', `the message belongs to group "${fromUtf8(pm.groupId)}", not ${event.conversationId}`);
     if (pm.contentType !== 'application') return refuse('BAD_ENVELOPE');
     // Encrypted before this device joined (sent while its add was in flight): not addressed to it.
     if (pm.epoch < (this.joinedAtEpoch.get(event.conversationId) ?? 0n)) return { ok: true };
@@ -473,7 +497,8 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
     // Sender and message id are checked before decrypting, so a forgery leaves the key unspent
     // for the genuine message. Decryption then authenticates both (sender data and the header's
     // authenticated data are covered by the AEAD and the sender's signature).
-    if (fromUtf8(pm.authenticatedData) !== event.clientMessageId) return refuse('SENDER_MISMATCH', 'the message is bound to another message id');
+    if (fromUtf8(pm.authenticatedData) !== event.clientMessageId)
+      return refuse('SENDER_MISMATCH', 'the message is bound to another message id');
     const startedMs = this.measureCrypto ? performance.now() : 0;
     let sender: DeviceAddress | undefined;
     try {
@@ -483,7 +508,10 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
     }
     if (!sender) return refuse('DECRYPT_FAILED', `${MESSAGES.DECRYPT_FAILED}: no sender in this group`);
     if (!sameDevice(sender, { userId: event.senderUserId, deviceId: event.senderDeviceId })) {
-      return refuse('SENDER_MISMATCH', `the server names ${event.senderUserId}/${event.senderDeviceId} as sender; MLS says ${mlsIdentity(sender)}`);
+      return refuse(
+        'SENDER_MISMATCH',
+        `the server names ${event.senderUserId}/${event.senderDeviceId} as sender; MLS says ${mlsIdentity(sender)}`,
+      );
     }
     let plaintext: Uint8Array;
     try {
@@ -622,7 +650,8 @@ export class MlsSession extends Emitter<MlsSessionEvents> {
 
   private noteMembership(event: MembershipEvent): void {
     if (event.op === 'created' || event.op === 'added') this.noteUsers(event.conversationId, event.userIds);
-    if (event.op === 'removed' || event.op === 'left') for (const userId of event.userIds) this.groupUsers.get(event.conversationId)?.delete(userId);
+    if (event.op === 'removed' || event.op === 'left')
+      for (const userId of event.userIds) this.groupUsers.get(event.conversationId)?.delete(userId);
   }
 
   private noteUsers(conversationId: ConversationId, userIds: UserId[]): void {

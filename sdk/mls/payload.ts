@@ -47,5 +47,8 @@ export function decodePayload(bytes: Uint8Array): MessageContent {
 function isEncryptedMedia(value: unknown): value is EncryptedMedia {
   if (typeof value !== 'object' || value === null) return false;
   const m = value as Record<string, unknown>;
-  return ['objectKey', 'contentType', 'keyBase64', 'ivBase64', 'sha256Base64'].every((k) => typeof m[k] === 'string') && typeof m.sizeBytes === 'number';
+  return (
+    ['objectKey', 'contentType', 'keyBase64', 'ivBase64', 'sha256Base64'].every((k) => typeof m[k] === 'string') &&
+    typeof m.sizeBytes === 'number'
+  );
 }

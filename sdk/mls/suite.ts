@@ -75,14 +75,21 @@ export function encodeKeyPackage(keyPackage: KeyPackage): string {
 export async function decodeClaimedKeyPackage(base64: string, expected: DeviceAddress): Promise<KeyPackage> {
   const decoded = decodeMlsMessage(Buffer.from(base64, 'base64'), 0);
   const message = decoded?.[0];
-  if (!message || message.wireformat !== 'mls_key_package') throw new MlsSessionError('BAD_KEY_PACKAGE', `the KeyPackage claimed for ${mlsIdentity(expected)} does not decode`);
+  if (!message || message.wireformat !== 'mls_key_package')
+    throw new MlsSessionError('BAD_KEY_PACKAGE', `the KeyPackage claimed for ${mlsIdentity(expected)} does not decode`);
   const keyPackage = message.keyPackage;
   const owner = deviceOfLeaf(keyPackage.leafNode);
   if (!owner || mlsIdentity(owner) !== mlsIdentity(expected)) {
-    throw new MlsSessionError('BAD_KEY_PACKAGE', `the KeyPackage claimed for ${mlsIdentity(expected)} names ${owner ? mlsIdentity(owner) : 'no device'}`);
+    throw new MlsSessionError(
+      'BAD_KEY_PACKAGE',
+      `the KeyPackage claimed for ${mlsIdentity(expected)} names ${owner ? mlsIdentity(owner) : 'no device'}`,
+    );
   }
   if (keyPackage.cipherSuite !== MLS_CIPHERSUITE || !(await verifyKeyPackage(keyPackage, (await mlsSuite()).signature))) {
-    throw new MlsSessionError('BAD_KEY_PACKAGE', `the KeyPackage claimed for ${mlsIdentity(expected)} is not a valid ${MLS_CIPHERSUITE} package`);
+    throw new MlsSessionError(
+      'BAD_KEY_PACKAGE',
+      `the KeyPackage claimed for ${mlsIdentity(expected)} is not a valid ${MLS_CIPHERSUITE} package`,
+    );
   }
   return keyPackage;
 }

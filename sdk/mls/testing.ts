@@ -55,11 +55,19 @@ export async function mlsDevice(
 
 /** Waits until the device has decrypted exactly these texts in the conversation (in order). */
 export async function expectTexts(device: MlsRecorder, conversationId: string, texts: string[], timeoutMs = 10_000): Promise<void> {
-  await waitUntil(() => device.texts(conversationId).length >= texts.length, `${device.userId}/${device.deviceId} to decrypt ${texts.length} messages in ${conversationId}`, timeoutMs).catch((error: unknown) => {
-    throw new Error(`${(error as Error).message}; has ${JSON.stringify(device.texts(conversationId))}, rejected ${JSON.stringify(device.rejected)}`);
+  await waitUntil(
+    () => device.texts(conversationId).length >= texts.length,
+    `${device.userId}/${device.deviceId} to decrypt ${texts.length} messages in ${conversationId}`,
+    timeoutMs,
+  ).catch((error: unknown) => {
+    throw new Error(
+      `${(error as Error).message}; has ${JSON.stringify(device.texts(conversationId))}, rejected ${JSON.stringify(device.rejected)}`,
+    );
   });
   if (JSON.stringify(device.texts(conversationId)) !== JSON.stringify(texts)) {
-    throw new Error(`${device.userId}/${device.deviceId} decrypted ${JSON.stringify(device.texts(conversationId))}, expected ${JSON.stringify(texts)}`);
+    throw new Error(
+      `${device.userId}/${device.deviceId} decrypted ${JSON.stringify(device.texts(conversationId))}, expected ${JSON.stringify(texts)}`,
+    );
   }
 }
 
@@ -132,11 +140,16 @@ export async function confidentialityScenario(
   const photo = Buffer.from(`${marker('media')} `.repeat(64));
   await sendEncryptedMedia(alice.session, dm, photo, 'image/png', { caption: marker('caption') });
 
-  await expectTexts(bob, dm, [...dmTexts, markers[markers.length - 3]!, markers[markers.length - 1]!].filter((t) => !t.endsWith('-media')));
+  await expectTexts(
+    bob,
+    dm,
+    [...dmTexts, markers[markers.length - 3]!, markers[markers.length - 1]!].filter((t) => !t.endsWith('-media')),
+  );
   await expectTexts(bobLaptop, dm, [markers[markers.length - 3]!, markers[markers.length - 1]!]);
   await waitUntil(() => bob.texts(group).length === 4, 'bob to read the group');
   for (const device of [alice, bob, carol, dave, bobLaptop]) {
-    if (device.rejected.length > 0 || device.errors.length > 0) throw new Error(`${device.userId}/${device.deviceId}: ${JSON.stringify(device.rejected)} ${device.errors.join('; ')}`);
+    if (device.rejected.length > 0 || device.errors.length > 0)
+      throw new Error(`${device.userId}/${device.deviceId}: ${JSON.stringify(device.rejected)} ${device.errors.join('; ')}`);
   }
   return markers;
 }

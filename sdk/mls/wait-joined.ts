@@ -14,7 +14,10 @@ export async function waitUntilJoined(
   timeoutMs: number,
 ): Promise<Array<{ conversationId: ConversationId; session: MlsSession }>> {
   const list = [...members];
-  const outside = () => list.flatMap(([conversationId, sessions]) => sessions.filter((s) => s.epoch(conversationId) === undefined).map((session) => ({ conversationId, session })));
+  const outside = () =>
+    list.flatMap(([conversationId, sessions]) =>
+      sessions.filter((s) => s.epoch(conversationId) === undefined).map((session) => ({ conversationId, session })),
+    );
   const deadline = performance.now() + timeoutMs;
   let missing = outside();
   while (missing.length > 0 && performance.now() < deadline) {

@@ -96,9 +96,41 @@ for (const cellUsers of [users, ...cells]) {
   process.stderr.write(`done: ${rows[rows.length - 1]!.run}\n`);
 }
 
-const header = ['run', 'users in detail', 'ack p99', 'deliver p50', 'deliver p99', 'deliver p99.9', 'cassandra util', 'redis util', 'cassandra queue peak', 'fan-out', 'violations', 'events', 'wall s'];
-const lines = rows.map((r) => [r.run, r.detailedUsers, r.ackP99Ms, r.deliverP50Ms, r.deliverP99Ms, r.deliverP999Ms, r.cassandraUtilisation, r.redisUtilisation, r.cassandraQueuePeak, r.fanout, r.violations, r.events, r.wallS].map(String));
+const header = [
+  'run',
+  'users in detail',
+  'ack p99',
+  'deliver p50',
+  'deliver p99',
+  'deliver p99.9',
+  'cassandra util',
+  'redis util',
+  'cassandra queue peak',
+  'fan-out',
+  'violations',
+  'events',
+  'wall s',
+];
+const lines = rows.map((r) =>
+  [
+    r.run,
+    r.detailedUsers,
+    r.ackP99Ms,
+    r.deliverP50Ms,
+    r.deliverP99Ms,
+    r.deliverP999Ms,
+    r.cassandraUtilisation,
+    r.redisUtilisation,
+    r.cassandraQueuePeak,
+    r.fanout,
+    r.violations,
+    r.events,
+    r.wallS,
+  ].map(String),
+);
 const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-console.log(`cell fidelity · ${base.name} · ${users} users · ${durationS} s · cassandra concurrency ${variant(users).sim.cassandra.concurrency} · latencies in ms`);
+console.log(
+  `cell fidelity · ${base.name} · ${users} users · ${durationS} s · cassandra concurrency ${variant(users).sim.cassandra.concurrency} · latencies in ms`,
+);
 for (const l of [header, ...lines]) console.log(l.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
 if (values.json) writeFileSync(values.json, `${JSON.stringify({ scenario: base.name, users, durationS, rows }, null, 2)}\n`);

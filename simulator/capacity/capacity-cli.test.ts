@@ -61,6 +61,8 @@ describe('npm run capacity', () => {
   });
 
   it('refuses measured files with unknown figures', () => {
-    expect(() => parseMeasuredCapacity({ gatewaysPerSecond: 5 }, 'm.json')).toThrow(expect.objectContaining({ code: CapacityErrorCodes.BAD_MEASURED_FILE }));
+    expect(() => parseMeasuredCapacity({ gatewaysPerSecond: 5 }, 'm.json')).toThrow(
+      expect.objectContaining({ code: CapacityErrorCodes.BAD_MEASURED_FILE }),
+    );
   });
 });

@@ -17,11 +17,17 @@ import { ToolError } from '../../cli/tool-error.js';
  */
 const capacityCommand = defineCommand({
   name: 'capacity',
-  purpose: "what each tier needs for a scenario: the design card's figures, the model with the card's assumptions, the defaults and measured per-node capacity",
+  purpose:
+    "what each tier needs for a scenario: the design card's figures, the model with the card's assumptions, the defaults and measured per-node capacity",
   positionals: [{ name: 'scenario.yaml', description: 'the scenario file (e.g. scenarios/seed-capacity.yaml)' }],
   options: {
     measured: { type: 'string', placeholder: 'FILE.json', description: 'measured per-node capacity (docs/capacity.md)' },
-    assume: { type: 'string', multiple: true, placeholder: 'name=value', description: `override an assumption: ${Object.keys(DEFAULT_CAPACITY_ASSUMPTIONS).join(', ')}` },
+    assume: {
+      type: 'string',
+      multiple: true,
+      placeholder: 'name=value',
+      description: `override an assumption: ${Object.keys(DEFAULT_CAPACITY_ASSUMPTIONS).join(', ')}`,
+    },
     json: { type: 'string', placeholder: 'FILE', description: 'write the comparison as JSON' },
     html: { type: 'string', placeholder: 'FILE', description: 'write it as an HTML report' },
   },

@@ -60,51 +60,153 @@ export function compareCapacity(scenario: Scenario, options: CompareCapacityOpti
     designCard: number | null,
     pick: (p: CapacityPlan) => number,
     drivenBy: string,
-  ): CapacityComparisonRow => ({ figure, unit, designCard, cardAssumptions: pick(card), defaults: pick(planned), measured: measured ? pick(measured) : null, drivenBy });
-  const tier = (figure: string, designCard: number | null, pick: (p: CapacityPlan) => { count: number; boundBy: string }, drivenBy: string) => ({
+  ): CapacityComparisonRow => ({
+    figure,
+    unit,
+    designCard,
+    cardAssumptions: pick(card),
+    defaults: pick(planned),
+    measured: measured ? pick(measured) : null,
+    drivenBy,
+  });
+  const tier = (
+    figure: string,
+    designCard: number | null,
+    pick: (p: CapacityPlan) => { count: number; boundBy: string },
+    drivenBy: string,
+  ) => ({
     ...row(figure, 'count', designCard, (p) => pick(p).count, drivenBy),
     boundBy: [pick(card).boundBy, pick(planned).boundBy, measured ? pick(measured).boundBy : null] as [string, string, string | null],
   });
   const rows: CapacityComparisonRow[] = [
-    row('messages/s (daily mean)', 'per_s', DESIGN_CARD_FIGURES.messagesPerS, (p) => p.traffic.messagesPerSAverage, 'users × messages_per_user_per_day ÷ 86 400 (or messages_per_s)'),
-    row('messages/s (peak)', 'per_s', null, (p) => p.traffic.messagesPerSPeak, 'mean × highest rate_curve × spike multiplier × peakToAverage'),
-    row('fan-out copies/s (peak)', 'per_s', null, (p) => p.traffic.fanoutCopiesPerSPeak, 'peak × recipient devices per message (group_share, groups.size, groups.hot, devices_per_user)'),
-    row('concurrent connections', 'count', DESIGN_CARD_FIGURES.concurrentConnections, (p) => p.connections.concurrent, 'users × mean devices per user × online_share'),
-    row('text bytes/day (one copy)', 'bytes', DESIGN_CARD_FIGURES.textBytesPerDay, (p) => p.storage.textBytesPerDay, 'messages/day × mean message_bytes'),
-    row('message log bytes/day', 'bytes', null, (p) => p.storage.messageLogBytesPerDay, '(message_bytes + messageOverheadBytes) × replicationFactor'),
-    row('inbox bytes written/day', 'bytes', null, (p) => p.storage.inboxBytesWrittenPerDay, 'log copy × recipient devices (fan-out on write); removed on acknowledgement'),
-    row('media bytes/day', 'bytes', null, (p) => p.storage.mediaBytesPerDay, 'messages/day × media.share × mean media.bytes (object storage, one copy)'),
-    tier('WebSocket servers', DESIGN_CARD_FIGURES.websocketServers, (p) => p.gateway, 'connections ÷ connectionsPerGateway, or frames/s ÷ framesPerGatewayPerS; × headroom'),
-    tier('Cassandra nodes', null, (p) => p.cassandra, 'replica writes/s ÷ cassandraWritesPerNodePerS, or retained log ÷ cassandraDiskBytesPerNode; × headroom'),
-    tier('Redis shards', null, (p) => p.redis, 'ops/s ÷ redisOpsPerShardPerS, or registry+presence memory ÷ redisMemoryBytesPerShard; × headroom'),
+    row(
+      'messages/s (daily mean)',
+      'per_s',
+      DESIGN_CARD_FIGURES.messagesPerS,
+      (p) => p.traffic.messagesPerSAverage,
+      'users × messages_per_user_per_day ÷ 86 400 (or messages_per_s)',
+    ),
+    row(
+      'messages/s (peak)',
+      'per_s',
+      null,
+      (p) => p.traffic.messagesPerSPeak,
+      'mean × highest rate_curve × spike multiplier × peakToAverage',
+    ),
+    row(
+      'fan-out copies/s (peak)',
+      'per_s',
+      null,
+      (p) => p.traffic.fanoutCopiesPerSPeak,
+      'peak × recipient devices per message (group_share, groups.size, groups.hot, devices_per_user)',
+    ),
+    row(
+      'concurrent connections',
+      'count',
+      DESIGN_CARD_FIGURES.concurrentConnections,
+      (p) => p.connections.concurrent,
+      'users × mean devices per user × online_share',
+    ),
+    row(
+      'text bytes/day (one copy)',
+      'bytes',
+      DESIGN_CARD_FIGURES.textBytesPerDay,
+      (p) => p.storage.textBytesPerDay,
+      'messages/day × mean message_bytes',
+    ),
+    row(
+      'message log bytes/day',
+      'bytes',
+      null,
+      (p) => p.storage.messageLogBytesPerDay,
+      '(message_bytes + messageOverheadBytes) × replicationFactor',
+    ),
+    row(
+      'inbox bytes written/day',
+      'bytes',
+      null,
+      (p) => p.storage.inboxBytesWrittenPerDay,
+      'log copy × recipient devices (fan-out on write); removed on acknowledgement',
+    ),
+    row(
+      'media bytes/day',
+      'bytes',
+      null,
+      (p) => p.storage.mediaBytesPerDay,
+      'messages/day × media.share × mean media.bytes (object storage, one copy)',
+    ),
+    tier(
+      'WebSocket servers',
+      DESIGN_CARD_FIGURES.websocketServers,
+      (p) => p.gateway,
+      'connections ÷ connectionsPerGateway, or frames/s ÷ framesPerGatewayPerS; × headroom',
+    ),
+    tier(
+      'Cassandra nodes',
+      null,
+      (p) => p.cassandra,
+      'replica writes/s ÷ cassandraWritesPerNodePerS, or retained log ÷ cassandraDiskBytesPerNode; × headroom',
+    ),
+    tier(
+      'Redis shards',
+      null,
+      (p) => p.redis,
+      'ops/s ÷ redisOpsPerShardPerS, or registry+presence memory ÷ redisMemoryBytesPerShard; × headroom',
+    ),
   ];
-  return { scenario: scenario.name, plans: { cardAssumptions: card, defaults: planned, measured }, measuredSource: options.measured ? (options.measured.source ?? 'measured') : null, rows };
+  return {
+    scenario: scenario.name,
+    plans: { cardAssumptions: card, defaults: planned, measured },
+    measuredSource: options.measured ? (options.measured.source ?? 'measured') : null,
+    rows,
+  };
 }
 
 /** 1157407 → "1.16M", 1e13 bytes → "10 TB". Decimal units, as the card uses. */
 export function formatCapacityValue(value: number, unit: CapacityUnit): string {
   if (unit === 'bytes') {
-    const steps: Array<[number, string]> = [[1e15, 'PB'], [1e12, 'TB'], [1e9, 'GB'], [1e6, 'MB'], [1e3, 'kB']];
+    const steps: Array<[number, string]> = [
+      [1e15, 'PB'],
+      [1e12, 'TB'],
+      [1e9, 'GB'],
+      [1e6, 'MB'],
+      [1e3, 'kB'],
+    ];
     for (const [size, name] of steps) if (Math.abs(value) >= size) return `${Number((value / size).toPrecision(3))} ${name}`;
     return `${Math.round(value)} B`;
   }
   if (unit === 'count' && Number.isInteger(value)) return value.toLocaleString('en-US');
-  const steps: Array<[number, string]> = [[1e9, 'B'], [1e6, 'M'], [1e3, 'K']];
+  const steps: Array<[number, string]> = [
+    [1e9, 'B'],
+    [1e6, 'M'],
+    [1e3, 'K'],
+  ];
   for (const [size, name] of steps) if (Math.abs(value) >= size) return `${Number((value / size).toPrecision(3))}${name}`;
   return String(Number(value.toPrecision(3)));
 }
 
 function columnsOf(c: CapacityComparison): string[] {
   const d = c.plans.defaults.assumptions;
-  const columns = ['figure', 'design card', "model, card's assumptions", `model, defaults (headroom ×${d.headroom}, peak ×${d.peakToAverage}, RF ${d.replicationFactor})`];
+  const columns = [
+    'figure',
+    'design card',
+    "model, card's assumptions",
+    `model, defaults (headroom ×${d.headroom}, peak ×${d.peakToAverage}, RF ${d.replicationFactor})`,
+  ];
   if (c.plans.measured) columns.push(`with measured per-node capacity (${c.measuredSource})`);
   columns.push('driven by');
   return columns;
 }
 
 function cellsOf(c: CapacityComparison, r: CapacityComparisonRow): string[] {
-  const f = (v: number | null, bound?: string | null) => (v === null ? '—' : `${formatCapacityValue(v, r.unit)}${bound ? ` (${bound})` : ''}`);
-  const cells = [r.figure, r.designCard === null ? '—' : `~${formatCapacityValue(r.designCard, r.unit)}`, f(r.cardAssumptions, r.boundBy?.[0]), f(r.defaults, r.boundBy?.[1])];
+  const f = (v: number | null, bound?: string | null) =>
+    v === null ? '—' : `${formatCapacityValue(v, r.unit)}${bound ? ` (${bound})` : ''}`;
+  const cells = [
+    r.figure,
+    r.designCard === null ? '—' : `~${formatCapacityValue(r.designCard, r.unit)}`,
+    f(r.cardAssumptions, r.boundBy?.[0]),
+    f(r.defaults, r.boundBy?.[1]),
+  ];
   if (c.plans.measured) cells.push(f(r.measured, r.boundBy?.[2]));
   cells.push(r.drivenBy);
   return cells;
@@ -119,7 +221,9 @@ export function capacityComparisonTable(c: CapacityComparison): ReportTable {
 export function formatCapacityComparison(c: CapacityComparison): string {
   const columns = columnsOf(c).slice(0, -1);
   const rows = c.rows.map((r) => cellsOf(c, r));
-  const widths = columns.map((col, i) => Math.max(i === 0 ? col.length : Math.min(col.length, 28), ...rows.map((cells) => cells[i]!.length)));
+  const widths = columns.map((col, i) =>
+    Math.max(i === 0 ? col.length : Math.min(col.length, 28), ...rows.map((cells) => cells[i]!.length)),
+  );
   const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
   const out = [`capacity plan · ${c.scenario}`, ''];
   columns.forEach((col, i) => {

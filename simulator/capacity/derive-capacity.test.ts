@@ -15,7 +15,13 @@ const seedInput: ScenarioInput = {
   traffic: { messages_per_user_per_day: 50, message_bytes: { kind: 'constant', value: 100 } },
 };
 
-function scenario(overrides: { population?: Partial<ScenarioInput['population']>; traffic?: Partial<ScenarioInput['traffic']>; groups?: ScenarioInput['groups'] } = {}): Scenario {
+function scenario(
+  overrides: {
+    population?: Partial<ScenarioInput['population']>;
+    traffic?: Partial<ScenarioInput['traffic']>;
+    groups?: ScenarioInput['groups'];
+  } = {},
+): Scenario {
   return parseScenario(
     {
       ...seedInput,
@@ -52,7 +58,12 @@ describe('deriveCapacity', () => {
   it('reproduces the card from the shipped seed-capacity scenario, in every row the card has', async () => {
     const comparison = compareCapacity(await readScenario('scenarios/seed-capacity.yaml'));
     const carded = comparison.rows.filter((r) => r.designCard !== null);
-    expect(carded.map((r) => r.figure)).toEqual(['messages/s (daily mean)', 'concurrent connections', 'text bytes/day (one copy)', 'WebSocket servers']);
+    expect(carded.map((r) => r.figure)).toEqual([
+      'messages/s (daily mean)',
+      'concurrent connections',
+      'text bytes/day (one copy)',
+      'WebSocket servers',
+    ]);
     for (const row of carded) expect(within(row.cardAssumptions, row.designCard!, DESIGN_CARD_TOLERANCE), row.figure).toBe(true);
     expect(comparison.plans.measured).toBeNull();
   });
@@ -87,7 +98,10 @@ describe('deriveCapacity', () => {
   });
 
   it('extra devices per user get copies too (multi-device sync)', () => {
-    const plan = deriveCapacity(scenario({ population: { devices_per_user: [0, 1] }, traffic: { group_share: 0 } }), DEFAULT_CAPACITY_ASSUMPTIONS);
+    const plan = deriveCapacity(
+      scenario({ population: { devices_per_user: [0, 1] }, traffic: { group_share: 0 } }),
+      DEFAULT_CAPACITY_ASSUMPTIONS,
+    );
     // Both of the recipient's devices and the sender's other device.
     expect(plan.traffic.recipientDevicesPerMessage).toBe(3);
     expect(plan.connections.concurrent).toBe(1_000_000_000);
@@ -107,7 +121,11 @@ describe('deriveCapacity', () => {
   it('sizes for the peak: the rate curve, spikes and peakToAverage multiply', () => {
     const spiky = scenario({
       traffic: {
-        rate_curve: [{ at_s: 0, multiplier: 0.5 }, { at_s: 30, multiplier: 1.5 }, { at_s: 60, multiplier: 1 }],
+        rate_curve: [
+          { at_s: 0, multiplier: 0.5 },
+          { at_s: 30, multiplier: 1.5 },
+          { at_s: 60, multiplier: 1 },
+        ],
         spikes: [{ at_s: 40, duration_s: 5, multiplier: 3 }],
       },
     });
@@ -119,7 +137,9 @@ describe('deriveCapacity', () => {
   });
 
   it('measured per-node capacity changes the plan in its own column', () => {
-    const slowGateways = compareCapacity(scenario(), { measured: { source: 'sim run 42', framesPerGatewayPerS: 500, cassandraWritesPerNodePerS: 40_000 } });
+    const slowGateways = compareCapacity(scenario(), {
+      measured: { source: 'sim run 42', framesPerGatewayPerS: 500, cassandraWritesPerNodePerS: 40_000 },
+    });
     const servers = slowGateways.rows.find((r) => r.figure === 'WebSocket servers')!;
     expect(servers.measured).toBeGreaterThan(servers.defaults);
     expect(servers.boundBy?.[2]).toBe('frames');
@@ -130,15 +150,25 @@ describe('deriveCapacity', () => {
 
   it('rejects unusable assumptions and scenarios with a clear error', () => {
     const s = scenario();
-    const bad = (patch: Partial<CapacityAssumptions>) => capacityErrorCode(() => deriveCapacity(s, { ...DEFAULT_CAPACITY_ASSUMPTIONS, ...patch }));
+    const bad = (patch: Partial<CapacityAssumptions>) =>
+      capacityErrorCode(() => deriveCapacity(s, { ...DEFAULT_CAPACITY_ASSUMPTIONS, ...patch }));
     expect(bad({ connectionsPerGateway: 0 })).toBe(CapacityErrorCodes.BAD_ASSUMPTION);
     expect(bad({ cassandraWritesPerNodePerS: -1 })).toBe(CapacityErrorCodes.BAD_ASSUMPTION);
     expect(bad({ redisOpsPerShardPerS: Number.NaN })).toBe(CapacityErrorCodes.BAD_ASSUMPTION);
     expect(bad({ headroom: 0.8 })).toBe(CapacityErrorCodes.BAD_ASSUMPTION);
     expect(bad({ replicationFactor: 2.5 })).toBe(CapacityErrorCodes.BAD_ASSUMPTION);
     expect(bad({ peakToAverage: 0.5 })).toBe(CapacityErrorCodes.BAD_ASSUMPTION);
-    expect(() => deriveCapacity(s, { ...DEFAULT_CAPACITY_ASSUMPTIONS, connectionsPerGateway: 0 })).toThrow(/connectionsPerGateway must be a positive number/);
-    const overShared = scenario({ groups: { hot: [{ size: 10, traffic_share: 0.7 }, { size: 20, traffic_share: 0.6 }] } });
+    expect(() => deriveCapacity(s, { ...DEFAULT_CAPACITY_ASSUMPTIONS, connectionsPerGateway: 0 })).toThrow(
+      /connectionsPerGateway must be a positive number/,
+    );
+    const overShared = scenario({
+      groups: {
+        hot: [
+          { size: 10, traffic_share: 0.7 },
+          { size: 20, traffic_share: 0.6 },
+        ],
+      },
+    });
     expect(capacityErrorCode(() => deriveCapacity(overShared, DEFAULT_CAPACITY_ASSUMPTIONS))).toBe(CapacityErrorCodes.BAD_SCENARIO);
   });
 });

@@ -1,4 +1,11 @@
-import { baseMessagesPerS, curveMultiplierAt, meanDevicesPerUser, meanOf, spikeMultiplierAt, type Scenario } from '../../scenarios/format/index.js';
+import {
+  baseMessagesPerS,
+  curveMultiplierAt,
+  meanDevicesPerUser,
+  meanOf,
+  spikeMultiplierAt,
+  type Scenario,
+} from '../../scenarios/format/index.js';
 import { validateAssumptions, type CapacityAssumptions } from './capacity-assumptions.js';
 import { CapacityErrorCodes } from './capacity-error-codes.js';
 import { ToolError } from '../../cli/tool-error.js';
@@ -173,7 +180,10 @@ export function deriveCapacity(scenario: Scenario, assumptions: CapacityAssumpti
   // (and, for read ones, read) receipt comes in from the recipient and goes out to the sender.
   const heartbeatsPerS = concurrent / a.heartbeatIntervalS;
   const framesPerSPeak = messagesPerSPeak * 2 + liveDeliveriesPerSPeak * (1 + 2 * (1 + i.readShare)) + heartbeatsPerS;
-  const gateway = tierNeed({ connections: concurrent / a.connectionsPerGateway, frames: framesPerSPeak / a.framesPerGatewayPerS }, a.headroom);
+  const gateway = tierNeed(
+    { connections: concurrent / a.connectionsPerGateway, frames: framesPerSPeak / a.framesPerGatewayPerS },
+    a.headroom,
+  );
 
   // Cassandra: the log rows; per copy an inbox write and its removal on acknowledgement; per copy a
   // delivered watermark and, for read ones, a read watermark. Every write lands on RF replicas.
@@ -182,7 +192,8 @@ export function deriveCapacity(scenario: Scenario, assumptions: CapacityAssumpti
     inbox: 2 * recipientDevices,
     receipts: recipientDevices * (1 + i.readShare),
   };
-  const replicaWritesPerSPeak = messagesPerSPeak * (writesPerMessage.log + writesPerMessage.inbox + writesPerMessage.receipts) * a.replicationFactor;
+  const replicaWritesPerSPeak =
+    messagesPerSPeak * (writesPerMessage.log + writesPerMessage.inbox + writesPerMessage.receipts) * a.replicationFactor;
   const messageLogBytesRetained = messageLogBytesPerDay * a.retentionDays;
   const cassandra = tierNeed(
     { writes: replicaWritesPerSPeak / a.cassandraWritesPerNodePerS, storage: messageLogBytesRetained / a.cassandraDiskBytesPerNode },

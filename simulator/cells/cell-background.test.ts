@@ -15,7 +15,12 @@ function drained(load: BackgroundLoad, untilMs: number): Array<[number, number]>
 }
 
 /** A cell sending one request every `gapMs` from 0 to `untilMs`, sizes cycling through `sizes`; returns the background it drew. */
-function cellSending(load: BackgroundLoad, gapMs: number, untilMs: number, sizes: number[]): { cellRequests: number; background: Array<[number, number]> } {
+function cellSending(
+  load: BackgroundLoad,
+  gapMs: number,
+  untilMs: number,
+  sizes: number[],
+): { cellRequests: number; background: Array<[number, number]> } {
   const background: Array<[number, number]> = [];
   let cellRequests = 0;
   for (let at = 0; at <= untilMs; at += gapMs) {
@@ -26,8 +31,8 @@ function cellSending(load: BackgroundLoad, gapMs: number, untilMs: number, sizes
   return { cellRequests, background };
 }
 
-describe('background load (a cell run: the other cells\' requests on the same servers)', () => {
-  it('runs at `copies` times the cell\'s rate, in time order, with sizes drawn from the cell\'s own', () => {
+describe("background load (a cell run: the other cells' requests on the same servers)", () => {
+  it("runs at `copies` times the cell's rate, in time order, with sizes drawn from the cell's own", () => {
     const load = new BackgroundLoad(3, new SeededRandom(1));
     const { cellRequests, background } = cellSending(load, 10, 60_000, [1, 100]);
     const ratio = background.length / cellRequests;
@@ -57,7 +62,7 @@ describe('background load (a cell run: the other cells\' requests on the same se
     expect(withinFirstTenth / big.length).toBeLessThan(0.2);
   });
 
-  it('follows the cell\'s rate within a window, and stops when the cell goes quiet', () => {
+  it("follows the cell's rate within a window, and stops when the cell goes quiet", () => {
     const load = new BackgroundLoad(4, new SeededRandom(2));
     cellSending(load, 10, 5_000, [1]);
     const fast = drained(load, 5_000 + BACKGROUND_WINDOW_MS / 10).length;
@@ -104,16 +109,18 @@ describe('background load (a cell run: the other cells\' requests on the same se
     for (let i = 0; i < requests; i++) {
       time.schedule(i * gapMs, () => {
         const sentAt = time.nowMs();
-        void tier.call(async () => undefined).then(() => {
-          totalMs += time.nowMs() - sentAt;
-        });
+        void tier
+          .call(async () => undefined)
+          .then(() => {
+            totalMs += time.nowMs() - sentAt;
+          });
       });
     }
     await time.run(requests * gapMs + 60_000);
     return { meanMs: totalMs / requests, busyMs: tier.stats.busyMs };
   }
 
-  it('makes a tier as busy as the whole deployment: the cell\'s requests wait behind the background', async () => {
+  it("makes a tier as busy as the whole deployment: the cell's requests wait behind the background", async () => {
     // Alone, the cell keeps the one server 20 % busy (1 ms of work every 5 ms) and never waits
     // beyond its own service time plus the tick. With three copies of background the server is
     // 80 % busy, and the cell's requests queue.
@@ -126,7 +133,7 @@ describe('background load (a cell run: the other cells\' requests on the same se
     expect(withBackground.busyMs).toBeLessThan(4.2 * alone.busyMs);
   });
 
-  it('makes a gateway CPU as busy as the whole deployment\'s gateway', async () => {
+  it("makes a gateway CPU as busy as the whole deployment's gateway", async () => {
     const time = new Scheduler();
     const alone = new GatewayCpu(time, 1);
     const shared = new GatewayCpu(time, 1, new BackgroundLoad(4, new SeededRandom(5)));

@@ -56,7 +56,10 @@ export function parseCellFile(value: unknown, source: string): CellRun {
   const parsed = cellFileSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new ToolError(CellsErrorCodes.BAD_SUMMARY, `${source}: not a cell job's summary (npm run sim -- … --cell i/n --json FILE): ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+    throw new ToolError(
+      CellsErrorCodes.BAD_SUMMARY,
+      `${source}: not a cell job's summary (npm run sim -- … --cell i/n --json FILE): ${issue.path.join('.') || '(top)'}: ${issue.message}`,
+    );
   }
   return { source, run: value as CellFile };
 }

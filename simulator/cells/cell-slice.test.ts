@@ -41,7 +41,15 @@ describe('cell slices', () => {
       wal_depth: wal,
     });
     const [merged] = mergeSeries([[point(30, 10, 50, 4, null)], [point(10, 50, 120, 9, 3)], [point(0, 0, 0, 1, null)]]);
-    expect(merged).toMatchObject({ sent_per_s: 40, deliver_p50_ms: 20, deliver_p99_ms: 120, online_devices: 30, inbox_depth: 15, cassandra_queue_peak: 9, wal_depth: 3 });
+    expect(merged).toMatchObject({
+      sent_per_s: 40,
+      deliver_p50_ms: 20,
+      deliver_p99_ms: 120,
+      online_devices: 30,
+      inbox_depth: 15,
+      cassandra_queue_peak: 9,
+      wal_depth: 3,
+    });
     expect(mergeSeries([[point(1, 1, 1, 1, null)], []])).toEqual([]);
   });
 });

@@ -8,14 +8,31 @@ import { describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 function simCells(...args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'simulator/cells/cells-cli.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  return spawnSync(process.execPath, ['--import', 'tsx', 'simulator/cells/cells-cli.ts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
 }
 
 describe('npm run sim:cells', () => {
   it('runs every cell as its own job and merges them; the same files merge again to the same figures', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sim-cells-'));
     const merged = join(dir, 'merged.json');
-    const run = simCells('scenarios/smoke.yaml', '--cells', '2', '--parallel', '2', '--duration-s', '6', '--out-dir', dir, '--json', merged, '--quiet');
+    const run = simCells(
+      'scenarios/smoke.yaml',
+      '--cells',
+      '2',
+      '--parallel',
+      '2',
+      '--duration-s',
+      '6',
+      '--out-dir',
+      dir,
+      '--json',
+      merged,
+      '--quiet',
+    );
     expect([0, 2], run.stderr).toContain(run.status);
     expect(run.stdout).toContain('cells       2 jobs of up to 100 users');
     const summary = JSON.parse(readFileSync(merged, 'utf8'));

@@ -29,7 +29,7 @@ const SIM_CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli.ts');
 const command = defineCommand({
   name: 'sim:cells',
   purpose: "runs a scenario's whole population as independent simulator cells and merges them exactly into one report",
-  positionals: [{ name: 'scenario.yaml', description: 'the scenario; with --merge, followed by the cells\' summary files', variadic: true }],
+  positionals: [{ name: 'scenario.yaml', description: "the scenario; with --merge, followed by the cells' summary files", variadic: true }],
   forms: ['<scenario.yaml> --merge FILE... [--json FILE] [--html FILE] [--capacity]'],
   options: {
     cells: { type: 'number', integer: true, min: 1, description: 'how many cells (required unless --merge)' },
@@ -59,14 +59,19 @@ await runCommand(
     const scenario = await readScenario(file);
     let merged: MergedCells;
     if (values.merge) {
-      if (positionals.length < 2) throw new ToolError(CellsErrorCodes.BAD_ARGUMENTS, '--merge needs the cells\' summary files after the scenario');
+      if (positionals.length < 2)
+        throw new ToolError(CellsErrorCodes.BAD_ARGUMENTS, "--merge needs the cells' summary files after the scenario");
       if (values.cells !== undefined || values['duration-s'] !== undefined || values.seed !== undefined) {
-        throw new ToolError(CellsErrorCodes.BAD_ARGUMENTS, '--merge takes the files as they are: --cells, --seed and --duration-s belong to the run');
+        throw new ToolError(
+          CellsErrorCodes.BAD_ARGUMENTS,
+          '--merge takes the files as they are: --cells, --seed and --duration-s belong to the run',
+        );
       }
       const runs = await Promise.all(positionals.slice(1).map((p) => readCellFile(p)));
       merged = mergeCells(scenarioAsRun(scenario, runs), runs);
     } else {
-      if (positionals.length !== 1) throw new ToolError(CellsErrorCodes.BAD_ARGUMENTS, `one scenario file, got ${positionals.length} (merging files needs --merge)`);
+      if (positionals.length !== 1)
+        throw new ToolError(CellsErrorCodes.BAD_ARGUMENTS, `one scenario file, got ${positionals.length} (merging files needs --merge)`);
       merged = await runCells(file, scenario, values);
     }
     console.log(formatSummary(merged.summary));
@@ -123,7 +128,9 @@ async function runCells(file: string, scenario: Scenario, values: CellsValues): 
       if (!values.quiet) {
         const elapsedS = (performance.now() - started) / 1000;
         const etaS = (elapsedS / done) * (count - done);
-        process.stderr.write(`cell ${index}/${count} exit ${code} in ${wallS.toFixed(0)} s · ${done}/${count} done · ${formatDuration(elapsedS)} so far, ETA ${formatDuration(etaS)}\n`);
+        process.stderr.write(
+          `cell ${index}/${count} exit ${code} in ${wallS.toFixed(0)} s · ${done}/${count} done · ${formatDuration(elapsedS)} so far, ETA ${formatDuration(etaS)}\n`,
+        );
       }
     }
   };

@@ -16,7 +16,8 @@ interface CellRow {
  * sizes alike), with the worst cells listed.
  */
 export function formatCellsTable(summary: RunSummary): string {
-  const cells = summary.cells as { count: number; users_per_cell_max: number; wall_s_sum: number; wall_s_max: number; per_cell: CellRow[] } | undefined;
+  const cells = summary.cells as
+    { count: number; users_per_cell_max: number; wall_s_sum: number; wall_s_max: number; per_cell: CellRow[] } | undefined;
   if (!cells) return '';
   const p99s = cells.per_cell.map((c) => c.deliver_p99_ms).sort((a, b) => a - b);
   const at = (q: number) => p99s[Math.min(p99s.length - 1, Math.floor(q * p99s.length))]!;
@@ -26,7 +27,9 @@ export function formatCellsTable(summary: RunSummary): string {
   ];
   const worst = [...cells.per_cell].sort((a, b) => b.violations - a.violations || b.deliver_p99_ms - a.deliver_p99_ms).slice(0, 3);
   for (const c of worst) {
-    lines.push(`            cell ${c.index}/${cells.count}: ${c.users} users · deliver p99 ${c.deliver_p99_ms} ms · ${c.violations} violation(s) · SLOs ${c.slo_passed ? 'pass' : 'MISSED'} · ${c.wall_s} s`);
+    lines.push(
+      `            cell ${c.index}/${cells.count}: ${c.users} users · deliver p99 ${c.deliver_p99_ms} ms · ${c.violations} violation(s) · SLOs ${c.slo_passed ? 'pass' : 'MISSED'} · ${c.wall_s} s`,
+    );
     // A cell that failed is rerun on its own: same seed, same cell, the same run event for event.
     if ((c.violations > 0 || !c.slo_passed) && c.reproduce) lines.push(`              reproduce: ${c.reproduce}`);
   }

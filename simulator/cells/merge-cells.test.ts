@@ -7,7 +7,10 @@ import { CellsErrorCodes } from './cells-error-codes.js';
 import { mergeCells } from './merge-cells.js';
 import { mergeSeries } from './merge-series.js';
 
-const scenario = tinyScenario('faults:\n  - { kind: gateway_crash, target: gateway-1, at_s: 6, duration_s: 3 }\n', { users: 120, durationS: 12 });
+const scenario = tinyScenario('faults:\n  - { kind: gateway_crash, target: gateway-1, at_s: 6, duration_s: 3 }\n', {
+  users: 120,
+  durationS: 12,
+});
 
 /** Runs cell i of n in process and returns it as its --json file would hold it. */
 async function cell(index: number, count: number, seed = 7): Promise<CellRun> {
@@ -16,7 +19,7 @@ async function cell(index: number, count: number, seed = 7): Promise<CellRun> {
 }
 
 describe('a population split into cells', () => {
-  it('runs each cell as its own sample with the run\'s faults, and merges them into one report of the whole population', async () => {
+  it("runs each cell as its own sample with the run's faults, and merges them into one report of the whole population", async () => {
     const cells = [await cell(0, 3), await cell(1, 3), await cell(2, 3)];
     const runs = cells.map((c) => c.run);
     // Each cell: its share of the users, its own seed, the same faults at the same moments.
@@ -40,11 +43,14 @@ describe('a population split into cells', () => {
     expect(s.cells.per_cell.map((c: { index: number }) => c.index)).toEqual([0, 1, 2]);
     expect(s.faults).toHaveLength(1);
     // Interval by interval, the rates add up.
-    expect(merged.series[3]!.sent_per_s).toBeCloseTo(runs.reduce((a, r) => a + r.series[3]!.sent_per_s, 0), 1);
+    expect(merged.series[3]!.sent_per_s).toBeCloseTo(
+      runs.reduce((a, r) => a + r.series[3]!.sent_per_s, 0),
+      1,
+    );
     expect(merged.exitCode).toBe(merged.summary.slo.passed ? 0 : 2);
   }, 120_000);
 
-  it('merges latency from the histograms, not by averaging the cells\' percentiles', async () => {
+  it("merges latency from the histograms, not by averaging the cells' percentiles", async () => {
     const [a, b] = [await cell(0, 2), await cell(1, 2)];
     const fast = new RunCollector(1_000, 0);
     const slow = new RunCollector(1_000, 0);
@@ -64,25 +70,63 @@ describe('a population split into cells', () => {
 
   it('refuses incomplete, repeated or mixed sets of cells, and files that are not cells', async () => {
     const [c0, c1] = [await cell(0, 2), await cell(1, 2)];
-    expect(() => mergeCells(scenario, [c0!])).toThrow(expect.objectContaining({ code: CellsErrorCodes.INCOMPLETE, message: expect.stringContaining('1 of 2 cells missing: 1/2') }));
-    expect(() => mergeCells(scenario, [c0!, c0!, c1!])).toThrow(expect.objectContaining({ code: CellsErrorCodes.INCOMPLETE, message: expect.stringContaining('given twice') }));
+    expect(() => mergeCells(scenario, [c0!])).toThrow(
+      expect.objectContaining({ code: CellsErrorCodes.INCOMPLETE, message: expect.stringContaining('1 of 2 cells missing: 1/2') }),
+    );
+    expect(() => mergeCells(scenario, [c0!, c0!, c1!])).toThrow(
+      expect.objectContaining({ code: CellsErrorCodes.INCOMPLETE, message: expect.stringContaining('given twice') }),
+    );
     const otherSeed = await cell(1, 2, 8);
-    expect(() => mergeCells(scenario, [c0!, otherSeed])).toThrow(expect.objectContaining({ code: CellsErrorCodes.MIXED_RUNS, message: expect.stringContaining('seed') }));
-    expect(() => mergeCells({ ...scenario, name: 'other' }, [c0!, c1!])).toThrow(expect.objectContaining({ code: CellsErrorCodes.MIXED_RUNS }));
+    expect(() => mergeCells(scenario, [c0!, otherSeed])).toThrow(
+      expect.objectContaining({ code: CellsErrorCodes.MIXED_RUNS, message: expect.stringContaining('seed') }),
+    );
+    expect(() => mergeCells({ ...scenario, name: 'other' }, [c0!, c1!])).toThrow(
+      expect.objectContaining({ code: CellsErrorCodes.MIXED_RUNS }),
+    );
     const whole = await runSimulation({ scenario, seed: 7 });
-    expect(() => parseCellFile({ ...whole.summary, series: whole.series }, 'whole.json')).toThrow(expect.objectContaining({ code: CellsErrorCodes.BAD_SUMMARY, message: expect.stringContaining('whole.json') }));
+    expect(() => parseCellFile({ ...whole.summary, series: whole.series }, 'whole.json')).toThrow(
+      expect.objectContaining({ code: CellsErrorCodes.BAD_SUMMARY, message: expect.stringContaining('whole.json') }),
+    );
     expect(() => parseCellFile([1, 2], 'array.json')).toThrow(expect.objectContaining({ code: CellsErrorCodes.BAD_SUMMARY }));
   }, 120_000);
 });
 
 describe('mergeSeries, planner figures', () => {
-  const base = { t_s: 1, sent_per_s: 1, acked_per_s: 1, delivered_per_s: 1, ack_p50_ms: 1, ack_p99_ms: 1, deliver_p50_ms: 1, deliver_p99_ms: 1, online_devices: 1, inbox_depth: 0, gateway_cpu_wait_ms_peak: 0, cassandra_queue_peak: 0, redis_queue_peak: 0, wal_depth: null };
+  const base = {
+    t_s: 1,
+    sent_per_s: 1,
+    acked_per_s: 1,
+    delivered_per_s: 1,
+    ack_p50_ms: 1,
+    ack_p99_ms: 1,
+    deliver_p50_ms: 1,
+    deliver_p99_ms: 1,
+    online_devices: 1,
+    inbox_depth: 0,
+    gateway_cpu_wait_ms_peak: 0,
+    cassandra_queue_peak: 0,
+    redis_queue_peak: 0,
+    wal_depth: null,
+  };
   it('adds each gateway’s connections over the cells and averages their views of utilisation', () => {
     const [merged] = mergeSeries([
-      [{ ...base, connections_per_gateway: [10, 20], cassandra_utilisation: 0.4, redis_utilisation: 0.1, gateway_cpu_utilisation_max: 0.5 }],
+      [
+        {
+          ...base,
+          connections_per_gateway: [10, 20],
+          cassandra_utilisation: 0.4,
+          redis_utilisation: 0.1,
+          gateway_cpu_utilisation_max: 0.5,
+        },
+      ],
       [{ ...base, connections_per_gateway: [1, 2], cassandra_utilisation: 0.6, redis_utilisation: 0.1, gateway_cpu_utilisation_max: 0.7 }],
     ]);
-    expect(merged).toMatchObject({ connections_per_gateway: [11, 22], cassandra_utilisation: 0.5, redis_utilisation: 0.1, gateway_cpu_utilisation_max: 0.6 });
+    expect(merged).toMatchObject({
+      connections_per_gateway: [11, 22],
+      cassandra_utilisation: 0.5,
+      redis_utilisation: 0.1,
+      gateway_cpu_utilisation_max: 0.6,
+    });
   });
 
   it('leaves the figures out when a cell’s summary predates them', () => {

@@ -54,7 +54,12 @@ export function mergeCells(scenario: Scenario, runs: readonly CellRun[], options
   const violations = sum((c) => c.invariants.violations);
   const sent = sum((c) => c.messages.sent);
   const converged = cells.every((c) => c.sim.liveness.converged);
-  const slo = judgeSlos(scenario, { latency: { ack: ack.percentiles, deliver: deliver.percentiles }, violations, errorRate: sent > 0 ? sum((c) => c.sim.rejected) / sent : 0, converged });
+  const slo = judgeSlos(scenario, {
+    latency: { ack: ack.percentiles, deliver: deliver.percentiles },
+    violations,
+    errorRate: sent > 0 ? sum((c) => c.sim.rejected) / sent : 0,
+    converged,
+  });
 
   const series = mergeSeries(cells.map((c) => c.series));
   const wallSum = sum((c) => c.wall_s);
@@ -63,20 +68,32 @@ export function mergeCells(scenario: Scenario, runs: readonly CellRun[], options
   const events = sum((c) => c.sim.events);
   const heapPeak = max((c) => c.sim.heap_bytes_peak);
   const reproduce = options.reproduce ?? `npm run sim:cells -- scenarios/${scenario.name}.yaml --seed ${first.seed} --cells ${count}`;
-  const notes = [...new Set(cells.flatMap((c) => (c.notes as string[] | undefined ?? []).map((n) => `cell ${c.cell.index}/${count}: ${n}`)))];
+  const notes = [
+    ...new Set(cells.flatMap((c) => ((c.notes as string[] | undefined) ?? []).map((n) => `cell ${c.cell.index}/${count}: ${n}`))),
+  ];
 
-  const framesPerS = cells.map((c) => (detail(c).measured_capacity as { framesPerGatewayPerS?: number } | null)?.framesPerGatewayPerS).filter((v): v is number => typeof v === 'number');
+  const framesPerS = cells
+    .map((c) => (detail(c).measured_capacity as { framesPerGatewayPerS?: number } | null)?.framesPerGatewayPerS)
+    .filter((v): v is number => typeof v === 'number');
   let capacity: CapacityComparison | undefined;
   let capacityText: string | undefined;
   try {
-    const measured = framesPerS.length > 0 ? { source: `${reproduce} (simulated CPU model, mean of ${framesPerS.length} cells)`, framesPerGatewayPerS: Math.round(framesPerS.reduce((a, b) => a + b, 0) / framesPerS.length) } : undefined;
+    const measured =
+      framesPerS.length > 0
+        ? {
+            source: `${reproduce} (simulated CPU model, mean of ${framesPerS.length} cells)`,
+            framesPerGatewayPerS: Math.round(framesPerS.reduce((a, b) => a + b, 0) / framesPerS.length),
+          }
+        : undefined;
     capacity = compareCapacity(scenario, measured ? { measured } : {});
     capacityText = formatCapacityComparison(capacity);
   } catch (error) {
     notes.push(`capacity model not derived: ${(error as Error).message}`);
   }
 
-  const amplificationDenominator = sum((c) => (detail(c).fanout.amplification > 0 ? detail(c).fanout.queued_deliveries / detail(c).fanout.amplification : 0));
+  const amplificationDenominator = sum((c) =>
+    detail(c).fanout.amplification > 0 ? detail(c).fanout.queued_deliveries / detail(c).fanout.amplification : 0,
+  );
   const queuedDeliveries = sum((c) => detail(c).fanout.queued_deliveries);
   const gateways = (first as Record<string, any>).utilisation.gateways as number[]; // eslint-disable-line @typescript-eslint/no-explicit-any
   const sumBy = (pick: (c: CellFile) => Record<string, number>) => {
@@ -129,7 +146,10 @@ export function mergeCells(scenario: Scenario, runs: readonly CellRun[], options
       // Per second of one process's wall time: the cells' events over the cells' wall time.
       events_per_s: Math.round(events / Math.max(1e-9, wallSum)),
       heap_bytes_peak: heapPeak,
-      trace_hash: createHash('sha256').update(cells.map((c) => c.sim.trace_hash).join(',')).digest('hex').slice(0, 16),
+      trace_hash: createHash('sha256')
+        .update(cells.map((c) => c.sim.trace_hash).join(','))
+        .digest('hex')
+        .slice(0, 16),
       simulated_per_wall: round(simulatedS / Math.max(1e-9, wallS)),
       cpu_s: round(sum((c) => c.sim.cpu_s)),
       // One process holds one cell: its heap over the users it held.
@@ -185,8 +205,15 @@ export function mergeCells(scenario: Scenario, runs: readonly CellRun[], options
       s3: round4(mean((c) => detail(c).utilisation.s3)),
       push: round4(mean((c) => detail(c).utilisation.push)),
     },
-    timeouts: { cassandra: sum((c) => detail(c).timeouts.cassandra), redis: sum((c) => detail(c).timeouts.redis), cassandra_dropped: sum((c) => detail(c).timeouts.cassandra_dropped ?? 0) },
-    tier_operations: { cassandra: sumOperations(cells.map((c) => detail(c).tier_operations?.cassandra)), redis: sumOperations(cells.map((c) => detail(c).tier_operations?.redis)) },
+    timeouts: {
+      cassandra: sum((c) => detail(c).timeouts.cassandra),
+      redis: sum((c) => detail(c).timeouts.redis),
+      cassandra_dropped: sum((c) => detail(c).timeouts.cassandra_dropped ?? 0),
+    },
+    tier_operations: {
+      cassandra: sumOperations(cells.map((c) => detail(c).tier_operations?.cassandra)),
+      redis: sumOperations(cells.map((c) => detail(c).tier_operations?.redis)),
+    },
     errors: sumBy((c) => detail(c).errors ?? {}),
     pushes: sum((c) => detail(c).pushes ?? 0),
     capacity: capacity ? { rows: capacity.rows, measured_source: capacity.measuredSource } : null,
@@ -204,21 +231,37 @@ function checkComplete(scenario: Scenario, runs: readonly CellRun[]): CellFile[]
   const byIndex = new Map<number, CellRun>();
   for (const { run, source } of runs) {
     const mismatch = (what: string, a: unknown, b: unknown) =>
-      new ToolError(CellsErrorCodes.MIXED_RUNS, `${source} is from another run than ${firstSource}: ${what} ${String(b)} against ${String(a)}`);
-    if (run.scenario !== scenario.name) throw new ToolError(CellsErrorCodes.MIXED_RUNS, `${source} ran scenario "${run.scenario}", not "${scenario.name}"`);
-    if (run.cell.of_users !== scenario.population.users) throw new ToolError(CellsErrorCodes.MIXED_RUNS, `${source} split ${run.cell.of_users} users, the scenario has ${scenario.population.users}`);
+      new ToolError(
+        CellsErrorCodes.MIXED_RUNS,
+        `${source} is from another run than ${firstSource}: ${what} ${String(b)} against ${String(a)}`,
+      );
+    if (run.scenario !== scenario.name)
+      throw new ToolError(CellsErrorCodes.MIXED_RUNS, `${source} ran scenario "${run.scenario}", not "${scenario.name}"`);
+    if (run.cell.of_users !== scenario.population.users)
+      throw new ToolError(
+        CellsErrorCodes.MIXED_RUNS,
+        `${source} split ${run.cell.of_users} users, the scenario has ${scenario.population.users}`,
+      );
     if (run.seed !== first.seed) throw mismatch('seed', first.seed, run.seed);
     if (run.cell.count !== count) throw mismatch('cell count', count, run.cell.count);
     if (run.cell.duration_s !== first.cell.duration_s) throw mismatch('duration_s', first.cell.duration_s, run.cell.duration_s);
-    if (run.cell.index >= count) throw new ToolError(CellsErrorCodes.BAD_SUMMARY, `${source}: cell ${run.cell.index} of ${count} does not exist`);
+    if (run.cell.index >= count)
+      throw new ToolError(CellsErrorCodes.BAD_SUMMARY, `${source}: cell ${run.cell.index} of ${count} does not exist`);
     const earlier = byIndex.get(run.cell.index);
-    if (earlier) throw new ToolError(CellsErrorCodes.INCOMPLETE, `cell ${run.cell.index}/${count} given twice: ${earlier.source} and ${source}`);
+    if (earlier)
+      throw new ToolError(CellsErrorCodes.INCOMPLETE, `cell ${run.cell.index}/${count} given twice: ${earlier.source} and ${source}`);
     byIndex.set(run.cell.index, { run, source });
   }
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byIndex.has(i));
   if (missing.length > 0) {
-    const shown = missing.slice(0, 10).map((i) => `${i}/${count}`).join(', ');
-    throw new ToolError(CellsErrorCodes.INCOMPLETE, `${missing.length} of ${count} cells missing: ${shown}${missing.length > 10 ? ', …' : ''}`);
+    const shown = missing
+      .slice(0, 10)
+      .map((i) => `${i}/${count}`)
+      .join(', ');
+    throw new ToolError(
+      CellsErrorCodes.INCOMPLETE,
+      `${missing.length} of ${count} cells missing: ${shown}${missing.length > 10 ? ', …' : ''}`,
+    );
   }
   return [...byIndex.keys()].sort((a, b) => a - b).map((i) => byIndex.get(i)!.run);
 }

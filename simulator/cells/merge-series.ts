@@ -27,9 +27,15 @@ export function mergeSeries(cells: readonly (readonly SeriesPoint[])[]): SeriesP
       sent_per_s: round(sum((p) => p.sent_per_s)),
       acked_per_s: round(sum((p) => p.acked_per_s)),
       delivered_per_s: round(sum((p) => p.delivered_per_s)),
-      ack_p50_ms: weighted((p) => p.ack_p50_ms, (p) => p.acked_per_s),
+      ack_p50_ms: weighted(
+        (p) => p.ack_p50_ms,
+        (p) => p.acked_per_s,
+      ),
       ack_p99_ms: max((p) => p.ack_p99_ms),
-      deliver_p50_ms: weighted((p) => p.deliver_p50_ms, (p) => p.delivered_per_s),
+      deliver_p50_ms: weighted(
+        (p) => p.deliver_p50_ms,
+        (p) => p.delivered_per_s,
+      ),
       deliver_p99_ms: max((p) => p.deliver_p99_ms),
       online_devices: sum((p) => p.online_devices),
       inbox_depth: sum((p) => p.inbox_depth),
@@ -66,7 +72,9 @@ function meanWhereAll(points: readonly SeriesPoint[], key: UtilisationKey): Part
 function connectionsPerGateway(points: readonly SeriesPoint[]): Pick<SeriesPoint, 'connections_per_gateway'> {
   if (points.some((p) => p.connections_per_gateway === undefined)) return {};
   const width = Math.max(...points.map((p) => p.connections_per_gateway!.length));
-  return { connections_per_gateway: Array.from({ length: width }, (_, i) => points.reduce((a, p) => a + (p.connections_per_gateway![i] ?? 0), 0)) };
+  return {
+    connections_per_gateway: Array.from({ length: width }, (_, i) => points.reduce((a, p) => a + (p.connections_per_gateway![i] ?? 0), 0)),
+  };
 }
 
 type RateKey = 'errors_per_s' | 'cassandra_timeouts_per_s' | 'redis_timeouts_per_s';

@@ -21,7 +21,13 @@ export interface PlannedFault {
  */
 export function planFaults(scenario: Scenario, seed: number): PlannedFault[] {
   const planned: PlannedFault[] = scenario.faults.map((f) => {
-    const out: PlannedFault = { kind: f.kind, target: f.target ?? defaultTargetOf(f.kind), atS: f.at_s, durationS: f.duration_s, random: false };
+    const out: PlannedFault = {
+      kind: f.kind,
+      target: f.target ?? defaultTargetOf(f.kind),
+      atS: f.at_s,
+      durationS: f.duration_s,
+      random: false,
+    };
     if (f.extra_latency_ms !== undefined) out.extraLatencyMs = f.extra_latency_ms;
     if (f.share !== undefined) out.share = f.share;
     return out;
@@ -33,8 +39,15 @@ export function planFaults(scenario: Scenario, seed: number): PlannedFault[] {
     for (let t = exponential(meanGapS, rng); t < scenario.duration_s; t += exponential(meanGapS, rng)) {
       const kind = random.kinds[Math.floor(rng.nextFloat() * random.kinds.length)]!;
       let target = defaultTargetOf(kind);
-      if (kind === 'gateway_crash' || kind === 'gateway_pause') target = `gateway-${Math.floor(rng.nextFloat() * scenario.topology.gateways)}`;
-      const fault: PlannedFault = { kind, target, atS: Math.round(t * 10) / 10, durationS: Math.max(1, Math.round(exponential(random.duration_s, rng))), random: true };
+      if (kind === 'gateway_crash' || kind === 'gateway_pause')
+        target = `gateway-${Math.floor(rng.nextFloat() * scenario.topology.gateways)}`;
+      const fault: PlannedFault = {
+        kind,
+        target,
+        atS: Math.round(t * 10) / 10,
+        durationS: Math.max(1, Math.round(exponential(random.duration_s, rng))),
+        random: true,
+      };
       if (kind === 'network_latency') fault.extraLatencyMs = 200;
       if (kind === 'slow_consumer') fault.share = 0.01;
       planned.push(fault);

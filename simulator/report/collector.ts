@@ -66,7 +66,12 @@ export function percentilesOfHdr(h: hdr.Histogram, maxMs: number, count: number)
 
 /** HDR settings of checker/latency.ts: µs from 1 µs to 1 h, 3 significant digits. */
 export function newHdr(): hdr.Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, autoResize: false });
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 3,
+    autoResize: false,
+  });
 }
 
 /**
@@ -146,7 +151,14 @@ export class RunCollector implements Metrics {
   }
 
   /** Closes the current interval with the world's depths. */
-  closeInterval(endMs: number, depths: Omit<SeriesPoint, 't_s' | 'sent_per_s' | 'acked_per_s' | 'delivered_per_s' | 'ack_p50_ms' | 'ack_p99_ms' | 'deliver_p50_ms' | 'deliver_p99_ms'>, spanMs = this.intervalMs): void {
+  closeInterval(
+    endMs: number,
+    depths: Omit<
+      SeriesPoint,
+      't_s' | 'sent_per_s' | 'acked_per_s' | 'delivered_per_s' | 'ack_p50_ms' | 'ack_p99_ms' | 'deliver_p50_ms' | 'deliver_p99_ms'
+    >,
+    spanMs = this.intervalMs,
+  ): void {
     const i = this.interval;
     const perS = 1000 / spanMs;
     this.series.push({
@@ -165,7 +177,10 @@ export class RunCollector implements Metrics {
   }
 
   latency(): { ack: Percentiles; deliver: Percentiles } {
-    return { ack: percentilesOfHdr(this.ackHdr, this.ackMax, this.ackCount), deliver: percentilesOfHdr(this.deliverHdr, this.deliverMax, this.deliverCount) };
+    return {
+      ack: percentilesOfHdr(this.ackHdr, this.ackMax, this.ackCount),
+      deliver: percentilesOfHdr(this.deliverHdr, this.deliverMax, this.deliverCount),
+    };
   }
 
   /**

@@ -14,12 +14,18 @@ export function formatSimDetails(result: Pick<SimResult, 'summary' | 'notes'>): 
       `cell        ${s.cell.users} of ${s.cell.of_users} users in detail (1/${s.cell.scale}${s.cell.count !== undefined ? `; cell ${s.cell.index}/${s.cell.count} of a split run, seed ${s.cell.seed}` : ''}); ${s.cell.background ? `the other ${others} load every server as background (a Poisson stream at ×${+(s.cell.scale - 1).toFixed(2)} the cell's request rate), so utilisation, latency and tier queues are the whole deployment's (a queue is estimated from the cell's share of it); throughput, fan-out, inbox, WAL and storage below are the cell's` : 'the cell runs alone on the topology; the capacity table scales it to the population'}`,
     );
   }
-  lines.push(`throughput  sent ${s.throughput.sent_per_s}/s  acked ${s.throughput.acked_per_s}/s  delivered ${s.throughput.delivered_per_s}/s (per device)`);
-  lines.push(`fan-out     ${s.fanout.amplification} queued deliveries per accepted event (${s.fanout.queued_deliveries} for ${s.fanout.accepted} messages)`);
+  lines.push(
+    `throughput  sent ${s.throughput.sent_per_s}/s  acked ${s.throughput.acked_per_s}/s  delivered ${s.throughput.delivered_per_s}/s (per device)`,
+  );
+  lines.push(
+    `fan-out     ${s.fanout.amplification} queued deliveries per accepted event (${s.fanout.queued_deliveries} for ${s.fanout.accepted} messages)`,
+  );
   lines.push(
     `depths      inbox end ${s.depths.inbox_end} peak ${s.depths.inbox_peak} · gateway CPU wait peak ${s.depths.gateway_backlog_ms_peak} ms · cassandra queue peak ${s.depths.cassandra_queue_peak} · redis queue peak ${s.depths.redis_queue_peak} · WAL end ${s.depths.wal.end} peak ${s.depths.wal.peak} (${s.depths.wal.appended} logged, ${s.depths.wal.replayed} replayed, ${s.depths.wal.refused} refused)`,
   );
-  lines.push(`presence    staleness after disconnect p50 ${s.presence_staleness_ms.p50} ms p99 ${s.presence_staleness_ms.p99} ms (${s.presence_staleness_ms.samples} observations)`);
+  lines.push(
+    `presence    staleness after disconnect p50 ${s.presence_staleness_ms.p50} ms p99 ${s.presence_staleness_ms.p99} ms (${s.presence_staleness_ms.samples} observations)`,
+  );
   lines.push(
     `storage     ${s.storage.messages_stored} events, ${(s.storage.message_body_bytes / 1e6).toFixed(2)} MB bodies (${s.storage.message_bytes_per_s} B/s) · ${s.storage.media_objects} media objects ${(s.storage.media_bytes / 1e6).toFixed(1)} MB`,
   );
@@ -35,13 +41,18 @@ export function formatSimDetails(result: Pick<SimResult, 'summary' | 'notes'>): 
       const ops = (s.tier_operations[tier] ?? []) as Array<{ operation: string; requests: number; timeouts: number }>;
       const total = ops.reduce((a, o) => a + o.requests, 0);
       if (total === 0) continue;
-      const top = ops.slice(0, 5).map((o) => `${o.operation} ${Math.round((o.requests / total) * 100)} %${o.timeouts > 0 ? ` (${o.timeouts} timed out)` : ''}`);
+      const top = ops
+        .slice(0, 5)
+        .map((o) => `${o.operation} ${Math.round((o.requests / total) * 100)} %${o.timeouts > 0 ? ` (${o.timeouts} timed out)` : ''}`);
       lines.push(`${`${tier} load`.padEnd(11)} ${top.join(' · ')} of ${total} requests`);
     }
   }
   const errors = Object.entries(s.errors as Record<string, number>);
   if (errors.length > 0) lines.push(`errors      ${errors.map(([k, v]) => `${k} ${v}`).join(' · ')}`);
   for (const note of result.notes) lines.push(`note        ${note}`);
-  if (s.determinism) lines.push(`determinism ${s.determinism.same ? 'same' : 'DIFFERENT'} trace hash twice (${s.determinism.first} / ${s.determinism.second})`);
+  if (s.determinism)
+    lines.push(
+      `determinism ${s.determinism.same ? 'same' : 'DIFFERENT'} trace hash twice (${s.determinism.first} / ${s.determinism.second})`,
+    );
   return lines.join('\n');
 }

@@ -5,7 +5,11 @@ import { cellScopeText, type CellKey } from './cell-scope.js';
 import { simCharts } from './sim-charts.js';
 
 /** Writes the self-contained HTML report of a run: latency, throughput and depths over simulated time, faults marked. */
-export async function writeSimHtml(path: string, result: Pick<SimResult, 'series' | 'summary' | 'exitCode' | 'notes' | 'reproduce'>, capacity?: CapacityComparison): Promise<void> {
+export async function writeSimHtml(
+  path: string,
+  result: Pick<SimResult, 'series' | 'summary' | 'exitCode' | 'notes' | 'reproduce'>,
+  capacity?: CapacityComparison,
+): Promise<void> {
   const charts = simCharts(result.series, sloLatencyThresholds(result.summary.slo.objectives));
   const sum = result.summary as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   const tables: ReportTable[] = [

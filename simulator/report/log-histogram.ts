@@ -57,7 +57,8 @@ export class LogHistogram {
   /** Adds another histogram's counts (one written by toJson), e.g. another cell's. */
   addJson(other: LogHistogramJson): void {
     for (const [bin, count] of other.bins) {
-      if (!Number.isInteger(bin) || bin < 0 || bin >= BINS || !(count >= 0)) throw new Error(`not a latency histogram bin: [${bin}, ${count}]`);
+      if (!Number.isInteger(bin) || bin < 0 || bin >= BINS || !(count >= 0))
+        throw new Error(`not a latency histogram bin: [${bin}, ${count}]`);
       this.counts[bin]! += count;
       this.total += count;
     }

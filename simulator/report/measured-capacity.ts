@@ -8,7 +8,10 @@ import type { MeasuredCapacity } from '../capacity/index.js';
  */
 export const GATEWAY_UTILISATION_AT_SLO = 0.7;
 
-export function measuredCapacityOf(stats: { framesPerGateway: number; busySecondsPerGateway: number }, source: string): MeasuredCapacity | undefined {
+export function measuredCapacityOf(
+  stats: { framesPerGateway: number; busySecondsPerGateway: number },
+  source: string,
+): MeasuredCapacity | undefined {
   if (stats.busySecondsPerGateway <= 0 || stats.framesPerGateway <= 0) return undefined;
   return { source, framesPerGatewayPerS: Math.round((stats.framesPerGateway / stats.busySecondsPerGateway) * GATEWAY_UTILISATION_AT_SLO) };
 }

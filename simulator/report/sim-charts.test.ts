@@ -28,7 +28,11 @@ describe('the simulator report charts', () => {
     const charts = simCharts([point(1, 0, 0.5), point(2, 18_250, 2), point(3, 40, 0.7)]);
     const queues = charts.find((c) => c.series.some((s) => s.name.startsWith('cassandra')))!;
     expect(queues.unit).toBe('requests');
-    expect(queues.series.find((s) => s.name === 'cassandra queue peak')!.points).toEqual([[1, 0], [2, 18_250], [3, 40]]);
+    expect(queues.series.find((s) => s.name === 'cassandra queue peak')!.points).toEqual([
+      [1, 0],
+      [2, 18_250],
+      [3, 40],
+    ]);
     const cpu = charts.find((c) => c.series.some((s) => s.name.includes('CPU')))!;
     expect(cpu.unit).toBe('ms');
     expect(cpu.series.map((s) => s.name)).toEqual(['CPU wait peak']);
@@ -54,20 +58,50 @@ describe('planner figures on the simulator charts', () => {
     ]);
     const utilisation = charts.find((c) => c.title.startsWith('Utilisation'))!;
     expect(utilisation.series.map((s) => [s.name, s.points])).toEqual([
-      ['cassandra', [[1, 0.2], [2, 0.97]]],
-      ['redis', [[1, 0.01], [2, 0.02]]],
-      ['busiest gateway CPU', [[1, 0.5], [2, 0.6]]],
+      [
+        'cassandra',
+        [
+          [1, 0.2],
+          [2, 0.97],
+        ],
+      ],
+      [
+        'redis',
+        [
+          [1, 0.01],
+          [2, 0.02],
+        ],
+      ],
+      [
+        'busiest gateway CPU',
+        [
+          [1, 0.5],
+          [2, 0.6],
+        ],
+      ],
     ]);
     expect(utilisation.thresholds).toEqual([{ label: 'saturated (1.0)', value: 1 }]);
   });
 
   it('put the SLO targets on the latency chart, and leave out a write-ahead log that never held an entry', () => {
     const thresholds = { deliver: [{ label: 'SLO deliver p99 < 200 ms', value: 200 }] };
-    const quiet = simCharts([{ ...point(1, 0, 0), wal_depth: 0 }, { ...point(2, 0, 0), wal_depth: 0 }], thresholds);
+    const quiet = simCharts(
+      [
+        { ...point(1, 0, 0), wal_depth: 0 },
+        { ...point(2, 0, 0), wal_depth: 0 },
+      ],
+      thresholds,
+    );
     expect(quiet.find((c) => c.title.startsWith('Latency'))!.thresholds).toEqual(thresholds.deliver);
     expect(quiet.some((c) => c.title === 'Write-ahead log depth')).toBe(false);
-    const outage = simCharts([{ ...point(1, 0, 0), wal_depth: 0 }, { ...point(2, 0, 0), wal_depth: 35 }]);
-    expect(outage.find((c) => c.title === 'Write-ahead log depth')!.series[0]!.points).toEqual([[1, 0], [2, 35]]);
+    const outage = simCharts([
+      { ...point(1, 0, 0), wal_depth: 0 },
+      { ...point(2, 0, 0), wal_depth: 35 },
+    ]);
+    expect(outage.find((c) => c.title === 'Write-ahead log depth')!.series[0]!.points).toEqual([
+      [1, 0],
+      [2, 35],
+    ]);
   });
 });
 
@@ -79,11 +113,31 @@ describe('the per-gateway breakdown', () => {
     ]);
     const perGateway = charts.find((c) => c.title === 'Connections per gateway')!;
     expect(perGateway.series.map((s) => [s.name, s.points])).toEqual([
-      ['gateway-0', [[1, 50], [2, 0]]],
-      ['gateway-1', [[1, 50], [2, 75]]],
-      ['gateway-2', [[1, 50], [2, 75]]],
+      [
+        'gateway-0',
+        [
+          [1, 50],
+          [2, 0],
+        ],
+      ],
+      [
+        'gateway-1',
+        [
+          [1, 50],
+          [2, 75],
+        ],
+      ],
+      [
+        'gateway-2',
+        [
+          [1, 50],
+          [2, 75],
+        ],
+      ],
     ]);
-    expect(simCharts([{ ...point(1, 0, 0), connections_per_gateway: [10] }]).some((c) => c.title === 'Connections per gateway')).toBe(false);
+    expect(simCharts([{ ...point(1, 0, 0), connections_per_gateway: [10] }]).some((c) => c.title === 'Connections per gateway')).toBe(
+      false,
+    );
   });
 });
 

@@ -10,19 +10,30 @@ const SATURATED: ChartThreshold = { label: 'saturated (1.0)', value: 1 };
  * gateways' CPU wait (ms) and the tiers' queues (requests) are two charts, not one axis.
  */
 export function simCharts(series: readonly SeriesPoint[], latencyThresholds: Record<string, ChartThreshold[]> = {}): ReportChart[] {
-  const line = (name: string, pick: (p: SeriesPoint) => number | null) => ({ name, points: series.map((p) => [p.t_s, pick(p)] as [number, number | null]) });
+  const line = (name: string, pick: (p: SeriesPoint) => number | null) => ({
+    name,
+    points: series.map((p) => [p.t_s, pick(p)] as [number, number | null]),
+  });
   const charts: ReportChart[] = [
     {
       title: 'Latency over simulated time (per interval)',
       unit: 'ms',
       yLog: true,
-      series: [line('deliver p99', (p) => p.deliver_p99_ms || null), line('deliver p50', (p) => p.deliver_p50_ms || null), line('ack p99', (p) => p.ack_p99_ms || null)],
+      series: [
+        line('deliver p99', (p) => p.deliver_p99_ms || null),
+        line('deliver p50', (p) => p.deliver_p50_ms || null),
+        line('ack p99', (p) => p.ack_p99_ms || null),
+      ],
       thresholds: [...(latencyThresholds.deliver ?? []), ...(latencyThresholds.ack ?? [])],
     },
     {
       title: 'Throughput',
       unit: 'msgs/s',
-      series: [line('sent', (p) => p.sent_per_s), line('acked', (p) => p.acked_per_s), line('delivered (per device)', (p) => p.delivered_per_s)],
+      series: [
+        line('sent', (p) => p.sent_per_s),
+        line('acked', (p) => p.acked_per_s),
+        line('delivered (per device)', (p) => p.delivered_per_s),
+      ],
     },
     { title: 'Inbox depth (queued deliveries, all devices)', unit: 'events', area: true, series: [line('inbox', (p) => p.inbox_depth)] },
     { title: 'Connected devices', unit: 'devices', area: true, series: [line('online', (p) => p.online_devices)] },
@@ -69,6 +80,7 @@ export function simCharts(series: readonly SeriesPoint[], latencyThresholds: Rec
     });
   }
   // A log that never held an entry is one line (the summary says "WAL end 0 peak 0"), not a chart of zeros.
-  if (series.some((p) => (p.wal_depth ?? 0) > 0)) charts.push({ title: 'Write-ahead log depth', unit: 'entries', area: true, series: [line('WAL', (p) => p.wal_depth)] });
+  if (series.some((p) => (p.wal_depth ?? 0) > 0))
+    charts.push({ title: 'Write-ahead log depth', unit: 'entries', area: true, series: [line('WAL', (p) => p.wal_depth)] });
   return charts;
 }

@@ -73,7 +73,11 @@ export function buildSimSummary(run: SimRun, f: RunFindings): RunSummary {
       bytes_per_user: Math.round(f.wall.heapPeakBytes / scenario.population.users),
       history_events: tap.count,
       checker: run.fullCheck ? 'full' : 'streaming',
-      liveness: { converged: f.liveness.converged, converged_after_s: f.liveness.converged ? round(f.liveness.convergedAfterS) : null, bound_s: scenario.liveness_bound_s },
+      liveness: {
+        converged: f.liveness.converged,
+        converged_after_s: f.liveness.converged ? round(f.liveness.convergedAfterS) : null,
+        bound_s: scenario.liveness_bound_s,
+      },
       rejected: collector.rejected,
       // Exact latency and staleness histograms, so that cells (or seeds) merge exactly.
       histograms: collector.histograms(),
@@ -141,7 +145,8 @@ function depthsOf({ collector, world }: SimRun) {
 
 /** Busy share of each gateway's cores and of each tier's servers over the simulated run. */
 function utilisationOf({ plan, world }: SimRun, simulatedMs: number) {
-  const tierUtil = (t: Pick<ServiceTier, 'stats' | 'model'>) => Math.round((t.stats.busyMs / (t.model.concurrency * simulatedMs)) * 10_000) / 10_000;
+  const tierUtil = (t: Pick<ServiceTier, 'stats' | 'model'>) =>
+    Math.round((t.stats.busyMs / (t.model.concurrency * simulatedMs)) * 10_000) / 10_000;
   const gatewayUtil = world.gateways.map((g) => g.cpu.busyMs / (plan.scenario.sim.gateway.cores * simulatedMs));
   return {
     gateways: gatewayUtil.map((u) => Math.round(u * 10_000) / 10_000),

@@ -20,7 +20,10 @@ export function capacityOfRun(run: SimRun, reproduce: string): RunCapacity {
     framesPerGateway += (g.framesIn + g.framesOut) / gateways.length;
     busyMsPerGateway += g.cpu.busyMs / gateways.length;
   }
-  const measured = measuredCapacityOf({ framesPerGateway, busySecondsPerGateway: busyMsPerGateway / 1000 }, `${reproduce} (simulated CPU model)`);
+  const measured = measuredCapacityOf(
+    { framesPerGateway, busySecondsPerGateway: busyMsPerGateway / 1000 },
+    `${reproduce} (simulated CPU model)`,
+  );
   let capacity: CapacityComparison | undefined;
   try {
     capacity = compareCapacity(run.plan.fullScenario, measured ? { measured } : {});

@@ -19,7 +19,12 @@ const CATCH_UP_CHECK_EVERY_MS = 2_000;
  * new sends; the online devices must catch up within liveness_bound_s of `loadEndMs`. Ends with the
  * `quiesce` event, from which durability owes each online device every acknowledged message.
  */
-export async function runLivenessPhase(run: SimRun, injector: FaultInjector, progress: RunProgress, loadEndMs: number): Promise<LivenessOutcome> {
+export async function runLivenessPhase(
+  run: SimRun,
+  injector: FaultInjector,
+  progress: RunProgress,
+  loadEndMs: number,
+): Promise<LivenessOutcome> {
   const { plan, time, world, workload, tap } = run;
   const { scenario } = plan;
   progress.phase = 'liveness';

@@ -36,7 +36,10 @@ export function cellOf(scenario: Scenario): { scenario: Scenario; scale: number 
   const users = scenario.population.users;
   if (cell === undefined || cell >= users) return { scenario, scale: 1 };
   const scale = users / cell;
-  const traffic = scenario.traffic.messages_per_s !== undefined ? { ...scenario.traffic, messages_per_s: scenario.traffic.messages_per_s / scale } : scenario.traffic;
+  const traffic =
+    scenario.traffic.messages_per_s !== undefined
+      ? { ...scenario.traffic, messages_per_s: scenario.traffic.messages_per_s / scale }
+      : scenario.traffic;
   return { scenario: { ...scenario, population: { ...scenario.population, users: cell }, traffic }, scale };
 }
 

@@ -38,7 +38,14 @@ export class RunProgress {
     this.noteHeap();
     const wallS = (now - this.loadWallStartMs) / 1000;
     const events = this.time.eventsRun - this.loadEventsStart;
-    this.onProgress?.({ simulatedS: (this.time.nowMs() - this.startMs) / 1000, totalS: this.totalS, phase: this.phase, events, eventsPerS: events / wallS, wallS });
+    this.onProgress?.({
+      simulatedS: (this.time.nowMs() - this.startMs) / 1000,
+      totalS: this.totalS,
+      phase: this.phase,
+      events,
+      eventsPerS: events / wallS,
+      wallS,
+    });
   };
 
   /** The peak heap so far, now included. */

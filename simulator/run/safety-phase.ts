@@ -5,7 +5,12 @@ import type { RunProgress } from './run-progress.js';
  * The safety phase: the clock runs `duration_s` of load and faults from `startMs`, or until
  * `signal` aborts (the run then goes on as one that ended there). Returns the simulated instant the load ended at.
  */
-export async function runSafetyPhase(run: SimRun, startMs: number, progress: RunProgress, signal: AbortSignal | undefined): Promise<number> {
+export async function runSafetyPhase(
+  run: SimRun,
+  startMs: number,
+  progress: RunProgress,
+  signal: AbortSignal | undefined,
+): Promise<number> {
   const { time } = run;
   const endSafetyPhase = () => time.stop();
   signal?.addEventListener('abort', endSafetyPhase, { once: true });

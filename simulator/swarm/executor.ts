@@ -69,7 +69,11 @@ export function workerPoolExecutor(options: PoolOptions): SeedExecutor {
   let closed = false;
 
   const spawnWorker = (): Worker => {
-    const child = fork(WORKER, [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(WORKER, [], {
+      execArgv: ['--import', 'tsx'],
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
     const worker: Worker = { child, seeds: 0, gone: false };
     child.send({ type: 'init', scenario: options.scenario } satisfies ToWorker);
     child.on('message', (message: FromWorker) => {
@@ -89,7 +93,9 @@ export function workerPoolExecutor(options: PoolOptions): SeedExecutor {
       if (busy) {
         clearTimeout(busy.timer);
         worker.busy = undefined;
-        busy.resolve(failure(busy.job, 'simulator-error', `the worker process running seed ${busy.job.seed} exited (${signal ?? `code ${code}`})`));
+        busy.resolve(
+          failure(busy.job, 'simulator-error', `the worker process running seed ${busy.job.seed} exited (${signal ?? `code ${code}`})`),
+        );
       }
       pump();
     });
@@ -116,7 +122,13 @@ export function workerPoolExecutor(options: PoolOptions): SeedExecutor {
         if (w.busy?.id !== pending.id) return;
         w.busy = undefined;
         w.gone = true;
-        pending.resolve(failure(pending.job, 'simulator-timeout', `seed ${pending.job.seed} ran longer than ${options.seedTimeoutMs / 1000} s of wall time; its worker was stopped`));
+        pending.resolve(
+          failure(
+            pending.job,
+            'simulator-timeout',
+            `seed ${pending.job.seed} ran longer than ${options.seedTimeoutMs / 1000} s of wall time; its worker was stopped`,
+          ),
+        );
         w.child.kill('SIGKILL');
       }, options.seedTimeoutMs);
       w.busy = { ...pending, timer };
@@ -135,7 +147,12 @@ export function workerPoolExecutor(options: PoolOptions): SeedExecutor {
     },
     async close() {
       closed = true;
-      const exits = workers.map((w) => new Promise<void>((resolve) => (w.child.exitCode !== null || w.child.signalCode !== null ? resolve() : w.child.once('exit', () => resolve()))));
+      const exits = workers.map(
+        (w) =>
+          new Promise<void>((resolve) =>
+            w.child.exitCode !== null || w.child.signalCode !== null ? resolve() : w.child.once('exit', () => resolve()),
+          ),
+      );
       for (const w of [...workers]) if (w.child.connected) w.child.disconnect();
       await Promise.all(exits);
     },

@@ -35,7 +35,10 @@ describe('seed swarm findings', () => {
   it('stale receipt watermarks: the virtual devices drop them as the SDK does (seed 3 fault 0: a paused gateway; seed 23: Redis latency; seed 16: a re-announcement after a reconnect)', async () => {
     expect((await swarmSeed(3, '0')).invariants).not.toContain('receipts');
     expect((await swarmSeed(23)).invariants).not.toContain('receipts');
-    expect((await swarmSeed(16, undefined, { maxFaults: 4, kinds: parseKinds('gateway_crash,cassandra_outage,redis_restart,surge') })).invariants).not.toContain('receipts');
+    expect(
+      (await swarmSeed(16, undefined, { maxFaults: 4, kinds: parseKinds('gateway_crash,cassandra_outage,redis_restart,surge') }))
+        .invariants,
+    ).not.toContain('receipts');
 
     // The rule itself is the client core's (sdk/core/client-core.test.ts, 'receipts'), which the virtual devices run.
   });
@@ -88,9 +91,18 @@ describe('seed swarm findings', () => {
     // changes seconds late after the fault had healed (seed 111, faults 0 and 2).
     expect((await swarmSeed(111, '0,2')).invariants).not.toContain('presence');
     const time = new Scheduler();
-    const gateway = { cpu: { reserve: () => time.nowMs() }, costs: { frameOutMs: 0 }, framesOut: 0, isAlive: true, connectionGone: () => undefined } as unknown as SimGateway;
+    const gateway = {
+      cpu: { reserve: () => time.nowMs() },
+      costs: { frameOutMs: 0 },
+      framesOut: 0,
+      isAlive: true,
+      connectionGone: () => undefined,
+    } as unknown as SimGateway;
     const read: string[] = [];
-    const client: ClientEndpoint = { onFrame: (frame) => void read.push(`${(frame as { serverTimeMs: number }).serverTimeMs}@${time.nowMs()}`), onClosed: () => undefined };
+    const client: ClientEndpoint = {
+      onFrame: (frame) => void read.push(`${(frame as { serverTimeMs: number }).serverTimeMs}@${time.nowMs()}`),
+      onClosed: () => undefined,
+    };
     const connection = new SimConnection('c1', gateway, time, { oneWayMs: () => 10 }, client);
     connection.readBytesPerS = 2_000; // 120-byte frames: 60 ms each
     for (const n of [1, 2, 3]) connection.send({ type: 'heartbeat_ack', serverTimeMs: n });
@@ -114,7 +126,13 @@ describe('seed swarm findings', () => {
     const seen: string[] = [];
     const probe = (world: SimWorld, workload: Workload) => {
       for (const atS of [4.5, 5.5, 6.5]) {
-        workload.time.schedule(atS * 1000, () => void seen.push(`${atS}: cassandra ${world.tiers.cassandra.isAvailable ? 'up' : 'down'}, gateway-1 ${world.gateways[1]!.isAlive ? 'up' : 'down'}`));
+        workload.time.schedule(
+          atS * 1000,
+          () =>
+            void seen.push(
+              `${atS}: cassandra ${world.tiers.cassandra.isAvailable ? 'up' : 'down'}, gateway-1 ${world.gateways[1]!.isAlive ? 'up' : 'down'}`,
+            ),
+        );
       }
     };
     const result = await runSimulation({ scenario, seed: 2, plant: probe });

@@ -22,9 +22,15 @@ export function formatSchedule(faults: readonly SwarmFault[], indexes?: readonly
 export function formatSwarmReport(report: SwarmReport, options: { maxListed?: number } = {}): string {
   const run = report.run;
   const lines: string[] = [];
-  const slice = report.slice ? ` · slice ${report.slice.index}/${report.slice.count}: seeds ${seedsText(report.seeds)}` : report.slices ? ` · merged from ${report.slices} slices` : '';
+  const slice = report.slice
+    ? ` · slice ${report.slice.index}/${report.slice.count}: seeds ${seedsText(report.seeds)}`
+    : report.slices
+      ? ` · merged from ${report.slices} slices`
+      : '';
   const kinds = run.kinds.length === 0 ? 'none' : run.kinds.join(', ');
-  lines.push(`sim:swarm ${run.scenario} · seeds ${seedsText({ first: run.first_seed, count: run.seeds })}${slice} · 1–${run.max_faults} drawn faults per seed of ${kinds}${run.plant_bug ? ` · planted bug: ${run.plant_bug}` : ''}`);
+  lines.push(
+    `sim:swarm ${run.scenario} · seeds ${seedsText({ first: run.first_seed, count: run.seeds })}${slice} · 1–${run.max_faults} drawn faults per seed of ${kinds}${run.plant_bug ? ` · planted bug: ${run.plant_bug}` : ''}`,
+  );
   const ran = report.passed + report.failed;
   lines.push(
     `  ${ran} seeds in ${report.wall_s} s wall (${report.seeds_per_s} seeds/s; ${report.parallel} at a time on ${report.cores} cores; load average ${report.load_average.start} → ${report.load_average.end})` +
@@ -37,10 +43,13 @@ export function formatSwarmReport(report: SwarmReport, options: { maxListed?: nu
   const byInvariant = Object.entries(report.failures_by_invariant)
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');
-  const known = report.known_failures > 0 ? `; ${report.known_failures} of them only ${report.run.known.join(', ')} (known, not failing the run)` : '';
+  const known =
+    report.known_failures > 0 ? `; ${report.known_failures} of them only ${report.run.known.join(', ')} (known, not failing the run)` : '';
   lines.push(`  passed ${report.passed} · failed ${report.failed}${report.failed > 0 ? ` (${byInvariant})` : ''}${known}`);
   if (report.shrink.shrunk > 0 || report.shrink.not_shrunk > 0) {
-    lines.push(`  shrunk ${report.shrink.shrunk} failing schedule(s) in ${report.shrink.runs} re-runs${report.shrink.not_shrunk > 0 ? `; ${report.shrink.not_shrunk} not shrunk (--shrink-max)` : ''}`);
+    lines.push(
+      `  shrunk ${report.shrink.shrunk} failing schedule(s) in ${report.shrink.runs} re-runs${report.shrink.not_shrunk > 0 ? `; ${report.shrink.not_shrunk} not shrunk (--shrink-max)` : ''}`,
+    );
   }
   const listed = report.failures.slice(0, options.maxListed ?? 50);
   if (listed.length > 0) lines.push('', 'failing seeds:');
@@ -50,7 +59,9 @@ export function formatSwarmReport(report: SwarmReport, options: { maxListed?: nu
     lines.push(`    reproduce: ${f.reproduce}`);
     if (f.shrunk) {
       const note = f.shrunk.exhausted ? ', budget spent: smaller, perhaps not minimal' : '';
-      lines.push(`    shrunk for ${f.shrunk.for} to ${f.shrunk.faults.length} of ${f.faults.length} (${f.shrunk.runs} re-runs${note}): ${formatSchedule(f.shrunk.faults, f.shrunk.kept)}`);
+      lines.push(
+        `    shrunk for ${f.shrunk.for} to ${f.shrunk.faults.length} of ${f.faults.length} (${f.shrunk.runs} re-runs${note}): ${formatSchedule(f.shrunk.faults, f.shrunk.kept)}`,
+      );
       lines.push(`      still fails: ${f.shrunk.invariants.join(', ')} · ${firstLine(f.shrunk.message)}`);
       lines.push(`      reproduce: ${f.shrunk.reproduce}`);
     }

@@ -20,7 +20,12 @@ export async function readSwarmReport(path: string): Promise<SwarmReport> {
     throw new SwarmMergeError('SWARM_BAD_REPORT', `${path}: not a readable JSON file (${(error as Error).message})`);
   }
   const report = data as Partial<SwarmReport>;
-  if (report?.kind !== 'sim-swarm' || typeof report.run !== 'object' || typeof report.seeds !== 'object' || !Array.isArray(report.failures)) {
+  if (
+    report?.kind !== 'sim-swarm' ||
+    typeof report.run !== 'object' ||
+    typeof report.seeds !== 'object' ||
+    !Array.isArray(report.failures)
+  ) {
     throw new SwarmMergeError('SWARM_BAD_REPORT', `${path}: not a sim:swarm report (kind "sim-swarm")`);
   }
   return report as SwarmReport;
@@ -43,16 +48,21 @@ export function mergeSwarmReports(reports: readonly SwarmReport[]): SwarmReport 
       throw new SwarmMergeError('SWARM_MIXED_RUNS', `slices of different runs: ${JSON.stringify(first.run)} and ${JSON.stringify(r.run)}`);
     }
     const slice = r.slice ?? { index: 0, count: 1 };
-    if (slice.count !== count) throw new SwarmMergeError('SWARM_MIXED_RUNS', `slices of ${count} and of ${slice.count} slices in one merge`);
+    if (slice.count !== count)
+      throw new SwarmMergeError('SWARM_MIXED_RUNS', `slices of ${count} and of ${slice.count} slices in one merge`);
     if (byIndex.has(slice.index)) throw new SwarmMergeError('SWARM_INCOMPLETE', `slice ${slice.index}/${count} given twice`);
     const owed = seedsOfSlice({ first: r.run.first_seed, count: r.run.seeds }, slice);
     if (r.seeds.first !== owed.first || r.seeds.count !== owed.count || r.passed + r.failed !== owed.count) {
-      throw new SwarmMergeError('SWARM_BAD_REPORT', `slice ${slice.index}/${count} covers seeds ${r.seeds.first}+${r.seeds.count} (${r.passed + r.failed} run), owed ${owed.first}+${owed.count}`);
+      throw new SwarmMergeError(
+        'SWARM_BAD_REPORT',
+        `slice ${slice.index}/${count} covers seeds ${r.seeds.first}+${r.seeds.count} (${r.passed + r.failed} run), owed ${owed.first}+${owed.count}`,
+      );
     }
     byIndex.set(slice.index, r);
   }
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byIndex.has(i));
-  if (missing.length > 0) throw new SwarmMergeError('SWARM_INCOMPLETE', `missing slice(s) ${missing.map((i) => `${i}/${count}`).join(', ')} of ${count}`);
+  if (missing.length > 0)
+    throw new SwarmMergeError('SWARM_INCOMPLETE', `missing slice(s) ${missing.map((i) => `${i}/${count}`).join(', ')} of ${count}`);
 
   const all = [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r);
   const sum = (f: (r: SwarmReport) => number) => all.reduce((total, r) => total + f(r), 0);

@@ -28,7 +28,8 @@ export const PLANTED_BUGS: Record<string, PlantedBug> = {
   },
   'idempotency-forgotten': {
     name: 'idempotency-forgotten',
-    description: 'the message store stores a retried send (same clientMessageId) again under a new seq: only schedules that make clients retry expose it',
+    description:
+      'the message store stores a retried send (same clientMessageId) again under a new seq: only schedules that make clients retry expose it',
     plant(world) {
       forgetIdempotency(world);
     },

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { faultTarget, scenarioSchema } from '../../scenarios/format/index.js';
 import { tinyScenario } from '../testing/tiny-scenario.js';
-import { DEFAULT_MAX_FAULTS, SWARM_KINDS, drawSchedule, formatFault, parseFaultIndexes, parseKinds, scenarioWithSchedule, scheduleAsYaml } from './schedule.js';
+import {
+  DEFAULT_MAX_FAULTS,
+  SWARM_KINDS,
+  drawSchedule,
+  formatFault,
+  parseFaultIndexes,
+  parseKinds,
+  scenarioWithSchedule,
+  scheduleAsYaml,
+} from './schedule.js';
 import { hasOverlap } from './swarm.js';
 
 const scenario = tinyScenario('', { durationS: 10, gateways: 3 });
@@ -51,7 +60,8 @@ describe('seed swarm schedules', () => {
       for (const f of drawSchedule(scenario, seed, { maxFaults: 2, kinds })) expect(kinds).toContain(f.kind);
     }
     const pinned = tinyScenario('faults:\n  - { kind: redis_restart, at_s: 0, duration_s: 2 }\n', { durationS: 10 });
-    for (let seed = 1; seed <= 20; seed++) expect(drawSchedule(pinned, seed)[0]).toEqual({ kind: 'redis_restart', target: 'redis', at_s: 0, duration_s: 2 });
+    for (let seed = 1; seed <= 20; seed++)
+      expect(drawSchedule(pinned, seed)[0]).toEqual({ kind: 'redis_restart', target: 'redis', at_s: 0, duration_s: 2 });
     expect(() => parseKinds('gateway_crash,meteor')).toThrow('meteor');
   });
 
@@ -64,7 +74,9 @@ describe('seed swarm schedules', () => {
     expect(run.random_faults).toBeUndefined();
     expect(run.faults).toEqual([{ kind: 'cassandra_outage', target: 'cassandra', at_s: 2, duration_s: 3 }]);
     expect(run.traffic.spikes).toEqual([{ at_s: 4, duration_s: 2, multiplier: 3 }]);
-    expect(formatFault({ kind: 'gateway_crash', target: 'gateway-1', at_s: 2.5, duration_s: 0 })).toBe('gateway_crash gateway-1 at 2.5 s down until healing');
+    expect(formatFault({ kind: 'gateway_crash', target: 'gateway-1', at_s: 2.5, duration_s: 0 })).toBe(
+      'gateway_crash gateway-1 at 2.5 s down until healing',
+    );
     expect(scheduleAsYaml([{ kind: 'network_latency', target: 'redis', at_s: 1, duration_s: 2, extra_latency_ms: 300 }])).toBe(
       'faults:\n  - { kind: network_latency, target: redis, at_s: 1, duration_s: 2, extra_latency_ms: 300 }',
     );

@@ -59,7 +59,8 @@ const tenths = (s: number) => Math.round(s * 10) / 10;
  * the draws come from their own stream of the seed, apart from the run's.
  */
 export function drawSchedule(scenario: Scenario, seed: number, options: ScheduleOptions = DEFAULT_SCHEDULE_OPTIONS): SwarmFault[] {
-  if (!(options.maxFaults >= 1) || options.kinds.length === 0) throw new RangeError('a schedule needs maxFaults >= 1 and at least one kind');
+  if (!(options.maxFaults >= 1) || options.kinds.length === 0)
+    throw new RangeError('a schedule needs maxFaults >= 1 and at least one kind');
   const rng = streamOf(seed, 'swarm-schedule');
   const lengthS = scenario.duration_s;
   const gateways = scenario.topology.gateways;
@@ -109,7 +110,10 @@ export function drawSchedule(scenario: Scenario, seed: number, options: Schedule
     drawn.push(fault);
   }
   // Stable by start time: the written faults and the drawn ones interleave as they will run.
-  return [...out, ...drawn].map((f, i) => ({ f, i })).sort((a, b) => a.f.at_s - b.f.at_s || a.i - b.i).map(({ f }) => f);
+  return [...out, ...drawn]
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => a.f.at_s - b.f.at_s || a.i - b.i)
+    .map(({ f }) => f);
 }
 
 function writtenFault(f: ScheduledFault): SwarmFault {
@@ -142,7 +146,14 @@ export function scenarioWithSchedule(scenario: Scenario, schedule: readonly Swar
 
 /** One line per entry: `gateway_crash gateway-1 at 2.3 s for 1.5 s`. */
 export function formatFault(f: SwarmFault): string {
-  const extra = f.extra_latency_ms !== undefined ? ` +${f.extra_latency_ms} ms` : f.share !== undefined ? ` share ${f.share}` : f.multiplier !== undefined ? ` ×${f.multiplier}` : '';
+  const extra =
+    f.extra_latency_ms !== undefined
+      ? ` +${f.extra_latency_ms} ms`
+      : f.share !== undefined
+        ? ` share ${f.share}`
+        : f.multiplier !== undefined
+          ? ` ×${f.multiplier}`
+          : '';
   const length = f.kind === 'gateway_crash' && f.duration_s === 0 ? 'down until healing' : `for ${f.duration_s} s`;
   return `${f.kind} ${f.target}${extra} at ${f.at_s} s ${length}`;
 }
@@ -155,7 +166,8 @@ export function scheduleAsYaml(schedule: readonly SwarmFault[]): string {
   if (faults.length > 0) {
     lines.push('faults:');
     for (const f of faults) {
-      const extra = f.extra_latency_ms !== undefined ? `, extra_latency_ms: ${f.extra_latency_ms}` : f.share !== undefined ? `, share: ${f.share}` : '';
+      const extra =
+        f.extra_latency_ms !== undefined ? `, extra_latency_ms: ${f.extra_latency_ms}` : f.share !== undefined ? `, share: ${f.share}` : '';
       lines.push(`  - { kind: ${f.kind}, target: ${f.target}, at_s: ${f.at_s}, duration_s: ${f.duration_s}${extra} }`);
     }
   }
@@ -174,7 +186,8 @@ export function parseKinds(text: string): SwarmKind[] {
     .map((k) => k.trim())
     .filter((k) => k.length > 0);
   const unknown = kinds.filter((k) => !(SWARM_KINDS as readonly string[]).includes(k));
-  if (kinds.length === 0 || unknown.length > 0) throw new RangeError(`--kinds takes a comma-separated list of ${SWARM_KINDS.join(', ')}; got "${text}"`);
+  if (kinds.length === 0 || unknown.length > 0)
+    throw new RangeError(`--kinds takes a comma-separated list of ${SWARM_KINDS.join(', ')}; got "${text}"`);
   return [...new Set(kinds)] as SwarmKind[];
 }
 
@@ -183,6 +196,7 @@ export function parseFaultIndexes(text: string, drawn: number): number[] {
   if (text.trim() === 'none') return [];
   const indexes = text.split(',').map((t) => Number(t.trim()));
   const bad = indexes.filter((i) => !Number.isSafeInteger(i) || i < 0 || i >= drawn);
-  if (indexes.length === 0 || bad.length > 0) throw new RangeError(`--faults takes indexes 0…${drawn - 1} of the seed's drawn schedule, comma-separated, or none; got "${text}"`);
+  if (indexes.length === 0 || bad.length > 0)
+    throw new RangeError(`--faults takes indexes 0…${drawn - 1} of the seed's drawn schedule, comma-separated, or none; got "${text}"`);
   return [...new Set(indexes)].sort((a, b) => a - b);
 }

@@ -29,14 +29,19 @@ describe('shrinking a failing schedule (ddmin)', () => {
 
   it('gives a 1-minimal set for any cause: dropping any one kept fault passes, and the result does not depend on the batch size', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 10 }), fc.array(fc.array(fc.nat(9), { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 4 }), async (count, rawCauses, batch) => {
-        const causes = rawCauses.map((c) => [...new Set(c.map((i) => i % count))]);
-        const result = await shrinkSchedule(count, failsWith(...causes).fails, { maxRuns: 1_000, batch });
-        const fails = (kept: number[]) => causes.some((cause) => cause.every((i) => kept.includes(i)));
-        expect(fails(result.kept)).toBe(true);
-        for (const drop of result.kept) expect(fails(result.kept.filter((i) => i !== drop))).toBe(false);
-        expect((await shrinkSchedule(count, failsWith(...causes).fails, { maxRuns: 1_000, batch: 1 })).kept).toEqual(result.kept);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 10 }),
+        fc.array(fc.array(fc.nat(9), { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 3 }),
+        fc.integer({ min: 1, max: 4 }),
+        async (count, rawCauses, batch) => {
+          const causes = rawCauses.map((c) => [...new Set(c.map((i) => i % count))]);
+          const result = await shrinkSchedule(count, failsWith(...causes).fails, { maxRuns: 1_000, batch });
+          const fails = (kept: number[]) => causes.some((cause) => cause.every((i) => kept.includes(i)));
+          expect(fails(result.kept)).toBe(true);
+          for (const drop of result.kept) expect(fails(result.kept.filter((i) => i !== drop))).toBe(false);
+          expect((await shrinkSchedule(count, failsWith(...causes).fails, { maxRuns: 1_000, batch: 1 })).kept).toEqual(result.kept);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -49,7 +54,10 @@ describe('shrinking a failing schedule (ddmin)', () => {
   });
 
   it('splits into consecutive parts of nearly equal size', () => {
-    expect(split([0, 1, 2, 3, 4], 2)).toEqual([[0, 1, 2], [3, 4]]);
+    expect(split([0, 1, 2, 3, 4], 2)).toEqual([
+      [0, 1, 2],
+      [3, 4],
+    ]);
     expect(split([0, 1, 2], 3)).toEqual([[0], [1], [2]]);
   });
 });

@@ -23,7 +23,11 @@ export interface ShrinkResult {
 }
 
 /** `fails(kept)` re-runs the seed with only the entries at those indexes and says whether it still fails. */
-export async function shrinkSchedule(count: number, fails: (kept: number[]) => Promise<boolean>, options: ShrinkOptions): Promise<ShrinkResult> {
+export async function shrinkSchedule(
+  count: number,
+  fails: (kept: number[]) => Promise<boolean>,
+  options: ShrinkOptions,
+): Promise<ShrinkResult> {
   const cache = new Map<string, boolean>();
   let runs = 0;
   let exhausted = false;

@@ -10,14 +10,28 @@ function sliceReport(run: { first: number; count: number }, index: number, count
   const failures = failing.filter((s) => s >= seeds.first && s < seeds.first + seeds.count);
   return {
     kind: 'sim-swarm',
-    run: { scenario: 'swarm-small', scenario_file: 'scenarios/swarm-small.yaml', first_seed: run.first, seeds: run.count, max_faults: 4, kinds: ['gateway_crash'], plant_bug: null, known: [] },
+    run: {
+      scenario: 'swarm-small',
+      scenario_file: 'scenarios/swarm-small.yaml',
+      first_seed: run.first,
+      seeds: run.count,
+      max_faults: 4,
+      kinds: ['gateway_crash'],
+      plant_bug: null,
+      known: [],
+    },
     slice: { index, count },
     seeds,
     passed: seeds.count - failures.length,
     failed: failures.length,
     known_failures: 0,
     failures_by_invariant: failures.length > 0 ? { durability: failures.length } : {},
-    failures: failures.map((seed) => ({ seed, invariants: ['durability'], faults: [], reproduce: `npm run sim:swarm -- scenarios/swarm-small.yaml --seed ${seed}` })),
+    failures: failures.map((seed) => ({
+      seed,
+      invariants: ['durability'],
+      faults: [],
+      reproduce: `npm run sim:swarm -- scenarios/swarm-small.yaml --seed ${seed}`,
+    })),
     faults: { drawn: seeds.count * 2, by_kind: { gateway_crash: seeds.count * 2 }, seeds_with_overlap: 1 },
     shrink: { shrunk: failures.length, not_shrunk: 0, runs: failures.length * 3 },
     wall_s: 10 + index,
@@ -96,7 +110,10 @@ describe('seed swarm slices', () => {
     expect(merged.failed).toBe(2);
     expect(merged.known_failures).toBe(2);
     expect(merged.exit_code).toBe(0);
-    const mixed = mergeSwarmReports([known(sliceReport(run, 0, 2, [3])), { ...sliceReport(run, 1, 2, [8]), run: { ...sliceReport(run, 1, 2).run, known: ['durability'] } }]);
+    const mixed = mergeSwarmReports([
+      known(sliceReport(run, 0, 2, [3])),
+      { ...sliceReport(run, 1, 2, [8]), run: { ...sliceReport(run, 1, 2).run, known: ['durability'] } },
+    ]);
     expect(mixed.exit_code).toBe(1);
   });
 
@@ -114,7 +131,9 @@ describe('seed swarm slices', () => {
     expect(code(all)).toBe('merged');
     expect(code(all.slice(0, 2))).toBe('SWARM_INCOMPLETE');
     expect(code([...all, all[1]!])).toBe('SWARM_INCOMPLETE');
-    expect(code([...all.slice(0, 2), { ...all[2]!, run: { ...all[2]!.run, plant_bug: 'idempotency-forgotten' } }])).toBe('SWARM_MIXED_RUNS');
+    expect(code([...all.slice(0, 2), { ...all[2]!, run: { ...all[2]!.run, plant_bug: 'idempotency-forgotten' } }])).toBe(
+      'SWARM_MIXED_RUNS',
+    );
     expect(code([...all.slice(0, 2), sliceReport(run, 2, 4)])).toBe('SWARM_MIXED_RUNS');
     expect(code([...all.slice(0, 2), { ...all[2]!, passed: all[2]!.passed - 1 }])).toBe('SWARM_BAD_REPORT');
   });

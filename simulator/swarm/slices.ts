@@ -35,12 +35,17 @@ export function parseSlice(text: string): SwarmSlice {
  * The slice this process runs: `--slice i/n`, or `--slices n` with i from JOB_COMPLETION_INDEX
  * (what Kubernetes sets in each pod of an Indexed Job); none when neither is given.
  */
-export function sliceFrom(options: { slice?: string | undefined; slices?: string | undefined }, env: NodeJS.ProcessEnv): SwarmSlice | undefined {
-  if (options.slice !== undefined && options.slices !== undefined) throw new SwarmArgumentError('give --slice i/n or --slices n (with JOB_COMPLETION_INDEX), not both');
+export function sliceFrom(
+  options: { slice?: string | undefined; slices?: string | undefined },
+  env: NodeJS.ProcessEnv,
+): SwarmSlice | undefined {
+  if (options.slice !== undefined && options.slices !== undefined)
+    throw new SwarmArgumentError('give --slice i/n or --slices n (with JOB_COMPLETION_INDEX), not both');
   if (options.slice !== undefined) return parseSlice(options.slice);
   if (options.slices === undefined) return undefined;
   const index = env.JOB_COMPLETION_INDEX;
-  if (index === undefined || index === '') throw new SwarmArgumentError('--slices n takes the slice index from JOB_COMPLETION_INDEX, which is not set (or give --slice i/n)');
+  if (index === undefined || index === '')
+    throw new SwarmArgumentError('--slices n takes the slice index from JOB_COMPLETION_INDEX, which is not set (or give --slice i/n)');
   return parseSlice(`${index}/${options.slices}`);
 }
 

@@ -11,7 +11,15 @@ import { formatSchedule, formatSwarmReport } from './format-swarm.js';
 import { mergeSwarmReports, readSwarmReport, SwarmMergeError } from './merge-swarm.js';
 import { PLANTED_BUGS, plantedBugNamed } from './planted-bugs.js';
 import { failedInvariantsOf, runSeed } from './run-seed.js';
-import { DEFAULT_MAX_FAULTS, SWARM_KINDS, drawSchedule, parseFaultIndexes, parseKinds, scheduleAsYaml, type ScheduleOptions } from './schedule.js';
+import {
+  DEFAULT_MAX_FAULTS,
+  SWARM_KINDS,
+  drawSchedule,
+  parseFaultIndexes,
+  parseKinds,
+  scheduleAsYaml,
+  type ScheduleOptions,
+} from './schedule.js';
 import { sliceFrom, SwarmArgumentError } from './slices.js';
 import { parseKnown, runSwarm, seedCommand, type SwarmProgress, type SwarmReport } from './swarm.js';
 
@@ -23,8 +31,15 @@ import { parseKnown, runSwarm, seedCommand, type SwarmProgress, type SwarmReport
 
 const command = defineCommand({
   name: 'sim:swarm',
-  purpose: 'the seed swarm: simulator seeds of a scenario, each with a fault schedule drawn from the seed; failing seeds shrunk and printed with the command that reruns them',
-  positionals: [{ name: 'scenario.yaml', description: 'the scenario (e.g. scenarios/swarm-small.yaml); or `merge` then the slices\' JSON files', variadic: true }],
+  purpose:
+    'the seed swarm: simulator seeds of a scenario, each with a fault schedule drawn from the seed; failing seeds shrunk and printed with the command that reruns them',
+  positionals: [
+    {
+      name: 'scenario.yaml',
+      description: "the scenario (e.g. scenarios/swarm-small.yaml); or `merge` then the slices' JSON files",
+      variadic: true,
+    },
+  ],
   forms: [
     '<scenario.yaml> --seed S [--faults i,j|none] [--max-faults K] [--kinds a,b] [--plant-bug NAME] [--json FILE] [--html FILE]',
     'merge FILE... [--json FILE]',
@@ -37,20 +52,27 @@ const command = defineCommand({
     slices: { type: 'string', placeholder: 'n', description: 'n slices, this one from JOB_COMPLETION_INDEX' },
     'max-faults': { type: 'number', integer: true, min: 1, default: DEFAULT_MAX_FAULTS, description: 'most faults a schedule draws' },
     kinds: { type: 'string', placeholder: 'a,b', description: `fault kinds to draw from (default all: ${SWARM_KINDS.join(', ')})` },
-    'plant-bug': { type: 'string', placeholder: 'NAME', description: `run against a deliberately broken variant: ${Object.keys(PLANTED_BUGS).join(', ')}` },
+    'plant-bug': {
+      type: 'string',
+      placeholder: 'NAME',
+      description: `run against a deliberately broken variant: ${Object.keys(PLANTED_BUGS).join(', ')}`,
+    },
     known: { type: 'string', placeholder: 'a,b', description: 'invariants already known to fail: reported, not failing the run' },
     'shrink-max': { type: 'number', integer: true, min: 0, default: 10, description: 'failing seeds to shrink' },
     'shrink-runs': { type: 'number', integer: true, min: 1, default: 64, description: 'runs one shrink may take' },
     'seed-timeout-s': { type: 'number', integer: true, min: 1, default: 300, description: 'a worker seed running longer fails' },
     seed: { type: 'number', integer: true, min: 0, description: 'run this one seed with its drawn schedule' },
     faults: { type: 'string', placeholder: 'i,j|none', description: 'with --seed: keep only these entries of the drawn schedule' },
-    json: { type: 'string', placeholder: 'FILE', description: 'write the report (or the one seed\'s summary) as JSON' },
+    json: { type: 'string', placeholder: 'FILE', description: "write the report (or the one seed's summary) as JSON" },
     html: { type: 'string', placeholder: 'FILE', description: 'with --seed: write an HTML report' },
     quiet: { type: 'boolean', description: 'no progress line' },
   },
   exitCodes: [
     { code: ExitCodes.OK, meaning: 'every seed held (or failed only --known invariants)' },
-    { code: ExitCodes.INVARIANT_VIOLATED, meaning: 'a seed failed: an invariant violated, not caught up after healing, a rejection left unhandled' },
+    {
+      code: ExitCodes.INVARIANT_VIOLATED,
+      meaning: 'a seed failed: an invariant violated, not caught up after healing, a rejection left unhandled',
+    },
     { code: ExitCodes.COULD_NOT_RUN, meaning: 'could not run: bad flags, unreadable scenario, slices that do not make one run' },
   ],
   badArgumentsCode: 'SWARM_BAD_ARGUMENTS',
@@ -82,10 +104,12 @@ async function swarm(values: OptionValues<typeof command.options>, positionals: 
   const plantBug = values['plant-bug'];
   if (plantBug !== undefined) plantedBugNamed(plantBug);
   if (values.seed !== undefined) {
-    if (values.seeds !== undefined || values.slice !== undefined || values.slices !== undefined) throw new SwarmArgumentError('--seed runs one seed; --seeds, --slice and --slices belong to a swarm');
+    if (values.seeds !== undefined || values.slice !== undefined || values.slices !== undefined)
+      throw new SwarmArgumentError('--seed runs one seed; --seeds, --slice and --slices belong to a swarm');
     return await oneSeed(file, scenario, values.seed, schedule, plantBug, values);
   }
-  if (values.faults !== undefined || values.html !== undefined) throw new SwarmArgumentError('--faults and --html go with --seed S (one seed)');
+  if (values.faults !== undefined || values.html !== undefined)
+    throw new SwarmArgumentError('--faults and --html go with --seed S (one seed)');
   if (values.seeds === undefined) throw new SwarmArgumentError('--seeds N is required (or --seed S for one seed)');
   const seeds = { first: values['first-seed'], count: values.seeds };
   const slice = sliceFrom(values, process.env);
@@ -128,7 +152,9 @@ async function swarm(values: OptionValues<typeof command.options>, positionals: 
 function printProgress(p: SwarmProgress): void {
   const rate = p.wallS > 0 && p.phase === 'seeds' ? ` · ${(p.done / p.wallS).toFixed(1)} seeds/s` : '';
   const eta = p.phase === 'seeds' && p.done > 0 ? ` · ETA ${Math.round(((p.total - p.done) * p.wallS) / p.done)} s` : '';
-  process.stderr.write(`\r${p.phase === 'seeds' ? 'seeds' : 'shrinking'} ${p.done}/${p.total} · failed ${p.failed}${rate}${eta} · ${Math.round(p.wallS)} s   `);
+  process.stderr.write(
+    `\r${p.phase === 'seeds' ? 'seeds' : 'shrinking'} ${p.done}/${p.total} · failed ${p.failed}${rate}${eta} · ${Math.round(p.wallS)} s   `,
+  );
 }
 
 /** One seed with its drawn schedule (or the entries --faults keeps): what a failing seed's reproduce command runs. */
@@ -154,9 +180,14 @@ async function oneSeed(
     console.log(formatViolation(result.violations[0]!));
   }
   console.log(`\nswarm verdict: ${failed.length > 0 ? `FAILS (${failed.join(', ')})` : 'holds'} · trace hash ${result.traceHash}`);
-  if (faults.length > 0) console.log(`\nas scenario lines (to pin this schedule in a scenario file of its own):\n${scheduleAsYaml(faults)}`);
+  if (faults.length > 0)
+    console.log(`\nas scenario lines (to pin this schedule in a scenario file of its own):\n${scheduleAsYaml(faults)}`);
   console.log(`\nreproduce: ${command}`);
-  if (values.json) await writeFile(values.json, `${JSON.stringify({ ...result.summary, swarm: { seed, drawn, kept, failed }, series: result.series }, null, 2)}\n`);
+  if (values.json)
+    await writeFile(
+      values.json,
+      `${JSON.stringify({ ...result.summary, swarm: { seed, drawn, kept, failed }, series: result.series }, null, 2)}\n`,
+    );
   if (values.html) {
     const { writeSimHtml } = await import('../report/html-report.js');
     await writeSimHtml(values.html, result, result.capacity);
@@ -165,7 +196,7 @@ async function oneSeed(
 }
 
 async function merge(files: string[], json: string | undefined): Promise<number> {
-  if (files.length === 0) throw new SwarmArgumentError('merge needs the slices\' JSON files');
+  if (files.length === 0) throw new SwarmArgumentError("merge needs the slices' JSON files");
   const report = mergeSwarmReports(await Promise.all(files.map((f) => readSwarmReport(f))));
   console.log(formatSwarmReport(report));
   if (json) await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);

@@ -27,7 +27,12 @@ function restartsDuringOutage(faults: readonly SwarmFault[]): boolean {
   return faults.some(
     (crash) =>
       crash.kind === 'gateway_crash' &&
-      faults.some((outage) => outage.kind === 'cassandra_outage' && crash.at_s + crash.duration_s > outage.at_s && crash.at_s + crash.duration_s < outage.at_s + outage.duration_s),
+      faults.some(
+        (outage) =>
+          outage.kind === 'cassandra_outage' &&
+          crash.at_s + crash.duration_s > outage.at_s &&
+          crash.at_s + crash.duration_s < outage.at_s + outage.duration_s,
+      ),
   );
 }
 
@@ -49,9 +54,14 @@ describe('seed swarm', () => {
     expect(report.passed + report.failed).toBe(6);
     expect(report.failed).toBeGreaterThan(0);
     for (const failure of report.failures) {
-      expect(failure.invariants.some((name) => ORDER_INVARIANTS.includes(name)), failure.invariants.join()).toBe(true);
+      expect(
+        failure.invariants.some((name) => ORDER_INVARIANTS.includes(name)),
+        failure.invariants.join(),
+      ).toBe(true);
       expect(restartsDuringOutage(failure.faults)).toBe(true);
-      expect(failure.reproduce).toBe(`npm run sim:swarm -- ${SWARM_SMALL} --seed ${failure.seed} --kinds gateway_crash,cassandra_outage --plant-bug ${PLANTED}`);
+      expect(failure.reproduce).toBe(
+        `npm run sim:swarm -- ${SWARM_SMALL} --seed ${failure.seed} --kinds gateway_crash,cassandra_outage --plant-bug ${PLANTED}`,
+      );
     }
     const shrunk = report.failures.filter((f) => f.shrunk);
     expect(shrunk).toHaveLength(Math.min(2, report.failed));
@@ -59,17 +69,21 @@ describe('seed swarm', () => {
       expect(s!.faults.map((f) => f.kind).sort()).toEqual(['cassandra_outage', 'gateway_crash']);
       expect(restartsDuringOutage(s!.faults)).toBe(true);
       expect(s!.exhausted).toBe(false);
-      expect(s!.reproduce).toBe(`${seedCommand({ scenarioFile: SWARM_SMALL, schedule: planted.schedule, plantBug: PLANTED }, seed)} --faults ${s!.kept.join(',')}`);
+      expect(s!.reproduce).toBe(
+        `${seedCommand({ scenarioFile: SWARM_SMALL, schedule: planted.schedule, plantBug: PLANTED }, seed)} --faults ${s!.kept.join(',')}`,
+      );
     }
     // It is the planted bug: the shrunk schedule holds on the real code, and each fault alone holds with the bug.
     const { seed, shrunk: minimal } = shrunk[0]!;
     expect((await seedOutcome(scenario, { seed, schedule: minimal!.faults })).failed).toBe(false);
-    for (const alone of minimal!.faults) expect((await seedOutcome(scenario, { seed, schedule: [alone], plantBug: PLANTED })).failed).toBe(false);
+    for (const alone of minimal!.faults)
+      expect((await seedOutcome(scenario, { seed, schedule: [alone], plantBug: PLANTED })).failed).toBe(false);
   }, 120_000);
 
   it('a run split into slices finds the same failing seeds as the whole run, each seed once', async () => {
     const slices: SwarmReport[] = [];
-    for (const index of [0, 1, 2]) slices.push(await runSwarm({ scenario, ...planted, shrinkMax: 0, slice: { index, count: 3 } }, inProcessExecutor(scenario)));
+    for (const index of [0, 1, 2])
+      slices.push(await runSwarm({ scenario, ...planted, shrinkMax: 0, slice: { index, count: 3 } }, inProcessExecutor(scenario)));
     expect(slices.map((s) => s.seeds)).toEqual([
       { first: 1, count: 2 },
       { first: 3, count: 2 },
@@ -77,7 +91,9 @@ describe('seed swarm', () => {
     ]);
     const merged = mergeSwarmReports(slices);
     expect(merged.passed).toBe(report.passed);
-    expect(merged.failures.map((f) => [f.seed, f.invariants, f.faults])).toEqual(report.failures.map((f) => [f.seed, f.invariants, f.faults]));
+    expect(merged.failures.map((f) => [f.seed, f.invariants, f.faults])).toEqual(
+      report.failures.map((f) => [f.seed, f.invariants, f.faults]),
+    );
   }, 120_000);
 
   it('shrinks a known failing schedule to its minimal fault set', async () => {
@@ -92,7 +108,12 @@ describe('seed swarm', () => {
     const executor = inProcessExecutor(scenario);
     const first = await executor.run({ seed: 1, schedule: known, plantBug: PLANTED });
     expect(first.invariants).toContain('order');
-    const result = await shrinkSchedule(known.length, async (kept) => (await executor.run({ seed: 1, schedule: kept.map((i) => known[i]!), plantBug: PLANTED })).invariants.includes('order'), { maxRuns: 40, batch: 1 });
+    const result = await shrinkSchedule(
+      known.length,
+      async (kept) =>
+        (await executor.run({ seed: 1, schedule: kept.map((i) => known[i]!), plantBug: PLANTED })).invariants.includes('order'),
+      { maxRuns: 40, batch: 1 },
+    );
     expect(result.kept).toEqual([2, 3]);
     expect(result.exhausted).toBe(false);
   }, 120_000);
@@ -115,18 +136,39 @@ describe('npm run sim:swarm', () => {
     await rm(dir, { recursive: true, force: true });
   });
   const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    run(process.execPath, ['--import', 'tsx', 'simulator/swarm/swarm-cli.ts', ...args], { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 }).then(
+    run(process.execPath, ['--import', 'tsx', 'simulator/swarm/swarm-cli.ts', ...args], {
+      env: { ...process.env, ...env },
+      maxBuffer: 16 * 1024 * 1024,
+    }).then(
       ({ stdout }) => ({ code: 0, stdout }),
       (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: `${error.stdout}${error.stderr}` }),
     );
 
   it('runs slices in worker processes (one from JOB_COMPLETION_INDEX), writes their JSON, and merges them; exit 1 names the failing seed and its command', async () => {
-    const flags = [SWARM_SMALL, '--seeds', '4', '--first-seed', '3', '--kinds', 'gateway_crash,cassandra_outage', '--plant-bug', PLANTED, '--parallel', '2', '--shrink-max', '0', '--quiet'];
+    const flags = [
+      SWARM_SMALL,
+      '--seeds',
+      '4',
+      '--first-seed',
+      '3',
+      '--kinds',
+      'gateway_crash,cassandra_outage',
+      '--plant-bug',
+      PLANTED,
+      '--parallel',
+      '2',
+      '--shrink-max',
+      '0',
+      '--quiet',
+    ];
     const [a, b] = await Promise.all([
       cli([...flags, '--slice', '0/2', '--json', join(dir, 'slice-0.json')]),
       cli([...flags, '--slices', '2', '--json', join(dir, 'slice-1.json')], { JOB_COMPLETION_INDEX: '1' }),
     ]);
-    const slices = [JSON.parse(await readFile(join(dir, 'slice-0.json'), 'utf8')) as SwarmReport, JSON.parse(await readFile(join(dir, 'slice-1.json'), 'utf8')) as SwarmReport];
+    const slices = [
+      JSON.parse(await readFile(join(dir, 'slice-0.json'), 'utf8')) as SwarmReport,
+      JSON.parse(await readFile(join(dir, 'slice-1.json'), 'utf8')) as SwarmReport,
+    ];
     expect(slices.map((s) => s.seeds)).toEqual([
       { first: 3, count: 2 },
       { first: 5, count: 2 },
@@ -138,9 +180,19 @@ describe('npm run sim:swarm', () => {
     expect(report.passed + report.failed).toBe(4);
     expect(report.failed).toBeGreaterThan(0);
     expect(merged.code).toBe(1);
-    expect(merged.stdout).toContain(`reproduce: npm run sim:swarm -- ${SWARM_SMALL} --seed ${report.failures[0]!.seed} --kinds gateway_crash,cassandra_outage --plant-bug ${PLANTED}`);
+    expect(merged.stdout).toContain(
+      `reproduce: npm run sim:swarm -- ${SWARM_SMALL} --seed ${report.failures[0]!.seed} --kinds gateway_crash,cassandra_outage --plant-bug ${PLANTED}`,
+    );
     // The reproduce command runs that seed alone, with the same verdict.
-    const again = await cli([SWARM_SMALL, '--seed', String(report.failures[0]!.seed), '--kinds', 'gateway_crash,cassandra_outage', '--plant-bug', PLANTED]);
+    const again = await cli([
+      SWARM_SMALL,
+      '--seed',
+      String(report.failures[0]!.seed),
+      '--kinds',
+      'gateway_crash,cassandra_outage',
+      '--plant-bug',
+      PLANTED,
+    ]);
     expect(again.code).toBe(1);
     expect(again.stdout).toContain('swarm verdict: FAILS');
     // A slice missing: refused (exit 3).
@@ -150,7 +202,12 @@ describe('npm run sim:swarm', () => {
   }, 180_000);
 
   it('refuses bad flags with exit 3', async () => {
-    for (const args of [[SWARM_SMALL], [SWARM_SMALL, '--seeds', '2', '--slice', '2/2'], [SWARM_SMALL, '--seeds', '2', '--plant-bug', 'nope'], [SWARM_SMALL, '--seed', '1', '--faults', '9']]) {
+    for (const args of [
+      [SWARM_SMALL],
+      [SWARM_SMALL, '--seeds', '2', '--slice', '2/2'],
+      [SWARM_SMALL, '--seeds', '2', '--plant-bug', 'nope'],
+      [SWARM_SMALL, '--seed', '1', '--faults', '9'],
+    ]) {
       expect((await cli(args)).code, args.join(' ')).toBe(3);
     }
   }, 60_000);

@@ -110,7 +110,11 @@ export interface SwarmProgress {
 }
 
 /** The command that runs one seed of the swarm again (with `kept`, only those entries of its schedule). */
-export function seedCommand(options: Pick<SwarmOptions, 'scenarioFile' | 'schedule' | 'plantBug'>, seed: number, kept?: readonly number[]): string {
+export function seedCommand(
+  options: Pick<SwarmOptions, 'scenarioFile' | 'schedule' | 'plantBug'>,
+  seed: number,
+  kept?: readonly number[],
+): string {
   const parts = ['npm run sim:swarm --', options.scenarioFile, '--seed', String(seed)];
   parts.push(...scheduleFlags(options));
   if (kept) parts.push('--faults', kept.length > 0 ? kept.join(',') : 'none');
@@ -135,7 +139,18 @@ function sameKinds(a: readonly string[], b: readonly string[]): boolean {
  * lost or reordered message before a receipt or presence slip), then liveness, then the run's own
  * troubles. One invariant, so that shrinking does not slide from the failure found to an easier one.
  */
-const HEADLINE_ORDER = ['durability', 'order', 'no-duplicates', 'membership', 'receipts', 'presence', 'liveness', 'unhandled-rejection', 'simulator-error', 'simulator-timeout'];
+const HEADLINE_ORDER = [
+  'durability',
+  'order',
+  'no-duplicates',
+  'membership',
+  'receipts',
+  'presence',
+  'liveness',
+  'unhandled-rejection',
+  'simulator-error',
+  'simulator-timeout',
+];
 export function headlineOf(invariants: readonly string[]): string {
   const rank = (name: string) => {
     const i = HEADLINE_ORDER.indexOf(name);
@@ -154,14 +169,17 @@ export function parseKnown(text: string): string[] {
     .map((n) => n.trim())
     .filter((n) => n.length > 0);
   const unknown = names.filter((n) => !FAILURE_NAMES.includes(n));
-  if (names.length === 0 || unknown.length > 0) throw new RangeError(`--known takes a comma-separated list of ${FAILURE_NAMES.join(', ')}; got "${text}"`);
+  if (names.length === 0 || unknown.length > 0)
+    throw new RangeError(`--known takes a comma-separated list of ${FAILURE_NAMES.join(', ')}; got "${text}"`);
   return [...new Set(names)].sort();
 }
 
 /** Whether two entries of a schedule are active at the same moment (a crash that stays down lasts to the end). */
 export function hasOverlap(schedule: readonly SwarmFault[], lengthS: number): boolean {
   const end = (f: SwarmFault) => (f.duration_s === 0 ? lengthS : f.at_s + f.duration_s);
-  for (let i = 0; i < schedule.length; i++) for (let j = i + 1; j < schedule.length; j++) if (schedule[j]!.at_s < end(schedule[i]!) && schedule[i]!.at_s < end(schedule[j]!)) return true;
+  for (let i = 0; i < schedule.length; i++)
+    for (let j = i + 1; j < schedule.length; j++)
+      if (schedule[j]!.at_s < end(schedule[i]!) && schedule[i]!.at_s < end(schedule[j]!)) return true;
   return false;
 }
 
@@ -241,7 +259,11 @@ export async function runSwarm(options: SwarmOptions, executor: SeedExecutor): P
       const result = await shrinkSchedule(
         failure.faults.length,
         async (kept) => {
-          const outcome = await executor.run({ seed: failure.seed, schedule: kept.map((i) => failure.faults[i]!), ...(options.plantBug !== undefined ? { plantBug: options.plantBug } : {}) });
+          const outcome = await executor.run({
+            seed: failure.seed,
+            schedule: kept.map((i) => failure.faults[i]!),
+            ...(options.plantBug !== undefined ? { plantBug: options.plantBug } : {}),
+          });
           tried.set(kept.join(','), outcome);
           // Still the same failure: the headline invariant of the whole schedule's.
           return outcome.invariants.includes(headline);
@@ -287,7 +309,10 @@ export async function runSwarm(options: SwarmOptions, executor: SeedExecutor): P
     wall_s: round(wallS),
     slice_wall_s: round(wallS),
     seeds_per_s: round(range.count / Math.max(wallS, 1e-9)),
-    seed_wall_ms: { mean: seedWall.length > 0 ? Math.round(seedWall.reduce((a, b) => a + b, 0) / seedWall.length) : 0, max: Math.max(0, ...seedWall) },
+    seed_wall_ms: {
+      mean: seedWall.length > 0 ? Math.round(seedWall.reduce((a, b) => a + b, 0) / seedWall.length) : 0,
+      max: Math.max(0, ...seedWall),
+    },
     parallel: executor.size,
     cores: availableParallelism(),
     load_average: { start: round(loadStart), end: round(loadavg()[0]!) },
@@ -296,7 +321,9 @@ export async function runSwarm(options: SwarmOptions, executor: SeedExecutor): P
   };
 }
 
-export function runIdentity(options: Pick<SwarmOptions, 'scenario' | 'scenarioFile' | 'seeds' | 'schedule' | 'plantBug' | 'known'>): SwarmRunIdentity {
+export function runIdentity(
+  options: Pick<SwarmOptions, 'scenario' | 'scenarioFile' | 'seeds' | 'schedule' | 'plantBug' | 'known'>,
+): SwarmRunIdentity {
   return {
     scenario: options.scenario.name,
     scenario_file: options.scenarioFile,

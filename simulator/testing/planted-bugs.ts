@@ -14,7 +14,10 @@ import type { SimWorld } from '../../system/worlds/simulated/sim-world.js';
  * exists (a lost write in the middle of a conversation is repaired by the client's gap sync, so
  * it would prove nothing), so durability must flag it once the device is quiesced.
  */
-export function dropOneInboxWrite(afterMs: number): { plant: (world: SimWorld, workload: Workload) => void; dropped: () => string | undefined } {
+export function dropOneInboxWrite(afterMs: number): {
+  plant: (world: SimWorld, workload: Workload) => void;
+  dropped: () => string | undefined;
+} {
   let dropped: string | undefined;
   const plant = (world: SimWorld, workload: Workload) => {
     const inbox = world.backends.inbox;
@@ -35,10 +38,14 @@ export function dropOneInboxWrite(afterMs: number): { plant: (world: SimWorld, w
       }
       return false;
     };
-    inbox.enqueue = (device: DeviceAddress, event: ConversationEvent) => (loses(device, event) ? Promise.resolve() : enqueue(device, event));
+    inbox.enqueue = (device: DeviceAddress, event: ConversationEvent) =>
+      loses(device, event) ? Promise.resolve() : enqueue(device, event);
     // The fan-out queues a whole event's copies in one batch: the lost write is one device's of it.
     inbox.enqueueMany = (devices: readonly DeviceAddress[], event: ConversationEvent) =>
-      enqueueMany(devices.filter((device) => !loses(device, event)), event);
+      enqueueMany(
+        devices.filter((device) => !loses(device, event)),
+        event,
+      );
   };
   return { plant, dropped: () => dropped };
 }
@@ -60,6 +67,11 @@ export function forgetIdempotency(world: SimWorld): void {
   let salt = 0;
   messages.append = (draft) =>
     original(draft.kind === 'message' ? { ...draft, clientMessageId: `${draft.clientMessageId}~${++salt}` } : draft).then((result) =>
-      result.event.kind === 'message' ? { ...result, event: { ...result.event, clientMessageId: draft.kind === 'message' ? draft.clientMessageId : result.event.clientMessageId } } : result,
+      result.event.kind === 'message'
+        ? {
+            ...result,
+            event: { ...result.event, clientMessageId: draft.kind === 'message' ? draft.clientMessageId : result.event.clientMessageId },
+          }
+        : result,
     );
 }

@@ -120,7 +120,9 @@ export class VirtualDevice implements ClientCoreHost, ClientEndpoint {
     }
     // One object literal per shape (a spread would build a slower, larger one): offline devices add up.
     const { cursors, outbox, incarnation, receiptMarks } = saved;
-    return receiptMarks ? { cursors, outbox, incarnation, counter: this.counter, receiptMarks } : { cursors, outbox, incarnation, counter: this.counter };
+    return receiptMarks
+      ? { cursors, outbox, incarnation, counter: this.counter, receiptMarks }
+      : { cursors, outbox, incarnation, counter: this.counter };
   }
 
   /** slow_consumer: from now on this device reads its socket at `bytesPerS` (0 = normally). */
@@ -156,8 +158,20 @@ export class VirtualDevice implements ClientCoreHost, ClientEndpoint {
   /** Asks for a signed upload URL, then calls back with the object key (or undefined on failure). */
   requestUpload(conversationId: ConversationId, sizeBytes: number, done: (objectKey: string | undefined) => void): void {
     // Simulated media has no bytes; the simulated store keeps sizes only and ignores the checksum.
-    const frame = { type: 'media_upload' as const, rid: this.core.nextRid(), conversationId, sizeBytes, contentType: 'image/jpeg', sha256: SIMULATED_MEDIA_SHA256 };
-    this.core.request(frame, 'media_url', (answer) => done(answer.objectKey), () => done(undefined));
+    const frame = {
+      type: 'media_upload' as const,
+      rid: this.core.nextRid(),
+      conversationId,
+      sizeBytes,
+      contentType: 'image/jpeg',
+      sha256: SIMULATED_MEDIA_SHA256,
+    };
+    this.core.request(
+      frame,
+      'media_url',
+      (answer) => done(answer.objectKey),
+      () => done(undefined),
+    );
   }
 
   // ---------- ClientEndpoint: what the simulated connection reports ----------

@@ -126,7 +126,9 @@ export class Workload implements DeviceHost {
     const linkModel = scenario.sim.client_link;
     this.link = {
       oneWayMs: () =>
-        sample(linkModel.latency_ms, this.netRng) + this.clientExtraLatencyMs + (this.netRng.nextFloat() < linkModel.loss ? linkModel.retransmit_ms : 0),
+        sample(linkModel.latency_ms, this.netRng) +
+        this.clientExtraLatencyMs +
+        (this.netRng.nextFloat() < linkModel.loss ? linkModel.retransmit_ms : 0),
     };
   }
 
@@ -541,4 +543,3 @@ export class Workload implements DeviceHost {
     return this.persisted.size;
   }
 }
-

@@ -38,7 +38,11 @@ const command = defineCommand({
 await runCommand(command, async ({ values }) => {
   if (!values.user || !values.device) throw new ToolError(TokenErrorCodes.BAD_ARGUMENTS, '--user and --device are required');
   try {
-    const tokens = new JwtTokenAuthority(tokenSettingsFromEnv(process.env, { defaultSecret: EMBEDDED_DEV_SECRET }), systemClock, defaultLimits);
+    const tokens = new JwtTokenAuthority(
+      tokenSettingsFromEnv(process.env, { defaultSecret: EMBEDDED_DEV_SECRET }),
+      systemClock,
+      defaultLimits,
+    );
     const { token, claims } = await tokens.issue({ userId: values.user, deviceId: values.device }, values['ttl-ms']);
     process.stdout.write(`${token}\n`);
     process.stderr.write(`expires ${new Date(claims.expiresAtMs).toISOString()}\n`);

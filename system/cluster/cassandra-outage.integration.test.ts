@@ -128,11 +128,14 @@ describe('fault: Cassandra stopped while messages flow', () => {
     await waitFor(() => received.get(`${bob}/phone`)!.length === 4 + 15 + 5, "alice's 24 messages at bob", 30_000);
     await waitFor(() => received.get(`${alice}/tablet`)!.length === 35, 'all 35 messages at the tablet', 30_000);
     // Sender order: each sender's messages keep their send order in the conversation order.
-    const order = received.get(`${alice}/tablet`)!.flatMap((e) => (e.kind === 'message' ? [Buffer.from(e.bodyBase64, 'base64').toString()] : []));
+    const order = received
+      .get(`${alice}/tablet`)!
+      .flatMap((e) => (e.kind === 'message' ? [Buffer.from(e.bodyBase64, 'base64').toString()] : []));
     expect(order.filter((b) => b.startsWith('alice during'))).toEqual(Array.from({ length: 15 }, (_, i) => `alice during ${i}`));
     expect(order.filter((b) => b.startsWith('bob during'))).toEqual(Array.from({ length: 10 }, (_, i) => `bob during ${i}`));
     // Entries logged twice (bob's re-sends on gateway 1) replay as duplicates, possibly a retry later.
-    for (const url of cluster.httpUrls) await waitFor(async () => (await gauge(url, 'chat_wal_depth')) === 0, `an empty log on ${url}`, 30_000);
+    for (const url of cluster.httpUrls)
+      await waitFor(async () => (await gauge(url, 'chat_wal_depth')) === 0, `an empty log on ${url}`, 30_000);
     console.log(`write-ahead log drained ${drainedMs} ms after Cassandra was healthy again`);
 
     history.record({

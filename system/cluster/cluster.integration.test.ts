@@ -36,7 +36,11 @@ describe('several gateways on Cassandra and Redis', () => {
     await cluster?.stop();
   });
 
-  function client(userId: string, urls: string[], deviceId = 'phone'): { client: ChatClient; events: ConversationEvent[]; resets: ResetInfo[] } {
+  function client(
+    userId: string,
+    urls: string[],
+    deviceId = 'phone',
+  ): { client: ChatClient; events: ConversationEvent[]; resets: ResetInfo[] } {
     const events: ConversationEvent[] = [];
     const resets: ResetInfo[] = [];
     const c = new ChatClient({
@@ -73,7 +77,10 @@ describe('several gateways on Cassandra and Redis', () => {
 
     const group = await a.client.createGroup('spans gateways', [bob, carol]);
     await c.client.send(group.conversationId, 'from gw-3');
-    await waitFor(() => a.events.some((e) => e.conversationId === group.conversationId && e.kind === 'message'), 'alice to get the group message');
+    await waitFor(
+      () => a.events.some((e) => e.conversationId === group.conversationId && e.kind === 'message'),
+      'alice to get the group message',
+    );
 
     // Bob's gateway dies without a goodbye while alice keeps sending.
     cluster.nodes[1]!.process.kill('SIGKILL');

@@ -10,12 +10,25 @@ import { startCluster } from './cluster.js';
 
 const command = defineCommand({
   name: 'system',
-  purpose: 'several gateway processes on the real backends (starting the local services when their variables are not set); Ctrl-C stops them',
+  purpose:
+    'several gateway processes on the real backends (starting the local services when their variables are not set); Ctrl-C stops them',
   options: {
     nodes: { type: 'number', integer: true, min: 1, max: 64, default: 3, description: 'gateway processes' },
-    'base-port': { type: 'number', integer: true, min: 1, max: 65_535, default: 8081, description: 'port of the first gateway; the others follow' },
+    'base-port': {
+      type: 'number',
+      integer: true,
+      min: 1,
+      max: 65_535,
+      default: 8081,
+      description: 'port of the first gateway; the others follow',
+    },
     world: { type: 'string', choices: ['production', 'embedded'], default: 'production', description: 'the world every gateway runs' },
-    limit: { type: 'string', multiple: true, placeholder: 'name=value', description: 'override a limit of system/core/limits.ts on every gateway' },
+    limit: {
+      type: 'string',
+      multiple: true,
+      placeholder: 'name=value',
+      description: 'override a limit of system/core/limits.ts on every gateway',
+    },
   },
   exitCodes: [{ code: 0, meaning: 'stopped by Ctrl-C (SIGINT) or SIGTERM after stopping every gateway' }, EXIT_COULD_NOT_RUN],
   badArgumentsCode: 'SYSTEM_BAD_ARGUMENTS',

@@ -75,13 +75,28 @@ describe('fault: Redis restarted under two gateways', () => {
     const alice = `alice-${RUN}`;
     const bob = `bob-${RUN}`;
     const token = async (userId: string) => {
-      const response = await fetch(`${cluster.httpUrls[0]}/dev/token`, { method: 'POST', body: JSON.stringify({ userId, deviceId: 'phone' }) });
+      const response = await fetch(`${cluster.httpUrls[0]}/dev/token`, {
+        method: 'POST',
+        body: JSON.stringify({ userId, deviceId: 'phone' }),
+      });
       return ((await response.json()) as { token: string }).token;
     };
     const bobEvents: ConversationEvent[] = [];
     const presenceOfBob: boolean[] = [];
-    const a = new ChatClient({ urls: [cluster.wsUrls[0]!], token: () => token(alice), history, reconnectMinDelayMs: 100, reconnectMaxDelayMs: 500 });
-    const b = new ChatClient({ urls: [cluster.wsUrls[1]!], token: () => token(bob), history, reconnectMinDelayMs: 100, reconnectMaxDelayMs: 500 });
+    const a = new ChatClient({
+      urls: [cluster.wsUrls[0]!],
+      token: () => token(alice),
+      history,
+      reconnectMinDelayMs: 100,
+      reconnectMaxDelayMs: 500,
+    });
+    const b = new ChatClient({
+      urls: [cluster.wsUrls[1]!],
+      token: () => token(bob),
+      history,
+      reconnectMinDelayMs: 100,
+      reconnectMaxDelayMs: 500,
+    });
     clients.push(a, b);
     b.on('event', (e) => bobEvents.push(e));
     a.on('presence', (p) => {

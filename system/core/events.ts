@@ -43,8 +43,6 @@ export interface MembershipEvent {
 }
 
 /** What the store is asked to append; it fills in the sequence number. */
-export type ConversationEventDraft =
-  | Omit<ChatMessageEvent, 'seq'>
-  | Omit<MembershipEvent, 'seq'>;
+export type ConversationEventDraft = Omit<ChatMessageEvent, 'seq'> | Omit<MembershipEvent, 'seq'>;
 
 export type ReceiptState = 'delivered' | 'read';

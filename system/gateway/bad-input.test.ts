@@ -59,7 +59,9 @@ interface Snapshot {
 async function snapshot({ world }: Ctx): Promise<Snapshot> {
   const events = [...world.stores.messages.allEvents()].map((e) => `${e.conversationId}#${e.seq}`);
   const inboxDepths = await Promise.all(DEVICES.map((d) => world.stores.inbox.depth(d)));
-  const groups = (await Promise.all(['alice', 'bob', 'carol', 'zed'].map((u) => world.stores.conversations.listConversations(u)))).flat().sort();
+  const groups = (await Promise.all(['alice', 'bob', 'carol', 'zed'].map((u) => world.stores.conversations.listConversations(u))))
+    .flat()
+    .sort();
   const devices = (await Promise.all(['alice', 'bob', 'carol', 'zed'].map((u) => world.stores.directory.listDevices(u))))
     .flat()
     .map((d) => `${d.userId}/${d.deviceId}`);
@@ -143,9 +145,21 @@ const cases: BadInputCase[] = [
     code: 'INVALID_FIELD',
     run: ({ alice }) => frameFrom(alice, { type: 'send', conversationId: 'room-1', clientMessageId: 'x', body: '' }),
   },
-  { name: 'ack with seq 0', code: 'INVALID_FIELD', run: ({ alice }) => frameFrom(alice, { type: 'ack', conversationId: ALICE_BOB, seq: 0 }) },
-  { name: 'ack with fractional seq', code: 'INVALID_FIELD', run: ({ alice }) => frameFrom(alice, { type: 'ack', conversationId: ALICE_BOB, seq: 1.5 }) },
-  { name: 'sync without rid', code: 'INVALID_FIELD', run: ({ alice }) => frameFrom(alice, { type: 'sync', conversationId: ALICE_BOB, afterSeq: 0 }) },
+  {
+    name: 'ack with seq 0',
+    code: 'INVALID_FIELD',
+    run: ({ alice }) => frameFrom(alice, { type: 'ack', conversationId: ALICE_BOB, seq: 0 }),
+  },
+  {
+    name: 'ack with fractional seq',
+    code: 'INVALID_FIELD',
+    run: ({ alice }) => frameFrom(alice, { type: 'ack', conversationId: ALICE_BOB, seq: 1.5 }),
+  },
+  {
+    name: 'sync without rid',
+    code: 'INVALID_FIELD',
+    run: ({ alice }) => frameFrom(alice, { type: 'sync', conversationId: ALICE_BOB, afterSeq: 0 }),
+  },
   {
     name: 'oversized frame',
     code: 'FRAME_TOO_LARGE',
@@ -162,7 +176,8 @@ const cases: BadInputCase[] = [
     name: 'oversized message body',
     code: 'MESSAGE_TOO_LARGE',
     limits: { messageBytesMax: 1_000 },
-    run: ({ alice }) => frameFrom(alice, { type: 'send', conversationId: ALICE_BOB, clientMessageId: 'big', body: Buffer.alloc(1_001).toString('base64') }),
+    run: ({ alice }) =>
+      frameFrom(alice, { type: 'send', conversationId: ALICE_BOB, clientMessageId: 'big', body: Buffer.alloc(1_001).toString('base64') }),
   },
   {
     name: 'frame before auth',
@@ -177,7 +192,8 @@ const cases: BadInputCase[] = [
   {
     name: 'auth twice',
     code: 'ALREADY_AUTHENTICATED',
-    run: async ({ world, alice }) => frameFrom(alice, { type: 'auth', v: 1, token: (await world.core.auth.issueToken({ userId: 'bob', deviceId: 'phone' })).token }),
+    run: async ({ world, alice }) =>
+      frameFrom(alice, { type: 'auth', v: 1, token: (await world.core.auth.issueToken({ userId: 'bob', deviceId: 'phone' })).token }),
   },
   {
     name: 'unsupported protocol version',
@@ -212,7 +228,8 @@ const cases: BadInputCase[] = [
   {
     name: 'a dm with a user who never connected',
     code: 'UNKNOWN_USER',
-    run: ({ alice }) => frameFrom(alice, { type: 'send', conversationId: directConversationId('alice', 'zed'), clientMessageId: 'x', body: '' }),
+    run: ({ alice }) =>
+      frameFrom(alice, { type: 'send', conversationId: directConversationId('alice', 'zed'), clientMessageId: 'x', body: '' }),
   },
   {
     name: 'a group that does not exist',
@@ -241,7 +258,11 @@ const cases: BadInputCase[] = [
     name: 'token signed with another secret',
     code: 'TOKEN_INVALID',
     run: async (ctx) => {
-      const other = new JwtTokenAuthority(sharedSecretTokenSettings('some-other-secret-0123456789'), new ManualClock(ctx.world.clock.nowMs()), defaultLimits);
+      const other = new JwtTokenAuthority(
+        sharedSecretTokenSettings('some-other-secret-0123456789'),
+        new ManualClock(ctx.world.clock.nowMs()),
+        defaultLimits,
+      );
       return authWith(ctx, (await other.issue({ userId: 'alice', deviceId: 'phone2' }, 60_000)).token);
     },
   },
@@ -251,7 +272,10 @@ const cases: BadInputCase[] = [
     prepare: async (ctx) => {
       const users = Array.from({ length: 256 }, (_, i) => `member${i}`);
       for (const userId of users) await registerUser(ctx.world, userId);
-      const { conversationId } = await ctx.alice.requestOk({ type: 'group_create', name: 'full', members: users.slice(0, 255) }, 'group_result');
+      const { conversationId } = await ctx.alice.requestOk(
+        { type: 'group_create', name: 'full', members: users.slice(0, 255) },
+        'group_result',
+      );
       await settle();
       ctx.alice.ackAll();
       await settle();
@@ -269,7 +293,14 @@ const cases: BadInputCase[] = [
     name: 'media upload above mediaBytesMax',
     code: 'MEDIA_TOO_LARGE',
     run: ({ world, alice }) =>
-      frameFrom(alice, { type: 'media_upload', rid: 'm', conversationId: ALICE_BOB, sizeBytes: world.core.deps.limits.mediaBytesMax + 1, contentType: 'image/png', sha256: '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' }),
+      frameFrom(alice, {
+        type: 'media_upload',
+        rid: 'm',
+        conversationId: ALICE_BOB,
+        sizeBytes: world.core.deps.limits.mediaBytesMax + 1,
+        contentType: 'image/png',
+        sha256: '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=',
+      }),
   },
 ];
 

@@ -22,9 +22,11 @@ export function parseDevTokenRequest(text: string, limits: Pick<Limits, 'tokenTt
   } catch {
     throw new ChatError('BAD_FRAME', 'body must be JSON {"userId","deviceId"}');
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ChatError('BAD_FRAME', 'body must be a JSON object {"userId","deviceId"}');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new ChatError('BAD_FRAME', 'body must be a JSON object {"userId","deviceId"}');
   const { userId, deviceId, ttlMs } = body as Record<string, unknown>;
-  if (typeof userId !== 'string' || typeof deviceId !== 'string') throw new ChatError('INVALID_FIELD', 'userId and deviceId are required strings');
+  if (typeof userId !== 'string' || typeof deviceId !== 'string')
+    throw new ChatError('INVALID_FIELD', 'userId and deviceId are required strings');
   if (ttlMs === undefined) return { userId, deviceId };
   if (typeof ttlMs !== 'number' || !Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > limits.tokenTtlMsMax) {
     throw new ChatError('INVALID_FIELD', `ttlMs must be a whole number of milliseconds from 1 to ${limits.tokenTtlMsMax} (tokenTtlMsMax)`);

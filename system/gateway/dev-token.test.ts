@@ -14,15 +14,22 @@ describe('dev token request', () => {
 
   it('takes the ids and an optional lifetime', () => {
     expect(parseDevTokenRequest('{"userId":"alice","deviceId":"phone"}', limits)).toEqual({ userId: 'alice', deviceId: 'phone' });
-    expect(parseDevTokenRequest('{"userId":"alice","deviceId":"phone","ttlMs":60000}', limits)).toEqual({ userId: 'alice', deviceId: 'phone', ttlMs: 60_000 });
+    expect(parseDevTokenRequest('{"userId":"alice","deviceId":"phone","ttlMs":60000}', limits)).toEqual({
+      userId: 'alice',
+      deviceId: 'phone',
+      ttlMs: 60_000,
+    });
     expect(parseDevTokenRequest(`{"userId":"a","deviceId":"p","ttlMs":${limits.tokenTtlMsMax}}`, limits).ttlMs).toBe(limits.tokenTtlMsMax);
   });
 
-  it.each(['-5', '0', '"9"', '1e308', '1.5', 'null', String(defaultLimits.tokenTtlMsMax + 1)])('refuses ttlMs %s with INVALID_FIELD', (ttl) => {
-    expect(() => parseDevTokenRequest(`{"userId":"alice","deviceId":"phone","ttlMs":${ttl}}`, limits)).toThrow(
-      expect.objectContaining({ code: 'INVALID_FIELD', message: expect.stringContaining('tokenTtlMsMax') }),
-    );
-  });
+  it.each(['-5', '0', '"9"', '1e308', '1.5', 'null', String(defaultLimits.tokenTtlMsMax + 1)])(
+    'refuses ttlMs %s with INVALID_FIELD',
+    (ttl) => {
+      expect(() => parseDevTokenRequest(`{"userId":"alice","deviceId":"phone","ttlMs":${ttl}}`, limits)).toThrow(
+        expect.objectContaining({ code: 'INVALID_FIELD', message: expect.stringContaining('tokenTtlMsMax') }),
+      );
+    },
+  );
 
   it.each(['not json', 'null', '[1]', '"text"'])('refuses a body that is not a JSON object (%s) with BAD_FRAME', (text) => {
     expect(() => parseDevTokenRequest(text, limits)).toThrow(expect.objectContaining({ code: 'BAD_FRAME' }));
@@ -36,7 +43,8 @@ describe('POST /dev/token', () => {
   });
   afterAll(() => server.close());
 
-  const post = (body: string) => fetch(`${server.httpUrl}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const post = (body: string) =>
+    fetch(`${server.httpUrl}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 
   it('answers a body over 4096 bytes with 400 BAD_FRAME instead of dropping the connection', async () => {
     const response = await post(JSON.stringify({ userId: 'alice', deviceId: 'phone', padding: 'x'.repeat(5000) }));

@@ -19,12 +19,41 @@ const ALICE_MALLORY = directConversationId('alice', 'mallory');
 const FIRST_GROUP = groupConversationId(new SeededRandom(SEED).hex(16));
 
 const frameTypes = Object.keys(clientFrameSchemas);
-const conversationIds = [ALICE_BOB, ALICE_MALLORY, FIRST_GROUP, 'grp:deadbeefdeadbeef', 'dm:mallory:zed', 'dm:mallory:mallory', 'dm:bob:alice', 'dm:', 'grp:', 'nope'];
+const conversationIds = [
+  ALICE_BOB,
+  ALICE_MALLORY,
+  FIRST_GROUP,
+  'grp:deadbeefdeadbeef',
+  'dm:mallory:zed',
+  'dm:mallory:mallory',
+  'dm:bob:alice',
+  'dm:',
+  'grp:',
+  'nope',
+];
 const userIds = ['alice', 'bob', 'mallory', 'zed', '', 'a b', 'x'.repeat(65)];
 const objectKeys = [`m/${ALICE_MALLORY}/00112233445566778899aabbccddeeff`, `m/${ALICE_BOB}/00`, 'm/../../etc/passwd', 'x'];
 
 const plausibleValue: fc.Arbitrary<unknown> = fc.oneof(
-  fc.constantFrom<unknown>(...conversationIds, ...userIds, ...objectKeys, 'image/png', 'text/html', 'phone', 'AAAA', '=', null, true, false, 0, -1, 1, 2 ** 53, 1e308, -0.5),
+  fc.constantFrom<unknown>(
+    ...conversationIds,
+    ...userIds,
+    ...objectKeys,
+    'image/png',
+    'text/html',
+    'phone',
+    'AAAA',
+    '=',
+    null,
+    true,
+    false,
+    0,
+    -1,
+    1,
+    2 ** 53,
+    1e308,
+    -0.5,
+  ),
   fc.string({ maxLength: 20 }),
   fc.integer(),
   fc.double(),
@@ -35,9 +64,30 @@ const plausibleValue: fc.Arbitrary<unknown> = fc.oneof(
 
 const fieldNames = fc.oneof(
   fc.constantFrom(
-    'rid', 'v', 'token', 'conversationId', 'clientMessageId', 'body', 'media', 'seq', 'afterSeq', 'beforeSeq', 'limit',
-    'name', 'members', 'userIds', 'userId', 'admin', 'sizeBytes', 'contentType', 'objectKey', 'deviceId',
-    'senderUserId', '__proto__', 'constructor', 'toString',
+    'rid',
+    'v',
+    'token',
+    'conversationId',
+    'clientMessageId',
+    'body',
+    'media',
+    'seq',
+    'afterSeq',
+    'beforeSeq',
+    'limit',
+    'name',
+    'members',
+    'userIds',
+    'userId',
+    'admin',
+    'sizeBytes',
+    'contentType',
+    'objectKey',
+    'deviceId',
+    'senderUserId',
+    '__proto__',
+    'constructor',
+    'toString',
   ),
   fc.string({ maxLength: 8 }),
 );
@@ -57,8 +107,15 @@ const conversationId = fc.oneof(
   { arbitrary: fc.constantFrom(ALICE_MALLORY, FIRST_GROUP), weight: 3 },
   { arbitrary: fc.constantFrom(...conversationIds), weight: 2 },
 );
-const seqValue = fc.oneof({ arbitrary: fc.integer({ min: 1, max: 6 }), weight: 4 }, { arbitrary: fc.integer({ min: -1, max: 12 }), weight: 1 }, { arbitrary: fc.constant(2 ** 53 - 1), weight: 1 });
-const someUsers = fc.oneof({ arbitrary: fc.subarray(['alice', 'bob', 'mallory']), weight: 4 }, { arbitrary: fc.subarray(['alice', 'bob', 'zed', 'mallory', 'a b']), weight: 1 });
+const seqValue = fc.oneof(
+  { arbitrary: fc.integer({ min: 1, max: 6 }), weight: 4 },
+  { arbitrary: fc.integer({ min: -1, max: 12 }), weight: 1 },
+  { arbitrary: fc.constant(2 ** 53 - 1), weight: 1 },
+);
+const someUsers = fc.oneof(
+  { arbitrary: fc.subarray(['alice', 'bob', 'mallory']), weight: 4 },
+  { arbitrary: fc.subarray(['alice', 'bob', 'zed', 'mallory', 'a b']), weight: 1 },
+);
 
 function frame(fields: Record<string, unknown>): string {
   return JSON.stringify(Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)));
@@ -70,10 +127,21 @@ const sendFrame = fc
     rid,
     conversationId,
     clientMessageId: fc.constantFrom('m1', 'm2', 'm3', 'm1', 'm2', 'bad id', ''),
-    body: fc.oneof({ arbitrary: fc.constantFrom('', 'AAAA', 'QUJD'), weight: 3 }, { arbitrary: fc.base64String({ maxLength: 40 }), weight: 1 }, { arbitrary: fc.constantFrom('!!', 'A'.repeat(90_000)), weight: 1 }),
+    body: fc.oneof(
+      { arbitrary: fc.constantFrom('', 'AAAA', 'QUJD'), weight: 3 },
+      { arbitrary: fc.base64String({ maxLength: 40 }), weight: 1 },
+      { arbitrary: fc.constantFrom('!!', 'A'.repeat(90_000)), weight: 1 },
+    ),
     media: fc.oneof(
       { arbitrary: fc.constant(undefined), weight: 4 },
-      { arbitrary: fc.record({ objectKey: fc.constantFrom(...objectKeys), contentType: fc.constantFrom('image/png', ''), sizeBytes: fc.integer({ min: -1, max: 100 }) }), weight: 1 },
+      {
+        arbitrary: fc.record({
+          objectKey: fc.constantFrom(...objectKeys),
+          contentType: fc.constantFrom('image/png', ''),
+          sizeBytes: fc.integer({ min: -1, max: 100 }),
+        }),
+        weight: 1,
+      },
     ),
   })
   .map((f) => frame({ type: 'send', ...f }));
@@ -86,13 +154,38 @@ const plausibleFrame: fc.Arbitrary<string> = fc.oneof(
   { arbitrary: sendFrame, weight: 4 },
   { arbitrary: groupCreateFrame, weight: 2 },
   fc.record({ type: fc.constantFrom('ack', 'read'), conversationId, seq: seqValue }).map(frame),
-  fc.record({ rid, conversationId, afterSeq: seqValue, limit: fc.option(fc.integer({ min: -1, max: 20_000 }), { nil: undefined }) }).map((f) => frame({ type: 'sync', ...f })),
-  fc.record({ rid, conversationId, beforeSeq: fc.option(seqValue, { nil: undefined }), limit: fc.option(fc.integer({ min: 0, max: 20 }), { nil: undefined }) }).map((f) => frame({ type: 'history', ...f })),
+  fc
+    .record({ rid, conversationId, afterSeq: seqValue, limit: fc.option(fc.integer({ min: -1, max: 20_000 }), { nil: undefined }) })
+    .map((f) => frame({ type: 'sync', ...f })),
+  fc
+    .record({
+      rid,
+      conversationId,
+      beforeSeq: fc.option(seqValue, { nil: undefined }),
+      limit: fc.option(fc.integer({ min: 0, max: 20 }), { nil: undefined }),
+    })
+    .map((f) => frame({ type: 'history', ...f })),
   fc.record({ type: fc.constantFrom('conversations', 'receipts', 'group_leave'), rid, conversationId }).map(frame),
   fc.record({ rid, conversationId, userIds: someUsers }).map((f) => frame({ type: 'group_add', ...f })),
-  fc.record({ type: fc.constantFrom('group_remove', 'group_admin'), rid, conversationId, userId: fc.constantFrom(...userIds), admin: fc.boolean() }).map(frame),
+  fc
+    .record({
+      type: fc.constantFrom('group_remove', 'group_admin'),
+      rid,
+      conversationId,
+      userId: fc.constantFrom(...userIds),
+      admin: fc.boolean(),
+    })
+    .map(frame),
   fc.record({ type: fc.constantFrom('presence_subscribe', 'presence_unsubscribe'), rid, userIds: someUsers }).map(frame),
-  fc.record({ rid, conversationId, sizeBytes: fc.integer({ min: -1, max: 20_000_000 }), contentType: fc.constantFrom('image/png', 'text/html', ''), sha256: fc.constantFrom('47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=', 'not-a-digest') }).map((f) => frame({ type: 'media_upload', ...f })),
+  fc
+    .record({
+      rid,
+      conversationId,
+      sizeBytes: fc.integer({ min: -1, max: 20_000_000 }),
+      contentType: fc.constantFrom('image/png', 'text/html', ''),
+      sha256: fc.constantFrom('47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=', 'not-a-digest'),
+    })
+    .map((f) => frame({ type: 'media_upload', ...f })),
   fc.record({ rid, conversationId, objectKey: fc.constantFrom(...objectKeys) }).map((f) => frame({ type: 'media_download', ...f })),
   fc.record({ rid, token: fc.constantFrom('tok', null, '') }).map((f) => frame({ type: 'push_token', ...f })),
   fc.record({ rid, deviceId: fc.constantFrom('phone', 'other', '') }).map((f) => frame({ type: 'device_unlink', ...f })),
@@ -100,9 +193,11 @@ const plausibleFrame: fc.Arbitrary<string> = fc.oneof(
   fc.constant(frame({ type: 'heartbeat' })),
 );
 
-const longString = fc.integer({ min: 60_000, max: 600_000 }).chain((n) =>
-  fc.constantFrom('x'.repeat(n), `{"type":"send","body":"${'A'.repeat(n)}"}`, `[${'1,'.repeat(n / 2)}1]`, '{"a":'.repeat(n / 5)),
-);
+const longString = fc
+  .integer({ min: 60_000, max: 600_000 })
+  .chain((n) =>
+    fc.constantFrom('x'.repeat(n), `{"type":"send","body":"${'A'.repeat(n)}"}`, `[${'1,'.repeat(n / 2)}1]`, '{"a":'.repeat(n / 5)),
+  );
 
 const fuzzFrame: fc.Arbitrary<string> = fc.oneof(
   { arbitrary: fc.jsonValue().map((v) => JSON.stringify(v) ?? 'null'), weight: 2 },
@@ -124,7 +219,8 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 function checkFrames(client: InProcessClient): void {
   for (const sent of client.frames) {
     const parsed = serverFrameSchema.safeParse(sent);
-    if (!parsed.success) throw new Error(`invalid server frame to ${client.userId}: ${JSON.stringify(sent).slice(0, 300)}: ${parsed.error.message}`);
+    if (!parsed.success)
+      throw new Error(`invalid server frame to ${client.userId}: ${JSON.stringify(sent).slice(0, 300)}: ${parsed.error.message}`);
     if (sent.type === 'error') {
       expect(errorCodeList).toContain(sent.code);
       expect(sent.code, sent.message).not.toBe('INTERNAL');
@@ -146,7 +242,13 @@ describe('fuzz', () => {
           if (s.kind === 'fuzz') {
             expect(() => mallory.send(s.text)).not.toThrow();
           } else if (s.kind === 'good') {
-            alice.send({ type: 'send', rid: `good${++good}`, conversationId: ALICE_BOB, clientMessageId: `good${good}`, body: b64(`${good}`) });
+            alice.send({
+              type: 'send',
+              rid: `good${++good}`,
+              conversationId: ALICE_BOB,
+              clientMessageId: `good${good}`,
+              body: b64(`${good}`),
+            });
           } else {
             await world.clock.advance(s.ms);
             alice.send({ type: 'heartbeat' });

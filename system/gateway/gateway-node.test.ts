@@ -58,7 +58,10 @@ describe('GatewayNode.reannounceSessions (Redis came back empty)', () => {
     await presence.markOffline({ userId: 'alice', deviceId: 'phone' });
     const put = registry.put.bind(registry);
     let refusals = 2;
-    registry.put = (device, r, ttlMs) => (device.userId === 'alice' && refusals-- > 0 ? Promise.reject(new ChatError('STORAGE_UNAVAILABLE', 'redis did not answer')) : put(device, r, ttlMs));
+    registry.put = (device, r, ttlMs) =>
+      device.userId === 'alice' && refusals-- > 0
+        ? Promise.reject(new ChatError('STORAGE_UNAVAILABLE', 'redis did not answer'))
+        : put(device, r, ttlMs);
 
     const reannounced = world.node.reannounceSessions();
     await settle();

@@ -91,7 +91,8 @@ export class GatewayNode implements SessionHost {
         });
       }
       pending = failed.filter((s) => this.sessions.has(s));
-      if (pending.length === 0 || clock.nowMs() + delayMs - startedMs > limits.heartbeatIntervalMs) return { sessions: all.length, failed: pending.length };
+      if (pending.length === 0 || clock.nowMs() + delayMs - startedMs > limits.heartbeatIntervalMs)
+        return { sessions: all.length, failed: pending.length };
       await new Promise<void>((resolve) => clock.setTimer(delayMs, resolve));
       delayMs *= 2;
     }

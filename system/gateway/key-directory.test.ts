@@ -45,7 +45,11 @@ describe('kp_upload', () => {
   it('stores the packages and the last-resort one and reports the count', async () => {
     const { alice } = await world();
     const [a1, a2, a3] = await keyPackagesFor('alice', 'phone', 3);
-    expect(await ok(alice, { type: 'kp_upload', keyPackages: [a1, a2], lastResort: a3 })).toMatchObject({ type: 'kp_status', available: 2, lastResort: true });
+    expect(await ok(alice, { type: 'kp_upload', keyPackages: [a1, a2], lastResort: a3 })).toMatchObject({
+      type: 'kp_status',
+      available: 2,
+      lastResort: true,
+    });
     // A retried upload adds nothing.
     expect(await ok(alice, { type: 'kp_upload', keyPackages: [a1, a2] })).toMatchObject({ available: 2, lastResort: true });
     expect(await ok(alice, { type: 'kp_count' })).toMatchObject({ type: 'kp_status', available: 2, lastResort: true });
@@ -58,16 +62,25 @@ describe('kp_upload', () => {
       make: async () => ({ keyPackages: await keyPackagesFor('bob', 'phone', 1) }),
     },
     {
-      name: "a KeyPackage of another device of the same user, among good ones",
+      name: 'a KeyPackage of another device of the same user, among good ones',
       code: 'KEY_PACKAGE_NOT_YOURS',
-      make: async () => ({ keyPackages: [...(await keyPackagesFor('alice', 'phone', 2)), ...(await keyPackagesFor('alice', 'laptop', 1))] }),
+      make: async () => ({
+        keyPackages: [...(await keyPackagesFor('alice', 'phone', 2)), ...(await keyPackagesFor('alice', 'laptop', 1))],
+      }),
     },
     {
       name: "another user's device as the last-resort package",
       code: 'KEY_PACKAGE_NOT_YOURS',
-      make: async () => ({ keyPackages: await keyPackagesFor('alice', 'phone', 1), lastResort: (await keyPackagesFor('bob', 'phone', 1))[0] }),
+      make: async () => ({
+        keyPackages: await keyPackagesFor('alice', 'phone', 1),
+        lastResort: (await keyPackagesFor('bob', 'phone', 1))[0],
+      }),
     },
-    { name: 'bytes that are no MLS message', code: 'KEY_PACKAGE_INVALID', make: async () => ({ keyPackages: [b64('definitely not a key package')] }) },
+    {
+      name: 'bytes that are no MLS message',
+      code: 'KEY_PACKAGE_INVALID',
+      make: async () => ({ keyPackages: [b64('definitely not a key package')] }),
+    },
     { name: 'an empty KeyPackage', code: 'KEY_PACKAGE_INVALID', make: async () => ({ keyPackages: [''] }) },
     {
       name: 'a truncated KeyPackage',
@@ -100,7 +113,11 @@ describe('kp_upload', () => {
       code: 'KEY_PACKAGE_INVALID',
       make: async () => ({ keyPackages: [Buffer.alloc(5000, 1).toString('base64')] }),
     },
-    { name: 'more packages than keyPackagesPerUploadMax', code: 'INVALID_FIELD', make: async () => ({ keyPackages: await keyPackagesFor('alice', 'phone', 5) }) },
+    {
+      name: 'more packages than keyPackagesPerUploadMax',
+      code: 'INVALID_FIELD',
+      make: async () => ({ keyPackages: await keyPackagesFor('alice', 'phone', 5) }),
+    },
     { name: 'nothing to upload', code: 'INVALID_FIELD', make: async () => ({ keyPackages: [] }) },
     { name: 'a body that is not base64', code: 'INVALID_FIELD', make: async () => ({ keyPackages: ['***'] }) },
   ];
@@ -111,7 +128,11 @@ describe('kp_upload', () => {
       const error = await fails(alice, { type: 'kp_upload', ...(await bad.make()) });
       expect(error).toMatchObject({ code: bad.code, inReplyTo: 'kp_upload', retryable: false });
       expect(error.message.length).toBeGreaterThan(10);
-      for (const [userId, deviceId] of [['alice', 'phone'], ['alice', 'laptop'], ['bob', 'phone']] as const) {
+      for (const [userId, deviceId] of [
+        ['alice', 'phone'],
+        ['alice', 'laptop'],
+        ['bob', 'phone'],
+      ] as const) {
         expect(await count(w, userId, deviceId)).toEqual({ available: 0, lastResort: false });
       }
       // The connection still works.
@@ -137,7 +158,11 @@ describe('kp_claim', () => {
     await ok(bob, { type: 'kp_upload', keyPackages: await keyPackagesFor('bob', 'phone', 2) });
     await ok(bobLaptop, { type: 'kp_upload', keyPackages: await keyPackagesFor('bob', 'laptop', 2) });
     await ok(aliceTablet, { type: 'kp_upload', keyPackages: await keyPackagesFor('alice', 'tablet', 2) });
-    const claimed = await ok(alice, { type: 'kp_claim', userIds: ['alice', 'bob'], exceptDevices: [{ userId: 'bob', deviceId: 'laptop' }] });
+    const claimed = await ok(alice, {
+      type: 'kp_claim',
+      userIds: ['alice', 'bob'],
+      exceptDevices: [{ userId: 'bob', deviceId: 'laptop' }],
+    });
     expect(claimed.type).toBe('kp_claimed');
     if (claimed.type !== 'kp_claimed') return;
     expect(claimed.keyPackages.map((p) => `${p.userId}/${p.deviceId}`).sort()).toEqual(['alice/tablet', 'bob/phone']);
@@ -183,7 +208,9 @@ describe('kp_claim', () => {
     expect(error.retryAfterMs).toBeGreaterThan(0);
     expect(await count(w, 'bob', 'phone')).toMatchObject({ available: 1 });
     await w.clock.advance(error.retryAfterMs!);
-    expect(await ok(alice, { type: 'kp_claim', userIds: ['bob'] })).toMatchObject({ keyPackages: [{ userId: 'bob', deviceId: 'phone', lastResort: false }] });
+    expect(await ok(alice, { type: 'kp_claim', userIds: ['bob'] })).toMatchObject({
+      keyPackages: [{ userId: 'bob', deviceId: 'phone', lastResort: false }],
+    });
   });
 
   it("an unlinked device's packages are forgotten", async () => {
@@ -192,7 +219,10 @@ describe('kp_claim', () => {
     await ok(bobLaptop, { type: 'kp_upload', keyPackages: await keyPackagesFor('bob', 'laptop', 2) });
     await ok(bob, { type: 'device_unlink', deviceId: 'laptop' });
     expect(await count(w, 'bob', 'laptop')).toEqual({ available: 0, lastResort: false });
-    expect(await ok(alice, { type: 'kp_claim', userIds: ['bob'] })).toMatchObject({ keyPackages: [], missing: [{ userId: 'bob', deviceId: 'phone' }] });
+    expect(await ok(alice, { type: 'kp_claim', userIds: ['bob'] })).toMatchObject({
+      keyPackages: [],
+      missing: [{ userId: 'bob', deviceId: 'phone' }],
+    });
   });
 });
 
@@ -206,7 +236,7 @@ describe('commits in epoch order', () => {
     ...(mls ? { mls } : {}),
   });
 
-  it('accepts the first commit of an epoch, refuses the loser with MLS_EPOCH_CONFLICT, and answers the winner\'s retry as a duplicate', async () => {
+  it("accepts the first commit of an epoch, refuses the loser with MLS_EPOCH_CONFLICT, and answers the winner's retry as a duplicate", async () => {
     const { w, alice, bob } = await world();
     expect(await ok(alice, send('a-commit-0', { kind: 'commit', epoch: 0 }))).toMatchObject({ type: 'sent', seq: 1, duplicate: false });
     const lost = await fails(bob, send('b-commit-0', { kind: 'commit', epoch: 0 }));

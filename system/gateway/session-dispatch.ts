@@ -95,7 +95,10 @@ export async function dispatchRequest(ctx: RequestContext, frame: ClientFrame): 
       return { type: 'heartbeat_ack', serverTimeMs: core.deps.clock.nowMs() };
     }
     case 'media_upload':
-      return mediaUrl(frame.rid, await core.media.requestUpload(caller, frame.conversationId, frame.sizeBytes, frame.contentType, frame.sha256));
+      return mediaUrl(
+        frame.rid,
+        await core.media.requestUpload(caller, frame.conversationId, frame.sizeBytes, frame.contentType, frame.sha256),
+      );
     case 'media_download':
       return mediaUrl(frame.rid, await core.media.requestDownload(caller, frame.conversationId, frame.objectKey));
     case 'push_token':
@@ -115,7 +118,12 @@ export async function dispatchRequest(ctx: RequestContext, frame: ClientFrame): 
       return { type: 'kp_status', rid: frame.rid, ...(await core.keys.count(caller)) };
     case 'kp_claim': {
       const claimed = await core.keys.claim(caller, frame.userIds, frame.exceptDevices);
-      const keyPackages = claimed.keyPackages.map((p) => ({ userId: p.userId, deviceId: p.deviceId, keyPackage: p.keyPackageBase64, lastResort: p.lastResort }));
+      const keyPackages = claimed.keyPackages.map((p) => ({
+        userId: p.userId,
+        deviceId: p.deviceId,
+        keyPackage: p.keyPackageBase64,
+        lastResort: p.lastResort,
+      }));
       return { type: 'kp_claimed', rid: frame.rid, keyPackages, missing: claimed.missing };
     }
     case 'auth':

@@ -19,9 +19,20 @@ function spyOnReceipts(world: TestWorld) {
   const read = receipts.read.bind(receipts);
   const describePushed = (pushed: PushedSenders | undefined) =>
     pushed &&
-    Object.fromEntries(Object.entries(pushed).map(([state, k]) => [state, [[...k.senders].sort(), k.afterSeq, k.earlierSettled] as [string[], Seq, boolean]]));
-  receipts.delivered = (caller, c, seq, sent, pushed) => (passed.push(['ack', seq, describePushed(pushed)]), delivered(caller, c, seq, sent, pushed));
-  receipts.read = (caller, c, seq, sent, pushed) => (passed.push(['read', seq, describePushed(pushed)]), read(caller, c, seq, sent, pushed));
+    Object.fromEntries(
+      Object.entries(pushed).map(([state, k]) => [
+        state,
+        [[...k.senders].sort(), k.afterSeq, k.earlierSettled] as [string[], Seq, boolean],
+      ]),
+    );
+  receipts.delivered = (caller, c, seq, sent, pushed) => (
+    passed.push(['ack', seq, describePushed(pushed)]),
+    delivered(caller, c, seq, sent, pushed)
+  );
+  receipts.read = (caller, c, seq, sent, pushed) => (
+    passed.push(['read', seq, describePushed(pushed)]),
+    read(caller, c, seq, sent, pushed)
+  );
   const { messages, receipts: store } = world.core.deps;
   for (const name of ['readAfter', 'lastSeq'] as const) {
     const original = messages[name].bind(messages) as (...a: unknown[]) => Promise<unknown>;

@@ -197,7 +197,7 @@ describe('Session: backpressure', () => {
     expect(again.seqs(DM)).toEqual([1, 2, 3]);
   });
 
-  it('an inbox drain goes at the socket\'s pace: it waits whenever the send buffer passes the pause mark', async () => {
+  it("an inbox drain goes at the socket's pace: it waits whenever the send buffer passes the pause mark", async () => {
     const world = createTestWorld({ limits: { sendBufferPauseBytes: 5_000, sendBufferBytesMax: 10_000_000, rateBurstFrames: 1_000 } });
     const alice = await connectDevice(world, 'alice', 'phone');
     await registerUser(world, 'bob', 'phone');
@@ -229,7 +229,12 @@ describe('Session: graceful shutdown', () => {
     expect(world.node.isAccepting).toBe(false);
     for (const client of [alice, bob, carol]) {
       expect(client.framesOf('goaway')).toEqual([
-        { type: 'goaway', reason: 'shutting_down', reconnectAfterMs: world.core.deps.limits.reconnectAfterMs, urls: ['ws://other:8080/ws'] },
+        {
+          type: 'goaway',
+          reason: 'shutting_down',
+          reconnectAfterMs: world.core.deps.limits.reconnectAfterMs,
+          urls: ['ws://other:8080/ws'],
+        },
       ]);
       expect(client.connection.closeCode).toBe(CloseCodes.SHUTTING_DOWN);
       for (const frame of client.frames) expect(serverFrameSchema.safeParse(frame).success).toBe(true);

@@ -228,7 +228,12 @@ export class Session {
     const { limits, clock } = core.deps;
     this.state = 'authenticating';
     if (!SUPPORTED_PROTOCOL_VERSIONS.includes(frame.v)) {
-      this.fail(new ChatError('UNSUPPORTED_VERSION', `server speaks protocol versions ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`), CloseCodes.POLICY, frame.rid, 'auth');
+      this.fail(
+        new ChatError('UNSUPPORTED_VERSION', `server speaks protocol versions ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`),
+        CloseCodes.POLICY,
+        frame.rid,
+        'auth',
+      );
       return;
     }
     let claims;

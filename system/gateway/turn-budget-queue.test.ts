@@ -81,9 +81,11 @@ describe('TurnBudgetQueue', () => {
     const { queue } = recordingQueue({ itemsPerTurnMax: 10, turnMsMax: 1_000 });
     const ran: number[] = [];
     queue.push(() => ran.push(1));
-    expect(() => queue.push(() => {
-      throw new Error('boom');
-    })).toThrow('boom');
+    expect(() =>
+      queue.push(() => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
     queue.push(() => ran.push(3));
     await nextTurn();
     expect(ran).toEqual([1, 3]);

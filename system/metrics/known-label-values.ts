@@ -9,7 +9,9 @@ import type { PushResult } from '../ports/push-sender.js';
  */
 
 /** PushResult outcomes, plus 'error' for a push sender that threw (push-notifier.ts). */
-export const pushOutcomes = ['sent', 'unregistered', 'retry', 'failed', 'error'] as const satisfies ReadonlyArray<PushResult['outcome'] | 'error'>;
+export const pushOutcomes = ['sent', 'unregistered', 'retry', 'failed', 'error'] as const satisfies ReadonlyArray<
+  PushResult['outcome'] | 'error'
+>;
 
 export const acceptedEventKinds = ['message', 'membership'] as const;
 
@@ -25,6 +27,13 @@ export const serverFrameTypes = Object.keys(serverFrameSchemas);
  * code (a session closed for an error reports its code). A peer's other close codes arrive as
  * `closed_<code>`, an open set, and are not listed.
  */
-export const knownCloseReasons = ['client_closed', 'socket_error', 'slow consumer', 'device unlinked', 'server shutting down', ...errorCodeList];
+export const knownCloseReasons = [
+  'client_closed',
+  'socket_error',
+  'slow consumer',
+  'device unlinked',
+  'server shutting down',
+  ...errorCodeList,
+];
 
 export { errorCodeList as errorCodes };

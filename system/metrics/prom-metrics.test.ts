@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { errorCodeList } from '../core/errors.js';
-import { acceptedEventKinds, clientFrameTypes, knownCloseReasons, pushOutcomes, serverFrameTypes, walReplayOutcomes } from './known-label-values.js';
+import {
+  acceptedEventKinds,
+  clientFrameTypes,
+  knownCloseReasons,
+  pushOutcomes,
+  serverFrameTypes,
+  walReplayOutcomes,
+} from './known-label-values.js';
 import { PromMetrics } from './prom-metrics.js';
 
 /** The value of one series in Prometheus' text format, or undefined when the series is absent. */

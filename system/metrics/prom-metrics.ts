@@ -1,7 +1,15 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ErrorCode } from '../core/errors.js';
 import type { Metrics } from '../ports/metrics.js';
-import { acceptedEventKinds, clientFrameTypes, errorCodes, knownCloseReasons, pushOutcomes, serverFrameTypes, walReplayOutcomes } from './known-label-values.js';
+import {
+  acceptedEventKinds,
+  clientFrameTypes,
+  errorCodes,
+  knownCloseReasons,
+  pushOutcomes,
+  serverFrameTypes,
+  walReplayOutcomes,
+} from './known-label-values.js';
 
 /** Metric names are part of the project's interface (dashboards and SLO queries use them). */
 export class PromMetrics implements Metrics {
@@ -28,11 +36,25 @@ export class PromMetrics implements Metrics {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     const registers = [this.registry];
     this.connections = new Gauge({ name: 'chat_connections', help: 'Open client connections', registers });
-    this.connectionsClosed = new Counter({ name: 'chat_connections_closed_total', help: 'Closed connections by reason', labelNames: ['reason'], registers });
+    this.connectionsClosed = new Counter({
+      name: 'chat_connections_closed_total',
+      help: 'Closed connections by reason',
+      labelNames: ['reason'],
+      registers,
+    });
     this.framesIn = new Counter({ name: 'chat_frames_in_total', help: 'Client frames received, by type', labelNames: ['type'], registers });
     this.framesOut = new Counter({ name: 'chat_frames_out_total', help: 'Server frames sent, by type', labelNames: ['type'], registers });
-    this.accepted = new Counter({ name: 'chat_events_accepted_total', help: 'Conversation events accepted (stored and numbered), by kind', labelNames: ['kind'], registers });
-    this.delivered = new Counter({ name: 'chat_events_delivered_total', help: 'Events handed live to a recipient device connection', registers });
+    this.accepted = new Counter({
+      name: 'chat_events_accepted_total',
+      help: 'Conversation events accepted (stored and numbered), by kind',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.delivered = new Counter({
+      name: 'chat_events_delivered_total',
+      help: 'Events handed live to a recipient device connection',
+      registers,
+    });
     this.deliverLatency = new Histogram({
       name: 'chat_deliver_latency_seconds',
       help: 'Accept-to-delivery latency of live deliveries (server clock)',
@@ -45,7 +67,11 @@ export class PromMetrics implements Metrics {
       buckets: [1, 2, 5, 10, 25, 50, 100, 256, 512, 1280],
       registers,
     });
-    this.inboxDrainedEvents = new Counter({ name: 'chat_inbox_drained_events_total', help: 'Events sent from offline inboxes on connect', registers });
+    this.inboxDrainedEvents = new Counter({
+      name: 'chat_inbox_drained_events_total',
+      help: 'Events sent from offline inboxes on connect',
+      registers,
+    });
     this.inboxDepthOnConnect = new Histogram({
       name: 'chat_inbox_depth_on_connect',
       help: 'Events waiting in a device inbox when it connected',
@@ -55,9 +81,22 @@ export class PromMetrics implements Metrics {
     this.pushes = new Counter({ name: 'chat_push_total', help: 'Push notifications by outcome', labelNames: ['outcome'], registers });
     this.errors = new Counter({ name: 'chat_errors_total', help: 'Error frames sent, by code', labelNames: ['code'], registers });
     this.walDepth = new Gauge({ name: 'chat_wal_depth', help: 'Accepted sends in the write-ahead log waiting for replay', registers });
-    this.walOldestAge = new Gauge({ name: 'chat_wal_oldest_age_seconds', help: 'Age of the oldest write-ahead log entry (0 when empty)', registers });
-    this.walAppends = new Counter({ name: 'chat_wal_appended_total', help: 'Sends logged because the message store could not take them', registers });
-    this.walReplays = new Counter({ name: 'chat_wal_replayed_total', help: 'Write-ahead log entries replayed, by outcome', labelNames: ['outcome'], registers });
+    this.walOldestAge = new Gauge({
+      name: 'chat_wal_oldest_age_seconds',
+      help: 'Age of the oldest write-ahead log entry (0 when empty)',
+      registers,
+    });
+    this.walAppends = new Counter({
+      name: 'chat_wal_appended_total',
+      help: 'Sends logged because the message store could not take them',
+      registers,
+    });
+    this.walReplays = new Counter({
+      name: 'chat_wal_replayed_total',
+      help: 'Write-ahead log entries replayed, by outcome',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.zeroKnownSeries();
   }
 

@@ -165,7 +165,8 @@ export class ModelCassandra {
   private insert(table: string, values: Record<string, unknown>, ts: number): void {
     const schema = this.schema(table);
     const p = this.partition(table, this.partitionKey(schema, values), true)!;
-    if (this.traceEnabled) this.trace.push(`INSERT ${table} ${JSON.stringify(values, (_k, v: unknown) => (Buffer.isBuffer(v) ? '<bytes>' : v))} @${ts}`);
+    if (this.traceEnabled)
+      this.trace.push(`INSERT ${table} ${JSON.stringify(values, (_k, v: unknown) => (Buffer.isBuffer(v) ? '<bytes>' : v))} @${ts}`);
     if (!schema.clustering) throw new Error('model Cassandra: INSERT into a table without clustering is not modelled');
     const seq = asNumber(values[schema.clustering]);
     let row = p.rows.get(seq);
@@ -190,7 +191,8 @@ export class ModelCassandra {
     if (this.traceEnabled) this.trace.push(`UPDATE ${table} ${JSON.stringify(keyValues)} SET ${JSON.stringify(sets)} @${ts}`);
     for (const [column, value] of Object.entries(sets)) {
       // Only static columns (messages) or a table without clustering are updated by the owned log.
-      if (schema.clustering && !schema.statics.includes(column)) throw new Error(`model Cassandra: UPDATE of regular column ${column} is not modelled`);
+      if (schema.clustering && !schema.statics.includes(column))
+        throw new Error(`model Cassandra: UPDATE of regular column ${column} is not modelled`);
       if (value === undefined) continue;
       const cell = { value: cloneValue(value), ts };
       if (wins(cell, p.statics.get(column))) p.statics.set(column, cell);

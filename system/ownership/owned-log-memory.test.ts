@@ -13,13 +13,24 @@ import { DEFAULT_OWNERSHIP, LeaseKeeper } from './lease-keeper.js';
 import { ModelCassandra, ModelCql } from './model-cassandra.js';
 
 function draft(conversationId: string, clientMessageId: string): Omit<ChatMessageEvent, 'seq'> {
-  return { kind: 'message', conversationId, senderUserId: 'alice', senderDeviceId: 'phone', clientMessageId, bodyBase64: 'aGk=', serverTimeMs: 1 };
+  return {
+    kind: 'message',
+    conversationId,
+    senderUserId: 'alice',
+    senderDeviceId: 'phone',
+    clientMessageId,
+    bodyBase64: 'aGk=',
+    serverTimeMs: 1,
+  };
 }
 
 describe('CassandraOwnedLog memory bounds', () => {
   it('closes the least recently used conversations past keysHeldMax and recognises retries after reopening', async () => {
     const clock = new ManualClock();
-    const keeper = new LeaseKeeper({ clock, log: silentLogger, store: new MemoryLeaseStore(clock), nodeId: 'solo' }, { ...DEFAULT_OWNERSHIP, slotCount: 4 });
+    const keeper = new LeaseKeeper(
+      { clock, log: silentLogger, store: new MemoryLeaseStore(clock), nodeId: 'solo' },
+      { ...DEFAULT_OWNERSHIP, slotCount: 4 },
+    );
     await keeper.start();
     expect(keeper.heldSlots()).toEqual([0, 1, 2, 3]);
     const log = new CassandraOwnedLog(new ModelCql(new ModelCassandra(), 8).asCql(), keeper, {

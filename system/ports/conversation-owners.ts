@@ -9,7 +9,12 @@ import type { ConversationId } from '../core/ids.js';
 export type OwnerCall =
   | { kind: 'send'; caller: { userId: string; deviceId: string }; request: Record<string, unknown> }
   | { kind: 'replay'; entry: Record<string, unknown> }
-  | { kind: 'group'; method: 'create' | 'add' | 'remove' | 'leave' | 'setAdmin'; caller: { userId: string; deviceId: string }; args: unknown[] };
+  | {
+      kind: 'group';
+      method: 'create' | 'add' | 'remove' | 'leave' | 'setAdmin';
+      caller: { userId: string; deviceId: string };
+      args: unknown[];
+    };
 
 /** Where a conversation's appends run right now, as this node sees it. */
 export type OwnerRoute =
@@ -39,7 +44,10 @@ export interface ConversationOwners {
  * received the client's request retries on the current owner; clients never see it.
  */
 export class NotOwnerError extends Error {
-  constructor(readonly conversationId: ConversationId, detail: string) {
+  constructor(
+    readonly conversationId: ConversationId,
+    detail: string,
+  ) {
     super(`not the owner of ${conversationId}: ${detail}`);
     this.name = 'NotOwnerError';
   }

@@ -22,7 +22,12 @@ export function decodeClientFrame(raw: string, limits: Limits): { frame: ClientF
   }
   // Every counted value takes a character at least: shorter frames cannot exceed the count.
   if (raw.length > limits.frameValuesMax && countJsonValues(raw, limits.frameValuesMax) > limits.frameValuesMax) {
-    return { error: new ChatError('FRAME_TOO_LARGE', `frame holds more than frameValuesMax (${limits.frameValuesMax}) array entries and object members`) };
+    return {
+      error: new ChatError(
+        'FRAME_TOO_LARGE',
+        `frame holds more than frameValuesMax (${limits.frameValuesMax}) array entries and object members`,
+      ),
+    };
   }
   let parsed: unknown;
   try {

@@ -185,7 +185,12 @@ describe('docs/errors.md', () => {
   const rows = errorsMd
     .split('\n')
     .filter((line) => line.startsWith('|'))
-    .map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim()))
+    .map((line) =>
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+    )
     .filter((cells) => /^`[A-Z][A-Z0-9_]*`$/.test(cells[0] ?? ''));
   const documented = rows.map((cells) => cells[0]!.slice(1, -1));
 

@@ -31,7 +31,11 @@ export type FrameArrayBounds = { readonly [T in ClientFrameType]: Readonly<Recor
  */
 export function frameArrayBounds(limits: Limits): FrameArrayBounds {
   const groupMembers: ArrayBound = { itemsMax: limits.groupMembersMax, limitName: 'groupMembersMax', code: 'GROUP_FULL' };
-  const presenceUsers: ArrayBound = { itemsMax: limits.presenceSubscriptionsMax, limitName: 'presenceSubscriptionsMax', code: 'INVALID_FIELD' };
+  const presenceUsers: ArrayBound = {
+    itemsMax: limits.presenceSubscriptionsMax,
+    limitName: 'presenceSubscriptionsMax',
+    code: 'INVALID_FIELD',
+  };
   return {
     auth: {},
     send: {},

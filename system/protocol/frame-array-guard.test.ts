@@ -97,8 +97,14 @@ describe('array bounds of client frames', () => {
     const group = decodeClientFrame(JSON.stringify({ type: 'group_create', rid: 'g', name: 'x', members: Array(40_000).fill(1) }), limits);
     expect('error' in group && group.error.code).toBe('FRAME_TOO_LARGE');
     const fewerUsers = decodeClientFrame(JSON.stringify({ type: 'presence_subscribe', userIds: Array(5_000).fill('a b') }), limits);
-    expect('error' in fewerUsers && fewerUsers.error).toMatchObject({ code: 'INVALID_FIELD', message: expect.stringContaining('5000 entries') });
-    const fewerMembers = decodeClientFrame(JSON.stringify({ type: 'group_create', rid: 'g', name: 'x', members: Array(5_000).fill(1) }), limits);
+    expect('error' in fewerUsers && fewerUsers.error).toMatchObject({
+      code: 'INVALID_FIELD',
+      message: expect.stringContaining('5000 entries'),
+    });
+    const fewerMembers = decodeClientFrame(
+      JSON.stringify({ type: 'group_create', rid: 'g', name: 'x', members: Array(5_000).fill(1) }),
+      limits,
+    );
     expect('error' in fewerMembers && fewerMembers.error.code).toBe('GROUP_FULL');
   });
 

@@ -35,9 +35,15 @@ function arrayItemOf(schema: z.ZodType): z.ZodType | undefined {
  * parse would validate, and describe, every bad element of the array). Fields that are missing or
  * not arrays are left to the full parse, which says so.
  */
-export function checkFrameArrays(type: ClientFrameType, frame: Readonly<Record<string, unknown>>, bounds: FrameArrayBounds): ChatError | undefined {
+export function checkFrameArrays(
+  type: ClientFrameType,
+  frame: Readonly<Record<string, unknown>>,
+  bounds: FrameArrayBounds,
+): ChatError | undefined {
   const items = arrayItemSchemas[type];
-  for (const [field, bound] of Object.entries(bounds[type] as Record<string, { itemsMax: number; limitName: string; code: ChatError['code'] }>)) {
+  for (const [field, bound] of Object.entries(
+    bounds[type] as Record<string, { itemsMax: number; limitName: string; code: ChatError['code'] }>,
+  )) {
     const value = frame[field];
     if (!Array.isArray(value)) continue;
     if (value.length > bound.itemsMax) {

@@ -1,11 +1,6 @@
 import { z } from 'zod';
 import { errorCodeList } from '../core/errors.js';
-import {
-  CLIENT_MESSAGE_ID_PATTERN,
-  CONVERSATION_ID_PATTERN,
-  DEVICE_ID_PATTERN,
-  USER_ID_PATTERN,
-} from '../core/ids.js';
+import { CLIENT_MESSAGE_ID_PATTERN, CONVERSATION_ID_PATTERN, DEVICE_ID_PATTERN, USER_ID_PATTERN } from '../core/ids.js';
 
 /*
  * Frames are JSON text frames with a `type`. Requests that expect an answer carry `rid` (a client
@@ -19,7 +14,11 @@ const clientMessageId = z.string().regex(CLIENT_MESSAGE_ID_PATTERN, 'client mess
 const rid = z.string().min(1).max(64);
 const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'body must be base64');
-const objectKey = z.string().min(1).max(256).regex(/^[A-Za-z0-9_.:/-]+$/, 'object keys are [A-Za-z0-9_.:/-]');
+const objectKey = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[A-Za-z0-9_.:/-]+$/, 'object keys are [A-Za-z0-9_.:/-]');
 const contentType = z.string().min(1).max(100);
 const limit = z.number().int().min(1).max(10_000);
 
@@ -297,9 +296,7 @@ export const serverFrameSchemas = {
   conversations_result: z.object({
     type: z.literal('conversations_result'),
     rid,
-    conversations: z.array(
-      z.object({ conversationId, lastSeq: seq, kind: z.enum(['direct', 'group']), name: z.string().optional() }),
-    ),
+    conversations: z.array(z.object({ conversationId, lastSeq: seq, kind: z.enum(['direct', 'group']), name: z.string().optional() })),
   }),
   receipts_result: z.object({
     type: z.literal('receipts_result'),

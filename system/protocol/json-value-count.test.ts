@@ -55,7 +55,10 @@ describe('frames beyond frameValuesMax', () => {
   it('the default leaves room for the largest valid frame: a kp_claim of every device of a full group', () => {
     const { groupMembersMax, devicesPerUserMax, keyPackageClaimUsersMax } = defaultLimits;
     const userIds = Array.from({ length: keyPackageClaimUsersMax }, (_, i) => `user${i}`);
-    const exceptDevices = Array.from({ length: groupMembersMax * devicesPerUserMax }, (_, i) => ({ userId: `user${i % groupMembersMax}`, deviceId: `d${i}` }));
+    const exceptDevices = Array.from({ length: groupMembersMax * devicesPerUserMax }, (_, i) => ({
+      userId: `user${i % groupMembersMax}`,
+      deviceId: `d${i}`,
+    }));
     const result = decodeClientFrame(JSON.stringify({ type: 'kp_claim', rid: 'r', userIds, exceptDevices }), defaultLimits);
     expect('frame' in result).toBe(true);
   });

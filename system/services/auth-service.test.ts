@@ -27,7 +27,9 @@ describe('AuthService through sessions', () => {
       heartbeatIntervalMs: world.core.deps.limits.heartbeatIntervalMs,
     });
     expect(alice.welcome?.limits).toMatchObject({ devicesPerUserMax: 5, groupMembersMax: 256 });
-    expect(await world.stores.directory.getDevice({ userId: 'alice', deviceId: 'phone' })).toMatchObject({ linkedAtMs: world.clock.nowMs() });
+    expect(await world.stores.directory.getDevice({ userId: 'alice', deviceId: 'phone' })).toMatchObject({
+      linkedAtMs: world.clock.nowMs(),
+    });
     expect(await world.stores.directory.userExists('alice')).toBe(true);
   });
 
@@ -123,7 +125,11 @@ describe('AuthService through sessions', () => {
     const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${payload}.`;
     const issuerOf = (settings: Parameters<typeof sharedSecretTokenSettings>[1]) =>
       new JwtTokenAuthority(sharedSecretTokenSettings(EMBEDDED_DEV_SECRET, settings), new ManualClock(world.clock.nowMs()), defaultLimits);
-    const foreign = new JwtTokenAuthority(sharedSecretTokenSettings('another-secret-of-sufficient-length'), new ManualClock(world.clock.nowMs()), defaultLimits);
+    const foreign = new JwtTokenAuthority(
+      sharedSecretTokenSettings('another-secret-of-sufficient-length'),
+      new ManualClock(world.clock.nowMs()),
+      defaultLimits,
+    );
     const device = { userId: 'alice', deviceId: 'phone' };
     const refused = {
       garbage: 'garbage',
@@ -137,7 +143,10 @@ describe('AuthService through sessions', () => {
     };
     for (const [what, token] of Object.entries(refused)) {
       const client = await connectDevice(world, 'alice', 'phone', { token, expectWelcome: false });
-      expect(client.errors().map((e) => [e.code, e.retryable]), what).toEqual([['TOKEN_INVALID', false]]);
+      expect(
+        client.errors().map((e) => [e.code, e.retryable]),
+        what,
+      ).toEqual([['TOKEN_INVALID', false]]);
       expect(client.connection.closeCode, what).toBe(CloseCodes.AUTH_FAILED);
     }
     expect(await world.stores.directory.userExists('alice')).toBe(false);
@@ -145,10 +154,18 @@ describe('AuthService through sessions', () => {
   });
 
   it('a key set that cannot be fetched is AUTH_UNAVAILABLE (retryable), not a verdict on the token', async () => {
-    const { privateKey } = generateKeyPairSync('ed25519', { privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const { privateKey } = generateKeyPairSync('ed25519', {
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
     const world = createTestWorld({
       // Port 9 (discard) on loopback: nothing listens, the fetch fails at once.
-      tokens: { keys: { algorithm: 'EdDSA', privateKeyPem: privateKey, jwksUrl: 'http://127.0.0.1:9/jwks.json' }, issuer: 'chatload', audience: 'chatload-gateway', keyId: 'k1' },
+      tokens: {
+        keys: { algorithm: 'EdDSA', privateKeyPem: privateKey, jwksUrl: 'http://127.0.0.1:9/jwks.json' },
+        issuer: 'chatload',
+        audience: 'chatload-gateway',
+        keyId: 'k1',
+      },
     });
     const client = await connectDevice(world, 'alice', 'phone', { expectWelcome: false });
     expect(client.errors()).toEqual([expect.objectContaining({ code: 'AUTH_UNAVAILABLE', retryable: true, inReplyTo: 'auth' })]);

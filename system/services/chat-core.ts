@@ -55,7 +55,16 @@ export class ChatCore {
     this.auth = new AuthService(deps);
     this.media = new MediaService(deps, this.membership);
     this.writeAhead = deps.wal ? new WriteAhead({ ...deps, wal: deps.wal }, (entry) => this.chat.replay(entry)) : undefined;
-    this.chat = new ChatService(deps, serializer, this.membership, fanout, this.media, routing, deps.groupEpochs ? new MlsEpochGuard(deps.groupEpochs) : undefined, this.writeAhead);
+    this.chat = new ChatService(
+      deps,
+      serializer,
+      this.membership,
+      fanout,
+      this.media,
+      routing,
+      deps.groupEpochs ? new MlsEpochGuard(deps.groupEpochs) : undefined,
+      this.writeAhead,
+    );
     this.groups = new GroupService(deps, serializer, this.membership, fanout, routing);
     this.receipts = new ReceiptService(deps, this.membership, this.routes);
     this.sync = new SyncService(deps, this.membership);

@@ -120,7 +120,8 @@ describe('ChatService: 1:1 messages through sessions', () => {
     const world = createTestWorld();
     const alice = await connectDevice(world, 'alice', 'phone');
     const bob = await connectDevice(world, 'bob', 'phone');
-    for (let i = 1; i <= 30; i++) alice.send({ type: 'send', rid: `r${i}`, conversationId: DM, clientMessageId: `m${i}`, body: b64(`${i}`) });
+    for (let i = 1; i <= 30; i++)
+      alice.send({ type: 'send', rid: `r${i}`, conversationId: DM, clientMessageId: `m${i}`, body: b64(`${i}`) });
     await alice.waitFor((f) => f.type === 'sent' && f.rid === 'r30');
     await settle();
     const sent = alice.framesOf('sent');
@@ -228,9 +229,17 @@ describe('ChatService: 1:1 messages through sessions', () => {
     const world = createTestWorld({ limits: { messageBytesMax: 100 } });
     const alice = await connectDevice(world, 'alice', 'phone');
     await connectDevice(world, 'bob', 'phone');
-    const ok = await alice.requestOk({ type: 'send', conversationId: DM, clientMessageId: 'fits', body: Buffer.alloc(100).toString('base64') }, 'sent');
+    const ok = await alice.requestOk(
+      { type: 'send', conversationId: DM, clientMessageId: 'fits', body: Buffer.alloc(100).toString('base64') },
+      'sent',
+    );
     expect(ok.seq).toBe(1);
-    const error = await alice.requestError({ type: 'send', conversationId: DM, clientMessageId: 'big', body: Buffer.alloc(101).toString('base64') });
+    const error = await alice.requestError({
+      type: 'send',
+      conversationId: DM,
+      clientMessageId: 'big',
+      body: Buffer.alloc(101).toString('base64'),
+    });
     expect(error.code).toBe('MESSAGE_TOO_LARGE');
     expect(await world.stores.messages.lastSeq(DM)).toBe(1);
   });

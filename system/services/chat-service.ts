@@ -86,7 +86,9 @@ export class ChatService {
   send(caller: Caller, request: SendRequest, receivedAtMs?: number): Promise<SendOutcome> {
     const bodyBytes = base64DecodedBytes(request.bodyBase64);
     const handshake = request.mls !== undefined && request.mls.kind !== 'application';
-    const [limitName, bodyBytesMax] = handshake ? ['mlsHandshakeBytesMax', this.deps.limits.mlsHandshakeBytesMax] : ['messageBytesMax', this.deps.limits.messageBytesMax];
+    const [limitName, bodyBytesMax] = handshake
+      ? ['mlsHandshakeBytesMax', this.deps.limits.mlsHandshakeBytesMax]
+      : ['messageBytesMax', this.deps.limits.messageBytesMax];
     if (bodyBytes > bodyBytesMax) {
       return Promise.reject(new ChatError('MESSAGE_TOO_LARGE', `message body is ${bodyBytes} bytes; ${limitName} is ${bodyBytesMax}`));
     }
@@ -98,7 +100,9 @@ export class ChatService {
     }
     // This node's serializer also orders what it forwards, so one connection's sends reach the
     // owner in the order they arrived.
-    return this.serializer.run(request.conversationId, () => this.queueOrRoute(caller, request)).finally(() => this.admission.finished(ticket));
+    return this.serializer
+      .run(request.conversationId, () => this.queueOrRoute(caller, request))
+      .finally(() => this.admission.finished(ticket));
   }
 
   /** A send forwarded by another node, which found this node to be the conversation's owner. */
@@ -120,7 +124,11 @@ export class ChatService {
   /** A replay as the owner runs it (here, or forwarded by the node whose log holds the entry). */
   replayHere(entry: WalEntry): Promise<ReplayOutcome> {
     const caller: Caller = { userId: entry.senderUserId, deviceId: entry.senderDeviceId };
-    const request: SendRequest = { conversationId: entry.conversationId, clientMessageId: entry.clientMessageId, bodyBase64: entry.bodyBase64 };
+    const request: SendRequest = {
+      conversationId: entry.conversationId,
+      clientMessageId: entry.clientMessageId,
+      bodyBase64: entry.bodyBase64,
+    };
     if (entry.media) request.media = entry.media;
     if (entry.mls) request.mls = entry.mls as MlsMarker;
     return this.serializer.run(entry.conversationId, async () => {
@@ -151,7 +159,9 @@ export class ChatService {
       ...(writeAhead && {
         // Checked by the owner already: log it without the checks, which may need the store that is down.
         unreachable: (error?: unknown) =>
-          error instanceof CheckedSendNotStored ? this.queue(writeAhead, caller, request, this.deps.clock.nowMs()) : this.checkAndQueue(writeAhead, caller, request),
+          error instanceof CheckedSendNotStored
+            ? this.queue(writeAhead, caller, request, this.deps.clock.nowMs())
+            : this.checkAndQueue(writeAhead, caller, request),
       }),
     });
   }
@@ -170,7 +180,13 @@ export class ChatService {
       if (waiting.bodyBase64 !== request.bodyBase64 || waiting.media?.objectKey !== request.media?.objectKey) {
         throw new ChatError('IDEMPOTENCY_CONFLICT', `clientMessageId ${request.clientMessageId} was used for a different message`);
       }
-      return { queued: true, conversationId: waiting.conversationId, clientMessageId: waiting.clientMessageId, serverTimeMs: waiting.acceptedAtMs, duplicate: true };
+      return {
+        queued: true,
+        conversationId: waiting.conversationId,
+        clientMessageId: waiting.clientMessageId,
+        serverTimeMs: waiting.acceptedAtMs,
+        duplicate: true,
+      };
     }
     // Earlier sends to this conversation wait in the log: this one queues behind them (FIFO).
     if (writeAhead.hasPending(request.conversationId)) return this.checkAndQueue(writeAhead, caller, request);
@@ -194,7 +210,13 @@ export class ChatService {
       ...(request.mls && { mls: request.mls }),
       acceptedAtMs,
     });
-    return { queued: true, conversationId: entry.conversationId, clientMessageId: entry.clientMessageId, serverTimeMs: acceptedAtMs, duplicate: false };
+    return {
+      queued: true,
+      conversationId: entry.conversationId,
+      clientMessageId: entry.clientMessageId,
+      serverTimeMs: acceptedAtMs,
+      duplicate: false,
+    };
   }
 
   private async accept(caller: Caller, request: SendRequest, options: AcceptOptions): Promise<SendOutcome> {
@@ -217,8 +239,10 @@ export class ChatService {
       appended = await this.deps.messages.append(draft);
     } catch (error) {
       // The store is down or slow: the write-ahead log takes the message (docs/write-ahead-log.md).
-      if (this.writeAhead && !options.replayOf && !options.forwarded && isStoreOutage(error)) return this.queue(this.writeAhead, caller, request, draft.serverTimeMs);
-      if (options.forwarded && isStoreOutage(error)) throw new CheckedSendNotStored(`the owner checked the send but cannot store it: ${(error as Error).message}`);
+      if (this.writeAhead && !options.replayOf && !options.forwarded && isStoreOutage(error))
+        return this.queue(this.writeAhead, caller, request, draft.serverTimeMs);
+      if (options.forwarded && isStoreOutage(error))
+        throw new CheckedSendNotStored(`the owner checked the send but cannot store it: ${(error as Error).message}`);
       throw error;
     }
     const { event, duplicate } = appended;

@@ -105,7 +105,14 @@ describe('DeviceRoutes', () => {
     const old = await connect('c1');
     await routes.resolve([BOB_PHONE]);
     await disconnect(old);
-    await routes.deliver(BOB_PHONE, old, { type: 'receipt', conversationId: DM, state: 'delivered', upToSeq: 1, userId: 'alice', deviceId: 'phone' });
+    await routes.deliver(BOB_PHONE, old, {
+      type: 'receipt',
+      conversationId: DM,
+      state: 'delivered',
+      upToSeq: 1,
+      userId: 'alice',
+      deviceId: 'phone',
+    });
     await settle();
     expect(push.sent).toEqual([]);
     await routes.deliver(BOB_PHONE, old, eventFrame(2));

@@ -90,7 +90,9 @@ export class DeviceRoutes {
       return;
     }
     if (frame.type !== 'event') return;
-    const record = (await this.deps.directory.listDevicesMany([device.userId])).get(device.userId)?.find((d) => d.deviceId === device.deviceId);
+    const record = (await this.deps.directory.listDevicesMany([device.userId]))
+      .get(device.userId)
+      ?.find((d) => d.deviceId === device.deviceId);
     if (record?.pushToken) this.pushNotifier.notify(device, record.pushToken, frame.event.conversationId);
   }
 

@@ -64,7 +64,11 @@ async function groupWorld(
   const deps = {
     directory: counted('directory', directory, calls),
     registry: counted('registry', registry, calls),
-    inbox: counted('inbox', withHookBeforeQueueing(inbox, () => options.beforeQueueing?.({ registry, inbox })), calls),
+    inbox: counted(
+      'inbox',
+      withHookBeforeQueueing(inbox, () => options.beforeQueueing?.({ registry, inbox })),
+      calls,
+    ),
     receipts: options.slowReceipts ? slowLists(receipts) : receipts,
     router: { deliver: options.deliver ?? (async (route: Route, frame: ServerFrame) => void delivered.push({ route, frame })) },
     metrics,
@@ -153,7 +157,10 @@ describe('Fanout', () => {
     const onUnhandled = (reason: unknown) => void unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     try {
-      const w = await groupWorld({ deliver: () => Promise.reject(new ChatError('STORAGE_UNAVAILABLE', 'redis is unreachable')), slowReceipts: true });
+      const w = await groupWorld({
+        deliver: () => Promise.reject(new ChatError('STORAGE_UNAVAILABLE', 'redis is unreachable')),
+        slowReceipts: true,
+      });
       const event = chatEvent(groupConversationId('g1'), 1);
       await expect(w.fanout.distribute(event, ['u1', 'u2'], undefined, { retry: true })).rejects.toThrow('redis is unreachable');
       await new Promise((resolve) => setTimeout(resolve, 20));

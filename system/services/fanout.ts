@@ -46,7 +46,8 @@ export class Fanout {
     for (const device of devices) {
       const route = online.get(deviceKey(device));
       if (route) routed.push(this.routes.deliver(device, route, frame));
-      else if (device.pushToken) this.pushNotifier.notify({ userId: device.userId, deviceId: device.deviceId }, device.pushToken, event.conversationId);
+      else if (device.pushToken)
+        this.pushNotifier.notify({ userId: device.userId, deviceId: device.deviceId }, device.pushToken, event.conversationId);
     }
     // Awaited together with the deliveries already under way: a delivery that fails (Redis
     // unreachable) while the watermarks are read again must already have its handler, or the
@@ -75,7 +76,11 @@ export class Fanout {
   }
 
   /** Every recipient's linked devices (one directory batch), minus the excluded and the acknowledged ones. */
-  private async devicesToQueue(recipients: readonly UserId[], exclude: DeviceAddress | undefined, acknowledged?: Set<string>): Promise<DeviceRecord[]> {
+  private async devicesToQueue(
+    recipients: readonly UserId[],
+    exclude: DeviceAddress | undefined,
+    acknowledged?: Set<string>,
+  ): Promise<DeviceRecord[]> {
     if (recipients.length === 0) return [];
     const devicesByUser = await this.deps.directory.listDevicesMany(recipients);
     const targets: DeviceRecord[] = [];

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ConversationEvent } from '../core/events.js';
-import { connectDevice, createTestWorld, registerUser, settle, type InProcessClient, type TestWorld } from '../testing/in-process-client.js';
+import {
+  connectDevice,
+  createTestWorld,
+  registerUser,
+  settle,
+  type InProcessClient,
+  type TestWorld,
+} from '../testing/in-process-client.js';
 
 function describeEvent(e: ConversationEvent): string {
   return e.kind === 'message' ? `${e.seq}:msg:${e.clientMessageId}` : `${e.seq}:${e.op}:${e.userIds.join(',')}`;
@@ -28,7 +35,14 @@ describe('GroupService through sessions', () => {
     await settle();
     for (const client of [alice, bob, carol]) {
       expect(client.events(result.conversationId)).toEqual([
-        expect.objectContaining({ kind: 'membership', seq: 1, op: 'created', actorUserId: 'alice', userIds: ['alice', 'bob', 'carol'], name: 'Friends' }),
+        expect.objectContaining({
+          kind: 'membership',
+          seq: 1,
+          op: 'created',
+          actorUserId: 'alice',
+          userIds: ['alice', 'bob', 'carol'],
+          name: 'Friends',
+        }),
       ]);
     }
     const group = await world.stores.conversations.getGroup(result.conversationId);
@@ -71,14 +85,21 @@ describe('GroupService through sessions', () => {
     await connectDevice(world, 'dave', 'phone');
     const group = await createGroup(alice, 'g', ['bob', 'carol']);
     expect((await bob.requestError({ type: 'group_admin', conversationId: group, userId: 'bob', admin: true })).code).toBe('NOT_AN_ADMIN');
-    expect((await alice.requestError({ type: 'group_admin', conversationId: group, userId: 'dave', admin: true })).code).toBe('NOT_A_MEMBER');
+    expect((await alice.requestError({ type: 'group_admin', conversationId: group, userId: 'dave', admin: true })).code).toBe(
+      'NOT_A_MEMBER',
+    );
     const granted = await alice.requestOk({ type: 'group_admin', conversationId: group, userId: 'bob', admin: true }, 'group_result');
     expect(granted.seq).toBe(2);
     await bob.requestOk({ type: 'group_add', conversationId: group, userIds: ['dave'] }, 'group_result');
     await alice.requestOk({ type: 'group_admin', conversationId: group, userId: 'bob', admin: false }, 'group_result');
     expect((await bob.requestError({ type: 'group_remove', conversationId: group, userId: 'carol' })).code).toBe('NOT_AN_ADMIN');
     await settle();
-    expect(carol.events(group).map(describeEvent)).toEqual(['1:created:alice,bob,carol', '2:admin_granted:bob', '3:added:dave', '4:admin_revoked:bob']);
+    expect(carol.events(group).map(describeEvent)).toEqual([
+      '1:created:alice,bob,carol',
+      '2:admin_granted:bob',
+      '3:added:dave',
+      '4:admin_revoked:bob',
+    ]);
   });
 
   it('a group holds groupMembersMax (256) members: the 257th is GROUP_FULL', async () => {
@@ -160,7 +181,17 @@ describe('GroupService through sessions', () => {
     expect(bob.framesOf('event', mark)).toEqual([]);
     // Nor may he remove, add or leave.
     expect((await bob.requestError({ type: 'group_leave', conversationId: group })).code).toBe('NOT_A_MEMBER');
-    expect((await bob.requestError({ type: 'media_upload', conversationId: group, sizeBytes: 10, contentType: 'image/png', sha256: '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' })).code).toBe('NOT_A_MEMBER');
+    expect(
+      (
+        await bob.requestError({
+          type: 'media_upload',
+          conversationId: group,
+          sizeBytes: 10,
+          contentType: 'image/png',
+          sha256: '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=',
+        })
+      ).code,
+    ).toBe('NOT_A_MEMBER');
   });
 
   it('a member who leaves gets the left event and nothing after; a re-added member reads only its stretches', async () => {

@@ -82,7 +82,12 @@ export class GroupService {
     }
   }
 
-  private async createHere(caller: Caller, name: string, memberIds: readonly UserId[], conversationId: ConversationId): Promise<GroupChange> {
+  private async createHere(
+    caller: Caller,
+    name: string,
+    memberIds: readonly UserId[],
+    conversationId: ConversationId,
+  ): Promise<GroupChange> {
     const trimmed = name.trim();
     if (trimmed.length === 0 || trimmed.length > this.deps.limits.groupNameCharsMax) {
       throw new ChatError('INVALID_FIELD', `group name must be 1-${this.deps.limits.groupNameCharsMax} characters`);
@@ -142,7 +147,10 @@ export class GroupService {
       if (!current.some((s) => s.userId === userId)) throw new ChatError('NOT_A_MEMBER', `${userId} is not a member`);
       const event = await this.appendChange(conversationId, admin ? 'admin_granted' : 'admin_revoked', caller.userId, [userId]);
       await this.deps.conversations.setRole(conversationId, userId, admin ? 'admin' : 'member');
-      await this.fanout.distribute(event, current.map((s) => s.userId));
+      await this.fanout.distribute(
+        event,
+        current.map((s) => s.userId),
+      );
       return { conversationId, seq: event.seq };
     });
   }

@@ -52,7 +52,10 @@ export class KeyDirectoryService {
       throw new ChatError('INVALID_FIELD', 'kp_upload: send at least one of keyPackages and lastResort');
     }
     if (keyPackagesBase64.length > limits.keyPackagesPerUploadMax) {
-      throw new ChatError('INVALID_FIELD', `kp_upload: keyPackages has ${keyPackagesBase64.length} entries; keyPackagesPerUploadMax is ${limits.keyPackagesPerUploadMax}`);
+      throw new ChatError(
+        'INVALID_FIELD',
+        `kp_upload: keyPackages has ${keyPackagesBase64.length} entries; keyPackagesPerUploadMax is ${limits.keyPackagesPerUploadMax}`,
+      );
     }
     const packages = [];
     for (const [index, base64] of keyPackagesBase64.entries()) packages.push(await this.checked(caller, base64, `keyPackages[${index}]`));
@@ -61,7 +64,10 @@ export class KeyDirectoryService {
       const outcome = await this.deps.keyPackages.add(caller, packages, limits.keyPackagesPerDeviceMax);
       if (outcome === 'limit-reached') {
         const { available } = await this.deps.keyPackages.count(caller);
-        throw new ChatError('KEY_PACKAGE_LIMIT', `this device holds ${available} unclaimed KeyPackages; ${packages.length} more would pass keyPackagesPerDeviceMax (${limits.keyPackagesPerDeviceMax})`);
+        throw new ChatError(
+          'KEY_PACKAGE_LIMIT',
+          `this device holds ${available} unclaimed KeyPackages; ${packages.length} more would pass keyPackagesPerDeviceMax (${limits.keyPackagesPerDeviceMax})`,
+        );
       }
     }
     if (lastResort) await this.deps.keyPackages.setLastResort(caller, lastResort);
@@ -119,7 +125,10 @@ export class KeyDirectoryService {
   private async checked(caller: Caller, base64: string, field: string): Promise<StoredKeyPackage> {
     const bytes = Buffer.from(base64, 'base64');
     if (bytes.byteLength > this.deps.limits.keyPackageBytesMax) {
-      throw new ChatError('KEY_PACKAGE_INVALID', `kp_upload: ${field} is ${bytes.byteLength} bytes; keyPackageBytesMax is ${this.deps.limits.keyPackageBytesMax}`);
+      throw new ChatError(
+        'KEY_PACKAGE_INVALID',
+        `kp_upload: ${field} is ${bytes.byteLength} bytes; keyPackageBytesMax is ${this.deps.limits.keyPackageBytesMax}`,
+      );
     }
     let inspected;
     try {
@@ -129,7 +138,10 @@ export class KeyDirectoryService {
       throw error;
     }
     if (inspected.identity !== mlsIdentity(caller)) {
-      throw new ChatError('KEY_PACKAGE_NOT_YOURS', `kp_upload: ${field} names "${inspected.identity}"; this connection is ${mlsIdentity(caller)}`);
+      throw new ChatError(
+        'KEY_PACKAGE_NOT_YOURS',
+        `kp_upload: ${field} names "${inspected.identity}"; this connection is ${mlsIdentity(caller)}`,
+      );
     }
     // Stored as sent (re-encoded from the decoded bytes, so any base64 variant reads back canonical).
     return { id: inspected.id, keyPackageBase64: bytes.toString('base64') };

@@ -33,9 +33,13 @@ export class KeyPackageClaimLimiter {
       this.remember(key, bucket);
       // (+1 ms: floating-point refill must not leave the retry a hair short of the tokens it needs.)
       const waitMs = count > capacity ? 60_000 : Math.ceil((count - bucket.tokens) / ratePerMs) + 1;
-      throw new ChatError('RATE_LIMITED', `claiming ${count} KeyPackages exceeds keyPackageClaimsPerMinute (${capacity}); ${Math.floor(bucket.tokens)} left now`, {
-        retryAfterMs: waitMs,
-      });
+      throw new ChatError(
+        'RATE_LIMITED',
+        `claiming ${count} KeyPackages exceeds keyPackageClaimsPerMinute (${capacity}); ${Math.floor(bucket.tokens)} left now`,
+        {
+          retryAfterMs: waitMs,
+        },
+      );
     }
     bucket.tokens -= count;
     this.remember(key, bucket);

@@ -39,7 +39,8 @@ export const mlsKeyPackageInspector: KeyPackageInspector = {
     if (message.wireformat !== 'mls_key_package') throw invalid(`the MLS message is a ${message.wireformat}, not a key package`);
     const keyPackage = message.keyPackage;
     if (message.version !== 'mls10' || keyPackage.version !== 'mls10') throw invalid('only MLS 1.0 key packages are accepted');
-    if (keyPackage.cipherSuite !== MLS_CIPHERSUITE) throw invalid(`cipher suite ${keyPackage.cipherSuite} is not supported; use ${MLS_CIPHERSUITE}`);
+    if (keyPackage.cipherSuite !== MLS_CIPHERSUITE)
+      throw invalid(`cipher suite ${keyPackage.cipherSuite} is not supported; use ${MLS_CIPHERSUITE}`);
     const credential = keyPackage.leafNode.credential;
     if (credential.credentialType !== 'basic') throw invalid('only basic credentials are accepted');
     if (!(await verifyKeyPackage(keyPackage, impl.signature))) throw invalid('the key package signature does not verify');

@@ -19,7 +19,13 @@ function uploadHeaders(contentType: string, checksum: string): Record<string, st
 }
 
 /** Plays an HTTP client against the embedded media store's handler (no socket). */
-function http(world: TestWorld, method: 'PUT' | 'GET', url: string, body?: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer }> {
+function http(
+  world: TestWorld,
+  method: 'PUT' | 'GET',
+  url: string,
+  body?: Buffer,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Buffer }> {
   const parsed = new URL(url);
   const req = Readable.from(body ? [body] : []) as unknown as IncomingMessage;
   Object.assign(req, { url: parsed.pathname + parsed.search, method, headers });
@@ -51,7 +57,10 @@ async function setup(limits = {}) {
 describe('MediaService through sessions', () => {
   it('signs an upload URL for members, with a key scoped to the conversation', async () => {
     const { world, alice } = await setup();
-    const signed = await alice.requestOk({ type: 'media_upload', conversationId: DM, sizeBytes: 1234, contentType: 'image/png', sha256: ANY_SHA256 }, 'media_url');
+    const signed = await alice.requestOk(
+      { type: 'media_upload', conversationId: DM, sizeBytes: 1234, contentType: 'image/png', sha256: ANY_SHA256 },
+      'media_url',
+    );
     expect(signed.method).toBe('PUT');
     expect(signed.objectKey).toMatch(/^m\/dm:alice:bob\/[0-9a-f]{32}$/);
     expect(signed.expiresAtMs).toBe(world.clock.nowMs() + world.core.deps.limits.mediaUrlTtlMs);
@@ -59,21 +68,55 @@ describe('MediaService through sessions', () => {
 
   it('refuses uploads above mediaBytesMax, of disallowed types, or by non-members', async () => {
     const { world, alice, mallory } = await setup({ mediaBytesMax: 1_000 });
-    await alice.requestOk({ type: 'media_upload', conversationId: DM, sizeBytes: 1_000, contentType: 'image/png', sha256: ANY_SHA256 }, 'media_url');
-    const tooLarge = await alice.requestError({ type: 'media_upload', conversationId: DM, sizeBytes: 1_001, contentType: 'image/png', sha256: ANY_SHA256 });
+    await alice.requestOk(
+      { type: 'media_upload', conversationId: DM, sizeBytes: 1_000, contentType: 'image/png', sha256: ANY_SHA256 },
+      'media_url',
+    );
+    const tooLarge = await alice.requestError({
+      type: 'media_upload',
+      conversationId: DM,
+      sizeBytes: 1_001,
+      contentType: 'image/png',
+      sha256: ANY_SHA256,
+    });
     expect(tooLarge).toMatchObject({ code: 'MEDIA_TOO_LARGE', inReplyTo: 'media_upload', retryable: false });
-    const badType = await alice.requestError({ type: 'media_upload', conversationId: DM, sizeBytes: 10, contentType: 'text/html', sha256: ANY_SHA256 });
+    const badType = await alice.requestError({
+      type: 'media_upload',
+      conversationId: DM,
+      sizeBytes: 10,
+      contentType: 'text/html',
+      sha256: ANY_SHA256,
+    });
     expect(badType.code).toBe('MEDIA_TYPE_NOT_ALLOWED');
-    const stranger = await mallory.requestError({ type: 'media_upload', conversationId: DM, sizeBytes: 10, contentType: 'image/png', sha256: ANY_SHA256 });
+    const stranger = await mallory.requestError({
+      type: 'media_upload',
+      conversationId: DM,
+      sizeBytes: 10,
+      contentType: 'image/png',
+      sha256: ANY_SHA256,
+    });
     expect(stranger.code).toBe('NOT_A_MEMBER');
     const { conversationId: group } = await alice.requestOk({ type: 'group_create', name: 'g', members: ['bob'] }, 'group_result');
-    expect((await mallory.requestError({ type: 'media_upload', conversationId: group, sizeBytes: 10, contentType: 'image/png', sha256: ANY_SHA256 })).code).toBe('NOT_A_MEMBER');
+    expect(
+      (
+        await mallory.requestError({
+          type: 'media_upload',
+          conversationId: group,
+          sizeBytes: 10,
+          contentType: 'image/png',
+          sha256: ANY_SHA256,
+        })
+      ).code,
+    ).toBe('NOT_A_MEMBER');
     expect(world.stores.messages.allEvents().next().value?.kind).toBe('membership');
   });
 
   it('a send with a media ref that was never uploaded is MEDIA_NOT_FOUND and stores nothing', async () => {
     const { world, alice, bob } = await setup();
-    const signed = await alice.requestOk({ type: 'media_upload', conversationId: DM, sizeBytes: 5, contentType: 'image/png', sha256: ANY_SHA256 }, 'media_url');
+    const signed = await alice.requestOk(
+      { type: 'media_upload', conversationId: DM, sizeBytes: 5, contentType: 'image/png', sha256: ANY_SHA256 },
+      'media_url',
+    );
     const error = await alice.requestError({
       type: 'send',
       conversationId: DM,
@@ -90,12 +133,21 @@ describe('MediaService through sessions', () => {
   it('upload, send, download: the whole media flow, and its refusals', async () => {
     const { world, alice, bob, mallory } = await setup();
     const bytes = Buffer.from('encrypted picture bytes');
-    const up = await alice.requestOk({ type: 'media_upload', conversationId: DM, sizeBytes: bytes.length, contentType: 'image/jpeg', sha256: sha256(bytes) }, 'media_url');
+    const up = await alice.requestOk(
+      { type: 'media_upload', conversationId: DM, sizeBytes: bytes.length, contentType: 'image/jpeg', sha256: sha256(bytes) },
+      'media_url',
+    );
     expect((await http(world, 'PUT', up.url, bytes, uploadHeaders('image/jpeg', sha256(bytes)))).status).toBe(200);
 
     const media = { objectKey: up.objectKey, contentType: 'image/jpeg', sizeBytes: bytes.length };
     // The size must match what was stored.
-    const wrongSize = await alice.requestError({ type: 'send', conversationId: DM, clientMessageId: 'p0', body: b64('k'), media: { ...media, sizeBytes: 3 } });
+    const wrongSize = await alice.requestError({
+      type: 'send',
+      conversationId: DM,
+      clientMessageId: 'p0',
+      body: b64('k'),
+      media: { ...media, sizeBytes: 3 },
+    });
     expect(wrongSize.code).toBe('MEDIA_NOT_FOUND');
     const sent = await alice.requestOk({ type: 'send', conversationId: DM, clientMessageId: 'p1', body: b64('k'), media }, 'sent');
     expect(sent.seq).toBe(1);
@@ -111,7 +163,9 @@ describe('MediaService through sessions', () => {
     // Strangers cannot download, and a key cannot be used through another conversation.
     expect((await mallory.requestError({ type: 'media_download', conversationId: DM, objectKey: up.objectKey })).code).toBe('NOT_A_MEMBER');
     const malloryDm = directConversationId('alice', 'mallory');
-    expect((await mallory.requestError({ type: 'media_download', conversationId: malloryDm, objectKey: up.objectKey })).code).toBe('MEDIA_NOT_FOUND');
+    expect((await mallory.requestError({ type: 'media_download', conversationId: malloryDm, objectKey: up.objectKey })).code).toBe(
+      'MEDIA_NOT_FOUND',
+    );
     const stolen = await alice.requestError({ type: 'send', conversationId: malloryDm, clientMessageId: 'p2', body: b64('k'), media });
     expect(stolen.code).toBe('MEDIA_NOT_FOUND');
     expect(await world.stores.messages.lastSeq(malloryDm)).toBe(0);
@@ -121,7 +175,14 @@ describe('MediaService through sessions', () => {
     const { world, alice, bob } = await setup();
     const frame = { type: 'media_upload', conversationId: DM, sizeBytes: 5, contentType: 'image/png' } as const;
     expect((await alice.requestError(frame)).code).toBe('INVALID_FIELD');
-    for (const bad of ['', 'abc', createHash('sha256').update('x').digest('hex'), createHash('sha1').update('x').digest('base64'), ANY_SHA256.replace('=', 'A'), `${ANY_SHA256.slice(0, 42)}V=`]) {
+    for (const bad of [
+      '',
+      'abc',
+      createHash('sha256').update('x').digest('hex'),
+      createHash('sha1').update('x').digest('base64'),
+      ANY_SHA256.replace('=', 'A'),
+      `${ANY_SHA256.slice(0, 42)}V=`,
+    ]) {
       expect((await alice.requestError({ ...frame, sha256: bad })).code, bad).toBe('INVALID_FIELD');
     }
 

@@ -27,7 +27,13 @@ export class MediaService {
     private readonly membership: Membership,
   ) {}
 
-  async requestUpload(caller: Caller, conversationId: ConversationId, sizeBytes: number, contentType: string, sha256: string): Promise<SignedUrl> {
+  async requestUpload(
+    caller: Caller,
+    conversationId: ConversationId,
+    sizeBytes: number,
+    contentType: string,
+    sha256: string,
+  ): Promise<SignedUrl> {
     if (sizeBytes > this.deps.limits.mediaBytesMax) {
       throw new ChatError('MEDIA_TOO_LARGE', `media is ${sizeBytes} bytes; mediaBytesMax is ${this.deps.limits.mediaBytesMax}`);
     }

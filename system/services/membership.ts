@@ -9,9 +9,7 @@ export interface ReadableSpan {
   toSeq: Seq;
 }
 
-export type ConversationMembers =
-  | { kind: 'direct'; members: UserId[] }
-  | { kind: 'group'; members: UserId[]; group: GroupRecord };
+export type ConversationMembers = { kind: 'direct'; members: UserId[] } | { kind: 'group'; members: UserId[]; group: GroupRecord };
 
 /**
  * Who is in a conversation, now and at each point of its history. 1:1 conversations have their

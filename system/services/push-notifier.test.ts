@@ -26,7 +26,13 @@ describe('PushNotifier through sessions', () => {
     for (let i = 1; i <= 20; i++) await alice.sendMessage(DM, `m${i}`);
     await settle();
     expect(pushesTo(world)).toHaveLength(1);
-    expect(pushesTo(world)[0]).toMatchObject({ device: BOB, token: 'tok-bob', collapseKey: 'chat:bob/phone', messageCount: 1, conversationIds: [DM] });
+    expect(pushesTo(world)[0]).toMatchObject({
+      device: BOB,
+      token: 'tok-bob',
+      collapseKey: 'chat:bob/phone',
+      messageCount: 1,
+      conversationIds: [DM],
+    });
 
     const windowMs = world.core.deps.limits.pushCollapseWindowMs;
     await world.clock.advance(windowMs - 1);

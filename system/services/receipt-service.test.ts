@@ -247,10 +247,17 @@ async function countingService() {
   };
   const router = { deliver: async (route: Route, frame: ServerFrame) => void frames.push({ route, frame }) };
   const clock = new ManualClock();
-  const pushNotifier = new PushNotifier({ clock, push: new RecordingPushSender(), directory: devices, metrics: noopMetrics, limits: defaultLimits });
+  const pushNotifier = new PushNotifier({
+    clock,
+    push: new RecordingPushSender(),
+    directory: devices,
+    metrics: noopMetrics,
+    limits: defaultLimits,
+  });
   const routes = new DeviceRoutes({ registry, router, directory: devices, clock, limits: defaultLimits }, pushNotifier);
   const service = new ReceiptService(deps, new Membership({ conversations, directory }), routes);
-  const receiptsTo = () => frames.map(({ route, frame }) => (frame.type === 'receipt' ? [route.connectionId, frame.state, frame.upToSeq] : [frame.type]));
+  const receiptsTo = () =>
+    frames.map(({ route, frame }) => (frame.type === 'receipt' ? [route.connectionId, frame.state, frame.upToSeq] : [frame.type]));
   return { service, calls, receipts, inbox, receiptsTo, deps };
 }
 
@@ -260,7 +267,14 @@ function known(senders: string[], afterSeq: Seq, earlierSettled = true): KnownSe
 }
 
 /** Calls that read a store (the receipt store's `advance` reads before it writes). */
-const READS = ['messages.readAfter', 'messages.lastSeq', 'receipts.advance', 'receipts.list', 'conversations.getGroup', 'directory.userExists'];
+const READS = [
+  'messages.readAfter',
+  'messages.lastSeq',
+  'receipts.advance',
+  'receipts.list',
+  'conversations.getGroup',
+  'directory.userExists',
+];
 
 describe('ReceiptService with the senders known from the connection', () => {
   it('an ack of a pushed seq writes the watermark blind: no log read, no watermark read, and the sender gets the receipt', async () => {
@@ -303,9 +317,7 @@ describe('ReceiptService with the senders known from the connection', () => {
     // A read on a new connection whose first push was seq 3: messages 1 and 2 may be unread.
     await service.read(BOB, DM, 3, true, { delivered: known([], 3), read: known([], 2, false) });
     expect(calls).toEqual(['receipts.raise', 'inbox.ackThrough', 'receipts.advance', 'messages.readAfter']);
-    expect(receiptsTo()).toEqual([
-      ['c-alice', 'read', 3],
-    ]);
+    expect(receiptsTo()).toEqual([['c-alice', 'read', 3]]);
     // Now the process knows the read watermark is at 3: the next read is blind again.
     calls.length = 0;
     await service.read(BOB, DM, 4, true, { delivered: known([], 4), read: known(['alice'], 3, false) });

@@ -72,12 +72,24 @@ export class ReceiptService {
    * skipped: most acks and reads answer what the connection just delivered. `pushed`: the senders,
    * when the connection can name them all.
    */
-  async delivered(caller: Caller, conversationId: ConversationId, seq: Seq, sentOnThisConnection = false, pushed?: PushedSenders): Promise<void> {
+  async delivered(
+    caller: Caller,
+    conversationId: ConversationId,
+    seq: Seq,
+    sentOnThisConnection = false,
+    pushed?: PushedSenders,
+  ): Promise<void> {
     if (!sentOnThisConnection) await this.requireReceivable(caller, conversationId, seq);
     await this.raiseDelivered(caller, conversationId, seq, pushed?.delivered);
   }
 
-  async read(caller: Caller, conversationId: ConversationId, seq: Seq, sentOnThisConnection = false, pushed?: PushedSenders): Promise<void> {
+  async read(
+    caller: Caller,
+    conversationId: ConversationId,
+    seq: Seq,
+    sentOnThisConnection = false,
+    pushed?: PushedSenders,
+  ): Promise<void> {
     if (!sentOnThisConnection) await this.requireReceivable(caller, conversationId, seq);
     await this.raiseDelivered(caller, conversationId, seq, pushed?.delivered);
     await this.raise(caller, conversationId, 'read', seq, pushed?.read);
@@ -124,7 +136,13 @@ export class ReceiptService {
   }
 
   /** False when the ack repeats a watermark already written (nothing was done). */
-  private raise(caller: Caller, conversationId: ConversationId, state: ReceiptState, seq: Seq, known: KnownSenders | undefined): Promise<boolean> {
+  private raise(
+    caller: Caller,
+    conversationId: ConversationId,
+    state: ReceiptState,
+    seq: Seq,
+    known: KnownSenders | undefined,
+  ): Promise<boolean> {
     const key = watermarkKey(caller, conversationId, state);
     return this.raises.run(key, async () => {
       if (!known) return this.advanceAndScan(key, caller, conversationId, state, seq);
@@ -143,7 +161,13 @@ export class ReceiptService {
    * The path for senders not known: read the watermark as it rises, then the log it newly covers.
    * Always true: this path clears the inbox even when the watermark did not rise, as it always did.
    */
-  private async advanceAndScan(key: string, caller: Caller, conversationId: ConversationId, state: ReceiptState, seq: Seq): Promise<boolean> {
+  private async advanceAndScan(
+    key: string,
+    caller: Caller,
+    conversationId: ConversationId,
+    state: ReceiptState,
+    seq: Seq,
+  ): Promise<boolean> {
     const { previousSeq, currentSeq } = await this.deps.receipts.advance(conversationId, caller, state, seq);
     this.remember(key, currentSeq);
     if (currentSeq <= previousSeq) return true;
@@ -157,7 +181,13 @@ export class ReceiptService {
     return true;
   }
 
-  private async announce(caller: Caller, conversationId: ConversationId, state: ReceiptState, upToSeq: Seq, senders: ReadonlySet<UserId>): Promise<void> {
+  private async announce(
+    caller: Caller,
+    conversationId: ConversationId,
+    state: ReceiptState,
+    upToSeq: Seq,
+    senders: ReadonlySet<UserId>,
+  ): Promise<void> {
     const others = [...senders].filter((userId) => userId !== caller.userId);
     if (others.length === 0) return;
     const frame = { type: 'receipt' as const, conversationId, state, upToSeq, userId: caller.userId, deviceId: caller.deviceId };
@@ -165,10 +195,12 @@ export class ReceiptService {
     // registry round trip for the rest (a receipt in a busy group concerns many senders).
     const devices = [...(await this.deps.directory.listDevicesMany(others)).values()].flat();
     const routes = await this.routes.resolve(devices);
-    await Promise.all(devices.map((device) => {
-      const route = routes.get(deviceKey(device));
-      return route ? this.routes.deliver(device, route, frame) : undefined;
-    }));
+    await Promise.all(
+      devices.map((device) => {
+        const route = routes.get(deviceKey(device));
+        return route ? this.routes.deliver(device, route, frame) : undefined;
+      }),
+    );
   }
 
   private remember(key: string, seq: Seq): void {

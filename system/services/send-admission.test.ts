@@ -5,7 +5,14 @@ import { ManualClock } from '../adapters/virtual/manual-clock.js';
 import { SeededRandom } from '../adapters/virtual/seeded-random.js';
 import { SendAdmission } from './send-admission.js';
 
-const LIMITS: Limits = { ...defaultLimits, sendsInFlightMax: 5, sendQueueDelayMsMax: 100, sendAdmissionWindowMs: 1_000, sendAdmissionAnswersMin: 3, overloadRetryAfterMs: 1_000 };
+const LIMITS: Limits = {
+  ...defaultLimits,
+  sendsInFlightMax: 5,
+  sendQueueDelayMsMax: 100,
+  sendAdmissionWindowMs: 1_000,
+  sendAdmissionAnswersMin: 3,
+  overloadRetryAfterMs: 1_000,
+};
 
 function setup(limits: Limits = LIMITS) {
   const clock = new ManualClock();

@@ -51,7 +51,9 @@ export class SendAdmission {
       throw this.overloaded(`${this.inFlight} sends are unanswered on this gateway (sendsInFlightMax ${limits.sendsInFlightMax})`);
     }
     if (this.refusing) {
-      throw this.overloaded(`every send answered in the last ${limits.sendAdmissionWindowMs} ms waited over ${limits.sendQueueDelayMsMax} ms`);
+      throw this.overloaded(
+        `every send answered in the last ${limits.sendAdmissionWindowMs} ms waited over ${limits.sendQueueDelayMsMax} ms`,
+      );
     }
     this.inFlight++;
     return { startedAtMs: Math.min(nowMs, receivedAtMs ?? nowMs) };

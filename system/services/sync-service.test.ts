@@ -7,7 +7,12 @@ import { connectDevice, createTestWorld, settle, type InProcessClient } from '..
 const DM = directConversationId('alice', 'bob');
 
 /** Follows `sync` pages from `afterSeq` until hasMore is false. */
-async function syncAll(client: InProcessClient, conversationId: string, limit: number, afterSeq = 0): Promise<{ events: ConversationEvent[]; pages: number }> {
+async function syncAll(
+  client: InProcessClient,
+  conversationId: string,
+  limit: number,
+  afterSeq = 0,
+): Promise<{ events: ConversationEvent[]; pages: number }> {
   const events: ConversationEvent[] = [];
   let cursor = afterSeq;
   for (let pages = 1; pages < 1_000; pages++) {
@@ -23,7 +28,11 @@ async function syncAll(client: InProcessClient, conversationId: string, limit: n
 }
 
 /** Follows `history` pages backwards from the newest event until hasMore is false. */
-async function historyAll(client: InProcessClient, conversationId: string, limit: number): Promise<{ events: ConversationEvent[]; pages: number }> {
+async function historyAll(
+  client: InProcessClient,
+  conversationId: string,
+  limit: number,
+): Promise<{ events: ConversationEvent[]; pages: number }> {
   const events: ConversationEvent[] = [];
   let beforeSeq: number | undefined;
   for (let pages = 1; pages < 1_000; pages++) {

@@ -58,7 +58,12 @@ export class SyncService {
     return { events, hasMore: cursor < lastReadable, lastSeq };
   }
 
-  async before(caller: Caller, conversationId: ConversationId, beforeSeq: Seq | undefined, limit?: number): Promise<{ events: ConversationEvent[]; hasMore: boolean }> {
+  async before(
+    caller: Caller,
+    conversationId: ConversationId,
+    beforeSeq: Seq | undefined,
+    limit?: number,
+  ): Promise<{ events: ConversationEvent[]; hasMore: boolean }> {
     const spans = await this.membership.readableSpans(conversationId, caller.userId);
     const pageMax = this.pageSize(limit);
     let cursor = beforeSeq ?? (await this.deps.messages.lastSeq(conversationId)) + 1;

@@ -27,7 +27,10 @@ describe('WriteAhead replay', () => {
       replayed.push(entry.clientMessageId);
       return 'stored';
     };
-    const writeAhead = new WriteAhead({ clock, limits: defaultLimits, metrics: noopMetrics, log: silentLogger, wal: new MemoryWriteAheadLog() }, replay);
+    const writeAhead = new WriteAhead(
+      { clock, limits: defaultLimits, metrics: noopMetrics, log: silentLogger, wal: new MemoryWriteAheadLog() },
+      replay,
+    );
     await writeAhead.append(draft('dm:a:b', 'slow-1'));
     await clock.advance(defaultLimits.walReplayRetryMs);
     await flush();
@@ -55,7 +58,10 @@ describe('WriteAhead replay', () => {
       replayed.push(entry.clientMessageId);
       return 'stored';
     };
-    const writeAhead = new WriteAhead({ clock, limits: defaultLimits, metrics: noopMetrics, log: silentLogger, wal: new MemoryWriteAheadLog() }, replay);
+    const writeAhead = new WriteAhead(
+      { clock, limits: defaultLimits, metrics: noopMetrics, log: silentLogger, wal: new MemoryWriteAheadLog() },
+      replay,
+    );
     await writeAhead.append(draft('dm:a:b', 'm1'));
     await writeAhead.append(draft('dm:a:b', 'm2'));
     await clock.advance(defaultLimits.walReplayRetryMaxMs);

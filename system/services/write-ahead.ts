@@ -81,7 +81,10 @@ export class WriteAhead {
   /** Logs a send durably; resolves once it is on disk (the sender may be told it is queued). */
   async append(draft: WalEntryDraft): Promise<WalEntry> {
     if (this.byId.size >= this.deps.limits.walEntriesMax) {
-      throw new ChatError('STORAGE_UNAVAILABLE', `the message store is unavailable and this gateway's write-ahead log is full (${this.deps.limits.walEntriesMax} entries); retry later`);
+      throw new ChatError(
+        'STORAGE_UNAVAILABLE',
+        `the message store is unavailable and this gateway's write-ahead log is full (${this.deps.limits.walEntriesMax} entries); retry later`,
+      );
     }
     const entry = await this.deps.wal.append(draft);
     this.track(entry);
@@ -123,7 +126,10 @@ export class WriteAhead {
   private startReplay(conversationId: ConversationId): void {
     const run = this.replayConversation(conversationId).then((outcome) => {
       this.replaying.delete(conversationId);
-      this.retryDelayMs = outcome === 'store-down' ? Math.min(this.retryDelayMs * 2, this.deps.limits.walReplayRetryMaxMs) : this.deps.limits.walReplayRetryMs;
+      this.retryDelayMs =
+        outcome === 'store-down'
+          ? Math.min(this.retryDelayMs * 2, this.deps.limits.walReplayRetryMaxMs)
+          : this.deps.limits.walReplayRetryMs;
       this.reportState();
       this.scheduleReplay(this.retryDelayMs);
     });

@@ -286,7 +286,9 @@ export class InProcessClient {
   async requestOk<T extends ServerFrameType>(frame: Record<string, unknown>, type: T): Promise<ServerFrameOf<T>> {
     const answer = await this.request(frame);
     if (answer.type !== type) {
-      throw new Error(`${this.userId}/${this.deviceId}: expected ${type} for ${JSON.stringify(frame).slice(0, 200)}, got ${JSON.stringify(answer)}`);
+      throw new Error(
+        `${this.userId}/${this.deviceId}: expected ${type} for ${JSON.stringify(frame).slice(0, 200)}, got ${JSON.stringify(answer)}`,
+      );
     }
     return answer as ServerFrameOf<T>;
   }
@@ -295,13 +297,19 @@ export class InProcessClient {
   async requestError(frame: Record<string, unknown>): Promise<ServerFrameOf<'error'>> {
     const answer = await this.request(frame);
     if (answer.type !== 'error') {
-      throw new Error(`${this.userId}/${this.deviceId}: expected an error for ${JSON.stringify(frame).slice(0, 200)}, got ${JSON.stringify(answer)}`);
+      throw new Error(
+        `${this.userId}/${this.deviceId}: expected an error for ${JSON.stringify(frame).slice(0, 200)}, got ${JSON.stringify(answer)}`,
+      );
     }
     return answer;
   }
 
   /** Sends a chat message and resolves with the `sent` ack. */
-  sendMessage(conversationId: ConversationId, clientMessageId: string, body = `body of ${clientMessageId}`): Promise<ServerFrameOf<'sent'>> {
+  sendMessage(
+    conversationId: ConversationId,
+    clientMessageId: string,
+    body = `body of ${clientMessageId}`,
+  ): Promise<ServerFrameOf<'sent'>> {
     return this.requestOk({ type: 'send', conversationId, clientMessageId, body: b64(body) }, 'sent');
   }
 
@@ -420,7 +428,12 @@ export function openClient(world: TestWorld, userId = '?', deviceId = '?', optio
  * welcome and lets the inbox drain. Throws with the server's error when authentication fails
  * (unless `expectWelcome: false`).
  */
-export async function connectDevice(world: TestWorld, userId: string, deviceId: string, options: ConnectOptions = {}): Promise<InProcessClient> {
+export async function connectDevice(
+  world: TestWorld,
+  userId: string,
+  deviceId: string,
+  options: ConnectOptions = {},
+): Promise<InProcessClient> {
   const client = openClient(world, userId, deviceId, options.connection);
   const token = options.token ?? (await world.core.auth.issueToken({ userId, deviceId }, options.tokenTtlMs)).token;
   const frame: Record<string, unknown> = { type: 'auth', v: options.v ?? PROTOCOL_VERSION, token };

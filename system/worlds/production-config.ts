@@ -44,7 +44,10 @@ export function productionConfigFromEnv(env: NodeJS.ProcessEnv, nodeId: string):
     throw new ConfigurationError(`${(error as Error).message} (see README, "Production variables")`);
   }
   const cassandra: CassandraConfig = {
-    contactPoints: required(env, 'CASSANDRA_CONTACT_POINTS').split(',').map((s) => s.trim()).filter(Boolean),
+    contactPoints: required(env, 'CASSANDRA_CONTACT_POINTS')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     localDataCenter: required(env, 'CASSANDRA_LOCAL_DC'),
     ...(env.CASSANDRA_KEYSPACE && { keyspace: env.CASSANDRA_KEYSPACE }),
     ...(env.CASSANDRA_REPLICATION_FACTOR && { replicationFactor: Number(env.CASSANDRA_REPLICATION_FACTOR) }),
@@ -68,7 +71,10 @@ export function productionConfigFromEnv(env: NodeJS.ProcessEnv, nodeId: string):
     redisKeyPrefix: env.REDIS_KEY_PREFIX ?? 'chat:',
     s3,
     fcmProjectId: env.FCM_PROJECT_ID || undefined,
-    peerUrls: (env.CHAT_PEER_URLS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    peerUrls: (env.CHAT_PEER_URLS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     walDir: env.CHAT_WAL_DIR || `.wal/${nodeId}`,
     ownership: {
       ...(env.CHAT_OWNER_LEASE_MS && { leaseMs: positiveInteger(env, 'CHAT_OWNER_LEASE_MS') }),

@@ -51,10 +51,14 @@ export async function buildProductionWorld(config: ProductionConfig, options: { 
     ownership.tickMs = Math.min(ownership.tickMs, Math.max(100, Math.floor(ownership.leaseMs / 6)));
     ownership.nodeTtlMs = Math.min(ownership.nodeTtlMs, ownership.leaseMs);
   }
-  const keeper = new LeaseKeeper({ clock: systemClock, log, store: new CassandraLeaseStore(cassandra.controlCql), nodeId: config.nodeId }, ownership);
+  const keeper = new LeaseKeeper(
+    { clock: systemClock, log, store: new CassandraLeaseStore(cassandra.controlCql), nodeId: config.nodeId },
+    ownership,
+  );
   const messages = new CassandraOwnedLog(cassandra.cql, keeper);
   const wal = await FileWriteAheadLog.open(config.walDir);
-  if (wal.pending().length > 0) log.info('write-ahead log holds sends from the previous run; replaying', { entries: wal.pending().length, dir: config.walDir });
+  if (wal.pending().length > 0)
+    log.info('write-ahead log holds sends from the previous run; replaying', { entries: wal.pending().length, dir: config.walDir });
   const blobs = new S3BlobStore(config.s3);
   let push: PushSender;
   let closePush = async () => {};

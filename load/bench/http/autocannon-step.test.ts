@@ -44,12 +44,18 @@ describe('runStep with a URL per request', () => {
 
   it('counts a non-2xx answer as a failure', async () => {
     const reused = `${baseUrl}/media/pool-b/0`;
-    const figures = await runStep(step, { url: reused, urlPerRequest: Array.from({ length: 12 }, () => reused) }, { connections: 2, durationS: 10 });
+    const figures = await runStep(
+      step,
+      { url: reused, urlPerRequest: Array.from({ length: 12 }, () => reused) },
+      { connections: 2, durationS: 10 },
+    );
     expect(figures.requests).toBe(12);
     expect(figures.failures).toBe(11);
   });
 
   it('refuses a pool smaller than the connections (autocannon would leave a connection unbounded)', async () => {
-    await expect(runStep(step, { url: baseUrl, urlPerRequest: [`${baseUrl}/x`] }, { connections: 2, durationS: 1 })).rejects.toThrow(/fewer than the 2 connections/);
+    await expect(runStep(step, { url: baseUrl, urlPerRequest: [`${baseUrl}/x`] }, { connections: 2, durationS: 1 })).rejects.toThrow(
+      /fewer than the 2 connections/,
+    );
   });
 });

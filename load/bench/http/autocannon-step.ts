@@ -51,7 +51,11 @@ function onePerRequest(urls: readonly string[], connections: number): Partial<au
   };
 }
 
-export async function runStep(step: Pick<HttpStep, 'method' | 'headers' | 'body'>, target: StepTarget, load: StepLoad): Promise<StepFigures> {
+export async function runStep(
+  step: Pick<HttpStep, 'method' | 'headers' | 'body'>,
+  target: StepTarget,
+  load: StepLoad,
+): Promise<StepFigures> {
   const result = await autocannon({
     url: target.url,
     method: step.method,

@@ -27,12 +27,24 @@ const BAD_ARGUMENTS = 'BENCH_HTTP_USAGE';
 
 const command = defineCommand({
   name: 'bench:http',
-  purpose: "the gateway's HTTP side under autocannon (token issue, media through signed URLs, S3, /metrics under chat load), next to a bare Node HTTP server in the same run",
+  purpose:
+    "the gateway's HTTP side under autocannon (token issue, media through signed URLs, S3, /metrics under chat load), next to a bare Node HTTP server in the same run",
   options: {
     'duration-s': { type: 'number', above: 0, default: DEFAULTS.durationS, placeholder: 'S', description: 'seconds per step and server' },
     connections: { type: 'number', integer: true, min: 1, default: DEFAULTS.connections, description: 'autocannon connections' },
-    'media-bytes': { type: 'number', integer: true, min: 1, default: DEFAULTS.mediaBytes, description: 'size of the media downloaded and uploaded' },
-    'chat-load-rate': { type: 'number', min: 0, default: DEFAULTS.chatLoadRate, description: '1:1 msgs/s on the gateway during the /metrics step' },
+    'media-bytes': {
+      type: 'number',
+      integer: true,
+      min: 1,
+      default: DEFAULTS.mediaBytes,
+      description: 'size of the media downloaded and uploaded',
+    },
+    'chat-load-rate': {
+      type: 'number',
+      min: 0,
+      default: DEFAULTS.chatLoadRate,
+      description: '1:1 msgs/s on the gateway during the /metrics step',
+    },
     steps: { type: 'string', placeholder: 'a,b,…', description: 'only these steps (token, metrics, …)' },
     'skip-s3': { type: 'boolean', description: 'leave out the S3 steps even when S3_* is set' },
     json: { type: 'string', placeholder: 'FILE', description: 'write the figures as JSON' },
@@ -64,7 +76,11 @@ function parseOptions(values: OptionValues<typeof command.options>) {
 
 /** The response size of one request, which the bare server is asked to match; also proves the request works. */
 async function responseBytesOf(step: HttpStep): Promise<number> {
-  const response = await fetch(step.url, { method: step.method, headers: step.headers, ...(step.body ? { body: new Uint8Array(step.body) } : {}) });
+  const response = await fetch(step.url, {
+    method: step.method,
+    headers: step.headers,
+    ...(step.body ? { body: new Uint8Array(step.body) } : {}),
+  });
   const bytes = (await response.arrayBuffer()).byteLength;
   if (!response.ok) throw new Error(`${step.name}: ${step.method} answered HTTP ${response.status} before the run`);
   return bytes;
@@ -108,13 +124,18 @@ function formatTable(rows: StepRow[], options: ReturnType<typeof parseOptions>):
       `${'bare'.padEnd(8)} ${'p50 ms'.padStart(6)} ${'p90 ms'.padStart(6)} ${'p99 ms'.padStart(6)} ${'cpu µs'.padStart(7)} ${'fail'.padStart(5)} | req/s ratio`,
   ];
   for (const row of rows) {
-    lines.push(`${row.step.padEnd(15)} ${String(row.responseBytes).padStart(7)} | ${side(row.system)} | ${side(row.bare)} | ${n(row.system.requestsPerSecond / row.bare.requestsPerSecond, 11, 2)}`);
+    lines.push(
+      `${row.step.padEnd(15)} ${String(row.responseBytes).padStart(7)} | ${side(row.system)} | ${side(row.bare)} | ${n(row.system.requestsPerSecond / row.bare.requestsPerSecond, 11, 2)}`,
+    );
   }
   lines.push(
-    'system/bare columns are requests/s; cpu µs is the answering server process\'s CPU per request (none for S3: not our process).',
+    "system/bare columns are requests/s; cpu µs is the answering server process's CPU per request (none for S3: not our process).",
     's3-* steps: "system" is the S3 server at S3_ENDPOINT (the gateway only signs the URLs).',
   );
-  if (rows.some((r) => r.chatLoadRate > 0)) lines.push(`metrics: measured while ${rows.find((r) => r.chatLoadRate > 0)!.chatLoadRate} msgs/s of 1:1 WebSocket traffic run on the gateway (${DEFAULTS.chatLoadPairs} pairs); the bare server has no such load.`);
+  if (rows.some((r) => r.chatLoadRate > 0))
+    lines.push(
+      `metrics: measured while ${rows.find((r) => r.chatLoadRate > 0)!.chatLoadRate} msgs/s of 1:1 WebSocket traffic run on the gateway (${DEFAULTS.chatLoadPairs} pairs); the bare server has no such load.`,
+    );
   return `${lines.join('\n')}\n`;
 }
 
@@ -123,10 +144,12 @@ async function main(options: ReturnType<typeof parseOptions>): Promise<void> {
   const bare = await startChildServer(new URL('./bare-http-server.ts', import.meta.url).pathname, []);
   try {
     let steps = await gatewaySteps({ httpUrl: gateway.httpUrl!, wsUrl: gateway.wsUrl }, options.mediaBytes, options.load);
-    if (options.s3) steps.push(...(await s3Steps(options.mediaBytes, options.load, (name) => !options.only || options.only.includes(name))));
+    if (options.s3)
+      steps.push(...(await s3Steps(options.mediaBytes, options.load, (name) => !options.only || options.only.includes(name))));
     if (options.only) {
       const unknown = options.only.filter((name) => !steps.some((s) => s.name === name));
-      if (unknown.length > 0) throw new ToolError(BAD_ARGUMENTS, `--steps: unknown ${unknown.join(', ')}; known: ${steps.map((s) => s.name).join(', ')}`);
+      if (unknown.length > 0)
+        throw new ToolError(BAD_ARGUMENTS, `--steps: unknown ${unknown.join(', ')}; known: ${steps.map((s) => s.name).join(', ')}`);
       steps = steps.filter((s) => options.only!.includes(s.name));
     }
     const rows: StepRow[] = [];
@@ -136,21 +159,37 @@ async function main(options: ReturnType<typeof parseOptions>): Promise<void> {
       const pid = step.server === 'gateway' ? gateway.process.pid : undefined;
       const chatLoadRate = step.underChatLoad ? options.chatLoadRate : 0;
       const system =
-        chatLoadRate > 0 ? await measureUnderChatLoad(step, gateway, options.load, chatLoadRate) : await measure(step, { url: step.url, ...(step.urlPerRequest ? { urlPerRequest: step.urlPerRequest } : {}) }, options.load, pid);
+        chatLoadRate > 0
+          ? await measureUnderChatLoad(step, gateway, options.load, chatLoadRate)
+          : await measure(step, { url: step.url, ...(step.urlPerRequest ? { urlPerRequest: step.urlPerRequest } : {}) }, options.load, pid);
       // An upload step's bare run makes as many requests, each built for itself, as the system's.
       const bareUrl = `${bare.httpUrl}/bytes/${responseBytes}`;
-      const bareResult = await measure(step, { url: bareUrl, ...(step.urlPerRequest ? { urlPerRequest: step.urlPerRequest.map(() => bareUrl) } : {}) }, options.load, bare.process.pid);
+      const bareResult = await measure(
+        step,
+        { url: bareUrl, ...(step.urlPerRequest ? { urlPerRequest: step.urlPerRequest.map(() => bareUrl) } : {}) },
+        options.load,
+        bare.process.pid,
+      );
       if (step.urlPerRequest && system.durationS < options.load.durationS) {
-        process.stderr.write(`bench:http ${step.name}: its ${step.urlPerRequest.length} upload URLs were used up after ${system.durationS} of ${options.load.durationS} s\n`);
+        process.stderr.write(
+          `bench:http ${step.name}: its ${step.urlPerRequest.length} upload URLs were used up after ${system.durationS} of ${options.load.durationS} s\n`,
+        );
       }
       rows.push({ step: step.name, server: step.server, method: step.method, responseBytes, chatLoadRate, system, bare: bareResult });
     }
     process.stdout.write(formatTable(rows, options));
     const unclean = rows.filter((row) => row.system.failures > 0 || row.bare.failures > 0).map((row) => row.step);
     // Reported, not fatal: failed requests make a benchmark's figures suspect, not the code wrong.
-    if (unclean.length > 0) process.stdout.write(`warning: requests failed (non-2xx, connection errors or timeouts) in ${unclean.join(', ')}: those figures are not clean\n`);
+    if (unclean.length > 0)
+      process.stdout.write(
+        `warning: requests failed (non-2xx, connection errors or timeouts) in ${unclean.join(', ')}: those figures are not clean\n`,
+      );
     if (options.json) mkdirSync(dirname(options.json), { recursive: true });
-    if (options.json) writeFileSync(options.json, JSON.stringify({ kind: 'bench-http', load: options.load, mediaBytes: options.mediaBytes, rows }, null, 2));
+    if (options.json)
+      writeFileSync(
+        options.json,
+        JSON.stringify({ kind: 'bench-http', load: options.load, mediaBytes: options.mediaBytes, rows }, null, 2),
+      );
   } finally {
     await Promise.all([gateway.stop(), bare.stop()]);
   }

@@ -92,13 +92,20 @@ function uploadPoolSize(step: string, mediaBytes: number, load: StepLoad, perSec
  * secret), as `media_upload` signs them: asking the gateway would take minutes at its limit of 50
  * frames per second and connection. A wrong secret shows in the check before the run (403).
  */
-async function signEmbeddedUploads(httpUrl: string, conversationId: ConversationId, count: number, mediaBytes: number, sha256: string): Promise<string[]> {
+async function signEmbeddedUploads(
+  httpUrl: string,
+  conversationId: ConversationId,
+  count: number,
+  mediaBytes: number,
+  sha256: string,
+): Promise<string[]> {
   const store = new EmbeddedBlobStore({ secret: process.env.CHAT_TOKEN_SECRET || EMBEDDED_DEV_SECRET, clock: systemClock });
   store.setBaseUrl(httpUrl);
   const terms = { sizeBytes: mediaBytes, contentType: MEDIA_CONTENT_TYPE, sha256 };
   const expiresAtMs = Date.now() + SIGNED_URL_LIFETIME_MS;
   const urls: string[] = [];
-  for (let i = 0; i < count; i++) urls.push(await store.signUpload(`${keyPrefix(conversationId)}${randomBytes(16).toString('hex')}`, terms, expiresAtMs));
+  for (let i = 0; i < count; i++)
+    urls.push(await store.signUpload(`${keyPrefix(conversationId)}${randomBytes(16).toString('hex')}`, terms, expiresAtMs));
   return urls;
 }
 
@@ -110,7 +117,11 @@ function tokenRequestBody(userId: string): Buffer {
 export async function gatewaySteps(gateway: { httpUrl: string; wsUrl: string }, mediaBytes: number, load: StepLoad): Promise<HttpStep[]> {
   const userId = `bench-http-${Date.now().toString(36)}`;
   const jsonHeaders = { 'content-type': 'application/json' };
-  const tokenResponse = await checkedFetch('token', `${gateway.httpUrl}/dev/token`, { method: 'POST', headers: jsonHeaders, body: tokenRequestBody(userId).toString() });
+  const tokenResponse = await checkedFetch('token', `${gateway.httpUrl}/dev/token`, {
+    method: 'POST',
+    headers: jsonHeaders,
+    body: tokenRequestBody(userId).toString(),
+  });
   const { token } = (await tokenResponse.json()) as { token: string };
 
   // The store also holds the download object and the upload the check before the run makes.
@@ -124,16 +135,37 @@ export async function gatewaySteps(gateway: { httpUrl: string; wsUrl: string }, 
     await client.connect();
     ({ conversationId } = await client.createGroup('bench-http', []));
     const downloaded = await client.requestUpload(conversationId, mediaBytes, MEDIA_CONTENT_TYPE, mediaSha256);
-    await checkedFetch('embedded media upload', downloaded.url, { method: 'PUT', headers: uploadHeaders(MEDIA_CONTENT_TYPE, mediaSha256), body: new Uint8Array(media) });
+    await checkedFetch('embedded media upload', downloaded.url, {
+      method: 'PUT',
+      headers: uploadHeaders(MEDIA_CONTENT_TYPE, mediaSha256),
+      body: new Uint8Array(media),
+    });
     downloadUrl = (await client.requestDownload(conversationId, downloaded.objectKey)).url;
   } finally {
     client.close();
   }
   const [checkUrl, ...uploadUrls] = await signEmbeddedUploads(gateway.httpUrl, conversationId, 1 + poolSize, mediaBytes, mediaSha256);
   return [
-    { name: 'token', server: 'gateway', method: 'POST', url: `${gateway.httpUrl}/dev/token`, headers: jsonHeaders, body: tokenRequestBody(userId), underChatLoad: false },
+    {
+      name: 'token',
+      server: 'gateway',
+      method: 'POST',
+      url: `${gateway.httpUrl}/dev/token`,
+      headers: jsonHeaders,
+      body: tokenRequestBody(userId),
+      underChatLoad: false,
+    },
     { name: 'media-download', server: 'gateway', method: 'GET', url: downloadUrl, headers: {}, underChatLoad: false },
-    { name: 'media-upload', server: 'gateway', method: 'PUT', url: checkUrl!, urlPerRequest: uploadUrls, headers: uploadHeaders(MEDIA_CONTENT_TYPE, mediaSha256), body: media, underChatLoad: false },
+    {
+      name: 'media-upload',
+      server: 'gateway',
+      method: 'PUT',
+      url: checkUrl!,
+      urlPerRequest: uploadUrls,
+      headers: uploadHeaders(MEDIA_CONTENT_TYPE, mediaSha256),
+      body: media,
+      underChatLoad: false,
+    },
     { name: 'metrics', server: 'gateway', method: 'GET', url: `${gateway.httpUrl}/metrics`, headers: {}, underChatLoad: true },
   ];
 }
@@ -154,18 +186,34 @@ export async function s3Steps(mediaBytes: number, load: StepLoad, wanted: (step:
     const terms = { sizeBytes: mediaBytes, contentType: MEDIA_CONTENT_TYPE, sha256: createHash('sha256').update(media).digest('base64') };
     const headers = uploadHeaders(terms.contentType, terms.sha256);
     const downloadKey = `bench-http/${run}/download`;
-    await checkedFetch('S3 upload', await store.signUpload(downloadKey, terms, expiresAtMs), { method: 'PUT', headers, body: new Uint8Array(media) });
+    await checkedFetch('S3 upload', await store.signUpload(downloadKey, terms, expiresAtMs), {
+      method: 'PUT',
+      headers,
+      body: new Uint8Array(media),
+    });
     const downloadUrl = await store.signDownload(downloadKey, expiresAtMs);
     const steps: HttpStep[] = [{ name: 's3-download', server: 's3', method: 'GET', url: downloadUrl, headers: {}, underChatLoad: false }];
     if (!wanted('s3-upload')) return steps;
     // Objects under bench-http/<run>/ stay in the bucket, as every object the S3 tests upload does.
-    const keys = Array.from({ length: 1 + uploadPoolSize('s3-upload', mediaBytes, load, S3_URLS_PER_SECOND_MAX, 2) }, (_, i) => `bench-http/${run}/upload-${i}`);
+    const keys = Array.from(
+      { length: 1 + uploadPoolSize('s3-upload', mediaBytes, load, S3_URLS_PER_SECOND_MAX, 2) },
+      (_, i) => `bench-http/${run}/upload-${i}`,
+    );
     const uploadUrls: string[] = [];
     for (let i = 0; i < keys.length; i += S3_SIGN_BATCH) {
       uploadUrls.push(...(await Promise.all(keys.slice(i, i + S3_SIGN_BATCH).map((key) => store.signUpload(key, terms, expiresAtMs)))));
     }
     const [checkUrl, ...pool] = uploadUrls;
-    steps.push({ name: 's3-upload', server: 's3', method: 'PUT', url: checkUrl!, urlPerRequest: pool, headers, body: media, underChatLoad: false });
+    steps.push({
+      name: 's3-upload',
+      server: 's3',
+      method: 'PUT',
+      url: checkUrl!,
+      urlPerRequest: pool,
+      headers,
+      body: media,
+      underChatLoad: false,
+    });
     return steps;
   } finally {
     store.close();

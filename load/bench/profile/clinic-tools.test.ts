@@ -21,8 +21,23 @@ describe('clinic command lines', () => {
     const words = execFileSync('sh', ['-c', `set -- ${command}; printf '%s\\n' "$@"`], {
       env: { PORT: '4242', PATH: process.env.PATH },
       encoding: 'utf8',
-    }).trimEnd().split('\n');
-    expect(words).toEqual(['/usr/bin/node', '--import', 'tsx', 'load/main.ts', "scenarios/it's.yaml", '--duration-s', '5', '--quiet', '--json', '/tmp/profile out/load.json', '--target', 'ws://127.0.0.1:4242/ws']);
+    })
+      .trimEnd()
+      .split('\n');
+    expect(words).toEqual([
+      '/usr/bin/node',
+      '--import',
+      'tsx',
+      'load/main.ts',
+      "scenarios/it's.yaml",
+      '--duration-s',
+      '5',
+      '--quiet',
+      '--json',
+      '/tmp/profile out/load.json',
+      '--target',
+      'ws://127.0.0.1:4242/ws',
+    ]);
     expect(shellQuote('plain/path.yaml')).toBe('plain/path.yaml');
   });
 
@@ -30,7 +45,19 @@ describe('clinic command lines', () => {
     const args = clinicArgs(RUN);
     expect(args.slice(0, 5)).toEqual(['/x/clinic/bin.js', 'flame', '--open=false', '--dest', '/tmp/profile out']);
     expect(args[5]).toBe('--on-port');
-    expect(args.slice(args.indexOf('--'))).toEqual(['--', '/usr/bin/node', '--import', 'tsx', 'system/main.ts', '--world', 'production', '--port', '0', '--dev-tokens', '--quiet']);
+    expect(args.slice(args.indexOf('--'))).toEqual([
+      '--',
+      '/usr/bin/node',
+      '--import',
+      'tsx',
+      'system/main.ts',
+      '--world',
+      'production',
+      '--port',
+      '0',
+      '--dev-tokens',
+      '--quiet',
+    ]);
   });
 
   it('turns off the usage-statistics prompt that makes clinic exit silently without a terminal', () => {
@@ -51,7 +78,13 @@ describe('doctorAnalysisOf', () => {
       }</script>`;
     expect(doctorAnalysisOf(html)).toEqual({
       issueCategory: 'io',
-      issues: { delay: 'none', cpu: 'performance', memory: { external: 'none', rss: 'none' }, handles: 'performance', loopUtilization: 'none' },
+      issues: {
+        delay: 'none',
+        cpu: 'performance',
+        memory: { external: 'none', rss: 'none' },
+        handles: 'performance',
+        loopUtilization: 'none',
+      },
     });
     expect(doctorAnalysisOf('<html>no analysis here</html>')).toBeUndefined();
   });

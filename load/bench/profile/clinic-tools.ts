@@ -14,7 +14,8 @@ export type ClinicTool = (typeof clinicTools)[number];
 export const unusableTools: Partial<Record<ClinicTool, { why: string; instead: string }>> = {
   bubbleprof: {
     why: 'clinic bubbleprof does not work on Node 20: it records no async trace events, so its analysis fails and writes no report',
-    instead: 'use `npm run profile -- doctor` (event-loop delay, active handles, CPU and memory over time) or `flame` (where the CPU time goes)',
+    instead:
+      'use `npm run profile -- doctor` (event-loop delay, active handles, CPU and memory over time) or `flame` (where the CPU time goes)',
   },
 };
 
@@ -43,7 +44,18 @@ export function shellQuote(word: string): string {
  * unquoted so the shell expands it), and stops the gateway when this command exits.
  */
 export function loadCommand(run: ProfileRun): string {
-  const words = [run.nodePath, '--import', 'tsx', 'load/main.ts', run.scenarioPath, '--duration-s', String(run.durationS), '--quiet', '--json', run.loadJsonPath];
+  const words = [
+    run.nodePath,
+    '--import',
+    'tsx',
+    'load/main.ts',
+    run.scenarioPath,
+    '--duration-s',
+    String(run.durationS),
+    '--quiet',
+    '--json',
+    run.loadJsonPath,
+  ];
   return `${words.map(shellQuote).join(' ')} --target ws://127.0.0.1:$PORT/ws`;
 }
 

@@ -32,14 +32,19 @@ const ProfileErrorCodes = {
 
 const command = defineCommand({
   name: 'profile',
-  purpose: 'one gateway under a scenario\'s load, profiled with clinic.js; writes the HTML report (docs/profiling.md)',
+  purpose: "one gateway under a scenario's load, profiled with clinic.js; writes the HTML report (docs/profiling.md)",
   positionals: [
     { name: 'tool', description: clinicTools.filter((t) => !unusableTools[t]).join(' | ') },
     { name: 'scenario.yaml', description: `the load (default ${DEFAULT_SCENARIO})`, optional: true },
   ],
   options: {
     'duration-s': { type: 'number', above: 0, default: 20, placeholder: 'S', description: 'seconds of load' },
-    world: { type: 'string', choices: ['embedded', 'production'], default: 'embedded', description: "the gateway's world (production reads CASSANDRA_*, REDIS_URL, S3_*)" },
+    world: {
+      type: 'string',
+      choices: ['embedded', 'production'],
+      default: 'embedded',
+      description: "the gateway's world (production reads CASSANDRA_*, REDIS_URL, S3_*)",
+    },
     'out-dir': { type: 'string', placeholder: 'DIR', description: 'where the report goes (default out/profile/<tool>)' },
     json: { type: 'string', placeholder: 'FILE', description: 'write the run (report path, load figures, doctor verdict) as JSON' },
   },
@@ -52,7 +57,8 @@ const command = defineCommand({
 const { values, positionals } = readCommandLine(command);
 
 const tool = positionals[0] as ClinicTool;
-if (!clinicTools.includes(tool)) throw new ToolError(ProfileErrorCodes.BAD_ARGUMENTS, `unknown tool "${tool}"; one of ${clinicTools.join(', ')}`);
+if (!clinicTools.includes(tool))
+  throw new ToolError(ProfileErrorCodes.BAD_ARGUMENTS, `unknown tool "${tool}"; one of ${clinicTools.join(', ')}`);
 const unusable = unusableTools[tool];
 if (unusable) throw new ToolError(ProfileErrorCodes.TOOL_UNUSABLE, unusable.why, { hint: unusable.instead });
 const scenarioPath = positionals[1] ?? DEFAULT_SCENARIO;
@@ -63,7 +69,11 @@ const world = values.world;
 // clinic refuses to start while trace files of an earlier, interrupted run lie in the working folder.
 const leftoverTraces = readdirSync('.').filter((name) => /^node_trace\.\d+\.log$/.test(name));
 if (leftoverTraces.length > 0) {
-  throw new ToolError(ProfileErrorCodes.LEFTOVER_TRACES, `${leftoverTraces.length} node_trace.*.log files from an interrupted clinic run are in ${process.cwd()}`, { hint: 'remove them first' });
+  throw new ToolError(
+    ProfileErrorCodes.LEFTOVER_TRACES,
+    `${leftoverTraces.length} node_trace.*.log files from an interrupted clinic run are in ${process.cwd()}`,
+    { hint: 'remove them first' },
+  );
 }
 
 const outDir = resolve(values['out-dir'] ?? join('out', 'profile', tool));
@@ -100,16 +110,29 @@ const result = {
   report: report ?? null,
   clinic_exit: clinicExit,
   ...(doctor ? { doctor } : {}),
-  load: load ? { verdict_code: verdictCodeOf(load), messages: load.messages, deliver_p99_ms: load.latency_ms.deliver.p99, ack_p99_ms: load.latency_ms.ack.p99 } : null,
+  load: load
+    ? {
+        verdict_code: verdictCodeOf(load),
+        messages: load.messages,
+        deliver_p99_ms: load.latency_ms.deliver.p99,
+        ack_p99_ms: load.latency_ms.ack.p99,
+      }
+    : null,
 };
 if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
 if (load) {
-  process.stdout.write(`load under ${tool}: ${load.messages.sent} sent, ${load.messages.delivered} delivered, deliver p99 ${load.latency_ms.deliver.p99} ms, ack p99 ${load.latency_ms.ack.p99} ms\n`);
+  process.stdout.write(
+    `load under ${tool}: ${load.messages.sent} sent, ${load.messages.delivered} delivered, deliver p99 ${load.latency_ms.deliver.p99} ms, ack p99 ${load.latency_ms.ack.p99} ms\n`,
+  );
 } else {
   process.stdout.write(`the load driver wrote no summary (${run.loadJsonPath}): did the gateway start?\n`);
 }
 // clinic exits 1 when its analysis failed; the HTML it may still write then shows no data.
-if (!report || clinicExit !== 0) throw new ToolError(ProfileErrorCodes.NO_REPORT, `clinic ${tool} wrote no report into ${outDir} (clinic exit ${clinicExit}, ${wallS.toFixed(1)} s)`);
+if (!report || clinicExit !== 0)
+  throw new ToolError(
+    ProfileErrorCodes.NO_REPORT,
+    `clinic ${tool} wrote no report into ${outDir} (clinic exit ${clinicExit}, ${wallS.toFixed(1)} s)`,
+  );
 if (doctor) process.stdout.write(`clinic doctor: issue category "${doctor.issueCategory}"; per metric ${JSON.stringify(doctor.issues)}\n`);
 process.stdout.write(`clinic ${tool} report: ${report} (${wallS.toFixed(1)} s)\n`);
 

@@ -7,12 +7,16 @@ describe('formatTsLiteral', () => {
   });
 
   it('quotes keys that are not identifiers, and quotes inside strings', () => {
-    expect(formatTsLiteral({ 'spike-3x': "it's", 'm{phase:steady}': ['p(99)<200'] })).toBe("{ 'spike-3x': 'it\\'s', 'm{phase:steady}': ['p(99)<200'] }");
+    expect(formatTsLiteral({ 'spike-3x': "it's", 'm{phase:steady}': ['p(99)<200'] })).toBe(
+      "{ 'spike-3x': 'it\\'s', 'm{phase:steady}': ['p(99)<200'] }",
+    );
   });
 
   it('breaks long values one entry a line, with trailing commas', () => {
     const stages = Array.from({ length: 6 }, (_, i) => ({ target: i * 100, duration: `${i}s` }));
-    expect(formatTsLiteral({ stages })).toBe(`{\n  stages: [\n${stages.map((s) => `    { target: ${s.target}, duration: '${s.duration}' },`).join('\n')}\n  ],\n}`);
+    expect(formatTsLiteral({ stages })).toBe(
+      `{\n  stages: [\n${stages.map((s) => `    { target: ${s.target}, duration: '${s.duration}' },`).join('\n')}\n  ],\n}`,
+    );
   });
 
   it('drops undefined fields as JSON would', () => {

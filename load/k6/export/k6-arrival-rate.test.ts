@@ -36,7 +36,14 @@ describe('arrival rate from the scenario traffic shape', () => {
 
   it('a rate curve ramps linearly between its points, as the scenario rate does', () => {
     const k6 = arrivalRateScenarioOf(
-      scenarioWith({ messages_per_s: 10, rate_curve: [{ at_s: 0, multiplier: 1 }, { at_s: 30, multiplier: 4 }, { at_s: 60, multiplier: 2 }] }),
+      scenarioWith({
+        messages_per_s: 10,
+        rate_curve: [
+          { at_s: 0, multiplier: 1 },
+          { at_s: 30, multiplier: 4 },
+          { at_s: 60, multiplier: 2 },
+        ],
+      }),
       stop,
     );
     expect(k6.executor === 'ramping-arrival-rate' && k6.stages).toEqual([
@@ -52,14 +59,24 @@ describe('arrival rate from the scenario traffic shape', () => {
   });
 
   it('breakpoints are the curve points and spike edges inside the run', () => {
-    const scenario = scenarioWith({ messages_per_s: 1, rate_curve: [{ at_s: 10, multiplier: 1 }, { at_s: 90, multiplier: 2 }], spikes: [{ at_s: 50, duration_s: 30, multiplier: 2 }] });
+    const scenario = scenarioWith({
+      messages_per_s: 1,
+      rate_curve: [
+        { at_s: 10, multiplier: 1 },
+        { at_s: 90, multiplier: 2 },
+      ],
+      spikes: [{ at_s: 50, duration_s: 30, multiplier: 2 }],
+    });
     expect(rateBreakpointsS(scenario)).toEqual([0, 10, 50, 60]);
   });
 });
 
 describe('thresholds from the scenario SLOs', () => {
   it('deliver and ack p99 on steady-phase samples, error rate and lost messages', () => {
-    const scenario = scenarioWith({ messages_per_s: 1 }, { slo: { deliver_p99_ms: 200, ack_p99_ms: 150, error_rate_max: 0.001, violations_max: 0 } });
+    const scenario = scenarioWith(
+      { messages_per_s: 1 },
+      { slo: { deliver_p99_ms: 200, ack_p99_ms: 150, error_rate_max: 0.001, violations_max: 0 } },
+    );
     expect(thresholdsOf(scenario.slo)).toEqual({
       'chat_deliver_latency_ms{phase:steady}': ['p(99)<200'],
       'chat_ack_latency_ms{phase:steady}': ['p(99)<150'],
@@ -69,6 +86,9 @@ describe('thresholds from the scenario SLOs', () => {
   });
 
   it('SLOs the scenario leaves out get no threshold', () => {
-    expect(Object.keys(thresholdsOf(scenarioWith({ messages_per_s: 1 }).slo))).toEqual(['chat_deliver_latency_ms{phase:steady}', 'chat_messages_lost']);
+    expect(Object.keys(thresholdsOf(scenarioWith({ messages_per_s: 1 }).slo))).toEqual([
+      'chat_deliver_latency_ms{phase:steady}',
+      'chat_messages_lost',
+    ]);
   });
 });

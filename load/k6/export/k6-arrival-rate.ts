@@ -42,7 +42,10 @@ export function rateBreakpointsS(scenario: Scenario): number[] {
 
 /** The rate just before a time: spikes end exclusively, so at a spike's end the spike still counts. */
 function rateJustBeforeS(scenario: Scenario, atS: number): number {
-  const spikeMultiplier = scenario.traffic.spikes.reduce((m, s) => (atS > s.at_s && atS <= s.at_s + s.duration_s ? m * s.multiplier : m), 1);
+  const spikeMultiplier = scenario.traffic.spikes.reduce(
+    (m, s) => (atS > s.at_s && atS <= s.at_s + s.duration_s ? m * s.multiplier : m),
+    1,
+  );
   return baseMessagesPerS(scenario) * curveMultiplierAt(scenario, atS) * spikeMultiplier;
 }
 
@@ -78,7 +81,13 @@ export function arrivalRateScenarioOf(scenario: Scenario, options: ArrivalRateOp
 
   const flat = allRates.every((r) => perUnit(r) === perUnit(allRates[0]!));
   if (flat) {
-    return { executor: 'constant-arrival-rate', rate: perUnit(allRates[0]!), timeUnit: unit.label, duration: durationText(scenario.duration_s), ...common };
+    return {
+      executor: 'constant-arrival-rate',
+      rate: perUnit(allRates[0]!),
+      timeUnit: unit.label,
+      duration: durationText(scenario.duration_s),
+      ...common,
+    };
   }
   const stages: Stage[] = [];
   let levelPerUnit = perUnit(segments[0]!.fromPerS);

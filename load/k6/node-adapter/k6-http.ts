@@ -15,11 +15,19 @@ export interface AdapterResponse {
 }
 
 function responseOf(answer: BlockingResponse): AdapterResponse {
-  return { status: answer.status, body: answer.body, headers: answer.headers, error: answer.error ?? '', json: () => JSON.parse(answer.body) };
+  return {
+    status: answer.status,
+    body: answer.body,
+    headers: answer.headers,
+    error: answer.error ?? '',
+    json: () => JSON.parse(answer.body),
+  };
 }
 
 function request(method: string, url: string, body?: string | null, params?: AdapterParams | null): AdapterResponse {
-  return responseOf(blockingFetch({ method, url, ...(body != null ? { body } : {}), ...(params?.headers ? { headers: params.headers } : {}) }));
+  return responseOf(
+    blockingFetch({ method, url, ...(body != null ? { body } : {}), ...(params?.headers ? { headers: params.headers } : {}) }),
+  );
 }
 
 export default {

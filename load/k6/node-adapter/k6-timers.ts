@@ -21,7 +21,10 @@ export function clearTimeout(id: number): void {
 
 export function setInterval(callback: (...args: unknown[]) => void, intervalMs: number, ...args: unknown[]): number {
   const id = nextId++;
-  timers.set(id, globalThis.setInterval(() => callback(...args), intervalMs));
+  timers.set(
+    id,
+    globalThis.setInterval(() => callback(...args), intervalMs),
+  );
   return id;
 }
 

@@ -20,7 +20,8 @@ const SOCKETS_POLL_MS = 5;
 async function socketsClosed(): Promise<void> {
   const deadline = Date.now() + SOCKETS_DRAIN_TIMEOUT_MS;
   while (openSocketCount() > 0) {
-    if (Date.now() > deadline) throw new Error(`${openSocketCount()} WebSocket(s) still open ${SOCKETS_DRAIN_TIMEOUT_MS} ms after the iteration`);
+    if (Date.now() > deadline)
+      throw new Error(`${openSocketCount()} WebSocket(s) still open ${SOCKETS_DRAIN_TIMEOUT_MS} ms after the iteration`);
     await new Promise((resolve) => setTimeout(resolve, SOCKETS_POLL_MS));
   }
 }

@@ -127,7 +127,8 @@ export function loadPreIssuedDevices(): ChatDevice[] {
   } catch (error) {
     throw new ChatK6Error('K6_TOKENS_INVALID', `pre-issued tokens are not JSON: ${String(error)}`);
   }
-  if (!Array.isArray(parsed)) throw new ChatK6Error('K6_TOKENS_INVALID', 'pre-issued tokens must be a JSON array of {userId, deviceId, token}');
+  if (!Array.isArray(parsed))
+    throw new ChatK6Error('K6_TOKENS_INVALID', 'pre-issued tokens must be a JSON array of {userId, deviceId, token}');
   return parsed.map((entry: unknown, index) => {
     const device = entry as Partial<ChatDevice> | null;
     if (!device || typeof device.userId !== 'string' || typeof device.deviceId !== 'string' || typeof device.token !== 'string') {

@@ -52,7 +52,8 @@ function config(overrides: Partial<CassandraConfig> = {}): CassandraConfig {
   return { ...baseConfig, ...overrides };
 }
 
-const smallBuckets = (overrides: Partial<CassandraConfig> = {}) => config({ keyspace: 'chat_test_small_buckets', bucketEvents: SMALL_BUCKET_EVENTS, ...overrides });
+const smallBuckets = (overrides: Partial<CassandraConfig> = {}) =>
+  config({ keyspace: 'chat_test_small_buckets', bucketEvents: SMALL_BUCKET_EVENTS, ...overrides });
 
 /** One client per configuration, shared by the suites of this file and closed after them. */
 const opened = new Map<string, Promise<CassandraStores>>();
@@ -71,7 +72,9 @@ afterAll(async () => {
 });
 
 messageStoreContract('CassandraMessageStore', async () => ({ store: (await stores(config())).messages }));
-messageStoreContract(`CassandraMessageStore (${SMALL_BUCKET_EVENTS} events per partition)`, async () => ({ store: (await stores(smallBuckets())).messages }));
+messageStoreContract(`CassandraMessageStore (${SMALL_BUCKET_EVENTS} events per partition)`, async () => ({
+  store: (await stores(smallBuckets())).messages,
+}));
 conversationStoreContract('CassandraConversationStore', async () => ({ store: (await stores(config())).conversations }));
 inboxStoreContract('CassandraInboxStore', async () => ({ store: (await stores(config())).inbox }));
 receiptStoreContract('CassandraReceiptStore', async () => ({ store: (await stores(config())).receipts }));
@@ -144,7 +147,10 @@ describe('CassandraMessageStore across processes', () => {
   it('the same chat message sent through both processes at once is stored once', async () => {
     const conversationId = uniqueGroupId();
     const sends = range(1, 15).map((i) => chatDraft(conversationId, { clientMessageId: `racing-${i}`, bodyBase64: bytesBase64(32, i) }));
-    const [fromA, fromB] = await Promise.all([Promise.all(sends.map((d) => a.messages.append(d))), Promise.all(sends.map((d) => b.messages.append({ ...d })))]);
+    const [fromA, fromB] = await Promise.all([
+      Promise.all(sends.map((d) => a.messages.append(d))),
+      Promise.all(sends.map((d) => b.messages.append({ ...d }))),
+    ]);
     for (const [i, first] of fromA.entries()) {
       const second = fromB[i]!;
       expect(second.event).toEqual(first.event);
@@ -177,7 +183,15 @@ describe('CassandraMessageStore recovery after a crash', () => {
   async function reserveRaw(draft: ReturnType<typeof chatDraft>, baseSeq: number, reservedAtMs: number): Promise<void> {
     await s.client.execute(
       `INSERT INTO ${s.settings.keyspace}.message_idempotency (conversation_id, sender_user_id, sender_device_id, client_message_id, owner, reserved_at_ms, base_seq) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      [draft.conversationId, draft.senderUserId, draft.senderDeviceId, draft.clientMessageId, driver.types.Uuid.random(), reservedAtMs, baseSeq],
+      [
+        draft.conversationId,
+        draft.senderUserId,
+        draft.senderDeviceId,
+        draft.clientMessageId,
+        driver.types.Uuid.random(),
+        reservedAtMs,
+        baseSeq,
+      ],
       { prepare: true },
     );
   }
@@ -226,13 +240,20 @@ describe('CassandraMessageStore recovery after a crash', () => {
     const conversationId = uniqueGroupId();
     const drafts = ['abc', 'YQ', 'YR==', ''].map((bodyBase64, i) => chatDraft(conversationId, { clientMessageId: `b${i}`, bodyBase64 }));
     for (const d of drafts) await s.messages.append(d);
-    expect((await s.messages.readAfter(conversationId, 0, 10)).map((e) => (e.kind === 'message' ? e.bodyBase64 : ''))).toEqual(['abc', 'YQ', 'YR==', '']);
+    expect((await s.messages.readAfter(conversationId, 0, 10)).map((e) => (e.kind === 'message' ? e.bodyBase64 : ''))).toEqual([
+      'abc',
+      'YQ',
+      'YR==',
+      '',
+    ]);
   });
 });
 
 describe('Cassandra outages become STORAGE_UNAVAILABLE', () => {
   it('no reachable contact point', async () => {
-    const failure = await createCassandraStores(config({ contactPoints: ['127.0.0.1:1'], connectTimeoutMs: 1000 })).catch((e: unknown) => e);
+    const failure = await createCassandraStores(config({ contactPoints: ['127.0.0.1:1'], connectTimeoutMs: 1000 })).catch(
+      (e: unknown) => e,
+    );
     expect(failure).toBeInstanceOf(ChatError);
     expect((failure as ChatError).code).toBe('STORAGE_UNAVAILABLE');
     expect((failure as ChatError).retryable).toBe(true);
@@ -241,7 +262,8 @@ describe('Cassandra outages become STORAGE_UNAVAILABLE', () => {
   it('a request that times out', async () => {
     const s = await stores(config());
     const conversationId = uniqueGroupId();
-    for (const i of range(1, 40)) await s.messages.append(chatDraft(conversationId, { clientMessageId: `big-${i}`, bodyBase64: bytesBase64(64 * 1024, i) }));
+    for (const i of range(1, 40))
+      await s.messages.append(chatDraft(conversationId, { clientMessageId: `big-${i}`, bodyBase64: bytesBase64(64 * 1024, i) }));
     const impatient = new CassandraMessageStore(new Cql(s.client, { ...s.settings, requestTimeoutMs: 1 }));
     const failure = await impatient.readAfter(conversationId, 0, 40).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ChatError);
@@ -284,7 +306,10 @@ describe('Cassandra migrations', () => {
 
   it('refuse to run when a released migration was edited', async () => {
     const s = await stores(config());
-    const edited = { ...MIGRATIONS[0]!, statements: [...MIGRATIONS[0]!.statements, 'CREATE TABLE IF NOT EXISTS {ks}.sneaky (id int PRIMARY KEY)'] };
+    const edited = {
+      ...MIGRATIONS[0]!,
+      statements: [...MIGRATIONS[0]!.statements, 'CREATE TABLE IF NOT EXISTS {ks}.sneaky (id int PRIMARY KEY)'],
+    };
     await expect(migrate(s.client, s.settings, [edited])).rejects.toThrow(/must not be edited/);
   });
 
@@ -299,7 +324,10 @@ describe('Cassandra migrations', () => {
     const other = createDriverClient(s.settings);
     try {
       await other.connect();
-      const reports = await Promise.all([migrate(s.client, s.settings, [...MIGRATIONS, probe]), migrate(other, s.settings, [...MIGRATIONS, probe])]);
+      const reports = await Promise.all([
+        migrate(s.client, s.settings, [...MIGRATIONS, probe]),
+        migrate(other, s.settings, [...MIGRATIONS, probe]),
+      ]);
       expect(reports.flatMap((r) => r.applied)).toEqual([probe.version]);
       expect((await migrate(other, s.settings, [...MIGRATIONS, probe])).applied).toEqual([]);
     } finally {

@@ -39,7 +39,11 @@ const log = new RecordingLogger();
 
 beforeAll(async () => {
   const env = await ensureServices(['cassandra']);
-  cassandra = await createCassandraStores({ contactPoints: env.CASSANDRA_CONTACT_POINTS.split(','), localDataCenter: env.CASSANDRA_LOCAL_DC, keyspace: KEYSPACE });
+  cassandra = await createCassandraStores({
+    contactPoints: env.CASSANDRA_CONTACT_POINTS.split(','),
+    localDataCenter: env.CASSANDRA_LOCAL_DC,
+    keyspace: KEYSPACE,
+  });
   const memory = createMemoryStores(systemClock);
   const blobs = new EmbeddedBlobStore({ secret: EMBEDDED_DEV_SECRET, clock: systemClock });
   const router = new LocalRouter('node-e2ee');
@@ -105,7 +109,10 @@ describe('confidentiality (Cassandra stores and the gateway log)', () => {
     // Users unique to this run: the keyspace is shared by every run of this test.
     const user = (name: string) => `${name}-${nonce}`;
     const connect = async (userId: string, deviceId: string): Promise<MlsRecorder> => {
-      const client = new ChatClient({ urls: [server!.wsUrl], token: (await core!.auth.issueToken({ userId: user(userId), deviceId })).token });
+      const client = new ChatClient({
+        urls: [server!.wsUrl],
+        token: (await core!.auth.issueToken({ userId: user(userId), deviceId })).token,
+      });
       clients.push(client);
       const session = new MlsSession(client, { keyPackagesTarget: 3, joinStaggerMs: 20 });
       const recorder = recordSession(user(userId), deviceId, session);
@@ -115,7 +122,10 @@ describe('confidentiality (Cassandra stores and the gateway log)', () => {
     const markers = await confidentialityScenario(connect, nonce, user);
 
     const control = `PLAINTEXT-${nonce}-control`;
-    const plain = new ChatClient({ urls: [server!.wsUrl], token: (await core!.auth.issueToken({ userId: user('erin'), deviceId: 'phone' })).token });
+    const plain = new ChatClient({
+      urls: [server!.wsUrl],
+      token: (await core!.auth.issueToken({ userId: user('erin'), deviceId: 'phone' })).token,
+    });
     clients.push(plain);
     await plain.connect();
     await plain.send(directConversationId(user('alice'), user('erin')), control);

@@ -95,14 +95,26 @@ export function resolveCassandraConfig(config: CassandraConfig): CassandraSettin
     localDataCenter: config.localDataCenter,
   };
   const problems: string[] = [];
-  if (settings.contactPoints.length === 0 || settings.contactPoints.some((p) => p.trim() === '')) problems.push('contactPoints must list at least one host');
+  if (settings.contactPoints.length === 0 || settings.contactPoints.some((p) => p.trim() === ''))
+    problems.push('contactPoints must list at least one host');
   if (!settings.localDataCenter) problems.push('localDataCenter is required');
-  if (!KEYSPACE_PATTERN.test(settings.keyspace)) problems.push(`keyspace ${JSON.stringify(settings.keyspace)} must match ${KEYSPACE_PATTERN}`);
-  if (!Number.isInteger(settings.replicationFactor) || settings.replicationFactor < 1) problems.push('replicationFactor must be an integer >= 1');
-  if (!CONSISTENCIES.includes(settings.writeConsistency)) problems.push(`writeConsistency ${settings.writeConsistency} is not one of ${CONSISTENCIES.join(', ')}`);
-  if (!CONSISTENCIES.includes(settings.readConsistency)) problems.push(`readConsistency ${settings.readConsistency} is not one of ${CONSISTENCIES.join(', ')}`);
+  if (!KEYSPACE_PATTERN.test(settings.keyspace))
+    problems.push(`keyspace ${JSON.stringify(settings.keyspace)} must match ${KEYSPACE_PATTERN}`);
+  if (!Number.isInteger(settings.replicationFactor) || settings.replicationFactor < 1)
+    problems.push('replicationFactor must be an integer >= 1');
+  if (!CONSISTENCIES.includes(settings.writeConsistency))
+    problems.push(`writeConsistency ${settings.writeConsistency} is not one of ${CONSISTENCIES.join(', ')}`);
+  if (!CONSISTENCIES.includes(settings.readConsistency))
+    problems.push(`readConsistency ${settings.readConsistency} is not one of ${CONSISTENCIES.join(', ')}`);
   if (!SERIAL_CONSISTENCIES.includes(settings.serialConsistency)) problems.push(`serialConsistency must be SERIAL or LOCAL_SERIAL`);
-  for (const key of ['requestTimeoutMs', 'connectTimeoutMs', 'reconnectDelayMaxMs', 'bucketEvents', 'idempotencyLeaseMs', 'claimAttemptsMax'] as const) {
+  for (const key of [
+    'requestTimeoutMs',
+    'connectTimeoutMs',
+    'reconnectDelayMaxMs',
+    'bucketEvents',
+    'idempotencyLeaseMs',
+    'claimAttemptsMax',
+  ] as const) {
     if (!Number.isInteger(settings[key]) || settings[key] < 1) problems.push(`${key} must be a positive integer`);
   }
   if (!Number.isInteger(settings.inboxTtlSeconds) || settings.inboxTtlSeconds < 0) problems.push('inboxTtlSeconds must be an integer >= 0');

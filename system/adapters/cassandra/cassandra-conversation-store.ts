@@ -30,7 +30,10 @@ export class CassandraConversationStore implements ConversationStore {
       ],
       true,
     );
-    await this.noteParticipants(record.spans.map((s) => s.userId), record.conversationId);
+    await this.noteParticipants(
+      record.spans.map((s) => s.userId),
+      record.conversationId,
+    );
   }
 
   async getGroup(conversationId: ConversationId): Promise<GroupRecord | undefined> {

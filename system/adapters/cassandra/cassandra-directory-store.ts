@@ -51,7 +51,9 @@ export class CassandraDirectoryStore implements DirectoryStore {
           throw error;
         }
       }
-      throw storageUnavailable(`could not link ${device.userId}/${device.deviceId} after ${LINK_ATTEMPTS_MAX} attempts (concurrent changes); retry`);
+      throw storageUnavailable(
+        `could not link ${device.userId}/${device.deviceId} after ${LINK_ATTEMPTS_MAX} attempts (concurrent changes); retry`,
+      );
     });
   }
 
@@ -73,16 +75,22 @@ export class CassandraDirectoryStore implements DirectoryStore {
 
   async listDevices(userId: UserId): Promise<DeviceRecord[]> {
     const rows = await this.cql.read(this.q.readDevices, [userId]);
-    return rows.filter((r) => optText(r.get('device_id')) !== undefined && optNum(r.get('linked_at_ms')) !== undefined).map((r) => deviceRecord(userId, String(r.get('device_id')), r));
+    return rows
+      .filter((r) => optText(r.get('device_id')) !== undefined && optNum(r.get('linked_at_ms')) !== undefined)
+      .map((r) => deviceRecord(userId, String(r.get('device_id')), r));
   }
 
   /** Concurrent single-partition reads, at most DEVICE_READS_IN_FLIGHT at once. */
   async listDevicesMany(userIds: readonly UserId[]): Promise<Map<UserId, DeviceRecord[]>> {
     const users = [...new Set(userIds)];
     const lists: DeviceRecord[][] = new Array(users.length);
-    await forEachLimited(users.map((userId, index) => ({ userId, index })), DEVICE_READS_IN_FLIGHT, async ({ userId, index }) => {
-      lists[index] = await this.listDevices(userId);
-    });
+    await forEachLimited(
+      users.map((userId, index) => ({ userId, index })),
+      DEVICE_READS_IN_FLIGHT,
+      async ({ userId, index }) => {
+        lists[index] = await this.listDevices(userId);
+      },
+    );
     // Keys in the order asked, whatever order the reads finished in.
     return new Map(users.map((userId, index) => [userId, lists[index]!]));
   }
@@ -99,7 +107,9 @@ export class CassandraDirectoryStore implements DirectoryStore {
 }
 
 function linkedDeviceIds(rows: Row[]): string[] {
-  return rows.filter((r) => optText(r.get('device_id')) !== undefined && optNum(r.get('linked_at_ms')) !== undefined).map((r) => String(r.get('device_id')));
+  return rows
+    .filter((r) => optText(r.get('device_id')) !== undefined && optNum(r.get('linked_at_ms')) !== undefined)
+    .map((r) => String(r.get('device_id')));
 }
 
 function deviceRecord(userId: UserId, deviceId: string, row: Row): DeviceRecord {

@@ -24,11 +24,18 @@ export class CassandraGroupEpochStore implements GroupEpochStore {
 
   async advance(conversationId: ConversationId, fromEpoch: number, commit: CommitRef): Promise<EpochAdvance> {
     const opened = await this.opener(conversationId, fromEpoch + 1);
-    if (opened) return sameCommit(opened, commit) ? { outcome: 'repeat' } : { outcome: 'conflict', currentEpoch: await this.current(conversationId) };
+    if (opened)
+      return sameCommit(opened, commit) ? { outcome: 'repeat' } : { outcome: 'conflict', currentEpoch: await this.current(conversationId) };
     const currentEpoch = await this.current(conversationId);
     if (currentEpoch !== fromEpoch) return { outcome: 'conflict', currentEpoch };
     try {
-      const outcome = await this.cql.lwt(this.q.claimEpoch, [conversationId, fromEpoch + 1, commit.userId, commit.deviceId, commit.clientMessageId]);
+      const outcome = await this.cql.lwt(this.q.claimEpoch, [
+        conversationId,
+        fromEpoch + 1,
+        commit.userId,
+        commit.deviceId,
+        commit.clientMessageId,
+      ]);
       if (outcome.applied) return { outcome: 'advanced' };
     } catch (error) {
       if (!isStorageOutage(error)) throw error;
@@ -49,7 +56,11 @@ export class CassandraGroupEpochStore implements GroupEpochStore {
 }
 
 function commitOf(row: Row): CommitRef {
-  return { userId: optText(row.get('user_id')) ?? '', deviceId: optText(row.get('device_id')) ?? '', clientMessageId: optText(row.get('client_message_id')) ?? '' };
+  return {
+    userId: optText(row.get('user_id')) ?? '',
+    deviceId: optText(row.get('device_id')) ?? '',
+    clientMessageId: optText(row.get('client_message_id')) ?? '',
+  };
 }
 
 function sameCommit(a: CommitRef, b: CommitRef): boolean {

@@ -42,7 +42,11 @@ export class CassandraInboxStore implements InboxStore {
   async list(device: DeviceAddress, limit: number, after?: InboxPosition): Promise<ConversationEvent[]> {
     if (limit <= 0) return [];
     const rows = after
-      ? await this.cql.collect(this.q.listAfter, [device.userId, device.deviceId, after.conversationId, after.seq, limitParam(limit)], limit)
+      ? await this.cql.collect(
+          this.q.listAfter,
+          [device.userId, device.deviceId, after.conversationId, after.seq, limitParam(limit)],
+          limit,
+        )
       : await this.cql.collect(this.q.list, [device.userId, device.deviceId, limitParam(limit)], limit);
     return rows.map(eventFromRow);
   }

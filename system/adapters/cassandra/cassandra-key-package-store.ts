@@ -57,12 +57,20 @@ export class CassandraKeyPackageStore implements KeyPackageStore {
   }
 
   async setLastResort(device: DeviceAddress, keyPackage: StoredKeyPackage): Promise<void> {
-    await this.cql.write(this.q.writeLastResort, [device.userId, device.deviceId, keyPackage.id, Buffer.from(keyPackage.keyPackageBase64, 'base64')], true);
+    await this.cql.write(
+      this.q.writeLastResort,
+      [device.userId, device.deviceId, keyPackage.id, Buffer.from(keyPackage.keyPackageBase64, 'base64')],
+      true,
+    );
   }
 
   async claim(device: DeviceAddress): Promise<ClaimedKeyPackage | undefined> {
     for (let round = 0; round < CLAIM_ROUNDS_MAX; round++) {
-      const rows = await this.cql.read(this.q.readPool, [device.userId, device.deviceId, CLAIM_CANDIDATES], this.cql.settings.serialConsistency);
+      const rows = await this.cql.read(
+        this.q.readPool,
+        [device.userId, device.deviceId, CLAIM_CANDIDATES],
+        this.cql.settings.serialConsistency,
+      );
       if (rows.length === 0) return this.lastResort(device);
       // Start at a random candidate so racing claimers mostly try different rows.
       const start = Math.floor(Math.random() * rows.length);
@@ -71,7 +79,9 @@ export class CassandraKeyPackageStore implements KeyPackageStore {
         if (await this.take(device, row)) return { ...packageOf(row), lastResort: false };
       }
     }
-    throw storageUnavailable(`could not claim a KeyPackage of ${deviceKey(device)} after ${CLAIM_ROUNDS_MAX} rounds (heavy contention); retry`);
+    throw storageUnavailable(
+      `could not claim a KeyPackage of ${deviceKey(device)} after ${CLAIM_ROUNDS_MAX} rounds (heavy contention); retry`,
+    );
   }
 
   async count(device: DeviceAddress): Promise<KeyPackageCount> {

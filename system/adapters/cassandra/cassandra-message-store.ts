@@ -244,7 +244,12 @@ export class CassandraMessageStore implements MessageStore {
     let after = baseSeq;
     for (;;) {
       const bucket = bucketOf(after + 1, this.bucketEvents);
-      const rows = await this.cql.collect(this.q.scanKeys, [draft.conversationId, bucket, after, this.bucketEvents], this.bucketEvents, serial);
+      const rows = await this.cql.collect(
+        this.q.scanKeys,
+        [draft.conversationId, bucket, after, this.bucketEvents],
+        this.bucketEvents,
+        serial,
+      );
       for (const row of rows) {
         if (
           row.get('kind') === 'message' &&
@@ -272,7 +277,9 @@ export class CassandraMessageStore implements MessageStore {
       event.senderDeviceId !== draft.senderDeviceId ||
       event.clientMessageId !== draft.clientMessageId
     ) {
-      throw new Error(`idempotency record of ${draft.clientMessageId} in ${draft.conversationId} names seq ${seq}, which holds another event`);
+      throw new Error(
+        `idempotency record of ${draft.clientMessageId} in ${draft.conversationId} names seq ${seq}, which holds another event`,
+      );
     }
     return event;
   }
@@ -328,7 +335,9 @@ export class CassandraMessageStore implements MessageStore {
     // Stop well before another process may take the reservation over (clocks differ a little).
     const leaseMs = this.cql.settings.idempotencyLeaseMs;
     if (Date.now() - reservation.reservedAtMs > leaseMs * 0.75) {
-      throw storageUnavailable(`the send of ${draft.kind === 'message' ? draft.clientMessageId : 'an event'} in ${draft.conversationId} took longer than its reservation; retry`);
+      throw storageUnavailable(
+        `the send of ${draft.kind === 'message' ? draft.clientMessageId : 'an event'} in ${draft.conversationId} took longer than its reservation; retry`,
+      );
     }
   }
 

@@ -47,7 +47,11 @@ let baseConfig: CassandraConfig | undefined;
 
 beforeAll(async () => {
   const env = await ensureServices(['cassandra']);
-  baseConfig = { contactPoints: env.CASSANDRA_CONTACT_POINTS.split(','), localDataCenter: env.CASSANDRA_LOCAL_DC, keyspace: 'chat_test_owned' };
+  baseConfig = {
+    contactPoints: env.CASSANDRA_CONTACT_POINTS.split(','),
+    localDataCenter: env.CASSANDRA_LOCAL_DC,
+    keyspace: 'chat_test_owned',
+  };
 }, 180_000);
 
 function config(overrides: Partial<CassandraConfig> = {}): CassandraConfig {
@@ -103,7 +107,10 @@ function ownerNode(s: CassandraStores, label: string, cql: Cql = s.cql): OwnerNo
 
 /** A node that only reads (holds no lease): every read goes to the database. */
 function reader(s: CassandraStores): CassandraOwnedLog {
-  const keeper = new LeaseKeeper({ clock: systemClock, log: silentLogger, store: new CassandraLeaseStore(s.cql), nodeId: `reader-${uniqueHex()}` }, OWNERSHIP);
+  const keeper = new LeaseKeeper(
+    { clock: systemClock, log: silentLogger, store: new CassandraLeaseStore(s.cql), nodeId: `reader-${uniqueHex()}` },
+    OWNERSHIP,
+  );
   return new CassandraOwnedLog(s.cql, keeper);
 }
 
@@ -137,7 +144,11 @@ function serialized(log: CassandraOwnedLog): MessageStore {
 async function ownsEverySlot(node: OwnerNode): Promise<void> {
   await node.keeper.start();
   // Leases left by an earlier run may still be running: wait them out.
-  await waitFor(`${node.id} to hold every slot`, () => node.keeper.heldSlots().length === OWNERSHIP.slotCount, OWNERSHIP.leaseMs + OWNERSHIP.nodeTtlMs + 2_000);
+  await waitFor(
+    `${node.id} to hold every slot`,
+    () => node.keeper.heldSlots().length === OWNERSHIP.slotCount,
+    OWNERSHIP.leaseMs + OWNERSHIP.nodeTtlMs + 2_000,
+  );
 }
 
 function contractOn(name: string, cfg: () => CassandraConfig): void {
@@ -153,7 +164,7 @@ contractOn('CassandraOwnedLog (one node owns every slot, appends serialized per 
 contractOn(`CassandraOwnedLog (${SMALL_BUCKET_EVENTS} events per partition)`, smallBuckets);
 
 describe('CassandraOwnedLog: what the contract above needs its wrapper for', () => {
-  it('an append is acknowledged before readers can see it: until its head raise lands, reads (even the owner\'s) stop one short of lastSeq', async () => {
+  it("an append is acknowledged before readers can see it: until its head raise lands, reads (even the owner's) stop one short of lastSeq", async () => {
     // Hold the head raises back (as a slow network would), then let them go.
     class SlowHeads extends Cql {
       held: Array<() => void> = [];
@@ -192,7 +203,9 @@ describe('CassandraOwnedLog: what the contract above needs its wrapper for', () 
       await ownsEverySlot(node);
       const conversationId = uniqueGroupId();
       await node.log.append(chatDraft(conversationId, { clientMessageId: 'first' }));
-      const results = await Promise.allSettled(range(1, 5).map((i) => node.log.append(chatDraft(conversationId, { clientMessageId: `c${i}` }))));
+      const results = await Promise.allSettled(
+        range(1, 5).map((i) => node.log.append(chatDraft(conversationId, { clientMessageId: `c${i}` }))),
+      );
       const seqs = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.event.seq] : []));
       // Documents the precondition stated in cassandra-owned-log.ts: every concurrent append
       // takes head + 1 (here, 2) — the MessageStore contract's concurrency cases hold only
@@ -222,9 +235,13 @@ describe('CassandraOwnedLog: takeover, fencing and adoption on a real node', () 
   }
 
   async function rawHead(conversationId: string, seq: number, timestampUs: number): Promise<void> {
-    await s.client.execute(`UPDATE ${ks()}.messages USING TIMESTAMP ? SET head_seq = ? WHERE conversation_id = ? AND bucket = ?`, [timestampUs, seq, conversationId, bucketOf(seq, SMALL_BUCKET_EVENTS)], {
-      prepare: true,
-    });
+    await s.client.execute(
+      `UPDATE ${ks()}.messages USING TIMESTAMP ? SET head_seq = ? WHERE conversation_id = ? AND bucket = ?`,
+      [timestampUs, seq, conversationId, bucketOf(seq, SMALL_BUCKET_EVENTS)],
+      {
+        prepare: true,
+      },
+    );
   }
 
   async function rawFence(conversationId: string, aboveSeq: number, timestampUs: number): Promise<void> {
@@ -255,7 +272,11 @@ describe('CassandraOwnedLog: takeover, fencing and adoption on a real node', () 
   /** Waits until `node` holds the slot of `conversationId` (a takeover: the old lease's end plus the skew). */
   async function holds(node: OwnerNode, conversationId: string): Promise<number> {
     const slot = node.keeper.slotOf(conversationId);
-    await waitFor(`${node.id} to take slot ${slot}`, () => node.keeper.servingLease(slot) !== undefined, OWNERSHIP.leaseMs + OWNERSHIP.nodeTtlMs + OWNERSHIP.clockSkewMs + 3_000);
+    await waitFor(
+      `${node.id} to take slot ${slot}`,
+      () => node.keeper.servingLease(slot) !== undefined,
+      OWNERSHIP.leaseMs + OWNERSHIP.nodeTtlMs + OWNERSHIP.clockSkewMs + 3_000,
+    );
     return slot;
   }
 
@@ -380,7 +401,13 @@ describe('CassandraOwnedLog: takeover, fencing and adoption on a real node', () 
       await waitFor('A’s lease to end', () => Date.now() >= aLease.expiresAtMs + OWNERSHIP.clockSkewMs, OWNERSHIP.leaseMs + 1_000);
       // G's takeover: its lease ends at once (it stalls), its fence is stamped above A's ceiling.
       const gFenceUs = aLease.ceilingUs + 1_000;
-      const gLease = { slot, owner: `g-${uniqueHex()}`, epoch: aEpoch + 1, expiresAtMs: Date.now(), ceilingUs: aLease.ceilingUs + 1_000_000 };
+      const gLease = {
+        slot,
+        owner: `g-${uniqueHex()}`,
+        epoch: aEpoch + 1,
+        expiresAtMs: Date.now(),
+        ceilingUs: aLease.ceilingUs + 1_000_000,
+      };
       expect(await new CassandraLeaseStore(s.cql).take(gLease, { epoch: aLease.epoch, expiresAtMs: aLease.expiresAtMs })).toBe(true);
 
       await b.keeper.start();

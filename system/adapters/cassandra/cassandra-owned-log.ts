@@ -94,14 +94,22 @@ export class CassandraOwnedLog implements MessageStore {
       // Readers go on to the next partition only from a full one, and nothing written later
       // touches this one's head again: its raise to its last seq must be stored before any row
       // of the next partition exists (a lost background raise would hide it for good).
-      await this.cql.write(this.q.raiseHead, [this.timestampFor(state, conversationId), seq - 1, conversationId, bucketOf(seq - 1, this.bucketEvents)], true);
+      await this.cql.write(
+        this.q.raiseHead,
+        [this.timestampFor(state, conversationId), seq - 1, conversationId, bucketOf(seq - 1, this.bucketEvents)],
+        true,
+      );
     }
     const timestampUs = this.timestampFor(state, conversationId);
     const event = { ...draft, seq } as ConversationEvent;
     try {
       // The row carries the partition's head as it stands (seq - 1): in a new bucket this makes
       // the row invisible until raised, elsewhere it rewrites the current value.
-      await this.cql.write(this.q.insertRow, [conversationId, bucketOf(seq, this.bucketEvents), seq, state.head, ...eventValues(event), timestampUs], true);
+      await this.cql.write(
+        this.q.insertRow,
+        [conversationId, bucketOf(seq, this.bucketEvents), seq, state.head, ...eventValues(event), timestampUs],
+        true,
+      );
     } catch (error) {
       state.uncertain = true;
       throw error;
@@ -114,7 +122,8 @@ export class CassandraOwnedLog implements MessageStore {
     state.head = seq;
     if (event.kind === 'message') this.remember(conversationId, state, keyOf(event), seq);
     this.inBackground(this.raiseHead(state, conversationId, seq));
-    if (seq === 1 || bucketOf(seq, this.bucketEvents) !== bucketOf(seq - 1, this.bucketEvents)) this.inBackground(this.writeHint(conversationId, seq));
+    if (seq === 1 || bucketOf(seq, this.bucketEvents) !== bucketOf(seq - 1, this.bucketEvents))
+      this.inBackground(this.writeHint(conversationId, seq));
     return { event, duplicate: false };
   }
 
@@ -210,7 +219,11 @@ export class CassandraOwnedLog implements MessageStore {
       if (rewriteUs === undefined) throw new NotOwnerError(conversationId, 'lease ended while opening');
       await Promise.all(
         adopted.map((event) =>
-          this.cql.write(this.q.insertRow, [conversationId, bucketOf(event.seq, this.bucketEvents), event.seq, undefined, ...eventValues(event), rewriteUs], true),
+          this.cql.write(
+            this.q.insertRow,
+            [conversationId, bucketOf(event.seq, this.bucketEvents), event.seq, undefined, ...eventValues(event), rewriteUs],
+            true,
+          ),
         ),
       );
     }
@@ -226,8 +239,12 @@ export class CassandraOwnedLog implements MessageStore {
     ];
     // The partitions holding the head and the adopted rows show them all.
     const shown = new Set([bucketOf(head, this.bucketEvents), ...adopted.map((event) => bucketOf(event.seq, this.bucketEvents))]);
-    for (const b of shown) if (head > 0 && b !== bucket) fence.push({ query: this.q.raiseHead, params: [fenceUs, head, conversationId, b] });
-    const [keys] = await Promise.all([this.loadKeys(conversationId, head), Promise.all(fence.map((s) => this.cql.write(s.query, s.params, true)))]);
+    for (const b of shown)
+      if (head > 0 && b !== bucket) fence.push({ query: this.q.raiseHead, params: [fenceUs, head, conversationId, b] });
+    const [keys] = await Promise.all([
+      this.loadKeys(conversationId, head),
+      Promise.all(fence.map((s) => this.cql.write(s.query, s.params, true))),
+    ]);
     const state: OpenConversation = { slot, epoch, head, keys, uncertain: false };
     this.close(conversationId);
     this.open.set(conversationId, state);
@@ -276,7 +293,12 @@ export class CassandraOwnedLog implements MessageStore {
     while (after < upToSeq) {
       const bucket = bucketOf(after + 1, this.bucketEvents);
       const want = upToSeq - after;
-      const rows = await this.cql.collect(this.q.readAfter, [conversationId, bucket, after, limitParam(want)], want, this.cql.settings.writeConsistency);
+      const rows = await this.cql.collect(
+        this.q.readAfter,
+        [conversationId, bucket, after, limitParam(want)],
+        want,
+        this.cql.settings.writeConsistency,
+      );
       for (const row of rows) {
         const event = eventFromRow(row);
         if (event.seq !== after + 1 || event.seq > upToSeq) return events;
@@ -293,7 +315,10 @@ export class CassandraOwnedLog implements MessageStore {
    * them all), `visible` stops at each partition's head. Starts at the hint's bucket and walks
    * forward over full buckets.
    */
-  private async probeHeads(conversationId: ConversationId, level: Level = this.cql.settings.readConsistency): Promise<{ stored: Seq; visible: Seq }> {
+  private async probeHeads(
+    conversationId: ConversationId,
+    level: Level = this.cql.settings.readConsistency,
+  ): Promise<{ stored: Seq; visible: Seq }> {
     const hint = num((await this.cql.readOne(this.q.readHint, [conversationId], level))?.get('last_seq'));
     let bucket = hint > 0 ? bucketOf(hint, this.bucketEvents) : 0;
     let visible: Seq | undefined;
@@ -316,7 +341,12 @@ export class CassandraOwnedLog implements MessageStore {
     while (after < head) {
       const bucket = bucketOf(after + 1, this.bucketEvents);
       const want = head - after;
-      const rows = await this.cql.collect(this.q.scanKeys, [conversationId, bucket, after, limitParam(want)], want, this.cql.settings.writeConsistency);
+      const rows = await this.cql.collect(
+        this.q.scanKeys,
+        [conversationId, bucket, after, limitParam(want)],
+        want,
+        this.cql.settings.writeConsistency,
+      );
       if (rows.length === 0) break;
       for (const row of rows) {
         const seq = num(row.get('seq'));
@@ -358,7 +388,11 @@ export class CassandraOwnedLog implements MessageStore {
   }
 
   private async readStored(conversationId: ConversationId, seq: Seq): Promise<ConversationEvent> {
-    const row = await this.cql.readOne(this.q.readOne, [conversationId, bucketOf(seq, this.bucketEvents), seq], this.cql.settings.writeConsistency);
+    const row = await this.cql.readOne(
+      this.q.readOne,
+      [conversationId, bucketOf(seq, this.bucketEvents), seq],
+      this.cql.settings.writeConsistency,
+    );
     if (!row) throw new Error(`seq ${seq} of ${conversationId} is missing from the log`);
     return eventFromRow(row);
   }

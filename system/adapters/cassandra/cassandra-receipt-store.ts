@@ -22,7 +22,12 @@ export class CassandraReceiptStore implements ReceiptStore {
     this.q = receiptStatements(cql);
   }
 
-  advance(conversationId: ConversationId, device: DeviceAddress, state: ReceiptState, seq: Seq): Promise<{ previousSeq: Seq; currentSeq: Seq }> {
+  advance(
+    conversationId: ConversationId,
+    device: DeviceAddress,
+    state: ReceiptState,
+    seq: Seq,
+  ): Promise<{ previousSeq: Seq; currentSeq: Seq }> {
     const key = JSON.stringify([conversationId, device.userId, device.deviceId, state]);
     return this.serializer.run(key, async () => {
       const column = state === 'delivered' ? 'delivered_seq' : 'read_seq';
@@ -42,7 +47,11 @@ export class CassandraReceiptStore implements ReceiptStore {
 
   private write(conversationId: ConversationId, device: DeviceAddress, state: ReceiptState, seq: Seq): Promise<void> {
     // Idempotent: the same seq at the same timestamp writes the same cell.
-    return this.cql.write(state === 'delivered' ? this.q.raiseDelivered : this.q.raiseRead, [seq, seq, conversationId, device.userId, device.deviceId], true);
+    return this.cql.write(
+      state === 'delivered' ? this.q.raiseDelivered : this.q.raiseRead,
+      [seq, seq, conversationId, device.userId, device.deviceId],
+      true,
+    );
   }
 
   async list(conversationId: ConversationId): Promise<Watermarks[]> {

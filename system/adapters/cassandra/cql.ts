@@ -56,7 +56,11 @@ export function createDriverClient(settings: CassandraSettings): Client {
     ...(settings.credentials ? { credentials: { ...settings.credentials } } : {}),
     socketOptions: { readTimeout: settings.requestTimeoutMs, connectTimeout: settings.connectTimeoutMs },
     policies: {
-      reconnection: new driver.policies.reconnection.ExponentialReconnectionPolicy(RECONNECT_DELAY_BASE_MS, settings.reconnectDelayMaxMs, false),
+      reconnection: new driver.policies.reconnection.ExponentialReconnectionPolicy(
+        RECONNECT_DELAY_BASE_MS,
+        settings.reconnectDelayMaxMs,
+        false,
+      ),
     },
     queryOptions: {
       prepare: true,

@@ -1,5 +1,12 @@
 /** Cassandra adapters of the storage ports; see docs/storage-cassandra.md. */
-export { CASSANDRA_DEFAULTS, resolveCassandraConfig, type CassandraConfig, type CassandraSettings, type ConsistencyName, type SerialConsistencyName } from './cassandra-config.js';
+export {
+  CASSANDRA_DEFAULTS,
+  resolveCassandraConfig,
+  type CassandraConfig,
+  type CassandraSettings,
+  type ConsistencyName,
+  type SerialConsistencyName,
+} from './cassandra-config.js';
 export { CassandraConversationStore } from './cassandra-conversation-store.js';
 export { CassandraDirectoryStore } from './cassandra-directory-store.js';
 export { CassandraIncarnationStore, LOG_INCARNATION_SETTING } from './cassandra-incarnation-store.js';

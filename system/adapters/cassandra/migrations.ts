@@ -32,7 +32,11 @@ export function migrationChecksum(migration: Migration): string {
  * Creates the keyspace if missing, applies pending migrations, and records (or checks) the
  * settings the data layout depends on (events per message bucket).
  */
-export async function migrate(client: Client, settings: CassandraSettings, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationReport> {
+export async function migrate(
+  client: Client,
+  settings: CassandraSettings,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<MigrationReport> {
   const cql = new Cql(client, settings);
   const ks = settings.keyspace;
   await cql.ddl(
@@ -47,13 +51,13 @@ export async function migrate(client: Client, settings: CassandraSettings, migra
     const owner = newUuid();
     const deadline = Date.now() + LOCK_WAIT_MS;
     for (;;) {
-      const lock = await cql.lwt(`INSERT INTO ${cql.table('schema_migration_lock')} (id, owner, acquired_at_ms) VALUES (?, ?, ?) IF NOT EXISTS USING TTL ${LOCK_TTL_SECONDS}`, [
-        'migrate',
-        owner,
-        Date.now(),
-      ]);
+      const lock = await cql.lwt(
+        `INSERT INTO ${cql.table('schema_migration_lock')} (id, owner, acquired_at_ms) VALUES (?, ?, ?) IF NOT EXISTS USING TTL ${LOCK_TTL_SECONDS}`,
+        ['migrate', owner, Date.now()],
+      );
       if (lock.applied) break;
-      if (Date.now() > deadline) throw new Error(`schema migration lock of keyspace ${ks} held by another process for over ${LOCK_WAIT_MS} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`schema migration lock of keyspace ${ks} held by another process for over ${LOCK_WAIT_MS} ms`);
       await sleep(250);
       pending = await pendingMigrations(cql, migrations);
       if (pending.length === 0) break;
@@ -62,16 +66,17 @@ export async function migrate(client: Client, settings: CassandraSettings, migra
       // Re-read under the lock: another process may have finished while we waited.
       for (const migration of await pendingMigrations(cql, migrations)) {
         for (const statement of migration.statements) await cql.ddl(withKeyspace(statement, ks));
-        await cql.write(`INSERT INTO ${cql.table('schema_migrations')} (version, name, checksum, applied_at_ms) VALUES (?, ?, ?, ?)`, [
-          migration.version,
-          migration.name,
-          migrationChecksum(migration),
-          Date.now(),
-        ], true);
+        await cql.write(
+          `INSERT INTO ${cql.table('schema_migrations')} (version, name, checksum, applied_at_ms) VALUES (?, ?, ?, ?)`,
+          [migration.version, migration.name, migrationChecksum(migration), Date.now()],
+          true,
+        );
         applied.push(migration.version);
       }
     } finally {
-      await cql.lwt(`DELETE FROM ${cql.table('schema_migration_lock')} WHERE id = ? IF owner = ?`, ['migrate', owner]).catch(() => undefined);
+      await cql
+        .lwt(`DELETE FROM ${cql.table('schema_migration_lock')} WHERE id = ? IF owner = ?`, ['migrate', owner])
+        .catch(() => undefined);
     }
   }
 
@@ -81,7 +86,12 @@ export async function migrate(client: Client, settings: CassandraSettings, migra
 }
 
 async function appliedMigrations(cql: Cql): Promise<{ version: number; checksum: string | undefined }[]> {
-  const rows = await cql.collect(`SELECT version, checksum FROM ${cql.table('schema_migrations')}`, [], Number.MAX_SAFE_INTEGER, cql.settings.writeConsistency);
+  const rows = await cql.collect(
+    `SELECT version, checksum FROM ${cql.table('schema_migrations')}`,
+    [],
+    Number.MAX_SAFE_INTEGER,
+    cql.settings.writeConsistency,
+  );
   return rows.map((r) => ({ version: num(r.get('version')), checksum: optText(r.get('checksum')) }));
 }
 
@@ -105,6 +115,8 @@ async function ensureSetting(cql: Cql, name: string, value: string): Promise<voi
   if (outcome.applied) return;
   const stored = optText(outcome.row?.get('value'));
   if (stored !== value) {
-    throw new Error(`keyspace ${cql.keyspace} was created with ${name}=${stored}; the configuration says ${value}. The data layout depends on it: keep ${stored}.`);
+    throw new Error(
+      `keyspace ${cql.keyspace} was created with ${name}=${stored}; the configuration says ${value}. The data layout depends on it: keep ${stored}.`,
+    );
   }
 }

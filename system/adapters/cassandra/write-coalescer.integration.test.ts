@@ -15,7 +15,11 @@ let stores: CassandraStores | undefined;
 
 beforeAll(async () => {
   const env = await ensureServices(['cassandra']);
-  stores = await createCassandraStores({ contactPoints: env.CASSANDRA_CONTACT_POINTS.split(','), localDataCenter: env.CASSANDRA_LOCAL_DC, keyspace: 'chat_test' });
+  stores = await createCassandraStores({
+    contactPoints: env.CASSANDRA_CONTACT_POINTS.split(','),
+    localDataCenter: env.CASSANDRA_LOCAL_DC,
+    keyspace: 'chat_test',
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -64,11 +68,10 @@ describe('group commit on a real node', () => {
     // One turn, one batch; the lower seq arrives last but has the lower timestamp.
     await Promise.all([9, 4].map((seq) => cql.write(raise, [seq, seq, conversationId, device.userId, device.deviceId], true)));
     expect(cql.groupCommitStats).toMatchObject({ batches: 1, batchedWrites: 2 });
-    const row = await cql.readOne(`SELECT delivered_seq, WRITETIME(delivered_seq) AS at FROM ${receipts} WHERE conversation_id = ? AND user_id = ? AND device_id = ?`, [
-      conversationId,
-      device.userId,
-      device.deviceId,
-    ]);
+    const row = await cql.readOne(
+      `SELECT delivered_seq, WRITETIME(delivered_seq) AS at FROM ${receipts} WHERE conversation_id = ? AND user_id = ? AND device_id = ?`,
+      [conversationId, device.userId, device.deviceId],
+    );
     expect(num(row?.get('delivered_seq'))).toBe(9);
     expect(num(row?.get('at'))).toBe(9);
   });

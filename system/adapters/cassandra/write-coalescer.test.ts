@@ -8,7 +8,14 @@ import type { Client } from 'cassandra-driver';
 import { ChatError } from '../../core/errors.js';
 import { resolveCassandraConfig } from './cassandra-config.js';
 import { Cql, consistencyCode } from './cql.js';
-import { GROUP_COMMIT_LIMITS, STATEMENT_OVERHEAD_BYTES, VALUE_OVERHEAD_BYTES, WriteCoalescer, estimateStatementBytes, type BatchingClient } from './write-coalescer.js';
+import {
+  GROUP_COMMIT_LIMITS,
+  STATEMENT_OVERHEAD_BYTES,
+  VALUE_OVERHEAD_BYTES,
+  WriteCoalescer,
+  estimateStatementBytes,
+  type BatchingClient,
+} from './write-coalescer.js';
 
 const codes = driver.types.responseErrorCodes;
 
@@ -34,7 +41,8 @@ function fakeClient(fail: (call: Call) => unknown = () => undefined) {
     return { rows: [] };
   };
   const client = {
-    execute: (query: string, params: unknown[], options: Record<string, unknown>) => settle({ kind: 'execute', statements: [{ query, params }], options }),
+    execute: (query: string, params: unknown[], options: Record<string, unknown>) =>
+      settle({ kind: 'execute', statements: [{ query, params }], options }),
     batch: (statements: Statement[], options: Record<string, unknown>) => settle({ kind: 'batch', statements, options }),
   };
   return {
@@ -60,7 +68,13 @@ describe('WriteCoalescer', () => {
     expect(fake.batches()).toHaveLength(1);
     const [batch] = fake.batches();
     expect(batch!.statements.map((s) => s.params[0])).toEqual([1, 2, 3, 4, 5]);
-    expect(batch!.options).toEqual({ prepare: true, logged: false, consistency: OPTIONS.consistency, isIdempotent: true, readTimeout: 1234 });
+    expect(batch!.options).toEqual({
+      prepare: true,
+      logged: false,
+      consistency: OPTIONS.consistency,
+      isIdempotent: true,
+      readTimeout: 1234,
+    });
     expect(coalescer.stats).toEqual({ batches: 1, batchedWrites: 5, singleWrites: 0 });
   });
 
@@ -91,7 +105,11 @@ describe('WriteCoalescer', () => {
     const coalescer = new WriteCoalescer(fake.client, OPTIONS);
     const count = GROUP_COMMIT_LIMITS.batchStatementsMax * 2 + 3;
     await Promise.all(Array.from({ length: count }, (_, i) => coalescer.write('W ?', [i])));
-    expect(fake.batches().map((b) => b.statements.length)).toEqual([GROUP_COMMIT_LIMITS.batchStatementsMax, GROUP_COMMIT_LIMITS.batchStatementsMax, 3]);
+    expect(fake.batches().map((b) => b.statements.length)).toEqual([
+      GROUP_COMMIT_LIMITS.batchStatementsMax,
+      GROUP_COMMIT_LIMITS.batchStatementsMax,
+      3,
+    ]);
     expect(fake.batches().flatMap((b) => b.statements.map((s) => s.params[0]))).toEqual(Array.from({ length: count }, (_, i) => i));
   });
 
@@ -111,12 +129,15 @@ describe('WriteCoalescer', () => {
       [4, 6, 7],
     ]);
     expect(fake.executes().map((c) => c.statements[0]!.params[0])).toEqual([5]);
-    for (const b of fake.batches()) expect(b.statements.reduce((sum, s) => sum + estimateStatementBytes(s.params), 0)).toBeLessThanOrEqual(1000);
+    for (const b of fake.batches())
+      expect(b.statements.reduce((sum, s) => sum + estimateStatementBytes(s.params), 0)).toBeLessThanOrEqual(1000);
   });
 
   it('estimates statement bytes from strings (UTF-8), Buffers and fixed-size values', () => {
     expect(estimateStatementBytes([])).toBe(STATEMENT_OVERHEAD_BYTES);
-    expect(estimateStatementBytes(['héllo', Buffer.alloc(100), 7, null, undefined])).toBe(STATEMENT_OVERHEAD_BYTES + 3 * VALUE_OVERHEAD_BYTES + 6 + 100 + 8);
+    expect(estimateStatementBytes(['héllo', Buffer.alloc(100), 7, null, undefined])).toBe(
+      STATEMENT_OVERHEAD_BYTES + 3 * VALUE_OVERHEAD_BYTES + 6 + 100 + 8,
+    );
     expect(estimateStatementBytes([driver.types.Uuid.random()])).toBe(STATEMENT_OVERHEAD_BYTES + VALUE_OVERHEAD_BYTES + 16);
   });
 
@@ -177,7 +198,11 @@ describe('WriteCoalescer', () => {
 
 describe('Cql with group commit', () => {
   const settings = (groupCommit?: boolean) =>
-    resolveCassandraConfig({ contactPoints: ['127.0.0.1:19042'], localDataCenter: 'dc1', ...(groupCommit === undefined ? {} : { groupCommit }) });
+    resolveCassandraConfig({
+      contactPoints: ['127.0.0.1:19042'],
+      localDataCenter: 'dc1',
+      ...(groupCommit === undefined ? {} : { groupCommit }),
+    });
 
   it('is on by default and batches idempotent writes', async () => {
     const fake = fakeClient();
@@ -191,7 +216,12 @@ describe('Cql with group commit', () => {
   it('sends non-idempotent writes, LWTs and reads at once, each on its own', async () => {
     const fake = fakeClient();
     const cql = new Cql(fake.client, settings());
-    const sent = [cql.write('W ?', [1], false), cql.write('W ?', [2], false), cql.lwt('INSERT … IF NOT EXISTS', [3]).then(() => undefined), cql.read('SELECT ?', [4]).then(() => undefined)];
+    const sent = [
+      cql.write('W ?', [1], false),
+      cql.write('W ?', [2], false),
+      cql.lwt('INSERT … IF NOT EXISTS', [3]).then(() => undefined),
+      cql.read('SELECT ?', [4]).then(() => undefined),
+    ];
     expect(fake.executes()).toHaveLength(4); // already sent, before the turn ends
     await Promise.all(sent);
     expect(fake.batches()).toHaveLength(0);
@@ -217,6 +247,8 @@ describe('Cql with group commit', () => {
   });
 
   it('rejects a groupCommit that is not a boolean', () => {
-    expect(() => resolveCassandraConfig({ contactPoints: ['h'], localDataCenter: 'dc1', groupCommit: 'no' as unknown as boolean })).toThrow(/groupCommit/);
+    expect(() => resolveCassandraConfig({ contactPoints: ['h'], localDataCenter: 'dc1', groupCommit: 'no' as unknown as boolean })).toThrow(
+      /groupCommit/,
+    );
   });
 });

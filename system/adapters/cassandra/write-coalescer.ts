@@ -95,7 +95,8 @@ export class WriteCoalescer {
     private readonly options: WriteCoalescerOptions,
   ) {
     this.limits = { ...GROUP_COMMIT_LIMITS, ...withoutUndefined(options.limits ?? {}) };
-    if (!Number.isInteger(this.limits.batchStatementsMax) || this.limits.batchStatementsMax < 1) throw new Error('batchStatementsMax must be a positive integer');
+    if (!Number.isInteger(this.limits.batchStatementsMax) || this.limits.batchStatementsMax < 1)
+      throw new Error('batchStatementsMax must be a positive integer');
     if (!(this.limits.batchBytesMax > 0)) throw new Error('batchBytesMax must be positive');
   }
 
@@ -131,7 +132,8 @@ export class WriteCoalescer {
     const writes = this.pending;
     if (writes.length === 0) return;
     this.pending = [];
-    for (const group of splitIntoBatches(writes, this.limits)) this.track(group.length === 1 ? this.sendAlone(group[0]!) : this.sendBatch(group));
+    for (const group of splitIntoBatches(writes, this.limits))
+      this.track(group.length === 1 ? this.sendAlone(group[0]!) : this.sendBatch(group));
   }
 
   private track(sending: Promise<void>): void {

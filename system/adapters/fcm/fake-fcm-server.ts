@@ -76,9 +76,19 @@ function errorSpec(answer: Exclude<FakeFcmAnswer, { kind: 'ok' } | { kind: 'raw'
     case 'unregistered':
       return { status: 404, grpcStatus: 'NOT_FOUND', message: 'Requested entity was not found.', fcmErrorCode: 'UNREGISTERED' };
     case 'invalid-token':
-      return { status: 400, grpcStatus: 'INVALID_ARGUMENT', message: 'The registration token is not a valid FCM registration token', fcmErrorCode: 'INVALID_ARGUMENT' };
+      return {
+        status: 400,
+        grpcStatus: 'INVALID_ARGUMENT',
+        message: 'The registration token is not a valid FCM registration token',
+        fcmErrorCode: 'INVALID_ARGUMENT',
+      };
     case 'invalid-argument':
-      return { status: 400, grpcStatus: 'INVALID_ARGUMENT', message: 'Request contains an invalid argument.', fcmErrorCode: 'INVALID_ARGUMENT' };
+      return {
+        status: 400,
+        grpcStatus: 'INVALID_ARGUMENT',
+        message: 'Request contains an invalid argument.',
+        fcmErrorCode: 'INVALID_ARGUMENT',
+      };
     case 'quota-exceeded':
       return {
         status: 429,
@@ -100,7 +110,12 @@ function errorSpec(answer: Exclude<FakeFcmAnswer, { kind: 'ok' } | { kind: 'raw'
     case 'sender-id-mismatch':
       return { status: 403, grpcStatus: 'PERMISSION_DENIED', message: 'SenderId mismatch', fcmErrorCode: 'SENDER_ID_MISMATCH' };
     case 'third-party-auth-error':
-      return { status: 401, grpcStatus: 'UNAUTHENTICATED', message: 'Auth error from APNS or Web Push Service', fcmErrorCode: 'THIRD_PARTY_AUTH_ERROR' };
+      return {
+        status: 401,
+        grpcStatus: 'UNAUTHENTICATED',
+        message: 'Auth error from APNS or Web Push Service',
+        fcmErrorCode: 'THIRD_PARTY_AUTH_ERROR',
+      };
   }
 }
 
@@ -130,7 +145,13 @@ export class FakeFcmServer {
         { name: 'basicConstraints', cA: false },
         { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
         { name: 'extKeyUsage', serverAuth: true },
-        { name: 'subjectAltName', altNames: [{ type: 2, value: FCM_HOST }, { type: 7, ip: '127.0.0.1' }] },
+        {
+          name: 'subjectAltName',
+          altNames: [
+            { type: 2, value: FCM_HOST },
+            { type: 7, ip: '127.0.0.1' },
+          ],
+        },
       ],
     });
     const server = createServer({ key: pems.private, cert: pems.cert });
@@ -246,7 +267,14 @@ export class FakeFcmServer {
     return scripted ?? this.standing.get(token) ?? { kind: 'ok' };
   }
 
-  private record(projectId: string, path: string, req: IncomingMessage, authorization: string | undefined, body: FakeFcmRequest['body'], status: number): void {
+  private record(
+    projectId: string,
+    path: string,
+    req: IncomingMessage,
+    authorization: string | undefined,
+    body: FakeFcmRequest['body'],
+    status: number,
+  ): void {
     const request: FakeFcmRequest = { projectId: decodeURIComponent(projectId), path, authorization, headers: req.headers, body, status };
     this.requests.push(request);
     this.onRequest?.(request);
@@ -255,7 +283,8 @@ export class FakeFcmServer {
 
 /** google.rpc.Status as FCM v1 returns it, with the FcmError detail when there is one. */
 function errorBody(code: number, status: string, message: string, fcmErrorCode?: string): unknown {
-  const details = fcmErrorCode === undefined ? [] : [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode: fcmErrorCode }];
+  const details =
+    fcmErrorCode === undefined ? [] : [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode: fcmErrorCode }];
   return { error: { code, message, status, ...(details.length > 0 ? { details } : {}) } };
 }
 

@@ -28,7 +28,14 @@ function senderFor(fake: FakeFcmServer, options: Partial<FcmPushSenderOptions> =
 
 function notification(token: string, fields: Partial<PushNotification> = {}): PushNotification {
   const conversationId = uniqueDirectId();
-  return { device: uniqueDevice(), token, collapseKey: `chat:${uniqueHex()}`, messageCount: 1, conversationIds: [conversationId], ...fields };
+  return {
+    device: uniqueDevice(),
+    token,
+    collapseKey: `chat:${uniqueHex()}`,
+    messageCount: 1,
+    conversationIds: [conversationId],
+    ...fields,
+  };
 }
 
 function token(): string {
@@ -138,15 +145,31 @@ describe('FcmPushSender against the fake FCM', () => {
     ['200', { kind: 'ok' }, { outcome: 'sent' }],
     ['404 UNREGISTERED', { kind: 'unregistered' }, { outcome: 'unregistered' }],
     ['400 INVALID_ARGUMENT for the token', { kind: 'invalid-token' }, { outcome: 'unregistered' }],
-    ['400 INVALID_ARGUMENT for the message', { kind: 'invalid-argument' }, (r) => expect(r).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('messaging/invalid-argument') })],
+    [
+      '400 INVALID_ARGUMENT for the message',
+      { kind: 'invalid-argument' },
+      (r) => expect(r).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('messaging/invalid-argument') }),
+    ],
     ['429 QUOTA_EXCEEDED with Retry-After', { kind: 'quota-exceeded', retryAfter: '30' }, { outcome: 'retry', retryAfterMs: 30_000 }],
-    ['429 QUOTA_EXCEEDED without Retry-After (FCM: wait at least a minute)', { kind: 'quota-exceeded' }, { outcome: 'retry', retryAfterMs: 60_000 }],
+    [
+      '429 QUOTA_EXCEEDED without Retry-After (FCM: wait at least a minute)',
+      { kind: 'quota-exceeded' },
+      { outcome: 'retry', retryAfterMs: 60_000 },
+    ],
     ['503 UNAVAILABLE with Retry-After', { kind: 'unavailable', retryAfter: '7' }, { outcome: 'retry', retryAfterMs: 7_000 }],
     ['503 UNAVAILABLE without Retry-After', { kind: 'unavailable' }, { outcome: 'retry' }],
     ['500 INTERNAL', { kind: 'internal' }, { outcome: 'retry' }],
     ['502 from the front end (HTML)', { kind: 'raw', status: 502, body: '<html>Error 502 (Server Error)!!1</html>' }, { outcome: 'retry' }],
-    ['403 SENDER_ID_MISMATCH', { kind: 'sender-id-mismatch' }, (r) => expect(r).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('mismatched-credential') })],
-    ['401 THIRD_PARTY_AUTH_ERROR', { kind: 'third-party-auth-error' }, (r) => expect(r).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('third-party-auth-error') })],
+    [
+      '403 SENDER_ID_MISMATCH',
+      { kind: 'sender-id-mismatch' },
+      (r) => expect(r).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('mismatched-credential') }),
+    ],
+    [
+      '401 THIRD_PARTY_AUTH_ERROR',
+      { kind: 'third-party-auth-error' },
+      (r) => expect(r).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('third-party-auth-error') }),
+    ],
   ];
 
   it.each(cases)('maps %s', async (_label, answer, expected) => {
@@ -238,7 +261,10 @@ describe('classifyFcmError and parseRetryAfter', () => {
     expect(classifyFcmError(err('messaging/registration-token-not-registered'))).toEqual({ outcome: 'unregistered' });
     expect(classifyFcmError(err('messaging/invalid-registration-token'))).toEqual({ outcome: 'unregistered' });
     expect(classifyFcmError(err('app/network-timeout'))).toEqual({ outcome: 'retry' });
-    expect(classifyFcmError(err('app/invalid-credential', 'no token'))).toEqual({ outcome: 'failed', reason: 'app/invalid-credential: no token' });
+    expect(classifyFcmError(err('app/invalid-credential', 'no token'))).toEqual({
+      outcome: 'failed',
+      reason: 'app/invalid-credential: no token',
+    });
     expect(classifyFcmError(new Error('boom'))).toEqual({ outcome: 'failed', reason: 'unknown: boom' });
   });
 

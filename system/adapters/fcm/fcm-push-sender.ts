@@ -167,7 +167,10 @@ const RETRY_CODES = new Set(['messaging/server-unavailable', 'messaging/internal
  *   (after Retry-After when the answer carried one).
  * - Everything else (SENDER_ID_MISMATCH, THIRD_PARTY_AUTH_ERROR, credentials, ...) → failed.
  */
-export function classifyFcmError(error: unknown, seen: { status?: number; retryAfterMs?: number; quotaRetryAfterMs?: number } = {}): PushResult {
+export function classifyFcmError(
+  error: unknown,
+  seen: { status?: number; retryAfterMs?: number; quotaRetryAfterMs?: number } = {},
+): PushResult {
   const code = typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : 'unknown';
   const message = error instanceof Error ? error.message : String(error);
   const retry = (fallbackMs?: number): PushResult => {

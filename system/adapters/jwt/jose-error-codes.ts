@@ -12,14 +12,16 @@ export function chatErrorFromJose(error: unknown): unknown {
   if (error instanceof errors.JWTExpired) return new ChatError('TOKEN_EXPIRED', 'token has expired; request a new one');
   if (error instanceof errors.JWTClaimValidationFailed) {
     const what = error.reason === 'missing' ? `has no "${error.claim}" claim` : `has the wrong "${error.claim}" claim`;
-    const hint = error.claim === 'aud' ? ' (it was issued for another service)' : error.claim === 'iss' ? ' (another issuer signed it)' : '';
+    const hint =
+      error.claim === 'aud' ? ' (it was issued for another service)' : error.claim === 'iss' ? ' (another issuer signed it)' : '';
     return new ChatError('TOKEN_INVALID', `token ${what}${hint}`);
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) return new ChatError('TOKEN_INVALID', 'token signature does not verify');
   if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
     return new ChatError('TOKEN_INVALID', 'token was signed with a key this deployment does not know');
   }
-  if (error instanceof errors.JOSEAlgNotAllowed) return new ChatError('TOKEN_INVALID', 'token is signed with an algorithm this deployment does not accept');
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return new ChatError('TOKEN_INVALID', 'token is signed with an algorithm this deployment does not accept');
   if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid || error instanceof errors.JOSENotSupported) {
     return new ChatError('TOKEN_INVALID', 'token is not a well-formed signed JWT');
   }

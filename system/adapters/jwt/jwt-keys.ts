@@ -28,7 +28,12 @@ export class JwtKeys {
     const privateKeyPem = keys.privateKeyPem;
     this.signingKey = privateKeyPem
       ? once(() => importPKCS8(privateKeyPem, keys.algorithm))
-      : () => Promise.reject(new Error(`this node only verifies ${keys.algorithm} tokens: it has no private key (CHAT_TOKEN_PRIVATE_KEY_FILE) to issue them`));
+      : () =>
+          Promise.reject(
+            new Error(
+              `this node only verifies ${keys.algorithm} tokens: it has no private key (CHAT_TOKEN_PRIVATE_KEY_FILE) to issue them`,
+            ),
+          );
     this.verificationKey = keys.jwksUrl ? remoteKeySet(keys.jwksUrl, limits) : staticPublicKey(keys);
   }
 }
@@ -39,7 +44,8 @@ function importSecret(keys: SharedSecretKeys): Promise<CryptoKey> {
 }
 
 function staticPublicKey(keys: KeyPairKeys): JWTVerifyGetKey {
-  const pem = keys.publicKeyPem ?? (keys.privateKeyPem && createPublicKey(keys.privateKeyPem).export({ type: 'spki', format: 'pem' }).toString());
+  const pem =
+    keys.publicKeyPem ?? (keys.privateKeyPem && createPublicKey(keys.privateKeyPem).export({ type: 'spki', format: 'pem' }).toString());
   if (!pem) throw new Error(`${keys.algorithm} tokens need a public key, a private key to derive it from, or a key set URL`);
   return once(() => importSPKI(pem, keys.algorithm));
 }
@@ -61,8 +67,18 @@ function remoteKeySet(url: string, limits: JwksLimits): JWTVerifyGetKey {
     try {
       return await keySet(header, token);
     } catch (error) {
-      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys || error instanceof errors.JOSENotSupported) throw error;
-      const why = error instanceof errors.JWKSTimeout ? `no answer within ${limits.jwksFetchTimeoutMs} ms` : error instanceof errors.JWKSInvalid ? 'the answer is not a key set' : 'the fetch failed';
+      if (
+        error instanceof errors.JWKSNoMatchingKey ||
+        error instanceof errors.JWKSMultipleMatchingKeys ||
+        error instanceof errors.JOSENotSupported
+      )
+        throw error;
+      const why =
+        error instanceof errors.JWKSTimeout
+          ? `no answer within ${limits.jwksFetchTimeoutMs} ms`
+          : error instanceof errors.JWKSInvalid
+            ? 'the answer is not a key set'
+            : 'the fetch failed';
       throw new ChatError('AUTH_UNAVAILABLE', `the key set that verifies tokens could not be fetched (${why}); retry later`);
     }
   };

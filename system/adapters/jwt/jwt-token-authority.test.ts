@@ -65,7 +65,14 @@ describe('JwtTokenAuthority', () => {
     const tokens = authority(sharedSecretTokenSettings(SECRET));
     const { token, claims } = await tokens.issue(DEVICE, 60_000);
     expect(decodeProtectedHeader(token)).toEqual({ alg: 'HS256', typ: 'JWT' });
-    expect(decodeJwt(token)).toEqual({ sub: 'alice', [DEVICE_CLAIM]: 'phone', aud: 'chatload-gateway', iss: 'chatload', iat: START_MS / 1000, exp: (START_MS + 60_000) / 1000 });
+    expect(decodeJwt(token)).toEqual({
+      sub: 'alice',
+      [DEVICE_CLAIM]: 'phone',
+      aud: 'chatload-gateway',
+      iss: 'chatload',
+      iat: START_MS / 1000,
+      exp: (START_MS + 60_000) / 1000,
+    });
     expect(claims).toEqual({ ...DEVICE, issuedAtMs: START_MS, expiresAtMs: START_MS + 60_000 });
     expect(await tokens.verify(token)).toEqual(claims);
   });
@@ -95,22 +102,32 @@ describe('JwtTokenAuthority', () => {
       await expect(verifier.issue(DEVICE, 60_000)).rejects.toThrow(/only verifies/);
 
       const other = authority({ keys: { algorithm, privateKeyPem: keyPair(algorithm).privateKey }, issuer: 'idp', audience: 'chat' });
-      expect(await refusal(verifier.verify((await other.issue(DEVICE, 60_000)).token))).toEqual({ code: 'TOKEN_INVALID', retryable: false });
+      expect(await refusal(verifier.verify((await other.issue(DEVICE, 60_000)).token))).toEqual({
+        code: 'TOKEN_INVALID',
+        retryable: false,
+      });
       // An HS256 token signed with the public key as its secret (the classic algorithm confusion) is refused.
       const confused = authority(sharedSecretTokenSettings(publicKey, { issuer: 'idp', audience: 'chat' }));
-      expect(await refusal(verifier.verify((await confused.issue(DEVICE, 60_000)).token))).toEqual({ code: 'TOKEN_INVALID', retryable: false });
+      expect(await refusal(verifier.verify((await confused.issue(DEVICE, 60_000)).token))).toEqual({
+        code: 'TOKEN_INVALID',
+        retryable: false,
+      });
     });
   }
 
   it('verifies against a JSON Web Key Set URL, picks the key by kid, and follows a rotation once the refetch cooldown has passed', async () => {
     const first = keyPair('EdDSA');
     const second = keyPair('EdDSA');
-    const issuerOf = (privateKeyPem: string, keyId: string) => authority({ keys: { algorithm: 'EdDSA', privateKeyPem }, issuer: 'idp', audience: 'chat', keyId });
+    const issuerOf = (privateKeyPem: string, keyId: string) =>
+      authority({ keys: { algorithm: 'EdDSA', privateKeyPem }, issuer: 'idp', audience: 'chat', keyId });
     const firstToken = (await issuerOf(first.privateKey, 'k1').issue(DEVICE, 60_000)).token;
     const secondToken = (await issuerOf(second.privateKey, 'k2').issue(DEVICE, 60_000)).token;
     const cooldownMs = 100;
     const verifierOf = (url: string, refetchCooldownMs: number) =>
-      new JwtTokenAuthority({ keys: { algorithm: 'EdDSA', jwksUrl: url }, issuer: 'idp', audience: 'chat' }, new ManualClock(START_MS), { ...defaultLimits, jwksRefetchCooldownMs: refetchCooldownMs });
+      new JwtTokenAuthority({ keys: { algorithm: 'EdDSA', jwksUrl: url }, issuer: 'idp', audience: 'chat' }, new ManualClock(START_MS), {
+        ...defaultLimits,
+        jwksRefetchCooldownMs: refetchCooldownMs,
+      });
 
     // Default cooldown (30 s): the set is fetched once and cached; a key id it lacks is refused
     // without another fetch, however often it is presented.
@@ -120,7 +137,8 @@ describe('JwtTokenAuthority', () => {
     expect((await cachedVerifier.verify(firstToken)).deviceId).toBe('phone');
     expect((await cachedVerifier.verify(firstToken)).deviceId).toBe('phone');
     cachedSet.current = [publicJwk(first.publicKey, 'k1'), publicJwk(second.publicKey, 'k2')];
-    for (let i = 0; i < 3; i++) expect(await refusal(cachedVerifier.verify(secondToken))).toEqual({ code: 'TOKEN_INVALID', retryable: false });
+    for (let i = 0; i < 3; i++)
+      expect(await refusal(cachedVerifier.verify(secondToken))).toEqual({ code: 'TOKEN_INVALID', retryable: false });
     expect(cached.requests()).toBe(1);
 
     // Once the cooldown has passed, a token naming the new key makes the verifier fetch the set again.
@@ -141,7 +159,12 @@ describe('JwtTokenAuthority', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { privateKey } = keyPair('EdDSA');
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
-    const token = (await authority({ keys: { algorithm: 'EdDSA', privateKeyPem: privateKey }, issuer: 'idp', audience: 'chat', keyId: 'k1' }).issue(DEVICE, 60_000)).token;
+    const token = (
+      await authority({ keys: { algorithm: 'EdDSA', privateKeyPem: privateKey }, issuer: 'idp', audience: 'chat', keyId: 'k1' }).issue(
+        DEVICE,
+        60_000,
+      )
+    ).token;
     const verifier = authority({ keys: { algorithm: 'EdDSA', jwksUrl: url }, issuer: 'idp', audience: 'chat' });
     expect(await refusal(verifier.verify(token))).toEqual({ code: 'AUTH_UNAVAILABLE', retryable: true });
   });
@@ -152,7 +175,11 @@ describe('tokenSettingsFromEnv', () => {
   const { privateKey, publicKey } = keyPair('EdDSA');
   writeFileSync(join(dir, 'ed.key'), privateKey);
   writeFileSync(join(dir, 'ed.pub'), publicKey);
-  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const rsa = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
   writeFileSync(join(dir, 'rsa-pkcs1.key'), rsa.privateKey);
 
   it('defaults to HS256 with the given development secret, and production must set one', () => {
@@ -169,16 +196,34 @@ describe('tokenSettingsFromEnv', () => {
     const { token } = await authority(rs).issue(DEVICE, 60_000);
     expect((await authority(rs).verify(token)).userId).toBe('alice');
 
-    expect(() => tokenSettingsFromEnv({ CHAT_TOKEN_ALG: 'RS256', CHAT_TOKEN_PRIVATE_KEY_FILE: join(dir, 'ed.key') })).toThrow(/holds a ed25519 key; CHAT_TOKEN_ALG=RS256 needs rsa/);
-    expect(() => tokenSettingsFromEnv({ CHAT_TOKEN_ALG: 'EdDSA', CHAT_TOKEN_PUBLIC_KEY_FILE: join(dir, 'missing.pub') })).toThrow(/CHAT_TOKEN_PUBLIC_KEY_FILE: cannot read/);
-    expect(() => tokenSettingsFromEnv({ CHAT_TOKEN_ALG: 'EdDSA', CHAT_TOKEN_PRIVATE_KEY_FILE: join(dir, 'ed.pub') })).toThrow(/is not a PEM private key/);
+    expect(() => tokenSettingsFromEnv({ CHAT_TOKEN_ALG: 'RS256', CHAT_TOKEN_PRIVATE_KEY_FILE: join(dir, 'ed.key') })).toThrow(
+      /holds a ed25519 key; CHAT_TOKEN_ALG=RS256 needs rsa/,
+    );
+    expect(() => tokenSettingsFromEnv({ CHAT_TOKEN_ALG: 'EdDSA', CHAT_TOKEN_PUBLIC_KEY_FILE: join(dir, 'missing.pub') })).toThrow(
+      /CHAT_TOKEN_PUBLIC_KEY_FILE: cannot read/,
+    );
+    expect(() => tokenSettingsFromEnv({ CHAT_TOKEN_ALG: 'EdDSA', CHAT_TOKEN_PRIVATE_KEY_FILE: join(dir, 'ed.pub') })).toThrow(
+      /is not a PEM private key/,
+    );
   });
 
   it('refuses contradictory or incomplete settings with the variable to fix', () => {
     expect(() => tokenSettingsFromEnv({ CHAT_TOKEN_ALG: 'ES512' })).toThrow(/CHAT_TOKEN_ALG must be one of HS256, EdDSA, RS256/);
-    expect(() => tokenSettingsFromEnv({ CHAT_TOKEN_SECRET: SECRET, CHAT_TOKEN_JWKS_URL: 'http://127.0.0.1/jwks' })).toThrow(/needs CHAT_TOKEN_ALG=EdDSA or RS256/);
-    expect(() => tokenSettingsFromEnv({ CHAT_TOKEN_ALG: 'EdDSA' })).toThrow(/needs CHAT_TOKEN_JWKS_URL, CHAT_TOKEN_PUBLIC_KEY_FILE or CHAT_TOKEN_PRIVATE_KEY_FILE/);
-    expect(() => tokenSettingsFromEnv({ CHAT_TOKEN_ALG: 'EdDSA', CHAT_TOKEN_JWKS_URL: 'ftp://idp/jwks' })).toThrow(/must be an http\(s\) URL/);
-    expect(() => tokenSettingsFromEnv({ CHAT_TOKEN_ALG: 'EdDSA', CHAT_TOKEN_JWKS_URL: 'http://idp/jwks', CHAT_TOKEN_PUBLIC_KEY_FILE: join(dir, 'ed.pub') })).toThrow(/not both/);
+    expect(() => tokenSettingsFromEnv({ CHAT_TOKEN_SECRET: SECRET, CHAT_TOKEN_JWKS_URL: 'http://127.0.0.1/jwks' })).toThrow(
+      /needs CHAT_TOKEN_ALG=EdDSA or RS256/,
+    );
+    expect(() => tokenSettingsFromEnv({ CHAT_TOKEN_ALG: 'EdDSA' })).toThrow(
+      /needs CHAT_TOKEN_JWKS_URL, CHAT_TOKEN_PUBLIC_KEY_FILE or CHAT_TOKEN_PRIVATE_KEY_FILE/,
+    );
+    expect(() => tokenSettingsFromEnv({ CHAT_TOKEN_ALG: 'EdDSA', CHAT_TOKEN_JWKS_URL: 'ftp://idp/jwks' })).toThrow(
+      /must be an http\(s\) URL/,
+    );
+    expect(() =>
+      tokenSettingsFromEnv({
+        CHAT_TOKEN_ALG: 'EdDSA',
+        CHAT_TOKEN_JWKS_URL: 'http://idp/jwks',
+        CHAT_TOKEN_PUBLIC_KEY_FILE: join(dir, 'ed.pub'),
+      }),
+    ).toThrow(/not both/);
   });
 });

@@ -76,8 +76,10 @@ export class JwtTokenAuthority implements TokenAuthority {
 function claimsOf(payload: JWTPayload, nowMs: number): TokenClaims {
   const userId = payload.sub;
   const deviceId = payload[DEVICE_CLAIM];
-  if (typeof userId !== 'string' || !USER_ID_PATTERN.test(userId)) throw new ChatError('TOKEN_INVALID', 'token "sub" claim is not a valid user id');
-  if (typeof deviceId !== 'string' || !DEVICE_ID_PATTERN.test(deviceId)) throw new ChatError('TOKEN_INVALID', `token "${DEVICE_CLAIM}" claim is not a valid device id`);
+  if (typeof userId !== 'string' || !USER_ID_PATTERN.test(userId))
+    throw new ChatError('TOKEN_INVALID', 'token "sub" claim is not a valid user id');
+  if (typeof deviceId !== 'string' || !DEVICE_ID_PATTERN.test(deviceId))
+    throw new ChatError('TOKEN_INVALID', `token "${DEVICE_CLAIM}" claim is not a valid device id`);
   const expiresAtMs = Math.round(payload.exp! * MS_PER_S);
   if (expiresAtMs <= nowMs) throw new ChatError('TOKEN_EXPIRED', 'token has expired; request a new one');
   return { userId, deviceId, issuedAtMs: Math.round(payload.iat! * MS_PER_S), expiresAtMs };

@@ -1,6 +1,13 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_TOKEN_AUDIENCE, DEFAULT_TOKEN_ISSUER, TOKEN_SECRET_CHARS_MIN, tokenAlgorithms, type TokenAlgorithm, type TokenSettings } from './jwt-settings.js';
+import {
+  DEFAULT_TOKEN_AUDIENCE,
+  DEFAULT_TOKEN_ISSUER,
+  TOKEN_SECRET_CHARS_MIN,
+  tokenAlgorithms,
+  type TokenAlgorithm,
+  type TokenSettings,
+} from './jwt-settings.js';
 
 /**
  * TokenSettings from the CHAT_TOKEN_* variables (README, "Production variables"). Key files are
@@ -12,7 +19,8 @@ import { DEFAULT_TOKEN_AUDIENCE, DEFAULT_TOKEN_ISSUER, TOKEN_SECRET_CHARS_MIN, t
  */
 export function tokenSettingsFromEnv(env: NodeJS.ProcessEnv, options: { defaultSecret?: string } = {}): TokenSettings {
   const algorithm = (env.CHAT_TOKEN_ALG || 'HS256') as TokenAlgorithm;
-  if (!tokenAlgorithms.includes(algorithm)) throw new Error(`CHAT_TOKEN_ALG must be one of ${tokenAlgorithms.join(', ')}, got "${algorithm}"`);
+  if (!tokenAlgorithms.includes(algorithm))
+    throw new Error(`CHAT_TOKEN_ALG must be one of ${tokenAlgorithms.join(', ')}, got "${algorithm}"`);
   const claims = {
     issuer: env.CHAT_TOKEN_ISSUER || DEFAULT_TOKEN_ISSUER,
     audience: env.CHAT_TOKEN_AUDIENCE || DEFAULT_TOKEN_AUDIENCE,
@@ -36,7 +44,12 @@ export function tokenSettingsFromEnv(env: NodeJS.ProcessEnv, options: { defaultS
     throw new Error(`CHAT_TOKEN_ALG=${algorithm} needs CHAT_TOKEN_JWKS_URL, CHAT_TOKEN_PUBLIC_KEY_FILE or CHAT_TOKEN_PRIVATE_KEY_FILE`);
   }
   return {
-    keys: { algorithm, ...(privateKeyPem ? { privateKeyPem } : {}), ...(publicKeyPem ? { publicKeyPem } : {}), ...(jwksUrl ? { jwksUrl } : {}) },
+    keys: {
+      algorithm,
+      ...(privateKeyPem ? { privateKeyPem } : {}),
+      ...(publicKeyPem ? { publicKeyPem } : {}),
+      ...(jwksUrl ? { jwksUrl } : {}),
+    },
     ...claims,
   };
 }
@@ -59,7 +72,9 @@ function readKeyFile(path: string, half: 'private' | 'public', algorithm: Exclud
     throw new Error(`${variable}: ${path} is not a PEM ${half} key: ${(error as Error).message}`);
   }
   if (key.asymmetricKeyType !== KEY_TYPE_OF[algorithm]) {
-    throw new Error(`${variable}: ${path} holds a ${key.asymmetricKeyType} key; CHAT_TOKEN_ALG=${algorithm} needs ${KEY_TYPE_OF[algorithm]}`);
+    throw new Error(
+      `${variable}: ${path} holds a ${key.asymmetricKeyType} key; CHAT_TOKEN_ALG=${algorithm} needs ${KEY_TYPE_OF[algorithm]}`,
+    );
   }
   // jose imports PKCS#8 and SPKI only: other PEM forms (PKCS#1 "BEGIN RSA ...") are converted here.
   return key.export(half === 'private' ? { type: 'pkcs8', format: 'pem' } : { type: 'spki', format: 'pem' }).toString();

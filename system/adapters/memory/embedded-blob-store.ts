@@ -94,7 +94,8 @@ export class EmbeddedBlobStore implements BlobStore {
     if ((req.headers['content-type'] ?? '') !== contentType) return reply(res, 400, `content-type must be ${contentType}`);
     if (sha256 !== undefined) {
       // The checksum and the write-once condition are part of what the URL signs, as in S3.
-      if (req.headers[CHECKSUM_SHA256_HEADER] !== sha256) return reply(res, 403, `SignatureDoesNotMatch: ${CHECKSUM_SHA256_HEADER} must be the signed checksum`);
+      if (req.headers[CHECKSUM_SHA256_HEADER] !== sha256)
+        return reply(res, 403, `SignatureDoesNotMatch: ${CHECKSUM_SHA256_HEADER} must be the signed checksum`);
       if (req.headers['if-none-match'] !== '*') return reply(res, 403, 'SignatureDoesNotMatch: if-none-match must be *');
       if (this.objects.has(objectKey)) return reply(res, 412, 'PreconditionFailed: an object is already stored under this key');
     }

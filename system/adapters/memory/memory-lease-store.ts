@@ -17,7 +17,8 @@ export class MemoryLeaseStore implements LeaseStore {
 
   async take(next: SlotLease, expected: { epoch: number; expiresAtMs: number } | undefined): Promise<boolean> {
     const current = this.leases.get(next.slot);
-    const matches = expected === undefined ? current === undefined : current?.epoch === expected.epoch && current.expiresAtMs === expected.expiresAtMs;
+    const matches =
+      expected === undefined ? current === undefined : current?.epoch === expected.epoch && current.expiresAtMs === expected.expiresAtMs;
     if (!matches) return false;
     this.leases.set(next.slot, { ...next });
     return true;

@@ -88,6 +88,10 @@ describe('FileWriteAheadLog on disk', () => {
   it('refuses appends after close, retryably (the gateway is stopping: the client re-sends elsewhere)', async () => {
     const log = await FileWriteAheadLog.open(freshDir());
     await log.close();
-    await expect(log.append(draft(1))).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE', retryable: true, message: expect.stringMatching(/closed/) });
+    await expect(log.append(draft(1))).rejects.toMatchObject({
+      code: 'STORAGE_UNAVAILABLE',
+      retryable: true,
+      message: expect.stringMatching(/closed/),
+    });
   });
 });

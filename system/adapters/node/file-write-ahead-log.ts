@@ -65,7 +65,8 @@ export class FileWriteAheadLog implements WriteAheadLog {
   append(draft: WalEntryDraft): Promise<WalEntry> {
     // The gateway is stopping: a retryable refusal, so the client re-sends (to another gateway)
     // rather than treating the send as failed for good.
-    if (this.closed) return Promise.reject(new ChatError('STORAGE_UNAVAILABLE', 'write-ahead log is closed (the gateway is stopping); retry'));
+    if (this.closed)
+      return Promise.reject(new ChatError('STORAGE_UNAVAILABLE', 'write-ahead log is closed (the gateway is stopping); retry'));
     const entry: WalEntry = { ...draft, id: this.nextId++ };
     this.entries.set(entry.id, entry);
     return this.write({ e: entry }).then(

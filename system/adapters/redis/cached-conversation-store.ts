@@ -126,9 +126,11 @@ export class CachedConversationStore implements ConversationStore {
     }
     const record = await this.inner.getGroup(conversationId);
     if (record && generation !== undefined) {
-      await FILL.run(this.redis, [cacheKey, generationKey], [generation, JSON.stringify(record), Math.ceil(this.ttlMs)]).catch((error: unknown) => {
-        this.logger.warn('group cache fill failed', { conversationId, error: (error as Error).message });
-      });
+      await FILL.run(this.redis, [cacheKey, generationKey], [generation, JSON.stringify(record), Math.ceil(this.ttlMs)]).catch(
+        (error: unknown) => {
+          this.logger.warn('group cache fill failed', { conversationId, error: (error as Error).message });
+        },
+      );
     }
     return record;
   }

@@ -38,7 +38,13 @@ const testLogger: Logger = {
 const opened: RedisAdapters[] = [];
 async function node(label: string): Promise<RedisAdapters> {
   const nodeId = `${label}-${uniqueHex()}`;
-  const adapters = await createRedisAdapters({ url: await redisUrl(), nodeId, localRouter: new LocalRouter(nodeId), keyPrefix: PREFIX, logger: testLogger });
+  const adapters = await createRedisAdapters({
+    url: await redisUrl(),
+    nodeId,
+    localRouter: new LocalRouter(nodeId),
+    keyPrefix: PREFIX,
+    logger: testLogger,
+  });
   opened.push(adapters);
   return adapters;
 }
@@ -384,7 +390,10 @@ describe('CachedDirectoryStore when the publish fails', () => {
     // A node whose PUBLISHes fail while `down` (its command connection cut off from Redis).
     let down = true;
     const publishing = b.redis;
-    const redis = { publish: (channel: string, message: string) => (down ? Promise.reject(new Error('connect ECONNREFUSED')) : publishing.publish(channel, message)) } as unknown as Redis;
+    const redis = {
+      publish: (channel: string, message: string) =>
+        down ? Promise.reject(new Error('connect ECONNREFUSED')) : publishing.publish(channel, message),
+    } as unknown as Redis;
     subscriber = createSubscriberClient(createRedisClient(await redisUrl()));
     await subscriber.connect();
     hub = new SubscriberHub(subscriber, testLogger);

@@ -44,7 +44,14 @@ const testLogger: Logger = {
 };
 
 async function node(nodeId = `node-${uniqueHex()}`, extra: Partial<RedisAdaptersOptions> = {}): Promise<RedisAdapters> {
-  return createRedisAdapters({ url: await redisUrl(), nodeId, localRouter: new LocalRouter(nodeId), keyPrefix: PREFIX, logger: testLogger, ...extra });
+  return createRedisAdapters({
+    url: await redisUrl(),
+    nodeId,
+    localRouter: new LocalRouter(nodeId),
+    keyPrefix: PREFIX,
+    logger: testLogger,
+    ...extra,
+  });
 }
 
 beforeAll(async () => {
@@ -161,7 +168,9 @@ describe('Redis adapters across nodes', () => {
     const connectionId = `conn-${uniqueHex()}`;
     const endpoint = { deliverFrame: (f: ServerFrame) => received.push(f.type === 'heartbeat_ack' ? f.serverTimeMs : -1) };
     b.router.local.attach(connectionId, endpoint);
-    await Promise.all(range(1, 200).map((n) => a.router.deliver({ nodeId: b.router.nodeId, connectionId }, { type: 'heartbeat_ack', serverTimeMs: n })));
+    await Promise.all(
+      range(1, 200).map((n) => a.router.deliver({ nodeId: b.router.nodeId, connectionId }, { type: 'heartbeat_ack', serverTimeMs: n })),
+    );
     await eventually(() => expect(received).toEqual(range(1, 200)), 5000);
     b.router.local.detach(connectionId, endpoint);
   });
@@ -212,9 +221,19 @@ describe('Redis adapters across nodes', () => {
     await b.presence.markOnline({ userId, deviceId: 'laptop' }, 5000);
     await a.presence.markOffline({ userId, deviceId: 'phone' });
     await b.presence.markOffline({ userId, deviceId: 'laptop' });
-    await eventually(() => expect([onA, onB]).toEqual([[true, false], [true, false]]), 2000);
+    await eventually(
+      () =>
+        expect([onA, onB]).toEqual([
+          [true, false],
+          [true, false],
+        ]),
+      2000,
+    );
     await sleep(100);
-    expect([onA, onB]).toEqual([[true, false], [true, false]]);
+    expect([onA, onB]).toEqual([
+      [true, false],
+      [true, false],
+    ]);
     stopA();
     stopB();
   });
@@ -269,7 +288,13 @@ describe('CachedConversationStore', () => {
 
   function group(): GroupRecord {
     const alice = uniqueUserId('alice');
-    return { conversationId: uniqueGroupId(), name: 'g', createdBy: alice, createdAtMs: 1, spans: [{ userId: alice, role: 'admin', fromSeq: 1 }] };
+    return {
+      conversationId: uniqueGroupId(),
+      name: 'g',
+      createdBy: alice,
+      createdAtMs: 1,
+      spans: [{ userId: alice, role: 'admin', fromSeq: 1 }],
+    };
   }
 
   it('serves repeated reads from Redis, and reads the store again after a mutation', async () => {
@@ -472,7 +497,12 @@ describe('LuaScript.runMany (one pipeline of script runs)', () => {
 
   it('a failing run fails the batch with its own error', async () => {
     const picky = freshScript(`if ARGV[1] == 'bad' then return redis.error_reply('refused ' .. ARGV[1]) end return ARGV[1]`);
-    const error = await picky.runMany(redis, [{ keys: [], args: ['good'] }, { keys: [], args: ['bad'] }]).catch((e: unknown) => e);
+    const error = await picky
+      .runMany(redis, [
+        { keys: [], args: ['good'] },
+        { keys: [], args: ['bad'] },
+      ])
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toContain('refused bad');
   });

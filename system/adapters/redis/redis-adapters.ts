@@ -110,7 +110,10 @@ export async function createRedisAdapters(options: RedisAdaptersOptions): Promis
   const clock = options.clock ?? systemClock;
   const keys = new RedisKeys(options.keyPrefix ?? 'chat:');
   const clientOptions = { connectionName: `${keys.prefix}${nodeId}` };
-  const redis = createRedisClient(options.url, { ...clientOptions, ...(options.commandTimeoutMs !== undefined && { commandTimeoutMs: options.commandTimeoutMs }) });
+  const redis = createRedisClient(options.url, {
+    ...clientOptions,
+    ...(options.commandTimeoutMs !== undefined && { commandTimeoutMs: options.commandTimeoutMs }),
+  });
   const subscriber = createSubscriberClient(redis, `${keys.prefix}${nodeId}:sub`);
   logConnectionErrors(redis, logger, 'commands');
   logConnectionErrors(subscriber, logger, 'subscriber');
@@ -252,7 +255,10 @@ async function untilReachable(redis: Redis, deadline: number): Promise<void> {
 async function withDeadline<T>(promise: Promise<T>, deadline: number, what: () => string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ChatError('STORAGE_UNAVAILABLE', `${what()} (startup deadline passed)`)), Math.max(0, deadline - Date.now()));
+    timer = setTimeout(
+      () => reject(new ChatError('STORAGE_UNAVAILABLE', `${what()} (startup deadline passed)`)),
+      Math.max(0, deadline - Date.now()),
+    );
   });
   try {
     return await Promise.race([promise, expired]);
@@ -265,7 +271,14 @@ async function withDeadline<T>(promise: Promise<T>, deadline: number, what: () =
 async function quit(redis: Redis): Promise<void> {
   if (redis.status === 'end') return;
   const ended = new Promise<void>((resolve) => redis.once('end', () => resolve()));
-  if (redis.status === 'ready') await boundedWait(redis.quit().then(() => undefined, () => undefined), 1000);
+  if (redis.status === 'ready')
+    await boundedWait(
+      redis.quit().then(
+        () => undefined,
+        () => undefined,
+      ),
+      1000,
+    );
   // With a socket (connecting or connected), disconnect() ends in 'end' once it has closed;
   // while waiting to reconnect or never connected there is no socket, only a timer it clears.
   const hasSocket = ['connecting', 'connect', 'ready'].includes(redis.status);

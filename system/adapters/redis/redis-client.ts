@@ -118,7 +118,8 @@ async function execPipeline(
   const pipeline = redis.pipeline();
   for (const call of calls) queue(pipeline, call);
   const replies = await pipeline.exec();
-  if (!replies || replies.length !== calls.length) throw new Error(`redis pipeline answered ${replies?.length ?? 'nothing'} of ${calls.length} commands`);
+  if (!replies || replies.length !== calls.length)
+    throw new Error(`redis pipeline answered ${replies?.length ?? 'nothing'} of ${calls.length} commands`);
   return replies;
 }
 
@@ -156,11 +157,15 @@ export class LuaScript {
    */
   async runMany(redis: Redis, calls: ReadonlyArray<ScriptCall>): Promise<unknown[]> {
     if (calls.length === 0) return [];
-    const replies = await execPipeline(redis, calls, (pipeline, call) => pipeline.evalsha(this.sha, call.keys.length, ...call.keys, ...call.args));
+    const replies = await execPipeline(redis, calls, (pipeline, call) =>
+      pipeline.evalsha(this.sha, call.keys.length, ...call.keys, ...call.args),
+    );
     const unknownScript = replies.flatMap(([error], index) => (error?.message.startsWith('NOSCRIPT') ? [index] : []));
     if (unknownScript.length > 0) {
-      const retried = await execPipeline(redis, unknownScript.map((index) => calls[index]!), (pipeline, call) =>
-        pipeline.eval(this.source, call.keys.length, ...call.keys, ...call.args),
+      const retried = await execPipeline(
+        redis,
+        unknownScript.map((index) => calls[index]!),
+        (pipeline, call) => pipeline.eval(this.source, call.keys.length, ...call.keys, ...call.args),
       );
       unknownScript.forEach((index, i) => (replies[index] = retried[i]!));
     }

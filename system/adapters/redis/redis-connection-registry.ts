@@ -84,7 +84,11 @@ export class RedisConnectionRegistry implements ConnectionRegistry {
     const value = JSON.stringify({ nodeId: route.nodeId, connectionId: route.connectionId });
     const ttl = Math.max(1, Math.ceil(ttlMs));
     await storageCall('registry put', () =>
-      PUT.run(this.redis, [this.keys.registryDevice(device.userId, device.deviceId), this.keys.registryIndex(device.userId)], [device.deviceId, value, ttl]),
+      PUT.run(
+        this.redis,
+        [this.keys.registryDevice(device.userId, device.deviceId), this.keys.registryIndex(device.userId)],
+        [device.deviceId, value, ttl],
+      ),
     );
   }
 

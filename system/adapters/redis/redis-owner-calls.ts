@@ -59,7 +59,13 @@ export class RedisOwnerCalls {
       storageCall('owner call publish', () => this.redis.publish(this.keys.ownerChannel(nodeId), JSON.stringify(request))).then(
         (receivers) => {
           // Nobody listening: the node is gone; fail now rather than at the timeout.
-          if (receivers === 0) this.settle(id, { t: 'r', id, ok: false, error: { code: 'STORAGE_UNAVAILABLE', message: `gateway ${nodeId} is not listening`, retryable: true } });
+          if (receivers === 0)
+            this.settle(id, {
+              t: 'r',
+              id,
+              ok: false,
+              error: { code: 'STORAGE_UNAVAILABLE', message: `gateway ${nodeId} is not listening`, retryable: true },
+            });
         },
         (error: unknown) => this.fail(id, error),
       );
@@ -90,14 +96,14 @@ export class RedisOwnerCalls {
     Promise.resolve()
       .then(() => handle(call))
       .then(
-      (value) => this.answer(from, { t: 'r', id, ok: true, value: value ?? null }),
-      (error: unknown) => {
-        if (!(error instanceof ChatError) && !(error instanceof NotOwnerError)) {
-          this.logger.error('forwarded request failed', { from, kind: call.kind, error: (error as Error).message });
-        }
-        this.answer(from, { t: 'r', id, ok: false, error: failureBody(error) });
-      },
-    );
+        (value) => this.answer(from, { t: 'r', id, ok: true, value: value ?? null }),
+        (error: unknown) => {
+          if (!(error instanceof ChatError) && !(error instanceof NotOwnerError)) {
+            this.logger.error('forwarded request failed', { from, kind: call.kind, error: (error as Error).message });
+          }
+          this.answer(from, { t: 'r', id, ok: false, error: failureBody(error) });
+        },
+      );
   }
 
   private answer(nodeId: string, reply: Reply): void {
@@ -125,7 +131,8 @@ export class RedisOwnerCalls {
 }
 
 function failureBody(error: unknown): FailureBody {
-  if (error instanceof NotOwnerError) return { code: 'STORAGE_UNAVAILABLE', message: error.message, retryable: true, notOwner: error.conversationId };
+  if (error instanceof NotOwnerError)
+    return { code: 'STORAGE_UNAVAILABLE', message: error.message, retryable: true, notOwner: error.conversationId };
   if (error instanceof CheckedSendNotStored) return { code: error.code, message: error.message, retryable: true, checked: true };
   if (error instanceof ChatError) return { code: error.code, message: error.message, retryable: error.retryable };
   return { code: 'INTERNAL', message: 'internal error at the conversation owner', retryable: true };

@@ -144,7 +144,13 @@ export class RedisPresenceStore implements PresenceStore {
       MARK_OFFLINE.run(
         this.redis,
         [this.keys.presenceDevice(userId, deviceId), this.keys.presenceIndex(userId), this.keys.presenceLast(userId)],
-        [deviceId, this.options.clock.nowMs(), this.keys.presenceDevicePrefix(userId), this.keys.presenceChannel(userId), this.options.lastSeenTtlMs ?? 0],
+        [
+          deviceId,
+          this.options.clock.nowMs(),
+          this.keys.presenceDevicePrefix(userId),
+          this.keys.presenceChannel(userId),
+          this.options.lastSeenTtlMs ?? 0,
+        ],
       ),
     );
   }
@@ -262,7 +268,8 @@ export class RedisPresenceStore implements PresenceStore {
         try {
           state = await this.get(userId);
         } catch (error) {
-          if (!watched.closed && !this.closed) this.options.logger.warn('presence re-read failed', { userId, error: (error as Error).message });
+          if (!watched.closed && !this.closed)
+            this.options.logger.warn('presence re-read failed', { userId, error: (error as Error).message });
           return; // the next signal, poll or reconnect reads again
         }
         if (watched.closed || this.closed) return;

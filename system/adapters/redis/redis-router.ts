@@ -106,7 +106,7 @@ export class RedisRouter implements Router {
     this.pending.clear();
     for (const [nodeId, queue] of byNode) {
       const channel = this.keys.nodeChannel(nodeId);
-      for (let start = 0; start < queue.length; ) {
+      for (let start = 0; start < queue.length;) {
         let end = start + 1;
         while (end < queue.length && queue[end]!.frame === queue[start]!.frame) end++;
         const run = queue.slice(start, end);
@@ -142,7 +142,8 @@ export class RedisRouter implements Router {
       if (!Array.isArray(targets) || targets.some((c) => typeof c !== 'string') || typeof envelope.f !== 'object' || envelope.f === null) {
         throw new Error('not an envelope');
       }
-      if (envelope.ds !== undefined && (!Array.isArray(envelope.ds) || envelope.ds.length !== targets.length)) throw new Error('device tags do not match the targets');
+      if (envelope.ds !== undefined && (!Array.isArray(envelope.ds) || envelope.ds.length !== targets.length))
+        throw new Error('device tags do not match the targets');
     } catch (error) {
       this.logger.warn('router dropped a malformed message', { nodeId: this.nodeId, error: (error as Error).message });
       return;

@@ -93,10 +93,24 @@ describe('S3BlobStore (versitygw): what the presigned URLs bind', () => {
 
   it('a content-bound upload URL signs the checksum and If-None-Match as headers, never as query parameters', async () => {
     const bytes = patternBytes(10, 7);
-    const url = new URL(await store.signUpload(mediaKey(), { sizeBytes: 10, contentType: 'image/png', sha256: sha256Base64(bytes) }, systemClock.nowMs() + 60_000));
-    expect(url.searchParams.get('X-Amz-SignedHeaders')?.split(';')).toEqual(['content-length', 'content-type', 'host', 'if-none-match', 'x-amz-checksum-sha256']);
+    const url = new URL(
+      await store.signUpload(
+        mediaKey(),
+        { sizeBytes: 10, contentType: 'image/png', sha256: sha256Base64(bytes) },
+        systemClock.nowMs() + 60_000,
+      ),
+    );
+    expect(url.searchParams.get('X-Amz-SignedHeaders')?.split(';')).toEqual([
+      'content-length',
+      'content-type',
+      'host',
+      'if-none-match',
+      'x-amz-checksum-sha256',
+    ]);
     const names = [...url.searchParams.keys()].map((k) => k.toLowerCase());
-    expect(names.filter((n) => n.startsWith('x-amz-checksum') || n === 'x-amz-sdk-checksum-algorithm' || n === 'if-none-match')).toEqual([]);
+    expect(names.filter((n) => n.startsWith('x-amz-checksum') || n === 'x-amz-sdk-checksum-algorithm' || n === 'if-none-match')).toEqual(
+      [],
+    );
   });
 
   it('versitygw ignores a checksum left in the query string: why the adapter signs it as a header', async () => {
@@ -104,7 +118,13 @@ describe('S3BlobStore (versitygw): what the presigned URLs bind', () => {
     // the (signed) query string. versitygw v1.8.0 stores other bytes through such a URL.
     const key = mediaKey();
     const declared = patternBytes(10, 8);
-    const command = new PutObjectCommand({ Bucket: store.bucket, Key: key, ContentLength: 10, ContentType: 'image/png', ChecksumSHA256: sha256Base64(declared) });
+    const command = new PutObjectCommand({
+      Bucket: store.bucket,
+      Key: key,
+      ContentLength: 10,
+      ContentType: 'image/png',
+      ChecksumSHA256: sha256Base64(declared),
+    });
     const url = await getSignedUrl(store.client, command, { expiresIn: 60, signableHeaders: new Set(['content-type']) });
     expect(new URL(url).searchParams.get('x-amz-checksum-sha256')).toBe(sha256Base64(declared));
     const response = await fetch(url, { method: 'PUT', body: body(patternBytes(10, 9)), headers: { 'content-type': 'image/png' } });
@@ -122,10 +142,18 @@ describe('S3BlobStore (versitygw): what the presigned URLs bind', () => {
     const wrongBytes = await fetch(url, { method: 'PUT', body: body(other), headers });
     expect(wrongBytes.status).toBe(400);
     expect(await wrongBytes.text()).toContain('BadDigest');
-    const ownChecksum = await fetch(url, { method: 'PUT', body: body(other), headers: { ...headers, 'x-amz-checksum-sha256': sha256Base64(other) } });
+    const ownChecksum = await fetch(url, {
+      method: 'PUT',
+      body: body(other),
+      headers: { ...headers, 'x-amz-checksum-sha256': sha256Base64(other) },
+    });
     expect(ownChecksum.status).toBe(403);
     expect(await ownChecksum.text()).toContain('SignatureDoesNotMatch');
-    const noCondition = await fetch(url, { method: 'PUT', body: body(declared), headers: { 'content-type': 'image/png', 'x-amz-checksum-sha256': terms.sha256 } });
+    const noCondition = await fetch(url, {
+      method: 'PUT',
+      body: body(declared),
+      headers: { 'content-type': 'image/png', 'x-amz-checksum-sha256': terms.sha256 },
+    });
     expect(noCondition.status).toBe(403);
     expect(await store.stat(key)).toBeUndefined();
 
@@ -255,7 +283,11 @@ describe('S3MultipartUploads (versitygw): presigned part URLs', () => {
   });
 
   it('planParts splits a size into parts of the chosen size with the remainder last', () => {
-    expect(planParts(12 * 1024 * 1024, MULTIPART_MIN_PART_BYTES)).toEqual([MULTIPART_MIN_PART_BYTES, MULTIPART_MIN_PART_BYTES, 2 * 1024 * 1024]);
+    expect(planParts(12 * 1024 * 1024, MULTIPART_MIN_PART_BYTES)).toEqual([
+      MULTIPART_MIN_PART_BYTES,
+      MULTIPART_MIN_PART_BYTES,
+      2 * 1024 * 1024,
+    ]);
     expect(planParts(100)).toEqual([100]);
     expect(() => planParts(100, 1024)).toThrow(RangeError);
   });
@@ -280,7 +312,13 @@ describe('S3BlobStore when S3 is unreachable or failing', () => {
   }
 
   it('a closed port: signing still works offline, stat throws STORAGE_UNAVAILABLE quickly', async () => {
-    const store = new S3BlobStore({ ...base, endpoint: `http://127.0.0.1:${await closedPort()}`, connectionTimeoutMs: 500, requestTimeoutMs: 1_000, maxAttempts: 2 });
+    const store = new S3BlobStore({
+      ...base,
+      endpoint: `http://127.0.0.1:${await closedPort()}`,
+      connectionTimeoutMs: 500,
+      requestTimeoutMs: 1_000,
+      maxAttempts: 2,
+    });
     try {
       const url = await store.signUpload('m/g:x/1', { sizeBytes: 10, contentType: 'image/png' }, systemClock.nowMs() + 60_000);
       expect(url).toContain('X-Amz-Signature=');
@@ -301,7 +339,13 @@ describe('S3BlobStore when S3 is unreachable or failing', () => {
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    const store = new S3BlobStore({ ...base, endpoint: `http://127.0.0.1:${port}`, connectionTimeoutMs: 500, requestTimeoutMs: 600, maxAttempts: 1 });
+    const store = new S3BlobStore({
+      ...base,
+      endpoint: `http://127.0.0.1:${port}`,
+      connectionTimeoutMs: 500,
+      requestTimeoutMs: 600,
+      maxAttempts: 1,
+    });
     try {
       const started = performance.now();
       const error = await expectChatError(store.stat('m/g:x/2'), 'STORAGE_UNAVAILABLE');

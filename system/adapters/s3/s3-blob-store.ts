@@ -146,7 +146,12 @@ export class S3BlobStore implements BlobStore {
    * rounded up, so a URL is good until at least `expiresAtMs` and at most a second longer.
    * Lifetimes are clamped to 1 s .. 7 days (the SigV4 limit).
    */
-  async presign(expiresAtMs: number, operation: string, objectKey: string, sign: (options: PresignOptions) => Promise<string>): Promise<string> {
+  async presign(
+    expiresAtMs: number,
+    operation: string,
+    objectKey: string,
+    sign: (options: PresignOptions) => Promise<string>,
+  ): Promise<string> {
     const signingMs = Math.floor(this.clock.nowMs() / 1000) * 1000;
     const expiresIn = Math.min(PRESIGN_MAX_SECONDS, Math.max(1, Math.ceil((expiresAtMs - signingMs) / 1000)));
     try {
@@ -164,7 +169,10 @@ export class S3BlobStore implements BlobStore {
 
 /** The server answered 404 (NotFound for HEAD, NoSuchKey / NoSuchUpload for others). */
 export function isNotFound(error: unknown): boolean {
-  return error instanceof S3ServiceException && (error.$metadata.httpStatusCode === 404 || error.name === 'NotFound' || error.name === 'NoSuchKey');
+  return (
+    error instanceof S3ServiceException &&
+    (error.$metadata.httpStatusCode === 404 || error.name === 'NotFound' || error.name === 'NoSuchKey')
+  );
 }
 
 /** HTTP status of an S3 answer, undefined when no answer arrived (refused, timed out, reset). */

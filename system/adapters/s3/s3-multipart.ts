@@ -47,7 +47,8 @@ export function planParts(sizeBytes: number, partBytes = 8 * 1024 * 1024): numbe
     throw new RangeError(`partBytes must be within ${MULTIPART_MIN_PART_BYTES}..${MULTIPART_MAX_PART_BYTES}, got ${partBytes}`);
   }
   const count = Math.ceil(sizeBytes / partBytes);
-  if (count > MULTIPART_MAX_PARTS) throw new RangeError(`${sizeBytes} bytes in ${partBytes}-byte parts needs ${count} parts; the limit is ${MULTIPART_MAX_PARTS}`);
+  if (count > MULTIPART_MAX_PARTS)
+    throw new RangeError(`${sizeBytes} bytes in ${partBytes}-byte parts needs ${count} parts; the limit is ${MULTIPART_MAX_PARTS}`);
   return Array.from({ length: count }, (_, i) => (i < count - 1 ? partBytes : sizeBytes - partBytes * (count - 1)));
 }
 
@@ -57,7 +58,9 @@ export class S3MultipartUploads {
   /** Starts an upload; the content type is fixed here (parts carry none). */
   async create(objectKey: string, info: { contentType: string }): Promise<MultipartUpload> {
     const output = await this.call('createMultipartUpload', objectKey, () =>
-      this.store.client.send(new CreateMultipartUploadCommand({ Bucket: this.store.bucket, Key: objectKey, ContentType: info.contentType })),
+      this.store.client.send(
+        new CreateMultipartUploadCommand({ Bucket: this.store.bucket, Key: objectKey, ContentType: info.contentType }),
+      ),
     );
     if (!output.UploadId) throw storageUnavailable('createMultipartUpload', objectKey, new Error('the answer carried no UploadId'));
     return { objectKey, uploadId: output.UploadId };
@@ -91,7 +94,9 @@ export class S3MultipartUploads {
     let marker: string | undefined;
     for (;;) {
       const page: ListPartsCommandOutput = await this.call('listParts', upload.objectKey, () =>
-        this.store.client.send(new ListPartsCommand({ Bucket: this.store.bucket, Key: upload.objectKey, UploadId: upload.uploadId, PartNumberMarker: marker })),
+        this.store.client.send(
+          new ListPartsCommand({ Bucket: this.store.bucket, Key: upload.objectKey, UploadId: upload.uploadId, PartNumberMarker: marker }),
+        ),
       );
       for (const part of page.Parts ?? []) {
         if (part.PartNumber === undefined || part.ETag === undefined) continue;
@@ -123,14 +128,17 @@ export class S3MultipartUploads {
       ),
     );
     const info = await this.store.stat(upload.objectKey);
-    if (!info) throw new ChatError('STORAGE_UNAVAILABLE', `object ${upload.objectKey} is missing right after its multipart upload completed`);
+    if (!info)
+      throw new ChatError('STORAGE_UNAVAILABLE', `object ${upload.objectKey} is missing right after its multipart upload completed`);
     return info;
   }
 
   /** Drops the upload and its stored parts. Idempotent: an upload that is already gone is fine. */
   async abort(upload: MultipartUpload): Promise<void> {
     try {
-      await this.store.client.send(new AbortMultipartUploadCommand({ Bucket: this.store.bucket, Key: upload.objectKey, UploadId: upload.uploadId }));
+      await this.store.client.send(
+        new AbortMultipartUploadCommand({ Bucket: this.store.bucket, Key: upload.objectKey, UploadId: upload.uploadId }),
+      );
     } catch (error) {
       if (isNotFound(error) || (error as Error).name === 'NoSuchUpload') return;
       throw storageUnavailable('abortMultipartUpload', upload.objectKey, error);
@@ -147,7 +155,15 @@ export class S3MultipartUploads {
 }
 
 /** S3 error codes that mean the client's parts are wrong, not that storage is down. */
-const CLIENT_PART_ERRORS = new Set(['EntityTooSmall', 'EntityTooLarge', 'InvalidPart', 'InvalidPartOrder', 'InvalidArgument', 'InvalidRequest', 'MalformedXML']);
+const CLIENT_PART_ERRORS = new Set([
+  'EntityTooSmall',
+  'EntityTooLarge',
+  'InvalidPart',
+  'InvalidPartOrder',
+  'InvalidArgument',
+  'InvalidRequest',
+  'MalformedXML',
+]);
 
 function multipartError(operation: string, objectKey: string, error: unknown): ChatError {
   if (error instanceof ChatError) return error;

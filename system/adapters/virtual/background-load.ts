@@ -60,7 +60,8 @@ export class BackgroundLoad {
     readonly windowMs = BACKGROUND_WINDOW_MS,
   ) {
     if (!(copies >= 0) || !Number.isFinite(copies)) throw new Error(`background copies must be a finite number >= 0, got ${copies}`);
-    if (!(windowMs > 0) || !Number.isFinite(windowMs)) throw new Error(`background window must be a positive number of ms, got ${windowMs}`);
+    if (!(windowMs > 0) || !Number.isFinite(windowMs))
+      throw new Error(`background window must be a positive number of ms, got ${windowMs}`);
     this.binMs = windowMs / WINDOW_BINS;
   }
 

@@ -19,7 +19,11 @@ async function burst(dropQueuedAfterMs?: number) {
     applied++;
     return 'ok';
   };
-  for (let i = 0; i < 20; i++) tier.call(operation).then((v) => outcomes.push(v), (e: { code: string }) => outcomes.push(e.code));
+  for (let i = 0; i < 20; i++)
+    tier.call(operation).then(
+      (v) => outcomes.push(v),
+      (e: { code: string }) => outcomes.push(e.code),
+    );
   let lateAnsweredAtMs = -1;
   time.schedule(150, () => {
     void tier.call(operation).then(() => (lateAnsweredAtMs = time.nowMs()));
@@ -54,10 +58,16 @@ describe('a simulated tier under a burst it cannot serve in time', () => {
   });
 });
 
-describe('a simulated tier\'s queue over time', () => {
-  it('reports each interval\'s peak, also when the burst drained before the interval ended', async () => {
+describe("a simulated tier's queue over time", () => {
+  it("reports each interval's peak, also when the burst drained before the interval ended", async () => {
     const time = new Scheduler();
-    const tier = new ServiceTier(time, { name: 'cassandra', oneWayLatencyMs: () => 0, serviceTimeMs: () => 10, concurrency: 1, timeoutMs: 1_000 });
+    const tier = new ServiceTier(time, {
+      name: 'cassandra',
+      oneWayLatencyMs: () => 0,
+      serviceTimeMs: () => 10,
+      concurrency: 1,
+      timeoutMs: 1_000,
+    });
     const peaks: Array<{ atMs: number; instant: number; peak: number }> = [];
     const sample = () => {
       const instant = tier.stats.queued;

@@ -258,7 +258,12 @@ export class ServiceTier {
   };
 
   /** The caller gives up `timeoutMs` after sending: a retryable STORAGE_UNAVAILABLE. */
-  private timeOut(sentAt: number, reject: (error: unknown) => void, callerAlive: (() => boolean) | undefined, perOperation: { timeouts: number }): void {
+  private timeOut(
+    sentAt: number,
+    reject: (error: unknown) => void,
+    callerAlive: (() => boolean) | undefined,
+    perOperation: { timeouts: number },
+  ): void {
     const { model, time } = this;
     this.counts.timeouts++;
     perOperation.timeouts++;

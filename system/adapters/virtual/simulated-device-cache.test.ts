@@ -4,7 +4,9 @@ import type { DirectoryStore } from '../../ports/directory-store.js';
 import { MemoryDirectoryStore } from '../memory/memory-directory-store.js';
 import { DeviceListVersions, SimulatedDeviceListCache } from './simulated-device-cache.js';
 
-directoryStoreContract('SimulatedDeviceListCache', async () => ({ store: new SimulatedDeviceListCache(new MemoryDirectoryStore(), new DeviceListVersions()) }));
+directoryStoreContract('SimulatedDeviceListCache', async () => ({
+  store: new SimulatedDeviceListCache(new MemoryDirectoryStore(), new DeviceListVersions()),
+}));
 
 /** The memory store, counting device-list reads (what the simulated tier would be charged). */
 function counting(inner: DirectoryStore): DirectoryStore & { listReads: number } {
@@ -29,7 +31,12 @@ describe('SimulatedDeviceListCache', () => {
     expect(inner.listReads).toBe(1);
     // A second device linked through gateway A: B's next fan-out sees it.
     await gatewayA.linkDevice({ userId: 'bob', deviceId: 'laptop' }, 2, 5);
-    expect((await gatewayB.listDevicesMany(['bob'])).get('bob')!.map((d) => d.deviceId).sort()).toEqual(['laptop', 'phone']);
+    expect(
+      (await gatewayB.listDevicesMany(['bob']))
+        .get('bob')!
+        .map((d) => d.deviceId)
+        .sort(),
+    ).toEqual(['laptop', 'phone']);
     expect(inner.listReads).toBe(2);
     // A reconnect links again ('already-linked'): no change, nothing re-read.
     await gatewayA.linkDevice({ userId: 'bob', deviceId: 'phone' }, 3, 5);

@@ -39,7 +39,11 @@ export class SimulatedDeviceListCache implements DirectoryStore {
     const missing: UserId[] = [];
     for (const userId of userIds) {
       const entry = this.cached.get(userId);
-      if (entry && entry.version === this.versions.of(userId)) found.set(userId, entry.devices.map((d) => ({ ...d })));
+      if (entry && entry.version === this.versions.of(userId))
+        found.set(
+          userId,
+          entry.devices.map((d) => ({ ...d })),
+        );
       else if (!found.has(userId)) missing.push(userId);
     }
     if (missing.length === 0) return found;

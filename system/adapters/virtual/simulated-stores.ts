@@ -144,7 +144,13 @@ export function simulatedPorts(backends: SimulatedBackends, tiers: TierSet, call
   const presenceCalls = throughTier('presence', () => b.presence, tiers.redis, ['markOnline', 'markOffline', 'get'], callerAlive);
   return {
     // An append is two writes in production: the row, then the partition's visible head (cassandra-owned-log.ts).
-    messages: throughTier('messages', () => b.messages, tiers.cassandra, [['append', () => 2], 'readAfter', 'readBefore', 'lastSeq'], callerAlive),
+    messages: throughTier(
+      'messages',
+      () => b.messages,
+      tiers.cassandra,
+      [['append', () => 2], 'readAfter', 'readBefore', 'lastSeq'],
+      callerAlive,
+    ),
     conversations: throughTier(
       'conversations',
       () => b.conversations,
@@ -152,7 +158,13 @@ export function simulatedPorts(backends: SimulatedBackends, tiers: TierSet, call
       ['createGroup', 'getGroup', 'addMembers', 'endMembership', 'setRole', 'noteParticipant', 'listConversations'],
       callerAlive,
     ),
-    inbox: throughTier('inbox', () => b.inbox, tiers.cassandra, ['enqueue', ['enqueueMany', perItem], 'list', 'ackThrough', 'depth', 'clear'], callerAlive),
+    inbox: throughTier(
+      'inbox',
+      () => b.inbox,
+      tiers.cassandra,
+      ['enqueue', ['enqueueMany', perItem], 'list', 'ackThrough', 'depth', 'clear'],
+      callerAlive,
+    ),
     receipts: throughTier('receipts', () => b.receipts, tiers.cassandra, ['advance', 'raise', 'list'], callerAlive),
     // Each gateway incarnation keeps its own cache of device lists, as production gateways do.
     directory: new SimulatedDeviceListCache(
@@ -160,7 +172,16 @@ export function simulatedPorts(backends: SimulatedBackends, tiers: TierSet, call
         'directory',
         () => b.directory,
         tiers.cassandra,
-        ['linkDevice', 'unlinkDevice', 'unlinkedAtMs', 'getDevice', 'listDevices', ['listDevicesMany', perItem], 'userExists', 'setPushToken'],
+        [
+          'linkDevice',
+          'unlinkDevice',
+          'unlinkedAtMs',
+          'getDevice',
+          'listDevices',
+          ['listDevicesMany', perItem],
+          'userExists',
+          'setPushToken',
+        ],
         callerAlive,
       ),
       b.deviceListVersions,
@@ -177,11 +198,16 @@ export function simulatedPorts(backends: SimulatedBackends, tiers: TierSet, call
     blobs: throughTier('blobs', () => b.blobs, tiers.s3, ['signUpload', 'signDownload', 'stat'], callerAlive),
     push: {
       send: (n: PushNotification) =>
-        tiers.push.call(async (): Promise<PushResult> => {
-          b.pushesSent++;
-          void n;
-          return { outcome: 'sent' };
-        }, callerAlive, 1, 'push.send'),
+        tiers.push.call(
+          async (): Promise<PushResult> => {
+            b.pushesSent++;
+            void n;
+            return { outcome: 'sent' };
+          },
+          callerAlive,
+          1,
+          'push.send',
+        ),
     },
   };
 }

@@ -29,7 +29,12 @@ async function request(url: string, init: RequestInit = {}): Promise<Outcome> {
   }
 }
 
-function put(url: string, body: Uint8Array, contentType: string, headers: Record<string, string> = { 'content-type': contentType }): Promise<Outcome> {
+function put(
+  url: string,
+  body: Uint8Array,
+  contentType: string,
+  headers: Record<string, string> = { 'content-type': contentType },
+): Promise<Outcome> {
   // A fresh ArrayBuffer-backed copy: fetch's BodyInit does not take views of shared buffers.
   return request(url, { method: 'PUT', body: new Uint8Array(body), headers });
 }
@@ -41,7 +46,10 @@ function sha256(bytes: Uint8Array): string {
 /** Refused: an error status, or the server dropping the connection (e.g. mid oversized upload). */
 function expectRefused(outcome: Outcome): void {
   if (outcome.status === 'network-error') return;
-  expect(outcome.status, `expected a refusal, got ${outcome.status}: ${outcome.bytes.toString('utf8').slice(0, 200)}`).toBeGreaterThanOrEqual(400);
+  expect(
+    outcome.status,
+    `expected a refusal, got ${outcome.status}: ${outcome.bytes.toString('utf8').slice(0, 200)}`,
+  ).toBeGreaterThanOrEqual(400);
 }
 
 function expectAccepted(outcome: Outcome): void {

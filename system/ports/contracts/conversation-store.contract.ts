@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { ConversationId, UserId } from '../../core/ids.js';
 import type { ConversationStore, GroupRecord, MembershipSpan } from '../conversation-store.js';
-import { BASE_TIME_MS, compareStrings, range, uniqueDirectId, uniqueGroupId, uniqueUserId, useSubject, type Disposable } from './support.js';
+import {
+  BASE_TIME_MS,
+  compareStrings,
+  range,
+  uniqueDirectId,
+  uniqueGroupId,
+  uniqueUserId,
+  useSubject,
+  type Disposable,
+} from './support.js';
 
 export interface ConversationStoreSubject extends Disposable {
   store: ConversationStore;
@@ -30,9 +39,7 @@ export function conversationStoreContract(name: string, make: () => Promise<Conv
     async function spansOf(conversationId: ConversationId): Promise<MembershipSpan[]> {
       const group = await store().getGroup(conversationId);
       expect(group).toBeDefined();
-      return [...group!.spans]
-        .map((s) => ({ ...s }))
-        .sort((a, b) => compareStrings(a.userId, b.userId) || a.fromSeq - b.fromSeq);
+      return [...group!.spans].map((s) => ({ ...s })).sort((a, b) => compareStrings(a.userId, b.userId) || a.fromSeq - b.fromSeq);
     }
 
     async function conversationsOf(userId: UserId): Promise<ConversationId[]> {

@@ -150,7 +150,8 @@ export function directoryStoreContract(name: string, make: () => Promise<Directo
     });
 
     describe('listDevicesMany', () => {
-      const byDeviceId = (records: DeviceRecord[] | undefined) => records && [...records].sort((a, b) => compareStrings(a.deviceId, b.deviceId));
+      const byDeviceId = (records: DeviceRecord[] | undefined) =>
+        records && [...records].sort((a, b) => compareStrings(a.deviceId, b.deviceId));
 
       it('answers every asked user: their devices, [] for an unknown user and for one with every device unlinked', async () => {
         const [twoDevices, oneDevice, unlinked, unknown] = [uniqueUserId(), uniqueUserId(), uniqueUserId(), uniqueUserId()];

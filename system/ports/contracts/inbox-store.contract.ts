@@ -128,7 +128,15 @@ export function inboxStoreContract(name: string, make: () => Promise<InboxStoreS
       const device = uniqueDevice();
       const { a, b, c } = orderedConversations();
       const direct = uniqueDirectId();
-      const events = [chatEvent(c, 1), chatEvent(a, 2), chatEvent(direct, 7), chatEvent(b, 1), chatEvent(a, 1), chatEvent(c, 2), membershipEvent(b, 2)];
+      const events = [
+        chatEvent(c, 1),
+        chatEvent(a, 2),
+        chatEvent(direct, 7),
+        chatEvent(b, 1),
+        chatEvent(a, 1),
+        chatEvent(c, 2),
+        membershipEvent(b, 2),
+      ];
       await enqueueAll(device, events);
       const expected = positions([...events].sort((x, y) => compareStrings(x.conversationId, y.conversationId) || x.seq - y.seq));
       expect(positions(await store().list(device, 100))).toEqual(expected);
@@ -137,7 +145,11 @@ export function inboxStoreContract(name: string, make: () => Promise<InboxStoreS
     it('pages with `limit` and `after` (strictly after the position) cover everything once', async () => {
       const device = uniqueDevice();
       const { a, between, b, c } = orderedConversations();
-      await enqueueAll(device, [...range(1, 3).map((s) => chatEvent(a, s)), ...range(1, 4).map((s) => chatEvent(b, s)), ...range(5, 6).map((s) => chatEvent(c, s))]);
+      await enqueueAll(device, [
+        ...range(1, 3).map((s) => chatEvent(a, s)),
+        ...range(1, 4).map((s) => chatEvent(b, s)),
+        ...range(5, 6).map((s) => chatEvent(c, s)),
+      ]);
       const all = positions(await store().list(device, 100));
       expect(all).toEqual([`${a}#1`, `${a}#2`, `${a}#3`, `${b}#1`, `${b}#2`, `${b}#3`, `${b}#4`, `${c}#5`, `${c}#6`]);
 

@@ -202,8 +202,17 @@ export function messageStoreContract(name: string, make: () => Promise<MessageSt
           bodyBase64: bytesBase64(64 * 1024, 3),
           media: { objectKey: `m/${conversationId}/0123456789abcdef`, contentType: 'image/jpeg', sizeBytes: 5_242_880 },
         }),
-        chatDraft(conversationId, { senderUserId: 'user.with-odd_chars', senderDeviceId: 'dev.1-a_b', clientMessageId: 'id:with.odd-chars_1' }),
-        membershipDraft(conversationId, { op: 'created', actorUserId: 'alice', userIds: ['alice', 'bob', 'carol'], name: 'Ünïcödé 👋 group' }),
+        chatDraft(conversationId, {
+          senderUserId: 'user.with-odd_chars',
+          senderDeviceId: 'dev.1-a_b',
+          clientMessageId: 'id:with.odd-chars_1',
+        }),
+        membershipDraft(conversationId, {
+          op: 'created',
+          actorUserId: 'alice',
+          userIds: ['alice', 'bob', 'carol'],
+          name: 'Ünïcödé 👋 group',
+        }),
         membershipDraft(conversationId, { op: 'admin_granted', userIds: ['bob'] }),
         membershipDraft(conversationId, { op: 'left', actorUserId: 'carol', userIds: ['carol'] }),
       ];

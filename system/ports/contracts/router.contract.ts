@@ -90,7 +90,9 @@ export function routerContract(name: string, make: () => Promise<RouterSubject>)
       return seen;
     }
 
-    it('a frame naming its device, whose connection is gone, goes to the undeliverable handler of the node that had it', async ({ skip }) => {
+    it('a frame naming its device, whose connection is gone, goes to the undeliverable handler of the node that had it', async ({
+      skip,
+    }) => {
       if (!nodes()[0]!.router.onUndeliverable) return skip('this router reports no misses');
       const pairs: Array<[RouterNode, RouterNode]> = nodes().length > 1 ? [[nodes()[0]!, nodes()[1]!]] : [[nodes()[0]!, nodes()[0]!]];
       for (const [from, to] of pairs) {
@@ -110,7 +112,7 @@ export function routerContract(name: string, make: () => Promise<RouterSubject>)
       }
     });
 
-    it('a frame naming its device, for a node nobody serves (it is down), goes to the sending node\'s handler', async ({ skip }) => {
+    it("a frame naming its device, for a node nobody serves (it is down), goes to the sending node's handler", async ({ skip }) => {
       if (nodes().length < 2) return skip('a single-node router');
       const from = nodes()[0]!;
       const fromMisses = misses(from);

@@ -10,7 +10,14 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, vi } from 'vitest';
 import type { ChatMessageEvent, ConversationEvent, MembershipEvent } from '../../core/events.js';
-import { directConversationId, groupConversationId, type ConversationId, type DeviceAddress, type Seq, type UserId } from '../../core/ids.js';
+import {
+  directConversationId,
+  groupConversationId,
+  type ConversationId,
+  type DeviceAddress,
+  type Seq,
+  type UserId,
+} from '../../core/ids.js';
 
 /** What every factory may return besides the implementation under test. */
 export interface Disposable {
@@ -115,11 +122,19 @@ export function membershipDraft(
 }
 
 /** A stored chat message event (for stores that hold events appended elsewhere). */
-export function chatEvent(conversationId: ConversationId, seq: Seq, fields: Partial<Omit<ChatMessageEvent, 'kind' | 'conversationId' | 'seq'>> = {}): ChatMessageEvent {
+export function chatEvent(
+  conversationId: ConversationId,
+  seq: Seq,
+  fields: Partial<Omit<ChatMessageEvent, 'kind' | 'conversationId' | 'seq'>> = {},
+): ChatMessageEvent {
   return { ...chatDraft(conversationId, { clientMessageId: `cm-${seq}`, serverTimeMs: BASE_TIME_MS + seq, ...fields }), seq };
 }
 
-export function membershipEvent(conversationId: ConversationId, seq: Seq, fields: Partial<Omit<MembershipEvent, 'kind' | 'conversationId' | 'seq'>> = {}): MembershipEvent {
+export function membershipEvent(
+  conversationId: ConversationId,
+  seq: Seq,
+  fields: Partial<Omit<MembershipEvent, 'kind' | 'conversationId' | 'seq'>> = {},
+): MembershipEvent {
   return { ...membershipDraft(conversationId, { serverTimeMs: BASE_TIME_MS + seq, ...fields }), seq };
 }
 

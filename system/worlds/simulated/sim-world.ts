@@ -47,7 +47,11 @@ const SIM_TOKEN_SECRET = 'simulator-token-secret-virtual-only';
  * WebCrypto work so that it never shows in the run (Scheduler.hold).
  */
 function simTokenAuthority(options: SimWorldOptions): TokenAuthority {
-  const jwt = new JwtTokenAuthority(sharedSecretTokenSettings(SIM_TOKEN_SECRET), new SimClock(options.time), resolveLimits(options.limits ?? {}));
+  const jwt = new JwtTokenAuthority(
+    sharedSecretTokenSettings(SIM_TOKEN_SECRET),
+    new SimClock(options.time),
+    resolveLimits(options.limits ?? {}),
+  );
   return heldTokenAuthority(jwt, options.time);
 }
 
