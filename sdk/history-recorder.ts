@@ -1,6 +1,4 @@
 import type { HistoryEvent } from '../checker/history.js';
-import type { ConversationEvent } from '../system/core/events.js';
-import type { Via } from './ordering.js';
 
 /** Where a client writes what it observed. The simulator may supply its own sink. */
 export interface HistorySink {
@@ -18,27 +16,4 @@ export class HistoryRecorder implements HistorySink {
   record(event: HistoryEvent): void {
     this.events.push(event);
   }
-}
-
-/** The history record of an event handed to the app on a device (the checker's `deliver`). */
-export function deliverRecord(
-  atMs: number,
-  device: { userId: string; deviceId: string } | undefined,
-  event: ConversationEvent,
-  via: Via,
-): HistoryEvent {
-  const base = {
-    type: 'deliver' as const,
-    atMs,
-    userId: device?.userId ?? '',
-    deviceId: device?.deviceId ?? '',
-    conversationId: event.conversationId,
-    seq: event.seq,
-    kind: event.kind,
-    via,
-  };
-  if (event.kind === 'message') {
-    return { ...base, senderUserId: event.senderUserId, senderDeviceId: event.senderDeviceId, clientMessageId: event.clientMessageId };
-  }
-  return { ...base, op: event.op, memberUserIds: event.userIds };
 }

@@ -1,7 +1,9 @@
-import type { QueuedEvent, SendEvent } from '../../checker/history.js';
+import type { HistoryEvent, QueuedEvent, SendEvent } from '../../checker/history.js';
+import type { ConversationEvent } from '../../system/core/events.js';
 import type { ConversationId, Seq } from '../../system/core/ids.js';
 import type { ServerFrameOf } from '../../system/protocol/frames.js';
 import type { HistorySink } from '../history-recorder.js';
+import type { Via } from '../ordering.js';
 import type { PendingSend } from './outbox.js';
 import type { DeviceAddress } from './ports.js';
 
@@ -70,4 +72,27 @@ export function recordPresence(sink: HistorySink, atMs: number, device: Device, 
     subjectUserId: presence.userId,
     online: presence.online,
   });
+}
+
+/** The history record of an event handed to the app on a device (the checker's `deliver`). */
+export function deliverRecord(
+  atMs: number,
+  device: { userId: string; deviceId: string } | undefined,
+  event: ConversationEvent,
+  via: Via,
+): HistoryEvent {
+  const base = {
+    type: 'deliver' as const,
+    atMs,
+    userId: device?.userId ?? '',
+    deviceId: device?.deviceId ?? '',
+    conversationId: event.conversationId,
+    seq: event.seq,
+    kind: event.kind,
+    via,
+  };
+  if (event.kind === 'message') {
+    return { ...base, senderUserId: event.senderUserId, senderDeviceId: event.senderDeviceId, clientMessageId: event.clientMessageId };
+  }
+  return { ...base, op: event.op, memberUserIds: event.userIds };
 }
