@@ -15,6 +15,7 @@ import type { RunSummary } from '../../checker/run-summary.js';
 import { startChildServer } from '../../system/cluster/child-server.js';
 import { startCluster } from '../../system/cluster/cluster.js';
 import { runLoad } from '../run-load.js';
+import { countsPerMessage, openTableCounter, type TableCounts } from './cassandra-table-counts.js';
 import { ExitCodes } from '../../checker/run-summary.js';
 import { defineCommand, EXIT_COULD_NOT_RUN } from '../../cli/command-spec.js';
 import { parseNumberList } from '../../cli/parse-command-line.js';
@@ -52,12 +53,18 @@ await relayServer.stop();
 const env = process.env.CASSANDRA_CONTACT_POINTS
   ? process.env
   : { ...process.env, ...(await ensureServices(['cassandra', 'redis', 's3'])) };
+const keyspace = env.CASSANDRA_KEYSPACE ?? 'chat_bench';
 const cluster = await startCluster({
   nodes: values.gateways,
   world: 'production',
   basePort: 0,
-  env: { ...env, CASSANDRA_KEYSPACE: env.CASSANDRA_KEYSPACE ?? 'chat_bench', REDIS_KEY_PREFIX: `loadbench-${Date.now().toString(36)}:` },
+  env: { ...env, CASSANDRA_KEYSPACE: keyspace, REDIS_KEY_PREFIX: `loadbench-${Date.now().toString(36)}:` },
   limits: BENCH_LIMITS,
+});
+const tableCounter = await openTableCounter({
+  contactPoint: env.CASSANDRA_CONTACT_POINTS!.split(',')[0]!,
+  localDataCenter: env.CASSANDRA_LOCAL_DC ?? 'datacenter1',
+  keyspace,
 });
 /** CPU ms per acknowledged send, per kind of process, over one rate's run (connects, settling and checking included). */
 type CpuPerMessage = { gateways: number; cassandra: number | null; redis: number | null; driver: number };
@@ -71,6 +78,14 @@ const system: Array<{
   violation_kinds: Record<string, number>;
   quiesced: unknown;
   cpu_ms_per_message: CpuPerMessage;
+  /**
+   * The traffic phase alone (from its first send to its end: no connects, settling or check):
+   * CPU ms per message offered in it, and the cores each kind of process kept busy.
+   */
+  traffic_cpu_ms_per_message: CpuPerMessage;
+  traffic_cores_busy: CpuPerMessage;
+  /** The node's own counts of local reads and writes (mutations) per offered message in the traffic phase, per table and in all. */
+  traffic_cassandra_per_message: ReturnType<typeof countsPerMessage>;
 }> = [];
 const gatewayPids = cluster.nodes.map((node) => node.process.pid);
 const servicePids = { cassandra: localServicePid('cassandra'), redis: localServicePid('redis') };
@@ -82,15 +97,51 @@ function cpuSnapshot() {
     driver: ownCpuMs(),
   };
 }
+/** CPU of the traffic window, per offered message and as cores kept busy. */
+function trafficFigures(
+  start: { cpu: ReturnType<typeof cpuSnapshot>; atMs: number },
+  end: { cpu: ReturnType<typeof cpuSnapshot>; atMs: number },
+  offeredMessages: number,
+): { traffic_cpu_ms_per_message: CpuPerMessage; traffic_cores_busy: CpuPerMessage } {
+  const windowMs = end.atMs - start.atMs;
+  const spent = (kind: keyof CpuPerMessage) => {
+    const a = start.cpu[kind];
+    const b = end.cpu[kind];
+    return a === undefined || b === undefined ? undefined : b - a;
+  };
+  const figures = (divisor: number) => {
+    const one = (kind: keyof CpuPerMessage) => {
+      const ms = spent(kind);
+      return ms === undefined ? null : Math.round((ms / divisor) * 100) / 100;
+    };
+    return { gateways: one('gateways')!, cassandra: one('cassandra'), redis: one('redis'), driver: one('driver')! };
+  };
+  return { traffic_cpu_ms_per_message: figures(offeredMessages), traffic_cores_busy: figures(windowMs) };
+}
+
 try {
   for (const rate of rates) {
     const scenario = { ...base, population: { ...base.population, users }, traffic: { ...base.traffic, messages_per_s: rate } };
     const before = cpuSnapshot();
+    let trafficStart: { cpu: ReturnType<typeof cpuSnapshot>; atMs: number } | undefined;
+    let trafficEnd: { cpu: ReturnType<typeof cpuSnapshot>; atMs: number } | undefined;
+    let countsAtStart: Promise<TableCounts> | undefined;
+    let countsAtEnd: Promise<TableCounts> | undefined;
     const result = await runLoad(scenario, {
       targets: cluster.wsUrls,
       tokenSecret: cluster.tokenSecret,
       durationS,
       log: (l) => process.stderr.write(`· ${l}\n`),
+      onPhase: (phase) => {
+        if (phase === 'traffic') {
+          trafficStart = { cpu: cpuSnapshot(), atMs: performance.now() };
+          countsAtStart = tableCounter.snapshot();
+        }
+        if (phase === 'settle') {
+          trafficEnd = { cpu: cpuSnapshot(), atMs: performance.now() };
+          countsAtEnd = tableCounter.snapshot();
+        }
+      },
     });
     const after = cpuSnapshot();
     for (const w of result.summary.invariants.witnesses.slice(0, 3)) process.stderr.write(`· violation: ${w.message}\n`);
@@ -112,9 +163,12 @@ try {
         redis: per(before.redis, after.redis),
         driver: per(before.driver, after.driver)!,
       },
+      ...trafficFigures(trafficStart!, trafficEnd!, rate * durationS),
+      traffic_cassandra_per_message: countsPerMessage(await countsAtStart!, await countsAtEnd!, rate * durationS),
     });
   }
 } finally {
+  await tableCounter.close();
   await cluster.stop();
 }
 
@@ -137,6 +191,25 @@ for (const s of system) {
   const show = (v: number | null) => (v === null ? '—' : v.toFixed(2));
   process.stdout.write(
     `${String(s.rate).padStart(13)} | ${show(c.gateways).padStart(8)} ${show(c.cassandra).padStart(10)} ${show(c.redis).padStart(6)} ${show(c.driver).padStart(12)}\n`,
+  );
+}
+process.stdout.write('Traffic phase only: Cassandra local reads / writes per offered message, as the node counted them\n');
+for (const s of system) {
+  const c = s.traffic_cassandra_per_message;
+  const tables = Object.entries(c.tables)
+    .map(([table, n]) => `${table} ${n.reads}/${n.writes}`)
+    .join(', ');
+  process.stdout.write(`${String(s.rate).padStart(13)} | reads ${c.reads}, writes ${c.writes} (${tables})\n`);
+}
+process.stdout.write('Traffic phase only: CPU ms per offered message, and (in brackets) cores kept busy\n');
+process.stdout.write('offered msg/s | gateways      cassandra     redis         load driver   all\n');
+for (const s of system) {
+  const c = s.traffic_cpu_ms_per_message;
+  const k = s.traffic_cores_busy;
+  const show = (v: number | null, cores: number | null) => (v === null ? '—' : `${v.toFixed(2)} (${cores!.toFixed(2)})`).padEnd(13);
+  const sum = (o: CpuPerMessage) => o.gateways + (o.cassandra ?? 0) + (o.redis ?? 0) + o.driver;
+  process.stdout.write(
+    `${String(s.rate).padStart(13)} | ${show(c.gateways, k.gateways)} ${show(c.cassandra, k.cassandra)} ${show(c.redis, k.redis)} ${show(c.driver, k.driver)} ${show(sum(c), sum(k))}\n`,
   );
 }
 const passing = system.filter((s) => s.deliver.p99 < 200 && s.violations === 0).map((s) => s.rate);

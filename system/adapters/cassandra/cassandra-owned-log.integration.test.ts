@@ -460,6 +460,78 @@ describe('CassandraOwnedLog: takeover, fencing and adoption on a real node', () 
     }
   }, 60_000);
 
+  it('opening an empty conversation costs one read and one write; readers find a log of one partition with one read, a longer one through the hint', async () => {
+    class CountingCql extends Cql {
+      reads: string[] = [];
+      writes: string[] = [];
+      override async readOne(query: string, params: Params, level?: Parameters<Cql['readOne']>[2]) {
+        this.reads.push(query);
+        return super.readOne(query, params, level);
+      }
+      override async write(query: string, params: Params, idempotent: boolean): Promise<void> {
+        this.writes.push(query);
+        return super.write(query, params, idempotent);
+      }
+    }
+    const counting = new CountingCql(s.client, s.settings);
+    const a = ownerNode(s, 'a', counting);
+    const countingReader = new CountingCql(s.client, s.settings);
+    const r = new CassandraOwnedLog(
+      countingReader,
+      new LeaseKeeper(
+        { clock: systemClock, log: silentLogger, store: new CassandraLeaseStore(s.cql), nodeId: `reader-${uniqueHex()}` },
+        OWNERSHIP,
+      ),
+    );
+    try {
+      await ownsEverySlot(a);
+      const conversationId = uniqueGroupId();
+      counting.reads.length = 0;
+      counting.writes.length = 0;
+      await a.log.append(chatDraft(conversationId, { clientMessageId: 'first' }));
+      await a.log.drain();
+      // Open: the first partition's highest row (none), the fence (a range tombstone); then the
+      // row and its head raise. No hint read or write, no head written at the fence.
+      expect(counting.reads).toHaveLength(1);
+      expect(counting.writes.filter((q) => /^DELETE/.test(q))).toHaveLength(1);
+      expect(counting.writes.filter((q) => /conversation_heads/.test(q))).toEqual([]);
+      expect(counting.writes).toHaveLength(3);
+      countingReader.reads.length = 0;
+      expect(await r.lastSeq(conversationId)).toBe(1);
+      expect(countingReader.reads).toHaveLength(1);
+      // Three partitions and a bit: the hint (written when each new partition began) sends the
+      // walk past the full ones.
+      for (const i of range(2, 3 * SMALL_BUCKET_EVENTS + 1)) await a.log.append(chatDraft(conversationId, { clientMessageId: `m-${i}` }));
+      await a.log.drain();
+      countingReader.reads.length = 0;
+      expect(await r.lastSeq(conversationId)).toBe(3 * SMALL_BUCKET_EVENTS + 1);
+      // Partition 0 (full), the hint, then the hint's partition (the last).
+      expect(countingReader.reads.map((q) => (/conversation_heads/.test(q) ? 'hint' : 'partition'))).toEqual([
+        'partition',
+        'hint',
+        'partition',
+      ]);
+      expect(seqsOf(await readsOf(conversationId))).toEqual(range(1, 3 * SMALL_BUCKET_EVENTS + 1));
+    } finally {
+      await stopNode(a);
+    }
+  }, 60_000);
+
+  it('a log longer than one partition whose hint was lost is still found by walking the partitions', async () => {
+    const a = ownerNode(s, 'a');
+    try {
+      await ownsEverySlot(a);
+      const conversationId = uniqueGroupId();
+      for (const i of range(1, 2 * SMALL_BUCKET_EVENTS + 2)) await a.log.append(chatDraft(conversationId, { clientMessageId: `m-${i}` }));
+      await a.log.drain();
+      await s.client.execute(`DELETE FROM ${ks()}.conversation_heads WHERE conversation_id = ?`, [conversationId], { prepare: true });
+      expect(await reader(s).lastSeq(conversationId)).toBe(2 * SMALL_BUCKET_EVENTS + 2);
+      expect(seqsOf(await readsOf(conversationId))).toEqual(range(1, 2 * SMALL_BUCKET_EVENTS + 2));
+    } finally {
+      await stopNode(a);
+    }
+  }, 60_000);
+
   it('the same chat message appended twice in one process gets one seq (duplicate on the repeat)', async () => {
     const a = ownerNode(s, 'a');
     try {

@@ -122,7 +122,8 @@ export class CassandraOwnedLog implements MessageStore {
     state.head = seq;
     if (event.kind === 'message') this.remember(conversationId, state, keyOf(event), seq);
     this.inBackground(this.raiseHead(state, conversationId, seq));
-    if (seq === 1 || bucketOf(seq, this.bucketEvents) !== bucketOf(seq - 1, this.bucketEvents))
+    // The hint only saves a probe the walk through full partitions: the first needs none.
+    if (seq > 1 && bucketOf(seq, this.bucketEvents) !== bucketOf(seq - 1, this.bucketEvents))
       this.inBackground(this.writeHint(conversationId, seq));
     return { event, duplicate: false };
   }
@@ -233,10 +234,11 @@ export class CassandraOwnedLog implements MessageStore {
     // Every row above the head that a deposed owner (or our own unconfirmed write) may still
     // land is stamped below fenceUs: the range tombstone deletes it whenever it arrives. The
     // head write makes the rows found (adopted) visible.
-    const fence = [
-      { query: this.q.fenceRows, params: [fenceUs, conversationId, bucket, head] },
-      { query: this.q.raiseHead, params: [fenceUs, head, conversationId, bucket] },
-    ];
+    const fence = [{ query: this.q.fenceRows, params: [fenceUs, conversationId, bucket, head] }];
+    // An empty log needs no head written here: every row a deposed owner may still land is under
+    // the tombstone, and our first row carries the head (0) itself. A log with rows needs the
+    // head at fenceUs, above any raise a deposed owner may still land.
+    if (head > 0) fence.push({ query: this.q.raiseHead, params: [fenceUs, head, conversationId, bucket] });
     // The partitions holding the head and the adopted rows show them all.
     const shown = new Set([bucketOf(head, this.bucketEvents), ...adopted.map((event) => bucketOf(event.seq, this.bucketEvents))]);
     for (const b of shown)
@@ -312,15 +314,17 @@ export class CassandraOwnedLog implements MessageStore {
 
   /**
    * The heads of the log in one walk: `stored` counts every row present (an owner opening adopts
-   * them all), `visible` stops at each partition's head. Starts at the hint's bucket and walks
-   * forward over full buckets.
+   * them all), `visible` stops at each partition's head. Starts at the first partition, which is
+   * all most conversations ever fill (one read), and asks the hint where to go on only when that
+   * one is full: the partitions between are full and visible (a partition's head is raised to its
+   * last seq before the next one gets a row), so the walk jumps to the hint's and goes forward.
    */
   private async probeHeads(
     conversationId: ConversationId,
     level: Level = this.cql.settings.readConsistency,
   ): Promise<{ stored: Seq; visible: Seq }> {
-    const hint = num((await this.cql.readOne(this.q.readHint, [conversationId], level))?.get('last_seq'));
-    let bucket = hint > 0 ? bucketOf(hint, this.bucketEvents) : 0;
+    let bucket = 0;
+    let hintRead = false;
     let visible: Seq | undefined;
     for (;;) {
       const row = await this.cql.readOne(this.q.highest, [conversationId, bucket], level);
@@ -332,6 +336,11 @@ export class CassandraOwnedLog implements MessageStore {
       if (visible === undefined && shown !== last) visible = Math.max(shown, floor);
       if (highest !== last) return { stored: Math.max(highest, floor), visible: visible! };
       bucket += 1;
+      if (!hintRead && visible === undefined) {
+        hintRead = true;
+        const hint = num((await this.cql.readOne(this.q.readHint, [conversationId], level))?.get('last_seq'));
+        bucket = Math.max(bucket, hint > 0 ? bucketOf(hint, this.bucketEvents) : 0);
+      }
     }
   }
 
