@@ -122,7 +122,9 @@ class NodeView implements DirectoryStore {
   getDevice(device: DeviceAddress): Promise<DeviceRecord | undefined> {
     return this.shared.getDevice(device);
   }
+  existsAsked = 0;
   userExists(userId: UserId): Promise<boolean> {
+    this.existsAsked++;
     return this.shared.userExists(userId);
   }
   async setPushToken(device: DeviceAddress, token: string | undefined): Promise<void> {
@@ -318,6 +320,22 @@ describe('CachedDirectoryStore on two nodes over one directory', () => {
     const userId = await cachedOnB();
     expect(await cacheB.userExists(userId)).toBe(true);
     expect(await cacheB.userExists(uniqueUserId())).toBe(false);
+  });
+
+  it('userExists of a user not cached reads the device list once, and the fan-out after it reads nothing', async () => {
+    const userId = uniqueUserId();
+    await shared.linkDevice({ userId, deviceId: 'phone' }, T, 5);
+    const before = { reads: viewB.reads, asked: viewB.existsAsked };
+    expect(await cacheB.userExists(userId)).toBe(true);
+    expect(ids((await cacheB.listDevicesMany([userId])).get(userId)!)).toEqual(['phone']);
+    expect({ reads: viewB.reads - before.reads, asked: viewB.existsAsked - before.asked }).toEqual({ reads: 1, asked: 0 });
+    // A user whose devices are all unlinked still exists: the store itself answers.
+    await shared.unlinkDevice({ userId, deviceId: 'phone' }, T + 1);
+    const former = uniqueUserId();
+    await shared.linkDevice({ userId: former, deviceId: 'phone' }, T, 5);
+    await shared.unlinkDevice({ userId: former, deviceId: 'phone' }, T + 1);
+    expect(await cacheB.userExists(former)).toBe(true);
+    expect(viewB.existsAsked - before.asked).toBe(1);
   });
 });
 

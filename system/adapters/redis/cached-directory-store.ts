@@ -217,9 +217,14 @@ export class CachedDirectoryStore implements DirectoryStore {
   }
 
   async userExists(userId: UserId): Promise<boolean> {
-    // A user exists from their first link on, for good: a cached device means yes.
-    const entry = this.live ? this.entries.get(userId) : undefined;
-    if (entry && entry.devices.length > 0 && this.nowMs() - entry.filledAtMs < this.ttlMs) return true;
+    // A user exists from their first link on, for good: a device means yes. Asked through the
+    // cache, so the one read also fills the device list that this node's fan-out and receipts for
+    // the user need next (a 1:1 send asks whether the peer exists, then fans out to its devices:
+    // one read, not two). Only a user without devices needs the store's own answer.
+    if (this.live) {
+      const devices = (await this.listDevicesMany([userId])).get(userId) ?? [];
+      if (devices.length > 0) return true;
+    }
     return this.inner.userExists(userId);
   }
 
