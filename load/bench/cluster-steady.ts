@@ -5,7 +5,8 @@
  * Starts the local services when their variables are not set.
  * Options: `npx tsx load/bench/cluster-steady.ts --help`.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { ensureServices } from '../../infra/local/services-api.js';
 import { readScenario } from '../../scenarios/format/index.js';
 import type { LoadResult } from './open-model.js';
@@ -31,6 +32,11 @@ const command = defineCommand({
     rates: { type: 'string', default: '25,50,100,200', placeholder: 'a,b,…', description: 'offered messages per second, one point each' },
     'duration-s': { type: 'number', above: 0, default: 20, placeholder: 'S', description: 'seconds per rate' },
     json: { type: 'string', placeholder: 'FILE', description: 'write the figures as JSON' },
+    'cpu-prof': {
+      type: 'string',
+      placeholder: 'DIR',
+      description: 'run instrumented gateways (load/bench/timed-gateway.ts) and write a CPU profile of each into DIR',
+    },
   },
   exitCodes: [{ code: ExitCodes.OK, meaning: 'measured' }, EXIT_COULD_NOT_RUN],
   notes: ['Starts the local services when their variables are not set.'],
@@ -54,12 +60,20 @@ const env = process.env.CASSANDRA_CONTACT_POINTS
   ? process.env
   : { ...process.env, ...(await ensureServices(['cassandra', 'redis', 's3'])) };
 const keyspace = env.CASSANDRA_KEYSPACE ?? 'chat_bench';
+const profileDir = values['cpu-prof'] ? path.resolve(values['cpu-prof']) : undefined;
+if (profileDir) mkdirSync(profileDir, { recursive: true });
 const cluster = await startCluster({
   nodes: values.gateways,
   world: 'production',
   basePort: 0,
-  env: { ...env, CASSANDRA_KEYSPACE: keyspace, REDIS_KEY_PREFIX: `loadbench-${Date.now().toString(36)}:` },
+  env: {
+    ...env,
+    CASSANDRA_KEYSPACE: keyspace,
+    REDIS_KEY_PREFIX: `loadbench-${Date.now().toString(36)}:`,
+    ...(profileDir && { CHAT_CPU_PROFILE_DIR: profileDir, CHAT_STAGE_TIMING_DIR: profileDir }),
+  },
   limits: BENCH_LIMITS,
+  ...(profileDir && { mainScript: new URL('./timed-gateway.ts', import.meta.url).pathname }),
 });
 const tableCounter = await openTableCounter({
   contactPoint: env.CASSANDRA_CONTACT_POINTS!.split(',')[0]!,
