@@ -122,7 +122,7 @@ export class CassandraOwnedLog implements MessageStore {
     state.head = seq;
     if (event.kind === 'message') this.remember(conversationId, state, keyOf(event), seq);
     this.inBackground(this.raiseHead(state, conversationId, seq));
-    // The hint only saves a probe the walk through full partitions: the first needs none.
+    // The hint only spares a probe its walk through full partitions; the first partition needs none.
     if (seq > 1 && bucketOf(seq, this.bucketEvents) !== bucketOf(seq - 1, this.bucketEvents))
       this.inBackground(this.writeHint(conversationId, seq));
     return { event, duplicate: false };
