@@ -10,6 +10,11 @@ import type { DeviceAddress } from './ports.js';
 /** The device an observation is about (the welcome's): unknown before the first welcome. */
 type Device = DeviceAddress | undefined;
 
+/** Who recorded an event: the device's ids, empty while it is not known yet. */
+function observer(device: Device): { userId: string; deviceId: string } {
+  return { userId: device?.userId ?? '', deviceId: device?.deviceId ?? '' };
+}
+
 /*
  * The checker's history events a client core records (field names as in checker/history.ts), one
  * object each: a simulated run records several per message.
@@ -29,8 +34,7 @@ export function recordSend(sink: HistorySink, type: 'send' | 'queued', atMs: num
   const event = {
     type,
     atMs,
-    userId: device?.userId ?? '',
-    deviceId: device?.deviceId ?? '',
+    ...observer(device),
     conversationId: send.conversationId,
     clientMessageId: send.clientMessageId,
   } as SendEvent | QueuedEvent;
@@ -46,15 +50,14 @@ export function recordAck(
   clientMessageId: string,
   seq: Seq,
 ): void {
-  sink.record({ type: 'ack', atMs, userId: device?.userId ?? '', deviceId: device?.deviceId ?? '', conversationId, clientMessageId, seq });
+  sink.record({ type: 'ack', atMs, ...observer(device), conversationId, clientMessageId, seq });
 }
 
 export function recordReceipt(sink: HistorySink, atMs: number, device: Device, receipt: ServerFrameOf<'receipt'>): void {
   sink.record({
     type: 'receipt',
     atMs,
-    userId: device?.userId ?? '',
-    deviceId: device?.deviceId ?? '',
+    ...observer(device),
     conversationId: receipt.conversationId,
     state: receipt.state,
     upToSeq: receipt.upToSeq,
@@ -67,25 +70,18 @@ export function recordPresence(sink: HistorySink, atMs: number, device: Device, 
   sink.record({
     type: 'presence',
     atMs,
-    userId: device?.userId ?? '',
-    deviceId: device?.deviceId ?? '',
+    ...observer(device),
     subjectUserId: presence.userId,
     online: presence.online,
   });
 }
 
 /** The history record of an event handed to the app on a device (the checker's `deliver`). */
-export function deliverRecord(
-  atMs: number,
-  device: { userId: string; deviceId: string } | undefined,
-  event: ConversationEvent,
-  via: Via,
-): HistoryEvent {
+export function deliverRecord(atMs: number, device: Device, event: ConversationEvent, via: Via): HistoryEvent {
   const base = {
     type: 'deliver' as const,
     atMs,
-    userId: device?.userId ?? '',
-    deviceId: device?.deviceId ?? '',
+    ...observer(device),
     conversationId: event.conversationId,
     seq: event.seq,
     kind: event.kind,
