@@ -111,34 +111,28 @@ function cpuSnapshot() {
     driver: ownCpuMs(),
   };
 }
-/** CPU of the traffic window, per offered message and as cores kept busy. */
-function trafficFigures(
-  start: { cpu: ReturnType<typeof cpuSnapshot>; atMs: number },
-  end: { cpu: ReturnType<typeof cpuSnapshot>; atMs: number },
-  offeredMessages: number,
-): { traffic_cpu_ms_per_message: CpuPerMessage; traffic_cores_busy: CpuPerMessage } {
-  const windowMs = end.atMs - start.atMs;
-  const spent = (kind: keyof CpuPerMessage) => {
-    const a = start.cpu[kind];
-    const b = end.cpu[kind];
-    return a === undefined || b === undefined ? undefined : b - a;
+type CpuSnapshot = ReturnType<typeof cpuSnapshot>;
+/** CPU spent between two snapshots, per kind of process, divided by `divisor` (messages, or ms for cores busy). */
+function cpuPer(before: CpuSnapshot, after: CpuSnapshot, divisor: number): CpuPerMessage {
+  const one = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined ? null : Math.round(((b - a) / divisor) * 100) / 100;
+  return {
+    gateways: one(before.gateways, after.gateways)!,
+    cassandra: one(before.cassandra, after.cassandra),
+    redis: one(before.redis, after.redis),
+    driver: one(before.driver, after.driver)!,
   };
-  const figures = (divisor: number) => {
-    const one = (kind: keyof CpuPerMessage) => {
-      const ms = spent(kind);
-      return ms === undefined ? null : Math.round((ms / divisor) * 100) / 100;
-    };
-    return { gateways: one('gateways')!, cassandra: one('cassandra'), redis: one('redis'), driver: one('driver')! };
-  };
-  return { traffic_cpu_ms_per_message: figures(offeredMessages), traffic_cores_busy: figures(windowMs) };
 }
+/** A snapshot with the time it was taken. */
+type Mark = { cpu: CpuSnapshot; atMs: number };
+const mark = (): Mark => ({ cpu: cpuSnapshot(), atMs: performance.now() });
 
 try {
   for (const rate of rates) {
     const scenario = { ...base, population: { ...base.population, users }, traffic: { ...base.traffic, messages_per_s: rate } };
     const before = cpuSnapshot();
-    let trafficStart: { cpu: ReturnType<typeof cpuSnapshot>; atMs: number } | undefined;
-    let trafficEnd: { cpu: ReturnType<typeof cpuSnapshot>; atMs: number } | undefined;
+    let trafficStart: Mark | undefined;
+    let trafficEnd: Mark | undefined;
     let countsAtStart: Promise<TableCounts> | undefined;
     let countsAtEnd: Promise<TableCounts> | undefined;
     const result = await runLoad(scenario, {
@@ -148,11 +142,11 @@ try {
       log: (l) => process.stderr.write(`· ${l}\n`),
       onPhase: (phase) => {
         if (phase === 'traffic') {
-          trafficStart = { cpu: cpuSnapshot(), atMs: performance.now() };
+          trafficStart = mark();
           countsAtStart = tableCounter.snapshot();
         }
         if (phase === 'settle') {
-          trafficEnd = { cpu: cpuSnapshot(), atMs: performance.now() };
+          trafficEnd = mark();
           countsAtEnd = tableCounter.snapshot();
         }
       },
@@ -161,8 +155,6 @@ try {
     for (const w of result.summary.invariants.witnesses.slice(0, 3)) process.stderr.write(`· violation: ${w.message}\n`);
     const s = result.summary;
     const acked = Math.max(1, s.messages.acked);
-    const per = (a: number | undefined, b: number | undefined) =>
-      a === undefined || b === undefined ? null : Math.round(((b - a) / acked) * 100) / 100;
     system.push({
       rate,
       delivered_per_s: (s.rate_per_s as { delivered: number }).delivered,
@@ -171,13 +163,9 @@ try {
       violations: s.invariants.violations,
       violation_kinds: countBy(s.invariants.witnesses.map((w) => w.invariant)),
       quiesced: s.quiesced,
-      cpu_ms_per_message: {
-        gateways: per(before.gateways, after.gateways)!,
-        cassandra: per(before.cassandra, after.cassandra),
-        redis: per(before.redis, after.redis),
-        driver: per(before.driver, after.driver)!,
-      },
-      ...trafficFigures(trafficStart!, trafficEnd!, rate * durationS),
+      cpu_ms_per_message: cpuPer(before, after, acked),
+      traffic_cpu_ms_per_message: cpuPer(trafficStart!.cpu, trafficEnd!.cpu, rate * durationS),
+      traffic_cores_busy: cpuPer(trafficStart!.cpu, trafficEnd!.cpu, trafficEnd!.atMs - trafficStart!.atMs),
       traffic_cassandra_per_message: countsPerMessage(await countsAtStart!, await countsAtEnd!, rate * durationS),
     });
   }
