@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readScenario } from '../../scenarios/format/index.js';
+import { CloseCodes } from '../../system/protocol/version.js';
 import { Scheduler } from '../../system/adapters/virtual/scheduler.js';
 import { runSimulation } from '../run-simulation.js';
 import { tinyScenario } from '../testing/tiny-scenario.js';
@@ -112,6 +113,42 @@ describe('seed swarm findings', () => {
     });
     await time.run(1_000);
     expect(read).toEqual(['1@70', '2@80', '3@80', '4@90']);
+  });
+
+  it('a slow reader reads a close after the frames sent before it (the terminated socket of a slow consumer drops them)', async () => {
+    // The close used to overtake a slow reader's unread frames: a device whose auth met a store
+    // outage saw the close before the error frame that said "retry", and gave up for good
+    // (seed 437: a Cassandra outage, then slow consumers; liveness).
+    expect((await swarmSeed(437)).invariants).not.toContain('liveness');
+    const time = new Scheduler();
+    const gateway = {
+      cpu: { reserve: () => time.nowMs() },
+      costs: { frameOutMs: 0 },
+      framesOut: 0,
+      isAlive: true,
+      connectionGone: () => undefined,
+    } as unknown as SimGateway;
+    const seen = (code: number): string[] => {
+      const log: string[] = [];
+      const client: ClientEndpoint = {
+        onFrame: (frame) => void log.push(`frame ${(frame as { serverTimeMs: number }).serverTimeMs}@${time.nowMs()}`),
+        onClosed: (closeCode) => void log.push(`close ${closeCode}@${time.nowMs()}`),
+      };
+      const connection = new SimConnection('c1', gateway, time, { oneWayMs: () => 10 }, client);
+      connection.session = { handleWritable: () => undefined } as unknown as SimConnection['session'];
+      connection.readBytesPerS = 2_000; // 120-byte frames: 60 ms each
+      for (const n of [1, 2]) connection.send({ type: 'heartbeat_ack', serverTimeMs: n });
+      connection.close(code, 'bye');
+      return log;
+    };
+    expect(seen(CloseCodes.GOING_AWAY)).toEqual([]);
+    await time.run(1_000);
+    const afterClose = seen(CloseCodes.GOING_AWAY);
+    await time.run(2_000);
+    expect(afterClose).toEqual(['frame 1@1070', 'frame 2@1130', 'close 1001@1130']);
+    const terminated = seen(CloseCodes.SLOW_CONSUMER);
+    await time.run(3_000);
+    expect(terminated).toEqual(['close 4003@2010']);
   });
 
   it('overlapping faults on one target: the target stays faulty until the last of them heals', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ChatError } from '../core/errors.js';
 import { directConversationId } from '../core/ids.js';
 import { serverFrameSchema } from '../protocol/frames.js';
 import { CloseCodes } from '../protocol/version.js';
@@ -61,6 +62,20 @@ describe('Session: authentication', () => {
     expect(client.errors()).toEqual([expect.objectContaining({ code: 'UNSUPPORTED_VERSION', rid: 'r', inReplyTo: 'auth' })]);
     expect(client.connection.closeCode).toBe(CloseCodes.POLICY);
     expect(await world.stores.directory.userExists('alice')).toBe(false);
+  });
+
+  it('a store failing during auth closes with GOING_AWAY (retry), not AUTH_FAILED (give up)', async () => {
+    const world = createTestWorld();
+    const directory = world.stores.directory;
+    const linkDevice = directory.linkDevice.bind(directory);
+    directory.linkDevice = () => Promise.reject(new ChatError('STORAGE_UNAVAILABLE', 'the directory is out'));
+    const client = await connectDevice(world, 'alice', 'phone', { expectWelcome: false, rid: 'r' });
+    expect(client.errors()).toEqual([
+      expect.objectContaining({ code: 'STORAGE_UNAVAILABLE', rid: 'r', inReplyTo: 'auth', retryable: true }),
+    ]);
+    expect(client.connection.closeCode).toBe(CloseCodes.GOING_AWAY);
+    directory.linkDevice = linkDevice;
+    await connectDevice(world, 'alice', 'phone');
   });
 
   it('binary frames get BAD_FRAME and do not close the connection', async () => {

@@ -240,7 +240,10 @@ export class Session {
     try {
       claims = await core.auth.authenticate(frame.token);
     } catch (error) {
-      this.fail(asChatError(error), CloseCodes.AUTH_FAILED, frame.rid, 'auth');
+      const refusal = asChatError(error);
+      // A store or token service that failed is not a verdict on the token: the client must retry,
+      // and AUTH_FAILED would tell it to give up (the error frame may be read after the close).
+      this.fail(refusal, refusal.retryable ? CloseCodes.GOING_AWAY : CloseCodes.AUTH_FAILED, frame.rid, 'auth');
       return;
     }
     if (this.isClosed) return;

@@ -1,6 +1,7 @@
 import type { Session } from '../../gateway/session.js';
 import type { Connection } from '../../ports/connection.js';
 import type { ServerFrame } from '../../protocol/frames.js';
+import { CloseCodes } from '../../protocol/version.js';
 import type { Scheduler } from '../../adapters/virtual/scheduler.js';
 import type { SimGateway } from './sim-gateway.js';
 
@@ -44,6 +45,8 @@ export class SimConnection implements Connection {
   private readGeneration = 0;
   private readScheduled = false;
   private readRate = 0;
+  /** A server close sent while a slow reader still had frames to read: it is read after them. */
+  private closeAfterUnread: { code: number; reason: string } | undefined;
 
   constructor(
     readonly id: string,
@@ -109,6 +112,7 @@ export class SimConnection implements Connection {
       this.unreadBytes -= read.size;
       if (!this.clientGone) this.client.onFrame(read.frame);
       if (this.paused && !this.serverClosed && this.gateway.isAlive) this.session.handleWritable();
+      if (this.unread.length === 0 && this.closeAfterUnread) this.deliverClose(this.closeAfterUnread.code, this.closeAfterUnread.reason);
       this.scheduleRead();
     });
   }
@@ -135,12 +139,19 @@ export class SimConnection implements Connection {
     const now = this.time.nowMs();
     // The close reaches the client after the frames sent before it.
     const arrival = Math.max(this.toClientLastMs, now + this.link.oneWayMs());
-    this.time.schedule(arrival - now, () => {
-      if (!this.clientGone) {
-        this.clientGone = true;
-        this.client.onClosed(code, reason);
-      }
-    });
+    if (this.unread.length > 0 && code !== CloseCodes.SLOW_CONSUMER) {
+      // A close frame queues behind the data like any frame: a slow reader reads it last. (A slow
+      // consumer's socket is terminated instead, so what it had not read is lost.)
+      this.closeAfterUnread = { code, reason };
+      return;
+    }
+    this.time.schedule(arrival - now, () => this.deliverClose(code, reason));
+  }
+
+  private deliverClose(code: number, reason: string): void {
+    if (this.clientGone) return;
+    this.clientGone = true;
+    this.client.onClosed(code, reason);
   }
 
   // ---------- the client side ----------
