@@ -177,7 +177,14 @@ export class FaultInjector {
               tier.setDown(false);
               // Each gateway's Redis client reconnects and the gateway re-announces its sessions
               // (production-world.ts: RedisAdapters.onReconnected → GatewayNode.reannounceSessions).
-              for (const g of world.gateways) if (g.isAlive) void g.node.reannounceSessions();
+              // Its subscriber reconnects too, and the presence store re-reads every watched user,
+              // holding back "offline" while the sessions are put back (redis-adapters.ts:
+              // hub.onReconnect → storeRecovered).
+              for (const g of world.gateways) {
+                if (!g.isAlive) continue;
+                void g.node.reannounceSessions();
+                g.presenceWatches.storeRecovered(g.core.deps.limits.heartbeatIntervalMs);
+              }
             },
           );
         };

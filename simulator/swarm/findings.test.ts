@@ -151,6 +151,14 @@ describe('seed swarm findings', () => {
     expect(terminated).toEqual(['close 4003@2010']);
   });
 
+  it('a paused gateway tells its watchers what holds when it wakes, not the changes it slept through (seed 733: gateway-1 paused 3.9 s)', async () => {
+    // The simulated presence store handed each change to the watch as the state, at the moment of
+    // the change; a paused gateway then sent "offline" and "online" on waking, seconds late. Like
+    // the Redis store, a change is now a signal and the gateway re-reads when its loop gets to it
+    // (system/adapters/shared/rereading-presence-watches.test.ts).
+    expect((await swarmSeed(733)).invariants).not.toContain('presence');
+  });
+
   it('overlapping faults on one target: the target stays faulty until the last of them heals', async () => {
     const scenario = tinyScenario(
       'faults:\n' +

@@ -39,6 +39,7 @@ export async function buildProductionWorld(config: ProductionConfig, options: { 
       keyPrefix: config.redisKeyPrefix,
       logger: log,
       ownerCallTimeoutMs: limits.ownerCallTimeoutMs,
+      presenceRecoveryHoldMs: limits.heartbeatIntervalMs,
     });
   } catch (error) {
     await cassandra.close();

@@ -61,6 +61,12 @@ export interface RedisAdaptersOptions {
   presencePollMs?: number;
   /** Re-read period for watched users with keyspace notifications, as a safety net (default 10000 ms). */
   presenceSafetyPollMs?: number;
+  /**
+   * After the subscriber reconnects (Redis may have restarted empty), how long a watched user
+   * found offline is not reported as offline (default 30000 ms: the heartbeat interval, within
+   * which every live device puts its presence entry back).
+   */
+  presenceRecoveryHoldMs?: number;
   /** TTL of presence "last seen" keys; default: kept forever. */
   lastSeenTtlMs?: number;
   /** Default TTL of cached group records (default 60000 ms). */
@@ -179,7 +185,8 @@ export async function createRedisAdapters(options: RedisAdaptersOptions): Promis
       });
   });
   if (redis.status === 'ready') firstReady = false;
-  hub.onReconnect(() => presence.recheckAll());
+  const presenceRecoveryHoldMs = options.presenceRecoveryHoldMs ?? 30_000;
+  hub.onReconnect(() => presence.storeRecovered(presenceRecoveryHoldMs));
 
   return {
     registry,

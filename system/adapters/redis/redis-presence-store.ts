@@ -3,7 +3,8 @@ import type { Clock, TimerHandle } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import type { PresenceState, PresenceStore, Unsubscribe } from '../../ports/presence-store.js';
 import { LuaScript, storageCall, type Redis, type RedisKeys } from './redis-client.js';
-import type { SubscriberHub, Subscription } from './subscriber-hub.js';
+import { RereadingPresenceWatches } from '../shared/rereading-presence-watches.js';
+import type { SubscriberHub } from './subscriber-hub.js';
 
 /** Shared Lua: is any device of the user live? Prunes index members whose key has expired. */
 const ANY_LIVE = `
@@ -76,20 +77,6 @@ export interface RedisPresenceOptions {
   lastSeenTtlMs?: number;
 }
 
-type Listener = (state: PresenceState) => void;
-
-/** The watches of one user on this node, and the online flag they last heard. */
-interface Watched {
-  listeners: Set<{ listener: Listener }>;
-  /** The flag listeners last heard (or the baseline read when the watch began). */
-  known: boolean | undefined;
-  checking: boolean;
-  /** A signal arrived while a check was running: check again after it. */
-  again: boolean;
-  closed: boolean;
-  subscription: Subscription;
-}
-
 /**
  * PresenceStore on Redis: one key per online device (PX = the presence TTL), a per-user index
  * set, and `presence:last:{user}` for lastSeenMs. A user is online iff any device key exists.
@@ -108,7 +95,7 @@ interface Watched {
  * - the subscriber connection coming back after a loss.
  */
 export class RedisPresenceStore implements PresenceStore {
-  private readonly watched = new Map<UserId, Watched>();
+  private readonly watches: RereadingPresenceWatches;
   private pollTimer: TimerHandle | undefined;
   private pollMs: number | undefined;
   private closed = false;
@@ -118,7 +105,16 @@ export class RedisPresenceStore implements PresenceStore {
     private readonly hub: SubscriberHub,
     private readonly keys: RedisKeys,
     private readonly options: RedisPresenceOptions,
-  ) {}
+  ) {
+    this.watches = new RereadingPresenceWatches(
+      (userId) => this.get(userId),
+      {
+        subscribe: (userId, signal) => this.hub.subscribe(this.keys.presenceChannel(userId), signal),
+      },
+      options.clock,
+      options.logger,
+    );
+  }
 
   async markOnline(device: DeviceAddress, ttlMs: number): Promise<void> {
     const { userId, deviceId } = device;
@@ -166,36 +162,24 @@ export class RedisPresenceStore implements PresenceStore {
     return state;
   }
 
-  watch(userId: UserId, listener: Listener): Unsubscribe {
-    let watched = this.watched.get(userId);
-    if (!watched) watched = this.startWatching(userId);
-    const entry = { listener };
-    const current = watched;
-    current.listeners.add(entry);
-    let active = true;
-    return () => {
-      if (!active) return;
-      active = false;
-      current.listeners.delete(entry);
-      if (current.listeners.size === 0 && this.watched.get(userId) === current) {
-        this.watched.delete(userId);
-        current.closed = true;
-        current.subscription.release();
-      }
-    };
+  watch(userId: UserId, listener: (state: PresenceState) => void): Unsubscribe {
+    return this.watches.watch(userId, listener);
   }
 
   /** Called by the factory for every `expired` keyspace event. */
   keyExpired(key: string): void {
     const userId = this.keys.userOfPresenceDeviceKey(key);
-    if (userId === undefined) return;
-    const watched = this.watched.get(userId);
-    if (watched) this.check(userId, watched);
+    if (userId !== undefined) this.watches.signal(userId);
   }
 
   /** Re-reads every watched user (after a reconnect, and on each poll). */
   recheckAll(): void {
-    for (const [userId, watched] of this.watched) this.check(userId, watched);
+    this.watches.recheckAll();
+  }
+
+  /** The subscriber is back after losing Redis, which may have restarted empty (RereadingPresenceWatches.storeRecovered). */
+  storeRecovered(holdOfflineMs: number): void {
+    this.watches.storeRecovered(holdOfflineMs);
   }
 
   /**
@@ -211,18 +195,14 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   get watchedUserCount(): number {
-    return this.watched.size;
+    return this.watches.watchedUserCount;
   }
 
   close(): void {
     this.closed = true;
     this.pollTimer?.cancel();
     this.pollTimer = undefined;
-    for (const watched of this.watched.values()) {
-      watched.closed = true;
-      watched.subscription.release();
-    }
-    this.watched.clear();
+    this.watches.close();
   }
 
   private schedulePoll(intervalMs: number): void {
@@ -231,63 +211,5 @@ export class RedisPresenceStore implements PresenceStore {
       this.recheckAll();
       this.schedulePoll(intervalMs);
     });
-  }
-
-  private startWatching(userId: UserId): Watched {
-    const subscription = this.hub.subscribe(this.keys.presenceChannel(userId), () => this.check(userId, watched));
-    const watched: Watched = { listeners: new Set(), known: undefined, checking: false, again: false, closed: false, subscription };
-    this.watched.set(userId, watched);
-    // The baseline read goes out now, on the command connection: anything this process does
-    // afterwards (a markOnline right after watch) is ordered after it and will be heard.
-    this.check(userId, watched);
-    // Changes made elsewhere between the baseline read and the SUBSCRIBE taking effect were
-    // published to nobody: read once more when the subscription is in place.
-    subscription.ready.then(
-      () => this.check(userId, watched),
-      () => undefined,
-    );
-    return watched;
-  }
-
-  /** Re-reads the user's state unless a read is running, in which case one more follows it. */
-  private check(userId: UserId, watched: Watched): void {
-    if (watched.closed || this.closed) return;
-    if (watched.checking) {
-      watched.again = true;
-      return;
-    }
-    watched.checking = true;
-    void this.runChecks(userId, watched);
-  }
-
-  private async runChecks(userId: UserId, watched: Watched): Promise<void> {
-    try {
-      do {
-        watched.again = false;
-        let state: PresenceState;
-        try {
-          state = await this.get(userId);
-        } catch (error) {
-          if (!watched.closed && !this.closed)
-            this.options.logger.warn('presence re-read failed', { userId, error: (error as Error).message });
-          return; // the next signal, poll or reconnect reads again
-        }
-        if (watched.closed || this.closed) return;
-        if (watched.known === undefined) {
-          watched.known = state.online; // the baseline: nothing to tell yet
-        } else if (watched.known !== state.online) {
-          watched.known = state.online;
-          for (const { listener } of [...watched.listeners]) {
-            try {
-              listener(state);
-            } catch (error) {
-              this.options.logger.error('presence listener failed', { userId, error: (error as Error).message });
-            }
-          }
-        }
-      } while (watched.again);
-    } finally {
-      watched.checking = false;
-    }
   }
 }

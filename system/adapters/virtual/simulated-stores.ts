@@ -5,6 +5,7 @@ import type { ConversationStore } from '../../ports/conversation-store.js';
 import type { DirectoryStore } from '../../ports/directory-store.js';
 import type { IncarnationStore } from '../../ports/incarnation-store.js';
 import type { InboxStore } from '../../ports/inbox-store.js';
+import type { Logger } from '../../ports/logger.js';
 import type { MessageStore } from '../../ports/message-store.js';
 import type { PresenceState, PresenceStore, Unsubscribe } from '../../ports/presence-store.js';
 import type { PushNotification, PushResult, PushSender } from '../../ports/push-sender.js';
@@ -17,6 +18,7 @@ import { MemoryIncarnationStore } from '../memory/memory-incarnation-store.js';
 import { MemoryMessageStore } from '../memory/memory-message-store.js';
 import { MemoryPresenceStore } from '../memory/memory-presence-store.js';
 import { MemoryReceiptStore } from '../memory/memory-receipt-store.js';
+import { RereadingPresenceWatches } from '../shared/rereading-presence-watches.js';
 import type { ServiceTier } from './service-tier.js';
 import { DeviceListVersions, SimulatedDeviceListCache } from './simulated-device-cache.js';
 
@@ -134,14 +136,42 @@ export interface SimulatedPorts {
   incarnations: IncarnationStore;
   registry: ConnectionRegistry;
   presence: PresenceStore;
+  /** The presence store's watches, for a re-read of every watched user when Redis is back. */
+  presenceWatches: RereadingPresenceWatches;
   blobs: BlobStore;
   push: PushSender;
 }
 
+/** What a simulated process does with what it is told: its event loop, its clock and its log. */
+export interface SimulatedProcess {
+  /** Alive (a dead process gets no answers). */
+  alive: () => boolean;
+  /** Runs `job` when the process gets to it (after a pause, behind the work queued ahead). */
+  runOnLoop: (job: () => void) => void;
+  clock: Clock;
+  log: Pick<Logger, 'warn' | 'error'>;
+}
+
 /** One gateway incarnation's view of the backends: every call crosses its tier; a dead caller gets no answers. */
-export function simulatedPorts(backends: SimulatedBackends, tiers: TierSet, callerAlive: () => boolean): SimulatedPorts {
+export function simulatedPorts(backends: SimulatedBackends, tiers: TierSet, caller: SimulatedProcess): SimulatedPorts {
   const b = backends;
+  const callerAlive = caller.alive;
   const presenceCalls = throughTier('presence', () => b.presence, tiers.redis, ['markOnline', 'markOffline', 'get'], callerAlive);
+  // As on Redis (redis-presence-store.ts): a change is a signal on the user's channel, and the
+  // gateway re-reads the state when its loop gets to the signal, so a paused gateway tells its
+  // watchers what holds when it wakes, not what held while it slept.
+  const presenceWatches = new RereadingPresenceWatches(
+    (userId) => presenceCalls.get(userId),
+    {
+      subscribe: (userId, signal) => ({
+        release: b.watchPresence(userId, () => {
+          if (callerAlive()) caller.runOnLoop(signal);
+        }),
+      }),
+    },
+    caller.clock,
+    caller.log,
+  );
   return {
     // An append is two writes in production: the row, then the partition's visible head (cassandra-owned-log.ts).
     messages: throughTier(
@@ -193,8 +223,9 @@ export function simulatedPorts(backends: SimulatedBackends, tiers: TierSet, call
       markOnline: presenceCalls.markOnline,
       markOffline: presenceCalls.markOffline,
       get: presenceCalls.get,
-      watch: (userId, listener) => b.watchPresence(userId, listener),
+      watch: (userId, listener) => presenceWatches.watch(userId, listener),
     },
+    presenceWatches,
     blobs: throughTier('blobs', () => b.blobs, tiers.s3, ['signUpload', 'signDownload', 'stat'], callerAlive),
     push: {
       send: (n: PushNotification) =>

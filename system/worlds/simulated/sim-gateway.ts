@@ -2,6 +2,7 @@ import { resolveLimits, type Limits } from '../../core/limits.js';
 import type { BackgroundLoad } from '../../adapters/virtual/background-load.js';
 import { SimClock } from '../../adapters/virtual/sim-clock.js';
 import { MemoryWriteAheadLog } from '../../adapters/memory/memory-write-ahead-log.js';
+import type { RereadingPresenceWatches } from '../../adapters/shared/rereading-presence-watches.js';
 import { simulatedPorts, type SimulatedBackends, type TierSet } from '../../adapters/virtual/simulated-stores.js';
 import { SimulatedRouter, type SimulatedBus } from '../../adapters/virtual/simulated-router.js';
 import { GatewayNode } from '../../gateway/gateway-node.js';
@@ -61,6 +62,8 @@ export class SimGateway {
   framesIn = 0;
   framesOut = 0;
   private up = false;
+  /** This incarnation's presence watches (re-read when Redis is back). */
+  presenceWatches!: RereadingPresenceWatches;
   /**
    * The node-local write-ahead log (production: a file on the gateway's disk). It outlives the
    * process: a restarted incarnation replays what the crashed one left. Appends are taken as
@@ -96,7 +99,13 @@ export class SimGateway {
     this.up = true;
     this.cpu.reset();
     const alive = () => clock.isAlive;
-    const ports = simulatedPorts(deps.backends, deps.tiers, alive);
+    const ports = simulatedPorts(deps.backends, deps.tiers, {
+      alive,
+      runOnLoop: (job) => this.cpu.run(0, () => alive() && job()),
+      clock,
+      log: deps.log,
+    });
+    this.presenceWatches = ports.presenceWatches;
     const messages = deps.wrapMessageStore ? deps.wrapMessageStore(ports.messages, this) : ports.messages;
     this.router = new SimulatedRouter(this.nodeId, deps.bus, alive);
     this.core = new ChatCore({
