@@ -248,6 +248,34 @@ describe('ordering and de-duplication', () => {
     t.client.close();
   });
 
+  it('a conversation without a cursor held for a pending send starts syncing once that send is answered queued', async () => {
+    // Found by the seed swarm (npm run sim:swarm -- scenarios/swarm-small.yaml --seed 89): seq 2
+    // arrived while our re-sent message still waited for its answer, so the conversation waited
+    // for that send's seq; the answer was `queued`, and nothing looked again, so the replay's copy
+    // (seq 1, dropped by a connection that had pushed seq 2) never came and the send stayed
+    // unacknowledged for good.
+    const t = await connected();
+    const sending = t.client.send(DM, 'logged');
+    const send = t.conn.lastOfType('send')!;
+    t.conn.push(eventFrame(message(DM, 2)));
+    expect(t.conn.framesOfType('sync')).toEqual([]); // our send may be seq 1: wait for its answer
+    t.conn.push({
+      type: 'queued',
+      rid: send.rid,
+      conversationId: DM,
+      clientMessageId: String(send.clientMessageId),
+      serverTimeMs: 2_000_000,
+      duplicate: false,
+    });
+    const syncs = t.conn.framesOfType('sync');
+    expect(syncs).toEqual([{ type: 'sync', rid: expect.any(String), conversationId: DM, afterSeq: 0, fromLink: true }]);
+    const own = { ...message(DM, 1, 'alice'), senderDeviceId: 'phone', clientMessageId: String(send.clientMessageId) };
+    t.conn.push({ type: 'sync_result', rid: syncs[0]!.rid, conversationId: DM, events: [own, message(DM, 2)], hasMore: false, lastSeq: 2 });
+    await expect(sending).resolves.toMatchObject({ seq: 1 });
+    expect(t.seqs()).toEqual([2]);
+    t.client.close();
+  });
+
   it('takes its own message seen by sync as the answer to a send still in its outbox', async () => {
     // Found by the seed swarm (npm run sim:swarm -- scenarios/swarm-small.yaml --seed 2516 --faults 0,1):
     // the send was stored but its answer lost (the fan-out failed in a Redis restart); a sync

@@ -159,8 +159,8 @@ export class Ordering {
   }
 
   /**
-   * One of our sends to the conversation was settled without a seq (rejected): a conversation
-   * that was waiting for it to start may start now.
+   * One of our sends to the conversation was settled without a seq (rejected, or queued: its seq
+   * will come only as its copy): a conversation that was waiting for it to start may start now.
    */
   sendSettled(conversationId: ConversationId): void {
     const state = this.conversations.get(conversationId);

@@ -329,6 +329,9 @@ export class ClientCore extends ClientConnection implements OrderingSink {
     send.timer = undefined;
     if (this.config.history) recordSend(this.config.history, 'queued', this.host.clock.nowMs(), this.device, send);
     this.host.sendQueued(send, frame.serverTimeMs);
+    // A conversation without a cursor may have waited for this send's answer to start; a queued
+    // send's seq comes only as its copy, which may never come here (see hasPendingSend): look again.
+    this.ordering.sendSettled(frame.conversationId);
   }
 
   private onSent(frame: ServerFrameOf<'sent'>): void {
