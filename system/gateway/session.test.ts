@@ -78,6 +78,33 @@ describe('Session: authentication', () => {
     await connectDevice(world, 'alice', 'phone');
   });
 
+  it('a frame routed to a connection before its welcome is sent right after the welcome', async () => {
+    // Found by the seed swarm (swarm-small seed 760): a receipt reached a connection between its
+    // registration and its welcome, so the client read it before knowing who it was.
+    const world = createTestWorld();
+    const presence = world.stores.presence;
+    const markOnline = presence.markOnline.bind(presence);
+    let routedBeforeWelcome = false;
+    presence.markOnline = async (device, ttlMs) => {
+      const [registered] = await world.stores.registry.lookup(device.userId);
+      const receipt = {
+        type: 'receipt' as const,
+        conversationId: DM,
+        state: 'delivered' as const,
+        upToSeq: 1,
+        userId: 'bob',
+        deviceId: 'phone',
+      };
+      await world.core.deps.router.deliver(registered!.route, receipt, device);
+      routedBeforeWelcome = true;
+      return markOnline(device, ttlMs);
+    };
+    const alice = await connectDevice(world, 'alice', 'phone');
+    await settle();
+    expect(routedBeforeWelcome).toBe(true);
+    expect(alice.frames.map((f) => f.type).slice(0, 2)).toEqual(['welcome', 'receipt']);
+  });
+
   it('binary frames get BAD_FRAME and do not close the connection', async () => {
     const world = createTestWorld();
     const alice = await connectDevice(world, 'alice', 'phone');

@@ -57,6 +57,8 @@ export class Session {
   private route: Route | undefined;
   private readonly framesBeforeAuth: string[] = [];
   private draining = false;
+  /** Receipts and control frames routed here before the welcome was sent (see deliverFrame). */
+  private framesBeforeWelcome: ServerFrame[] | undefined;
   private readonly heldLiveEvents: Array<ServerFrameOf<'event'>> = [];
   /** Highest seq sent on this connection per conversation: later copies of an event are dropped. */
   private readonly lastSentSeq = new Map<ConversationId, Seq>();
@@ -181,6 +183,16 @@ export class Session {
   /** A frame routed to this connection (a live event, a receipt, a control frame). */
   deliverFrame(frame: ServerFrame): void {
     if (this.state === 'closed') return;
+    if (this.state === 'authenticating' && frame.type !== 'event') {
+      // Routed here between the registration and the welcome: the welcome must be the first frame
+      // the client reads (until then it does not know who it is), so the frame waits for it.
+      if ((this.framesBeforeWelcome ??= []).length >= HELD_LIVE_EVENTS_MAX) {
+        this.fail(new ChatError('SLOW_CONSUMER', 'too many frames arrived before the welcome'), CloseCodes.SLOW_CONSUMER);
+        return;
+      }
+      this.framesBeforeWelcome.push(frame);
+      return;
+    }
     if (frame.type === 'event') {
       if (this.draining) {
         if (this.heldLiveEvents.length >= HELD_LIVE_EVENTS_MAX) {
@@ -281,6 +293,9 @@ export class Session {
     if (frame.rid) welcome.rid = frame.rid;
     this.send(welcome);
     this.state = 'active';
+    const early = this.framesBeforeWelcome;
+    this.framesBeforeWelcome = undefined;
+    if (early) for (const held of early) this.deliverFrame(held);
     for (const raw of this.framesBeforeAuth.splice(0)) this.handleText(raw);
     await this.drainInbox(caller);
   }
