@@ -29,6 +29,26 @@ describe('presence', () => {
     expect(presence(h)).toEqual([]);
   });
 
+  it('judges only the last state a watcher read of a subject at one instant (a backlog read at once)', () => {
+    const backlog = (last: boolean) =>
+      new HistoryBuilder()
+        .device(alice)
+        .device(bob)
+        .connect(alice, 1_000)
+        .connect(bob, 1_000)
+        // A slow reader reads, at 10 s, "offline" (from bob's disconnect at 5 s) and "online" (his
+        // reconnect at 6 s) at once: it showed online. In the other order it showed offline.
+        .disconnect(bob, 5_000)
+        .connect(bob, 6_000)
+        .presence(alice, 'bob', !last, 10_000)
+        .presence(alice, 'bob', last, 10_000)
+        .build();
+    expect(presence(backlog(true))).toEqual([]);
+    expect(presence(backlog(false)).map((v) => v.message)).toEqual([
+      'alice/phone was shown bob offline at 10000 ms, but bob/phone was connected from 6000 ms to the end of the history',
+    ]);
+  });
+
   it('catches online shown for a user who disconnected long ago', () => {
     const h = new HistoryBuilder()
       .device(alice)

@@ -28,6 +28,9 @@ interface UserIntervals {
  * - `online: false` is wrong when some device of u was continuously connected from before
  *   t − grace through t + grace: a connection with c ≤ t − grace and d > t + grace.
  *
+ * An observation followed at the same instant by another of the same subject by the same watcher
+ * is not judged: only the last state read at an instant is shown.
+ *
  * Connections come from each device's connect/disconnect events in history order (a connect
  * while already connected is ignored; a disconnect closes the open connection). Subjects with no
  * recorded device are not checked (their connections are not in the history).
@@ -48,6 +51,7 @@ export function checkPresence(index: HistoryIndex, options: CheckOptions, sink: 
     const e = history[i]!;
     if (e.type !== 'presence') continue;
     if (!index.devicesByUser.has(e.subjectUserId)) continue;
+    if (replacedAtSameInstant(history, i, e)) continue;
     const conns = byUser.get(e.subjectUserId);
     const t = e.atMs;
     if (e.online) {
@@ -86,6 +90,19 @@ export function checkPresence(index: HistoryIndex, options: CheckOptions, sink: 
       });
     }
   }
+}
+
+/**
+ * A watcher that reads two states of one subject at the same instant (a backlog read at once: a
+ * slow link, a gateway that woke) shows only the last: the earlier one was never on screen.
+ */
+function replacedAtSameInstant(history: readonly HistoryEvent[], i: number, e: PresenceObservedEvent): boolean {
+  for (let k = i + 1; k < history.length && history[k]!.atMs === e.atMs; k++) {
+    const later = history[k]!;
+    if (later.type === 'presence' && later.userId === e.userId && later.deviceId === e.deviceId && later.subjectUserId === e.subjectUserId)
+      return true;
+  }
+  return false;
 }
 
 function observer(e: PresenceObservedEvent): string {

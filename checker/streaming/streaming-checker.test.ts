@@ -77,6 +77,31 @@ describe('StreamingChecker', () => {
     expect(stream(history).violations.map((v) => `${v.invariant}: ${v.message}`)).toEqual([]);
   });
 
+  it('agrees with checkHistory on presence read twice at one instant: only the last is judged', () => {
+    const at = (online: boolean, atMs: number): HistoryEvent => ({
+      type: 'presence',
+      atMs,
+      userId: 'u0',
+      deviceId: 'd0',
+      subjectUserId: 'u1',
+      online,
+    });
+    const base: HistoryEvent[] = [
+      { type: 'device', atMs: 0, userId: 'u0', deviceId: 'd0' },
+      { type: 'device', atMs: 0, userId: 'u1', deviceId: 'd0' },
+      { type: 'connect', atMs: 1_000, userId: 'u0', deviceId: 'd0' },
+      { type: 'connect', atMs: 1_000, userId: 'u1', deviceId: 'd0' },
+      { type: 'disconnect', atMs: 5_000, userId: 'u1', deviceId: 'd0' },
+      { type: 'connect', atMs: 6_000, userId: 'u1', deviceId: 'd0' },
+    ];
+    const shownOnline = [...base, at(false, 10_000), at(true, 10_000)];
+    const shownOffline = [...base, at(true, 10_000), at(false, 10_000)];
+    expect(checkHistory(shownOnline).counts.presence).toBe(0);
+    expect(stream(shownOnline).violations).toEqual([]);
+    expect(checkHistory(shownOffline).counts.presence).toBe(1);
+    expect(stream(shownOffline).violations.map((v) => v.invariant)).toEqual(['presence']);
+  });
+
   it('flags a lost delivery when checkHistory does', () => {
     fc.assert(
       fc.property(setup, steps, fc.nat(), (s, st, pick) => {

@@ -28,6 +28,10 @@ export class StreamingChecker {
   private readonly pendingOnline: PresenceObservedEvent[] = [];
   /** `online: false` observations waiting out the grace, with the connection starts that would make them wrong. */
   private readonly pendingOffline: Array<{ e: PresenceObservedEvent; starts: number[] }> = [];
+  /** Presence observations of the current instant, by observer and subject; and those replaced within their instant. */
+  private sameInstantMs = Number.NaN;
+  private readonly sameInstant = new Map<string, PresenceObservedEvent>();
+  private readonly superseded = new WeakSet<PresenceObservedEvent>();
   private pendingHead = 0;
   private readonly sinks: Record<InvariantName, ViolationSink>;
   private readonly ttl: number;
@@ -319,6 +323,7 @@ export class StreamingChecker {
   // ---------- presence ----------
 
   private onPresence(e: PresenceObservedEvent): void {
+    this.noteSameInstant(e);
     if (e.online) {
       // Judged once the grace has passed: a connection may still begin within it.
       this.pendingOnline.push(e);
@@ -334,8 +339,9 @@ export class StreamingChecker {
   private flushPresence(nowMs: number): void {
     if (this.pendingOffline.length > 0) this.flushOffline(nowMs);
     const pending = this.pendingOnline;
-    while (this.pendingHead < pending.length && pending[this.pendingHead]!.atMs + this.grace <= nowMs) {
+    while (this.pendingHead < pending.length && pending[this.pendingHead]!.atMs + this.grace < nowMs) {
       const e = pending[this.pendingHead++]!;
+      if (this.superseded.has(e)) continue;
       const user = this.users.get(e.subjectUserId);
       if (!user || !this.hasDevices(e.subjectUserId)) continue;
       const t = e.atMs;
@@ -362,6 +368,7 @@ export class StreamingChecker {
     let head = 0;
     while (head < pending.length && pending[head]!.e.atMs + this.grace < nowMs) {
       const { e, starts } = pending[head++]!;
+      if (this.superseded.has(e)) continue;
       const open = this.users.get(e.subjectUserId)?.open ?? [];
       const since = starts.find((start) => open.includes(start));
       if (since === undefined) continue;
@@ -372,6 +379,18 @@ export class StreamingChecker {
       }));
     }
     if (head > 0) pending.splice(0, head);
+  }
+
+  /** A later observation of the same subject by the same device at the same instant replaces this one (see presenceShown). */
+  private noteSameInstant(e: PresenceObservedEvent): void {
+    if (e.atMs !== this.sameInstantMs) {
+      this.sameInstantMs = e.atMs;
+      this.sameInstant.clear();
+    }
+    const key = `${e.userId}/${e.deviceId} ${e.subjectUserId}`;
+    const earlier = this.sameInstant.get(key);
+    if (earlier) this.superseded.add(earlier);
+    this.sameInstant.set(key, e);
   }
 
   private hasDevices(userId: string): boolean {
