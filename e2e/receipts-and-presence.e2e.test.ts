@@ -67,8 +67,10 @@ describe('e2e: presence', () => {
     await alice.client.subscribePresence(['bob']);
     expect(seen.map((p) => p.online)).toEqual([false]);
 
-    // Bob authenticates on a bare socket and then says nothing more: no heartbeat, no close.
+    // Bob authenticates on a bare socket, shows he read the welcome with one heartbeat (only then
+    // is he shown online), and then says nothing more: no heartbeat, no close.
     const zombie = await t.raw('bob', 'phone');
+    zombie.sendFrame({ type: 'heartbeat' });
     const silentFromMs = Date.now();
     await waitUntil(() => seen.some((p) => p.online), 'alice to see bob online');
     zombie.noteVanished(); // from here on, as far as the client is concerned, it is gone

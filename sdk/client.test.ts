@@ -155,13 +155,15 @@ describe('connect', () => {
 });
 
 describe('heartbeat and liveness', () => {
-  it('sends a heartbeat every heartbeatIntervalMs', async () => {
+  it('sends a heartbeat on the welcome, then every heartbeatIntervalMs', async () => {
     const t = await connected();
-    await t.clock.advance(HEARTBEAT_MS);
-    expect(t.conn.framesOfType('heartbeat')).toHaveLength(1);
+    expect(t.conn.framesOfType('heartbeat')).toHaveLength(1); // shows the server the welcome was read
     t.conn.push({ type: 'heartbeat_ack', serverTimeMs: t.clock.nowMs() });
     await t.clock.advance(HEARTBEAT_MS);
     expect(t.conn.framesOfType('heartbeat')).toHaveLength(2);
+    t.conn.push({ type: 'heartbeat_ack', serverTimeMs: t.clock.nowMs() });
+    await t.clock.advance(HEARTBEAT_MS);
+    expect(t.conn.framesOfType('heartbeat')).toHaveLength(3);
     t.client.close();
   });
 

@@ -192,6 +192,9 @@ export abstract class ClientConnection {
       if (history && this.config.recordsLink) recordConnection(history, 'device', nowMs, frame);
     }
     if (history) recordConnection(history, 'connect', nowMs, frame);
+    // The first frame after the welcome tells the server we read it: only then is the device
+    // shown online (docs/protocol.md, connection lifecycle).
+    this.writeFrame({ type: 'heartbeat' });
     this.armHeartbeat();
     this.connectionRestored(frame);
   }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GatewayNode } from './gateway-node.js';
 import { ChatError } from '../core/errors.js';
 import { directConversationId } from '../core/ids.js';
+import { presenceEntryOf } from '../services/presence-service.js';
 import { connectDevice, createTestWorld, settle } from '../testing/in-process-client.js';
 
 describe('GatewayNode connection ids', () => {
@@ -34,7 +35,7 @@ describe('GatewayNode.reannounceSessions (Redis came back empty)', () => {
     expect(route).toBeDefined();
     // What a Redis restart does to this node's view of alice.
     await registry.remove({ userId: 'alice', deviceId: 'phone' }, route!.route);
-    await presence.markOffline({ userId: 'alice', deviceId: 'phone' });
+    await presence.markOffline(presenceEntryOf({ userId: 'alice', deviceId: 'phone' }, route!.route));
     expect(await registry.lookup('alice')).toEqual([]);
     expect((await presence.get('alice')).online).toBe(false);
 
@@ -55,7 +56,7 @@ describe('GatewayNode.reannounceSessions (Redis came back empty)', () => {
     const { registry, presence } = world.core.deps;
     const [route] = await registry.lookup('alice');
     await registry.remove({ userId: 'alice', deviceId: 'phone' }, route!.route);
-    await presence.markOffline({ userId: 'alice', deviceId: 'phone' });
+    await presence.markOffline(presenceEntryOf({ userId: 'alice', deviceId: 'phone' }, route!.route));
     const put = registry.put.bind(registry);
     let refusals = 2;
     registry.put = (device, r, ttlMs) =>

@@ -32,6 +32,8 @@ const DRAIN_PAGE_EVENTS = 200;
 const FRAMES_BEFORE_AUTH_MAX = 64;
 /** Live events held back while the inbox drains; beyond this the client is a slow consumer. */
 const HELD_LIVE_EVENTS_MAX = 10_000;
+/** First wait before marking a connection online again after the presence store failed to; doubles. */
+const PRESENCE_RETRY_FIRST_MS = 500;
 /**
  * Frames the rate limit does not count: delivery acks and heartbeats are the client keeping up
  * with what the server sends it, so counting them would punish busy recipients.
@@ -57,6 +59,9 @@ export class Session {
   private route: Route | undefined;
   private readonly framesBeforeAuth: string[] = [];
   private draining = false;
+  /** The client has sent a frame after the welcome: its device is shown online (confirmPresence). */
+  private presenceConfirmed = false;
+  private replayingEarlyFrames = false;
   /** Receipts and control frames routed here before the welcome was sent (see deliverFrame). */
   private framesBeforeWelcome: ServerFrame[] | undefined;
   private readonly heldLiveEvents: Array<ServerFrameOf<'event'>> = [];
@@ -127,7 +132,44 @@ export class Session {
       void this.authenticate(frame);
       return;
     }
+    if (!this.presenceConfirmed && !this.replayingEarlyFrames) this.confirmPresence();
     this.dispatch(frame, receivedAtMs ?? this.lastInboundMs);
+  }
+
+  /**
+   * The client's first frame after the welcome shows it read the welcome: only now is the device
+   * shown online. Marked at auth, a device whose client gave up before the welcome reached it (a
+   * connect timeout, the app closed, the gateway crashed) was shown online although it never
+   * connected, for up to the presence TTL. Clients send a heartbeat on welcome (its own
+   * re-announcement marks presence once more: one Redis call per connection).
+   */
+  private confirmPresence(): void {
+    this.presenceConfirmed = true;
+    void this.showOnline();
+  }
+
+  /**
+   * Marks this connection online, trying again (PRESENCE_RETRY_FIRST_MS, doubling) while the
+   * store does not answer, until a heartbeat interval has passed; from then on the heartbeats do.
+   */
+  private async showOnline(): Promise<void> {
+    const { core } = this.host;
+    const { clock, limits } = core.deps;
+    const caller = this.caller;
+    const route = this.route;
+    if (!caller || !route) return;
+    const startedMs = clock.nowMs();
+    for (let delayMs = PRESENCE_RETRY_FIRST_MS; !this.isClosed; delayMs *= 2) {
+      try {
+        await core.presence.online(caller, route);
+        // Closed meanwhile: its close may have removed the entry before this put it back.
+        if (this.isClosed) await core.presence.offline(caller, route);
+        return;
+      } catch {
+        if (clock.nowMs() + delayMs - startedMs > limits.heartbeatIntervalMs) return;
+        await new Promise<void>((resolve) => clock.setTimer(delayMs, resolve));
+      }
+    }
   }
 
   /** Token-bucket rate limit per connection; a long run of rejected frames closes it. */
@@ -272,7 +314,6 @@ export class Session {
       // Register before draining: anything accepted from now on is routed here live, anything
       // accepted before is already in the inbox (the fan-out queues before it looks up routes).
       await core.deps.registry.put(caller, route, limits.registryTtlMs);
-      await core.presence.online(caller);
     } catch (error) {
       this.fail(asChatError(error), CloseCodes.GOING_AWAY, frame.rid, 'auth');
       return;
@@ -296,7 +337,10 @@ export class Session {
     const early = this.framesBeforeWelcome;
     this.framesBeforeWelcome = undefined;
     if (early) for (const held of early) this.deliverFrame(held);
+    // Frames sent before the welcome was read do not show that it was (see confirmPresence).
+    this.replayingEarlyFrames = true;
     for (const raw of this.framesBeforeAuth.splice(0)) this.handleText(raw);
+    this.replayingEarlyFrames = false;
     await this.drainInbox(caller);
   }
 
@@ -333,9 +377,8 @@ export class Session {
     const { core } = this.host;
     try {
       await core.deps.registry.remove(caller, route);
-      // A newer connection of the same device may already be up (fast reconnect): stay online.
-      const stillConnected = (await core.deps.registry.lookup(caller.userId)).some((e) => e.deviceId === caller.deviceId);
-      if (!stillConnected) await core.presence.offline(caller);
+      // Only this connection's entry: a newer connection of the device keeps its own.
+      if (this.presenceConfirmed) await core.presence.offline(caller, route);
     } catch {
       // Registry and presence entries expire by TTL when the store cannot be reached now.
     }
@@ -387,7 +430,10 @@ export class Session {
   async reannounce(): Promise<void> {
     if (this.state !== 'active' || !this.caller || !this.route) return;
     const { core } = this.host;
-    await Promise.all([core.deps.registry.put(this.caller, this.route, core.deps.limits.registryTtlMs), core.presence.online(this.caller)]);
+    await Promise.all([
+      core.deps.registry.put(this.caller, this.route, core.deps.limits.registryTtlMs),
+      this.presenceConfirmed ? core.presence.online(this.caller, this.route) : undefined,
+    ]);
     await this.sweepInbox();
   }
 

@@ -169,7 +169,8 @@ describe('AuthService through sessions', () => {
     });
     const client = await connectDevice(world, 'alice', 'phone', { expectWelcome: false });
     expect(client.errors()).toEqual([expect.objectContaining({ code: 'AUTH_UNAVAILABLE', retryable: true, inReplyTo: 'auth' })]);
-    expect(client.connection.closeCode).toBe(CloseCodes.AUTH_FAILED);
+    // Closed as a failure to retry (GOING_AWAY), not AUTH_FAILED, which tells the client to give up.
+    expect(client.connection.closeCode).toBe(CloseCodes.GOING_AWAY);
     expect(await world.stores.directory.userExists('alice')).toBe(false);
   });
 });

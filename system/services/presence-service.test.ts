@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ChatError } from '../core/errors.js';
 import { CloseCodes } from '../protocol/version.js';
 import { advanceInSteps, connectDevice, createTestWorld, settle, type InProcessClient } from '../testing/in-process-client.js';
 
@@ -52,6 +53,64 @@ describe('PresenceService through sessions', () => {
     expect((await world.stores.presence.get('bob')).online).toBe(true);
     await fresh.close();
     expect(presenceOf(alice, 'bob').map((p) => p.online)).toEqual([false, true, false]);
+  });
+
+  it('a device is shown online only once its client has sent a frame after the welcome (it read the welcome)', async () => {
+    // Found by the seed swarm (swarm-small seeds 359, 441 and more): a client that gave up before
+    // the welcome reached it (connect timeout, app closed, gateway crash) was shown online
+    // although it never connected, for up to the presence TTL if its gateway crashed.
+    const world = createTestWorld();
+    const alice = await connectDevice(world, 'alice', 'phone');
+    await alice.requestOk({ type: 'presence_subscribe', userIds: ['bob'] }, 'ok');
+    const bob = await connectDevice(world, 'bob', 'phone', { heartbeatOnWelcome: false });
+    await settle();
+    expect((await world.stores.presence.get('bob')).online).toBe(false);
+    expect(presenceOf(alice, 'bob').map((p) => p.online)).toEqual([false]);
+    bob.send({ type: 'conversations', rid: 'c' }); // any frame will do
+    await settle();
+    expect((await world.stores.presence.get('bob')).online).toBe(true);
+    expect(presenceOf(alice, 'bob').map((p) => p.online)).toEqual([false, true]);
+  });
+
+  it('a connection the presence store could not mark online is tried again (500 ms, doubling), not left to the next heartbeat', async () => {
+    const world = createTestWorld();
+    const presence = world.stores.presence;
+    const markOnline = presence.markOnline.bind(presence);
+    let refusals = 2;
+    presence.markOnline = (device, ttlMs) =>
+      refusals-- > 0 ? Promise.reject(new ChatError('STORAGE_UNAVAILABLE', 'redis did not answer')) : markOnline(device, ttlMs);
+    const bob = await connectDevice(world, 'bob', 'phone', { heartbeatOnWelcome: false });
+    bob.send({ type: 'conversations', rid: 'c' });
+    await settle();
+    expect((await presence.get('bob')).online).toBe(false);
+    await world.clock.advance(500); // the second try fails too
+    expect((await presence.get('bob')).online).toBe(false);
+    await world.clock.advance(1_000);
+    expect((await presence.get('bob')).online).toBe(true);
+  });
+
+  it("an old connection of a device that ends late removes only its own presence, not its newer connection's", async () => {
+    // Found by the seed swarm (swarm-small seed 232): the old connection's auth finished after the
+    // new one's (its route replaced the new one's), and its close, seeing no other route, marked
+    // the device offline while the new connection was up, until its next heartbeat.
+    const world = createTestWorld();
+    const registry = world.stores.registry;
+    const put = registry.put.bind(registry);
+    let releaseOldPut: (() => void) | undefined;
+    let puts = 0;
+    registry.put = (device, route, ttlMs) =>
+      device.userId === 'bob' && puts++ === 0
+        ? new Promise<void>((resolve) => (releaseOldPut = () => void put(device, route, ttlMs).then(resolve)))
+        : put(device, route, ttlMs);
+    const old = connectDevice(world, 'bob', 'phone'); // its auth waits in registry.put
+    await settle();
+    const fresh = await connectDevice(world, 'bob', 'phone');
+    releaseOldPut!();
+    await (await old).close();
+    await settle();
+    expect((await world.stores.presence.get('bob')).online).toBe(true);
+    await fresh.close();
+    expect((await world.stores.presence.get('bob')).online).toBe(false);
   });
 
   it('after unsubscribe no more presence frames arrive', async () => {

@@ -1,4 +1,5 @@
 import type { DeviceAddress, UserId } from '../core/ids.js';
+import type { Route } from '../ports/connection-registry.js';
 import type { PresenceState, Unsubscribe } from '../ports/presence-store.js';
 import type { CoreDeps } from './deps.js';
 
@@ -9,12 +10,14 @@ import type { CoreDeps } from './deps.js';
 export class PresenceService {
   constructor(private readonly deps: Pick<CoreDeps, 'presence' | 'limits'>) {}
 
-  online(device: DeviceAddress): Promise<void> {
-    return this.deps.presence.markOnline(device, this.deps.limits.presenceTtlMs);
+  /** The connection `route` of the device is up (its client has read the welcome). */
+  online(device: DeviceAddress, route: Route): Promise<void> {
+    return this.deps.presence.markOnline(presenceEntryOf(device, route), this.deps.limits.presenceTtlMs);
   }
 
-  offline(device: DeviceAddress): Promise<void> {
-    return this.deps.presence.markOffline(device);
+  /** That connection is gone; the device's other connections keep their own entries. */
+  offline(device: DeviceAddress, route: Route): Promise<void> {
+    return this.deps.presence.markOffline(presenceEntryOf(device, route));
   }
 
   /** Starts watching; the listener first hears the current state, then every change. */
@@ -23,4 +26,13 @@ export class PresenceService {
     listener(await this.deps.presence.get(userId));
     return unsubscribe;
   }
+}
+
+/**
+ * The presence entry of one connection of a device. One entry per connection, not per device: a
+ * device's old connection that ends late (its client had already reconnected, elsewhere or here)
+ * removes only its own entry, never the live connection's.
+ */
+export function presenceEntryOf(device: DeviceAddress, route: Route): DeviceAddress {
+  return { userId: device.userId, deviceId: `${device.deviceId}@${route.nodeId}/${route.connectionId}` };
 }

@@ -413,6 +413,11 @@ export interface ConnectOptions {
   rid?: string;
   /** Throw unless a welcome arrives (default true). With false, the client is returned as is. */
   expectWelcome?: boolean;
+  /**
+   * Send a heartbeat on the welcome, as clients do to show they read it (default true): the server
+   * shows the device online only then.
+   */
+  heartbeatOnWelcome?: boolean;
   connection?: FakeConnectionOptions;
 }
 
@@ -442,6 +447,7 @@ export async function connectDevice(
   const answer = await client.waitFor((f) => f.type === 'welcome' || f.type === 'error');
   if (answer.type === 'welcome') {
     client.welcome = answer;
+    if (options.heartbeatOnWelcome !== false) client.send({ type: 'heartbeat' });
   } else if (options.expectWelcome !== false) {
     throw new Error(`${userId}/${deviceId} could not connect: ${JSON.stringify(answer)}`);
   }
