@@ -523,6 +523,44 @@ describe('ordering and de-duplication', () => {
 });
 
 describe('send', () => {
+  it('after a reconnect, later sends to a conversation wait until its queued send is answered on the new connection', async () => {
+    // Found by the seed swarm (npm run sim:swarm -- scenarios/swarm-small.yaml --seed 585): the
+    // server keeps a sender's order behind a queued send only on the gateway that logged it. On
+    // another gateway both were re-sent, neither was answered in time, and the later message's
+    // retry was numbered before the queued one's (order).
+    const t = await connected();
+    const first = t.client.send(DM, 'logged');
+    const a = t.conn.lastOfType('send')!;
+    t.conn.push({
+      type: 'queued',
+      rid: a.rid,
+      conversationId: DM,
+      clientMessageId: String(a.clientMessageId),
+      serverTimeMs: 2_000_000,
+      duplicate: false,
+    });
+    const second = t.client.send(DM, 'after it');
+    const b = t.conn.lastOfType('send')!;
+    expect(b.clientMessageId).not.toBe(a.clientMessageId); // on the gateway that logged A, B goes at once (it queues behind A there)
+    t.conn.drop(1006);
+    await t.clock.advance(250);
+    const conn = await acceptConnection(t);
+    expect(conn.framesOfType('send').map((f) => f.clientMessageId)).toEqual([a.clientMessageId]); // B waits for A's answer here
+    await t.clock.advance(10_000); // no answer: A is re-sent on its timer, B still waits
+    expect(new Set(conn.framesOfType('send').map((f) => f.clientMessageId))).toEqual(new Set([a.clientMessageId]));
+    conn.push(sentFrame(DM, String(a.clientMessageId), 5, String(a.rid)));
+    expect(
+      conn
+        .framesOfType('send')
+        .map((f) => f.clientMessageId)
+        .at(-1),
+    ).toBe(b.clientMessageId);
+    conn.push(sentFrame(DM, String(b.clientMessageId), 6, String(b.rid)));
+    await expect(first).resolves.toMatchObject({ seq: 5 });
+    await expect(second).resolves.toMatchObject({ seq: 6 });
+    t.client.close();
+  });
+
   it('sends base64 bodies with a generated clientMessageId and resolves on sent', async () => {
     const t = await connected();
     const sending = t.client.send(DM, 'hello');

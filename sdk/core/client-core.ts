@@ -322,7 +322,15 @@ export class ClientCore extends ClientConnection implements OrderingSink {
 
   private onQueued(frame: ServerFrameOf<'queued'>): void {
     const send = this.outbox.get(frame.conversationId, frame.clientMessageId);
-    if (!send || send.queued) return; // already known to be queued (a repeated answer)
+    if (!send) return;
+    const answeredHereFirst = send.queuedOnConnection !== this.generation;
+    send.queuedOnConnection = this.generation;
+    if (answeredHereFirst) {
+      send.timer?.cancel();
+      send.timer = undefined;
+      this.releaseHeld(frame.conversationId);
+    }
+    if (send.queued) return; // already known to be queued (a repeated answer)
     send.queued = true;
     // Durable on the server: no timer re-sends; a reconnect still does (see PendingSend.queued).
     send.timer?.cancel();
@@ -339,6 +347,7 @@ export class ClientCore extends ClientConnection implements OrderingSink {
     if (send) {
       this.outbox.remove(send);
       (this.heldAcks ??= new Set()).add(send);
+      if (send.queued) this.releaseHeld(frame.conversationId);
     }
     // The history `ack` is recorded when the message takes its place in this device's order of
     // the conversation: at once, unless events before it have not arrived yet (a `sent` may
@@ -528,6 +537,13 @@ export class ClientCore extends ClientConnection implements OrderingSink {
   }
 
   private transmit(send: PendingSend): void {
+    if (this.outbox.waitsBehindQueued(send, this.generation)) {
+      send.timer?.cancel();
+      send.timer = undefined;
+      send.heldOnConnection = this.generation;
+      return;
+    }
+    send.heldOnConnection = undefined;
     const text = encodeSendFrame(send, this.frameBytesMax);
     if (typeof text !== 'string') {
       this.outbox.remove(send);
@@ -538,8 +554,17 @@ export class ClientCore extends ClientConnection implements OrderingSink {
     send.attempt++;
     if (this.config.history) recordSend(this.config.history, 'send', this.host.clock.nowMs(), this.device, send);
     this.host.writeFrame('send', text);
-    // A queued message is durable on a server already: this re-send only puts it ahead of newer ones.
-    if (!send.queued) this.retryLater(send, this.config.sendTimeoutMs);
+    // A message queued on this connection is durable on its server already. One queued on an
+    // earlier connection is re-sent until answered here, since later sends wait for it.
+    if (!send.queued || send.queuedOnConnection !== this.generation) this.retryLater(send, this.config.sendTimeoutMs);
+  }
+
+  /** Sends held back behind a queued send of the conversation (waitsBehindQueued) that may go now. */
+  private releaseHeld(conversationId: ConversationId): void {
+    if (this.stateValue !== 'connected') return;
+    for (const send of this.outbox.values()) {
+      if (send.conversationId === conversationId && send.heldOnConnection === this.generation) this.transmit(send);
+    }
   }
 
   /** Re-sends after delayMs unless answered first; while offline, the reconnect re-sends instead. */
@@ -556,6 +581,7 @@ export class ClientCore extends ClientConnection implements OrderingSink {
       this.outbox.remove(send);
       this.ordering.sendSettled(send.conversationId);
       this.host.sendFailed(send, error, false);
+      if (send.queued) this.releaseHeld(send.conversationId);
       return;
     }
     // The server's hint is a floor; a send refused again and again backs off exponentially above

@@ -30,6 +30,14 @@ export interface PendingSend {
    * still re-sent after a reconnect (another gateway may number it first; that keeps our order).
    */
   queued: boolean;
+  /**
+   * The connection on which the server last answered it `queued` (never persisted). Re-sent on
+   * another connection, it holds back later sends to its conversation until it is answered there
+   * (see waitsBehindQueued).
+   */
+  queuedOnConnection?: number | undefined;
+  /** It was held back on this connection (waitsBehindQueued): sent when what it waits for is answered. */
+  heldOnConnection?: number | undefined;
   /** Send timeout of the current attempt, or the delay before a retry (never persisted). */
   timer: TimerHandle | undefined;
 }
@@ -69,6 +77,22 @@ export class Outbox {
   awaitsAnswer(conversationId: ConversationId): boolean {
     if (!this.byKey) return false;
     for (const send of this.byKey.values()) if (send.conversationId === conversationId && !send.queued) return true;
+    return false;
+  }
+
+  /**
+   * Whether `send` must wait on connection `connection`: an earlier send to its conversation was
+   * queued in a write-ahead log on an earlier connection and has not been answered on this one.
+   * The server keeps a sender's order behind its queued sends only on the gateway that logged
+   * them; on another gateway a later send could be numbered first, unless it waits for the
+   * re-sent queued one to be numbered or logged there.
+   */
+  waitsBehindQueued(send: PendingSend, connection: number): boolean {
+    if (!this.byKey) return false;
+    for (const earlier of this.byKey.values()) {
+      if (earlier === send) return false;
+      if (earlier.conversationId === send.conversationId && earlier.queued && earlier.queuedOnConnection !== connection) return true;
+    }
     return false;
   }
 
