@@ -19,4 +19,10 @@ export interface PresenceStore {
   get(userId: UserId): Promise<PresenceState>;
   /** Calls `listener` whenever the user's online flag changes (including by TTL expiry). */
   watch(userId: UserId, listener: (state: PresenceState) => void): Unsubscribe;
+  /**
+   * Until when (clock ms) "offline" may only mean "not put back yet": the store came back from a
+   * loss of its entries (a Redis restart) and the gateways are re-announcing their connections.
+   * Absent or in the past: an offline reading can be told as it is.
+   */
+  offlineUnsureUntilMs?(): number;
 }

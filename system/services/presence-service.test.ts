@@ -113,6 +113,27 @@ describe('PresenceService through sessions', () => {
     expect((await world.stores.presence.get('bob')).online).toBe(false);
   });
 
+  it('right after the store lost its entries, a first state read as offline is told only once sure (online read, or the doubt over)', async () => {
+    // Found by the seed swarm (swarm-small seeds 197, 336 and more: a Redis restart, then a Redis
+    // partition): a watcher that subscribed before the gateways had put their sessions back was
+    // told "offline" for users connected all along.
+    const world = createTestWorld();
+    const presence = world.stores.presence;
+    const doubtEndsMs = world.clock.nowMs() + 30_000;
+    presence.offlineUnsureUntilMs = () => doubtEndsMs; // as RereadingPresenceWatches.storeRecovered says after a Redis restart
+    const alice = await connectDevice(world, 'alice', 'phone');
+    await alice.requestOk({ type: 'presence_subscribe', userIds: ['bob', 'carol'] }, 'ok');
+    expect(presenceOf(alice, 'bob')).toEqual([]);
+    expect(presenceOf(alice, 'carol')).toEqual([]);
+    await presence.markOnline({ userId: 'bob', deviceId: 'phone@node/1' }, 60_000); // bob's gateway puts him back
+    await advanceInSteps(world, 1_000, 250);
+    expect(presenceOf(alice, 'bob').map((p) => p.online)).toEqual([true]);
+    expect(presenceOf(alice, 'carol')).toEqual([]);
+    await advanceInSteps(world, 29_000, 1_000); // nobody put carol back: she is offline
+    expect(presenceOf(alice, 'carol').map((p) => p.online)).toEqual([false]);
+    expect(presenceOf(alice, 'bob').map((p) => p.online)).toEqual([true]);
+  });
+
   it('after unsubscribe no more presence frames arrive', async () => {
     const world = createTestWorld();
     const alice = await connectDevice(world, 'alice', 'phone');

@@ -177,6 +177,10 @@ export class RedisPresenceStore implements PresenceStore {
     this.watches.recheckAll();
   }
 
+  offlineUnsureUntilMs(): number {
+    return this.watches.offlineUnsureUntilMs;
+  }
+
   /** The subscriber is back after losing Redis, which may have restarted empty (RereadingPresenceWatches.storeRecovered). */
   storeRecovered(holdOfflineMs: number): void {
     this.watches.storeRecovered(holdOfflineMs);

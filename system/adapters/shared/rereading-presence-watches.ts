@@ -97,6 +97,11 @@ export class RereadingPresenceWatches {
     this.recheckAll();
   }
 
+  /** See PresenceStore.offlineUnsureUntilMs: the end of the hold after storeRecovered. */
+  get offlineUnsureUntilMs(): number {
+    return this.offlineHeldUntilMs;
+  }
+
   get watchedUserCount(): number {
     return this.watched.size;
   }

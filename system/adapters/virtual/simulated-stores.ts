@@ -224,6 +224,7 @@ export function simulatedPorts(backends: SimulatedBackends, tiers: TierSet, call
       markOffline: presenceCalls.markOffline,
       get: presenceCalls.get,
       watch: (userId, listener) => presenceWatches.watch(userId, listener),
+      offlineUnsureUntilMs: () => presenceWatches.offlineUnsureUntilMs,
     },
     presenceWatches,
     blobs: throughTier('blobs', () => b.blobs, tiers.s3, ['signUpload', 'signDownload', 'stat'], callerAlive),
