@@ -1,5 +1,6 @@
 import { exitCodeOf, type RunSummary } from '../checker/run-summary.js';
 import type { Violation } from '../checker/violation.js';
+import { DEFAULT_PRESENCE_GRACE_MS } from '../checker/options.js';
 import type { Scenario } from '../scenarios/format/index.js';
 import type { MessageStore } from '../system/ports/message-store.js';
 import type { CapacityComparison } from './capacity/index.js';
@@ -97,7 +98,11 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   const wallS = (performance.now() - wallStartMs) / 1000;
   const reproduce = reproduceCommandOf(plan, options.reproduceCommand);
   const capacity = capacityOfRun(run, reproduce);
-  const notes = [...(options.notes ?? []), ...liveness.notes, ...check.result.notes, ...capacity.notes];
+  const graceMs = run.checkOptions.presenceGraceMs ?? DEFAULT_PRESENCE_GRACE_MS;
+  // Said whenever the run's latency faults widened it (presence-grace.ts), so a reader knows the slack the presence check allowed.
+  const graceNote =
+    graceMs > DEFAULT_PRESENCE_GRACE_MS ? [`presence checked with a ${graceMs} ms grace (2000 + the run's peak injected latency)`] : [];
+  const notes = [...(options.notes ?? []), ...liveness.notes, ...check.result.notes, ...graceNote, ...capacity.notes];
   const summary = buildSimSummary(run, {
     check,
     latency,

@@ -1,3 +1,4 @@
+import type { CheckOptions } from '../../checker/options.js';
 import { resolveLimits, type Limits } from '../../system/core/limits.js';
 import { silentLogger } from '../../system/ports/logger.js';
 import type { MessageStore } from '../../system/ports/message-store.js';
@@ -7,6 +8,8 @@ import { StreamingCheck } from '../check/streaming-check.js';
 import { HistoryTap } from '../check/history-tap.js';
 import { RunCollector } from '../report/collector.js';
 import { Workload } from '../workload/workload.js';
+import { planFaults } from '../faults/fault-plan.js';
+import { presenceGraceMsFor } from './presence-grace.js';
 import type { RunPlan } from './run-plan.js';
 
 /** The built run every later phase works on: the plan, the clock, the world, its load and what records them. */
@@ -19,6 +22,8 @@ export interface SimRun {
   readonly collector: RunCollector;
   /** Whether the whole history is kept and checked at the end; else the streaming checker checks it as it goes. */
   readonly fullCheck: boolean;
+  /** What the checker is told (the presence TTL, and the grace widened by the run's latency faults: presence-grace.ts). */
+  readonly checkOptions: CheckOptions;
   readonly streaming: StreamingCheck | undefined;
   readonly tap: HistoryTap;
   readonly world: SimWorld;
@@ -43,7 +48,11 @@ export async function buildWorld(plan: RunPlan, seams: WorldSeams): Promise<SimR
   const intervalMs = seriesIntervalMs(scenario.duration_s * 1000);
   const collector = new RunCollector(intervalMs, scenario.warmup_s * 1000);
   const fullCheck = sim.checker === 'full' || (sim.checker === 'auto' && scenario.population.users <= sim.full_check_users_max);
-  const streaming = fullCheck ? undefined : new StreamingCheck({ presenceTtlMs: limits.presenceTtlMs });
+  const checkOptions: CheckOptions = {
+    presenceTtlMs: limits.presenceTtlMs,
+    presenceGraceMs: presenceGraceMsFor(planFaults(scenario, plan.runSeed)),
+  };
+  const streaming = fullCheck ? undefined : new StreamingCheck(checkOptions);
   const tap = new HistoryTap(fullCheck, streaming);
 
   const world = new SimWorld({
@@ -71,7 +80,7 @@ export async function buildWorld(plan: RunPlan, seams: WorldSeams): Promise<SimR
   for (const tier of Object.values(world.tiers)) tier.resetStats();
   for (const g of world.gateways) g.resetStats();
   collector.resetServerCounts();
-  return { plan, limits, time, intervalMs, collector, fullCheck, streaming, tap, world, workload };
+  return { plan, limits, time, intervalMs, collector, fullCheck, checkOptions, streaming, tap, world, workload };
 }
 
 /** About 120 points over the load, in whole seconds between 1 s and 60 s. */

@@ -9,9 +9,7 @@ export interface RunCheck {
 
 /** The check phase: the whole history through the one checker, or what the streaming checker found as it went. */
 export function checkRunHistory(run: SimRun): RunCheck {
-  const result: CheckResult = run.fullCheck
-    ? checkHistory(run.tap.events!, { presenceTtlMs: run.limits.presenceTtlMs })
-    : run.streaming!.finish();
+  const result: CheckResult = run.fullCheck ? checkHistory(run.tap.events!, run.checkOptions) : run.streaming!.finish();
   const totalViolations = Object.values(result.counts).reduce((a, b) => a + b, 0);
   return { result, totalViolations };
 }

@@ -159,6 +159,12 @@ describe('seed swarm findings', () => {
     expect((await swarmSeed(733)).invariants).not.toContain('presence');
   });
 
+  it("the presence check's grace covers the latency the run itself injects (seed 956: +2.5 s on the clients' links)", async () => {
+    // A presence change crosses the subject's and the watcher's links; slowed by 2.5 s, it cannot
+    // reach a watcher within the 2 s default slack (simulator/run/presence-grace.test.ts).
+    expect((await swarmSeed(956)).invariants).not.toContain('presence');
+  });
+
   it('overlapping faults on one target: the target stays faulty until the last of them heals', async () => {
     const scenario = tinyScenario(
       'faults:\n' +

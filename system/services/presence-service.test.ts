@@ -120,7 +120,7 @@ describe('PresenceService through sessions', () => {
     const world = createTestWorld();
     const presence = world.stores.presence;
     const doubtEndsMs = world.clock.nowMs() + 30_000;
-    presence.offlineUnsureUntilMs = () => doubtEndsMs; // as RereadingPresenceWatches.storeRecovered says after a Redis restart
+    Object.assign(presence, { offlineUnsureUntilMs: () => doubtEndsMs }); // as RereadingPresenceWatches.storeRecovered says after a Redis restart
     const alice = await connectDevice(world, 'alice', 'phone');
     await alice.requestOk({ type: 'presence_subscribe', userIds: ['bob', 'carol'] }, 'ok');
     expect(presenceOf(alice, 'bob')).toEqual([]);
