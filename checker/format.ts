@@ -6,6 +6,7 @@ export function formatEvent(e: HistoryEvent): string {
   const at = `@${e.atMs}ms`;
   switch (e.type) {
     case 'device':
+    case 'welcomed':
     case 'connect':
     case 'disconnect':
       return `${at} ${e.type} ${e.userId}/${e.deviceId}`;

@@ -7,6 +7,7 @@ import type { ReceiptState } from '../system/core/events.js';
  */
 export type HistoryEvent =
   | DeviceLinkedEvent
+  | WelcomedEvent
   | ConnectEvent
   | DisconnectEvent
   | SendEvent
@@ -25,6 +26,26 @@ export interface DeviceLinkedEvent {
   deviceId: string;
 }
 
+/**
+ * The device's client read a `welcome`: a connection may have begun (the server shows the device
+ * online once it reads the client's next frame, which may be lost or late). Followed by `connect`
+ * when the server answers that frame, and by `disconnect` when the connection ends. The presence
+ * check lets the connection begin anywhere between the two: an "online" seen after `welcomed` is
+ * justified, an "offline" is wrong only once `connect` was recorded. Optional: a recorder without
+ * it records `connect` alone, and the connection begins there.
+ */
+export interface WelcomedEvent {
+  type: 'welcomed';
+  atMs: number;
+  userId: string;
+  deviceId: string;
+}
+
+/**
+ * The device's connection is up both ways: its client read the welcome and the server answered
+ * the client's first frame after it, which it does once it shows the device online (the SDK
+ * records it at that `heartbeat_ack`).
+ */
 export interface ConnectEvent {
   type: 'connect';
   atMs: number;

@@ -3,19 +3,30 @@ import { deviceKeyOf, toIndex, type HistoryIndex, type HistoryInput } from './hi
 import { DEFAULT_PRESENCE_GRACE_MS, DEFAULT_PRESENCE_TTL_MS, type CheckOptions } from './options.js';
 import { ViolationSink, type Violation } from './violation.js';
 
-/** One connection of one device: [connect, disconnect], open-ended while still connected. */
+/**
+ * One connection of one device: it began somewhere in [start, confirmed] (its `welcomed` and its
+ * `connect`; both the `connect` when there is no `welcomed`; confirmed is Infinity while the
+ * server has not answered) and ended at `end` (Infinity while open).
+ */
 interface Interval {
   start: number;
+  confirmed: number;
   end: number;
   connectIdx: number;
   disconnectIdx: number; // -1 while open
 }
 
-/** A user's connection intervals sorted by start, with a running maximum of their ends. */
-interface UserIntervals {
+/** A user's connection intervals sorted by one of their begin times, with a running maximum of their ends. */
+interface SortedIntervals {
   intervals: Interval[];
   /** prefixMaxEnd[k] = index (into intervals) of the latest-ending interval among 0..k. */
   prefixMaxEnd: number[];
+}
+
+/** By start (for "online": could a connection have begun?) and by confirmation (for "offline": had one surely begun?). */
+interface UserIntervals {
+  byStart: SortedIntervals;
+  byConfirmed: SortedIntervals;
 }
 
 /**
@@ -27,6 +38,12 @@ interface UserIntervals {
  *   d ≥ t − ttl − grace (d = ∞ while still connected).
  * - `online: false` is wrong when some device of u was continuously connected from before
  *   t − grace through t + grace: a connection with c ≤ t − grace and d > t + grace.
+ *
+ * A connection's begin c is known to lie between its `welcomed` (the client read the welcome)
+ * and its `connect` (the server answered the client's next frame, having shown the device
+ * online); the check gives the system the benefit of that doubt: `online: true` may lean on the
+ * `welcomed`, `online: false` is wrong only against the `connect`. A connection recorded with
+ * `connect` alone begins there.
  *
  * An observation followed at the same instant by another of the same subject by the same watcher
  * is not judged: only the last state read at an instant is shown.
@@ -55,9 +72,10 @@ export function checkPresence(index: HistoryIndex, options: CheckOptions, sink: 
     const conns = byUser.get(e.subjectUserId);
     const t = e.atMs;
     if (e.online) {
-      // Some connection starting by t + grace and not ended before t − ttl − grace.
-      const k = conns ? lastStartAtOrBefore(conns.intervals, t + grace) : -1;
-      const best = k >= 0 ? conns!.intervals[conns!.prefixMaxEnd[k]!]! : undefined;
+      // Some connection that may have begun by t + grace and not ended before t − ttl − grace.
+      const list = conns?.byStart;
+      const k = list ? lastBeginAtOrBefore(list.intervals, t + grace, 'start') : -1;
+      const best = k >= 0 ? list!.intervals[list!.prefixMaxEnd[k]!]! : undefined;
       if (best && best.end >= t - ttl - grace) continue;
       sink.report(() => ({
         message: best
@@ -67,9 +85,10 @@ export function checkPresence(index: HistoryIndex, options: CheckOptions, sink: 
         witness: best ? [history[best.connectIdx]!, ...(best.disconnectIdx >= 0 ? [history[best.disconnectIdx]!] : []), e] : [e],
       }));
     } else {
-      // Some connection started by t − grace and still open after t.
-      const k = conns ? lastStartAtOrBefore(conns.intervals, t - grace) : -1;
-      const best = k >= 0 ? conns!.intervals[conns!.prefixMaxEnd[k]!]! : undefined;
+      // Some connection surely begun (confirmed) by t − grace and still open after t + grace.
+      const list = conns?.byConfirmed;
+      const k = list ? lastBeginAtOrBefore(list.intervals, t - grace, 'confirmed') : -1;
+      const best = k >= 0 ? list!.intervals[list!.prefixMaxEnd[k]!]! : undefined;
       // A device recorded as disconnecting just after its watchers saw it go offline is the same
       // race as a connect seen late: the server learns of a close before the closing client's
       // history does, so the grace applies at this end too.
@@ -81,7 +100,7 @@ export function checkPresence(index: HistoryIndex, options: CheckOptions, sink: 
         return {
           message:
             `${observer(e)} was shown ${e.subjectUserId} offline at ${t} ms, but ${deviceKeyOf(connect.userId, connect.deviceId)} ` +
-            `was connected from ${best.start} ms ` +
+            `was connected from ${best.confirmed} ms ` +
             (best.disconnectIdx >= 0 ? `to ${best.end} ms` : 'to the end of the history'),
           userId: e.subjectUserId,
           deviceId: connect.deviceId,
@@ -114,12 +133,25 @@ function connectionIntervals(history: readonly HistoryEvent[]): Map<string, User
   const byUser = new Map<string, Interval[]>();
   for (let i = 0; i < history.length; i++) {
     const e = history[i]!;
-    if (e.type !== 'connect' && e.type !== 'disconnect') continue;
+    if (e.type !== 'welcomed' && e.type !== 'connect' && e.type !== 'disconnect') continue;
     const key = deviceKeyOf(e.userId, e.deviceId);
     const current = open.get(key);
-    if (e.type === 'connect') {
-      if (current) continue;
-      const interval: Interval = { start: e.atMs, end: Infinity, connectIdx: i, disconnectIdx: -1 };
+    if (e.type === 'welcomed' || e.type === 'connect') {
+      if (current) {
+        // The server answered the connection's first frame: it has surely begun.
+        if (e.type === 'connect' && current.confirmed === Infinity) {
+          current.confirmed = e.atMs;
+          current.connectIdx = i;
+        }
+        continue;
+      }
+      const interval: Interval = {
+        start: e.atMs,
+        confirmed: e.type === 'connect' ? e.atMs : Infinity,
+        end: Infinity,
+        connectIdx: i,
+        disconnectIdx: -1,
+      };
       open.set(key, interval);
       let list = byUser.get(e.userId);
       if (!list) {
@@ -135,25 +167,29 @@ function connectionIntervals(history: readonly HistoryEvent[]): Map<string, User
   }
   const out = new Map<string, UserIntervals>();
   for (const [userId, intervals] of byUser) {
-    intervals.sort((a, b) => a.start - b.start);
-    const prefixMaxEnd: number[] = [];
-    let best = 0;
-    for (let k = 0; k < intervals.length; k++) {
-      if (intervals[k]!.end > intervals[best]!.end) best = k;
-      prefixMaxEnd.push(best);
-    }
-    out.set(userId, { intervals, prefixMaxEnd });
+    out.set(userId, { byStart: sortedBy(intervals, 'start'), byConfirmed: sortedBy(intervals, 'confirmed') });
   }
   return out;
 }
 
-function lastStartAtOrBefore(intervals: readonly Interval[], t: number): number {
+function sortedBy(all: readonly Interval[], begin: 'start' | 'confirmed'): SortedIntervals {
+  const intervals = [...all].sort((a, b) => a[begin] - b[begin]);
+  const prefixMaxEnd: number[] = [];
+  let best = 0;
+  for (let k = 0; k < intervals.length; k++) {
+    if (intervals[k]!.end > intervals[best]!.end) best = k;
+    prefixMaxEnd.push(best);
+  }
+  return { intervals, prefixMaxEnd };
+}
+
+function lastBeginAtOrBefore(intervals: readonly Interval[], t: number, begin: 'start' | 'confirmed'): number {
   let lo = 0;
   let hi = intervals.length - 1;
   let found = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    if (intervals[mid]!.start <= t) {
+    if (intervals[mid]![begin] <= t) {
       found = mid;
       lo = mid + 1;
     } else {

@@ -855,6 +855,7 @@ describe('history recording', () => {
     const t = await connected();
     const now = () => t.clock.nowMs();
     const start = now();
+    t.conn.push({ type: 'heartbeat_ack', serverTimeMs: start }); // the answer to the heartbeat sent on the welcome
     t.conn.push(eventFrame(message(DM, 1)));
     t.conn.push(eventFrame(membership(GROUP, 1, 'added', ['alice'])));
     void t.client.send(DM, 'hi', { clientMessageId: 'm-1' });
@@ -868,6 +869,7 @@ describe('history recording', () => {
     const me = { userId: 'alice', deviceId: 'phone' };
     expect(t.history.events).toEqual([
       { type: 'device', atMs: start, ...me },
+      { type: 'welcomed', atMs: start, ...me },
       { type: 'connect', atMs: start, ...me },
       {
         type: 'deliver',
@@ -917,13 +919,32 @@ describe('history recording', () => {
     ).toEqual(['delivered:11', 'read:9', 'delivered:12']);
   });
 
-  it("records 'device' once per client, 'connect'/'disconnect' per connection", async () => {
+  it("records 'device' once per client; 'welcomed', 'connect' (the answer to its first heartbeat) and 'disconnect' per connection", async () => {
     const t = await connected();
+    expect(t.history.events.map((e) => e.type)).toEqual(['device', 'welcomed']); // the server has not answered yet
+    t.conn.push({ type: 'heartbeat_ack', serverTimeMs: t.clock.nowMs() });
     t.conn.drop(1006);
     await t.clock.advance(250);
-    await acceptConnection(t);
+    const second = await acceptConnection(t);
+    second.push({ type: 'heartbeat_ack', serverTimeMs: t.clock.nowMs() });
+    second.push({ type: 'heartbeat_ack', serverTimeMs: t.clock.nowMs() }); // later answers change nothing
+    second.drop(1006);
+    await t.clock.advance(1_000);
+    // A connection whose first heartbeat was never answered (lost in a partition) has no connect.
+    const third = await acceptConnection(t);
+    third.drop(1006);
     t.client.close();
-    expect(t.history.events.map((e) => e.type)).toEqual(['device', 'connect', 'disconnect', 'connect', 'disconnect']);
+    expect(t.history.events.map((e) => e.type)).toEqual([
+      'device',
+      'welcomed',
+      'connect',
+      'disconnect',
+      'welcomed',
+      'connect',
+      'disconnect',
+      'welcomed',
+      'disconnect',
+    ]);
   });
 });
 

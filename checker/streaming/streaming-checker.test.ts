@@ -102,6 +102,27 @@ describe('StreamingChecker', () => {
     expect(stream(shownOffline).violations.map((v) => v.invariant)).toEqual(['presence']);
   });
 
+  it('agrees with checkHistory on a connection that began between its welcomed and its connect', () => {
+    const history = (connectAtMs: number | undefined, online: boolean, atMs: number): HistoryEvent[] => [
+      { type: 'device', atMs: 0, userId: 'u0', deviceId: 'd0' },
+      { type: 'device', atMs: 0, userId: 'u1', deviceId: 'd0' },
+      { type: 'connect', atMs: 0, userId: 'u0', deviceId: 'd0' },
+      { type: 'welcomed', atMs: 1_000, userId: 'u1', deviceId: 'd0' },
+      ...(connectAtMs === undefined ? [] : [{ type: 'connect' as const, atMs: connectAtMs, userId: 'u1', deviceId: 'd0' }]),
+      { type: 'presence', atMs, userId: 'u0', deviceId: 'd0', subjectUserId: 'u1', online },
+    ];
+    for (const [connectAtMs, online, atMs, expected] of [
+      [undefined, false, 10_000, 0],
+      [undefined, true, 1_500, 0],
+      [5_000, false, 6_000, 0],
+      [5_000, false, 8_000, 1],
+    ] as const) {
+      const h = history(connectAtMs, online, atMs);
+      expect(checkHistory(h).counts.presence).toBe(expected);
+      expect(stream(h).violations.filter((v) => v.invariant === 'presence')).toHaveLength(expected);
+    }
+  });
+
   it('flags a lost delivery when checkHistory does', () => {
     fc.assert(
       fc.property(setup, steps, fc.nat(), (s, st, pick) => {

@@ -27,7 +27,7 @@ export class StreamingChecker {
   private readonly users = new Map<string, UserPresence>();
   private readonly pendingOnline: PresenceObservedEvent[] = [];
   /** `online: false` observations waiting out the grace, with the connection starts that would make them wrong. */
-  private readonly pendingOffline: Array<{ e: PresenceObservedEvent; starts: number[] }> = [];
+  private readonly pendingOffline: Array<{ e: PresenceObservedEvent; surely: OpenConnection[] }> = [];
   /** Presence observations of the current instant, by observer and subject; and those replaced within their instant. */
   private sameInstantMs = Number.NaN;
   private readonly sameInstant = new Map<string, PresenceObservedEvent>();
@@ -58,16 +58,24 @@ export class StreamingChecker {
         if (d.linkedAtMs < 0) d.linkedAtMs = e.atMs;
         return;
       }
-      case 'connect':
-        this.presenceOf(e.userId).open.push(e.atMs);
-        this.device(e.userId, e.deviceId).connectedAtMs = e.atMs;
+      case 'welcomed':
+      case 'connect': {
+        // A connection begins somewhere between its `welcomed` and its `connect` (checker/presence.ts).
+        const d = this.device(e.userId, e.deviceId);
+        if (d.connection) {
+          if (e.type === 'connect' && d.connection.confirmed === Infinity) d.connection.confirmed = e.atMs;
+          return;
+        }
+        d.connection = { start: e.atMs, confirmed: e.type === 'connect' ? e.atMs : Infinity };
+        this.presenceOf(e.userId).open.push(d.connection);
         return;
+      }
       case 'disconnect': {
         const d = this.device(e.userId, e.deviceId);
         const user = this.presenceOf(e.userId);
-        const at = user.open.indexOf(d.connectedAtMs);
+        const at = d.connection ? user.open.indexOf(d.connection) : -1;
         if (at >= 0) user.open.splice(at, 1);
-        d.connectedAtMs = -1;
+        d.connection = undefined;
         user.lastDisconnectMs = e.atMs;
         return;
       }
@@ -115,7 +123,7 @@ export class StreamingChecker {
     const key = `${userId}/${deviceId}`;
     let d = this.devices.get(key);
     if (!d) {
-      d = { index: this.deviceList.length, key, userId, deviceId, linkedAtMs: -1, connectedAtMs: -1, conversations: EMPTY };
+      d = { index: this.deviceList.length, key, userId, deviceId, linkedAtMs: -1, connection: undefined, conversations: EMPTY };
       this.devices.set(key, d);
       this.deviceList.push(d);
     }
@@ -332,8 +340,8 @@ export class StreamingChecker {
     const user = this.users.get(e.subjectUserId);
     if (!user) return;
     // Judged once the grace has passed: the connection may still be recorded as closed within it.
-    const starts = user.open.filter((start) => start <= e.atMs - this.grace);
-    if (starts.length > 0) this.pendingOffline.push({ e, starts });
+    const surely = user.open.filter((c) => c.confirmed <= e.atMs - this.grace);
+    if (surely.length > 0) this.pendingOffline.push({ e, surely });
   }
 
   private flushPresence(nowMs: number): void {
@@ -345,7 +353,7 @@ export class StreamingChecker {
       const user = this.users.get(e.subjectUserId);
       if (!user || !this.hasDevices(e.subjectUserId)) continue;
       const t = e.atMs;
-      if (user.open.some((start) => start <= t + this.grace)) continue;
+      if (user.open.some((c) => c.start <= t + this.grace)) continue;
       if (user.lastDisconnectMs >= t - this.ttl - this.grace) continue;
       this.sinks.presence.report(() => ({
         message: `${e.userId}/${e.deviceId} was shown ${e.subjectUserId} online at ${t} ms, but ${e.subjectUserId} had no connection within the TTL (${this.ttl} ms, grace ${this.grace} ms)`,
@@ -367,13 +375,13 @@ export class StreamingChecker {
     const pending = this.pendingOffline;
     let head = 0;
     while (head < pending.length && pending[head]!.e.atMs + this.grace < nowMs) {
-      const { e, starts } = pending[head++]!;
+      const { e, surely } = pending[head++]!;
       if (this.superseded.has(e)) continue;
       const open = this.users.get(e.subjectUserId)?.open ?? [];
-      const since = starts.find((start) => open.includes(start));
-      if (since === undefined) continue;
+      const still = surely.find((c) => open.includes(c));
+      if (still === undefined) continue;
       this.sinks.presence.report(() => ({
-        message: `${e.userId}/${e.deviceId} was shown ${e.subjectUserId} offline at ${e.atMs} ms, but a device of ${e.subjectUserId} has been connected since ${since} ms`,
+        message: `${e.userId}/${e.deviceId} was shown ${e.subjectUserId} offline at ${e.atMs} ms, but a device of ${e.subjectUserId} has been connected since ${still.confirmed} ms`,
         userId: e.subjectUserId,
         witness: [e],
       }));
@@ -473,8 +481,15 @@ interface DeviceState {
   userId: string;
   deviceId: string;
   linkedAtMs: number;
-  connectedAtMs: number;
+  /** The device's open connection, if any. */
+  connection: OpenConnection | undefined;
   conversations: Map<string, DeviceConversation>;
+}
+
+/** A connection that began between `start` (welcomed) and `confirmed` (connect; Infinity until then). */
+interface OpenConnection {
+  start: number;
+  confirmed: number;
 }
 
 interface DeviceConversation {
@@ -490,8 +505,8 @@ interface DeviceConversation {
 }
 
 interface UserPresence {
-  /** Start times of the user's open connections. */
-  open: number[];
+  /** The user's open connections. */
+  open: OpenConnection[];
   lastDisconnectMs: number;
 }
 

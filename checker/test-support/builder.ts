@@ -39,6 +39,10 @@ export class HistoryBuilder {
     return this.push({ type: 'device', atMs: this.at(atMs), userId, deviceId });
   }
 
+  welcomed([userId, deviceId]: Dev, atMs?: number): this {
+    return this.push({ type: 'welcomed', atMs: this.at(atMs), userId, deviceId });
+  }
+
   connect([userId, deviceId]: Dev, atMs?: number): this {
     return this.push({ type: 'connect', atMs: this.at(atMs), userId, deviceId });
   }

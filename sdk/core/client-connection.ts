@@ -45,6 +45,8 @@ export abstract class ClientConnection {
   private heartbeatIntervalMs = 0;
   protected lastFrameAtMs = 0;
   protected everConnected = false;
+  /** This connection's `connect` is in the history (see heartbeatAcknowledged). */
+  private connectRecorded = false;
   /** Consecutive failed connection attempts. */
   private failures = 0;
   /** Consecutive connections that ended before STABLE_CONNECTION_MS. */
@@ -191,9 +193,11 @@ export abstract class ClientConnection {
       this.everConnected = true;
       if (history && this.config.recordsLink) recordConnection(history, 'device', nowMs, frame);
     }
-    if (history) recordConnection(history, 'connect', nowMs, frame);
     // The first frame after the welcome tells the server we read it: only then is the device
-    // shown online (docs/protocol.md, connection lifecycle).
+    // shown online, and the answer to it comes once it is (docs/protocol.md, "Authenticate
+    // first"). The history has the connection begin between the two (see heartbeatAcknowledged).
+    if (history) recordConnection(history, 'welcomed', nowMs, frame);
+    this.connectRecorded = false;
     this.writeFrame({ type: 'heartbeat' });
     this.armHeartbeat();
     this.connectionRestored(frame);
@@ -243,9 +247,23 @@ export abstract class ClientConnection {
   }
 
   /** Bookkeeping when a welcomed connection ends. */
+  /**
+   * A `heartbeat_ack`. The first on a connection answers the heartbeat sent on the welcome, which
+   * the server acknowledges once it shows the device online: the history's `connect`. Between the
+   * `welcomed` and it, the connection may or may not have begun for the server (its first frame
+   * may be lost in a partition or held by a paused gateway); the presence check allows both.
+   */
+  protected heartbeatAcknowledged(): void {
+    if (this.connectRecorded || this.stateValue !== 'connected' || !this.device) return;
+    this.connectRecorded = true;
+    const history = this.config.history;
+    if (history) recordConnection(history, 'connect', this.host.clock.nowMs(), this.device);
+  }
+
   private noteDisconnected(code: number, reason: string, willReconnect: boolean): void {
     const history = this.config.history;
     if (this.device && history) recordConnection(history, 'disconnect', this.host.clock.nowMs(), this.device);
+    this.connectRecorded = false;
     this.connectionForgotten(code, reason);
     this.host.disconnected({ code, reason, willReconnect });
   }

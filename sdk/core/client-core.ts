@@ -256,6 +256,7 @@ export class ClientCore extends ClientConnection implements OrderingSink {
         this.onGoaway(frame);
         return;
       case 'heartbeat_ack':
+        this.heartbeatAcknowledged();
         return;
       case 'sync_result':
       case 'history_result':

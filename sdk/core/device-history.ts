@@ -22,7 +22,7 @@ function observer(device: Device): { userId: string; deviceId: string } {
 
 export function recordConnection(
   sink: HistorySink,
-  type: 'device' | 'connect' | 'disconnect',
+  type: 'device' | 'welcomed' | 'connect' | 'disconnect',
   atMs: number,
   device: NonNullable<Device>,
 ): void {

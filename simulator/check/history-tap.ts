@@ -39,6 +39,7 @@ function hashEvent(h: TraceHash, e: HistoryEvent): void {
       h.addNumber(e.devices.length);
       return;
     case 'device':
+    case 'welcomed':
     case 'connect':
     case 'disconnect':
       h.addString(e.userId);

@@ -61,6 +61,8 @@ export class Session {
   private draining = false;
   /** The client has sent a frame after the welcome: its device is shown online (confirmPresence). */
   private presenceConfirmed = false;
+  /** The first marking of this connection online while it is still trying (markPresence). */
+  private firstOnlineMark: Promise<void> | undefined;
   private replayingEarlyFrames = false;
   /** Receipts and control frames routed here before the welcome was sent (see deliverFrame). */
   private framesBeforeWelcome: ServerFrame[] | undefined;
@@ -145,7 +147,23 @@ export class Session {
    */
   private confirmPresence(): void {
     this.presenceConfirmed = true;
-    void this.showOnline();
+    const shown = this.showOnline();
+    this.firstOnlineMark = shown;
+    const settle = () => {
+      if (this.firstOnlineMark === shown) this.firstOnlineMark = undefined;
+    };
+    shown.then(settle, settle);
+  }
+
+  /**
+   * This connection's presence, marked again (a heartbeat, a re-announcement). While the first
+   * marking is still trying, that one is the answer: a heartbeat is acknowledged only once the
+   * device shows online, so a client that records its connection at that acknowledgement (the
+   * client core does) never counts itself online before its watchers can see it.
+   */
+  private markPresence(): Promise<void> | undefined {
+    if (!this.presenceConfirmed || !this.caller || !this.route) return undefined;
+    return this.firstOnlineMark ?? this.host.core.presence.online(this.caller, this.route);
   }
 
   /**
@@ -165,8 +183,8 @@ export class Session {
         // Closed meanwhile: its close may have removed the entry before this put it back.
         if (this.isClosed) await core.presence.offline(caller, route);
         return;
-      } catch {
-        if (clock.nowMs() + delayMs - startedMs > limits.heartbeatIntervalMs) return;
+      } catch (error) {
+        if (clock.nowMs() + delayMs - startedMs > limits.heartbeatIntervalMs) throw error;
         await new Promise<void>((resolve) => clock.setTimer(delayMs, resolve));
       }
     }
@@ -430,10 +448,7 @@ export class Session {
   async reannounce(): Promise<void> {
     if (this.state !== 'active' || !this.caller || !this.route) return;
     const { core } = this.host;
-    await Promise.all([
-      core.deps.registry.put(this.caller, this.route, core.deps.limits.registryTtlMs),
-      this.presenceConfirmed ? core.presence.online(this.caller, this.route) : undefined,
-    ]);
+    await Promise.all([core.deps.registry.put(this.caller, this.route, core.deps.limits.registryTtlMs), this.markPresence()]);
     await this.sweepInbox();
   }
 

@@ -89,6 +89,22 @@ describe('PresenceService through sessions', () => {
     expect((await presence.get('bob')).online).toBe(true);
   });
 
+  it('the answer to the first heartbeat after the welcome comes once the device shows online', async () => {
+    const world = createTestWorld();
+    const presence = world.stores.presence;
+    const markOnline = presence.markOnline.bind(presence);
+    let refusals = 2;
+    presence.markOnline = (device, ttlMs) =>
+      refusals-- > 0 ? Promise.reject(new ChatError('STORAGE_UNAVAILABLE', 'redis did not answer')) : markOnline(device, ttlMs);
+    const bob = await connectDevice(world, 'bob', 'phone', { heartbeatOnWelcome: false });
+    bob.send({ type: 'heartbeat' });
+    await settle();
+    expect(bob.framesOf('heartbeat_ack')).toEqual([]);
+    await world.clock.advance(1_500); // tried again at 500 ms and 1,500 ms
+    expect((await presence.get('bob')).online).toBe(true);
+    expect(bob.framesOf('heartbeat_ack')).toHaveLength(1);
+  });
+
   it("an old connection of a device that ends late removes only its own presence, not its newer connection's", async () => {
     // Found by the seed swarm (swarm-small seed 232): the old connection's auth finished after the
     // new one's (its route replaced the new one's), and its close, seeing no other route, marked
