@@ -175,6 +175,7 @@ export class FaultInjector {
             },
             () => {
               tier.setDown(false);
+              world.backends.redisRestartedAtMs = this.time.nowMs();
               // Each gateway's Redis client reconnects and the gateway re-announces its sessions
               // (production-world.ts: RedisAdapters.onReconnected → GatewayNode.reannounceSessions).
               // Its subscriber reconnects too, and the presence store re-reads every watched user,

@@ -62,9 +62,9 @@ export interface RedisAdaptersOptions {
   /** Re-read period for watched users with keyspace notifications, as a safety net (default 10000 ms). */
   presenceSafetyPollMs?: number;
   /**
-   * After the subscriber reconnects (Redis may have restarted empty), how long a watched user
-   * found offline is not reported as offline (default 30000 ms: the heartbeat interval, within
-   * which every live device puts its presence entry back).
+   * How long after a Redis restart (Redis's uptime, read when the subscriber reconnects and at
+   * start) a watched user found offline is not reported as offline (default 30000 ms: the
+   * heartbeat interval, within which every live device puts its presence entry back).
    */
   presenceRecoveryHoldMs?: number;
   /** TTL of presence "last seen" keys; default: kept forever. */
@@ -186,7 +186,18 @@ export async function createRedisAdapters(options: RedisAdaptersOptions): Promis
   });
   if (redis.status === 'ready') firstReady = false;
   const presenceRecoveryHoldMs = options.presenceRecoveryHoldMs ?? 30_000;
-  hub.onReconnect(() => presence.storeRecovered(presenceRecoveryHoldMs));
+  // Redis's uptime says whether it restarted (and forgot every entry) and how long ago; a blip of
+  // the connection to a Redis up for hours holds nothing back. Unknown uptime: assume a restart.
+  const holdAfterRestart = (uptimeMs: number | undefined) => Math.max(0, presenceRecoveryHoldMs - (uptimeMs ?? 0));
+  hub.onReconnect(() => {
+    redisUptimeMs(redis).then(
+      (uptimeMs) => presence.storeRecovered(holdAfterRestart(uptimeMs)),
+      () => presence.storeRecovered(holdAfterRestart(undefined)),
+    );
+  });
+  // A gateway that starts soon after a Redis restart reads entries not all put back yet.
+  const uptimeAtStartMs = await redisUptimeMs(redis).catch(() => undefined);
+  if (uptimeAtStartMs !== undefined && uptimeAtStartMs < presenceRecoveryHoldMs) presence.storeRecovered(holdAfterRestart(uptimeAtStartMs));
 
   return {
     registry,
@@ -297,4 +308,11 @@ async function boundedWait(promise: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
+}
+
+/** How long the Redis server has been up (`INFO server`), or undefined when it does not say. */
+async function redisUptimeMs(redis: Redis): Promise<number | undefined> {
+  const info = await redis.info('server');
+  const match = /uptime_in_seconds:(\d+)/.exec(info);
+  return match ? Number(match[1]) * 1000 : undefined;
 }

@@ -78,7 +78,7 @@ export interface RedisPresenceOptions {
 }
 
 /**
- * PresenceStore on Redis: one key per online device (PX = the presence TTL), a per-user index
+ * PresenceStore on Redis: one key per online entry (the gateway makes one per connection; PX = the presence TTL), a per-user index
  * set, and `presence:last:{user}` for lastSeenMs. A user is online iff any device key exists.
  *
  * watch(): every signal that the user's flag may have changed makes this node re-read the user's

@@ -98,6 +98,13 @@ export class SimulatedBackends {
     return this.presenceState;
   }
 
+  /**
+   * When Redis last came back from a restart (scheduler time; undefined: never restarted), as `INFO server`'s
+   * uptime tells a production gateway (redis-adapters.ts): a gateway that starts soon after knows
+   * its presence reads may still miss entries not yet put back.
+   */
+  redisRestartedAtMs: number | undefined;
+
   /** Redis restarted without persistence: every registry and presence entry is gone. */
   loseRedisState(): void {
     this.registryState = new MemoryConnectionRegistry(this.redisClock);

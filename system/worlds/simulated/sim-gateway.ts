@@ -106,6 +106,10 @@ export class SimGateway {
       log: deps.log,
     });
     this.presenceWatches = ports.presenceWatches;
+    // Started soon after a Redis restart: as a production gateway learns from Redis's uptime.
+    const restartedAtMs = deps.backends.redisRestartedAtMs;
+    const holdMs = resolveLimits(deps.limits).heartbeatIntervalMs - (deps.time.nowMs() - (restartedAtMs ?? -Infinity));
+    if (holdMs > 0) this.presenceWatches.storeRecovered(holdMs);
     const messages = deps.wrapMessageStore ? deps.wrapMessageStore(ports.messages, this) : ports.messages;
     this.router = new SimulatedRouter(this.nodeId, deps.bus, alive);
     this.core = new ChatCore({
