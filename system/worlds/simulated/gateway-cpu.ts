@@ -70,7 +70,14 @@ export class GatewayCpu {
     const now = this.time.nowMs();
     const doneAt = this.reserve(costMs);
     if (doneAt - now <= this.time.tickMs / 2) job();
-    else this.time.schedule(doneAt - now, job);
+    else this.time.schedule(doneAt - now, () => this.runUnlessPaused(job));
+  }
+
+  /** A job due while the process is paused (a pause that began or grew after it was queued) waits for the end of the pause. */
+  private runUnlessPaused(job: () => void): void {
+    const waitMs = this.pausedUntilMs - this.time.nowMs();
+    if (waitMs > 0) this.time.schedule(waitMs, () => this.runUnlessPaused(job));
+    else job();
   }
 
   /** Queue length in time: how far ahead the busiest core is booked (ms). */
