@@ -165,6 +165,25 @@ describe('seed swarm findings', () => {
     expect((await swarmSeed(956)).invariants).not.toContain('presence');
   });
 
+  // The second sitting's findings (simulator/README.md, 9-18), each by the seed that showed it and
+  // the invariant it broke. Each also has a test of its own beside its fix.
+  it.each([
+    [89, 'liveness', 'a conversation waited for a queued send answered after it (sdk/client.test.ts)'],
+    [579, 'durability', 'the same, another seed'],
+    [714, 'receipts', 'a receipt before the welcome (system/gateway/session.test.ts)'],
+    [760, 'receipts', 'the same, another seed'],
+    [585, 'order', 'a later send numbered before a queued one after moving gateway (sdk/client.test.ts)'],
+    [359, 'presence', 'shown online although the welcome never reached the client (presence-service.test.ts)'],
+    [232, 'presence', "an old connection's close removed the live connection's presence (presence-service.test.ts)"],
+    [336, 'presence', "a watch's first state while Redis's entries were put back (presence-service.test.ts)"],
+    [1789, 'presence', 'the first frame after the welcome lost in a partition (checker: welcomed and connect)'],
+    [679, 'presence', 'the first frame after the welcome held by a paused gateway (the same)'],
+    [1027, 'presence', 'a gateway started just after a Redis restart (the uptime hold)'],
+    [8083, 'presence', 'two overlapping pauses of one gateway (gateway-cpu.test.ts)'],
+  ] as Array<[number, string, string]>)('seed %i no longer breaks %s: %s', async (seed, invariant) => {
+    expect((await swarmSeed(seed)).invariants).not.toContain(invariant);
+  });
+
   it('overlapping faults on one target: the target stays faulty until the last of them heals', async () => {
     const scenario = tinyScenario(
       'faults:\n' +
