@@ -23,6 +23,35 @@ function sentFrame(conversationId: string, clientMessageId: string, seq: number,
   return { type: 'sent' as const, rid, conversationId, clientMessageId, seq, serverTimeMs: 2_000_000, duplicate: false };
 }
 
+/** The server's `queued` answer to a send frame the client wrote (logged in a write-ahead log, no seq yet). */
+function queuedFrame(conversationId: string, send: Record<string, unknown>) {
+  return {
+    type: 'queued' as const,
+    rid: send.rid as string,
+    conversationId,
+    clientMessageId: String(send.clientMessageId),
+    serverTimeMs: 2_000_000,
+    duplicate: false,
+  };
+}
+
+/**
+ * The client asked for one sync of DM from its link point; answered with our own message at seq 1
+ * and another at seq 2, the send resolves with seq 1 and the app sees seq 2 only.
+ */
+async function expectLinkSyncToAnswerOwnSend(
+  t: Awaited<ReturnType<typeof connected>>,
+  send: Record<string, unknown>,
+  sending: Promise<unknown>,
+) {
+  const syncs = t.conn.framesOfType('sync');
+  expect(syncs).toEqual([{ type: 'sync', rid: expect.any(String), conversationId: DM, afterSeq: 0, fromLink: true }]);
+  const own = { ...message(DM, 1, 'alice'), senderDeviceId: 'phone', clientMessageId: String(send.clientMessageId) };
+  t.conn.push({ type: 'sync_result', rid: syncs[0]!.rid, conversationId: DM, events: [own, message(DM, 2)], hasMore: false, lastSeq: 2 });
+  await expect(sending).resolves.toMatchObject({ seq: 1 });
+  expect(t.seqs()).toEqual([2]);
+}
+
 /** A client whose token provider numbers its tokens, connected once and then dropped (1006). */
 async function connectedThenDropped() {
   let calls = 0;
@@ -201,14 +230,7 @@ describe('ordering and de-duplication', () => {
     t.conn.push(eventFrame(message(DM, 1)));
     const sending = t.client.send(DM, 'logged');
     const send = t.conn.lastOfType('send')!;
-    t.conn.push({
-      type: 'queued',
-      rid: send.rid,
-      conversationId: DM,
-      clientMessageId: String(send.clientMessageId),
-      serverTimeMs: 2_000_000,
-      duplicate: false,
-    });
+    t.conn.push(queuedFrame(DM, send));
     // The write-ahead log's replay numbers our message 3 and pushes it back; 2 is still on its way.
     t.conn.push(eventFrame({ ...message(DM, 3, 'alice'), senderDeviceId: 'phone', clientMessageId: String(send.clientMessageId) }));
     await expect(sending).resolves.toMatchObject({ seq: 3 });
@@ -232,21 +254,9 @@ describe('ordering and de-duplication', () => {
     const t = await connected();
     const sending = t.client.send(DM, 'logged');
     const send = t.conn.lastOfType('send')!;
-    t.conn.push({
-      type: 'queued',
-      rid: send.rid,
-      conversationId: DM,
-      clientMessageId: String(send.clientMessageId),
-      serverTimeMs: 2_000_000,
-      duplicate: false,
-    });
+    t.conn.push(queuedFrame(DM, send));
     t.conn.push(eventFrame(message(DM, 2)));
-    const syncs = t.conn.framesOfType('sync');
-    expect(syncs).toEqual([{ type: 'sync', rid: expect.any(String), conversationId: DM, afterSeq: 0, fromLink: true }]);
-    const own = { ...message(DM, 1, 'alice'), senderDeviceId: 'phone', clientMessageId: String(send.clientMessageId) };
-    t.conn.push({ type: 'sync_result', rid: syncs[0]!.rid, conversationId: DM, events: [own, message(DM, 2)], hasMore: false, lastSeq: 2 });
-    await expect(sending).resolves.toMatchObject({ seq: 1 });
-    expect(t.seqs()).toEqual([2]);
+    await expectLinkSyncToAnswerOwnSend(t, send, sending);
     t.client.close();
   });
 
@@ -261,20 +271,8 @@ describe('ordering and de-duplication', () => {
     const send = t.conn.lastOfType('send')!;
     t.conn.push(eventFrame(message(DM, 2)));
     expect(t.conn.framesOfType('sync')).toEqual([]); // our send may be seq 1: wait for its answer
-    t.conn.push({
-      type: 'queued',
-      rid: send.rid,
-      conversationId: DM,
-      clientMessageId: String(send.clientMessageId),
-      serverTimeMs: 2_000_000,
-      duplicate: false,
-    });
-    const syncs = t.conn.framesOfType('sync');
-    expect(syncs).toEqual([{ type: 'sync', rid: expect.any(String), conversationId: DM, afterSeq: 0, fromLink: true }]);
-    const own = { ...message(DM, 1, 'alice'), senderDeviceId: 'phone', clientMessageId: String(send.clientMessageId) };
-    t.conn.push({ type: 'sync_result', rid: syncs[0]!.rid, conversationId: DM, events: [own, message(DM, 2)], hasMore: false, lastSeq: 2 });
-    await expect(sending).resolves.toMatchObject({ seq: 1 });
-    expect(t.seqs()).toEqual([2]);
+    t.conn.push(queuedFrame(DM, send));
+    await expectLinkSyncToAnswerOwnSend(t, send, sending);
     t.client.close();
   });
 
@@ -531,14 +529,7 @@ describe('send', () => {
     const t = await connected();
     const first = t.client.send(DM, 'logged');
     const a = t.conn.lastOfType('send')!;
-    t.conn.push({
-      type: 'queued',
-      rid: a.rid,
-      conversationId: DM,
-      clientMessageId: String(a.clientMessageId),
-      serverTimeMs: 2_000_000,
-      duplicate: false,
-    });
+    t.conn.push(queuedFrame(DM, a));
     const second = t.client.send(DM, 'after it');
     const b = t.conn.lastOfType('send')!;
     expect(b.clientMessageId).not.toBe(a.clientMessageId); // on the gateway that logged A, B goes at once (it queues behind A there)

@@ -27,6 +27,17 @@ async function swarmSeed(seed: number, faults?: string, options: ScheduleOptions
   return seedOutcome(scenario, { seed, schedule: kept.map((i) => drawn[i]!) });
 }
 
+/** Just what a SimConnection needs of its gateway: frames leave at once, the process is up. */
+function instantGateway(time: Scheduler): SimGateway {
+  return {
+    cpu: { reserve: () => time.nowMs() },
+    costs: { frameOutMs: 0 },
+    framesOut: 0,
+    isAlive: true,
+    connectionGone: () => undefined,
+  } as unknown as SimGateway;
+}
+
 describe('seed swarm findings', () => {
   it('unhandled rejection in a retried fan-out during a Redis restart (swarm-small seed 3, fault 2) — fixed in system/services/fanout.ts', async () => {
     const outcome = await swarmSeed(3, '2');
@@ -92,13 +103,7 @@ describe('seed swarm findings', () => {
     // changes seconds late after the fault had healed (seed 111, faults 0 and 2).
     expect((await swarmSeed(111, '0,2')).invariants).not.toContain('presence');
     const time = new Scheduler();
-    const gateway = {
-      cpu: { reserve: () => time.nowMs() },
-      costs: { frameOutMs: 0 },
-      framesOut: 0,
-      isAlive: true,
-      connectionGone: () => undefined,
-    } as unknown as SimGateway;
+    const gateway = instantGateway(time);
     const read: string[] = [];
     const client: ClientEndpoint = {
       onFrame: (frame) => void read.push(`${(frame as { serverTimeMs: number }).serverTimeMs}@${time.nowMs()}`),
@@ -121,13 +126,7 @@ describe('seed swarm findings', () => {
     // (seed 437: a Cassandra outage, then slow consumers; liveness).
     expect((await swarmSeed(437)).invariants).not.toContain('liveness');
     const time = new Scheduler();
-    const gateway = {
-      cpu: { reserve: () => time.nowMs() },
-      costs: { frameOutMs: 0 },
-      framesOut: 0,
-      isAlive: true,
-      connectionGone: () => undefined,
-    } as unknown as SimGateway;
+    const gateway = instantGateway(time);
     const seen = (code: number): string[] => {
       const log: string[] = [];
       const client: ClientEndpoint = {

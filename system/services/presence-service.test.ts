@@ -1,10 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { ChatError } from '../core/errors.js';
+import type { PresenceStore } from '../ports/presence-store.js';
 import { CloseCodes } from '../protocol/version.js';
 import { advanceInSteps, connectDevice, createTestWorld, settle, type InProcessClient } from '../testing/in-process-client.js';
 
 function presenceOf(client: InProcessClient, userId: string, since = 0) {
   return client.framesOf('presence', since).filter((p) => p.userId === userId);
+}
+
+/** The store refuses the next `times` markOnline calls (Redis not answering), then takes them. */
+function refuseMarkOnline(presence: PresenceStore, times: number): void {
+  const markOnline = presence.markOnline.bind(presence);
+  let refusals = times;
+  presence.markOnline = (device, ttlMs) =>
+    refusals-- > 0 ? Promise.reject(new ChatError('STORAGE_UNAVAILABLE', 'redis did not answer')) : markOnline(device, ttlMs);
 }
 
 describe('PresenceService through sessions', () => {
@@ -75,10 +84,7 @@ describe('PresenceService through sessions', () => {
   it('a connection the presence store could not mark online is tried again (500 ms, doubling), not left to the next heartbeat', async () => {
     const world = createTestWorld();
     const presence = world.stores.presence;
-    const markOnline = presence.markOnline.bind(presence);
-    let refusals = 2;
-    presence.markOnline = (device, ttlMs) =>
-      refusals-- > 0 ? Promise.reject(new ChatError('STORAGE_UNAVAILABLE', 'redis did not answer')) : markOnline(device, ttlMs);
+    refuseMarkOnline(presence, 2);
     const bob = await connectDevice(world, 'bob', 'phone', { heartbeatOnWelcome: false });
     bob.send({ type: 'conversations', rid: 'c' });
     await settle();
@@ -92,10 +98,7 @@ describe('PresenceService through sessions', () => {
   it('the answer to the first heartbeat after the welcome comes once the device shows online', async () => {
     const world = createTestWorld();
     const presence = world.stores.presence;
-    const markOnline = presence.markOnline.bind(presence);
-    let refusals = 2;
-    presence.markOnline = (device, ttlMs) =>
-      refusals-- > 0 ? Promise.reject(new ChatError('STORAGE_UNAVAILABLE', 'redis did not answer')) : markOnline(device, ttlMs);
+    refuseMarkOnline(presence, 2);
     const bob = await connectDevice(world, 'bob', 'phone', { heartbeatOnWelcome: false });
     bob.send({ type: 'heartbeat' });
     await settle();
