@@ -142,8 +142,8 @@ export class Session {
    * The client's first frame after the welcome shows it read the welcome: only now is the device
    * shown online. Marked at auth, a device whose client gave up before the welcome reached it (a
    * connect timeout, the app closed, the gateway crashed) was shown online although it never
-   * connected, for up to the presence TTL. Clients send a heartbeat on welcome (its own
-   * re-announcement marks presence once more: one Redis call per connection).
+   * connected, for up to the presence TTL. Clients send a heartbeat on welcome; its own
+   * re-announcement waits for this marking rather than making another (markPresence).
    */
   private confirmPresence(): void {
     this.presenceConfirmed = true;
