@@ -154,7 +154,7 @@ describe('seed swarm findings', () => {
     // The simulated presence store handed each change to the watch as the state, at the moment of
     // the change; a paused gateway then sent "offline" and "online" on waking, seconds late. Like
     // the Redis store, a change is now a signal and the gateway re-reads when its loop gets to it
-    // (system/adapters/shared/rereading-presence-watches.test.ts).
+    // (system/adapters/common/rereading-presence-watches.test.ts).
     expect((await swarmSeed(733)).invariants).not.toContain('presence');
   });
 

@@ -3,7 +3,7 @@ import type { Clock, TimerHandle } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import type { PresenceState, PresenceStore, Unsubscribe } from '../../ports/presence-store.js';
 import { LuaScript, storageCall, type Redis, type RedisKeys } from './redis-client.js';
-import { RereadingPresenceWatches } from '../shared/rereading-presence-watches.js';
+import { RereadingPresenceWatches } from '../common/rereading-presence-watches.js';
 import type { SubscriberHub } from './subscriber-hub.js';
 
 /** Shared Lua: is any device of the user live? Prunes index members whose key has expired. */

@@ -18,7 +18,7 @@ import { MemoryIncarnationStore } from '../memory/memory-incarnation-store.js';
 import { MemoryMessageStore } from '../memory/memory-message-store.js';
 import { MemoryPresenceStore } from '../memory/memory-presence-store.js';
 import { MemoryReceiptStore } from '../memory/memory-receipt-store.js';
-import { RereadingPresenceWatches } from '../shared/rereading-presence-watches.js';
+import { RereadingPresenceWatches } from '../common/rereading-presence-watches.js';
 import type { ServiceTier } from './service-tier.js';
 import { DeviceListVersions, SimulatedDeviceListCache } from './simulated-device-cache.js';
 

@@ -2,7 +2,7 @@ import { resolveLimits, type Limits } from '../../core/limits.js';
 import type { BackgroundLoad } from '../../adapters/virtual/background-load.js';
 import { SimClock } from '../../adapters/virtual/sim-clock.js';
 import { MemoryWriteAheadLog } from '../../adapters/memory/memory-write-ahead-log.js';
-import type { RereadingPresenceWatches } from '../../adapters/shared/rereading-presence-watches.js';
+import type { RereadingPresenceWatches } from '../../adapters/common/rereading-presence-watches.js';
 import { simulatedPorts, type SimulatedBackends, type TierSet } from '../../adapters/virtual/simulated-stores.js';
 import { SimulatedRouter, type SimulatedBus } from '../../adapters/virtual/simulated-router.js';
 import { GatewayNode } from '../../gateway/gateway-node.js';
