@@ -389,7 +389,7 @@ export class StreamingChecker {
     if (head > 0) pending.splice(0, head);
   }
 
-  /** A later observation of the same subject by the same device at the same instant replaces this one (see presenceShown). */
+  /** A later observation of the same subject by the same device at the same instant replaces this one (checker/presence.ts, replacedAtSameInstant). */
   private noteSameInstant(e: PresenceObservedEvent): void {
     if (e.atMs !== this.sameInstantMs) {
       this.sameInstantMs = e.atMs;

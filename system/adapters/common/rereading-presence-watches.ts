@@ -88,12 +88,16 @@ export class RereadingPresenceWatches {
    * found online is reported at once; at the end of the hold every watched user is read again.
    */
   storeRecovered(holdOfflineMs: number): void {
-    this.offlineHeldUntilMs = Math.max(this.offlineHeldUntilMs, this.clock.nowMs() + holdOfflineMs);
-    this.holdEnd?.cancel();
-    this.holdEnd = this.clock.setTimer(this.offlineHeldUntilMs - this.clock.nowMs(), () => {
-      this.holdEnd = undefined;
-      this.recheckAll();
-    });
+    const nowMs = this.clock.nowMs();
+    this.offlineHeldUntilMs = Math.max(this.offlineHeldUntilMs, nowMs + holdOfflineMs);
+    // No hold left (Redis had not restarted): the re-read below is all there is to do.
+    if (this.offlineHeldUntilMs > nowMs) {
+      this.holdEnd?.cancel();
+      this.holdEnd = this.clock.setTimer(this.offlineHeldUntilMs - nowMs, () => {
+        this.holdEnd = undefined;
+        this.recheckAll();
+      });
+    }
     this.recheckAll();
   }
 

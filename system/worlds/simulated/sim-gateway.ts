@@ -106,10 +106,6 @@ export class SimGateway {
       log: deps.log,
     });
     this.presenceWatches = ports.presenceWatches;
-    // Started soon after a Redis restart: as a production gateway learns from Redis's uptime.
-    const restartedAtMs = deps.backends.redisRestartedAtMs;
-    const holdMs = resolveLimits(deps.limits).heartbeatIntervalMs - (deps.time.nowMs() - (restartedAtMs ?? -Infinity));
-    if (holdMs > 0) this.presenceWatches.storeRecovered(holdMs);
     const messages = deps.wrapMessageStore ? deps.wrapMessageStore(ports.messages, this) : ports.messages;
     this.router = new SimulatedRouter(this.nodeId, deps.bus, alive);
     this.core = new ChatCore({
@@ -126,6 +122,10 @@ export class SimGateway {
       wal: this.wal,
     });
     this.node = new GatewayNode(this.core, this.router);
+    // Started soon after a Redis restart: as a production gateway learns from Redis's uptime.
+    const restartedAtMs = deps.backends.redisRestartedAtMs;
+    const holdMs = this.core.deps.limits.heartbeatIntervalMs - (deps.time.nowMs() - (restartedAtMs ?? -Infinity));
+    if (holdMs > 0) this.presenceWatches.storeRecovered(holdMs);
     // The stored incarnation (the first start draws it from this core's seeded stream).
     this.core.incarnation.start().catch(() => undefined);
   }
