@@ -150,20 +150,6 @@ describe('seed swarm findings', () => {
     expect(terminated).toEqual(['close 4003@2010']);
   });
 
-  it('a paused gateway tells its watchers what holds when it wakes, not the changes it slept through (seed 733: gateway-1 paused 3.9 s)', async () => {
-    // The simulated presence store handed each change to the watch as the state, at the moment of
-    // the change; a paused gateway then sent "offline" and "online" on waking, seconds late. Like
-    // the Redis store, a change is now a signal and the gateway re-reads when its loop gets to it
-    // (system/adapters/common/rereading-presence-watches.test.ts).
-    expect((await swarmSeed(733)).invariants).not.toContain('presence');
-  });
-
-  it("the presence check's grace covers the latency the run itself injects (seed 956: +2.5 s on the clients' links)", async () => {
-    // A presence change crosses the subject's and the watcher's links; slowed by 2.5 s, it cannot
-    // reach a watcher within the 2 s default slack (simulator/run/presence-grace.test.ts).
-    expect((await swarmSeed(956)).invariants).not.toContain('presence');
-  });
-
   // The second sitting's findings (simulator/README.md, 9-18), each by the seed that showed it and
   // the invariant it broke. Each also has a test of its own beside its fix.
   it.each([
@@ -179,6 +165,8 @@ describe('seed swarm findings', () => {
     [679, 'presence', 'the first frame after the welcome held by a paused gateway (the same)'],
     [1027, 'presence', 'a gateway started just after a Redis restart (the uptime hold)'],
     [8083, 'presence', 'two overlapping pauses of one gateway (gateway-cpu.test.ts)'],
+    [733, 'presence', 'a paused gateway told watchers the changes it slept through (rereading-presence-watches.test.ts)'],
+    [956, 'presence', "+2.5 s on the clients' links, more than the 2 s grace (presence-grace.test.ts)"],
   ] as Array<[number, string, string]>)('seed %i no longer breaks %s: %s', async (seed, invariant) => {
     expect((await swarmSeed(seed)).invariants).not.toContain(invariant);
   });
